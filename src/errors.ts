@@ -1,0 +1,89 @@
+/** @module errors: every error chaoscope reports carries one code from this table. */
+
+/**
+ * The one table of error codes. Each entry says what the code means and what the user can do about it;
+ * `docs/errors.md` mirrors this table row for row (a test keeps the two in sync).
+ */
+export const ERROR_CODES = {
+  // reading files
+  SPEC_FILE_NOT_FOUND: ['the file or directory does not exist or cannot be read', 'check the path given to -f'],
+  SPEC_FILE_TOO_LARGE: ['the file is larger than the size limit (1 MiB by default)', 'split the file, or raise the limit with --max-file-size'],
+  SPEC_INVALID_UTF8: ['the file is not valid UTF-8', 'save the file as UTF-8'],
+  SPEC_NO_INPUT: ['no YAML or JSON file was found in the given inputs', 'point -f at a .yaml, .yml or .json file, a directory holding some, or - for stdin'],
+  // YAML / JSON syntax
+  SPEC_YAML_SYNTAX: ['the text is not valid YAML or JSON', 'fix the syntax at the position shown'],
+  SPEC_DUPLICATE_KEY: ['a mapping has the same key twice; only one value could be kept', 'remove or rename one of the keys'],
+  SPEC_TAB_INDENT: ['YAML does not allow tabs for indentation', 'indent with spaces'],
+  SPEC_ALIAS_LIMIT: ['YAML aliases expand beyond the allowed bound (a guard against "billion laughs" files)', 'write the repeated content out, or use fewer nested aliases'],
+  // document shape
+  SPEC_NOT_AN_OBJECT: ['a document is not a mapping (object)', 'each document must be a Kubernetes-style object or a Chaos Toolkit experiment'],
+  SPEC_UNRECOGNIZED_DOCUMENT: ['a document is neither a Kubernetes-style object (apiVersion, kind) nor a Chaos Toolkit experiment (title, method)', 'add apiVersion and kind, or title and method'],
+  SPEC_MISSING_KIND: ['a Kubernetes-style object has no kind or apiVersion', 'add kind and apiVersion, e.g. apiVersion: chaos-mesh.org/v1alpha1, kind: NetworkChaos'],
+  SPEC_UNKNOWN_KIND: ['the kind is not one of the kinds of its API group', 'check the spelling of kind; the hint names the closest known kind'],
+  SPEC_UNSUPPORTED_VERSION: ['the apiVersion names a version of the group that chaoscope does not know', 'use chaos-mesh.org/v1alpha1 or chaoscope.dev/v1alpha1'],
+  SPEC_INTERNAL_KIND: ['the kind exists in Chaos Mesh but is created by its controller, not by users', 'write the user-facing kind instead (PodNetworkChaos comes from NetworkChaos, and so on)'],
+  // fields
+  SPEC_REQUIRED: ['a required field is missing', 'add the field; the position shown is its parent'],
+  SPEC_UNKNOWN_FIELD: ['a field is not part of the schema of its kind', 'check the spelling; the hint names the closest known field'],
+  SPEC_TYPE: ['a field has the wrong type', 'write a value of the expected type'],
+  SPEC_ENUM: ['a field is not one of its allowed values', 'use one of the values listed'],
+  SPEC_PATTERN: ['a field does not match the pattern it must follow', 'write a value of the form shown'],
+  SPEC_OUT_OF_RANGE: ['a number is outside its allowed range, or a list or string has the wrong length', 'use a value within the range shown'],
+  SPEC_INVALID_DURATION: ['a field is not a duration', 'write a duration like "100ms", "1.5s" or "2h45m" (units ns, us, ms, s, m, h)'],
+  SPEC_INVALID_VALUE: ['a field has a value that Chaos Mesh rejects', 'follow the rule in the message'],
+  SPEC_MODE_VALUE: ['spec.value is missing or out of range for the selector mode', 'mode fixed needs a pod count; fixed-percent and random-max-percent need a percent from 0 to 100'],
+  SPEC_INVALID_CRON: ['a schedule is not a cron expression Chaos Mesh accepts', 'write five fields like "*/5 * * * *", a descriptor like "@hourly", or "@every 30s"'],
+  SPEC_INVALID_NAME: ['a name is not a valid Kubernetes name', 'use lowercase letters, digits and "-", starting and ending with a letter or digit'],
+  SPEC_UNKNOWN_TEMPLATE: ['a workflow refers to a template that does not exist', 'define the template, or fix the name in entry or children'],
+  SPEC_DUPLICATE_NAME: ['two items that must have unique names share one', 'rename one of them'],
+  SPEC_REMOVED_FIELD: ['a field from Chaos Mesh 1.x that 2.x removed', 'follow the hint to write it the 2.x way'],
+  SPEC_ARGO_WORKFLOW: ['an Argo-style workflow (tasks, entrypoint, steps, dag) where Chaos Mesh expects its own form', 'use entry and templates whose children name other templates'],
+  SPEC_LOCAL_UNSUPPORTED: ['the kind or action cannot run on the local runtime', 'run it with --target kubernetes against a cluster with Chaos Mesh'],
+  // Chaos Toolkit experiments
+  CTK_INVALID_EXPERIMENT: ['a Chaos Toolkit experiment breaks a rule of Chaos Toolkit\'s own validator', 'follow the rule in the message'],
+  CTK_INVALID_ACTIVITY: ['a Chaos Toolkit activity (probe or action) is malformed', 'give it type, name and a provider of type python, process or http with the fields that type needs'],
+  CTK_INVALID_TOLERANCE: ['a steady-state probe tolerance is malformed', 'use a boolean, number, string, list, or an object with type probe, regex, jsonpath or range'],
+  CTK_UNKNOWN_REFERENCE: ['an activity refers by ref to a name defined nowhere earlier in the experiment', 'define the activity before the ref, or fix the name'],
+  // command line
+  CLI_USAGE: ['the command line is not valid', 'run the command with --help'],
+  INTERNAL: ['an unexpected error inside chaoscope (a bug)', 'report it with the command and the input that caused it'],
+} as const satisfies Record<string, readonly [meaning: string, fix: string]>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+/** A position in a source file, 1-based, as editors show it. */
+export interface SourceLocation {
+  file: string
+  line: number
+  col: number
+}
+
+export interface ChaosErrorOptions {
+  hint?: string
+  at?: SourceLocation
+  cause?: unknown
+  retryable?: boolean
+}
+
+/** An error the user can act on. Anything else reaching the CLI or API is a bug and is reported as INTERNAL. */
+export class ChaosError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly opts: ChaosErrorOptions = {},
+  ) {
+    super(message, { cause: opts.cause })
+    this.name = 'ChaosError'
+  }
+
+  get hint(): string | undefined {
+    return this.opts.hint
+  }
+}
+
+export function isChaosError(e: unknown): e is ChaosError {
+  return e instanceof ChaosError
+}
+
+/** Exit codes shared by every command. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const
