@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   SPEC_INVALID_CRON: ['a schedule is not a cron expression Chaos Mesh accepts', 'write five fields like "*/5 * * * *", a descriptor like "@hourly", or "@every 30s"'],
   SPEC_INVALID_NAME: ['a name is not a valid Kubernetes name', 'use lowercase letters, digits and "-", starting and ending with a letter or digit'],
   SPEC_UNKNOWN_TEMPLATE: ['a workflow refers to a template that does not exist', 'define the template, or fix the name in entry or children'],
+  SPEC_UNKNOWN_SERVICE: ['an app service depends on a service the app does not define', 'define the service, or fix the name in dependencies'],
   SPEC_DUPLICATE_NAME: ['two items that must have unique names share one', 'rename one of them'],
   SPEC_REMOVED_FIELD: ['a field from Chaos Mesh 1.x that 2.x removed', 'follow the hint to write it the 2.x way'],
   SPEC_ARGO_WORKFLOW: ['an Argo-style workflow (tasks, entrypoint, steps, dag) where Chaos Mesh expects its own form', 'use entry and templates whose children name other templates'],

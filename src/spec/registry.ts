@@ -1,5 +1,6 @@
 /** @module spec/registry: every kind chaoscope reads, by API group. */
 import type { KindDefinition } from './kind.js'
+import { app } from './kinds/app.js'
 import { podChaos } from './kinds/pod-chaos.js'
 
 /** The user-facing kinds of chaos-mesh.org/v1alpha1. */
@@ -25,7 +26,9 @@ export const chaosMeshKinds: Partial<{ [K in ChaosMeshKind]: KindDefinition }> =
 
 export const CHAOSCOPE_KINDS = ['App'] as const
 export type ChaoscopeKind = (typeof CHAOSCOPE_KINDS)[number]
-export const chaoscopeKinds: Partial<{ [K in ChaoscopeKind]: KindDefinition }> = {}
+export const chaoscopeKinds: { [K in ChaoscopeKind]: KindDefinition } = {
+  App: app,
+}
 
 export const GROUPS = {
   'chaos-mesh.org': { versions: ['v1alpha1'], kinds: chaosMeshKinds as Record<string, KindDefinition | undefined> },
