@@ -1,0 +1,99 @@
+/** Reading and dispatch: YAML problems, document shapes, kinds and versions, and PodChaos's rules. */
+import { describe, expect, it } from 'vitest'
+import { invalidFixture } from '../../test/issues.js'
+import { validateText } from './validate.js'
+
+describe('invalid files report every problem at its position', () => {
+  const cases: Record<string, string[]> = {
+    'yaml-duplicate-key.yaml': ['8:3 map keys must be unique [SPEC_DUPLICATE_KEY]'],
+    'yaml-tab-indent.yaml': ['4:1 tabs are not allowed as indentation [SPEC_TAB_INDENT]'],
+    'yaml-invalid-utf8.yaml': ['4:14 invalid UTF-8 byte 0xff [SPEC_INVALID_UTF8]'],
+    'yaml-alias-bomb.yaml': ['4:36 aliases expand to more than 10000 nodes [SPEC_ALIAS_LIMIT]'],
+    'document-not-an-object.yaml': ['1:1 document is a list, not an object [SPEC_NOT_AN_OBJECT]'],
+    'kind-misspelled.yaml': ['2:7 kind: unknown kind "NetworkChaoss" in chaos-mesh.org [SPEC_UNKNOWN_KIND]'],
+    'kind-missing.yaml': ['1:1 kind: missing required field "kind" [SPEC_MISSING_KIND]'],
+    'kind-internal.yaml': ['2:7 kind: PodNetworkChaos is created by Chaos Mesh\'s controller, not written by users [SPEC_INTERNAL_KIND]'],
+    'version-unknown.yaml': ['1:13 apiVersion: unknown version "v1beta1" of chaos-mesh.org [SPEC_UNSUPPORTED_VERSION]'],
+    'podchaos-mode-fixed-without-value.yaml': ['5:1 spec.value: mode fixed needs spec.value (the number of pods) [SPEC_MODE_VALUE]'],
+    'podchaos-percent-out-of-range.yaml': ['8:10 spec.value: value 150 is out of range for mode fixed-percent: must be in (0, 100] [SPEC_MODE_VALUE]'],
+    'podchaos-container-kill-without-names.yaml': ['5:1 spec.containerNames: action container-kill needs spec.containerNames [SPEC_REQUIRED]'],
+    'podchaos-many-problems.yaml': [
+      '4:9 metadata.name: "Bad_Name" is not a valid name [SPEC_INVALID_NAME]',
+      '5:1 spec.selector: missing required field "selector" [SPEC_REQUIRED]',
+      '6:11 spec.action: expected one of "pod-kill", "pod-failure", "container-kill", got "pod-kil" [SPEC_ENUM]',
+      '8:16 spec.gracePeriod: expected an integer, got "5" [SPEC_TYPE]',
+      '9:3 spec.selectr: unknown field "selectr" [SPEC_UNKNOWN_FIELD]',
+      '11:13 spec.duration: expected a duration like "100ms", got "fast" [SPEC_INVALID_DURATION]',
+    ],
+    'podchaos-expression-selector.yaml': [
+      '10:9 spec.selector.expressionSelectors[0].values: operator In needs at least one value [SPEC_REQUIRED]',
+      '13:19 spec.selector.expressionSelectors[1].operator: expected one of "In", "NotIn", "Exists", "DoesNotExist", got "Matches" [SPEC_ENUM]',
+      '15:25 spec.selector.podPhaseSelectors[0]: expected one of "Pending", "Running", "Succeeded", "Failed", "Unknown", got "Runing" [SPEC_ENUM]',
+    ],
+    'app-unknown-dependency.yaml': [
+      '10:22 spec.services[0].dependencies[0]: no service named "catalog" in this app [SPEC_UNKNOWN_SERVICE]',
+      '11:13 spec.services[1].name: service "frontend" is also defined at services[0] [SPEC_DUPLICATE_NAME]',
+      '12:17 spec.services[1].external: expected a loopback address like "127.0.0.1:6379", got "10.0.0.5:5432" [SPEC_INVALID_VALUE]',
+    ],
+  }
+  for (const [file, expected] of Object.entries(cases)) {
+    it(file, () => expect(invalidFixture(file)).toEqual(expected))
+  }
+
+  it('reports a syntax error and still validates the other documents of the file', () => {
+    const r = validateText('kind: PodChaos\napiVersion: chaos-mesh.org/v1alpha1\nmetadata: {name: [\n---\napiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: ok}\nspec: {action: pod-kill, mode: one, selector: {}}\n', 'two.yaml')
+    expect(r.issues.length).toBeGreaterThan(0)
+    expect(r.issues.every((i) => i.code === 'SPEC_YAML_SYNTAX')).toBe(true)
+    expect(r.issues[0]!.line).toBe(4) // where the unclosed flow mapping is found to end
+    expect(r.resources.map((x) => x.metadata.name)).toEqual(['ok'])
+  })
+
+  it('hints at the closest kind, field and enum value', () => {
+    const r = validateText(invalidYaml('kind: PodChaos', 'spec:\n  action: pod-kil\n  mode: one\n  selectr: {}\n'))
+    expect(r.issues.map((i) => i.hint)).toEqual([undefined, 'did you mean "pod-kill"?', 'did you mean "selector"?'])
+  })
+})
+
+describe('documents of other API groups', () => {
+  it('lists them as skipped, not errors', () => {
+    const r = validateText('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n')
+    expect(r.issues).toEqual([])
+    expect(r.skipped.map((s) => `${s.line} ${s.kind} ${s.name}`)).toEqual(['1 Deployment web', '6 Service web'])
+  })
+
+  it('does not skip a misspelled chaos-mesh group', () => {
+    const r = validateText('apiVersion: chaos-mseh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: x}\nspec: {}\n')
+    expect(r.issues.map((i) => `${i.code} ${i.hint}`)).toEqual(['SPEC_UNSUPPORTED_VERSION did you mean "chaos-mesh.org"? (chaos-mesh.org/v1alpha1)'])
+  })
+
+  it('names a document that is neither kind of file', () => {
+    const r = validateText('foo: 1\n', 'x.yaml')
+    expect(r.issues.map((i) => i.code)).toEqual(['SPEC_UNRECOGNIZED_DOCUMENT'])
+  })
+})
+
+describe('defaults', () => {
+  it('fills the selector namespace from metadata, and metadata.namespace with "default"', () => {
+    const r = validateText('apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: k, namespace: shop}\nspec: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}\n---\napiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: k2}\nspec: {action: pod-kill, mode: one, selector: {}}\n')
+    expect(r.issues).toEqual([])
+    expect(r.resources.map((x) => [x.metadata.namespace, (x.spec.selector as { namespaces: string[] }).namespaces])).toEqual([
+      ['shop', ['shop']],
+      ['default', ['default']],
+    ])
+  })
+
+  it('gives app services their identity labels and namespace', () => {
+    const r = validateText('apiVersion: chaoscope.dev/v1alpha1\nkind: App\nmetadata: {name: a}\nspec:\n  services:\n    - name: web\n      command: [node, web.js]\n      port: 8080\n      protocol: http\n      labels: {tier: front}\n')
+    expect(r.issues).toEqual([])
+    const svc = (r.resources[0]!.spec.services as Record<string, unknown>[])[0]!
+    expect(svc).toMatchObject({
+      namespace: 'default', replicas: 1, restartPolicy: 'Always',
+      labels: { app: 'web', 'app.kubernetes.io/component': 'web', tier: 'front' },
+      readinessProbe: { tcpSocket: {} },
+    })
+  })
+})
+
+function invalidYaml(kindLine: string, spec: string): string {
+  return `apiVersion: chaos-mesh.org/v1alpha1\n${kindLine}\nmetadata:\n  name: x\n${spec}`
+}
