@@ -44,7 +44,21 @@ export const ERROR_CODES = {
   CTK_INVALID_EXPERIMENT: ['a Chaos Toolkit experiment breaks a rule of Chaos Toolkit\'s own validator', 'follow the rule in the message'],
   CTK_INVALID_ACTIVITY: ['a Chaos Toolkit activity (probe or action) is malformed', 'give it type, name and a provider of type python, process or http with the fields that type needs'],
   CTK_INVALID_TOLERANCE: ['a steady-state probe tolerance is malformed', 'use a boolean, number, string, list, or an object with type probe, regex, jsonpath or range'],
-  CTK_UNKNOWN_REFERENCE: ['an activity refers by ref to a name defined nowhere earlier in the experiment', 'define the activity before the ref, or fix the name'],
+  CTK_UNKNOWN_REFERENCE: ['an activity refers by ref to a name that no activity of the experiment defines', 'define the activity in the hypothesis or method, or fix the name'],
+  // pod supervisor (local runtime)
+  RUNTIME_UNKNOWN_POD: ['no pod has the given name', 'list the pods with `chaoscope get pods`'],
+  RUNTIME_UNKNOWN_SERVICE: ['no running service has the given name', 'check the service name against the App file'],
+  RUNTIME_SERVICE_EXISTS: ['the service already runs', 'scale it, or stop it before starting it again'],
+  RUNTIME_NOT_RUNNABLE: ['the service has no command, so it cannot run as pods (an external service is only fronted by sidecars)', 'give the service a command, or declare it external'],
+  // sidecar proxies (runtime data plane)
+  PROXY_NOT_FOUND: ['no proxy has the given name', 'list the proxies, or create the proxy first'],
+  PROXY_EXISTS: ['a proxy with the given name already exists', 'choose another name, or remove the existing proxy first'],
+  PROXY_LISTEN_FAILED: ['the proxy could not listen on its address (the port is in use or not allowed)', 'choose another port, or 0 for an ephemeral one'],
+  PROXY_INVALID_UPSTREAM: ['an upstream is not a host:port address', 'write upstreams like "127.0.0.1:8080"'],
+  PROXY_INVALID_FAULT: ['a fault given to a proxy is malformed or does not fit its mode', 'follow the rule in the message'],
+  PROXY_FAULT_EXISTS: ['the proxy already has a fault with this id', 'remove it first, or use another id'],
+  PROXY_FAULT_NOT_FOUND: ['the proxy has no fault with this id', 'list the faults of the proxy to see their ids'],
+  PROXY_WORKER_FAILED: ['the data plane worker thread stopped or did not answer', 'restart the runtime; the message has the worker\'s error'],
   // command line
   CLI_USAGE: ['the command line is not valid', 'run the command with --help'],
   INTERNAL: ['an unexpected error inside chaoscope (a bug)', 'report it with the command and the input that caused it'],

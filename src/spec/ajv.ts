@@ -15,6 +15,9 @@ ajv.addFormat('byte', { type: 'string', validate: (s: string) => /^[A-Za-z0-9+/]
 ajv.addFormat('date-time', { type: 'string', validate: (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)) })
 ajv.addFormat('uri', { type: 'string', validate: (s: string) => URL.canParse(s) })
 
+/** Patterns the CRDs use for durations: a mismatch gets the duration message, not the regex. */
+const DURATION_PATTERNS = new Set(['^[0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h)$'])
+
 const compiled = new WeakMap<object, ValidateFunction>()
 
 /** Compiles once per schema object. */
@@ -117,6 +120,7 @@ function toIssue(doc: ParsedDocument, root: unknown, base: FieldPath, err: Error
     case 'const':
       return make('SPEC_ENUM', `expected ${JSON.stringify(params.allowedValue)}, got ${describeValue(err.data)}`, path)
     case 'pattern':
+      if (DURATION_PATTERNS.has(String(params.pattern))) return formatIssue(make, 'duration', err.data, path)
       return make('SPEC_PATTERN', `${describeValue(err.data)} does not match the pattern ${String(params.pattern)}`, path)
     case 'format':
       return formatIssue(make, String(params.format), err.data, path)
