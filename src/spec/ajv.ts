@@ -24,10 +24,51 @@ const compiled = new WeakMap<object, ValidateFunction>()
 export function compile(schema: TSchema): ValidateFunction {
   let fn = compiled.get(schema)
   if (!fn) {
-    fn = ajv.compile(schema)
+    fn = ajv.compile(hoistShared(schema))
     compiled.set(schema, fn)
   }
   return fn
+}
+
+/** Ids of sub-schemas already registered with Ajv, by object identity. */
+const sharedIds = new WeakMap<object, string>()
+let nextSharedId = 0
+
+/**
+ * Ajv inlines a sub-schema at every place it is used. A Workflow template embeds every chaos kind's spec,
+ * a Schedule embeds those and a Workflow again: inlined, that is megabytes of generated code and seconds of
+ * compile time. So every object sub-schema that occurs more than once in `root` (by identity) is registered
+ * once under an id and referenced with `$ref`; validation, defaults and error paths are unchanged.
+ */
+function hoistShared(root: TSchema): TSchema {
+  const seen = new Map<object, number>()
+  const count = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return
+    const n = (seen.get(node) ?? 0) + 1
+    seen.set(node, n)
+    if (n > 1) return
+    for (const child of Object.values(node)) count(child)
+  }
+  count(root)
+  const isShared = (node: object) => (seen.get(node) ?? 0) > 1 && 'properties' in node
+  const rewrite = (node: unknown, top: boolean): unknown => {
+    if (node === null || typeof node !== 'object') return node
+    if (!top && (sharedIds.has(node) || isShared(node))) return { $ref: register(node) }
+    if (Array.isArray(node)) return node.map((x) => rewrite(x, false))
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(node)) out[k] = k === 'enum' || k === 'default' || k === 'const' ? v : rewrite(v, false)
+    return out
+  }
+  const register = (node: object): string => {
+    let id = sharedIds.get(node)
+    if (!id) {
+      id = `chaoscope:shared:${nextSharedId++}`
+      sharedIds.set(node, id)
+      ajv.addSchema(rewrite(node, true) as object, id)
+    }
+    return id
+  }
+  return rewrite(root, true) as TSchema
 }
 
 /** Overrides for unknown fields that mean something (a removed 1.x field, an Argo keyword). */

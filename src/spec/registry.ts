@@ -2,6 +2,24 @@
 import type { KindDefinition } from './kind.js'
 import { app } from './kinds/app.js'
 import { podChaos } from './kinds/pod-chaos.js'
+import { networkChaos } from './kinds/network-chaos.js'
+import { httpChaos } from './kinds/http-chaos.js'
+import { dnsChaos } from './kinds/dns-chaos.js'
+import { ioChaos } from './kinds/io-chaos.js'
+import { timeChaos } from './kinds/time-chaos.js'
+import { stressChaos } from './kinds/stress-chaos.js'
+import { kernelChaos } from './kinds/kernel-chaos.js'
+import { jvmChaos } from './kinds/jvm-chaos.js'
+import { blockChaos } from './kinds/block-chaos.js'
+import { awsChaos } from './kinds/aws-chaos.js'
+import { gcpChaos } from './kinds/gcp-chaos.js'
+import { azureChaos } from './kinds/azure-chaos.js'
+import { physicalMachineChaos } from './kinds/physical-machine-chaos.js'
+import { physicalMachine } from './kinds/physical-machine.js'
+import { remoteCluster } from './kinds/remote-cluster.js'
+import { statusCheck } from './kinds/status-check.js'
+import { schedule } from './kinds/schedule.js'
+import { workflow } from './kinds/workflow.js'
 
 /** The user-facing kinds of chaos-mesh.org/v1alpha1. */
 export const CHAOS_MESH_KINDS = [
@@ -22,6 +40,24 @@ export const INTERNAL_KINDS: Record<string, string> = {
 /** kind → definition. Adding a kind to CHAOS_MESH_KINDS without an entry here is a compile error. */
 export const chaosMeshKinds: Partial<{ [K in ChaosMeshKind]: KindDefinition }> = {
   PodChaos: podChaos,
+  NetworkChaos: networkChaos,
+  HTTPChaos: httpChaos,
+  DNSChaos: dnsChaos,
+  IOChaos: ioChaos,
+  TimeChaos: timeChaos,
+  StressChaos: stressChaos,
+  KernelChaos: kernelChaos,
+  JVMChaos: jvmChaos,
+  BlockChaos: blockChaos,
+  AWSChaos: awsChaos,
+  GCPChaos: gcpChaos,
+  AzureChaos: azureChaos,
+  PhysicalMachineChaos: physicalMachineChaos,
+  PhysicalMachine: physicalMachine,
+  RemoteCluster: remoteCluster,
+  StatusCheck: statusCheck,
+  Schedule: schedule,
+  Workflow: workflow,
 }
 
 export const CHAOSCOPE_KINDS = ['App'] as const

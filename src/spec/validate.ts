@@ -101,7 +101,8 @@ export function validateDocument(doc: ParsedDocument, opts: { discovered?: boole
     const { line, col } = doc.locate(path, { key })
     return { code, file: doc.file, line, col, path: formatPath(path), message, ...(hint ? { hint } : {}) }
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+  if (v === null || v === undefined) return { issues } // an empty document (`~`, `null`): skipped, as kubectl does
+  if (typeof v !== 'object' || Array.isArray(v)) {
     issues.push(at([], 'SPEC_NOT_AN_OBJECT', `document is ${Array.isArray(v) ? 'a list' : `a ${typeof v}`}, not an object`, 'each document must be a Kubernetes-style object or a Chaos Toolkit experiment'))
     return { issues }
   }
@@ -240,11 +241,14 @@ function unknownFieldRule(def: KindDefinition, base: FieldPath): UnknownFieldRul
         hint: `to repeat a fault on a cron, wrap it in a Schedule: kind: Schedule, spec: { schedule: "<cron>", type: ${def.kind === 'Schedule' || def.kind === 'Workflow' ? '<Kind>' : def.kind}, ${def.embedKey ?? '<kindKey>'}: { ...this spec without scheduler } }; duration stays in the chaos spec`,
       }
     }
-    if (def.kind === 'Workflow' && ['entrypoint', 'tasks', 'steps', 'dag', 'arguments', 'dependencies', 'onExit'].includes(name)) {
+    const argoTemplateKey = rel.length === 4 && rel[1] === 'templates' && ['container', 'script', 'inputs', 'outputs'].includes(name)
+    if (def.kind === 'Workflow' && (argoTemplateKey || ['entrypoint', 'tasks', 'steps', 'dag', 'arguments', 'dependencies', 'onExit'].includes(name))) {
       return {
         code: 'SPEC_ARGO_WORKFLOW',
         message: `"${name}" is Argo Workflows syntax, not Chaos Mesh's`,
-        hint: 'Chaos Mesh writes spec.entry: <template name>, and templates: [{ name, templateType: Serial|Parallel|Suspend|Task|Schedule|<Kind>, children: [<template names>] }]',
+        hint: name === 'container' || name === 'script'
+          ? 'Chaos Mesh runs a container in a template with templateType: Task and task: { container: { name, image, command } }'
+          : 'Chaos Mesh writes spec.entry: <template name>, and templates: [{ name, templateType: Serial|Parallel|Suspend|Task|Schedule|<Kind>, children: [<template names>] }]',
       }
     }
     return undefined

@@ -1,0 +1,129 @@
+/** Workflow: the public examples validate, each webhook rule reports at the right place, embedded chaos gets its kind's defaults. */
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { CHAOS_MESH_EXAMPLES, filesUnder } from '../../../test/conformance.js'
+import { invalidFixture, short } from '../../../test/issues.js'
+import { validatePaths, validateText } from '../validate.js'
+
+describe('Chaos Mesh workflow examples validate', () => {
+  for (const file of filesUnder(join(CHAOS_MESH_EXAMPLES, 'workflow'))) {
+    it(file.slice(CHAOS_MESH_EXAMPLES.length + 1), () => {
+      const r = validatePaths([file])
+      expect(r.issues.map(short)).toEqual([])
+      expect(r.resources.map((x) => x.kind)).toEqual(['Workflow'])
+    })
+  }
+})
+
+describe('invalid workflows', () => {
+  const cases: Record<string, string[]> = {
+    'workflow-entry-unknown.yaml': ['6:10 spec.entry: entry names template "start", which is not defined [SPEC_UNKNOWN_TEMPLATE]'],
+    'workflow-child-unknown.yaml': ['12:11 spec.templates[0].children[1]: children[1] names template "pasue", which is not defined [SPEC_UNKNOWN_TEMPLATE]'],
+    'workflow-duplicate-template-name.yaml': ['14:13 spec.templates[2].name: template name "pause" is already used by templates[1] [SPEC_DUPLICATE_NAME]'],
+    'workflow-template-name-invalid.yaml': ['8:13 spec.templates[0].name: "The_Entry" is not a valid template name [SPEC_INVALID_NAME]'],
+    'workflow-template-type-unknown.yaml': ['9:21 spec.templates[0].templateType: unknown template type "Sequence" [SPEC_ENUM]'],
+    'workflow-chaos-template-without-its-spec.yaml': [
+      '8:7 spec.templates[0].networkChaos: a NetworkChaos template needs networkChaos: the NetworkChaos spec [SPEC_REQUIRED]',
+      '11:7 spec.templates[0].podChaos: a NetworkChaos template takes no podChaos [SPEC_INVALID_VALUE]',
+    ],
+    'workflow-serial-without-children.yaml': ['8:7 spec.templates[0].children: a Serial template needs children: the names of the templates it runs [SPEC_REQUIRED]'],
+    'workflow-suspend-without-deadline.yaml': ['8:7 spec.templates[0].deadline: a Suspend template needs a deadline: how long to wait [SPEC_REQUIRED]'],
+    'workflow-deadline-not-a-duration.yaml': ['10:17 spec.templates[0].deadline: expected a duration like "100ms", got "10 seconds" [SPEC_INVALID_DURATION]'],
+    'workflow-task-without-container.yaml': ['10:7 spec.templates[0].task.container: a Task template needs task.container: the container to run [SPEC_REQUIRED]'],
+    'workflow-branch-target-unknown.yaml': [
+      '16:19 spec.templates[0].conditionalBranches[0].target: conditionalBranches[0].target names template "on-failure", which is not defined [SPEC_UNKNOWN_TEMPLATE]',
+      '18:11 spec.templates[0].conditionalBranches[1].expression: a conditional branch needs an expression; without one it is never taken [SPEC_REQUIRED]',
+    ],
+    'workflow-chaos-with-duration.yaml': ['13:9 spec.templates[0].podChaos.duration: a chaos inside a Workflow takes no duration; the template\'s deadline says how long it runs [SPEC_INVALID_VALUE]'],
+    'workflow-embedded-chaos-invalid.yaml': [
+      '11:7 spec.templates[0].podChaos.value: mode fixed needs spec.value (the number of pods) [SPEC_MODE_VALUE]',
+      '11:7 spec.templates[0].podChaos.containerNames: action container-kill needs spec.containerNames [SPEC_REQUIRED]',
+    ],
+    'workflow-status-check-bad-status-code.yaml': ['17:25 spec.templates[0].statusCheck.http.criteria.statusCode: "2xx" is neither a status code nor a range like "200-399" [SPEC_INVALID_VALUE]'],
+    'workflow-schedule-template-invalid.yaml': [
+      '12:19 spec.templates[0].schedule.schedule: "@every two seconds" is not a cron schedule: "two seconds" after @every is not a duration like "30s" or "1h30m" [SPEC_INVALID_CRON]',
+      '13:15 spec.templates[0].schedule.type: "Workflow" is not a kind a schedule in a Workflow can create [SPEC_ENUM]',
+    ],
+    'workflow-argo-template-keys.yaml': [
+      '10:7 spec.templates[0].container: "container" is Argo Workflows syntax, not Chaos Mesh\'s [SPEC_ARGO_WORKFLOW]',
+      '13:7 spec.templates[0].inputs: "inputs" is Argo Workflows syntax, not Chaos Mesh\'s [SPEC_ARGO_WORKFLOW]',
+    ],
+  }
+  for (const [file, expected] of Object.entries(cases)) {
+    it(file, () => expect(invalidFixture(file)).toEqual(expected))
+  }
+
+  it('hints at the closest template name and type', () => {
+    const hints = (f: string) => validatePaths([join(import.meta.dirname, '../../../test/fixtures/specs/invalid', f)]).issues.map((i) => i.hint)
+    expect(hints('workflow-child-unknown.yaml')).toEqual(['did you mean "pause"?'])
+    expect(hints('workflow-template-type-unknown.yaml')).toEqual([expect.stringContaining('use one of Serial, Parallel, Suspend, Task, Schedule, StatusCheck, AWSChaos')])
+    expect(hints('workflow-argo-template-keys.yaml')[0]).toContain('templateType: Task and task: { container')
+  })
+})
+
+const workflowYaml = (templates: string) =>
+  `apiVersion: chaos-mesh.org/v1alpha1\nkind: Workflow\nmetadata: {name: wf, namespace: shop}\nspec:\n  entry: the-entry\n  templates:\n${templates}`
+
+describe('workflow defaults', () => {
+  it('gives embedded chaos its own kind\'s defaults, with the workflow\'s namespace', () => {
+    const r = validateText(workflowYaml(`    - name: the-entry
+      templateType: Serial
+      children: [kill, check, every]
+    - name: kill
+      templateType: PodChaos
+      deadline: 30s
+      podChaos: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}
+    - name: check
+      templateType: StatusCheck
+      deadline: 30s
+      statusCheck: {http: {url: "http://web/healthz", criteria: {statusCode: "200"}}}
+    - name: every
+      templateType: Schedule
+      deadline: 60s
+      schedule: {schedule: "@every 10s", type: PodChaos, podChaos: {action: pod-kill, mode: one, selector: {}}}
+`))
+    expect(r.issues.map(short)).toEqual([])
+    const t = (r.resources[0]!.spec.templates as Record<string, Record<string, unknown>>[])
+    expect(t[1]!.podChaos).toMatchObject({ selector: { namespaces: ['shop'] } })
+    expect(t[2]!.statusCheck).toEqual({
+      type: 'HTTP', mode: 'Synchronous', timeoutSeconds: 1, intervalSeconds: 10, failureThreshold: 3, successThreshold: 1, recordsHistoryLimit: 100,
+      http: { url: 'http://web/healthz', method: 'GET', criteria: { statusCode: '200' } },
+    })
+    expect(t[3]!.schedule).toMatchObject({ podChaos: { selector: { namespaces: ['shop'] } } })
+    expect(t[3]!.schedule).not.toHaveProperty('concurrencyPolicy') // Chaos Mesh leaves it empty here, and treats empty as Forbid
+  })
+
+  it('accepts a Task with the container fields workflows use', () => {
+    const r = validateText(workflowYaml(`    - name: the-entry
+      templateType: Task
+      task:
+        container:
+          name: main
+          image: curlimages/curl:8.5.0
+          imagePullPolicy: IfNotPresent
+          command: [sh, -c]
+          args: ["curl -fsS http://web/healthz"]
+          workingDir: /tmp
+          env: [{name: TARGET, value: web}, {name: TOKEN, valueFrom: {secretKeyRef: {name: t, key: token}}}]
+          resources: {limits: {cpu: 500m, memory: 64Mi}, requests: {cpu: 100m}}
+          volumeMounts: [{name: scratch, mountPath: /scratch}]
+          ports: [{containerPort: 8080}]
+        volumes: [{name: scratch, emptyDir: {}}]
+`))
+    expect(r.issues.map(short)).toEqual([])
+    expect(r.resources[0]!.spec).toMatchObject({ templates: [{ task: { container: { ports: [{ containerPort: 8080, protocol: 'TCP' }] } } }] })
+  })
+
+  it('rejects a misspelled container field and a misspelled volume source', () => {
+    const r = validateText(workflowYaml(`    - name: the-entry
+      templateType: Task
+      task:
+        container: {name: main, image: busybox, comand: [ls]}
+        volumes: [{name: scratch, emptyDri: {}}]
+`))
+    expect(r.issues.map(short)).toEqual([
+      '10:49 spec.templates[0].task.container.comand: unknown field "comand" [SPEC_UNKNOWN_FIELD]',
+      '11:35 spec.templates[0].task.volumes[0].emptyDri: unknown field "emptyDri" [SPEC_UNKNOWN_FIELD]',
+    ])
+  })
+})
