@@ -38,7 +38,7 @@ export const INTERNAL_KINDS: Record<string, string> = {
 }
 
 /** kind → definition. Adding a kind to CHAOS_MESH_KINDS without an entry here is a compile error. */
-export const chaosMeshKinds: Partial<{ [K in ChaosMeshKind]: KindDefinition }> = {
+export const chaosMeshKinds: { [K in ChaosMeshKind]: KindDefinition } = {
   PodChaos: podChaos,
   NetworkChaos: networkChaos,
   HTTPChaos: httpChaos,
