@@ -46,6 +46,10 @@ export const ERROR_CODES = {
   CTK_INVALID_TOLERANCE: ['a steady-state probe tolerance is malformed', 'use a boolean, number, string, list, or an object with type probe, regex, jsonpath or range'],
   CTK_UNKNOWN_REFERENCE: ['an activity refers by ref to a name that no activity of the experiment defines', 'define the activity in the hypothesis or method, or fix the name'],
   // pod supervisor (local runtime)
+  RUNTIME_NOT_READY: ['pods did not become ready in time', 'read their logs with `chaoscope logs POD`; the message names each pod and why'],
+  RUNTIME_UNKNOWN_EDGE: ['the pod does not call the named service, so it has no egress sidecar for it', 'name one of the dependencies the pod\'s service declares'],
+  RUNTIME_NOT_RUNNING: ['no local runtime is running (or its control API does not answer)', 'start one with `chaoscope up -f app.yaml`'],
+  RUNTIME_ALREADY_RUNNING: ['a local runtime is already running for this state directory', 'stop it with `chaoscope down`, or set CHAOSCOPE_HOME to run another'],
   RUNTIME_UNKNOWN_POD: ['no pod has the given name', 'list the pods with `chaoscope get pods`'],
   RUNTIME_UNKNOWN_SERVICE: ['no running service has the given name', 'check the service name against the App file'],
   RUNTIME_SERVICE_EXISTS: ['the service already runs', 'scale it, or stop it before starting it again'],
@@ -59,6 +63,21 @@ export const ERROR_CODES = {
   PROXY_FAULT_EXISTS: ['the proxy already has a fault with this id', 'remove it first, or use another id'],
   PROXY_FAULT_NOT_FOUND: ['the proxy has no fault with this id', 'list the faults of the proxy to see their ids'],
   PROXY_WORKER_FAILED: ['the data plane worker thread stopped or did not answer', 'restart the runtime; the message has the worker\'s error'],
+  // controller HTTP API
+  API_NOT_FOUND: ['the API has no such endpoint', 'see /api/v1/openapi.json for the endpoints'],
+  API_BODY_TOO_LARGE: ['the request body is larger than the API accepts (1 MiB)', 'split the resources over several requests'],
+  API_INVALID_QUERY: ['a query parameter of the request is malformed', 'follow the rule in the message'],
+  API_CONTROLLER_NOT_RUNNING: ['no controller is running (or its API does not answer)', 'start one with `chaoscope up -f app.yaml` or `chaoscope server`'],
+  API_CONTROLLER_ALREADY_RUNNING: ['a controller is already running for this state directory', 'stop it, or set CHAOSCOPE_HOME to run another'],
+  // controller (engine)
+  CONTROLLER_NOT_FOUND: ['no experiment of that kind, namespace and name exists (it may have finished and been archived)', 'list them with `chaoscope get all -A`'],
+  CONTROLLER_IMMUTABLE: ['the spec of a chaos experiment cannot change once it is created, as in Chaos Mesh', 'delete the experiment and apply it again; labels and annotations (such as the pause annotation) may change'],
+  CONTROLLER_NO_TARGETS: ['the selector of an experiment matches no pod', 'compare the selector with the pods the message lists (`chaoscope get pods`)'],
+  CONTROLLER_DELETING: ['the experiment is being deleted: its targets are being recovered', 'wait until it is gone, then apply it again'],
+  CONTROLLER_STOPPED: ['the controller was stopped', 'start the controller again (`chaoscope up` or `chaoscope server`)'],
+  // store (SQLite)
+  STORE_OPEN_FAILED: ['the state database could not be opened or migrated', 'check the path given with --db and that no other program holds it; the message has SQLite\'s error'],
+  STORE_SCHEMA_TOO_NEW: ['the state database was written by a newer chaoscope (it has migrations this version does not know)', 'run the newer chaoscope, or point --db at another file'],
   // command line
   CLI_USAGE: ['the command line is not valid', 'run the command with --help'],
   INTERNAL: ['an unexpected error inside chaoscope (a bug)', 'report it with the command and the input that caused it'],
