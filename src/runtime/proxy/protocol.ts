@@ -1,0 +1,34 @@
+/** @module runtime/proxy/protocol: the messages between the DataPlane (main thread) and its worker. */
+
+import type { ProxyOptions, ProxyStats } from './proxy.js'
+import type { FaultSpec } from './toxic.js'
+
+/** Commands the main thread sends; each gets exactly one reply with the same id. */
+export type Command =
+  | { op: 'createProxy'; opts: ProxyOptions }
+  | { op: 'removeProxy'; name: string }
+  | { op: 'setUpstreams'; name: string; upstreams: string[] }
+  | { op: 'addFault'; name: string; fault: FaultSpec }
+  | { op: 'removeFault'; name: string; id: string }
+  | { op: 'listFaults'; name: string }
+  | { op: 'stats' }
+
+/** What each command answers. */
+export interface Results {
+  createProxy: { name: string; host: string; port: number }
+  removeProxy: boolean
+  setUpstreams: null
+  addFault: null
+  removeFault: boolean
+  listFaults: FaultSpec[]
+  stats: ProxyStats[]
+}
+
+export interface RequestMessage {
+  id: number
+  cmd: Command
+}
+
+export type ReplyMessage =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { code: string; message: string; hint?: string } }

@@ -1,0 +1,350 @@
+/** @module runtime/proxy/proxy: a fault-injecting TCP/HTTP proxy on a loopback port, forwarding to upstreams. */
+
+import net from 'node:net'
+import type { Server, Socket } from 'node:net'
+import { ChaosError } from '../../errors.js'
+import { Link } from './link.js'
+import { HttpSession } from './http-session.js'
+import { Histogram } from './histogram.js'
+import type { HistogramSnapshot } from './histogram.js'
+import { actsOn, checkFault, makeStage } from './toxic.js'
+import type { FaultSpec, HttpFault } from './toxic.js'
+import { newCounters } from './stream.js'
+import type { FaultCounters } from './stream.js'
+import { resetSockets } from './toxics/reset.js'
+import { adopt, onread } from './reader.js'
+
+export type ProxyMode = 'tcp' | 'http'
+
+export interface ProxyOptions {
+  /** Unique name (the edge), e.g. `checkout-7f2ab>payment`. */
+  name: string
+  mode: ProxyMode
+  /** `host:port` addresses; new connections go to them in turn. */
+  upstreams: string[]
+  /** Listen address; host defaults to 127.0.0.1, port 0 picks a free one. */
+  listen?: { host?: string; port?: number }
+  /** Extra labels for this proxy's metrics (e.g. source and destination service). */
+  labels?: Record<string, string>
+}
+
+/** Requests by status class; `error` counts requests that got no response (aborted, reset, closed). */
+export interface StatusCounts {
+  '1xx': number
+  '2xx': number
+  '3xx': number
+  '4xx': number
+  '5xx': number
+  error: number
+}
+
+export interface FaultStats {
+  spec: FaultSpec
+  addedAt: number
+  /** What the fault touched: connections selected (tcp) or requests acted on (http), chunks and bytes held. */
+  touched: FaultCounters
+}
+
+/** A plain-data snapshot of one proxy, safe to post between threads. */
+export interface ProxyStats {
+  name: string
+  mode: ProxyMode
+  host: string
+  port: number
+  upstreams: string[]
+  labels: Record<string, string>
+  connections: { active: number; total: number; refused: number }
+  bytes: { upstream: number; downstream: number }
+  requests: StatusCounts
+  latency: HistogramSnapshot
+  faults: FaultStats[]
+}
+
+interface FaultEntry {
+  spec: FaultSpec
+  counters: FaultCounters
+  addedAt: number
+}
+
+interface Upstream {
+  host: string
+  port: number
+}
+
+/** Parses `host:port` (IPv6 as `[::1]:80`). */
+export function parseAddress(a: string): Upstream {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(a)
+  const port = m ? Number(m[3]) : NaN
+  if (!m || port < 1 || port > 65535) {
+    throw new ChaosError('PROXY_INVALID_UPSTREAM', `upstream ${JSON.stringify(a)} is not a host:port address`)
+  }
+  return { host: (m[1] ?? m[2])!, port }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+const CLASSES: readonly (keyof StatusCounts)[] = ['error', '1xx', '2xx', '3xx', '4xx', '5xx']
+
+function statusClass(status: number): keyof StatusCounts {
+  return status >= 100 && status < 600 ? CLASSES[(status / 100) | 0]! : 'error'
+}
+
+/** One accepted client connection and its upstream connection. */
+class Conn {
+  readonly client: Socket
+  readonly upstream: Socket
+  readonly up: Link
+  readonly down: Link
+  readonly session: HttpSession | undefined
+  private closedSides = 0
+
+  constructor(
+    private readonly proxy: Proxy,
+    accepted: Socket,
+    to: Upstream,
+    /** The upstream address this connection goes to, as written in the proxy's upstream list. */
+    readonly upstreamAddress: string = '',
+  ) {
+    // Both sockets read through `onread` (reader.ts): each read arrives here as one owned Buffer.
+    const http = proxy.mode === 'http'
+    const client = adopt(accepted, http ? (b) => this.session!.fromClient(b) : (b) => this.up.push(b))
+    const upstream = net.connect({
+      host: to.host,
+      port: to.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: onread(http ? (b) => this.session!.fromUpstream(b) : (b) => this.down.push(b)),
+    })
+    upstream.on('error', () => {})
+    client.setNoDelay(true)
+    this.client = client
+    this.upstream = upstream
+    this.up = new Link(client, upstream, (n) => (proxy.bytesUp += n))
+    this.down = new Link(upstream, client, (n) => (proxy.bytesDown += n))
+    if (http) {
+      this.session = new HttpSession(proxy, client, upstream, this.up, this.down)
+    } else {
+      client.on('end', () => this.up.write({ data: EMPTY, msg: 0, end: true }))
+      upstream.on('end', () => this.down.write({ data: EMPTY, msg: 0, end: true }))
+    }
+    client.on('error', () => resetSockets(upstream))
+    upstream.on('error', () => {
+      if (this.session) this.session.upstreamFailed()
+      else resetSockets(client)
+    })
+    const closed = (): void => {
+      if (++this.closedSides < 2) return
+      this.up.destroy()
+      this.down.destroy()
+      this.session?.dropPending()
+      proxy.conns.delete(this)
+    }
+    client.on('close', (hadError) => {
+      if (hadError) resetSockets(upstream)
+      else if (!upstream.destroyed && upstream.connecting) upstream.destroy()
+      closed()
+    })
+    upstream.on('close', (hadError) => {
+      if (hadError && !this.session) resetSockets(client)
+      closed()
+    })
+    for (const f of proxy.faultList()) this.apply(f)
+  }
+
+  /** Puts a fault on this connection (called for existing connections when it is added, and on accept). */
+  apply(f: FaultEntry): void {
+    const s = f.spec
+    if (s.type !== 'http' && s.upstreams && !s.upstreams.includes(this.upstreamAddress)) return
+    if (s.type === 'reset') {
+      if (Math.random() * 100 < (s.percent ?? 100)) {
+        f.counters.connections++
+        resetSockets(this.client, this.upstream)
+      }
+      return
+    }
+    const http = this.proxy.mode === 'http'
+    if (!http && s.type !== 'http' && Math.random() * 100 >= (s.percent ?? 100)) return
+    if (!http) f.counters.connections++
+    for (const [dir, link] of [
+      ['upstream', this.up],
+      ['downstream', this.down],
+    ] as const) {
+      if (actsOn(s, dir)) link.addStage((host, next) => makeStage(s, host, f.counters, http, next))
+    }
+  }
+
+  remove(id: string): void {
+    this.up.removeStage(id)
+    this.down.removeStage(id)
+  }
+}
+
+/**
+ * Listens on a loopback port and forwards every accepted connection to one of its upstreams (round robin),
+ * through faults that can be added and removed at any time and act on new and existing connections alike.
+ *
+ * Modes: `tcp` pipes bytes both ways (backpressure and half-close kept); `http` parses HTTP/1.1 messages
+ * on each keep-alive connection to act per request, count requests by status class, time them, and pass
+ * the W3C `traceparent` on with a new span id.
+ *
+ * Owns its sockets; `close()` ends them. Not thread-safe: one event loop (the data plane worker) owns it.
+ *
+ * @example
+ * const p = await Proxy.start({ name: 'a>b', mode: 'tcp', upstreams: ['127.0.0.1:8080'] })
+ * p.addFault({ id: 'slow', type: 'latency', direction: 'downstream', latencyMs: 100 })
+ * // … clients connect to 127.0.0.1:p.port …
+ * await p.close()
+ */
+export class Proxy {
+  readonly name: string
+  readonly mode: ProxyMode
+  readonly labels: Record<string, string>
+  private upstreams: Upstream[] = []
+  private upstreamText: string[] = []
+  private rr = 0
+  private readonly faults = new Map<string, FaultEntry>()
+  private httpList: { spec: HttpFault; counters: FaultCounters }[] = []
+  readonly conns = new Set<Conn>()
+  bytesUp = 0
+  bytesDown = 0
+  private total = 0
+  private refused = 0
+  private readonly requests: StatusCounts = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, error: 0 }
+  private readonly latency = new Histogram()
+
+  private constructor(
+    opts: ProxyOptions,
+    private readonly server: Server,
+    readonly host: string,
+    readonly port: number,
+  ) {
+    this.name = opts.name
+    this.mode = opts.mode
+    this.labels = { ...(opts.labels ?? {}) }
+    this.setUpstreams(opts.upstreams)
+    server.on('connection', (c) => this.accept(c))
+  }
+
+  /** Starts listening; resolves once the port is bound. Throws PROXY_LISTEN_FAILED or PROXY_INVALID_UPSTREAM. */
+  static async start(opts: ProxyOptions): Promise<Proxy> {
+    for (const u of opts.upstreams) parseAddress(u)
+    if (opts.mode !== 'tcp' && opts.mode !== 'http') {
+      throw new ChaosError('PROXY_INVALID_FAULT', `proxy ${opts.name}: mode must be tcp or http, got ${String(opts.mode)}`)
+    }
+    const host = opts.listen?.host ?? '127.0.0.1'
+    // pauseOnConnect: nothing is read before `adopt` moves the socket to `onread`.
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) =>
+        reject(
+          new ChaosError('PROXY_LISTEN_FAILED', `proxy ${opts.name} cannot listen on ${host}:${opts.listen?.port ?? 0}: ${e.message}`, {
+            cause: e,
+          }),
+        ),
+      )
+      server.listen({ host, port: opts.listen?.port ?? 0, backlog: 1024 }, () => resolve())
+    })
+    const addr = server.address() as net.AddressInfo
+    return new Proxy(opts, server, host, addr.port)
+  }
+
+  /** Replaces the upstream list: new connections use it; existing connections stay where they are. */
+  setUpstreams(list: string[]): void {
+    this.upstreams = list.map(parseAddress)
+    this.upstreamText = [...list]
+    this.rr = 0
+  }
+
+  private accept(client: Socket): void {
+    this.total++
+    client.setNoDelay(true)
+    client.on('error', () => {})
+    if (this.upstreams.length === 0) {
+      this.refused++
+      resetSockets(client)
+      return
+    }
+    const i = this.rr % this.upstreams.length
+    const u = this.upstreams[i]!
+    const address = this.upstreamText[i]!
+    for (const f of this.faults.values()) {
+      if (f.spec.upstreams && !f.spec.upstreams.includes(address)) continue
+      if (f.spec.type === 'reset' && Math.random() * 100 < (f.spec.percent ?? 100)) {
+        f.counters.connections++
+        this.refused++
+        resetSockets(client)
+        return
+      }
+    }
+    this.rr++
+    const conn = new Conn(this, client, u, address)
+    if (!conn.client.destroyed) this.conns.add(conn)
+  }
+
+  faultList(): FaultEntry[] {
+    return [...this.faults.values()].filter((f) => f.spec.type !== 'reset')
+  }
+
+  /** Session host: the http faults, read per message. */
+  httpFaults(): readonly { spec: HttpFault; counters: FaultCounters }[] {
+    return this.httpList
+  }
+
+  /** Session host: one request is done. */
+  recordRequest(status: number, ms: number): void {
+    this.requests[statusClass(status)]++
+    this.latency.record(ms)
+  }
+
+  /**
+   * Adds a fault; it acts on new and existing connections at once. Throws PROXY_INVALID_FAULT or
+   * PROXY_FAULT_EXISTS (adding is not silently idempotent: the caller decides to replace by removing first).
+   */
+  addFault(spec: FaultSpec): void {
+    checkFault(spec, this.mode)
+    if (this.faults.has(spec.id)) {
+      throw new ChaosError('PROXY_FAULT_EXISTS', `proxy ${this.name} already has a fault ${spec.id}`)
+    }
+    const entry: FaultEntry = { spec: structuredClone(spec), counters: newCounters(), addedAt: Date.now() }
+    this.faults.set(spec.id, entry)
+    if (entry.spec.type === 'http') this.httpList = [...this.httpList, entry as { spec: HttpFault; counters: FaultCounters }]
+    for (const c of [...this.conns]) c.apply(entry)
+  }
+
+  /** Removes a fault: what it holds is passed on in order at once. Returns false when there was none. */
+  removeFault(id: string): boolean {
+    const entry = this.faults.get(id)
+    if (!entry) return false
+    this.faults.delete(id)
+    if (entry.spec.type === 'http') this.httpList = this.httpList.filter((f) => f.spec.id !== id)
+    for (const c of this.conns) c.remove(id)
+    return true
+  }
+
+  listFaults(): FaultSpec[] {
+    return [...this.faults.values()].map((f) => f.spec)
+  }
+
+  stats(): ProxyStats {
+    return {
+      name: this.name,
+      mode: this.mode,
+      host: this.host,
+      port: this.port,
+      upstreams: [...this.upstreamText],
+      labels: { ...this.labels },
+      connections: { active: this.conns.size, total: this.total, refused: this.refused },
+      bytes: { upstream: this.bytesUp, downstream: this.bytesDown },
+      requests: { ...this.requests },
+      latency: this.latency.snapshot(),
+      faults: [...this.faults.values()].map((f) => ({ spec: f.spec, addedAt: f.addedAt, touched: { ...f.counters } })),
+    }
+  }
+
+  /** Stops listening and ends every connection (reset). Idempotent. */
+  async close(): Promise<void> {
+    for (const c of this.conns) resetSockets(c.client, c.upstream)
+    this.conns.clear()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+}

@@ -1,0 +1,67 @@
+/** @module runtime/proxy/worker: the data plane thread; owns every proxy and socket, obeys DataPlane commands. */
+
+import { parentPort } from 'node:worker_threads'
+import { ChaosError, isChaosError } from '../../errors.js'
+import { Proxy } from './proxy.js'
+import type { Command, ReplyMessage, RequestMessage } from './protocol.js'
+
+const proxies = new Map<string, Proxy>()
+
+function get(name: string): Proxy {
+  const p = proxies.get(name)
+  if (!p) throw new ChaosError('PROXY_NOT_FOUND', `no proxy named ${name}`)
+  return p
+}
+
+/** Names being created, so that two concurrent creates of one name cannot both bind. */
+const starting = new Set<string>()
+
+async function handle(cmd: Command): Promise<unknown> {
+  switch (cmd.op) {
+    case 'createProxy': {
+      const name = cmd.opts.name
+      if (proxies.has(name) || starting.has(name)) throw new ChaosError('PROXY_EXISTS', `a proxy named ${name} exists`)
+      starting.add(name)
+      try {
+        const p = await Proxy.start(cmd.opts)
+        proxies.set(name, p)
+        return { name, host: p.host, port: p.port }
+      } finally {
+        starting.delete(name)
+      }
+    }
+    case 'removeProxy': {
+      const p = proxies.get(cmd.name)
+      if (!p) return false
+      proxies.delete(cmd.name)
+      await p.close()
+      return true
+    }
+    case 'setUpstreams':
+      get(cmd.name).setUpstreams(cmd.upstreams)
+      return null
+    case 'addFault':
+      get(cmd.name).addFault(cmd.fault)
+      return null
+    case 'removeFault':
+      return get(cmd.name).removeFault(cmd.id)
+    case 'listFaults':
+      return get(cmd.name).listFaults()
+    case 'stats':
+      return [...proxies.values()].map((p) => p.stats())
+  }
+}
+
+const port = parentPort
+if (!port) throw new Error('runtime/proxy/worker must run in a worker thread')
+port.on('message', (m: RequestMessage) => {
+  handle(m.cmd).then(
+    (value) => port.postMessage({ id: m.id, ok: true, value } satisfies ReplyMessage),
+    (e: unknown) => {
+      const error = isChaosError(e)
+        ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }
+        : { code: 'INTERNAL', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }
+      port.postMessage({ id: m.id, ok: false, error } satisfies ReplyMessage)
+    },
+  )
+})
