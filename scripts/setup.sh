@@ -6,6 +6,8 @@ set -euo pipefail
 # package:command-that-proves-it-is-there
 PACKAGES=(
   "util-linux:setpriv"
+  "wrk:wrk"
+  "haproxy:haproxy"
 )
 
 missing=()

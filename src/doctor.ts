@@ -1,5 +1,5 @@
 /** @module doctor: checks for the runtime and system packages chaoscope uses. Read-only. */
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 
 export interface Check {
@@ -38,11 +38,24 @@ function nodeCheck(): Check {
 
 /** System tools, each with what needs it; `scripts/setup.sh` installs the ones the tests use. */
 const TOOLS: { name: string; bin: string; neededFor: string; apt: string }[] = [
-  { name: 'git', bin: 'git', neededFor: 'nothing at run time; the development workflow', apt: 'git' },
+  { name: 'setpriv', bin: 'setpriv', neededFor: 'pods that die with the runtime even when it is killed (parent-death signal)', apt: 'util-linux' },
+  { name: 'wrk', bin: 'wrk', neededFor: 'the sidecar benchmarks (bench/proxy.mjs)', apt: 'wrk' },
+  { name: 'haproxy', bin: 'haproxy', neededFor: 'the sidecar benchmarks\' baseline (bench/proxy.mjs)', apt: 'haproxy' },
 ]
 
+function cgroupCheck(): Check {
+  const root = process.getuid?.() === 0
+  const mounted = existsSync('/sys/fs/cgroup/cgroup.controllers') || existsSync('/sys/fs/cgroup/memory') || existsSync('/sys/fs/cgroup/cpu')
+  const ok = root && mounted
+  return {
+    name: 'cgroups', ok, required: false,
+    detail: ok ? 'cgroups mounted and writable as root: CPU and memory limits are enforced' : !root ? 'not running as root: limits are reported, not enforced' : 'no cgroup filesystem at /sys/fs/cgroup: limits are reported, not enforced',
+    neededFor: 'enforcing services\' CPU and memory limits (and OOMKilled reasons)', fix: 'run chaoscope as root on a machine with cgroup v1 or v2 mounted at /sys/fs/cgroup',
+  }
+}
+
 export function checkSystem(): Check[] {
-  const checks = [nodeCheck()]
+  const checks = [nodeCheck(), cgroupCheck()]
   for (const t of TOOLS) {
     const path = which(t.bin)
     checks.push({

@@ -4,6 +4,9 @@ import { ChaosError, EXIT, isChaosError } from '../errors.js'
 import { VERSION } from '../version.js'
 import { registerValidate } from './validate.js'
 import { registerDoctor } from './doctor.js'
+import { registerRuntime } from './runtime.js'
+import { registerController } from './controller.js'
+import { registerServer } from './server.js'
 
 /** Output streams, replaceable in tests. */
 export interface Io {
@@ -32,8 +35,17 @@ export function buildProgram(io: Run): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
   registerValidate(program, io)
+  registerRuntime(program, io)
+  registerController(program, io)
+  registerServer(program, io)
   registerDoctor(program, io)
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err })
+  const configure = (cmd: Command): void => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err })
+      configure(sub)
+    }
+  }
+  configure(program)
   return program
 }
 

@@ -1,0 +1,246 @@
+/**
+ * @module api/app: the controller's REST API under /api/v1 (hono): apply, list, get, delete, pause, resume,
+ * events, pods, a server-sent-event watch, its OpenAPI document, and /metrics.
+ */
+import { Hono } from 'hono'
+import type { Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { streamSSE } from 'hono/streaming'
+import { ChaosError } from '../errors.js'
+import type { RuntimeClient } from '../runtime/client.js'
+import { errorBody, httpStatus } from '../runtime/control-api.js'
+import { matchesSelector, parseSelector } from '../runtime/process/selector.js'
+import { sortIssues } from '../spec/issues.js'
+import { validateText } from '../spec/validate.js'
+import { applyAll, IssuesError, notApplicable } from './apply.js'
+import { resolveKind } from './kinds.js'
+import { openApiDocument } from './openapi.js'
+import type { ChangeNotice, ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery } from './types.js'
+
+/** Largest request body the API reads. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+export interface ApiOptions {
+  controller: ControllerApi
+  /** Where `GET /api/v1/pods` reads pods from. */
+  runtime?: RuntimeClient
+  /** Prometheus text for `GET /metrics`. */
+  metrics?: () => string | Promise<string>
+  /** Milliseconds between SSE keep-alive comments (default 15 s). */
+  heartbeatMs?: number
+  /** Ends every open watch stream when aborted (the server is closing). */
+  signal?: AbortSignal
+}
+
+/** The JSON body of every error answer: `{code, message, hint?, issues?}`. */
+export function apiErrorBody(e: unknown): ReturnType<typeof errorBody> & { issues?: IssuesError['issues'] } {
+  return { ...errorBody(e), ...(e instanceof IssuesError ? { issues: e.issues } : {}) }
+}
+
+/**
+ * @example
+ * const app = apiApp({ controller, runtime: new InProcessRuntimeClient(rt) })
+ * const res = await app.request('/api/v1/resources', { method: 'POST', body: yamlText })
+ */
+export function apiApp(opts: ApiOptions): Hono {
+  const ctl = opts.controller
+  const app = new Hono()
+  app.onError((e, c) => {
+    const body = apiErrorBody(e)
+    if (body.code === 'INTERNAL') console.error('chaoscope api: uncoded error', e)
+    return c.json(body, httpStatus(body.code))
+  })
+  app.notFound((c) => c.json({ code: 'API_NOT_FOUND', message: `no such endpoint: ${c.req.method} ${c.req.path}`, hint: 'see /api/v1/openapi.json' }, 404))
+
+  app.get('/healthz', (c) => c.text('ok'))
+  app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument()))
+
+  app.post(
+    '/api/v1/resources',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ code: 'API_BODY_TOO_LARGE', message: `the request body is larger than ${MAX_BODY_BYTES} bytes`, hint: 'split the resources over several requests' }, 413),
+    }),
+    async (c) => {
+      const dryRun = flag(c.req.query('dryRun'), 'dryRun')
+      const text = await c.req.text()
+      const file = c.req.query('file') || '<request>'
+      const result = validateText(text, file)
+      const issues = sortIssues([...result.issues, ...notApplicable(result)])
+      if (issues.length === 0 && result.resources.length === 0) {
+        issues.push({ code: 'SPEC_NO_INPUT', file, line: 1, col: 1, path: '', message: 'the request body holds no resource', hint: 'send one or more Chaos Mesh resources as YAML or JSON' })
+      }
+      if (issues.length > 0) throw new IssuesError(issues)
+      const items = await applyAll(ctl, result.resources, { dryRun })
+      const created = !dryRun && items.some((i) => i.action === 'created')
+      return c.json({ dryRun, items }, created ? 201 : 200)
+    },
+  )
+
+  app.get('/api/v1/resources', async (c) => c.json({ items: (await ctl.list(listQuery(c))).map((o) => withPhase(ctl, o)) }))
+  app.get('/api/v1/events', async (c) => c.json({ items: await ctl.events(eventQuery(c)) }))
+  app.get('/api/v1/pods', async (c) => {
+    if (!opts.runtime) throw new ChaosError('RUNTIME_NOT_RUNNING', 'this controller has no local runtime to list pods from')
+    const selector = c.req.query('labelSelector') || undefined
+    checkSelector(selector)
+    const namespace = c.req.query('namespace') || undefined
+    const pods = (await opts.runtime.pods()).filter((p) => (!namespace || p.namespace === namespace) && matchesSelector(p.labels, selector))
+    return c.json({ items: pods })
+  })
+
+  const one = '/api/v1/namespaces/:namespace/:kind/:name'
+  const target = (c: Context) => [resolveKind(c.req.param('kind')!), c.req.param('namespace')!, c.req.param('name')!] as const
+  app.get(one, async (c) => {
+    const [kind, ns, name] = target(c)
+    await mustGet(ctl, kind, ns, name)
+    if (flag(c.req.query('refresh'), 'refresh') && ctl.refreshEvidence) await ctl.refreshEvidence(kind, ns, name)
+    return c.json(withPhase(ctl, await mustGet(ctl, kind, ns, name)))
+  })
+  app.delete(one, async (c) => {
+    const [kind, ns, name] = target(c)
+    await mustGet(ctl, kind, ns, name)
+    const wait = c.req.query('wait') === undefined ? true : flag(c.req.query('wait'), 'wait')
+    const timeoutQ = c.req.query('timeoutSeconds')
+    const timeoutMs = timeoutQ === undefined ? undefined : Number(timeoutQ) * 1000
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new ChaosError('API_INVALID_QUERY', `timeoutSeconds must be a positive number, got "${timeoutQ}"`)
+    await ctl.delete(kind, ns, name, { wait, ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
+    const left = await ctl.get(kind, ns, name)
+    return c.json({ deleted: true, gone: !left, kind, namespace: ns, name, object: left ? withPhase(ctl, left) : null })
+  })
+  app.post(`${one}/pause`, async (c) => {
+    const [kind, ns, name] = target(c)
+    await mustGet(ctl, kind, ns, name)
+    await ctl.pause(kind, ns, name)
+    return c.json(withPhase(ctl, await mustGet(ctl, kind, ns, name)))
+  })
+  app.post(`${one}/resume`, async (c) => {
+    const [kind, ns, name] = target(c)
+    await mustGet(ctl, kind, ns, name)
+    await ctl.resume(kind, ns, name)
+    return c.json(withPhase(ctl, await mustGet(ctl, kind, ns, name)))
+  })
+  app.get(`${one}/events`, async (c) => {
+    const [kind, ns, name] = target(c)
+    const obj = await ctl.get(kind, ns, name)
+    const q: EventQuery = { kind, namespace: ns, name, ...sinceId(c) }
+    return c.json({ items: await ctl.events(obj?.metadata.uid ? { ...q, uid: obj.metadata.uid } : q) })
+  })
+
+  app.get('/api/v1/watch', (c) => {
+    const q = listQuery(c)
+    const beat = opts.heartbeatMs ?? 15_000
+    return streamSSE(c, async (s) => {
+      const queue: unknown[] = []
+      let wake: (() => void) | undefined
+      const listener = (change: ChangeNotice) => {
+        if (!matchesChange(change, q)) return
+        queue.push(change)
+        wake?.()
+      }
+      ctl.on('change', listener)
+      let open = !opts.signal?.aborted
+      const end = () => {
+        open = false
+        wake?.()
+      }
+      s.onAbort(end)
+      opts.signal?.addEventListener('abort', end, { once: true })
+      let id = 0
+      try {
+        await s.writeSSE({ event: 'ready', data: '{}' })
+        while (open) {
+          while (queue.length > 0 && open) await s.writeSSE({ event: 'change', id: String(++id), data: JSON.stringify(queue.shift()) })
+          if (!open) break
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, beat)
+            wake = () => {
+              clearTimeout(t)
+              r()
+            }
+          })
+          wake = undefined
+          if (queue.length === 0 && open) await s.write(': keep-alive\n\n')
+        }
+      } finally {
+        ctl.off?.('change', listener)
+        opts.signal?.removeEventListener('abort', end)
+      }
+    })
+  })
+
+  app.get('/metrics', async (c) => c.text(opts.metrics ? await opts.metrics() : '', 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
+  return app
+}
+
+/** The object with `status.phase` from the controller, when it tells phases. */
+function withPhase(ctl: ControllerApi, o: ChaosObject): ChaosObject {
+  const phase = ctl.phase?.(o.kind, o.metadata.namespace, o.metadata.name)
+  return phase ? { ...o, status: { ...o.status, phase } } : o
+}
+
+async function mustGet(ctl: ControllerApi, kind: string, namespace: string, name: string): Promise<ChaosObject> {
+  const obj = await ctl.get(kind, namespace, name)
+  if (!obj) {
+    throw new ChaosError('CONTROLLER_NOT_FOUND', `${kind} ${namespace}/${name} not found`, { hint: `list them with \`chaoscope get ${kind.toLowerCase()} -n ${namespace}\`` })
+  }
+  return obj
+}
+
+function flag(v: string | undefined, name: string): boolean {
+  if (v === undefined || v === '' || v === 'false' || v === '0') return false
+  if (v === 'true' || v === '1' || v === 'All') return true
+  throw new ChaosError('API_INVALID_QUERY', `${name} must be true or false, got "${v}"`)
+}
+
+function checkSelector(selector: string | undefined): void {
+  if (!selector) return
+  try {
+    parseSelector(selector)
+  } catch (cause) {
+    throw new ChaosError('API_INVALID_QUERY', `labelSelector: ${(cause as Error).message}`, { cause, hint: 'write selectors like app=web,tier!=db,env in (dev,qa)' })
+  }
+}
+
+function listQuery(c: Context): ListQuery {
+  const kindQ = c.req.query('kind')
+  const namespace = c.req.query('namespace')
+  const labelSelector = c.req.query('labelSelector')
+  checkSelector(labelSelector)
+  return {
+    ...(kindQ && kindQ !== 'all' ? { kind: resolveKind(kindQ) } : {}),
+    ...(namespace ? { namespace } : {}),
+    ...(labelSelector ? { labelSelector } : {}),
+  }
+}
+
+function sinceId(c: Context): { sinceId?: number } {
+  const v = c.req.query('sinceId')
+  if (v === undefined || v === '') return {}
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw new ChaosError('API_INVALID_QUERY', `sinceId must be a whole number, got "${v}"`)
+  return { sinceId: n }
+}
+
+function eventQuery(c: Context): EventQuery {
+  const kindQ = c.req.query('kind')
+  const out: EventQuery = { ...sinceId(c) }
+  if (kindQ) out.kind = resolveKind(kindQ)
+  for (const k of ['namespace', 'name', 'uid'] as const) {
+    const v = c.req.query(k)
+    if (v) out[k] = v
+  }
+  return out
+}
+
+/** Changes name their object as `{kind, namespace, name, labels?}` or carry it whole (`object`/`event`). */
+function matchesChange(change: unknown, q: ListQuery): boolean {
+  if (!q.kind && !q.namespace && !q.labelSelector) return true
+  const ch = (change ?? {}) as { object?: ChaosObject; event?: ChaosEvent; kind?: string; namespace?: string; metadata?: ChaosObject['metadata'] }
+  const obj = ch.object ?? (ch.metadata ? (ch as ChaosObject) : undefined)
+  const kind = obj?.kind ?? ch.event?.kind ?? ch.kind
+  const namespace = obj?.metadata.namespace ?? ch.event?.namespace ?? ch.namespace
+  if (q.kind && kind !== undefined && kind !== q.kind) return false
+  if (q.namespace && namespace !== undefined && namespace !== q.namespace) return false
+  if (q.labelSelector && obj && !matchesSelector(obj.metadata.labels ?? {}, q.labelSelector)) return false
+  return true
+}

@@ -1,0 +1,134 @@
+/**
+ * @module api/client: the controller API over HTTP, as the CLI uses it. Error answers come back as ChaosErrors
+ * with the server's code (an IssuesError when the server listed issues).
+ */
+import { ChaosError } from '../errors.js'
+import type { ErrorCode } from '../errors.js'
+import type { RuntimePod } from '../runtime/local-runtime.js'
+import { requireController } from '../runtime/controller-state.js'
+import type { Issue } from '../spec/issues.js'
+import { IssuesError } from './apply.js'
+import { plural } from './kinds.js'
+import type { ApplyResult, ChaosEvent, ChaosObject, EventQuery, ListQuery } from './types.js'
+
+export interface ApplyResponse {
+  dryRun: boolean
+  items: ApplyResult[]
+}
+
+/**
+ * @example
+ * const api = ControllerClient.fromState()
+ * const { items } = await api.apply(readFileSync('delay.yaml', 'utf8'), { file: 'delay.yaml' })
+ */
+export class ControllerClient {
+  constructor(readonly url: string) {}
+
+  /** The controller named by $CHAOSCOPE_HOME/controller.json; API_CONTROLLER_NOT_RUNNING when there is none. */
+  static fromState(): ControllerClient {
+    return new ControllerClient(requireController().url)
+  }
+
+  async call<T>(method: string, path: string, body?: string, signal?: AbortSignal): Promise<T> {
+    const res = await this.send(method, path, body, signal)
+    return (await res.json()) as T
+  }
+
+  private async send(method: string, path: string, body?: string, signal?: AbortSignal): Promise<Response> {
+    let res: Response
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        method,
+        ...(body !== undefined ? { body, headers: { 'content-type': 'application/yaml' } } : {}),
+        ...(signal ? { signal } : {}),
+      })
+    } catch (cause) {
+      if (signal?.aborted) throw cause
+      throw new ChaosError('API_CONTROLLER_NOT_RUNNING', `the controller does not answer at ${this.url}`, { cause, retryable: true, hint: 'it may be starting or stopping; try again, or start it with `chaoscope up` or `chaoscope server`' })
+    }
+    if (!res.ok) {
+      const data = (await res.json().catch(() => ({}))) as { code?: ErrorCode; message?: string; hint?: string; issues?: Issue[] }
+      if (data.issues && data.issues.length > 0) throw new IssuesError(data.issues, 'the input')
+      throw new ChaosError(data.code ?? 'INTERNAL', data.message ?? `the controller answered ${res.status}`, data.hint ? { hint: data.hint } : {})
+    }
+    return res
+  }
+
+  apply(text: string, opts: { dryRun?: boolean; file?: string } = {}): Promise<ApplyResponse> {
+    const q = new URLSearchParams()
+    if (opts.dryRun) q.set('dryRun', 'true')
+    if (opts.file) q.set('file', opts.file)
+    return this.call('POST', `/api/v1/resources?${q}`, text)
+  }
+
+  async list(query: ListQuery = {}): Promise<ChaosObject[]> {
+    return (await this.call<{ items: ChaosObject[] }>('GET', `/api/v1/resources?${params(query)}`)).items
+  }
+
+  /** With `refresh`, the records' evidence is read fresh from the data path first. */
+  get(kind: string, namespace: string, name: string, opts: { refresh?: boolean } = {}): Promise<ChaosObject> {
+    return this.call('GET', `${one(kind, namespace, name)}${opts.refresh ? '?refresh=true' : ''}`)
+  }
+
+  /** Resolves once every target is recovered and the object is gone (unless `wait` is false). */
+  delete(kind: string, namespace: string, name: string, opts: { wait?: boolean; timeoutSeconds?: number } = {}): Promise<{ deleted: boolean; gone: boolean; object: ChaosObject | null }> {
+    return this.call('DELETE', `${one(kind, namespace, name)}?${params(opts)}`)
+  }
+
+  pause(kind: string, namespace: string, name: string): Promise<ChaosObject> {
+    return this.call('POST', `${one(kind, namespace, name)}/pause`)
+  }
+
+  resume(kind: string, namespace: string, name: string): Promise<ChaosObject> {
+    return this.call('POST', `${one(kind, namespace, name)}/resume`)
+  }
+
+  async events(query: EventQuery = {}): Promise<ChaosEvent[]> {
+    return (await this.call<{ items: ChaosEvent[] }>('GET', `/api/v1/events?${params(query)}`)).items
+  }
+
+  async objectEvents(kind: string, namespace: string, name: string): Promise<ChaosEvent[]> {
+    return (await this.call<{ items: ChaosEvent[] }>('GET', `${one(kind, namespace, name)}/events`)).items
+  }
+
+  async pods(query: { namespace?: string; labelSelector?: string } = {}): Promise<RuntimePod[]> {
+    return (await this.call<{ items: RuntimePod[] }>('GET', `/api/v1/pods?${params(query)}`)).items
+  }
+
+  /** Server-sent changes until `signal` aborts (or the server goes away). */
+  async *watch(query: ListQuery = {}, signal?: AbortSignal): AsyncGenerator<unknown> {
+    const res = await this.send('GET', `/api/v1/watch?${params(query)}`, undefined, signal)
+    const decoder = new TextDecoder()
+    let buf = ''
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buf += decoder.decode(chunk, { stream: true })
+        let end: number
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, end)
+          buf = buf.slice(end + 2)
+          let event = 'message'
+          const data: string[] = []
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event:')) event = line.slice(6).trim()
+            else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
+          }
+          if (event === 'change' && data.length > 0) yield JSON.parse(data.join('\n')) as unknown
+        }
+      }
+    } catch (e) {
+      if (signal?.aborted) return
+      throw e
+    }
+  }
+}
+
+function one(kind: string, namespace: string, name: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural(kind)}/${encodeURIComponent(name)}`
+}
+
+function params(query: object): URLSearchParams {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v))
+  return q
+}

@@ -1,0 +1,155 @@
+/**
+ * @module api/serve: a controller with its API on 127.0.0.1: on its own listener (`chaoscope server`), or mounted
+ * on the runtime's (`chaoscope up`). Writes $CHAOSCOPE_HOME/controller.json so that the CLI finds it.
+ *
+ *   start: controller.start() (recover, remove orphan faults, reconcile all) ─▶ listen ─▶ controller.json
+ *   close: controller.stop() (no recovery: stopping is not deleting) ─▶ close watch streams ─▶ unlisten ─▶ rm controller.json
+ */
+import { serve } from '@hono/node-server'
+import type { ServerType } from '@hono/node-server'
+import { join } from 'node:path'
+import { Controller } from '../engine/controller.js'
+import type { Logger } from '../engine/controller.js'
+import { ChaosError } from '../errors.js'
+import { HttpRuntimeClient, InProcessRuntimeClient } from '../runtime/client.js'
+import type { RuntimeClient } from '../runtime/client.js'
+import { clearControllerState, readControllerState, writeControllerState } from '../runtime/controller-state.js'
+import type { ControllerState } from '../runtime/controller-state.js'
+import type { RuntimeServer } from '../runtime/server.js'
+import { pidAlive, readState, stateDir } from '../runtime/state.js'
+import { apiApp } from './app.js'
+import type { ControllerApi } from './types.js'
+
+/** A controller as the servers run it: the API's view plus its lifecycle. */
+export interface ControllerHandle extends ControllerApi {
+  start(): unknown
+  stop(): unknown
+  /** The controller's Prometheus registry. */
+  metrics?: { text(): Promise<string> }
+}
+
+export interface ControllerServer {
+  state: ControllerState
+  controller: ControllerHandle
+  /** Stops the controller (without recovering anything), the listener, and removes controller.json. Idempotent. */
+  close(): Promise<void>
+}
+
+export interface ControllerServerOptions {
+  controller: ControllerHandle
+  runtime: RuntimeClient
+  /** The SQLite file, for controller.json. */
+  db: string
+  /** Port on 127.0.0.1 (0: any free port). */
+  port?: number
+  host?: string
+  /** Do not write controller.json (tests running several). */
+  stateless?: boolean
+}
+
+function refuseSecond(): void {
+  const s = readControllerState()
+  if (s && s.pid !== process.pid && pidAlive(s.pid)) {
+    throw new ChaosError('API_CONTROLLER_ALREADY_RUNNING', `a controller (pid ${s.pid}) is already running at ${s.url}`, { hint: 'stop it, or set CHAOSCOPE_HOME to run another' })
+  }
+}
+
+/** `chaoscope server`: the controller and /api/v1 on their own listener. */
+export async function startControllerServer(opts: ControllerServerOptions): Promise<ControllerServer> {
+  if (!opts.stateless) refuseSecond()
+  const host = opts.host ?? '127.0.0.1'
+  const closing = new AbortController()
+  await opts.controller.start()
+  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}) })
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? 0 }, () => resolve(s))
+    s.once('error', reject)
+  }).catch(async (cause: unknown) => {
+    await opts.controller.stop()
+    throw new ChaosError('PROXY_LISTEN_FAILED', `the controller API cannot listen on ${host}:${opts.port ?? 0}: ${(cause as Error).message}`, { cause })
+  })
+  const addr = server.address()
+  const port = typeof addr === 'object' && addr ? addr.port : 0
+  const state: ControllerState = { pid: process.pid, url: `http://${host}:${port}`, db: opts.db, startedAt: new Date().toISOString() }
+  if (!opts.stateless) writeControllerState(state)
+  let done: Promise<void> | undefined
+  return {
+    state,
+    controller: opts.controller,
+    close() {
+      done ??= (async () => {
+        await opts.controller.stop()
+        closing.abort()
+        await new Promise<void>((r) => {
+          server.close(() => r())
+          ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+        })
+        if (!opts.stateless) clearControllerState(process.pid)
+      })()
+      return done
+    },
+  }
+}
+
+/** `chaoscope up`: the controller's /api/v1 (and its metrics) served by the runtime's own listener. */
+export async function mountController(server: RuntimeServer, opts: Omit<ControllerServerOptions, 'port' | 'host'>): Promise<ControllerServer> {
+  if (!opts.stateless) refuseSecond()
+  const closing = new AbortController()
+  await opts.controller.start()
+  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal })
+  const state: ControllerState = { pid: process.pid, url: server.state.url, db: opts.db, startedAt: new Date().toISOString() }
+  let done: Promise<void> | undefined
+  const close = () => {
+    done ??= (async () => {
+      await opts.controller.stop()
+      closing.abort()
+      if (!opts.stateless) clearControllerState(process.pid)
+    })()
+    return done
+  }
+  server.mount({
+    prefix: '/api/',
+    fetch: (req) => app.fetch(req),
+    ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}),
+    close,
+  })
+  if (!opts.stateless) writeControllerState(state)
+  return { state, controller: opts.controller, close }
+}
+
+/** The database `up` and `server` use unless told otherwise: $CHAOSCOPE_HOME/chaoscope.db. */
+export function defaultDbPath(): string {
+  return join(stateDir(), 'chaoscope.db')
+}
+
+export interface LocalControllerOptions {
+  /** SQLite file (default $CHAOSCOPE_HOME/chaoscope.db). */
+  db?: string
+  log?: Logger
+  stateless?: boolean
+  /** Retry back-off of failed reconciles (tests shorten it). */
+  backoff?: { baseMs: number; capMs: number }
+}
+
+/** `chaoscope up`: a controller on the in-process runtime, its API on the runtime's listener. */
+export async function startUpController(server: RuntimeServer, opts: LocalControllerOptions = {}): Promise<ControllerServer> {
+  const db = opts.db ?? defaultDbPath()
+  const runtime = new InProcessRuntimeClient(server.runtime)
+  if (!opts.stateless) refuseSecond()
+  const controller = Controller.open({ dbPath: db, runtime, ...(opts.log ? { log: opts.log } : {}), ...(opts.backoff ? { backoff: opts.backoff } : {}) })
+  return mountController(server, { controller, runtime, db, ...(opts.stateless ? { stateless: true } : {}) })
+}
+
+/** `chaoscope server`: a controller on a runtime reached over HTTP (default: the one runtime.json names). */
+export async function startServer(opts: LocalControllerOptions & { runtimeUrl?: string; port?: number }): Promise<ControllerServer & { runtimeUrl: string }> {
+  const runtimeUrl = opts.runtimeUrl ?? readState()?.url
+  if (!runtimeUrl) {
+    throw new ChaosError('RUNTIME_NOT_RUNNING', `no local runtime is running (state directory ${stateDir()}) and no --runtime URL was given`, { hint: 'start one with `chaoscope up -f app.yaml`, or pass --runtime http://127.0.0.1:PORT' })
+  }
+  if (!opts.stateless) refuseSecond()
+  const db = opts.db ?? defaultDbPath()
+  const runtime = new HttpRuntimeClient(runtimeUrl.replace(/\/+$/, ''))
+  const controller = Controller.open({ dbPath: db, runtime, ...(opts.log ? { log: opts.log } : {}), ...(opts.backoff ? { backoff: opts.backoff } : {}) })
+  const server = await startControllerServer({ controller, runtime, db, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.stateless ? { stateless: true } : {}) })
+  return { ...server, runtimeUrl }
+}

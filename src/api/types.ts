@@ -1,0 +1,114 @@
+/**
+ * @module api/types: what the HTTP API and the CLI see of the controller: stored objects, events, apply results,
+ * and the part of the `Controller` (src/engine/controller.ts) the API calls.
+ */
+import type { Resource } from '../spec/validate.js'
+
+/** A condition as Chaos Mesh reports it: Selected, AllInjected, AllRecovered, Paused. */
+export interface Condition {
+  type: string
+  status: string
+  reason?: string
+  message?: string
+  lastTransitionTime?: string
+}
+
+/** One per-target record: which target, its phase, and the data-path evidence that the fault acted. */
+export interface TargetRecord {
+  id: string
+  phase: string
+  injectedCount?: number
+  recoveredCount?: number
+  selectorKey?: string
+  evidence?: Record<string, unknown>
+  lastError?: string
+}
+
+/** A resource as the controller stores it: what was applied, plus identity and status. */
+export interface ChaosObject {
+  apiVersion: string
+  kind: string
+  metadata: {
+    name: string
+    namespace: string
+    uid?: string
+    generation?: number
+    creationTimestamp?: string
+    deletionTimestamp?: string
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+    finalizers?: string[]
+  }
+  spec: Record<string, unknown>
+  status?: {
+    conditions?: Condition[]
+    experiment?: { desiredPhase?: string; records?: TargetRecord[]; containerRecords?: TargetRecord[] }
+    /** Added by the API from the controller: injecting, running, paused, finished or deleting. */
+    phase?: string
+  }
+}
+
+/** An event, Kubernetes style. `id` grows monotonically. */
+export interface ChaosEvent {
+  id: number
+  uid?: string
+  kind: string
+  namespace: string
+  name: string
+  type: string
+  reason: string
+  message: string
+  time: string
+}
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged'
+
+export interface ApplyResult {
+  action: ApplyAction
+  object: ChaosObject
+  /** With dryRun: what would be selected and injected. */
+  plan?: unknown
+}
+
+export interface ListQuery {
+  kind?: string
+  namespace?: string
+  labelSelector?: string
+}
+
+export interface EventQuery {
+  uid?: string
+  kind?: string
+  namespace?: string
+  name?: string
+  sinceId?: number
+}
+
+/** What the controller publishes: an object created, changed or gone, or a new event. */
+export type ChangeNotice =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: ChaosObject }
+  | { type: 'EVENT'; event: ChaosEvent }
+
+type MaybePromise<T> = T | Promise<T>
+
+/**
+ * The controller as the API uses it. Structural, so that the real `Controller` fits it, and tests can hand in
+ * the real one or a small fake. Errors are ChaosErrors; a missing object is undefined from get() and a
+ * `*_NOT_FOUND` error from delete/pause/resume.
+ */
+export interface ControllerApi {
+  apply(resource: Resource, opts?: { dryRun?: boolean }): MaybePromise<ApplyResult>
+  /** Resolves once every target is recovered and the object is gone, unless `wait` is false. */
+  delete(kind: string, namespace: string, name: string, opts?: { wait?: boolean; timeoutMs?: number }): MaybePromise<unknown>
+  pause(kind: string, namespace: string, name: string): MaybePromise<unknown>
+  resume(kind: string, namespace: string, name: string): MaybePromise<unknown>
+  get(kind: string, namespace: string, name: string): MaybePromise<ChaosObject | undefined>
+  list(query: ListQuery): MaybePromise<ChaosObject[]>
+  events(query: EventQuery): MaybePromise<ChaosEvent[]>
+  /** The phase `get` shows: injecting, running, paused, finished or deleting. */
+  phase?(kind: string, namespace: string, name: string): string | undefined
+  /** Reads fresh evidence from the data path into the records (for describe). */
+  refreshEvidence?(kind: string, namespace: string, name: string): Promise<ChaosObject>
+  on(event: 'change', listener: (change: ChangeNotice) => void): unknown
+  off?(event: 'change', listener: (change: ChangeNotice) => void): unknown
+}

@@ -1,0 +1,329 @@
+/**
+ * @module engine/experiment: the experiment reconciler (PodChaos, NetworkChaos, HTTPChaos...): selection once,
+ * then per target inject or recover as the desired phase says, records first, then the archive on delete.
+ */
+import { parseDuration } from '../spec/duration.js'
+import { ChaosError } from '../errors.js'
+import type { FaultContext, FaultInjector, Injection, Target } from '../faults/injector.js'
+import type { RuntimePod } from '../runtime/local-runtime.js'
+import type { PodSelectorSpec } from '../spec/kinds/common.js'
+import type { EventRow, RecordHistoryEntry, RecordRow, ResourceRow } from '../store/store.js'
+import type { EngineContext } from './context.js'
+import { decidePhase, INJECTED, INJECTING, isFinished, nextOperation, NOT_INJECTED } from './decide.js'
+import type { DesiredPhase, PhaseReason } from './decide.js'
+import { factsOf, objectOf, statusOf } from './object.js'
+import type { Reconciler } from './reconciler.js'
+import { matchingPods, noTargetsError, selectPods } from './select.js'
+import type { Random } from './select.js'
+
+/** A target chosen at selection: stored in its record, handed to the injector. */
+export interface PlannedTarget {
+  /** The record key: the pod name. */
+  key: string
+  /** `namespace/pod`, as Chaos Mesh names records. */
+  id: string
+  pod: RuntimePod
+  /** Pods picked by NetworkChaos `spec.target`. */
+  peers?: RuntimePod[]
+}
+
+interface SelectorFields {
+  selector?: PodSelectorSpec
+  mode?: string
+  value?: string
+}
+
+/**
+ * Chaos Mesh's selection for one experiment over the runtime's pods: `spec.selector` with `mode`/`value`,
+ * and for a `spec.target` selector (NetworkChaos) the peers. A selector matching no pod at all is refused
+ * (CONTROLLER_NO_TARGETS, naming the selector and the pods that exist); a mode that picks none of the matching
+ * pods (random-max-percent drawing 0 %) selects nothing.
+ */
+export function planTargets(spec: Record<string, unknown>, pods: readonly RuntimePod[], random: Random): PlannedTarget[] {
+  const s = spec as SelectorFields & { target?: unknown }
+  if (matchingPods(pods, s.selector ?? {}).length === 0) throw noTargetsError('spec.selector', s.selector, pods)
+  const picked = selectPods(pods, s.selector, s.mode ?? 'all', s.value, random)
+  let peers: RuntimePod[] | undefined
+  if (typeof s.target === 'object' && s.target !== null && !Array.isArray(s.target)) {
+    const t = s.target as SelectorFields
+    if (matchingPods(pods, t.selector ?? {}).length === 0) throw noTargetsError('spec.target.selector', t.selector, pods)
+    peers = selectPods(pods, t.selector, t.mode ?? 'all', t.value, random)
+  }
+  return picked.map((pod) => ({ key: pod.name, id: `${pod.namespace}/${pod.name}`, pod, ...(peers ? { peers } : {}) }))
+}
+
+/** Records (phase Not Injected) for planned targets. */
+export function recordsFor(uid: string, targets: readonly PlannedTarget[], now: string): RecordRow[] {
+  return targets.map((t) => ({
+    uid,
+    key: t.key,
+    id: t.id,
+    selectorKey: '.',
+    pod: t.pod.name,
+    phase: NOT_INJECTED,
+    injectedCount: 0,
+    recoveredCount: 0,
+    target: { key: t.key, pod: t.pod, ...(t.peers ? { peers: t.peers } : {}) },
+    history: [],
+    updatedAt: now,
+  }))
+}
+
+const PHASE_MESSAGES: Record<PhaseReason, string> = {
+  Started: 'desired phase is Run: injecting into the selected targets',
+  Paused: 'paused by annotation experiment.chaos-mesh.org/pause: recovering the targets until resumed',
+  TimeUp: 'the duration is over: recovering every target',
+  Deleted: 'deleted: recovering every target before the experiment goes',
+}
+
+const MAX_HISTORY = 10
+
+function withHistory(r: RecordRow, entry: RecordHistoryEntry): RecordHistoryEntry[] {
+  return [...r.history, entry].slice(-MAX_HISTORY)
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+
+function isGone(e: unknown): boolean {
+  return e instanceof ChaosError && (e.code === 'RUNTIME_UNKNOWN_POD' || e.code === 'RUNTIME_UNKNOWN_EDGE')
+}
+
+function actionOf(spec: Record<string, unknown>, injection?: Injection): string {
+  return injection?.action ?? (typeof spec.action === 'string' ? spec.action : 'default')
+}
+
+/**
+ * One reconcile of one experiment (see src/engine/README.md for the steps). Throws when a target failed, so
+ * that the loop retries with back-off; every other target has been moved on first.
+ */
+export class ExperimentReconciler implements Reconciler {
+  constructor(private readonly ctx: EngineContext) {}
+
+  async reconcile(uid: string): Promise<{ requeueAfterMs?: number }> {
+    const { store } = this.ctx
+    let row = store.getResource(uid)
+    if (!row) return {}
+    const injector = this.ctx.injectors[row.kind]
+    if (!injector) return this.withoutInjector(row)
+    const oneShot = injector.oneShot?.(row.spec) ?? false
+    const decision = decidePhase(factsOf(row, oneShot), this.ctx.clock.now())
+    const desired = decision.phase
+
+    // 1. the desired phase, with an event when it changes
+    const stored = (row.status as { experiment?: { desiredPhase?: DesiredPhase } }).experiment?.desiredPhase
+    if (stored !== desired) {
+      // (delete() itself records Deleted, whatever the phase was)
+      row = this.ctx.commit(uid, (emit) => decision.reason !== 'Deleted' && emit('Normal', decision.reason, PHASE_MESSAGES[decision.reason]), { desired }) ?? row
+    }
+
+    // 2. selection, once (apply normally selects; this covers a mode that picked none)
+    let records = store.records(uid)
+    if (records.length === 0 && desired === 'Run') {
+      await this.select(row)
+      records = store.records(uid)
+    }
+
+    // 3. every record towards the desired phase
+    const errors: unknown[] = []
+    let pods: Map<string, RuntimePod> | undefined
+    const livePods = async () => (pods ??= new Map((await this.ctx.runtime.pods()).map((p) => [p.name, p])))
+    for (const rec of records) {
+      try {
+        await this.step(row, injector, rec, desired, oneShot, livePods)
+      } catch (e) {
+        errors.push(e)
+      }
+    }
+
+    // 4. delete: every target recovered → archive; duration over and all recovered → Finished
+    records = store.records(uid)
+    const phases = records.map((r) => r.phase)
+    if (row.deletingAt && phases.every((p) => p === NOT_INJECTED)) {
+      this.archive(uid)
+      return {}
+    }
+    if (isFinished(factsOf(row, oneShot), desired, phases, this.ctx.clock.now()) && !store.hasEvent(uid, 'Finished')) {
+      this.ctx.commit(uid, (emit) => emit('Normal', 'Finished', oneShot ? 'every target was acted on once' : 'the duration is over and every target is recovered'))
+    }
+    if (errors.length > 0) {
+      const first = errors[0]
+      throw errors.length === 1 ? first : new ChaosError(first instanceof ChaosError ? first.code : 'INTERNAL', `${errors.length} targets failed; first: ${message(first)}`, { cause: first })
+    }
+    return decision.untilStopMs !== undefined ? { requeueAfterMs: decision.untilStopMs } : {}
+  }
+
+  /** Selects targets for an experiment that has none yet and writes their records (phase Not Injected). */
+  private async select(row: ResourceRow): Promise<void> {
+    const pods = await this.ctx.runtime.pods()
+    let targets: PlannedTarget[]
+    try {
+      targets = planTargets(row.spec, pods, this.ctx.random)
+    } catch (e) {
+      this.ctx.commit(row.uid, (emit) => emit('Warning', 'Failed', `select targets: ${message(e)}`))
+      return
+    }
+    if (targets.length === 0) {
+      this.ctx.commit(row.uid, (emit) => emit('Warning', 'Failed', 'select targets: the selector mode picked no pod'))
+      return
+    }
+    this.ctx.commit(row.uid, (emit) => {
+      for (const r of recordsFor(row.uid, targets, this.ctx.iso())) this.ctx.store.upsertRecord(r)
+      emit('Normal', 'Selected', selectedMessage(targets))
+    })
+  }
+
+  /** Moves one record until it matches the desired phase (at most inject then recover). */
+  private async step(row: ResourceRow, injector: FaultInjector, rec: RecordRow, desired: DesiredPhase, oneShot: boolean, livePods: () => Promise<Map<string, RuntimePod>>): Promise<void> {
+    const fctx = this.faultContext(row)
+    for (let i = 0; i < 3; i++) {
+      const op = nextOperation(desired, rec.phase)
+      if (op === 'none') return
+      if (op === 'inject') {
+        if (desired === 'Stop' && oneShot) {
+          // a one-shot action caught half-way while stopping: nothing stays applied, so nothing to finish or undo
+          rec = this.save(row, { ...rec, phase: NOT_INJECTED })
+          continue
+        }
+        if (rec.phase !== INJECTING) rec = this.save(row, { ...rec, phase: INJECTING })
+        const target = await this.targetOf(rec, livePods)
+        let injection: Injection
+        try {
+          injection = await injector.inject(fctx, target, row.spec)
+        } catch (e) {
+          if (desired === 'Stop' && isGone(e)) {
+            // the target no longer exists: whatever was half-applied went with it
+            rec = this.save(row, { ...rec, phase: NOT_INJECTED, lastError: message(e) })
+            continue
+          }
+          this.ctx.metrics.injections.inc({ kind: row.kind, action: actionOf(row.spec), result: 'failure' })
+          this.failed(row, rec, 'Apply', e)
+          throw e
+        }
+        this.ctx.metrics.injections.inc({ kind: row.kind, action: actionOf(row.spec, injection), result: 'success' })
+        const now = this.ctx.iso()
+        const next: RecordRow = {
+          ...rec,
+          phase: INJECTED,
+          injectedCount: rec.injectedCount + 1,
+          injection: injection as unknown as Record<string, unknown>,
+          ...(injection.evidence ? { evidence: injection.evidence } : {}),
+          history: withHistory(rec, { type: 'Succeeded', operation: 'Apply', timestamp: now }),
+          updatedAt: now,
+        }
+        delete next.lastError
+        rec = this.save(row, next, ['Normal', 'Applied', `injected ${row.kind} into ${rec.id}`])
+        continue
+      }
+      // recover
+      const injection = rec.injection as Injection | undefined
+      let evidence = rec.evidence
+      if (injection) {
+        try {
+          evidence = (await injector.evidence?.(fctx, injection)) ?? evidence
+        } catch {
+          // evidence is best effort: the target may be gone
+        }
+        try {
+          await injector.recover(fctx, injection)
+        } catch (e) {
+          this.ctx.metrics.recoveries.inc({ kind: row.kind, result: 'failure' })
+          this.failed(row, rec, 'Recover', e)
+          throw e
+        }
+      }
+      this.ctx.metrics.recoveries.inc({ kind: row.kind, result: 'success' })
+      const now = this.ctx.iso()
+      const next: RecordRow = {
+        ...rec,
+        phase: NOT_INJECTED,
+        recoveredCount: rec.recoveredCount + 1,
+        ...(evidence ? { evidence } : {}),
+        history: withHistory(rec, { type: 'Succeeded', operation: 'Recover', timestamp: now }),
+        updatedAt: now,
+      }
+      delete next.lastError
+      rec = this.save(row, next, ['Normal', 'Recovered', `recovered ${rec.id}`])
+    }
+  }
+
+  /** Stores a record (and an event) in one transaction; returns what was stored. */
+  private save(row: ResourceRow, rec: RecordRow, event?: [type: 'Normal' | 'Warning', reason: string, message: string]): RecordRow {
+    const next = { ...rec, updatedAt: rec.updatedAt > this.ctx.iso() ? rec.updatedAt : this.ctx.iso() }
+    this.ctx.commit(row.uid, (emit) => {
+      this.ctx.store.upsertRecord(next)
+      if (event) emit(...event)
+    })
+    return next
+  }
+
+  private failed(row: ResourceRow, rec: RecordRow, operation: 'Apply' | 'Recover', e: unknown): void {
+    const now = this.ctx.iso()
+    this.save(row, { ...rec, lastError: message(e), history: withHistory(rec, { type: 'Failed', operation, message: message(e), timestamp: now }), updatedAt: now }, [
+      'Warning',
+      'Failed',
+      `${operation === 'Apply' ? 'inject into' : 'recover'} ${rec.id}: ${message(e)}`,
+    ])
+  }
+
+  /** The stored target, with its pod (and peers) as the runtime shows them now, when they still exist. */
+  private async targetOf(rec: RecordRow, livePods: () => Promise<Map<string, RuntimePod>>): Promise<Target> {
+    const stored = rec.target as { key?: string; pod?: RuntimePod; peers?: RuntimePod[] }
+    const pods = await livePods()
+    const pod = pods.get(rec.pod) ?? stored.pod!
+    return {
+      key: rec.key,
+      pod,
+      ...(stored.peers ? { peers: stored.peers.map((p) => pods.get(p.name) ?? p) } : {}),
+    }
+  }
+
+  faultContext(row: ResourceRow): FaultContext {
+    const duration = typeof row.spec.duration === 'string' && row.spec.duration !== '' ? parseDuration(row.spec.duration) : undefined
+    return {
+      runtime: this.ctx.runtime,
+      experiment: {
+        uid: row.uid, kind: row.kind, namespace: row.namespace, name: row.name, annotations: row.metadata.annotations ?? {},
+        ...(duration !== undefined ? { endsAt: Date.parse(row.createdAt) + duration } : {}),
+      },
+      now: () => this.ctx.clock.now(),
+    }
+  }
+
+  /** Moves the experiment to the archive with its records and events; publishes that it is gone. */
+  archive(uid: string): void {
+    const { store } = this.ctx
+    const events: EventRow[] = []
+    let object: ReturnType<typeof objectOf> | undefined
+    store.transaction(() => {
+      const row = store.getResource(uid)
+      if (!row) return
+      events.push(store.addEvent({ uid, kind: row.kind, namespace: row.namespace, name: row.name, type: 'Normal', reason: 'Archived', message: 'every target is recovered: the experiment is archived', time: this.ctx.iso() }))
+      const status = statusOf(row, store.records(uid))
+      object = objectOf({ ...row, finalizers: [], metadata: { ...row.metadata, finalizers: [] }, status: status as unknown as Record<string, unknown> })
+      store.archive(uid, object as unknown as Record<string, unknown>, this.ctx.iso())
+    })
+    this.ctx.published(events)
+    if (object) this.ctx.publishChange({ type: 'DELETED', object })
+  }
+
+  /** A kind whose injector is gone (a controller started without it): nothing can be injected or recovered. */
+  private withoutInjector(row: ResourceRow): { requeueAfterMs?: number } {
+    if (row.deletingAt) {
+      this.archive(row.uid)
+      return {}
+    }
+    if (!this.ctx.store.hasEvent(row.uid, 'Failed')) {
+      this.ctx.commit(row.uid, (emit) => emit('Warning', 'Failed', `this controller has no injector for ${row.kind}: the experiment cannot run here`))
+    }
+    return {}
+  }
+}
+
+export function selectedMessage(targets: readonly PlannedTarget[]): string {
+  const ids = targets.map((t) => t.id)
+  const shown = ids.length > 10 ? `${ids.slice(0, 10).join(', ')} and ${ids.length - 10} more` : ids.join(', ')
+  const peers = targets[0]?.peers
+  return `selected ${ids.length} pod${ids.length === 1 ? '' : 's'}: ${shown}${peers ? `; target: ${peers.map((p) => `${p.namespace}/${p.name}`).join(', ')}` : ''}`
+}

@@ -1,0 +1,329 @@
+/**
+ * @module runtime/local-runtime: one App on this machine: its services as supervised pods, every byte between
+ * them through sidecar proxies owned by the data plane worker.
+ */
+import { dirname } from 'node:path'
+import { ChaosError } from '../errors.js'
+import type { AppSpec, ServiceSpec } from '../spec/kinds/app.js'
+import { PodSupervisor } from './process/supervisor.js'
+import type { SupervisorOptions } from './process/supervisor.js'
+import { matchesSelector } from './process/selector.js'
+import type { LabelSelector } from './process/selector.js'
+import type { LogBuffer } from './process/log-buffer.js'
+import type { Pod, PodEvent } from './process/types.js'
+import { DataPlane } from './proxy/data-plane.js'
+import type { ProxyStats } from './proxy/proxy.js'
+import type { FaultSpec } from './proxy/toxic.js'
+import type { ActiveFault, FaultOptions } from './client.js'
+
+/** A pod as `get pods` shows it: the supervisor's view plus where callers reach it. */
+export interface RuntimePod extends Pod {
+  /** `127.0.0.1:<port>` of the pod's ingress sidecar: the pod's address for everything that calls it. */
+  address?: string
+  /** Set for an external service's pseudo-pod: the address its sidecar fronts. */
+  external?: string
+  /** Its service's protocol: the mode of its sidecars (`http` sidecars can take HTTP faults). */
+  protocol?: 'tcp' | 'http'
+  /** The port its service declares (the container port callers use), when it declares one. */
+  containerPort?: number
+  /** The services it calls: it has one egress sidecar for each. */
+  dependencies?: string[]
+}
+
+export interface LocalRuntimeOptions {
+  /** The App file's path: pods run in its directory unless a service says otherwise. */
+  appFile: string
+  /** Namespace of services that name none (the App's metadata.namespace). */
+  namespace?: string
+  /** `ephemeral` binds each hostPort listener on a free port instead (tests, or two apps side by side). */
+  hostPorts?: 'fixed' | 'ephemeral'
+  /** Passed to the pod supervisor (back-off, probe timing, cgroups...). */
+  supervisor?: Omit<SupervisorOptions, 'workingDir' | 'namespace'>
+}
+
+/** Where a fault goes: a pod's ingress (traffic arriving at it), or one edge (the pod's calls to a dependency). */
+export interface FaultTarget {
+  pod: string
+  /** A dependency service name: the fault acts on the pod's egress sidecar for it. Absent: the pod's ingress. */
+  edge?: string
+}
+
+/** Env variable name for a dependency: `product-catalog` → `PRODUCT_CATALOG`. */
+export function envName(service: string): string {
+  return service.toUpperCase().replace(/[^A-Z0-9]/g, '_')
+}
+
+const ingressName = (pod: string) => `${pod}`
+const egressName = (pod: string, dep: string) => `${pod}>${dep}`
+const hostPortName = (service: string) => `hostport:${service}`
+
+/**
+ * Runs an App. The topology it keeps, as a mesh does:
+ *
+ *   caller pod ──▶ egress sidecar (pod>dep) ──▶ ingress sidecar (dep pod) ──▶ dep pod's $PORT
+ *   outside    ──▶ hostPort listener (127.0.0.1:hostPort) ──▶ ingress sidecars of the service's ready pods
+ *
+ * Egress and hostPort listeners balance over the target service's READY pods only; their upstream lists are
+ * recomputed on every pod event. Faults are added to an ingress or egress proxy by name.
+ *
+ * @example
+ * const rt = await LocalRuntime.start(app.spec, { appFile: 'demo/chain/app.yaml' })
+ * await rt.waitReady(30_000)
+ * await rt.addFault({ pod: rt.pods({ app: 'middle' })[0]!.name, edge: 'back' }, { id: 'slow', type: 'latency', direction: 'upstream', latencyMs: 200 })
+ * await rt.stop()
+ */
+export class LocalRuntime {
+  private readonly services = new Map<string, ServiceSpec>()
+  private readonly ingress = new Map<string, string>() // pod name → "127.0.0.1:port"
+  private readonly externals = new Map<string, RuntimePod>() // service name → pseudo-pod
+  private readonly egress = new Map<string, { pod: string; dep: string }>() // proxy name → edge
+  private readonly hostPortAddr = new Map<string, string>() // service → "127.0.0.1:port"
+  private pending: Promise<unknown> = Promise.resolve()
+  private stopped = false
+
+  private constructor(
+    readonly dataPlane: DataPlane,
+    readonly supervisor: PodSupervisor,
+    private readonly opts: LocalRuntimeOptions,
+  ) {}
+
+  static async start(app: AppSpec, opts: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const dataPlane = await DataPlane.start()
+    const supervisor = new PodSupervisor({
+      ...opts.supervisor,
+      workingDir: dirname(opts.appFile),
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+    })
+    const rt = new LocalRuntime(dataPlane, supervisor, opts)
+    try {
+      await rt.boot(app)
+    } catch (e) {
+      await rt.stop()
+      throw e
+    }
+    return rt
+  }
+
+  private async boot(app: AppSpec): Promise<void> {
+    for (const s of app.services) this.services.set(s.name, s)
+    this.supervisor.on('pod', (e) => this.serialize(() => this.onPodEvent(e)))
+    // Externals first: they are ready at once, so the pods that call them find an upstream from the start.
+    for (const s of app.services.filter((x) => x.external !== undefined)) await this.startExternal(s)
+    for (const s of app.services.filter((x) => x.hostPort !== undefined)) {
+      const listen = { port: this.opts.hostPorts === 'ephemeral' ? 0 : s.hostPort! }
+      const r = await this.dataPlane.createProxy({ name: hostPortName(s.name), mode: s.protocol ?? 'tcp', upstreams: [], listen, labels: { destination: s.name, source: 'hostport' } })
+      this.hostPortAddr.set(s.name, `127.0.0.1:${r.port}`)
+    }
+    for (const s of app.services.filter((x) => x.command !== undefined)) {
+      await this.supervisor.start(s, { podEnv: (pod) => this.serialize(() => this.egressEnv(pod, s)) })
+    }
+    await this.pending
+    for (const s of this.services.values()) await this.refreshUpstreams(s.name)
+  }
+
+  /** Runs state changes one at a time, in order: pod events and egress set-up touch the same maps. */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.pending.then(fn, fn)
+    this.pending = next.catch(() => undefined)
+    return next
+  }
+
+  private async startExternal(s: ServiceSpec): Promise<void> {
+    const name = `${s.name}-external`
+    const r = await this.dataPlane.createProxy({ name: ingressName(name), mode: s.protocol ?? 'tcp', upstreams: [s.external!], labels: { destination: s.name, source: 'ingress' } })
+    this.ingress.set(name, `127.0.0.1:${r.port}`)
+    const port = Number(s.external!.slice(s.external!.lastIndexOf(':') + 1))
+    this.externals.set(s.name, {
+      namespace: s.namespace ?? this.opts.namespace ?? 'default', name, uid: name, service: s.name, labels: { ...(s.labels ?? {}) },
+      annotations: { ...(s.annotations ?? {}), 'chaoscope.dev/external': s.external! }, phase: 'Running', ready: true, restartCount: 0,
+      startTime: new Date().toISOString(), port, external: s.external!, address: `127.0.0.1:${r.port}`, ...this.serviceFacts(s.name),
+    })
+  }
+
+  /** Creates the pod's egress sidecars (one per dependency) and returns the env that points the pod at them. */
+  private async egressEnv(pod: Pod, s: ServiceSpec): Promise<Record<string, string>> {
+    const env: Record<string, string> = {}
+    for (const dep of s.dependencies ?? []) {
+      const target = this.services.get(dep)!
+      const name = egressName(pod.name, dep)
+      const r = await this.dataPlane.createProxy({ name, mode: target.protocol ?? 'tcp', upstreams: this.readyAddresses(dep), labels: { source: s.name, destination: dep } })
+      this.egress.set(name, { pod: pod.name, dep })
+      const addr = `127.0.0.1:${r.port}`
+      env[`${envName(dep)}_ADDR`] = addr
+      env[`${envName(dep)}_URL`] = `${target.protocol === 'http' ? 'http' : 'tcp'}://${addr}`
+    }
+    return env
+  }
+
+  private async onPodEvent(e: PodEvent): Promise<void> {
+    if (this.stopped) return
+    const { pod } = e
+    if (e.type === 'DELETED') {
+      this.ingress.delete(pod.name)
+      await this.dataPlane.removeProxy(ingressName(pod.name))
+      for (const [name, edge] of this.egress) {
+        if (edge.pod !== pod.name) continue
+        this.egress.delete(name)
+        await this.dataPlane.removeProxy(name)
+      }
+    } else if (!this.ingress.has(pod.name)) {
+      const s = this.services.get(pod.service)
+      const r = await this.dataPlane.createProxy({ name: ingressName(pod.name), mode: s?.protocol ?? 'tcp', upstreams: [`127.0.0.1:${pod.port}`], labels: { destination: pod.service, source: 'ingress' } })
+      this.ingress.set(pod.name, `127.0.0.1:${r.port}`)
+    }
+    await this.refreshUpstreams(pod.service)
+  }
+
+  /** Ingress addresses of the service's ready pods (or its external's sidecar). */
+  private readyAddresses(service: string): string[] {
+    const ext = this.externals.get(service)
+    if (ext) return [ext.address!]
+    return this.supervisor
+      .list()
+      .filter((p) => p.service === service && p.ready && this.ingress.has(p.name))
+      .map((p) => this.ingress.get(p.name)!)
+  }
+
+  /** Points every egress sidecar and the hostPort listener of `service` at its ready pods. */
+  private async refreshUpstreams(service: string): Promise<void> {
+    const ups = this.readyAddresses(service)
+    for (const [name, edge] of this.egress) if (edge.dep === service) await this.dataPlane.setUpstreams(name, ups)
+    if (this.hostPortAddr.has(service)) await this.dataPlane.setUpstreams(hostPortName(service), ups)
+  }
+
+  /** Pods of every service (externals as one pseudo-pod each), optionally filtered by labels and namespace. */
+  pods(selector?: LabelSelector, namespace?: string): RuntimePod[] {
+    const run = this.supervisor.list().map((p) => ({ ...p, ...(this.ingress.has(p.name) ? { address: this.ingress.get(p.name)! } : {}), ...this.serviceFacts(p.service) }))
+    return [...run, ...this.externals.values()]
+      .filter((p) => matchesSelector(p.labels, selector) && (namespace === undefined || p.namespace === namespace))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+  }
+
+  /** What a pod's service declares that fault injectors need: protocol, container port, dependencies. */
+  private serviceFacts(service: string): Pick<RuntimePod, 'protocol' | 'containerPort' | 'dependencies'> {
+    const s = this.services.get(service)
+    if (!s) return {}
+    return { protocol: s.protocol ?? 'tcp', ...(s.port !== undefined ? { containerPort: s.port } : {}), dependencies: [...(s.dependencies ?? [])] }
+  }
+
+  pod(name: string): RuntimePod {
+    const p = this.pods().find((x) => x.name === name)
+    if (!p) throw new ChaosError('RUNTIME_UNKNOWN_POD', `no pod named "${name}"`, { hint: 'list the pods with `chaoscope get pods`' })
+    return p
+  }
+
+  logs(name: string): LogBuffer {
+    this.pod(name)
+    return this.supervisor.logs(name)
+  }
+
+  /** Where outside callers reach a service that declares hostPort. */
+  hostPortAddress(service: string): string | undefined {
+    return this.hostPortAddr.get(service)
+  }
+
+  /** Resolves once every pod that should run is ready (rejects with the pods that are not, after `timeoutMs`). */
+  async waitReady(timeoutMs: number): Promise<RuntimePod[]> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      await this.pending
+      const pods = this.pods()
+      const expected = [...this.services.values()].reduce((n, s) => n + (s.external !== undefined ? 1 : (s.replicas ?? 1)), 0)
+      const notReady = pods.filter((p) => !p.ready)
+      if (pods.length >= expected && notReady.length === 0) {
+        for (const s of this.services.keys()) await this.refreshUpstreams(s)
+        return pods
+      }
+      if (Date.now() > deadline) {
+        const why = notReady.map((p) => `${p.name} ${p.phase}${p.reason ? ` (${p.reason}${p.message ? `: ${p.message}` : ''})` : ''}`).join('; ')
+        throw new ChaosError('RUNTIME_NOT_READY', `pods not ready after ${timeoutMs} ms: ${why || 'pods still being created'}`, { hint: 'read their logs with `chaoscope logs POD`' })
+      }
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
+  /** The sidecar proxy a fault target names. */
+  proxyFor(target: FaultTarget): string {
+    const pod = this.pod(target.pod)
+    if (target.edge === undefined) return ingressName(pod.name)
+    const name = egressName(pod.name, target.edge)
+    if (!this.egress.has(name)) {
+      const deps = this.services.get(pod.service)?.dependencies ?? []
+      throw new ChaosError('RUNTIME_UNKNOWN_EDGE', `pod "${pod.name}" has no edge to "${target.edge}"`, { hint: deps.length ? `its edges: ${deps.join(', ')}` : `service ${pod.service} declares no dependencies` })
+    }
+    return name
+  }
+
+  /**
+   * Adds a fault to the target's sidecar. With `expiresAt`, the runtime removes it at that time by itself, so a
+   * fault never outlives its experiment even when the controller that added it is gone.
+   */
+  async addFault(target: FaultTarget, fault: FaultSpec, opts: FaultOptions = {}): Promise<void> {
+    const proxy = this.proxyFor(target)
+    if (opts.expiresAt !== undefined && opts.expiresAt <= Date.now()) return // already over: nothing to add
+    await this.dataPlane.addFault(proxy, fault)
+    if (opts.expiresAt !== undefined) this.expireAt(`${proxy}\u0000${fault.id}`, opts.expiresAt, () => this.dataPlane.removeFault(proxy, fault.id))
+  }
+
+  removeFault(target: FaultTarget, id: string): Promise<boolean> {
+    const proxy = this.proxyFor(target)
+    this.cancelExpiry(`${proxy}\u0000${id}`)
+    return this.dataPlane.removeFault(proxy, id)
+  }
+
+  /** pod-failure: holds the pod down until {@link unfailPod}, or until `expiresAt` by the runtime itself. */
+  failPod(name: string, opts: FaultOptions = {}): void {
+    this.pod(name)
+    const ms = opts.expiresAt === undefined ? undefined : Math.max(0, opts.expiresAt - Date.now())
+    this.supervisor.failPod(name, ms === undefined ? {} : { durationMs: ms })
+  }
+
+  private readonly expiries = new Map<string, { at: number; timer: NodeJS.Timeout }>()
+
+  private expireAt(key: string, at: number, remove: () => Promise<unknown>): void {
+    this.cancelExpiry(key)
+    const timer = setTimeout(() => {
+      this.expiries.delete(key)
+      remove().catch(() => undefined) // the proxy may be gone with its pod: then so is the fault
+    }, Math.max(0, at - Date.now()))
+    timer.unref()
+    this.expiries.set(key, { at, timer })
+  }
+
+  private cancelExpiry(key: string): void {
+    const e = this.expiries.get(key)
+    if (e) clearTimeout(e.timer)
+    this.expiries.delete(key)
+  }
+
+  /** Every fault on every sidecar, with the target (pod, edge) it acts on. */
+  async activeFaults(): Promise<ActiveFault[]> {
+    const out: ActiveFault[] = []
+    for (const p of await this.dataPlane.stats()) {
+      const edge = this.egress.get(p.name)
+      const target: FaultTarget | undefined = edge ? { pod: edge.pod, edge: edge.dep } : this.ingress.has(p.name) ? { pod: p.name } : undefined
+      if (!target) continue
+      for (const f of p.faults) {
+        const expiry = this.expiries.get(`${p.name}\u0000${f.spec.id}`)
+        out.push({ ...f, proxy: p.name, target, ...(expiry ? { expiresAt: expiry.at } : {}) })
+      }
+    }
+    return out
+  }
+
+  /** Every sidecar with its faults and counters (what the faults touched is the proof they acted). */
+  stats(): Promise<ProxyStats[]> {
+    return this.dataPlane.stats()
+  }
+
+  /** Stops every pod (gracefully) and then the data plane. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    await this.pending.catch(() => undefined)
+    this.stopped = true
+    for (const e of this.expiries.values()) clearTimeout(e.timer)
+    this.expiries.clear()
+    await this.supervisor.stopAll().catch(() => undefined)
+    await this.dataPlane.close()
+  }
+}

@@ -1,0 +1,116 @@
+/** @module runtime/server: a LocalRuntime with its control API on 127.0.0.1 and its state file: what `up` runs. */
+import { serve } from '@hono/node-server'
+import type { ServerType } from '@hono/node-server'
+import { ChaosError } from '../errors.js'
+import type { AppSpec } from '../spec/kinds/app.js'
+import type { Resource } from '../spec/validate.js'
+import { controlApi } from './control-api.js'
+import { LocalRuntime } from './local-runtime.js'
+import type { LocalRuntimeOptions } from './local-runtime.js'
+import type { PodEvent } from './process/types.js'
+import { clearState, pidAlive, readState, writeState } from './state.js'
+import type { RuntimeState } from './state.js'
+
+export interface RuntimeServerOptions {
+  /** Control API port on 127.0.0.1 (0: any free port). */
+  controlPort?: number
+  /** One line per pod change, for the foreground output. */
+  log?: (line: string) => void
+  /** Do not write the state file (tests running several runtimes). */
+  stateless?: boolean
+  hostPorts?: LocalRuntimeOptions['hostPorts']
+  supervisor?: LocalRuntimeOptions['supervisor']
+}
+
+/** More routes served beside the control API (the controller's /api/v1 in `up`); it never depends on the engine. */
+export interface Mounted {
+  /** Answers every request whose path starts with `prefix`. */
+  prefix: string
+  fetch(req: Request): Response | Promise<Response>
+  /** Prometheus text appended to the runtime's own at /metrics. */
+  metrics?(): string | Promise<string>
+  /** Called first by close(), before the runtime stops. */
+  close(): Promise<void>
+}
+
+export interface RuntimeServer {
+  runtime: LocalRuntime
+  state: RuntimeState
+  hostPorts(): [service: string, address: string][]
+  onShutdownRequest(fn: () => void): void
+  /** Serves more routes on the same listener (the controller API). */
+  mount(m: Mounted): void
+  /** Closes what was mounted, stops pods, sidecars and the API, and removes the state file. Idempotent. */
+  close(): Promise<void>
+}
+
+export async function startRuntimeServer(app: Resource, appFile: string, opts: RuntimeServerOptions = {}): Promise<RuntimeServer> {
+  if (!opts.stateless) {
+    const existing = readState()
+    if (existing && existing.pid !== process.pid && pidAlive(existing.pid)) {
+      throw new ChaosError('RUNTIME_ALREADY_RUNNING', `a runtime (pid ${existing.pid}, app ${existing.app}) is already running`, { hint: 'stop it with `chaoscope down`, or set CHAOSCOPE_HOME to run another' })
+    }
+  }
+  const spec = app.spec as unknown as AppSpec
+  const runtime = await LocalRuntime.start(spec, {
+    appFile,
+    namespace: app.metadata.namespace,
+    ...(opts.hostPorts ? { hostPorts: opts.hostPorts } : {}),
+    ...(opts.supervisor ? { supervisor: opts.supervisor } : {}),
+  })
+  if (opts.log) {
+    const log = opts.log
+    const last = new Map<string, string>()
+    runtime.supervisor.on('pod', (e: PodEvent) => {
+      const p = e.pod
+      const line = `pod ${p.name}  ${e.type === 'DELETED' ? 'deleted' : `${p.reason ?? p.phase}${p.ready ? ' ready' : ''}${p.restartCount ? ` restarts=${p.restartCount}` : ''}`}`
+      if (last.get(p.name) === line) return
+      last.set(p.name, line)
+      log(line)
+    })
+  }
+  let shutdownRequested: (() => void) | undefined
+  const api = controlApi(runtime, { onShutdown: () => shutdownRequested?.() })
+  const mounted: Mounted[] = []
+  const fetch = async (req: Request): Promise<Response> => {
+    const path = new URL(req.url).pathname
+    const m = mounted.find((x) => path.startsWith(x.prefix))
+    if (m) return m.fetch(req)
+    const res = await api.fetch(req)
+    if (path !== '/metrics' || !res.ok) return res
+    const extra = await Promise.all(mounted.map((x) => x.metrics?.() ?? ''))
+    return new Response(`${await res.text()}${extra.join('')}`, { status: 200, headers: res.headers })
+  }
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch, hostname: '127.0.0.1', port: opts.controlPort ?? 0 }, () => resolve(s))
+    s.once('error', reject)
+  }).catch(async (cause: unknown) => {
+    await runtime.stop()
+    throw new ChaosError('PROXY_LISTEN_FAILED', `the control API cannot listen on 127.0.0.1:${opts.controlPort ?? 0}: ${(cause as Error).message}`, { cause })
+  })
+  const addr = server.address()
+  const port = typeof addr === 'object' && addr ? addr.port : 0
+  const state: RuntimeState = { pid: process.pid, url: `http://127.0.0.1:${port}`, appFile, app: app.metadata.name, startedAt: new Date().toISOString() }
+  if (!opts.stateless) writeState(state)
+  let closing: Promise<void> | undefined
+  return {
+    runtime,
+    state,
+    hostPorts: () => spec.services.filter((s) => s.hostPort !== undefined).map((s) => [s.name, runtime.hostPortAddress(s.name)!] as [string, string]),
+    onShutdownRequest(fn) {
+      shutdownRequested = fn
+    },
+    mount(m) {
+      mounted.push(m)
+    },
+    close() {
+      closing ??= (async () => {
+        for (const m of mounted.splice(0)) await m.close().catch((e: unknown) => console.error('chaoscope: closing a mounted API failed', e))
+        await runtime.stop()
+        await new Promise<void>((r) => server.close(() => r()))
+        if (!opts.stateless) clearState(process.pid)
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,76 @@
+/** @module store/migrations: the numbered schema migrations of the state database, applied once each, in order. */
+
+export interface Migration {
+  /** 1, 2, 3...: never renumber or edit a released migration; add a new one. */
+  version: number
+  name: string
+  sql: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'resources, records, events, archive',
+    sql: `
+      CREATE TABLE resources (
+        uid TEXT PRIMARY KEY,
+        api_version TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        generation INTEGER NOT NULL DEFAULT 1,
+        metadata TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        deleting_at TEXT,
+        finalizers TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (kind, namespace, name)
+      );
+      CREATE TABLE records (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        uid TEXT NOT NULL REFERENCES resources (uid) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        id TEXT NOT NULL,
+        selector_key TEXT NOT NULL DEFAULT '.',
+        pod TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        injected_count INTEGER NOT NULL DEFAULT 0,
+        recovered_count INTEGER NOT NULL DEFAULT 0,
+        target TEXT NOT NULL DEFAULT '{}',
+        injection TEXT,
+        evidence TEXT,
+        last_error TEXT,
+        history TEXT NOT NULL DEFAULT '[]',
+        updated_at TEXT NOT NULL,
+        UNIQUE (uid, key)
+      );
+      CREATE INDEX records_pod ON records (pod);
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        uid TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('Normal', 'Warning')),
+        reason TEXT NOT NULL,
+        message TEXT NOT NULL,
+        time TEXT NOT NULL
+      );
+      CREATE INDEX events_uid ON events (uid, id);
+      CREATE INDEX events_object ON events (kind, namespace, name, id);
+      CREATE TABLE archive (
+        uid TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        object TEXT NOT NULL,
+        records TEXT NOT NULL,
+        events TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL
+      );
+      CREATE INDEX archive_object ON archive (kind, namespace, name);
+    `,
+  },
+]

@@ -1,0 +1,390 @@
+/**
+ * @module store/store: the controller's state in SQLite: resources, per-target records, events and the archive
+ * of finished experiments. Synchronous (better-sqlite3), WAL, numbered migrations.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { ChaosError } from '../errors.js'
+import { MIGRATIONS } from './migrations.js'
+
+/** Metadata as the controller keeps it: what the user wrote (labels, annotations) plus identity. */
+export interface StoredMetadata {
+  name: string
+  namespace: string
+  uid: string
+  generation: number
+  creationTimestamp: string
+  deletionTimestamp?: string
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+  finalizers?: string[]
+}
+
+/** One applied resource (an experiment), with its status. */
+export interface ResourceRow {
+  uid: string
+  apiVersion: string
+  kind: string
+  namespace: string
+  name: string
+  generation: number
+  metadata: StoredMetadata
+  spec: Record<string, unknown>
+  status: Record<string, unknown>
+  /** ISO time the resource was created (its creationTimestamp). */
+  createdAt: string
+  /** ISO time delete was asked; the resource stays until every target is recovered. */
+  deletingAt?: string
+  /** Finalizer-like state: while non-empty, the resource cannot go (Chaos Mesh's "chaos-mesh/records"). */
+  finalizers: string[]
+}
+
+/** What the engine knows about one target of one experiment: written before inject, updated after. */
+export interface RecordRow {
+  uid: string
+  /** Target key within the experiment (the pod name). */
+  key: string
+  /** `namespace/pod`, as Chaos Mesh names records. */
+  id: string
+  /** Which selector picked it: "." for the main one. */
+  selectorKey: string
+  pod: string
+  /** `Not Injected`, `Not Injected/<step>`, `Injected`, `Injected/<step>`, as Chaos Mesh's record phases. */
+  phase: string
+  injectedCount: number
+  recoveredCount: number
+  /** The target as selected (pod snapshot and peers): plain JSON. */
+  target: Record<string, unknown>
+  /** What recover() needs: stored before the injection counts. */
+  injection?: Record<string, unknown>
+  evidence?: Record<string, unknown>
+  lastError?: string
+  /** The last operations on this target (as Chaos Mesh's record events), oldest first, at most 10. */
+  history: RecordHistoryEntry[]
+  updatedAt: string
+}
+
+export interface RecordHistoryEntry {
+  type: 'Succeeded' | 'Failed'
+  operation: 'Apply' | 'Recover'
+  message?: string
+  timestamp: string
+}
+
+export type EventType = 'Normal' | 'Warning'
+
+export interface EventRow {
+  id: number
+  uid: string
+  kind: string
+  namespace: string
+  name: string
+  type: EventType
+  reason: string
+  message: string
+  time: string
+}
+
+export interface ArchiveRow {
+  uid: string
+  kind: string
+  namespace: string
+  name: string
+  /** The whole object (metadata, spec, last status) as it was when archived. */
+  object: Record<string, unknown>
+  records: RecordRow[]
+  events: EventRow[]
+  createdAt: string
+  finishedAt: string
+}
+
+export interface ResourceQuery {
+  kind?: string
+  namespace?: string
+}
+
+export interface EventQuery {
+  uid?: string
+  kind?: string
+  namespace?: string
+  name?: string
+  /** Only events with a larger id. */
+  sinceId?: number
+  /** At most this many (the newest of them when sinceId is absent). */
+  limit?: number
+}
+
+type Row = Record<string, unknown>
+const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v))
+const parse = <T>(v: unknown): T | undefined => (typeof v === 'string' ? (JSON.parse(v) as T) : undefined)
+
+/**
+ * The state database. Every method is synchronous; every multi-row change runs in one transaction, so a crash
+ * (even SIGKILL) leaves either the whole change or none of it. Opening applies the migrations not yet applied.
+ *
+ * @example
+ * const store = Store.open('/tmp/chaoscope.db')
+ * store.transaction(() => { store.insertResource(row); store.upsertRecord(rec) })
+ * store.close()
+ */
+export class Store {
+  private constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {}
+
+  /** Opens (creating it and its directory if needed) and migrates the database at `path` (`:memory:` for tests). */
+  static open(path: string): Store {
+    let db: Database.Database
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+      db = new Database(path)
+      db.pragma('journal_mode = WAL')
+      // WAL + NORMAL: a process crash loses nothing; only a power loss can lose the last transactions.
+      db.pragma('synchronous = NORMAL')
+      db.pragma('foreign_keys = ON')
+      db.pragma('busy_timeout = 5000')
+    } catch (cause) {
+      throw new ChaosError('STORE_OPEN_FAILED', `cannot open the state database ${path}: ${(cause as Error).message}`, { cause })
+    }
+    const store = new Store(db, path)
+    try {
+      store.migrate()
+    } catch (e) {
+      db.close()
+      if (e instanceof ChaosError) throw e
+      throw new ChaosError('STORE_OPEN_FAILED', `cannot migrate the state database ${path}: ${(e as Error).message}`, { cause: e })
+    }
+    return store
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
+    const applied = new Set((this.db.prepare('SELECT version FROM migrations').all() as { version: number }[]).map((r) => r.version))
+    const known = new Set(MIGRATIONS.map((m) => m.version))
+    const unknown = [...applied].filter((v) => !known.has(v))
+    if (unknown.length > 0) {
+      throw new ChaosError('STORE_SCHEMA_TOO_NEW', `the state database ${this.path} has migration ${Math.max(...unknown)}, newer than this chaoscope knows (${Math.max(0, ...known)})`, {
+        hint: 'run the newer chaoscope, or point --db at another file',
+      })
+    }
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue
+      this.transaction(() => {
+        this.db.exec(m.sql)
+        this.db.prepare('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString())
+      })
+    }
+  }
+
+  /** Versions of the migrations applied, in order. */
+  migrations(): { version: number; name: string }[] {
+    return this.db.prepare('SELECT version, name FROM migrations ORDER BY version').all() as { version: number; name: string }[]
+  }
+
+  /** `wal` once opened on a file. */
+  journalMode(): string {
+    return String(this.db.pragma('journal_mode', { simple: true }))
+  }
+
+  /** Runs `fn` in one transaction (nested calls join the outer one). A throw rolls everything back. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)()
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+
+  get open(): boolean {
+    return this.db.open
+  }
+
+  // ── resources ───────────────────────────────────────────────────────────────────────────────────────────
+
+  insertResource(r: ResourceRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO resources (uid, api_version, kind, namespace, name, generation, metadata, spec, status, created_at, deleting_at, finalizers)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(r.uid, r.apiVersion, r.kind, r.namespace, r.name, r.generation, json(r.metadata), json(r.spec), json(r.status), r.createdAt, r.deletingAt ?? null, json(r.finalizers))
+  }
+
+  /** Changes the given fields of a resource. Returns false when there is no such resource. */
+  updateResource(uid: string, patch: Partial<Pick<ResourceRow, 'metadata' | 'status' | 'generation' | 'deletingAt' | 'finalizers'>>): boolean {
+    const sets: string[] = []
+    const args: unknown[] = []
+    if (patch.metadata !== undefined) sets.push('metadata = ?'), args.push(json(patch.metadata))
+    if (patch.status !== undefined) sets.push('status = ?'), args.push(json(patch.status))
+    if (patch.generation !== undefined) sets.push('generation = ?'), args.push(patch.generation)
+    if (patch.deletingAt !== undefined) sets.push('deleting_at = ?'), args.push(patch.deletingAt)
+    if (patch.finalizers !== undefined) sets.push('finalizers = ?'), args.push(json(patch.finalizers))
+    if (sets.length === 0) return this.getResource(uid) !== undefined
+    return this.db.prepare(`UPDATE resources SET ${sets.join(', ')} WHERE uid = ?`).run(...args, uid).changes > 0
+  }
+
+  getResource(uid: string): ResourceRow | undefined {
+    const row = this.db.prepare('SELECT * FROM resources WHERE uid = ?').get(uid) as Row | undefined
+    return row ? resourceOf(row) : undefined
+  }
+
+  findResource(kind: string, namespace: string, name: string): ResourceRow | undefined {
+    const row = this.db.prepare('SELECT * FROM resources WHERE kind = ? AND namespace = ? AND name = ?').get(kind, namespace, name) as Row | undefined
+    return row ? resourceOf(row) : undefined
+  }
+
+  listResources(q: ResourceQuery = {}): ResourceRow[] {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.kind) where.push('kind = ?'), args.push(q.kind)
+    if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
+    const sql = `SELECT * FROM resources${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY kind, namespace, name`
+    return (this.db.prepare(sql).all(...args) as Row[]).map(resourceOf)
+  }
+
+  // ── records ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  upsertRecord(r: RecordRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO records (uid, key, id, selector_key, pod, phase, injected_count, recovered_count, target, injection, evidence, last_error, history, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (uid, key) DO UPDATE SET id = excluded.id, selector_key = excluded.selector_key, pod = excluded.pod, phase = excluded.phase,
+           injected_count = excluded.injected_count, recovered_count = excluded.recovered_count, target = excluded.target,
+           injection = excluded.injection, evidence = excluded.evidence, last_error = excluded.last_error, history = excluded.history,
+           updated_at = excluded.updated_at`,
+      )
+      .run(r.uid, r.key, r.id, r.selectorKey, r.pod, r.phase, r.injectedCount, r.recoveredCount, json(r.target), json(r.injection), json(r.evidence), r.lastError ?? null, json(r.history), r.updatedAt)
+  }
+
+  /** The records of one experiment, in the order they were selected. */
+  records(uid: string): RecordRow[] {
+    return (this.db.prepare('SELECT * FROM records WHERE uid = ? ORDER BY seq').all(uid) as Row[]).map(recordOf)
+  }
+
+  /** Every record of every live experiment (crash recovery reads them all at once). */
+  allRecords(): RecordRow[] {
+    return (this.db.prepare('SELECT * FROM records ORDER BY seq').all() as Row[]).map(recordOf)
+  }
+
+  // ── events ──────────────────────────────────────────────────────────────────────────────────────────────
+
+  addEvent(e: Omit<EventRow, 'id'>): EventRow {
+    const r = this.db
+      .prepare('INSERT INTO events (uid, kind, namespace, name, type, reason, message, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(e.uid, e.kind, e.namespace, e.name, e.type, e.reason, e.message, e.time)
+    return { id: Number(r.lastInsertRowid), ...e }
+  }
+
+  /** Events in id order. */
+  events(q: EventQuery = {}): EventRow[] {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.uid) where.push('uid = ?'), args.push(q.uid)
+    if (q.kind) where.push('kind = ?'), args.push(q.kind)
+    if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
+    if (q.name) where.push('name = ?'), args.push(q.name)
+    if (q.sinceId !== undefined) where.push('id > ?'), args.push(q.sinceId)
+    const cond = where.length ? ` WHERE ${where.join(' AND ')}` : ''
+    if (q.limit !== undefined && q.sinceId === undefined) {
+      const rows = this.db.prepare(`SELECT * FROM events${cond} ORDER BY id DESC LIMIT ?`).all(...args, q.limit) as EventRow[]
+      return rows.reverse()
+    }
+    const limit = q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : ''
+    return this.db.prepare(`SELECT * FROM events${cond} ORDER BY id${limit}`).all(...args) as EventRow[]
+  }
+
+  hasEvent(uid: string, reason: string): boolean {
+    return this.db.prepare('SELECT 1 FROM events WHERE uid = ? AND reason = ? LIMIT 1').get(uid, reason) !== undefined
+  }
+
+  // ── archive ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Moves a finished experiment to the archive, in one transaction: the archive row gets the object, its
+   * records and its events; the resource and its records leave the live tables (events stay in the event log).
+   * Returns the archive row, or undefined when there was no such resource.
+   */
+  archive(uid: string, object: Record<string, unknown>, finishedAt: string): ArchiveRow | undefined {
+    return this.transaction(() => {
+      const r = this.getResource(uid)
+      if (!r) return undefined
+      const row: ArchiveRow = { uid, kind: r.kind, namespace: r.namespace, name: r.name, object, records: this.records(uid), events: this.events({ uid }), createdAt: r.createdAt, finishedAt }
+      this.db
+        .prepare('INSERT OR REPLACE INTO archive (uid, kind, namespace, name, object, records, events, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(uid, row.kind, row.namespace, row.name, json(object), json(row.records), json(row.events), row.createdAt, finishedAt)
+      this.db.prepare('DELETE FROM records WHERE uid = ?').run(uid)
+      this.db.prepare('DELETE FROM resources WHERE uid = ?').run(uid)
+      return row
+    })
+  }
+
+  getArchived(uid: string): ArchiveRow | undefined {
+    const row = this.db.prepare('SELECT * FROM archive WHERE uid = ?').get(uid) as Row | undefined
+    return row ? archiveOf(row) : undefined
+  }
+
+  listArchived(q: ResourceQuery & { name?: string } = {}): ArchiveRow[] {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.kind) where.push('kind = ?'), args.push(q.kind)
+    if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
+    if (q.name) where.push('name = ?'), args.push(q.name)
+    const sql = `SELECT * FROM archive${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY finished_at`
+    return (this.db.prepare(sql).all(...args) as Row[]).map(archiveOf)
+  }
+}
+
+function resourceOf(row: Row): ResourceRow {
+  return {
+    uid: row.uid as string,
+    apiVersion: row.api_version as string,
+    kind: row.kind as string,
+    namespace: row.namespace as string,
+    name: row.name as string,
+    generation: row.generation as number,
+    metadata: parse<StoredMetadata>(row.metadata)!,
+    spec: parse<Record<string, unknown>>(row.spec) ?? {},
+    status: parse<Record<string, unknown>>(row.status) ?? {},
+    createdAt: row.created_at as string,
+    ...(row.deleting_at ? { deletingAt: row.deleting_at as string } : {}),
+    finalizers: parse<string[]>(row.finalizers) ?? [],
+  }
+}
+
+function recordOf(row: Row): RecordRow {
+  const injection = parse<Record<string, unknown>>(row.injection)
+  const evidence = parse<Record<string, unknown>>(row.evidence)
+  return {
+    uid: row.uid as string,
+    key: row.key as string,
+    id: row.id as string,
+    selectorKey: row.selector_key as string,
+    pod: row.pod as string,
+    phase: row.phase as string,
+    injectedCount: row.injected_count as number,
+    recoveredCount: row.recovered_count as number,
+    target: parse<Record<string, unknown>>(row.target) ?? {},
+    ...(injection ? { injection } : {}),
+    ...(evidence ? { evidence } : {}),
+    ...(row.last_error ? { lastError: row.last_error as string } : {}),
+    history: parse<RecordHistoryEntry[]>(row.history) ?? [],
+    updatedAt: row.updated_at as string,
+  }
+}
+
+function archiveOf(row: Row): ArchiveRow {
+  return {
+    uid: row.uid as string,
+    kind: row.kind as string,
+    namespace: row.namespace as string,
+    name: row.name as string,
+    object: parse<Record<string, unknown>>(row.object) ?? {},
+    records: parse<RecordRow[]>(row.records) ?? [],
+    events: parse<EventRow[]>(row.events) ?? [],
+    createdAt: row.created_at as string,
+    finishedAt: row.finished_at as string,
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The local runtime end to end: the demo apps run as pods behind sidecars, answer through them, and the
+ * sidecars' faults act on exactly the edge they are put on. Real processes, real sockets, loopback only.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadApp, startRuntimeServer } from '../../src/index.js'
+import type { RuntimeServer } from '../../src/index.js'
+import { pidAlive } from '../../src/runtime/state.js'
+
+const ROOT = join(import.meta.dirname, '../..')
+const BIN = join(ROOT, 'bin/chaoscope.js')
+
+async function startDemo(name: string): Promise<RuntimeServer> {
+  const file = join(ROOT, 'demo', name, 'app.yaml')
+  const app = loadApp(file)
+  if ('issues' in app) throw new Error(JSON.stringify(app.issues))
+  const server = await startRuntimeServer(app.resource, file, { stateless: true, hostPorts: 'ephemeral', supervisor: { backoff: { baseMs: 100, capMs: 1000 } } })
+  await server.runtime.waitReady(30_000)
+  return server
+}
+
+/** Median time of five sequential requests: steadier than one on a busy machine. */
+async function medianMs(url: string): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < 5; i++) times.push((await get(url)).ms)
+  return times.sort((a, b) => a - b)[2]!
+}
+
+async function get(url: string, timeoutMs = 5000): Promise<{ status: number; body: string; ms: number }> {
+  const t0 = performance.now()
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+  return { status: res.status, body: await res.text(), ms: performance.now() - t0 }
+}
+
+describe('the chain demo on the local runtime', () => {
+  let server: RuntimeServer
+  let front: string
+  beforeAll(async () => {
+    server = await startDemo('chain')
+    front = `http://${server.runtime.hostPortAddress('front')}/`
+  }, 60_000)
+  afterAll(() => server?.close())
+
+  it('runs each service as a pod with Kubernetes-like identity and labels', () => {
+    const pods = server.runtime.pods()
+    expect(pods.map((p) => p.service).sort()).toEqual(['back', 'front', 'middle'])
+    for (const p of pods) {
+      expect(p.name).toMatch(new RegExp(`^${p.service}-[a-z0-9]{5}$`))
+      expect(p.labels).toMatchObject({ app: p.service, name: p.service, service: p.service, 'app.kubernetes.io/component': p.service })
+      expect(p).toMatchObject({ namespace: 'default', phase: 'Running', ready: true, restartCount: 0 })
+      expect(p.address).toMatch(/^127\.0\.0\.1:\d+$/)
+      expect(pidAlive(p.pid!)).toBe(true)
+    }
+    expect(server.runtime.pods('name=middle').map((p) => p.service)).toEqual(['middle'])
+  })
+
+  it('answers through hostPort → front → middle → back, every hop through sidecars', async () => {
+    const r = await get(front)
+    expect(r.status).toBe(200)
+    expect(JSON.parse(r.body)).toMatchObject({ service: 'front', stale: false, path: ['front', 'middle', 'back'] })
+    const stats = await server.runtime.stats()
+    const names = stats.filter((s) => s.requests['2xx'] > 0).map((s) => s.name)
+    expect(names.some((n) => n.startsWith('front-') && n.endsWith('>middle'))).toBe(true)
+    expect(names.some((n) => n.startsWith('middle-') && n.endsWith('>back'))).toBe(true)
+  })
+
+  it('slows only the edge the fault is on, and recovers when it is removed', async () => {
+    const middle = server.runtime.pods('app=middle')[0]!.name
+    const before = await medianMs(front)
+    await server.runtime.addFault({ pod: middle, edge: 'back' }, { id: 'slow-back', type: 'latency', direction: 'upstream', latencyMs: 300 })
+    expect(JSON.parse((await get(front)).body)).toMatchObject({ stale: false })
+    const slow = await medianMs(front)
+    expect(slow - before).toBeGreaterThan(250)
+    // the fault sits on middle's egress to back only: front's own ingress stays as fast as before
+    const frontPod = server.runtime.pods('app=front')[0]!
+    expect(await medianMs(`http://${frontPod.address}/healthz`)).toBeLessThan(200)
+    expect(await server.runtime.removeFault({ pod: middle, edge: 'back' }, 'slow-back')).toBe(true)
+    expect(await medianMs(front)).toBeLessThan(slow - 200)
+  })
+
+  it('removes a fault with an expiry by itself, with no controller involved', async () => {
+    const middle = server.runtime.pods('app=middle')[0]!.name
+    const target = { pod: middle, edge: 'back' }
+    await server.runtime.addFault(target, { id: 'brief', type: 'latency', direction: 'upstream', latencyMs: 50 }, { expiresAt: Date.now() + 400 })
+    expect((await server.runtime.activeFaults()).map((f) => [f.spec.id, typeof f.expiresAt])).toEqual([['brief', 'number']])
+    await new Promise((r) => setTimeout(r, 700))
+    expect(await server.runtime.activeFaults()).toEqual([])
+    // an expiry already past adds nothing
+    await server.runtime.addFault(target, { id: 'late', type: 'latency', direction: 'upstream', latencyMs: 50 }, { expiresAt: Date.now() - 1 })
+    expect(await server.runtime.activeFaults()).toEqual([])
+  })
+
+  it('a partition between middle and back makes front serve a stale value with an error, still 200', async () => {
+    const middle = server.runtime.pods('app=middle')[0]!.name
+    await get(front) // warm the caches with a fresh value
+    await server.runtime.addFault({ pod: middle, edge: 'back' }, { id: 'cut', type: 'blackhole', direction: 'upstream' })
+    try {
+      const r = await get(front, 5000)
+      expect(r.status).toBe(200)
+      const body = JSON.parse(r.body) as { stale: boolean; error?: string }
+      expect(body.stale).toBe(true)
+      expect(body.error).toBeTruthy()
+    } finally {
+      await server.runtime.removeFault({ pod: middle, edge: 'back' }, 'cut')
+    }
+    expect(JSON.parse((await get(front)).body)).toMatchObject({ stale: false })
+  })
+
+  it('a killed pod is restarted with a new pid, and traffic reaches it again', async () => {
+    const back = server.runtime.pods('app=back')[0]!
+    server.runtime.supervisor.killPod(back.name, 'SIGKILL')
+    const restarted = await server.runtime.supervisor.waitFor(back.name, (p) => p.restartCount >= 1 && p.ready, 20_000)
+    expect(restarted.pid).not.toBe(back.pid)
+    await server.runtime.waitReady(20_000)
+    expect(JSON.parse((await get(front)).body)).toMatchObject({ stale: false })
+  })
+})
+
+describe('the shop and movies demos', () => {
+  it('the shop renders its home page through the frontend\'s hostPort, and survives a slow ad service', async () => {
+    const server = await startDemo('shop')
+    try {
+      expect(server.runtime.pods()).toHaveLength(11)
+      const home = `http://${server.runtime.hostPortAddress('frontend')}/`
+      const ok = await get(home)
+      expect(ok.status).toBe(200)
+      const fe = server.runtime.pods('app.kubernetes.io/component=frontend')[0]!.name
+      await server.runtime.addFault({ pod: fe, edge: 'ad' }, { id: 'slow-ad', type: 'latency', direction: 'upstream', latencyMs: 2000 })
+      const degraded = await get(home)
+      expect(degraded.status).toBe(200)
+      expect(degraded.ms).toBeLessThan(1500)
+    } finally {
+      await server.close()
+    }
+  }, 90_000)
+
+  it('movies: the server app stores and lists movies in its database service', async () => {
+    const server = await startDemo('movies')
+    try {
+      const pod = server.runtime.pods('app=server-app')[0]!
+      const base = `http://${pod.address}`
+      const created = await fetch(`${base}/movies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Brazil', year: 1985 }) })
+      expect(created.status).toBeLessThan(300)
+      const list = await get(`${base}/movies`)
+      expect(list.body).toContain('Brazil')
+    } finally {
+      await server.close()
+    }
+  }, 90_000)
+})
+
+describe('chaoscope up / get pods / logs / down', () => {
+  it('runs the chain from the CLI, and SIGKILL of the runtime leaves no process of its behind', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'chaoscope-home-'))
+    const env = { ...process.env, CHAOSCOPE_HOME: home }
+    const up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--ready-timeout', '30', '--host-ports', 'ephemeral'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    up.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    up.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    try {
+      const deadline = Date.now() + 40_000
+      while (!/^ready: 3 pod\(s\)/m.test(out)) {
+        if (Date.now() > deadline || up.exitCode !== null) throw new Error(`up did not get ready:\n${out}`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8' })
+      const table = cli('get', 'pods')
+      expect(table.status).toBe(0)
+      expect(table.stdout.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/)
+      const pods = JSON.parse(cli('get', 'pods', '-o', 'json').stdout) as { items: { name: string; pid: number; address: string }[] }
+      expect(pods.items).toHaveLength(3)
+      const middle = JSON.parse(cli('get', 'pods', '-l', 'app=middle', '-o', 'json').stdout) as { items: { name: string }[] }
+      expect(middle.items.map((p) => p.name)).toEqual([expect.stringMatching(/^middle-/)])
+      const logs = cli('logs', middle.items[0]!.name, '--tail', '5')
+      expect(logs.status).toBe(0)
+      expect(cli('logs', 'nope-12345').stderr).toContain('[RUNTIME_UNKNOWN_POD]')
+
+      up.kill('SIGKILL')
+      const pids = pods.items.map((p) => p.pid)
+      const gone = Date.now() + 10_000
+      while (pids.some(pidAlive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100))
+      expect(pids.filter(pidAlive)).toEqual([])
+      // and the sidecars died with it: nothing listens on the pods' addresses any more
+      for (const p of pods.items) {
+        const [, port] = p.address.split(':')
+        await expect(fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow()
+      }
+      expect(cli('get', 'pods').stderr).toContain('[RUNTIME_NOT_RUNNING]')
+    } finally {
+      if (up.exitCode === null) up.kill('SIGKILL')
+    }
+  }, 90_000)
+
+  it('down stops a detached runtime', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'chaoscope-home-'))
+    const env = { ...process.env, CHAOSCOPE_HOME: home }
+    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 })
+    const up = cli('up', '-f', 'demo/chain/app.yaml', '--detach', '--host-ports', 'ephemeral')
+    expect(up.status, up.stderr).toBe(0)
+    expect(up.stdout).toContain('ready: 3 pod(s)')
+    const again = cli('up', '-f', 'demo/chain/app.yaml', '--detach', '--host-ports', 'ephemeral')
+    expect(again.status).toBe(1)
+    expect(again.stderr).toContain('[RUNTIME_ALREADY_RUNNING]')
+    const down = cli('down')
+    expect(down.status, down.stderr).toBe(0)
+    expect(down.stdout).toMatch(/^stopped runtime chain/)
+  }, 90_000)
+})
