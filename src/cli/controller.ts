@@ -1,5 +1,4 @@
 /** @module cli/controller: kubectl-like commands against the controller API: apply, get, describe, delete, pause, resume, events. */
-import { Option } from 'commander'
 import type { Command } from 'commander'
 import { stringify } from 'yaml'
 import { ChaosError, EXIT, isChaosError } from '../errors.js'

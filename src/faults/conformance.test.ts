@@ -8,19 +8,17 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadApp } from '../app-file.js'
 import { ChaosError } from '../errors.js'
 import { InProcessRuntimeClient } from '../runtime/client.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
-import { startRuntimeServer } from '../runtime/server.js'
 import type { RuntimeServer } from '../runtime/server.js'
 import { validatePaths } from '../spec/validate.js'
 import type { FaultInjector, Injection } from './injector.js'
 import { injectors } from './registry.js'
 import { LineClient, egress, medianPing, podsOf, startFaultApp, testContext, withLine } from './test-app.js'
 import type { FaultApp } from './test-app.js'
+import { startDemo } from '../../test/demo.js'
 
-const ROOT = join(import.meta.dirname, '../..')
 const CM = '/work/shared/conformance/chaos-mesh/examples'
 const ECEN = '/work/shared/conformance/ecen5033/chaos-tests'
 
@@ -80,14 +78,6 @@ async function run(server: RuntimeServer | FaultApp, kind: keyof typeof injector
   }
 }
 
-async function startDemo(name: string): Promise<RuntimeServer> {
-  const file = join(ROOT, 'demo', name, 'app.yaml')
-  const app = loadApp(file)
-  if ('issues' in app) throw new Error(JSON.stringify(app.issues))
-  const server = await startRuntimeServer(app.resource, file, { stateless: true, hostPorts: 'ephemeral', supervisor: { backoff: { baseMs: 100, capMs: 1000 } } })
-  await server.runtime.waitReady(30_000)
-  return server
-}
 
 async function get(url: string, timeoutMs = 5000): Promise<{ status: number; body: string; ms: number }> {
   const t0 = performance.now()

@@ -7,27 +7,19 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadApp, startRuntimeServer } from '../../src/index.js'
 import type { RuntimeServer } from '../../src/index.js'
 import { pidAlive } from '../../src/runtime/state.js'
+import { startDemo } from '../demo.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 const BIN = join(ROOT, 'bin/chaoscope.js')
 
-async function startDemo(name: string): Promise<RuntimeServer> {
-  const file = join(ROOT, 'demo', name, 'app.yaml')
-  const app = loadApp(file)
-  if ('issues' in app) throw new Error(JSON.stringify(app.issues))
-  const server = await startRuntimeServer(app.resource, file, { stateless: true, hostPorts: 'ephemeral', supervisor: { backoff: { baseMs: 100, capMs: 1000 } } })
-  await server.runtime.waitReady(30_000)
-  return server
-}
 
-/** Median time of five sequential requests: steadier than one on a busy machine. */
-async function medianMs(url: string): Promise<number> {
-  const times: number[] = []
-  for (let i = 0; i < 5; i++) times.push((await get(url)).ms)
-  return times.sort((a, b) => a - b)[2]!
+/** Fastest of five sequential requests: load on the machine only ever adds time. */
+async function fastestMs(url: string): Promise<number> {
+  let best = Infinity
+  for (let i = 0; i < 5; i++) best = Math.min(best, (await get(url)).ms)
+  return best
 }
 
 async function get(url: string, timeoutMs = 5000): Promise<{ status: number; body: string; ms: number }> {
@@ -69,17 +61,20 @@ describe('the chain demo on the local runtime', () => {
   })
 
   it('slows only the edge the fault is on, and recovers when it is removed', async () => {
+    // fastest of a few requests: load on the machine can only add time, so the minimum shows the fault alone
     const middle = server.runtime.pods('app=middle')[0]!.name
-    const before = await medianMs(front)
-    await server.runtime.addFault({ pod: middle, edge: 'back' }, { id: 'slow-back', type: 'latency', direction: 'upstream', latencyMs: 300 })
-    expect(JSON.parse((await get(front)).body)).toMatchObject({ stale: false })
-    const slow = await medianMs(front)
-    expect(slow - before).toBeGreaterThan(250)
-    // the fault sits on middle's egress to back only: front's own ingress stays as fast as before
-    const frontPod = server.runtime.pods('app=front')[0]!
-    expect(await medianMs(`http://${frontPod.address}/healthz`)).toBeLessThan(200)
-    expect(await server.runtime.removeFault({ pod: middle, edge: 'back' }, 'slow-back')).toBe(true)
-    expect(await medianMs(front)).toBeLessThan(slow - 200)
+    const target = { pod: middle, edge: 'back' }
+    await server.runtime.addFault(target, { id: 'slow-back', type: 'latency', direction: 'upstream', latencyMs: 300 })
+    try {
+      expect(JSON.parse((await get(front)).body)).toMatchObject({ stale: false })
+      expect(await fastestMs(front)).toBeGreaterThanOrEqual(295)
+      // the fault sits on middle's egress to back only: front's own ingress stays fast
+      const frontPod = server.runtime.pods('app=front')[0]!
+      expect(await fastestMs(`http://${frontPod.address}/healthz`)).toBeLessThan(150)
+    } finally {
+      expect(await server.runtime.removeFault(target, 'slow-back')).toBe(true)
+    }
+    expect(await fastestMs(front)).toBeLessThan(150)
   })
 
   it('removes a fault with an expiry by itself, with no controller involved', async () => {
