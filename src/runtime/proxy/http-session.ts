@@ -140,16 +140,22 @@ export class HttpSession {
   /** Bytes read from the client. What one read produces goes out in as few writes as possible. */
   fromClient(b: Buffer): void {
     this.up.beginBatch()
-    this.req.feed(b)
-    this.up.endBatch()
+    try {
+      this.req.feed(b)
+    } finally {
+      this.up.endBatch()
+    }
   }
 
   /** Bytes read from the upstream. */
   fromUpstream(b: Buffer): void {
     this.responding = true
     this.down.beginBatch()
-    this.res.feed(b)
-    this.down.endBatch()
+    try {
+      this.res.feed(b)
+    } finally {
+      this.down.endBatch()
+    }
   }
 
   /**
