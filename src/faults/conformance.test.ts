@@ -221,8 +221,9 @@ describe('Chaos Mesh examples on the chain demo', () => {
     const r = await run(chain, kind, spec, retarget(pods(), spec.selector, spec.mode, 'front'))
     const during = await minMs(front, 15)
     await r.recover()
-    // two legs of 10 ms (front's requests to middle, its replies)
-    expect(during - before).toBeGreaterThan(15)
+    // two legs of 10 ms (front's requests to middle, its replies): even the fastest request carries both; the
+    // baseline's minimum can itself be inflated by load, so the lower bound is on the delayed time alone
+    expect(during).toBeGreaterThanOrEqual(18.5)
     expect(during - before).toBeLessThan(80)
   })
 })
@@ -247,7 +248,9 @@ describe('the ecen5033 tutorial and the nginx example on the movies demo', () =>
       const r = await run(movies, kind, spec, sel(spec))
       const during = await minMs(`${base}/movies`, 5)
       await r.recover()
-      expect(during - before).toBeGreaterThan(added - 10)
+      // the fastest delayed request carries the whole delay; a lower bound on the difference would also depend on
+      // how much load inflated the baseline's minimum
+      expect(during).toBeGreaterThanOrEqual(added - 2)
       expect(during - before).toBeLessThan(added + 150)
     })
   }
