@@ -1,4 +1,10 @@
-/** @module demo/lib/client: calls from a demo service to one of its dependencies, with a timeout, metrics and trace propagation. */
+/**
+ * @module demo/lib/client: calls from a demo service to one of its dependencies, with a timeout, metrics and trace
+ * propagation; with tracing on, each call is a CLIENT span, child of the request's span.
+ */
+import type { Span } from '@opentelemetry/api'
+import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_FULL } from '@opentelemetry/semantic-conventions'
+import type { Tracing } from '../../src/observe/tracing.js'
 import type { Logger } from './log.js'
 import type { ServiceMetrics } from './metrics.js'
 import { childTraceparent } from './trace.js'
@@ -59,6 +65,22 @@ export interface CallDeps {
   metrics: ServiceMetrics
   trace: TraceContext
   log: Logger
+  /** Set when tracing is on. */
+  tracing?: Tracing
+}
+
+function callSpan(tracing: Tracing, parent: Span, method: string, dependency: string, url: string): Span {
+  const u = new URL(url)
+  return tracing.startSpan(`${method} ${dependency}`, {
+    kind: 'client',
+    parent,
+    attributes: {
+      [ATTR_HTTP_REQUEST_METHOD]: method,
+      [ATTR_URL_FULL]: url,
+      [ATTR_SERVER_ADDRESS]: u.hostname,
+      [ATTR_SERVER_PORT]: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+    },
+  })
 }
 
 /**
@@ -71,7 +93,9 @@ export async function callDependency<T = unknown>(deps: CallDeps, dependency: st
   if (!base) throw new CallError(dependency, 'unconfigured', `${dependency} is not configured (env ${envName(dependency)}_URL is not set)`)
   const started = performance.now()
   const method = opts.method ?? (opts.json === undefined ? 'GET' : 'POST')
-  const headers: Record<string, string> = { accept: 'application/json', traceparent: childTraceparent(deps.trace) }
+  const span = deps.tracing && deps.trace.span ? callSpan(deps.tracing, deps.trace.span, method, dependency, base + path) : undefined
+  const traceparent = span ? deps.tracing!.traceparent(span) : childTraceparent(deps.trace)
+  const headers: Record<string, string> = { accept: 'application/json', traceparent }
   if (opts.json !== undefined) headers['content-type'] = 'application/json'
   let outcome = 'unreachable'
   try {
@@ -89,6 +113,7 @@ export async function callDependency<T = unknown>(deps: CallDeps, dependency: st
       throw new CallError(dependency, 'unreachable', `${dependency} is unreachable${code ? ` (${code})` : ''}`, undefined, undefined, { cause: err })
     }
     outcome = String(res.status)
+    span?.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, res.status)
     let body: unknown = text
     if ((res.headers.get('content-type') ?? '').includes('json') && text !== '') {
       try { body = JSON.parse(text) } catch (err) {
@@ -105,11 +130,17 @@ export async function callDependency<T = unknown>(deps: CallDeps, dependency: st
   } catch (err) {
     const failed = !(err instanceof CallError) || err.failure !== 'status' || (err.status ?? 0) >= 500
     if (failed) deps.metrics.failedCalls.inc({ to: dependency })
+    if (span) {
+      // Any answer the caller could not use fails the span: no answer, bad JSON, or an unaccepted status.
+      span.setAttribute(ATTR_ERROR_TYPE, err instanceof CallError ? (err.failure === 'status' ? String(err.status) : err.failure) : 'error')
+      deps.tracing!.setError(span, err instanceof Error ? err.message : String(err))
+    }
     deps.log.warn('call failed', { to: dependency, path, error: err instanceof Error ? err.message : String(err), outcome })
     throw err
   } finally {
     const seconds = (performance.now() - started) / 1000
     deps.metrics.calls.inc({ to: dependency, outcome })
     deps.metrics.callDuration.observe({ to: dependency, outcome }, seconds)
+    span?.end()
   }
 }

@@ -1,20 +1,27 @@
 /**
  * @module demo/lib/service: the small HTTP service every demo process is built on: routes, JSON and form bodies,
- * /healthz, /metrics, traceparent, one-line logs, dependency calls and graceful shutdown.
+ * /healthz, /metrics, traceparent, one-line logs, dependency calls, OpenTelemetry spans and graceful shutdown.
  *
  *   request ─▶ trace (continue traceparent) ─▶ route ─▶ handler(ctx) ─▶ reply ─▶ log line + metrics
  *                                                          └─ ctx.call(dep, path) ─▶ <DEP>_URL, child traceparent
+ *
+ * Tracing (on when the OTEL_* env asks, see src/observe/tracing): a SERVER span per request (not /healthz or
+ * /metrics) whose parent is the caller's traceparent, and a CLIENT span per ctx.call, whose traceparent the callee
+ * continues; spans are flushed when the service closes (SIGTERM).
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions'
+import { startTracing } from '../../src/observe/tracing.js'
+import type { Tracing } from '../../src/observe/tracing.js'
 import { callDependency } from './client.js'
 import type { CallOptions, CallResult, Env } from './client.js'
 import { createLogger } from './log.js'
 import type { LogSink, Logger } from './log.js'
 import { createMetrics } from './metrics.js'
 import type { MetricNames, ServiceMetrics } from './metrics.js'
-import { continueTrace } from './trace.js'
+import { continueTrace, spanTrace } from './trace.js'
 import type { TraceContext } from './trace.js'
 
 /** What every service factory takes: tests pass their own env and a quiet log sink. */
@@ -89,11 +96,20 @@ export class DemoService {
   private inFlight = 0
   private draining = false
   private idle: (() => void) | undefined
+  /** Set once tracing has started, when the env turns it on. */
+  private tracing: Tracing | undefined
+  private readonly tracingStarted: Promise<void>
 
   constructor(opts: ServiceOptions) {
     this.name = opts.name
     this.env = opts.env ?? process.env
     this.log = createLogger(opts.name, opts.log)
+    this.tracingStarted = startTracing(opts.name, { env: this.env, onWarning: (m) => this.log.warn('tracing', { problem: m }) }).then(
+      (t) => {
+        if (t.enabled) this.tracing = t
+      },
+      (err: unknown) => this.log.warn('tracing could not start', { error: err instanceof Error ? err.message : String(err) }),
+    )
     this.metrics = createMetrics(opts.name, opts.metricNames, opts.processMetrics ?? false)
     this.ready = opts.ready ?? (() => true)
     this.route('GET', '/healthz', () => {
@@ -124,7 +140,8 @@ export class DemoService {
   }
 
   /** Listens on host:port (port 0 picks a free one) and resolves to the port. */
-  listen(port: number, host = '127.0.0.1'): Promise<number> {
+  async listen(port: number, host = '127.0.0.1'): Promise<number> {
+    await this.tracingStarted
     const server = createServer((req, res) => { void this.handle(req, res) })
     server.keepAliveTimeout = 5000
     this.server = server
@@ -158,17 +175,26 @@ export class DemoService {
     server.closeAllConnections()
     await closed
     for (const fn of this.onClose) await fn()
+    await this.tracing?.shutdown()
     this.log.info('stopped', { unfinished: this.inFlight })
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now()
     this.inFlight++
-    const trace = continueTrace(req.headers.traceparent)
-    const log = this.log.child({ trace_id: trace.traceId, span_id: trace.spanId })
     const url = new URL(req.url ?? '/', 'http://localhost')
     const method = req.method ?? 'GET'
+    const quiet = url.pathname === '/healthz' || url.pathname === '/metrics'
+    const span = this.tracing && !quiet
+      ? this.tracing.startSpan(method, { kind: 'server', parent: req.headers.traceparent, attributes: { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_PATH]: url.pathname } })
+      : undefined
+    const trace = span ? spanTrace(span, req.headers.traceparent) : continueTrace(req.headers.traceparent)
+    const log = this.log.child({ trace_id: trace.traceId, span_id: trace.spanId })
     const match = this.match(method, url.pathname)
+    if (span && match) {
+      span.updateName(`${method} ${match.route.pattern}`)
+      span.setAttribute(ATTR_HTTP_ROUTE, match.route.pattern)
+    }
     let status = 500
     try {
       let reply: Reply
@@ -196,8 +222,16 @@ export class DemoService {
       const labels = { method, route: match ? match.route.pattern : '<unmatched>', status: String(status) }
       this.metrics.requests.inc(labels)
       this.metrics.duration.observe(labels, seconds)
-      if (url.pathname !== '/healthz' && url.pathname !== '/metrics') {
+      if (!quiet) {
         log.info('request', { method, path: url.pathname, status, duration_ms: Math.round(seconds * 10000) / 10, parent_span_id: trace.parentSpanId })
+      }
+      if (span) {
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
+        if (status >= 500) {
+          span.setAttribute(ATTR_ERROR_TYPE, String(status))
+          this.tracing!.setError(span)
+        }
+        span.end()
       }
       this.inFlight--
       if (this.inFlight === 0) this.idle?.()
@@ -253,7 +287,7 @@ export class DemoService {
 
   private context(req: IncomingMessage, url: URL, params: Record<string, string>, trace: TraceContext, log: Logger): Ctx {
     let body: Promise<unknown> | undefined
-    const deps = { env: this.env, metrics: this.metrics, trace, log }
+    const deps = { env: this.env, metrics: this.metrics, trace, log, tracing: this.tracing }
     return {
       req, url, params, trace, log, env: this.env,
       cookies: parseCookies(req.headers.cookie),

@@ -140,9 +140,10 @@ export class LocalRuntime {
     })
   }
 
-  /** Creates the pod's egress sidecars (one per dependency) and returns the env that points the pod at them. */
+  /** Creates the pod's egress sidecars (one per dependency) and returns the env that points the pod at them (and names it for tracing). */
   private async egressEnv(pod: Pod, s: ServiceSpec): Promise<Record<string, string>> {
-    const env: Record<string, string> = {}
+    // each pod traces as its own service (the service's env may still say otherwise)
+    const env: Record<string, string> = { OTEL_SERVICE_NAME: s.name }
     for (const dep of s.dependencies ?? []) {
       const target = this.services.get(dep)!
       const name = egressName(pod.name, dep)

@@ -3,7 +3,7 @@
  * sidecars' faults act on exactly the edge they are put on. Real processes, real sockets, loopback only.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -48,6 +48,14 @@ describe('the chain demo on the local runtime', () => {
       expect(pidAlive(p.pid!)).toBe(true)
     }
     expect(server.runtime.pods('name=middle').map((p) => p.service)).toEqual(['middle'])
+  })
+
+  it('hands each pod its port, its dependencies\' egress sidecars and its tracing name in its environment', () => {
+    const front = server.runtime.pods('app=front')[0]!
+    const env = Object.fromEntries(readFileSync(`/proc/${front.pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+    expect(env).toMatchObject({ PORT: String(front.port), OTEL_SERVICE_NAME: 'front', MIDDLE_ADDR: expect.stringMatching(/^127\.0\.0\.1:\d+$/) })
+    expect(env.MIDDLE_URL).toBe(`http://${env.MIDDLE_ADDR}`)
+    expect(env.MIDDLE_ADDR).not.toBe(server.runtime.pods('app=middle')[0]!.address) // the egress sidecar, not middle's ingress
   })
 
   it('answers through hostPort → front → middle → back, every hop through sidecars', async () => {

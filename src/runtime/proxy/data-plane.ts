@@ -144,10 +144,11 @@ export class DataPlane {
     return this.metrics.collect()
   }
 
-  /** Stops the worker and with it every proxy and connection. Idempotent. */
+  /** Stops the worker and with it every proxy and connection; queued sidecar spans are exported first. Idempotent. */
   async close(): Promise<void> {
     if (this.closing) return
     this.closing = true
+    await this.call({ op: 'shutdownTracing' }).catch(() => {})
     await this.worker.terminate()
   }
 }

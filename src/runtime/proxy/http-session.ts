@@ -11,11 +11,13 @@ import { applyEdit, finalBody, matches } from './toxics/http.js'
 import type { MessageEdit, RequestFacts } from './toxics/http.js'
 import { hop } from './trace.js'
 import { resetSockets } from './toxics/reset.js'
+import { hopSpans } from './hop-spans.js'
+import type { HopRecord, SidecarInfo } from './hop-spans.js'
 
 const EMPTY = Buffer.alloc(0)
 
-/** What a session needs from its proxy: the live fault list and the golden-signal recorder. */
-export interface SessionHost {
+/** What a session needs from its proxy: the live fault list and the golden-signal recorder (name and labels for tracing). */
+export interface SessionHost extends SidecarInfo {
   /** The proxy's http faults, in the order they were added; read at every message, so changes apply at once. */
   httpFaults(): readonly { spec: HttpFault; counters: FaultCounters }[]
   /** A request finished: its status (0 when it got no response) and its latency as the client saw it. */
@@ -27,6 +29,8 @@ interface Pending {
   start: number
   head: boolean
   connect: boolean
+  /** Tracing's record of the request (hop-spans); undefined while tracing is off. */
+  trace: HopRecord | undefined
 }
 
 interface Buffered {
@@ -181,23 +185,31 @@ export class HttpSession {
 
   /** The connection ended before the waiting requests were answered. */
   dropPending(): void {
-    for (const p of this.pending.splice(0)) this.host.recordRequest(0, now() - p.start)
+    for (const p of this.pending.splice(0)) this.finishRequest(p, 0)
   }
 
   private finishRequest(p: Pending, status: number): void {
     this.host.recordRequest(status, now() - p.start)
+    p.trace?.end(status)
   }
 
   private onRequestHead(h: Head): void {
     const msg = ++this.reqMsg
     const q = h.target.indexOf('?')
     const facts = new Facts(h, q < 0 ? h.target : h.target.slice(0, q))
-    const p: Pending = { facts, start: now(), head: h.method === 'HEAD', connect: h.method === 'CONNECT' }
+    const p: Pending = {
+      facts,
+      start: now(),
+      head: h.method === 'HEAD',
+      connect: h.method === 'CONNECT',
+      trace: hopSpans?.begin(this.host, h.traceparent, h.method, facts.path),
+    }
     let matched: Set<string> | undefined
     let edit: MessageEdit | undefined
     for (const { spec: f, counters } of this.host.httpFaults()) {
       if (f.target !== 'Request' || !matches(f, facts)) continue
       if (f.percent !== undefined && Math.random() * 100 >= f.percent) continue
+      p.trace?.acted(f.id)
       if (f.action === 'abort') {
         counters.requests++
         this.pending.push(p)
@@ -227,6 +239,7 @@ export class HttpSession {
     if (this.upstreamDead) return this.badGateway()
     if (h.upgrade) this.req.tunnelAfter = true
     const span = hop(h.traceparent)
+    p.trace?.forwarded(span)
     if (!edit) {
       this.up.write({ data: retrace(h, span.header), msg, meta })
       return
@@ -265,6 +278,7 @@ export class HttpSession {
       for (const { spec: f, counters } of faults) {
         if (f.target !== 'Response' || !matches(f, p.facts, res)) continue
         if (f.percent !== undefined && Math.random() * 100 >= f.percent) continue
+        p.trace?.acted(f.id)
         if (f.action === 'abort') {
           counters.requests++
           return this.abort()

@@ -12,6 +12,8 @@ export type Command =
   | { op: 'removeFault'; name: string; id: string }
   | { op: 'listFaults'; name: string }
   | { op: 'stats' }
+  /** Exports the sidecar spans still queued and stops tracing (bounded); sent by close(). */
+  | { op: 'shutdownTracing' }
 
 /** What each command answers. */
 export interface Results {
@@ -22,6 +24,7 @@ export interface Results {
   removeFault: boolean
   listFaults: FaultSpec[]
   stats: ProxyStats[]
+  shutdownTracing: null
 }
 
 export interface RequestMessage {

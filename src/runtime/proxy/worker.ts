@@ -4,8 +4,23 @@ import { parentPort } from 'node:worker_threads'
 import { ChaosError, isChaosError } from '../../errors.js'
 import { Proxy } from './proxy.js'
 import type { Command, ReplyMessage, RequestMessage } from './protocol.js'
+import { tracingSettings } from '../../observe/tracing.js'
+import type { Tracing } from '../../observe/tracing.js'
 
 const proxies = new Map<string, Proxy>()
+
+/**
+ * Sidecar spans, when this process's OTEL_* env (the runtime's) turns tracing on. The SDK loads only then;
+ * commands wait for it, so every proxy traces from its first request.
+ */
+const tracing: Promise<Tracing | undefined> = tracingSettings(process.env, 'chaoscope-sidecar').enabled
+  ? import('./hop-tracing.js')
+      .then((m) => m.startHopTracing(process.env))
+      .catch((e: unknown) => {
+        process.stderr.write(`chaoscope data plane: tracing could not start: ${e instanceof Error ? e.message : String(e)}\n`)
+        return undefined
+      })
+  : Promise.resolve(undefined)
 
 function get(name: string): Proxy {
   const p = proxies.get(name)
@@ -49,13 +64,16 @@ async function handle(cmd: Command): Promise<unknown> {
       return get(cmd.name).listFaults()
     case 'stats':
       return [...proxies.values()].map((p) => p.stats())
+    case 'shutdownTracing':
+      await (await tracing)?.shutdown(3000)
+      return null
   }
 }
 
 const port = parentPort
 if (!port) throw new Error('runtime/proxy/worker must run in a worker thread')
 port.on('message', (m: RequestMessage) => {
-  handle(m.cmd).then(
+  tracing.then(() => handle(m.cmd)).then(
     (value) => port.postMessage({ id: m.id, ok: true, value } satisfies ReplyMessage),
     (e: unknown) => {
       const error = isChaosError(e)
