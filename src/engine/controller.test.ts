@@ -129,6 +129,25 @@ describe('apply', () => {
     expect(ctl.phase('NetworkChaos', 'default', 'd')).toBe('running')
   })
 
+  it('a burst of applies: each resolves with its faults on the runtime, and the pods are listed once for all', async () => {
+    const runtime = new FakeRuntime([fakePod('web-aaaaa', { app: 'web' }), fakePod('web-bbbbb', { app: 'web' }), fakePod('db-ccccc', { app: 'db' })])
+    const add = runtime.addFault.bind(runtime)
+    runtime.addFault = async (...a) => {
+      await new Promise((r) => setTimeout(r, 20)) // a sidecar that takes its time
+      return add(...a)
+    }
+    const ctl = Controller.open({ store: Store.open(':memory:'), runtime, injectors: { NetworkChaos: delayInjector() }, podCacheMs: 60_000 })
+    open.push(ctl)
+    await ctl.start()
+    const before = runtime.calls.filter((c) => c === 'pods').length
+    const applied = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
+      const r = await ctl.apply(resource(delayYaml(`d${i}`)))
+      return [...runtime.faultMap.values()].filter((f) => f.spec.id.includes(r.object.metadata.uid)).length
+    }))
+    expect(applied).toEqual(Array(12).fill(2))
+    expect(runtime.calls.filter((c) => c === 'pods').length - before).toBe(1)
+  })
+
   it('publishes changes and events to listeners', async () => {
     const { ctl } = setup()
     const seen: string[] = []

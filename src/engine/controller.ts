@@ -23,6 +23,7 @@ import { ExperimentReconciler, planTargets, recordsFor, selectedMessage } from '
 import type { PlannedTarget } from './experiment.js'
 import { objectOf, phaseOf } from './object.js'
 import type { ChaosObject } from './object.js'
+import { POD_CACHE_MS, PodListCache } from './pod-cache.js'
 import { ReconcileLoop } from './reconciler.js'
 import type { Random } from './select.js'
 
@@ -45,6 +46,11 @@ export interface ControllerOptions {
   metrics?: ControllerMetrics
   /** Retry back-off of failed reconciles. Default 100 ms doubling to 30 s. */
   backoff?: { baseMs: number; capMs: number }
+  /**
+   * How long (ms) applies and reconciles share one pod list from the runtime before asking again; the controller's
+   * own pod-changing calls drop it at once. Default 200; 0 asks the runtime every time.
+   */
+  podCacheMs?: number
 }
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged'
@@ -111,6 +117,7 @@ export class Controller {
   readonly store: Store
   readonly metrics: ControllerMetrics
   readonly runtime: RuntimeClient
+  private readonly pods: PodListCache
   private readonly ctx: EngineContext
   private readonly reconciler: ExperimentReconciler
   private readonly loop: ReconcileLoop
@@ -125,11 +132,12 @@ export class Controller {
     this.store = opts.store ?? Store.open(opts.dbPath!)
     this.ownsStore = !opts.store
     this.runtime = opts.runtime
+    this.pods = new PodListCache(opts.runtime, opts.podCacheMs ?? POD_CACHE_MS)
     this.metrics = opts.metrics ?? createMetrics()
     this.emitter.setMaxListeners(0)
     const injectors = opts.injectors ?? (registryInjectors as unknown as Record<string, FaultInjector>)
     const log: Logger = opts.log ?? (() => undefined)
-    this.ctx = new EngineContext(this.store, opts.runtime, injectors, opts.clock ?? systemClock, opts.random ?? Math.random, this.metrics, log, (c) => this.emitter.emit('change', c))
+    this.ctx = new EngineContext(this.store, this.pods, injectors, opts.clock ?? systemClock, opts.random ?? Math.random, this.metrics, log, (c) => this.emitter.emit('change', c))
     this.reconciler = new ExperimentReconciler(this.ctx)
     this.loop = new ReconcileLoop(
       { reconcile: (id) => (id === SWEEP ? this.sweep().then(() => ({})) : this.reconciler.reconcile(id)) },
@@ -202,12 +210,17 @@ export class Controller {
    * Refused before anything changes: kinds the local runtime cannot run (SPEC_LOCAL_UNSUPPORTED), specs the
    * injector rejects, selectors matching no pod (CONTROLLER_NO_TARGETS), spec changes (CONTROLLER_IMMUTABLE).
    * With `dryRun`, nothing changes and the result carries the plan.
+   *
+   * A created or configured experiment resolves once its first reconcile has run (the faults are on the runtime,
+   * or the records say why not); that wait is outside the one-at-a-time section, so concurrent applies overlap.
    */
-  apply(resource: Resource, opts: { dryRun?: boolean } = {}): Promise<ApplyResult> {
-    return this.mutex.run(() => this.applyNow(resource, opts))
+  async apply(resource: Resource, opts: { dryRun?: boolean } = {}): Promise<ApplyResult> {
+    const { result, reconciled } = await this.mutex.run(() => this.applyNow(resource, opts))
+    await reconciled
+    return result
   }
 
-  private async applyNow(resource: Resource, opts: { dryRun?: boolean }): Promise<ApplyResult> {
+  private async applyNow(resource: Resource, opts: { dryRun?: boolean }): Promise<{ result: ApplyResult; reconciled?: Promise<void> }> {
     this.assertOpen()
     const { kind, spec } = resource
     const { namespace, name } = resource.metadata
@@ -216,7 +229,7 @@ export class Controller {
     const existing = this.store.findResource(kind, namespace, name)
     if (existing) return this.reapply(existing, resource, opts)
 
-    const pods = await this.runtime.pods()
+    const pods = await this.pods.pods()
     const targets = planTargets(spec, pods, this.ctx.random)
     const now = this.ctx.iso()
     const uid = randomUUID()
@@ -232,7 +245,7 @@ export class Controller {
     }
     const row: ResourceRow = { uid, apiVersion: resource.apiVersion, kind, namespace, name, generation: 1, metadata, spec, status: {}, createdAt: now, finalizers: [FINALIZER] }
     const plan = planOf(kind, spec, targets)
-    if (opts.dryRun) return { action: 'created', object: objectOf(row), plan }
+    if (opts.dryRun) return { result: { action: 'created', object: objectOf(row), plan } }
 
     const stored = this.ctx.commit(
       uid,
@@ -244,11 +257,10 @@ export class Controller {
       },
       { change: 'ADDED' },
     )
-    this.loop.enqueue(uid)
-    return { action: 'created', object: objectOf(stored!), plan }
+    return { result: { action: 'created', object: objectOf(stored!), plan }, reconciled: this.loop.enqueueAndWait(uid) }
   }
 
-  private reapply(existing: ResourceRow, resource: Resource, opts: { dryRun?: boolean }): ApplyResult {
+  private reapply(existing: ResourceRow, resource: Resource, opts: { dryRun?: boolean }): { result: ApplyResult; reconciled?: Promise<void> } {
     const id = `${existing.kind} ${existing.namespace}/${existing.name}`
     if (existing.deletingAt) throw new ChaosError('CONTROLLER_DELETING', `${id} is being deleted: its targets are being recovered`, { hint: 'wait until it is gone, then apply it again' })
     if (!isDeepStrictEqual(existing.spec, resource.spec)) {
@@ -261,16 +273,15 @@ export class Controller {
     const annotations = resource.metadata.annotations ?? {}
     const same = isDeepStrictEqual(existing.metadata.labels ?? {}, labels) && isDeepStrictEqual(existing.metadata.annotations ?? {}, annotations)
     const plan = planFromRecords(this.store, existing)
-    if (same) return { action: 'unchanged', object: objectOf(existing), plan }
+    if (same) return { result: { action: 'unchanged', object: objectOf(existing), plan } }
     const metadata: StoredMetadata = { ...existing.metadata }
     delete metadata.labels
     delete metadata.annotations
     if (Object.keys(labels).length) metadata.labels = { ...labels }
     if (Object.keys(annotations).length) metadata.annotations = { ...annotations }
-    if (opts.dryRun) return { action: 'configured', object: objectOf({ ...existing, metadata }), plan }
+    if (opts.dryRun) return { result: { action: 'configured', object: objectOf({ ...existing, metadata }), plan } }
     const row = this.ctx.commit(existing.uid, () => this.store.updateResource(existing.uid, { metadata }))
-    this.loop.enqueue(existing.uid)
-    return { action: 'configured', object: objectOf(row!), plan }
+    return { result: { action: 'configured', object: objectOf(row!), plan }, reconciled: this.loop.enqueueAndWait(existing.uid) }
   }
 
   /** The injector for a kind, or SPEC_LOCAL_UNSUPPORTED saying why the local controller cannot run it. */
@@ -452,7 +463,7 @@ export class Controller {
     }
     for (const p of await this.runtime.pods()) {
       if (p.reason !== 'PodFailure' || held.has(p.name)) continue
-      await this.runtime.unfailPod(p.name)
+      await this.pods.unfailPod(p.name)
       this.metrics.recoveries.inc({ kind: 'PodChaos', result: 'orphan' })
       this.ctx.log('info', `released pod ${p.name}, held down by pod-failure for an experiment that is gone`)
     }

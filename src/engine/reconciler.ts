@@ -56,6 +56,8 @@ export class ReconcileLoop {
   private readonly failures = new Map<string, number>()
   private readonly inflight = new Set<Promise<void>>()
   private idleWaiters: (() => void)[] = []
+  /** Callers of {@link enqueueAndWait} whose reconcile has not started yet, by id. */
+  private readonly runWaiters = new Map<string, (() => void)[]>()
   private started = false
   private stopped = false
   private readonly backoff: { baseMs: number; capMs: number }
@@ -83,6 +85,9 @@ export class ReconcileLoop {
     this.queue.length = 0
     this.queued.clear()
     this.dirty.clear()
+    const waiting = [...this.runWaiters.values()].flat()
+    this.runWaiters.clear()
+    for (const w of waiting) w()
     await Promise.allSettled([...this.inflight])
     this.notifyIdle()
   }
@@ -99,6 +104,23 @@ export class ReconcileLoop {
     this.queued.add(id)
     this.queue.push(id)
     this.pump()
+  }
+
+  /**
+   * Reconcile `id` now; resolves once a reconcile of it that started after this call has finished (whether it
+   * succeeded or not: a failure is retried as usual), or at once when the loop is not running.
+   */
+  enqueueAndWait(id: string): Promise<void> {
+    if (this.stopped || !this.started) {
+      this.enqueue(id)
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => {
+      const list = this.runWaiters.get(id)
+      if (list) list.push(resolve)
+      else this.runWaiters.set(id, [resolve])
+      this.enqueue(id)
+    })
   }
 
   /** Drops every timer and retry count of `id` (its object is gone). */
@@ -163,6 +185,16 @@ export class ReconcileLoop {
   }
 
   private async run(id: string): Promise<void> {
+    const waiters = this.runWaiters.get(id)
+    this.runWaiters.delete(id)
+    try {
+      await this.runOnce(id)
+    } finally {
+      for (const w of waiters ?? []) w()
+    }
+  }
+
+  private async runOnce(id: string): Promise<void> {
     const t0 = performance.now()
     const timer = this.timers.get(id)
     if (timer) {

@@ -190,7 +190,22 @@ export class Store {
 
   /** Runs `fn` in one transaction (nested calls join the outer one). A throw rolls everything back. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)()
+    this.tx ??= this.db.transaction((f: () => unknown) => f())
+    return this.tx(fn) as T
+  }
+
+  private tx: ((fn: () => unknown) => unknown) | undefined
+  private readonly statements = new Map<string, Database.Statement>()
+
+  /** A prepared statement for `sql`, prepared once (preparing is most of the cost of a small query). */
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql)
+    if (!s) {
+      if (this.statements.size >= 256) this.statements.clear()
+      s = this.db.prepare(sql)
+      this.statements.set(sql, s)
+    }
+    return s
   }
 
   close(): void {
@@ -204,8 +219,8 @@ export class Store {
   // ── resources ───────────────────────────────────────────────────────────────────────────────────────────
 
   insertResource(r: ResourceRow): void {
-    this.db
-      .prepare(
+    this
+      .stmt(
         `INSERT INTO resources (uid, api_version, kind, namespace, name, generation, metadata, spec, status, created_at, deleting_at, finalizers)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -222,16 +237,16 @@ export class Store {
     if (patch.deletingAt !== undefined) sets.push('deleting_at = ?'), args.push(patch.deletingAt)
     if (patch.finalizers !== undefined) sets.push('finalizers = ?'), args.push(json(patch.finalizers))
     if (sets.length === 0) return this.getResource(uid) !== undefined
-    return this.db.prepare(`UPDATE resources SET ${sets.join(', ')} WHERE uid = ?`).run(...args, uid).changes > 0
+    return this.stmt(`UPDATE resources SET ${sets.join(', ')} WHERE uid = ?`).run(...args, uid).changes > 0
   }
 
   getResource(uid: string): ResourceRow | undefined {
-    const row = this.db.prepare('SELECT * FROM resources WHERE uid = ?').get(uid) as Row | undefined
+    const row = this.stmt('SELECT * FROM resources WHERE uid = ?').get(uid) as Row | undefined
     return row ? resourceOf(row) : undefined
   }
 
   findResource(kind: string, namespace: string, name: string): ResourceRow | undefined {
-    const row = this.db.prepare('SELECT * FROM resources WHERE kind = ? AND namespace = ? AND name = ?').get(kind, namespace, name) as Row | undefined
+    const row = this.stmt('SELECT * FROM resources WHERE kind = ? AND namespace = ? AND name = ?').get(kind, namespace, name) as Row | undefined
     return row ? resourceOf(row) : undefined
   }
 
@@ -241,14 +256,14 @@ export class Store {
     if (q.kind) where.push('kind = ?'), args.push(q.kind)
     if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
     const sql = `SELECT * FROM resources${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY kind, namespace, name`
-    return (this.db.prepare(sql).all(...args) as Row[]).map(resourceOf)
+    return (this.stmt(sql).all(...args) as Row[]).map(resourceOf)
   }
 
   // ── records ─────────────────────────────────────────────────────────────────────────────────────────────
 
   upsertRecord(r: RecordRow): void {
-    this.db
-      .prepare(
+    this
+      .stmt(
         `INSERT INTO records (uid, key, id, selector_key, pod, phase, injected_count, recovered_count, target, injection, evidence, last_error, history, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (uid, key) DO UPDATE SET id = excluded.id, selector_key = excluded.selector_key, pod = excluded.pod, phase = excluded.phase,
@@ -261,19 +276,19 @@ export class Store {
 
   /** The records of one experiment, in the order they were selected. */
   records(uid: string): RecordRow[] {
-    return (this.db.prepare('SELECT * FROM records WHERE uid = ? ORDER BY seq').all(uid) as Row[]).map(recordOf)
+    return (this.stmt('SELECT * FROM records WHERE uid = ? ORDER BY seq').all(uid) as Row[]).map(recordOf)
   }
 
   /** Every record of every live experiment (crash recovery reads them all at once). */
   allRecords(): RecordRow[] {
-    return (this.db.prepare('SELECT * FROM records ORDER BY seq').all() as Row[]).map(recordOf)
+    return (this.stmt('SELECT * FROM records ORDER BY seq').all() as Row[]).map(recordOf)
   }
 
   // ── events ──────────────────────────────────────────────────────────────────────────────────────────────
 
   addEvent(e: Omit<EventRow, 'id'>): EventRow {
-    const r = this.db
-      .prepare('INSERT INTO events (uid, kind, namespace, name, type, reason, message, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    const r = this
+      .stmt('INSERT INTO events (uid, kind, namespace, name, type, reason, message, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(e.uid, e.kind, e.namespace, e.name, e.type, e.reason, e.message, e.time)
     return { id: Number(r.lastInsertRowid), ...e }
   }
@@ -289,15 +304,15 @@ export class Store {
     if (q.sinceId !== undefined) where.push('id > ?'), args.push(q.sinceId)
     const cond = where.length ? ` WHERE ${where.join(' AND ')}` : ''
     if (q.limit !== undefined && q.sinceId === undefined) {
-      const rows = this.db.prepare(`SELECT * FROM events${cond} ORDER BY id DESC LIMIT ?`).all(...args, q.limit) as EventRow[]
+      const rows = this.stmt(`SELECT * FROM events${cond} ORDER BY id DESC LIMIT ?`).all(...args, q.limit) as EventRow[]
       return rows.reverse()
     }
     const limit = q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : ''
-    return this.db.prepare(`SELECT * FROM events${cond} ORDER BY id${limit}`).all(...args) as EventRow[]
+    return this.stmt(`SELECT * FROM events${cond} ORDER BY id${limit}`).all(...args) as EventRow[]
   }
 
   hasEvent(uid: string, reason: string): boolean {
-    return this.db.prepare('SELECT 1 FROM events WHERE uid = ? AND reason = ? LIMIT 1').get(uid, reason) !== undefined
+    return this.stmt('SELECT 1 FROM events WHERE uid = ? AND reason = ? LIMIT 1').get(uid, reason) !== undefined
   }
 
   // ── archive ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -312,17 +327,17 @@ export class Store {
       const r = this.getResource(uid)
       if (!r) return undefined
       const row: ArchiveRow = { uid, kind: r.kind, namespace: r.namespace, name: r.name, object, records: this.records(uid), events: this.events({ uid }), createdAt: r.createdAt, finishedAt }
-      this.db
-        .prepare('INSERT OR REPLACE INTO archive (uid, kind, namespace, name, object, records, events, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      this
+        .stmt('INSERT OR REPLACE INTO archive (uid, kind, namespace, name, object, records, events, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(uid, row.kind, row.namespace, row.name, json(object), json(row.records), json(row.events), row.createdAt, finishedAt)
-      this.db.prepare('DELETE FROM records WHERE uid = ?').run(uid)
-      this.db.prepare('DELETE FROM resources WHERE uid = ?').run(uid)
+      this.stmt('DELETE FROM records WHERE uid = ?').run(uid)
+      this.stmt('DELETE FROM resources WHERE uid = ?').run(uid)
       return row
     })
   }
 
   getArchived(uid: string): ArchiveRow | undefined {
-    const row = this.db.prepare('SELECT * FROM archive WHERE uid = ?').get(uid) as Row | undefined
+    const row = this.stmt('SELECT * FROM archive WHERE uid = ?').get(uid) as Row | undefined
     return row ? archiveOf(row) : undefined
   }
 
@@ -333,7 +348,7 @@ export class Store {
     if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
     if (q.name) where.push('name = ?'), args.push(q.name)
     const sql = `SELECT * FROM archive${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY finished_at`
-    return (this.db.prepare(sql).all(...args) as Row[]).map(archiveOf)
+    return (this.stmt(sql).all(...args) as Row[]).map(archiveOf)
   }
 }
 
