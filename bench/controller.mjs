@@ -4,6 +4,7 @@
 //
 // Usage: npm run build && node bench/controller.mjs [--quick]
 import { spawn } from 'node:child_process'
+import { seeded } from '../test/seeded.mjs'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
@@ -25,16 +26,6 @@ const fmt = (x) => `${x.toFixed(1)} ms`
 const home = mkdtempSync(join(tmpdir(), 'chaoscope-bench-'))
 process.env.CHAOSCOPE_HOME = home
 
-function seeded(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // ---- part 1: apply-to-effect and delete-to-recovered on the chain -----------------------------------------
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })

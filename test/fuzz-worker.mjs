@@ -4,19 +4,10 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { parse, stringify } from 'yaml'
 import { validateSources } from '../dist/src/spec/validate.js'
 import { ERROR_CODES } from '../dist/src/errors.js'
+import { seeded as rng } from './seeded.mjs'
 
 const { seeds, files, cases } = workerData
 
-function rng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const JUNK = ['\t', '  ', ': ', '- ', '{', '}', '[', ']', '&a ', '*a', '*b', '---\n', '"', "'", '#', '\n', '<<: *a\n', '!!binary ', '%YAML 1.1\n', '\u00ff', '\ud83d', 'null', '-1', '1e309', '0x10', 'scheduler: {cron: "@every 1m"}\n']
 const VALUES = [null, true, 0, -1, 1.5, 1e12, '', 'x', 'fast', '100ms', '@every', '[]', [], {}, [1, 'a'], { a: 1 }, 'pod-kill', 'fixed', 'In', '*/5 * * * *']

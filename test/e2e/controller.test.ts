@@ -11,6 +11,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { seeded } from '../seeded.mjs'
 import { ControllerClient, loadApp, startRuntimeServer } from '../../src/index.js'
 import type { ChaosEvent, RuntimeServer } from '../../src/index.js'
 import { ownerOf } from '../../src/faults/injector.js'
@@ -204,17 +205,6 @@ function readRuntimeUrl(home: string): string {
   return (JSON.parse(r.stdout) as { url: string }).url
 }
 
-/** mulberry32: a small seeded generator, so that the kill points are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('crash safety: chaoscope server SIGKILLed at random points', () => {
   let runtime: RuntimeServer
