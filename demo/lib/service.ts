@@ -354,3 +354,17 @@ export async function runService(factory: ServiceFactory, defaultPort: number): 
   process.once('SIGINT', () => stop('SIGINT'))
   return svc
 }
+
+/**
+ * The entry point of every demo app: `node service.js <name>` runs the named service of `services` on $PORT (or its
+ * default port). An unknown name prints the names there are and sets exit code 2.
+ */
+export async function runNamedService(services: Readonly<Record<string, { factory: ServiceFactory; port: number }>>, name = process.argv[2] ?? ''): Promise<void> {
+  const entry = services[name]
+  if (!entry) {
+    process.stderr.write(`usage: service.js <name>; name is one of ${Object.keys(services).join(', ')} (got "${name}")\n`)
+    process.exitCode = 2
+    return
+  }
+  await runService(entry.factory, entry.port)
+}
