@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
-import { validateSources } from '../dist/src/spec/validate.js'
+import { validateSources } from '../dist/src/manifest/validate.js'
 
 const root = new URL('../../shared/conformance/', import.meta.url).pathname
 const seconds = Number(process.argv[2] ?? 3)

@@ -1,7 +1,7 @@
 /** @module app-file: reads an App file (chaoscope.dev/v1alpha1 kind App) for the runtime. */
-import { validatePaths } from './spec/validate.js'
-import type { Resource } from './spec/validate.js'
-import type { Issue } from './spec/issues.js'
+import { validatePaths } from './manifest/validate.js'
+import type { Resource } from './manifest/validate.js'
+import type { Issue } from './manifest/issues.js'
 
 /**
  * The one App in `file`, validated and defaulted, or every issue found. A file with no App, or with more than

@@ -2,7 +2,7 @@
 // Runs the built code (dist/) in a worker thread so that the test can stop it if it ever hangs.
 import { parentPort, workerData } from 'node:worker_threads'
 import { parse, stringify } from 'yaml'
-import { validateSources } from '../dist/src/spec/validate.js'
+import { validateSources } from '../dist/src/manifest/validate.js'
 import { ERROR_CODES } from '../dist/src/errors.js'
 import { seeded as rng } from './seeded.mjs'
 

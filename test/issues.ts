@@ -1,7 +1,7 @@
 /** @module test/issues: helpers to read a fixture's issues as short, comparable lines. */
 import { join } from 'node:path'
-import { validatePaths } from '../src/spec/validate.js'
-import type { Issue } from '../src/spec/issues.js'
+import { validatePaths } from '../src/manifest/validate.js'
+import type { Issue } from '../src/manifest/issues.js'
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures')
 

@@ -7,9 +7,9 @@
  */
 import { ChaosError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
-import type { Issue } from '../spec/issues.js'
-import { sortIssues } from '../spec/issues.js'
-import type { Resource, ValidationResult } from '../spec/validate.js'
+import type { Issue } from '../manifest/issues.js'
+import { sortIssues } from '../manifest/issues.js'
+import type { Resource, ValidationResult } from '../manifest/validate.js'
 import { findKind } from './kinds.js'
 import type { ApplyResult, ControllerApi } from './types.js'
 

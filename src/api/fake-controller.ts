@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events'
 import { isDeepStrictEqual } from 'node:util'
 import { ChaosError } from '../errors.js'
 import { matchesSelector } from '../runtime/process/selector.js'
-import type { Resource } from '../spec/validate.js'
+import type { Resource } from '../manifest/validate.js'
 import type { ApplyResult, ChangeNotice, ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery } from './types.js'
 
 const RUNNABLE = new Set(['PodChaos', 'NetworkChaos', 'HTTPChaos'])

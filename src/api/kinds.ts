@@ -1,7 +1,7 @@
 /** @module api/kinds: kind names as kubectl accepts them (Kind, singular, plural, short name, any case) → the Kind. */
 import { ChaosError } from '../errors.js'
-import { didYouMean } from '../spec/issues.js'
-import { CHAOS_MESH_KINDS } from '../spec/registry.js'
+import { didYouMean } from '../manifest/issues.js'
+import { CHAOS_MESH_KINDS } from '../manifest/registry.js'
 
 /** Kinds the controller stores: Chaos Mesh's user-facing kinds. */
 export const CONTROLLER_KINDS: readonly string[] = CHAOS_MESH_KINDS

@@ -2,7 +2,7 @@
  * @module api/types: what the HTTP API and the CLI see of the controller: stored objects, events, apply results,
  * and the part of the `Controller` (src/engine/controller.ts) the API calls.
  */
-import type { Resource } from '../spec/validate.js'
+import type { Resource } from '../manifest/validate.js'
 
 /** A condition as Chaos Mesh reports it: Selected, AllInjected, AllRecovered, Paused. */
 export interface Condition {

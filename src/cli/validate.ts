@@ -4,7 +4,7 @@ import { stringify } from 'yaml'
 import { EXIT } from '../errors.js'
 import { validatePaths } from '../index.js'
 import type { ValidationResult } from '../index.js'
-import { formatIssue } from '../spec/issues.js'
+import { formatIssue } from '../manifest/issues.js'
 import { outputOption, usage } from './main.js'
 import type { Io, Run } from './main.js'
 

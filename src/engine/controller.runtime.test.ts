@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { faultId } from '../faults/injector.js'
 import { InProcessRuntimeClient } from '../runtime/client.js'
 import { LocalRuntime } from '../runtime/local-runtime.js'
-import type { AppSpec } from '../spec/kinds/app.js'
+import type { AppSpec } from '../manifest/kinds/app.js'
 import { Controller } from './controller.js'
 import { delayInjector, delayYaml, resource } from './test-injectors.js'
 

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ChaosError } from '../errors.js'
 import { faultId } from '../faults/injector.js'
-import type { Resource } from '../spec/validate.js'
+import type { Resource } from '../manifest/validate.js'
 import { Store } from '../store/store.js'
 import { Controller } from './controller.js'
 import type { Change } from './controller.js'

@@ -2,7 +2,7 @@
  * @module engine/decide: the experiment reconciler's pure decisions: the desired phase from duration, pause and
  * delete; the operation a record needs; the conditions and the phase shown for an experiment. No I/O, no clock.
  */
-import { parseDuration } from '../spec/duration.js'
+import { parseDuration } from '../manifest/duration.js'
 
 export type DesiredPhase = 'Run' | 'Stop'
 /** Why the desired phase is what it is; the reason of the event emitted when it changes. */

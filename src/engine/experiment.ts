@@ -2,11 +2,11 @@
  * @module engine/experiment: the experiment reconciler (PodChaos, NetworkChaos, HTTPChaos...): selection once,
  * then per target inject or recover as the desired phase says, records first, then the archive on delete.
  */
-import { parseDuration } from '../spec/duration.js'
+import { parseDuration } from '../manifest/duration.js'
 import { ChaosError } from '../errors.js'
 import type { FaultContext, FaultInjector, Injection, Target } from '../faults/injector.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
-import type { PodSelectorSpec } from '../spec/kinds/common.js'
+import type { PodSelectorSpec } from '../manifest/kinds/common.js'
 import type { EventRow, RecordHistoryEntry, RecordRow, ResourceRow } from '../store/store.js'
 import type { EngineContext } from './context.js'
 import { decidePhase, INJECTED, INJECTING, isFinished, nextOperation, NOT_INJECTED } from './decide.js'

@@ -1,6 +1,6 @@
 /** Pod selection as Chaos Mesh does it: every selector field, `pods` overriding, and each mode, with an injected random. */
 import { describe, expect, it } from 'vitest'
-import type { PodSelectorSpec } from '../spec/kinds/common.js'
+import type { PodSelectorSpec } from '../manifest/kinds/common.js'
 import { matchingPods, modeCount, noTargetsError, selectPods } from './select.js'
 import type { SelectablePod } from './select.js'
 

@@ -3,7 +3,7 @@
  * match, `pods` overrides the rest, then the mode (one, all, fixed, fixed-percent, random-max-percent) picks.
  */
 import { ChaosError } from '../errors.js'
-import type { PodSelectorSpec } from '../spec/kinds/common.js'
+import type { PodSelectorSpec } from '../manifest/kinds/common.js'
 
 /** What selection reads of a pod (a RuntimePod fits). */
 export interface SelectablePod {

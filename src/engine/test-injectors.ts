@@ -5,9 +5,9 @@
 import { ChaosError } from '../errors.js'
 import { faultId } from '../faults/injector.js'
 import type { FaultInjector, Injection } from '../faults/injector.js'
-import { parseDuration } from '../spec/duration.js'
-import { validateText } from '../spec/validate.js'
-import type { Resource } from '../spec/validate.js'
+import { parseDuration } from '../manifest/duration.js'
+import { validateText } from '../manifest/validate.js'
+import type { Resource } from '../manifest/validate.js'
 
 /** Adds `{latency}` to every reply leaving the pod's ingress sidecar; recover removes it. Counts its calls. */
 export function delayInjector(): FaultInjector & { injects: number; recovers: number; failNext: number } {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChaosError } from '../errors.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
-import type { HTTPChaosSpec } from '../spec/kinds/http-chaos.js'
+import type { HTTPChaosSpec } from '../manifest/kinds/http-chaos.js'
 import { httpChaos } from './http-chaos.js'
 import { injectorContract } from './injector.case.js'
 import { httpGet, ownedFaults, podsOf, specOf, startFaultApp, testContext } from './test-app.js'

@@ -4,8 +4,8 @@
  */
 import { ChaosError } from '../errors.js'
 import type { FaultSpec, HttpFault, HttpMatch } from '../runtime/proxy/toxic.js'
-import { parseDuration } from '../spec/duration.js'
-import type { HTTPChaosSpec } from '../spec/kinds/http-chaos.js'
+import { parseDuration } from '../manifest/duration.js'
+import type { HTTPChaosSpec } from '../manifest/kinds/http-chaos.js'
 import { faultId } from './injector.js'
 import type { FaultInjector } from './injector.js'
 import { addFaults, percentOf, plannedFaults, removeFaults, sidecarEvidence, targetName } from './sidecar.js'

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChaosError } from '../errors.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
-import type { NetworkChaosSpec } from '../spec/kinds/network-chaos.js'
+import type { NetworkChaosSpec } from '../manifest/kinds/network-chaos.js'
 import { injectorContract } from './injector.case.js'
 import { externalMatches, networkChaos, parseRate, planLegs } from './network-chaos.js'
 import { LineClient, egress, medianPing, ownedFaults, podsOf, specOf, startFaultApp, testContext, withLine } from './test-app.js'

@@ -5,8 +5,8 @@
 import { ChaosError } from '../errors.js'
 import type { RuntimeClient } from '../runtime/client.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
-import type { Static } from '../spec/schema-kit.js'
-import type { podChaosSpec } from '../spec/kinds/pod-chaos.js'
+import type { Static } from '../manifest/schema-kit.js'
+import type { podChaosSpec } from '../manifest/kinds/pod-chaos.js'
 import type { FaultContext, FaultInjector, Injection, Target } from './injector.js'
 
 export type PodChaosSpec = Static<typeof podChaosSpec>

@@ -1,6 +1,6 @@
 /** @module faults/registry: the injector of each chaos kind the local runtime runs; a kind without one does not compile. */
-import type { HTTPChaosSpec } from '../spec/kinds/http-chaos.js'
-import type { NetworkChaosSpec } from '../spec/kinds/network-chaos.js'
+import type { HTTPChaosSpec } from '../manifest/kinds/http-chaos.js'
+import type { NetworkChaosSpec } from '../manifest/kinds/network-chaos.js'
 import { httpChaos } from './http-chaos.js'
 import type { FaultInjector } from './injector.js'
 import { networkChaos } from './network-chaos.js'

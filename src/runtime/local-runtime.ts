@@ -4,7 +4,7 @@
  */
 import { dirname } from 'node:path'
 import { ChaosError } from '../errors.js'
-import type { AppSpec, ServiceSpec } from '../spec/kinds/app.js'
+import type { AppSpec, ServiceSpec } from '../manifest/kinds/app.js'
 import { PodSupervisor } from './process/supervisor.js'
 import type { SupervisorOptions } from './process/supervisor.js'
 import { matchesSelector } from './process/selector.js'

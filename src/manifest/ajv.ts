@@ -1,0 +1,214 @@
+/** @module manifest/ajv: runs a JSON Schema over a value and turns Ajv's errors into our positioned issues. */
+import { Ajv } from 'ajv'
+import type { ErrorObject, ValidateFunction } from 'ajv'
+import type { TSchema } from '@sinclair/typebox'
+import type { ErrorCode } from '../errors.js'
+import { parseDuration } from './duration.js'
+import { didYouMean, formatPath } from './issues.js'
+import type { FieldPath, Issue } from './issues.js'
+import type { ParsedDocument } from './parse.js'
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true })
+ajv.addFormat('duration', { type: 'string', validate: (s: string) => s === '' || parseDuration(s) !== undefined })
+ajv.addFormat('float-string', { type: 'string', validate: (s: string) => s === '' || (s.trim() !== '' && Number.isFinite(Number(s))) })
+ajv.addFormat('byte', { type: 'string', validate: (s: string) => /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0 })
+ajv.addFormat('date-time', { type: 'string', validate: (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)) })
+ajv.addFormat('uri', { type: 'string', validate: (s: string) => URL.canParse(s) })
+
+/** Patterns the CRDs use for durations: a mismatch gets the duration message, not the regex. */
+const DURATION_PATTERNS = new Set(['^[0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h)$'])
+
+const compiled = new WeakMap<object, ValidateFunction>()
+
+/** Compiles once per schema object. */
+export function compile(schema: TSchema): ValidateFunction {
+  let fn = compiled.get(schema)
+  if (!fn) {
+    fn = ajv.compile(hoistShared(schema))
+    compiled.set(schema, fn)
+  }
+  return fn
+}
+
+/** Ids of sub-schemas already registered with Ajv, by object identity. */
+const sharedIds = new WeakMap<object, string>()
+let nextSharedId = 0
+
+/**
+ * Ajv inlines a sub-schema at every place it is used. A Workflow template embeds every chaos kind's spec,
+ * a Schedule embeds those and a Workflow again: inlined, that is megabytes of generated code and seconds of
+ * compile time. So every object sub-schema that occurs more than once in `root` (by identity) is registered
+ * once under an id and referenced with `$ref`; validation, defaults and error paths are unchanged.
+ */
+function hoistShared(root: TSchema): TSchema {
+  const seen = new Map<object, number>()
+  const count = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return
+    const n = (seen.get(node) ?? 0) + 1
+    seen.set(node, n)
+    if (n > 1) return
+    for (const child of Object.values(node)) count(child)
+  }
+  count(root)
+  const isShared = (node: object) => (seen.get(node) ?? 0) > 1 && 'properties' in node
+  const rewrite = (node: unknown, top: boolean): unknown => {
+    if (node === null || typeof node !== 'object') return node
+    if (!top && (sharedIds.has(node) || isShared(node))) return { $ref: register(node) }
+    if (Array.isArray(node)) return node.map((x) => rewrite(x, false))
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(node)) out[k] = k === 'enum' || k === 'default' || k === 'const' ? v : rewrite(v, false)
+    return out
+  }
+  const register = (node: object): string => {
+    let id = sharedIds.get(node)
+    if (!id) {
+      id = `chaoscope:shared:${nextSharedId++}`
+      sharedIds.set(node, id)
+      ajv.addSchema(rewrite(node, true) as object, id)
+    }
+    return id
+  }
+  return rewrite(root, true) as TSchema
+}
+
+/** Overrides for unknown fields that mean something (a removed 1.x field, an Argo keyword). */
+export type UnknownFieldRule = (name: string, path: FieldPath) => { code: ErrorCode; message: string; hint?: string } | undefined
+
+/**
+ * Validates `value` (found at `base` inside `doc`) against `schema`, applying the schema's defaults to
+ * `value` in place. Returns every problem, positioned; an empty list means valid.
+ */
+export function schemaIssues(doc: ParsedDocument, value: unknown, base: FieldPath, schema: TSchema, unknownField?: UnknownFieldRule): Issue[] {
+  const validate = compile(schema)
+  if (validate(value)) return []
+  const issues: Issue[] = []
+  const seen = new Set<string>()
+  for (const err of validate.errors ?? []) {
+    const issue = toIssue(doc, value, base, err, unknownField)
+    if (!issue) continue
+    const key = `${issue.line}:${issue.col}:${issue.code}:${issue.path}:${issue.message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    issues.push(issue)
+  }
+  return issues
+}
+
+/** JSON pointer → path segments, array indexes as numbers (decided by walking the value). */
+export function pointerToPath(root: unknown, pointer: string): (string | number)[] {
+  if (pointer === '') return []
+  const out: (string | number)[] = []
+  let cur: unknown = root
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+    if (Array.isArray(cur)) {
+      const i = Number(seg)
+      out.push(i)
+      cur = cur[i]
+    } else {
+      out.push(seg)
+      cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined
+    }
+  }
+  return out
+}
+
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'object') return 'an object'
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v)
+  return `${typeof v} ${String(v)}`
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  object: 'an object', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', null: 'null',
+}
+
+function typeWords(t: unknown): string {
+  const list = Array.isArray(t) ? t : String(t).split(',')
+  return list.map((x) => TYPE_WORDS[x] ?? x).join(' or ')
+}
+
+function toIssue(doc: ParsedDocument, root: unknown, base: FieldPath, err: ErrorObject, unknownField?: UnknownFieldRule): Issue | undefined {
+  const rel = pointerToPath(root, err.instancePath)
+  const path = [...base, ...rel]
+  const params = err.params as Record<string, unknown>
+  const make = (code: ErrorCode, message: string, p: FieldPath, hint?: string, key = false): Issue => {
+    const { line, col } = doc.locate(p, { key })
+    return { code, file: doc.file, line, col, path: formatPath(p), message, ...(hint ? { hint } : {}) }
+  }
+  switch (err.keyword) {
+    case 'required': {
+      const name = String(params.missingProperty)
+      return make('SPEC_REQUIRED', `missing required field "${name}"`, [...path, name])
+    }
+    case 'additionalProperties': {
+      const name = String(params.additionalProperty)
+      const special = unknownField?.(name, [...path, name])
+      if (special) return make(special.code, special.message, [...path, name], special.hint, true)
+      const known = Object.keys((err.parentSchema as { properties?: object } | undefined)?.properties ?? {})
+      const hint = didYouMean(name, known) ?? (known.length > 0 && known.length <= 12 ? `known fields: ${known.join(', ')}` : undefined)
+      return make('SPEC_UNKNOWN_FIELD', `unknown field "${name}"`, [...path, name], hint, true)
+    }
+    case 'type':
+      return make('SPEC_TYPE', `expected ${typeWords(params.type)}, got ${describeValue(err.data)}`, path, typeHint(params.type, err.data))
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]) ?? []
+      const hint = typeof err.data === 'string' ? didYouMean(err.data, allowed.map(String)) : undefined
+      return make('SPEC_ENUM', `expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describeValue(err.data)}`, path, hint)
+    }
+    case 'const':
+      return make('SPEC_ENUM', `expected ${JSON.stringify(params.allowedValue)}, got ${describeValue(err.data)}`, path)
+    case 'pattern':
+      if (DURATION_PATTERNS.has(String(params.pattern))) return formatIssue(make, 'duration', err.data, path)
+      return make('SPEC_PATTERN', `${describeValue(err.data)} does not match the pattern ${String(params.pattern)}`, path)
+    case 'format':
+      return formatIssue(make, String(params.format), err.data, path)
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return make('SPEC_OUT_OF_RANGE', `must be ${String(params.comparison)} ${String(params.limit)}, got ${describeValue(err.data)}`, path)
+    case 'minItems':
+      return make('SPEC_OUT_OF_RANGE', `must have at least ${String(params.limit)} item(s)`, path)
+    case 'maxItems':
+      return make('SPEC_OUT_OF_RANGE', `must have at most ${String(params.limit)} item(s)`, path)
+    case 'minLength':
+      return make('SPEC_OUT_OF_RANGE', `must be at least ${String(params.limit)} character(s) long`, path)
+    case 'maxLength':
+      return make('SPEC_OUT_OF_RANGE', `must be at most ${String(params.limit)} characters long`, path)
+    case 'if':
+      return undefined
+    default:
+      return make('SPEC_INVALID_VALUE', err.message ?? 'is not valid', path)
+  }
+}
+
+function typeHint(expected: unknown, got: unknown): string | undefined {
+  const t = String(expected)
+  if (t === 'string' && (typeof got === 'number' || typeof got === 'boolean')) return `quote the value: "${String(got)}"`
+  if ((t === 'integer' || t === 'number') && typeof got === 'string' && got.trim() !== '' && Number.isFinite(Number(got))) return `remove the quotes: ${got}`
+  if (t === 'array' && (typeof got === 'string' || typeof got === 'number')) return `write a list: [${JSON.stringify(got)}]`
+  return undefined
+}
+
+function formatIssue(
+  make: (code: ErrorCode, message: string, p: FieldPath, hint?: string) => Issue,
+  format: string,
+  data: unknown,
+  path: FieldPath,
+): Issue {
+  switch (format) {
+    case 'duration':
+      return make('SPEC_INVALID_DURATION', `expected a duration like "100ms", got ${describeValue(data)}`, path, 'units are ns, us, ms, s, m and h; combine them like "1m30s"')
+    case 'float-string':
+      return make('SPEC_INVALID_VALUE', `expected a number in a string like "25", got ${describeValue(data)}`, path)
+    case 'byte':
+      return make('SPEC_INVALID_VALUE', `expected base64-encoded bytes, got ${describeValue(data)}`, path, 'encode the content with base64')
+    case 'date-time':
+      return make('SPEC_INVALID_VALUE', `expected an RFC 3339 time like "2024-01-02T15:04:05Z", got ${describeValue(data)}`, path)
+    default:
+      return make('SPEC_INVALID_VALUE', `expected a ${format}, got ${describeValue(data)}`, path)
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * @module manifest/kinds/app: chaoscope's App (chaoscope.dev/v1alpha1): the services the local runtime runs as pods,
+ * or fronts when they already run elsewhere on loopback.
+ */
+import { defineKind } from '../kind.js'
+import { arr, int, map, obj, oneOf, opt, str } from '../schema-kit.js'
+import type { Static } from '../schema-kit.js'
+
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
+const QUANTITY = '^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$'
+
+export const probeSpec = obj({
+  httpGet: opt(obj({ path: opt(str({ default: '/' })), port: opt(int({ minimum: 1, maximum: 65535 })) })),
+  tcpSocket: opt(obj({ port: opt(int({ minimum: 1, maximum: 65535 })) })),
+  initialDelaySeconds: opt(int({ minimum: 0, default: 0 })),
+  periodSeconds: opt(int({ minimum: 1, default: 1 })),
+  timeoutSeconds: opt(int({ minimum: 1, default: 1 })),
+  successThreshold: opt(int({ minimum: 1, default: 1 })),
+  failureThreshold: opt(int({ minimum: 1, default: 3 })),
+})
+
+export const serviceSpec = obj({
+  /** DNS-1123 label; pods are named `<name>-<5 chars>`. */
+  name: str({ pattern: DNS_LABEL }),
+  /** Namespace of this service's pods; defaults to the App's namespace. */
+  namespace: opt(str({ pattern: DNS_LABEL })),
+  /** argv of the process; `$(PORT)` and `$(VAR)` are expanded from its env, as Kubernetes does. */
+  command: opt(arr(str(), { minItems: 1 })),
+  args: opt(arr(str())),
+  workingDir: opt(str()),
+  env: opt(map(str())),
+  /** An address already listening on loopback (`127.0.0.1:5432`): fronted by sidecars, not run. */
+  external: opt(str()),
+  /** The port callers use (the container port). Each pod is told its own listen port in $PORT. */
+  port: opt(int({ minimum: 1, maximum: 65535 })),
+  /** A fixed loopback port where outside callers reach the service's pods through their sidecars (like a NodePort). */
+  hostPort: opt(int({ minimum: 1, maximum: 65535 })),
+  protocol: opt(oneOf(['tcp', 'http'] as const, { default: 'tcp' })),
+  replicas: opt(int({ minimum: 0, maximum: 100, default: 1 })),
+  labels: opt(map(str())),
+  annotations: opt(map(str())),
+  restartPolicy: opt(oneOf(['Always', 'OnFailure', 'Never'] as const, { default: 'Always' })),
+  terminationGracePeriodSeconds: opt(int({ minimum: 0, default: 5 })),
+  readinessProbe: opt(probeSpec),
+  resources: opt(obj({ limits: opt(obj({ cpu: opt(str({ pattern: QUANTITY })), memory: opt(str({ pattern: QUANTITY })) })) })),
+  /** Services (or externals) this one calls: each gets an egress sidecar, handed over as <NAME>_ADDR and <NAME>_URL. */
+  dependencies: opt(arr(str())),
+})
+export type ServiceSpec = Static<typeof serviceSpec>
+
+export const appSpec = obj({
+  services: arr(serviceSpec, { minItems: 1 }),
+})
+export type AppSpec = Static<typeof appSpec>
+
+const LOOPBACK_ADDRESS = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\]):(\d{1,5})$/
+
+export const app = defineKind({
+  apiVersion: 'chaoscope.dev/v1alpha1',
+  kind: 'App',
+  spec: appSpec,
+  check(spec, ctx) {
+    const names = new Map<string, number>()
+    const hostPorts = new Map<number, number>()
+    spec.services.forEach((s, i) => {
+      const p = ['services', i]
+      const first = names.get(s.name)
+      if (first !== undefined) ctx.issue([...p, 'name'], 'SPEC_DUPLICATE_NAME', `service "${s.name}" is also defined at services[${first}]`, 'give each service its own name')
+      else names.set(s.name, i)
+      if (s.command && s.external !== undefined) {
+        ctx.issue([...p, 'external'], 'SPEC_INVALID_VALUE', 'a service has either command (chaoscope runs it) or external (it already runs), not both')
+      } else if (!s.command && s.external === undefined) {
+        ctx.issue(p, 'SPEC_REQUIRED', `service "${s.name}" needs command (to run it) or external (an address already listening)`, 'command: ["node", "server.js"]  or  external: "127.0.0.1:6379"')
+      }
+      if (s.external !== undefined) {
+        const m = LOOPBACK_ADDRESS.exec(s.external)
+        if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+          ctx.issue([...p, 'external'], 'SPEC_INVALID_VALUE', `expected a loopback address like "127.0.0.1:6379", got ${JSON.stringify(s.external)}`, 'chaoscope sends traffic only to this machine (127.0.0.0/8 or [::1])')
+        }
+        if (s.replicas !== undefined && s.replicas !== 1) ctx.issue([...p, 'replicas'], 'SPEC_INVALID_VALUE', 'an external service is one address: replicas must be 1 or left out')
+      }
+      if (s.command && s.port === undefined && (s.readinessProbe?.httpGet || s.readinessProbe?.tcpSocket || s.hostPort !== undefined)) {
+        ctx.issue([...p], 'SPEC_REQUIRED', `service "${s.name}" needs port for its readiness probe or hostPort`, 'port: 8080')
+      }
+      if (s.hostPort !== undefined) {
+        const other = hostPorts.get(s.hostPort)
+        if (other !== undefined) ctx.issue([...p, 'hostPort'], 'SPEC_DUPLICATE_NAME', `hostPort ${s.hostPort} is also used by services[${other}]`)
+        else hostPorts.set(s.hostPort, i)
+      }
+      if (s.readinessProbe && s.readinessProbe.httpGet && s.readinessProbe.tcpSocket) {
+        ctx.issue([...p, 'readinessProbe'], 'SPEC_INVALID_VALUE', 'a readiness probe has one handler: httpGet or tcpSocket')
+      }
+    })
+    spec.services.forEach((s, i) => {
+      s.dependencies?.forEach((d, j) => {
+        if (!names.has(d)) ctx.issue(['services', i, 'dependencies', j], 'SPEC_UNKNOWN_SERVICE', `no service named "${d}" in this app`, `known services: ${[...names.keys()].join(', ')}`)
+        else if (d === s.name) ctx.issue(['services', i, 'dependencies', j], 'SPEC_INVALID_VALUE', 'a service cannot depend on itself')
+      })
+    })
+  },
+  defaults(spec, metadata) {
+    for (const s of spec.services) {
+      s.namespace ??= metadata.namespace ?? 'default'
+      s.labels = { app: s.name, 'app.kubernetes.io/component': s.name, ...(s.labels ?? {}) }
+      if (s.protocol === 'http' && s.readinessProbe === undefined && s.command && s.port !== undefined) {
+        // the default probe is a TCP connect: it proves the process listens without assuming a health path
+        s.readinessProbe = { tcpSocket: {}, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 }
+      }
+    }
+  },
+})
