@@ -4,7 +4,7 @@
  */
 import { dirname } from 'node:path'
 import { ChaosError } from '../errors.js'
-import type { AppSpec, ServiceSpec } from '../manifest/kinds/app.js'
+import type { AppConfig as AppSpec, ServiceConfig as ServiceSpec } from './app.js'
 import { PodSupervisor } from './process/supervisor.js'
 import type { SupervisorOptions } from './process/supervisor.js'
 import { matchesSelector } from './process/selector.js'

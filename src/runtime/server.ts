@@ -2,8 +2,7 @@
 import { serve } from '@hono/node-server'
 import type { ServerType } from '@hono/node-server'
 import { ChaosError } from '../errors.js'
-import type { AppSpec } from '../manifest/kinds/app.js'
-import type { Resource } from '../manifest/validate.js'
+import type { AppResource } from './app.js'
 import { controlApi } from './control-api.js'
 import { LocalRuntime } from './local-runtime.js'
 import type { LocalRuntimeOptions } from './local-runtime.js'
@@ -44,14 +43,14 @@ export interface RuntimeServer {
   close(): Promise<void>
 }
 
-export async function startRuntimeServer(app: Resource, appFile: string, opts: RuntimeServerOptions = {}): Promise<RuntimeServer> {
+export async function startRuntimeServer(app: AppResource, appFile: string, opts: RuntimeServerOptions = {}): Promise<RuntimeServer> {
   if (!opts.stateless) {
     const existing = readState()
     if (existing && existing.pid !== process.pid && pidAlive(existing.pid)) {
       throw new ChaosError('RUNTIME_ALREADY_RUNNING', `a runtime (pid ${existing.pid}, app ${existing.app}) is already running`, { hint: 'stop it with `chaoscope down`, or set CHAOSCOPE_HOME to run another' })
     }
   }
-  const spec = app.spec as unknown as AppSpec
+  const spec = app.spec
   const runtime = await LocalRuntime.start(spec, {
     appFile,
     namespace: app.metadata.namespace,

@@ -1,0 +1,47 @@
+/**
+ * @module runtime/app: the services the runtime runs, as the runtime needs them. The App file's validated spec
+ * (manifest/kinds/app) has this shape; the runtime keeps its own declaration so that it never depends on the
+ * layer that reads files (the wiring hands the validated spec over, and the compiler checks that it fits).
+ */
+
+export interface ProbeConfig {
+  httpGet?: { path?: string; port?: number }
+  tcpSocket?: { port?: number }
+  initialDelaySeconds?: number
+  periodSeconds?: number
+  timeoutSeconds?: number
+  successThreshold?: number
+  failureThreshold?: number
+}
+
+export interface ServiceConfig {
+  name: string
+  namespace?: string
+  command?: string[]
+  args?: string[]
+  workingDir?: string
+  env?: Record<string, string>
+  /** An address already listening on loopback: fronted by sidecars, not run. */
+  external?: string
+  port?: number
+  hostPort?: number
+  protocol?: 'tcp' | 'http'
+  replicas?: number
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never'
+  terminationGracePeriodSeconds?: number
+  readinessProbe?: ProbeConfig
+  resources?: { limits?: { cpu?: string; memory?: string } }
+  dependencies?: string[]
+}
+
+export interface AppConfig {
+  services: ServiceConfig[]
+}
+
+/** A validated App resource: its name and namespace, and its services. */
+export interface AppResource {
+  metadata: { name: string; namespace?: string }
+  spec: AppConfig
+}
