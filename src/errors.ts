@@ -78,6 +78,8 @@ export const ERROR_CODES = {
   // store (SQLite)
   STORE_OPEN_FAILED: ['the state database could not be opened or migrated', 'check the path given with --db and that no other program holds it; the message has SQLite\'s error'],
   STORE_SCHEMA_TOO_NEW: ['the state database was written by a newer chaoscope (it has migrations this version does not know)', 'run the newer chaoscope, or point --db at another file'],
+  // state files
+  STATE_FILE_CORRUPT: ['a state file in $CHAOSCOPE_HOME (runtime.json, controller.json) exists but cannot be read', 'check its permissions, or remove it when no chaoscope process is running'],
   // command line
   CLI_USAGE: ['the command line is not valid', 'run the command with --help'],
   INTERNAL: ['an unexpected error inside chaoscope (a bug)', 'report it with the command and the input that caused it'],
@@ -121,3 +123,45 @@ export function isChaosError(e: unknown): e is ChaosError {
 
 /** Exit codes shared by every command. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const
+
+/** Spec codes that mean a request body could not be read at all (400); every other SPEC_ code is 422. */
+const UNREADABLE = new Set<string>(['SPEC_YAML_SYNTAX', 'SPEC_DUPLICATE_KEY', 'SPEC_TAB_INDENT', 'SPEC_ALIAS_LIMIT', 'SPEC_INVALID_UTF8', 'SPEC_NO_INPUT', 'SPEC_NOT_AN_OBJECT'])
+
+/**
+ * The HTTP status for an error code: the one mapping, for the runtime's control API and the controller's API.
+ * 400 unreadable request, 404 unknown thing, 409 conflict with what exists, 413 body too large,
+ * 422 readable but refused (validation, immutable fields, a kind or selector the runtime cannot serve),
+ * 500 bug, 503 a dependency is not up.
+ */
+export function httpStatus(code: ErrorCode): 400 | 404 | 409 | 413 | 422 | 500 | 503 {
+  if (code.endsWith('NOT_FOUND') || code.startsWith('RUNTIME_UNKNOWN') || code === 'PROXY_FAULT_NOT_FOUND') return 404
+  if (code.endsWith('_EXISTS') || code.endsWith('ALREADY_RUNNING')) return 409
+  if (code === 'INTERNAL' || code === 'PROXY_WORKER_FAILED') return 500
+  if (code === 'RUNTIME_NOT_READY' || code.endsWith('NOT_RUNNING')) return 503
+  if (code === 'API_BODY_TOO_LARGE' || code === 'SPEC_FILE_TOO_LARGE') return 413
+  if (code.startsWith('SPEC_') && !UNREADABLE.has(code)) return 422
+  if (code === 'CONTROLLER_DELETING') return 409
+  if (code === 'CONTROLLER_STOPPED') return 503
+  if (code.startsWith('CONTROLLER_')) return 422
+  return 400
+}
+
+/** An error as the APIs send it: `{code, message, hint?}`. Anything not coded is INTERNAL (a bug). */
+export interface ErrorBody {
+  code: ErrorCode
+  message: string
+  hint?: string
+}
+
+export function errorBody(e: unknown): ErrorBody {
+  if (isChaosError(e)) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), hint: 'this is a bug in chaoscope; please report it' }
+}
+
+/** The ChaosError an error body stands for (the inverse of {@link errorBody}); `fallback` when the body has no known code. */
+export function errorFromBody(body: unknown, fallback: string): ChaosError {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Partial<Record<keyof ErrorBody, unknown>>
+  const code = typeof b.code === 'string' && Object.hasOwn(ERROR_CODES, b.code) ? (b.code as ErrorCode) : 'INTERNAL'
+  const message = typeof b.message === 'string' ? b.message : fallback
+  return new ChaosError(code, message, typeof b.hint === 'string' ? { hint: b.hint } : {})
+}

@@ -5,7 +5,7 @@
 import { ChaosError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
-import { requireController } from '../runtime/controller-state.js'
+import { requireController } from '../store/state-files.js'
 import type { Issue } from '../manifest/issues.js'
 import { IssuesError } from './apply.js'
 import { plural } from './kinds.js'

@@ -6,10 +6,9 @@ import { Option } from 'commander'
 import type { Command } from 'commander'
 import { stringify } from 'yaml'
 import { ChaosError, EXIT } from '../errors.js'
-import { loadApp, startRuntimeServer, startUpController } from '../index.js'
+import { HttpRuntimeClient, loadApp, pidAlive, readState, requireRuntime, startRuntimeServer, startUpController, stateDir } from '../index.js'
 import type { RuntimePod } from '../index.js'
 import { formatIssue } from '../manifest/issues.js'
-import { controlCall, pidAlive, readState, requireRuntime, stateDir } from '../runtime/state.js'
 import { usage } from './main.js'
 import type { Run } from './main.js'
 import { controllerLog } from './server.js'
@@ -100,7 +99,7 @@ Examples:
     .option('--timeout <seconds>', 'how long to wait for it to stop', (v) => positive(v, '--timeout'), 60)
     .action(async (opts: { timeout: number }) => {
       const s = requireRuntime()
-      await controlCall('/runtime/v1/shutdown', { method: 'POST' })
+      await new HttpRuntimeClient(s.url).shutdown()
       const deadline = Date.now() + opts.timeout * 1000
       while (pidAlive(s.pid)) {
         if (Date.now() > deadline) throw new ChaosError('RUNTIME_NOT_READY', `the runtime (pid ${s.pid}) is still stopping after ${opts.timeout} s`, { hint: `kill it with: kill ${s.pid}` })
@@ -163,10 +162,7 @@ export function age(iso: string): string {
 
 /** `get pods` (the command is registered with the other `get`s in cli/controller.ts): pods from the runtime's control API. */
 export async function listPods(opts: { selector?: string; namespace?: string; output: 'table' | 'wide' | 'json' | 'yaml' }, io: Run): Promise<void> {
-  const q = new URLSearchParams()
-  if (opts.selector) q.set('labelSelector', opts.selector)
-  if (opts.namespace) q.set('namespace', opts.namespace)
-  const { items } = await controlCall<{ items: RuntimePod[] }>(`/runtime/v1/pods?${q}`)
+  const items = await HttpRuntimeClient.fromState().listPods({ ...(opts.selector ? { labelSelector: opts.selector } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}) })
   if (opts.output === 'json') io.out(`${JSON.stringify({ items }, null, 2)}\n`)
   else if (opts.output === 'yaml') io.out(stringify({ items }))
   else if (items.length === 0) io.err('no pods found\n')

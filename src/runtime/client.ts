@@ -3,7 +3,8 @@
  * Both implementations behave the same; errors are ChaosErrors with the runtime's codes.
  */
 import { ChaosError } from '../errors.js'
-import type { ErrorCode } from '../errors.js'
+import { requestJson } from '../http-client.js'
+import { requireRuntime } from '../store/state-files.js'
 import type { FaultTarget, LocalRuntime, RuntimePod } from './local-runtime.js'
 import type { FaultStats } from './proxy/proxy.js'
 import type { FaultSpec } from './proxy/toxic.js'
@@ -80,24 +81,34 @@ export class InProcessRuntimeClient implements RuntimeClient {
   }
 }
 
-/** A runtime in another process, through its control API (`chaoscope server` against `chaoscope up`). */
+/** A runtime in another process, through its control API (`chaoscope server` against `chaoscope up`, and the CLI). */
 export class HttpRuntimeClient implements RuntimeClient {
   constructor(readonly url: string) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response
-    try {
-      res = await fetch(`${this.url}${path}`, {
-        method,
-        ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-        signal: AbortSignal.timeout(30_000),
-      })
-    } catch (cause) {
-      throw new ChaosError('RUNTIME_NOT_RUNNING', `the local runtime does not answer at ${this.url}`, { cause, retryable: true, hint: 'start it with `chaoscope up -f app.yaml`' })
-    }
-    const data = (await res.json().catch(() => ({}))) as { code?: ErrorCode; message?: string; hint?: string }
-    if (!res.ok) throw new ChaosError(data.code ?? 'INTERNAL', data.message ?? `runtime answered ${res.status}`, data.hint ? { hint: data.hint } : {})
-    return data as T
+  /** The runtime named by $CHAOSCOPE_HOME/runtime.json; RUNTIME_NOT_RUNNING when there is none. */
+  static fromState(): HttpRuntimeClient {
+    return new HttpRuntimeClient(requireRuntime().url)
+  }
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return requestJson<T>(`${this.url}${path}`, {
+      method,
+      body,
+      unreachable: (cause) => new ChaosError('RUNTIME_NOT_RUNNING', `the local runtime does not answer at ${this.url}`, { cause, retryable: true, hint: 'it may be starting or stopping; try again, or start it with `chaoscope up -f app.yaml`' }),
+    })
+  }
+
+  /** Pods matching a label selector and namespace (both optional). */
+  async listPods(query: { labelSelector?: string; namespace?: string } = {}): Promise<RuntimePod[]> {
+    const q = new URLSearchParams()
+    if (query.labelSelector) q.set('labelSelector', query.labelSelector)
+    if (query.namespace) q.set('namespace', query.namespace)
+    return (await this.call<{ items: RuntimePod[] }>('GET', `/runtime/v1/pods?${q}`)).items
+  }
+
+  /** Asks the runtime to stop every pod and exit; resolves once it accepted. */
+  async shutdown(): Promise<void> {
+    await this.call('POST', '/runtime/v1/shutdown')
   }
 
   async pods() {

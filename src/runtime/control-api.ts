@@ -5,37 +5,9 @@
 import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
-import { ChaosError, isChaosError } from '../errors.js'
-import type { ErrorCode } from '../errors.js'
+import { ChaosError, errorBody, httpStatus } from '../errors.js'
 import type { LocalRuntime } from './local-runtime.js'
 import type { FaultSpec } from './proxy/toxic.js'
-
-/** Spec codes that mean the request body could not be read at all (400); every other SPEC_ code is 422. */
-const UNREADABLE = new Set<string>(['SPEC_YAML_SYNTAX', 'SPEC_DUPLICATE_KEY', 'SPEC_TAB_INDENT', 'SPEC_ALIAS_LIMIT', 'SPEC_INVALID_UTF8', 'SPEC_NO_INPUT', 'SPEC_NOT_AN_OBJECT'])
-
-/**
- * HTTP status for an error code: one mapping for the runtime control API and the controller API.
- * 400 unreadable request, 404 unknown thing, 409 conflict with what exists, 413 body too large,
- * 422 readable but refused (validation, immutable fields, a kind or selector the runtime cannot serve),
- * 500 bug, 503 a dependency is not up.
- */
-export function httpStatus(code: ErrorCode): 400 | 404 | 409 | 413 | 422 | 500 | 503 {
-  if (code.endsWith('NOT_FOUND') || code.startsWith('RUNTIME_UNKNOWN') || code === 'PROXY_FAULT_NOT_FOUND') return 404
-  if (code.endsWith('_EXISTS') || code.endsWith('ALREADY_RUNNING')) return 409
-  if (code === 'INTERNAL' || code === 'PROXY_WORKER_FAILED') return 500
-  if (code === 'RUNTIME_NOT_READY' || code.endsWith('NOT_RUNNING')) return 503
-  if (code === 'API_BODY_TOO_LARGE' || code === 'SPEC_FILE_TOO_LARGE') return 413
-  if (code.startsWith('SPEC_') && !UNREADABLE.has(code)) return 422
-  if (code === 'CONTROLLER_DELETING') return 409
-  if (code === 'CONTROLLER_STOPPED') return 503
-  if (code.startsWith('CONTROLLER_')) return 422
-  return 400
-}
-
-export function errorBody(e: unknown): { code: ErrorCode; message: string; hint?: string } {
-  if (isChaosError(e)) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }
-  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), hint: 'this is a bug in chaoscope; please report it' }
-}
 
 export interface ControlApiOptions {
   /** Called after the shutdown request was answered. */

@@ -7,8 +7,8 @@ import { controlApi } from './control-api.js'
 import { LocalRuntime } from './local-runtime.js'
 import type { LocalRuntimeOptions } from './local-runtime.js'
 import type { PodEvent } from './process/types.js'
-import { clearState, pidAlive, readState, writeState } from './state.js'
-import type { RuntimeState } from './state.js'
+import { clearState, pidAlive, readState, writeState } from '../store/state-files.js'
+import type { RuntimeState } from '../store/state-files.js'
 
 export interface RuntimeServerOptions {
   /** Control API port on 127.0.0.1 (0: any free port). */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RuntimeServer } from '../../src/index.js'
-import { pidAlive } from '../../src/runtime/state.js'
+import { pidAlive } from '../../src/store/state-files.js'
 import { startDemo } from '../demo.js'
 
 const ROOT = join(import.meta.dirname, '../..')

@@ -1,5 +1,5 @@
 /**
- * @module api/serve: a controller with its API on 127.0.0.1: on its own listener (`chaoscope server`), or mounted
+ * @module wiring: a controller with its API on 127.0.0.1: on its own listener (`chaoscope server`), or mounted
  * on the runtime's (`chaoscope up`). Writes $CHAOSCOPE_HOME/controller.json so that the CLI finds it.
  *
  *   start: controller.start() (recover, remove orphan faults, reconcile all) ─▶ listen ─▶ controller.json
@@ -8,17 +8,16 @@
 import { serve } from '@hono/node-server'
 import type { ServerType } from '@hono/node-server'
 import { join } from 'node:path'
-import { Controller } from '../engine/controller.js'
-import type { Logger } from '../engine/controller.js'
-import { ChaosError } from '../errors.js'
-import { HttpRuntimeClient, InProcessRuntimeClient } from '../runtime/client.js'
-import type { RuntimeClient } from '../runtime/client.js'
-import { clearControllerState, readControllerState, writeControllerState } from '../runtime/controller-state.js'
-import type { ControllerState } from '../runtime/controller-state.js'
-import type { RuntimeServer } from '../runtime/server.js'
-import { pidAlive, readState, stateDir } from '../runtime/state.js'
-import { apiApp } from './app.js'
-import type { ControllerApi } from './types.js'
+import { Controller } from './engine/controller.js'
+import type { Logger } from './engine/controller.js'
+import { ChaosError } from './errors.js'
+import { HttpRuntimeClient, InProcessRuntimeClient } from './runtime/client.js'
+import type { RuntimeClient } from './runtime/client.js'
+import type { RuntimeServer } from './runtime/server.js'
+import { clearControllerState, pidAlive, readControllerState, readState, stateDir, writeControllerState } from './store/state-files.js'
+import type { ControllerState } from './store/state-files.js'
+import { apiApp } from './api/app.js'
+import type { ControllerApi } from './api/types.js'
 
 /** A controller as the servers run it: the API's view plus its lifecycle. */
 export interface ControllerHandle extends ControllerApi {
