@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   RUNTIME_UNKNOWN_SERVICE: ['no running service has the given name', 'check the service name against the App file'],
   RUNTIME_SERVICE_EXISTS: ['the service already runs', 'scale it, or stop it before starting it again'],
   RUNTIME_NOT_RUNNABLE: ['the service has no command, so it cannot run as pods (an external service is only fronted by sidecars)', 'give the service a command, or declare it external'],
+  SELECTOR_INVALID: ['a label selector (`-l`, labelSelector) cannot be read; the message quotes it and names the column where it breaks', 'write requirements separated by commas: key, !key, key=value, key!=value, key in (a,b), key notin (a,b)'],
   // sidecar proxies (runtime data plane)
   PROXY_NOT_FOUND: ['no proxy has the given name', 'list the proxies, or create the proxy first'],
   PROXY_EXISTS: ['a proxy with the given name already exists', 'choose another name, or remove the existing proxy first'],
