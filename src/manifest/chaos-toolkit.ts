@@ -1,6 +1,6 @@
 /** @module manifest/chaos-toolkit: Chaos Toolkit experiments (JSON or YAML), checked as chaostoolkit-lib does. */
 import type { ErrorCode } from '../errors.js'
-import { describeValue } from './ajv.js'
+import { describeValue } from './schema-issues.js'
 import { didYouMean, formatPath } from './issues.js'
 import type { FieldPath, Issue } from './issues.js'
 import type { ParsedDocument } from './parse.js'

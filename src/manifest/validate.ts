@@ -6,8 +6,8 @@
  *                                                                   └─ Chaos Toolkit experiment (title, method)
  */
 import type { ErrorCode } from '../errors.js'
-import { schemaIssues } from './ajv.js'
-import type { UnknownFieldRule } from './ajv.js'
+import { schemaIssues } from './schema-issues.js'
+import type { UnknownFieldRule } from './schema-issues.js'
 import { checkChaosToolkit, isChaosToolkitLike } from './chaos-toolkit.js'
 import type { ChaosToolkitExperiment } from './chaos-toolkit.js'
 import { didYouMean, formatPath, sortIssues } from './issues.js'
@@ -21,6 +21,7 @@ import { readSources } from './source.js'
 import type { ReadOptions, Source } from './source.js'
 import { obj, opt, openObj, str } from './schema-kit.js'
 import type { TSchema } from './schema-kit.js'
+import { validator } from './validators.js'
 
 /** A validated Kubernetes-style object, with Chaos Mesh's defaults applied. */
 export interface Resource {
@@ -180,8 +181,8 @@ export function validateObject(
     return undefined
   }
   const before = issues.length
-  const schema = objectSchema(def)
-  const schemaProblems = schemaIssues(doc, o, base, schema, unknownFieldRule(def, base))
+  const validate = validator(def.kind, () => objectSchema(def))
+  const schemaProblems = schemaIssues(doc, o, base, validate, unknownFieldRule(def, base))
   issues.push(...schemaProblems)
   const meta = (o.metadata ?? {}) as ObjectMeta
   checkMetadata(meta, (p, c, m, h) => at(['metadata', ...p], c, m, h))
@@ -214,8 +215,11 @@ function kindHint(kind: unknown): string {
 
 const objectSchemas = new WeakMap<KindDefinition, TSchema>()
 
-/** The whole object's schema: apiVersion, kind, metadata, spec (and status, accepted and ignored). */
-function objectSchema(def: KindDefinition): TSchema {
+/**
+ * The whole object's schema: apiVersion, kind, metadata, spec (and status, accepted and ignored). Its
+ * validator's key is the kind's name (kind names are unique across our groups).
+ */
+export function objectSchema(def: KindDefinition): TSchema {
   let s = objectSchemas.get(def)
   if (!s) {
     s = obj({

@@ -3,7 +3,6 @@
  * and the schedule fields both share. An embedded `networkChaos` is checked by NetworkChaos's own schema,
  * rules and defaults, so a fault means the same inside a Workflow as on its own.
  */
-import { Type } from '@sinclair/typebox'
 import type { TOptional, TSchema } from '@sinclair/typebox'
 import { didYouMean } from '../issues.js'
 import type { CheckContext, KindDefinition, ObjectMeta } from '../kind.js'
@@ -60,7 +59,7 @@ export const EMBEDDED_KINDS = EMBED_KEYS.map((k) => EMBEDDED_CHAOS[k].kind)
 type OptionalSpecs<T extends Record<string, EmbeddedKind>> = { [K in keyof T]: TOptional<T[K]['spec']> }
 
 /** `{ awsChaos?: AWSChaosSpec, …, timeChaos?: TimeChaosSpec }`, to spread into a schema. */
-export const embeddedChaosFields = Object.fromEntries(EMBED_KEYS.map((k) => [k, Type.Optional(EMBEDDED_CHAOS[k].spec)])) as OptionalSpecs<typeof EMBEDDED_CHAOS>
+export const embeddedChaosFields = Object.fromEntries(EMBED_KEYS.map((k) => [k, opt(EMBEDDED_CHAOS[k].spec)])) as OptionalSpecs<typeof EMBEDDED_CHAOS>
 
 /** The embed keys present on `o`. */
 export function presentEmbeds(o: object): EmbedKey[] {

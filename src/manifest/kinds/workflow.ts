@@ -5,7 +5,6 @@
  *   entry ─▶ Serial ─▶ [child, child, …] one after another      Task ─▶ container ─▶ conditionalBranches ─▶ target
  *            Parallel ─▶ [child, child, …] at once              <Kind> ─▶ the embedded chaos, for `deadline`
  */
-import { Type } from '@sinclair/typebox'
 import { didYouMean } from '../issues.js'
 import { defineKind } from '../kind.js'
 import type { CheckContext, ObjectMeta } from '../kind.js'
@@ -82,10 +81,7 @@ const VOLUME_SOURCES = [
   'nfs', 'persistentVolumeClaim', 'photonPersistentDisk', 'portworxVolume', 'projected', 'quobyte', 'rbd', 'scaleIO',
   'secret', 'storageos', 'vsphereVolume',
 ] as const
-export const volume = Type.Object(
-  { name: str(), ...Object.fromEntries(VOLUME_SOURCES.map((s) => [s, opt(openObj())])) },
-  { additionalProperties: false },
-)
+export const volume = obj({ name: str(), ...Object.fromEntries(VOLUME_SOURCES.map((s) => [s, opt(openObj())])) })
 
 export const task = obj({
   container: opt(container),

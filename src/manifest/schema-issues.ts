@@ -1,75 +1,12 @@
-/** @module manifest/ajv: runs a JSON Schema over a value and turns Ajv's errors into our positioned issues. */
-import { Ajv } from 'ajv'
+/** @module manifest/schema-issues: runs a validate function over a value and turns Ajv's errors into our positioned issues. */
 import type { ErrorObject, ValidateFunction } from 'ajv'
-import type { TSchema } from '@sinclair/typebox'
 import type { ErrorCode } from '../errors.js'
-import { parseDuration } from './duration.js'
 import { didYouMean, formatPath } from './issues.js'
 import type { FieldPath, Issue } from './issues.js'
 import type { ParsedDocument } from './parse.js'
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true })
-ajv.addFormat('duration', { type: 'string', validate: (s: string) => s === '' || parseDuration(s) !== undefined })
-ajv.addFormat('float-string', { type: 'string', validate: (s: string) => s === '' || (s.trim() !== '' && Number.isFinite(Number(s))) })
-ajv.addFormat('byte', { type: 'string', validate: (s: string) => /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0 })
-ajv.addFormat('date-time', { type: 'string', validate: (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)) })
-ajv.addFormat('uri', { type: 'string', validate: (s: string) => URL.canParse(s) })
-
 /** Patterns the CRDs use for durations: a mismatch gets the duration message, not the regex. */
 const DURATION_PATTERNS = new Set(['^[0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h)$'])
-
-const compiled = new WeakMap<object, ValidateFunction>()
-
-/** Compiles once per schema object. */
-export function compile(schema: TSchema): ValidateFunction {
-  let fn = compiled.get(schema)
-  if (!fn) {
-    fn = ajv.compile(hoistShared(schema))
-    compiled.set(schema, fn)
-  }
-  return fn
-}
-
-/** Ids of sub-schemas already registered with Ajv, by object identity. */
-const sharedIds = new WeakMap<object, string>()
-let nextSharedId = 0
-
-/**
- * Ajv inlines a sub-schema at every place it is used. A Workflow template embeds every chaos kind's spec,
- * a Schedule embeds those and a Workflow again: inlined, that is megabytes of generated code and seconds of
- * compile time. So every object sub-schema that occurs more than once in `root` (by identity) is registered
- * once under an id and referenced with `$ref`; validation, defaults and error paths are unchanged.
- */
-function hoistShared(root: TSchema): TSchema {
-  const seen = new Map<object, number>()
-  const count = (node: unknown): void => {
-    if (node === null || typeof node !== 'object') return
-    const n = (seen.get(node) ?? 0) + 1
-    seen.set(node, n)
-    if (n > 1) return
-    for (const child of Object.values(node)) count(child)
-  }
-  count(root)
-  const isShared = (node: object) => (seen.get(node) ?? 0) > 1 && 'properties' in node
-  const rewrite = (node: unknown, top: boolean): unknown => {
-    if (node === null || typeof node !== 'object') return node
-    if (!top && (sharedIds.has(node) || isShared(node))) return { $ref: register(node) }
-    if (Array.isArray(node)) return node.map((x) => rewrite(x, false))
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(node)) out[k] = k === 'enum' || k === 'default' || k === 'const' ? v : rewrite(v, false)
-    return out
-  }
-  const register = (node: object): string => {
-    let id = sharedIds.get(node)
-    if (!id) {
-      id = `chaoscope:shared:${nextSharedId++}`
-      sharedIds.set(node, id)
-      ajv.addSchema(rewrite(node, true) as object, id)
-    }
-    return id
-  }
-  return rewrite(root, true) as TSchema
-}
 
 /** Overrides for unknown fields that mean something (a removed 1.x field, an Argo keyword). */
 export type UnknownFieldRule = (name: string, path: FieldPath) => { code: ErrorCode; message: string; hint?: string } | undefined
@@ -78,8 +15,7 @@ export type UnknownFieldRule = (name: string, path: FieldPath) => { code: ErrorC
  * Validates `value` (found at `base` inside `doc`) against `schema`, applying the schema's defaults to
  * `value` in place. Returns every problem, positioned; an empty list means valid.
  */
-export function schemaIssues(doc: ParsedDocument, value: unknown, base: FieldPath, schema: TSchema, unknownField?: UnknownFieldRule): Issue[] {
-  const validate = compile(schema)
+export function schemaIssues(doc: ParsedDocument, value: unknown, base: FieldPath, validate: ValidateFunction, unknownField?: UnknownFieldRule): Issue[] {
   if (validate(value)) return []
   const issues: Issue[] = []
   const seen = new Set<string>()
