@@ -39,7 +39,7 @@ export const ERROR_CODES = {
   SPEC_DUPLICATE_NAME: ['two items that must have unique names share one', 'rename one of them'],
   SPEC_REMOVED_FIELD: ['a field from Chaos Mesh 1.x that 2.x removed', 'follow the hint to write it the 2.x way'],
   SPEC_ARGO_WORKFLOW: ['an Argo-style workflow (tasks, entrypoint, steps, dag) where Chaos Mesh expects its own form', 'use entry and templates whose children name other templates'],
-  SPEC_LOCAL_UNSUPPORTED: ['the kind or action cannot run on the local runtime', 'run it with --target kubernetes against a cluster with Chaos Mesh'],
+  SPEC_LOCAL_UNSUPPORTED: ['the kind or action cannot run on the local runtime', 'change the experiment as the message says, or run it on a cluster with Chaos Mesh (chaoscope\'s Kubernetes target is not supported yet)'],
   // Chaos Toolkit experiments
   CTK_INVALID_EXPERIMENT: ['a Chaos Toolkit experiment breaks a rule of Chaos Toolkit\'s own validator', 'follow the rule in the message'],
   CTK_INVALID_ACTIVITY: ['a Chaos Toolkit activity (probe or action) is malformed', 'give it type, name and a provider of type python, process or http with the fields that type needs'],
@@ -55,6 +55,10 @@ export const ERROR_CODES = {
   RUNTIME_SERVICE_EXISTS: ['the service already runs', 'scale it, or stop it before starting it again'],
   RUNTIME_NOT_RUNNABLE: ['the service has no command, so it cannot run as pods (an external service is only fronted by sidecars)', 'give the service a command, or declare it external'],
   SELECTOR_INVALID: ['a label selector (`-l`, labelSelector) cannot be read; the message quotes it and names the column where it breaks', 'write requirements separated by commas: key, !key, key=value, key!=value, key in (a,b), key notin (a,b)'],
+  // effects (the runtime's boundary)
+  EFFECT_INVALID: ['an effect sent to the runtime is malformed', 'follow the rule in the message; the field at fault is named first'],
+  EFFECT_UNKNOWN_TYPE: ['the runtime has no effect of that type', 'use one of the types the hint lists'],
+  EFFECT_EXISTS: ['the runtime already holds a different effect with this id', 'remove it first, or use another id'],
   // sidecar proxies (runtime data plane)
   PROXY_NOT_FOUND: ['no proxy has the given name', 'list the proxies, or create the proxy first'],
   PROXY_EXISTS: ['a proxy with the given name already exists', 'choose another name, or remove the existing proxy first'],

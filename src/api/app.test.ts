@@ -1,7 +1,7 @@
 /** The controller API in-process (app.request): apply all-or-nothing, errors with codes and statuses, queries, SSE, OpenAPI. */
 import { describe, expect, it } from 'vitest'
 import { apiApp, MAX_BODY_BYTES } from './app.js'
-import { FakeController } from './fake-controller.js'
+import { FakeController } from '../../test/doubles/fake-controller.js'
 import { openApiDocument } from './openapi.js'
 import type { RuntimeClient } from '../runtime/client.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
@@ -219,7 +219,7 @@ describe('the OpenAPI document', () => {
 describe('with the real Controller (in-memory runtime)', () => {
   it('applies, shows records and phase, refuses a selector matching no pod with the pods that exist, deletes', async () => {
     const { Controller } = await import('../engine/controller.js')
-    const { FakeRuntime, fakePod } = await import('../engine/fake-runtime.js')
+    const { FakeRuntime, fakePod } = await import('../../test/doubles/fake-runtime.js')
     const rt = new FakeRuntime([fakePod('back-aaaaa', { app: 'back' }), fakePod('front-bbbbb', { app: 'front' })])
     const controller = Controller.open({ dbPath: ':memory:', runtime: rt })
     await controller.start()

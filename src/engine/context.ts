@@ -40,6 +40,8 @@ export class EngineContext {
     readonly metrics: ControllerMetrics,
     readonly log: Logger,
     private readonly publish: (change: Change) => void,
+    /** This controller's id (kept in its store): the owner of every effect it makes. */
+    readonly controllerId?: string,
   ) {}
 
   iso(ms = this.clock.now()): string {

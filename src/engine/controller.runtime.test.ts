@@ -12,7 +12,7 @@ import { InProcessRuntimeClient } from '../runtime/client.js'
 import { LocalRuntime } from '../runtime/local-runtime.js'
 import type { AppSpec } from '../manifest/kinds/app.js'
 import { Controller } from './controller.js'
-import { delayInjector, delayYaml, resource } from './test-injectors.js'
+import { delayInjector, delayYaml, resource } from '../../test/doubles/test-injectors.js'
 
 const WEB = `require('node:http').createServer((q, s) => s.end('ok ' + process.pid)).listen(Number(process.env.PORT), '127.0.0.1'); process.on('SIGTERM', () => process.exit(0))`
 

@@ -11,8 +11,8 @@ import { Store } from '../store/store.js'
 import { Controller } from './controller.js'
 import type { Change } from './controller.js'
 import { INJECTED, INJECTING, NOT_INJECTED } from './decide.js'
-import { fakePod, FakeRuntime } from './fake-runtime.js'
-import { delayInjector, delayYaml, podInjector, resource } from './test-injectors.js'
+import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
+import { delayInjector, delayYaml, podInjector, resource } from '../../test/doubles/test-injectors.js'
 
 const open: Controller[] = []
 afterEach(async () => {

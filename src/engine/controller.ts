@@ -6,9 +6,8 @@ import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import { ChaosError } from '../errors.js'
-import { ownerOf } from '../faults/injector.js'
 import type { FaultInjector } from '../faults/injector.js'
-import { injectors as registryInjectors } from '../faults/registry.js'
+import { injectors as registryInjectors, localRefusal } from '../faults/registry.js'
 import { createMetrics } from '../observe/metrics.js'
 import type { ControllerMetrics } from '../observe/metrics.js'
 import type { RuntimeClient } from '../runtime/client.js'
@@ -82,9 +81,6 @@ export interface DeleteResult {
   gone: boolean
 }
 
-/** Kinds the local controller does not run yet, and kinds that only a cluster can run. */
-const NOT_YET = new Set(['Workflow', 'Schedule', 'StatusCheck'])
-const CLUSTER_ONLY = new Set(['KernelChaos', 'JVMChaos', 'AWSChaos', 'GCPChaos', 'AzureChaos', 'BlockChaos', 'PhysicalMachineChaos', 'PhysicalMachine', 'RemoteCluster'])
 const FINALIZER = 'chaoscope.dev/records'
 const SWEEP = '@sweep'
 
@@ -115,6 +111,8 @@ class Mutex {
  */
 export class Controller {
   readonly store: Store
+  /** This controller's id, kept in its store: the owner of the effects it makes. */
+  readonly id: string
   readonly metrics: ControllerMetrics
   readonly runtime: RuntimeClient
   private readonly pods: PodListCache
@@ -131,13 +129,14 @@ export class Controller {
     if (!opts.store && !opts.dbPath) throw new ChaosError('STORE_OPEN_FAILED', 'the controller needs a database: give dbPath or store')
     this.store = opts.store ?? Store.open(opts.dbPath!)
     this.ownsStore = !opts.store
+    this.id = this.store.controllerId()
     this.runtime = opts.runtime
     this.pods = new PodListCache(opts.runtime, opts.podCacheMs ?? POD_CACHE_MS)
     this.metrics = opts.metrics ?? createMetrics()
     this.emitter.setMaxListeners(0)
     const injectors = opts.injectors ?? (registryInjectors as unknown as Record<string, FaultInjector>)
     const log: Logger = opts.log ?? (() => undefined)
-    this.ctx = new EngineContext(this.store, this.pods, injectors, opts.clock ?? systemClock, opts.random ?? Math.random, this.metrics, log, (c) => this.emitter.emit('change', c))
+    this.ctx = new EngineContext(this.store, this.pods, injectors, opts.clock ?? systemClock, opts.random ?? Math.random, this.metrics, log, (c) => this.emitter.emit('change', c), this.id)
     this.reconciler = new ExperimentReconciler(this.ctx)
     this.loop = new ReconcileLoop(
       { reconcile: (id) => (id === SWEEP ? this.sweep().then(() => ({})) : this.reconciler.reconcile(id)) },
@@ -287,16 +286,9 @@ export class Controller {
   /** The injector for a kind, or SPEC_LOCAL_UNSUPPORTED saying why the local controller cannot run it. */
   private injectorFor(kind: string, spec: Record<string, unknown>): FaultInjector {
     const injector = Object.hasOwn(this.ctx.injectors, kind) ? this.ctx.injectors[kind] : undefined
-    if (!injector) {
-      if (NOT_YET.has(kind)) {
-        throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} is not yet run by the local controller`, { hint: 'apply the experiments it would run one by one, or run it with --target kubernetes' })
-      }
-      if (kind === 'App') throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', 'an App is run by `chaoscope up -f`, not applied to the controller', { hint: 'start it with `chaoscope up -f app.yaml`' })
-      const why = CLUSTER_ONLY.has(kind) ? 'needs a cluster' : 'is not run by the local runtime yet'
-      throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} ${why}: run with --target kubernetes`, { hint: 'run it with --target kubernetes against a cluster with Chaos Mesh' })
-    }
+    if (!injector) throw localRefusal(kind) ?? new ChaosError('SPEC_LOCAL_UNSUPPORTED', `this controller was started without an injector for ${kind}`)
     if (typeof spec.remoteCluster === 'string' && spec.remoteCluster !== '') {
-      throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `spec.remoteCluster "${spec.remoteCluster}" needs a cluster: run with --target kubernetes`, { hint: 'remove remoteCluster to run it on the local runtime' })
+      throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `spec.remoteCluster "${spec.remoteCluster}" needs a cluster: the local runtime has no remote clusters`, { hint: 'remove remoteCluster to run it on the local runtime (the Kubernetes target is not supported yet)' })
     }
     return injector
   }
@@ -422,50 +414,37 @@ export class Controller {
   // ── crash recovery ──────────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Removes every fault on the runtime that chaoscope added (its id names an experiment uid) for an experiment
-   * that is not live, or for a target of a live one whose record says Not Injected; releases pods held down by
-   * pod-failure that no live record holds.
+   * Removes every effect on the runtime that this controller made (its owner names this controller's id) for an
+   * experiment that is not live, or for a target of a live one whose record says Not Injected. Effects of other
+   * controllers, and effects nobody owns (added by hand through the runtime's API), are left alone.
    */
   private async sweep(): Promise<void> {
     const live = new Map(this.store.listResources().map((r) => [r.uid, r]))
     const records = new Map(this.store.allRecords().map((r) => [`${r.uid}\0${r.key}`, r]))
-    for (const f of await this.runtime.faults()) {
-      const id = f.spec.id
-      const owner = ownerOf(id)
-      if (owner === undefined) continue
-      const key = id.split(':')[2] ?? ''
-      const rec = records.get(`${owner}\0${key}`)
-      const stray = !live.has(owner) || !rec || rec.phase === NOT_INJECTED
+    for (const e of await this.runtime.effects()) {
+      const owner = e.owner
+      if (!owner || owner.controller !== this.id) continue
+      const rec = records.get(`${owner.experiment}\0${owner.record}`)
+      const stray = !live.has(owner.experiment) || !rec || rec.phase === NOT_INJECTED
       if (!stray) continue
-      const removed = await this.runtime.removeFault(f.target, id)
+      const removed = await this.runtime.remove(e.id)
       if (!removed) continue
-      const exp = live.get(owner)
-      const archived = exp ? undefined : this.store.getArchived(owner)
+      const exp = live.get(owner.experiment)
+      const archived = exp ? undefined : this.store.getArchived(owner.experiment)
       const kind = exp?.kind ?? archived?.kind ?? 'Unknown'
       this.metrics.recoveries.inc({ kind, result: 'orphan' })
-      const where = `${f.target.pod}${f.target.edge ? `>${f.target.edge}` : ''}`
+      const where = `${e.target.pod}${e.target.edge ? `>${e.target.edge}` : ''}`
       const ev = this.store.addEvent({
-        uid: owner,
+        uid: owner.experiment,
         kind,
         namespace: exp?.namespace ?? archived?.namespace ?? '',
         name: exp?.name ?? archived?.name ?? '',
         type: 'Normal',
         reason: 'OrphanRecovered',
-        message: `removed fault ${id} from ${where}: ${exp ? 'its target is not injected' : 'no live experiment owns it'}`,
+        message: `removed ${e.type} ${e.id} from ${where}: ${exp ? 'its target is not injected' : 'no live experiment owns it'}`,
         time: this.ctx.iso(),
       })
       this.ctx.published([ev])
-    }
-    const held = new Set<string>()
-    for (const r of records.values()) {
-      const exp = live.get(r.uid)
-      if (exp && exp.kind === 'PodChaos' && r.phase !== NOT_INJECTED) held.add(r.pod)
-    }
-    for (const p of await this.runtime.pods()) {
-      if (p.reason !== 'PodFailure' || held.has(p.name)) continue
-      await this.pods.unfailPod(p.name)
-      this.metrics.recoveries.inc({ kind: 'PodChaos', result: 'orphan' })
-      this.ctx.log('info', `released pod ${p.name}, held down by pod-failure for an experiment that is gone`)
     }
   }
 

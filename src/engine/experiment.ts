@@ -283,6 +283,7 @@ export class ExperimentReconciler implements Reconciler {
     const duration = typeof row.spec.duration === 'string' && row.spec.duration !== '' ? parseDuration(row.spec.duration) : undefined
     return {
       runtime: this.ctx.runtime,
+      ...(this.ctx.controllerId !== undefined ? { controller: this.ctx.controllerId } : {}),
       experiment: {
         uid: row.uid, kind: row.kind, namespace: row.namespace, name: row.name, annotations: row.metadata.annotations ?? {},
         ...(duration !== undefined ? { endsAt: Date.parse(row.createdAt) + duration } : {}),

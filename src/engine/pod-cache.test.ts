@@ -1,6 +1,6 @@
 /** The pod list shared by a burst of applies and reconciles: one runtime call, never older than its window. */
 import { describe, expect, it } from 'vitest'
-import { fakePod, FakeRuntime } from './fake-runtime.js'
+import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
 import { PodListCache } from './pod-cache.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -2,19 +2,20 @@
  * @module engine/pod-cache: a RuntimeClient whose pod list is shared for a short time by concurrent applies and
  * reconciles, so that a burst of them lists the pods once instead of once each; dropped on any pod-changing call.
  */
-import type { ActiveFault, FaultOptions, RuntimeClient } from '../runtime/client.js'
-import type { FaultTarget, RuntimePod } from '../runtime/local-runtime.js'
-import type { FaultSpec } from '../runtime/proxy/toxic.js'
+import type { ApplyOutcome, EffectSpec, HeldEffect, RuntimeClient, RuntimePod } from '../runtime/client.js'
+
+/** The effect type that acts on sidecars only. */
+const SIDECAR = 'sidecar-fault'
 
 /** Default lifetime of a pod list, counted from when it was asked for. */
 export const POD_CACHE_MS = 200
 
 /**
  * Wraps a RuntimeClient: `pods()` answers with a list asked for at most `ttlMs` ago (callers in the meantime share
- * it, in flight or done), so a pod that is gone is never seen for longer than `ttlMs` after it went. Calls that
- * change pods through this client (killContainer, deletePod, failPod, unfailPod) drop the list before and after
- * they run; a list asked for during such a call is not reused. Faults do not show in the pod list, so adding and
- * removing them keeps it. `ttlMs` 0 turns the cache off. Time is the process's monotonic clock, not the
+ * it, in flight or done), so a pod that is gone is never seen for longer than `ttlMs` after it went. Effects that
+ * may change pods (every type but sidecar faults) and every removal drop the list before and after they run; a
+ * list asked for during such a call is not reused. Sidecar faults do not show in the pod list, so applying them
+ * keeps it. `ttlMs` 0 turns the cache off. Time is the process's monotonic clock, not the
  * controller's injected one: this is about load, not about decisions.
  */
 export class PodListCache implements RuntimeClient {
@@ -56,25 +57,14 @@ export class PodListCache implements RuntimeClient {
     }
   }
 
-  addFault(target: FaultTarget, fault: FaultSpec, opts?: FaultOptions): Promise<void> {
-    return this.inner.addFault(target, fault, opts)
+  /** Effects on sidecars do not show in the pod list; every other effect may change a pod (kill, hold down, stress). */
+  apply(effect: EffectSpec): Promise<ApplyOutcome> {
+    return effect.type === SIDECAR ? this.inner.apply(effect) : this.changing(() => this.inner.apply(effect))
   }
-  removeFault(target: FaultTarget, id: string): Promise<boolean> {
-    return this.inner.removeFault(target, id)
+  remove(id: string): Promise<boolean> {
+    return this.changing(() => this.inner.remove(id))
   }
-  faults(): Promise<ActiveFault[]> {
-    return this.inner.faults()
-  }
-  killContainer(pod: string, signal?: NodeJS.Signals): Promise<boolean> {
-    return this.changing(() => this.inner.killContainer(pod, signal))
-  }
-  deletePod(pod: string, gracePeriodMs?: number): Promise<void> {
-    return this.changing(() => this.inner.deletePod(pod, gracePeriodMs))
-  }
-  failPod(pod: string, opts?: FaultOptions): Promise<void> {
-    return this.changing(() => this.inner.failPod(pod, opts))
-  }
-  unfailPod(pod: string): Promise<void> {
-    return this.changing(() => this.inner.unfailPod(pod))
+  effects(filter?: { owner?: string }): Promise<HeldEffect[]> {
+    return this.inner.effects(filter)
   }
 }

@@ -4,9 +4,9 @@ import { ChaosError } from '../errors.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
 import type { HTTPChaosSpec } from '../manifest/kinds/http-chaos.js'
 import { httpChaos } from './http-chaos.js'
-import { injectorContract } from './injector.case.js'
-import { httpGet, ownedFaults, podsOf, specOf, startFaultApp, testContext } from './test-app.js'
-import type { FaultApp } from './test-app.js'
+import { injectorContract } from '../../test/doubles/injector-contract.js'
+import { httpGet, ownedFaults, podsOf, specOf, startFaultApp, testContext } from '../../test/doubles/test-app.js'
+import type { FaultApp } from '../../test/doubles/test-app.js'
 
 const http = (body: string): HTTPChaosSpec =>
   specOf<HTTPChaosSpec>(`apiVersion: chaos-mesh.org/v1alpha1\nkind: HTTPChaos\nmetadata: {name: t}\nspec:\n  mode: all\n  selector: {labelSelectors: {app: web}}\n  port: 8080\n${body.replace(/^/gm, '  ')}\n`)

@@ -3,13 +3,13 @@
  * sidecars (abort, delay, replace, patch of requests or responses, matched by path, method, code and headers).
  */
 import { ChaosError } from '../errors.js'
-import type { FaultSpec, HttpFault, HttpMatch } from '../runtime/proxy/toxic.js'
+import type { HttpFault, HttpMatch } from '../runtime/proxy/toxic.js'
 import { parseDuration } from '../manifest/duration.js'
 import type { HTTPChaosSpec } from '../manifest/kinds/http-chaos.js'
-import { faultId } from './injector.js'
+import { ownedEffect } from './injector.js'
 import type { FaultInjector } from './injector.js'
-import { addFaults, percentOf, plannedFaults, removeFaults, sidecarEvidence, targetName } from './sidecar.js'
-import type { PlannedFault } from './sidecar.js'
+import { applyAll, percentOf, plannedEffects, removeAll, sidecarEvidence, targetName } from './sidecar.js'
+import type { SidecarEffect } from './sidecar.js'
 
 /** The matchers of an HTTPChaos spec, as the sidecar reads them. */
 export function httpMatch(spec: HTTPChaosSpec): HttpMatch {
@@ -107,31 +107,30 @@ export const httpChaos: FaultInjector<HTTPChaosSpec> = {
     }
     const direction = spec.target === 'Request' ? 'upstream' : 'downstream'
     const match = httpMatch(spec)
-    const plan: PlannedFault[] = httpParts(spec).map(({ part, ...action }) => {
-      const fault: FaultSpec = {
-        id: faultId(ctx.experiment.uid, target.key, part),
-        type: 'http',
+    const plan: SidecarEffect[] = httpParts(spec).map(({ part, ...action }) => {
+      const fault = {
+        type: 'http' as const,
         target: spec.target,
         direction,
         ...(Object.keys(match).length ? { match } : {}),
         ...(percent !== undefined ? { percent } : {}),
         ...action,
       }
-      return { target: { pod: pod.name }, fault }
+      return ownedEffect(ctx, target.key, { part, type: 'sidecar-fault', target: { pod: pod.name }, body: { fault } as SidecarEffect['body'] })
     })
-    await addFaults(ctx.runtime, plan, ctx.experiment.endsAt !== undefined ? { expiresAt: ctx.experiment.endsAt } : {})
+    await applyAll(ctx.runtime, plan)
     return {
       kind: 'HTTPChaos',
-      action: plan.map((p) => p.fault.id.slice(p.fault.id.lastIndexOf(':') + 1)).join('+'),
+      action: httpParts(spec).map((p) => p.part).join('+'),
       targetKey: target.key,
       pod: pod.name,
-      data: { faults: plan },
+      data: { effects: plan },
       evidence: { sidecars: [...new Set(plan.map((p) => targetName(p.target)))] },
     }
   },
 
   async recover(ctx, injection) {
-    await removeFaults(ctx.runtime, plannedFaults(injection))
+    await removeAll(ctx.runtime, plannedEffects(injection))
   },
 
   async evidence(ctx, injection) {

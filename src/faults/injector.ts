@@ -7,12 +7,13 @@
  *
  * The engine selects, iterates, retries and records; an injector applies one fault to ONE target and removes it.
  */
-import type { RuntimeClient } from '../runtime/client.js'
-import type { RuntimePod } from '../runtime/local-runtime.js'
+import type { EffectSpec, EffectTarget, RuntimeClient, RuntimePod } from '../runtime/client.js'
 
 /** What the engine tells an injector about the experiment it acts for. */
 export interface FaultContext {
   runtime: RuntimeClient
+  /** The id of the controller acting (kept in its store): every effect it makes carries it as its owner. */
+  controller?: string
   experiment: {
     uid: string
     kind: string
@@ -81,13 +82,25 @@ export interface FaultInjector<S = Record<string, unknown>> {
   evidence?(ctx: FaultContext, injection: Injection): Promise<Record<string, unknown> | undefined>
 }
 
-/** Fault ids on the sidecars carry the experiment uid, so that faults no experiment owns can be found and removed. */
-export function faultId(experimentUid: string, targetKey: string, part: string): string {
-  return `chaoscope:${experimentUid}:${targetKey}:${part}`
+/**
+ * The id of an effect an experiment makes: unique in the runtime, and readable (`chaoscope:<uid>:<target>:<part>`,
+ * with `@<where>` when one part acts in several places, e.g. a NetworkChaos delay on several sidecars).
+ */
+export function effectId(experimentUid: string, targetKey: string, part: string, where?: string): string {
+  return `chaoscope:${experimentUid}:${targetKey}:${part}${where !== undefined ? `@${where}` : ''}`
 }
 
-/** The experiment uid inside a fault id made by {@link faultId}, or undefined for faults chaoscope did not add. */
-export function ownerOf(faultIdText: string): string | undefined {
-  const m = /^chaoscope:([^:]+):/.exec(faultIdText)
-  return m ? m[1] : undefined
+/**
+ * An effect made for one target of the experiment: owned by it (controller, experiment, record) and, when the
+ * experiment has a duration, expiring at its end, so that the runtime removes it then by itself.
+ */
+export function ownedEffect<B>(ctx: FaultContext, targetKey: string, e: { part: string; where?: string; type: string; target: EffectTarget; body: B }): EffectSpec<B> {
+  return {
+    id: effectId(ctx.experiment.uid, targetKey, e.part, e.where),
+    type: e.type,
+    target: e.target,
+    owner: { experiment: ctx.experiment.uid, record: targetKey, ...(ctx.controller !== undefined ? { controller: ctx.controller } : {}) },
+    ...(ctx.experiment.endsAt !== undefined ? { expiresAt: ctx.experiment.endsAt } : {}),
+    body: e.body,
+  }
 }

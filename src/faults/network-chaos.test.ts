@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChaosError } from '../errors.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
 import type { NetworkChaosSpec } from '../manifest/kinds/network-chaos.js'
-import { injectorContract } from './injector.case.js'
+import { injectorContract } from '../../test/doubles/injector-contract.js'
 import { externalMatches, networkChaos, parseRate, planLegs } from './network-chaos.js'
-import { LineClient, egress, medianPing, ownedFaults, podsOf, specOf, startFaultApp, testContext, withLine } from './test-app.js'
-import type { FaultApp } from './test-app.js'
+import { LineClient, egress, medianPing, ownedFaults, podsOf, specOf, startFaultApp, testContext, withLine } from '../../test/doubles/test-app.js'
+import type { FaultApp } from '../../test/doubles/test-app.js'
 
 const net = (body: string): NetworkChaosSpec =>
   specOf<NetworkChaosSpec>(`apiVersion: chaos-mesh.org/v1alpha1\nkind: NetworkChaos\nmetadata: {name: t}\nspec:\n  mode: all\n  selector: {labelSelectors: {role: client}}\n${body.replace(/^/gm, '  ')}\n`)

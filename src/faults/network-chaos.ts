@@ -3,14 +3,14 @@
  * traffic passes through (delay, loss, duplicate, corrupt, bandwidth, partition, netem).
  */
 import { ChaosError } from '../errors.js'
-import type { RuntimePod } from '../runtime/local-runtime.js'
+import type { RuntimePod } from '../runtime/client.js'
 import type { Direction, FaultSpec } from '../runtime/proxy/toxic.js'
 import { parseDuration } from '../manifest/duration.js'
 import type { NetworkChaosSpec } from '../manifest/kinds/network-chaos.js'
-import { faultId } from './injector.js'
+import { ownedEffect } from './injector.js'
 import type { FaultInjector } from './injector.js'
-import { addFaults, percentOf, plannedFaults, removeFaults, sidecarEvidence, targetName } from './sidecar.js'
-import type { PlannedFault } from './sidecar.js'
+import { applyAll, percentOf, plannedEffects, removeAll, sidecarEvidence, targetName } from './sidecar.js'
+import type { SidecarEffect } from './sidecar.js'
 
 /** How long a lost (or corrupted, or duplicated) segment holds the stream: Linux's minimum retransmission timeout. */
 export const RTO_MS = 200
@@ -243,27 +243,28 @@ export const networkChaos: FaultInjector<NetworkChaosSpec> = {
         hint: unmatched.length > 0 ? `externalTargets match the App's external services by address; the App has ${pods.filter((p) => p.external).map((p) => p.external).join(', ') || 'none'}` : `service ${pod.service} calls ${pod.dependencies?.join(', ') || 'nothing'}`,
       })
     }
-    const plan: PlannedFault[] = []
+    const plan: SidecarEffect[] = []
     for (const body of faultBodies(spec)) {
       const { part, ...rest } = body
       for (const leg of legs) {
-        const fault = { ...rest, id: faultId(ctx.experiment.uid, target.key, part), direction: leg.direction, ...(leg.upstreams ? { upstreams: leg.upstreams } : {}), ...(percent !== undefined ? { percent } : {}) } as FaultSpec
-        plan.push({ target: { pod: leg.pod, ...(leg.edge !== undefined ? { edge: leg.edge } : {}) }, fault })
+        const fault = { ...rest, direction: leg.direction, ...(leg.upstreams ? { upstreams: leg.upstreams } : {}), ...(percent !== undefined ? { percent } : {}) } as Omit<FaultSpec, 'id'>
+        const where = { pod: leg.pod, ...(leg.edge !== undefined ? { edge: leg.edge } : {}) }
+        plan.push(ownedEffect(ctx, target.key, { part, where: targetName(where), type: 'sidecar-fault', target: where, body: { fault } as SidecarEffect['body'] }))
       }
     }
-    await addFaults(ctx.runtime, plan, ctx.experiment.endsAt !== undefined ? { expiresAt: ctx.experiment.endsAt } : {})
+    await applyAll(ctx.runtime, plan)
     return {
       kind: 'NetworkChaos',
       action: spec.action,
       targetKey: target.key,
       pod: pod.name,
-      data: { faults: plan, ...(noPath.length ? { peersWithoutPath: noPath } : {}), ...(unmatched.length ? { unmatchedExternalTargets: unmatched } : {}) },
+      data: { effects: plan, ...(noPath.length ? { peersWithoutPath: noPath } : {}), ...(unmatched.length ? { unmatchedExternalTargets: unmatched } : {}) },
       evidence: { sidecars: [...new Set(plan.map((p) => targetName(p.target)))] },
     }
   },
 
   async recover(ctx, injection) {
-    await removeFaults(ctx.runtime, plannedFaults(injection))
+    await removeAll(ctx.runtime, plannedEffects(injection))
   },
 
   async evidence(ctx, injection) {

@@ -2,11 +2,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChaosError } from '../errors.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
-import { injectorContract } from './injector.case.js'
+import { injectorContract } from '../../test/doubles/injector-contract.js'
 import { podChaos } from './pod-chaos.js'
 import type { PodChaosSpec } from './pod-chaos.js'
-import { podsOf, specOf, startFaultApp, testContext } from './test-app.js'
-import type { FaultApp } from './test-app.js'
+import { podsOf, specOf, startFaultApp, testContext } from '../../test/doubles/test-app.js'
+import type { FaultApp } from '../../test/doubles/test-app.js'
 
 const pc = (body: string): PodChaosSpec =>
   specOf<PodChaosSpec>(`apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: t}\nspec:\n  mode: one\n  selector: {labelSelectors: {app: echo}}\n${body.replace(/^/gm, '  ')}\n`)

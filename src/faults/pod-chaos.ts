@@ -3,10 +3,10 @@
  * container-kill (SIGKILL, restarted by policy), pod-failure (held down for the duration).
  */
 import { ChaosError } from '../errors.js'
-import type { RuntimeClient } from '../runtime/client.js'
-import type { RuntimePod } from '../runtime/local-runtime.js'
+import type { RuntimeClient, RuntimePod } from '../runtime/client.js'
 import type { Static } from '../manifest/schema-kit.js'
 import type { podChaosSpec } from '../manifest/kinds/pod-chaos.js'
+import { ownedEffect } from './injector.js'
 import type { FaultContext, FaultInjector, Injection, Target } from './injector.js'
 
 export type PodChaosSpec = Static<typeof podChaosSpec>
@@ -21,11 +21,6 @@ function runnable(pod: RuntimePod): void {
       hint: 'select pods of services the App runs (with command), or use NetworkChaos partition on the external',
     })
   }
-}
-
-/** What replaced a deleted pod: the pod of the same service that did not exist before. */
-function replacementOf(before: readonly string[], pods: readonly RuntimePod[], service: string): RuntimePod | undefined {
-  return pods.filter((p) => p.service === service && !before.includes(p.name)).sort((a, b) => (a.startTime < b.startTime ? 1 : -1))[0]
 }
 
 async function findPod(runtime: RuntimeClient, name: string): Promise<RuntimePod | undefined> {
@@ -51,18 +46,11 @@ const actions: Record<Action, Pick<FaultInjector<PodChaosSpec>, 'inject' | 'reco
   'pod-kill': {
     async inject(ctx, target, spec) {
       const data = { gracePeriodMs: (spec.gracePeriod ?? 0) * 1000 }
-      const pods = await ctx.runtime.pods()
-      const pod = pods.find((p) => p.name === target.pod.name)
+      const pod = await findPod(ctx.runtime, target.pod.name)
       if (!pod) return result(target, 'pod-kill', data, { killedPod: target.pod.name, alreadyGone: true })
       runnable(pod)
-      await ctx.runtime.deletePod(pod.name, data.gracePeriodMs)
-      const after = await ctx.runtime.pods()
-      const next = replacementOf(pods.map((p) => p.name), after, pod.service)
-      return result(target, 'pod-kill', data, {
-        killedPod: pod.name,
-        ...(pod.pid !== undefined ? { killedPid: pod.pid } : {}),
-        ...(next ? { replacementPod: next.name, ...(next.pid !== undefined ? { replacementPid: next.pid } : {}) } : {}),
-      })
+      const outcome = await ctx.runtime.apply(ownedEffect(ctx, target.key, { part: 'pod-kill', type: 'pod-kill', target: { pod: pod.name }, body: data }))
+      return result(target, 'pod-kill', data, outcome.held ? {} : outcome.result)
     },
     async recover() {},
     async evidence(ctx, injection) {
@@ -98,8 +86,10 @@ const actions: Record<Action, Pick<FaultInjector<PodChaosSpec>, 'inject' | 'reco
       if (selectedPid !== undefined && pod.pid !== selectedPid) {
         return result(target, 'container-kill', data, { killedPid: selectedPid, alreadyKilled: true, ...(pod.pid !== undefined ? { restartedPid: pod.pid } : {}), restartCount: pod.restartCount })
       }
-      const killed = await ctx.runtime.killContainer(pod.name, 'SIGKILL')
-      return result(target, 'container-kill', data, { ...(pod.pid !== undefined ? { killedPid: pod.pid } : {}), killed, restartCountBefore: pod.restartCount })
+      const outcome = await ctx.runtime.apply(
+        ownedEffect(ctx, target.key, { part: 'container-kill', type: 'container-kill', target: { pod: pod.name }, body: { signal: 'SIGKILL', ...(pod.pid !== undefined ? { pid: pod.pid } : {}) } }),
+      )
+      return result(target, 'container-kill', data, outcome.held ? {} : outcome.result)
     },
     async recover() {},
     async evidence(ctx, injection) {
@@ -119,12 +109,12 @@ const actions: Record<Action, Pick<FaultInjector<PodChaosSpec>, 'inject' | 'reco
       const pod = await findPod(ctx.runtime, target.pod.name)
       if (!pod) throw new ChaosError('RUNTIME_UNKNOWN_POD', `pod "${target.pod.name}" no longer exists`, { hint: 'the pod was deleted after it was selected' })
       runnable(pod)
-      await ctx.runtime.failPod(pod.name, ctx.experiment.endsAt !== undefined ? { expiresAt: ctx.experiment.endsAt } : {})
-      const wasRunning = pod.reason !== 'PodFailure'
-      return result(target, 'pod-failure', {}, { ...(wasRunning && pod.pid !== undefined ? { stoppedPid: pod.pid } : {}) })
+      const effect = ownedEffect(ctx, target.key, { part: 'pod-failure', type: 'pod-failure', target: { pod: pod.name }, body: {} })
+      const outcome = await ctx.runtime.apply(effect)
+      return result(target, 'pod-failure', { effects: [effect] }, outcome.held ? (outcome.effect.observed ?? {}) : {})
     },
     async recover(ctx, injection) {
-      await ctx.runtime.unfailPod(injection.pod)
+      for (const e of (injection.data.effects as { id: string }[] | undefined) ?? []) await ctx.runtime.remove(e.id)
     },
     async evidence(ctx, injection) {
       const pod = await findPod(ctx.runtime, injection.pod)

@@ -1,19 +1,15 @@
 /**
- * @module faults/sidecar: what the NetworkChaos and HTTPChaos injectors share: putting a planned set of sidecar
- * faults in place (idempotent, all or nothing), taking them away, reading what they touched, and the
- * `chaoscope.dev/percent` annotation.
+ * @module faults/sidecar: what the NetworkChaos and HTTPChaos injectors share: putting a planned set of
+ * sidecar-fault effects in place (idempotent, all or nothing), taking them away, reading what they touched, and
+ * the `chaoscope.dev/percent` annotation.
  */
 import { ChaosError } from '../errors.js'
-import type { RuntimeClient, FaultOptions } from '../runtime/client.js'
-import type { FaultTarget } from '../runtime/local-runtime.js'
-import type { FaultSpec } from '../runtime/proxy/toxic.js'
+import type { EffectSpec, EffectTarget, RuntimeClient } from '../runtime/client.js'
+import type { SidecarFaultBody } from '../runtime/effects/sidecar-fault.js'
 import type { FaultContext, Injection } from './injector.js'
 
-/** One fault on one sidecar: the plan an injector makes, stored whole in its Injection. */
-export interface PlannedFault {
-  target: FaultTarget
-  fault: FaultSpec
-}
+/** One fault on one sidecar: an effect of type `sidecar-fault`. The plan an injector makes is stored whole in its Injection. */
+export type SidecarEffect = EffectSpec<SidecarFaultBody>
 
 /** The annotation that limits a fault to a share of connections (tcp) or requests (http). */
 export const PERCENT_ANNOTATION = 'chaoscope.dev/percent'
@@ -34,44 +30,39 @@ export function percentOf(annotations: Record<string, string> | undefined): numb
   return n
 }
 
-/** `pod` or `pod>edge`: how a fault target is shown in evidence and messages. */
-export function targetName(t: FaultTarget): string {
+/** `pod` or `pod>edge`: how a sidecar is named in evidence and messages. */
+export function targetName(t: EffectTarget): string {
   return t.edge === undefined ? t.pod : `${t.pod}>${t.edge}`
 }
 
 /**
- * Adds every planned fault. Idempotent: a fault already present (same id on the same sidecar) counts as added.
- * All or nothing: when one cannot be added, those this call added are removed again before the error is thrown.
+ * Applies every planned effect. Idempotent (the runtime holds an effect applied twice once). All or nothing: when
+ * one cannot be applied, those this call applied are removed again before the error is thrown.
  */
-export async function addFaults(runtime: RuntimeClient, plan: readonly PlannedFault[], opts: FaultOptions = {}): Promise<void> {
-  const added: PlannedFault[] = []
+export async function applyAll(runtime: RuntimeClient, plan: readonly EffectSpec[]): Promise<void> {
+  const applied: EffectSpec[] = []
   try {
-    for (const p of plan) {
-      try {
-        await runtime.addFault(p.target, p.fault, opts)
-        added.push(p)
-      } catch (e) {
-        if (e instanceof ChaosError && e.code === 'PROXY_FAULT_EXISTS') continue
-        throw e
-      }
+    for (const e of plan) {
+      await runtime.apply(e)
+      applied.push(e)
     }
-  } catch (e) {
-    await removeFaults(runtime, added).catch(() => undefined)
-    throw e
+  } catch (err) {
+    await removeAll(runtime, applied).catch(() => undefined)
+    throw err
   }
 }
 
-/** Removes every planned fault; one already gone (or whose pod is gone) counts as removed. Returns how many were there. */
-export async function removeFaults(runtime: RuntimeClient, plan: readonly PlannedFault[]): Promise<number> {
+/** Removes every planned effect; one already gone counts as removed. Returns how many were still held. */
+export async function removeAll(runtime: RuntimeClient, plan: readonly EffectSpec[]): Promise<number> {
   let removed = 0
-  for (const p of plan) if (await runtime.removeFault(p.target, p.fault.id)) removed++
+  for (const e of plan) if (await runtime.remove(e.id)) removed++
   return removed
 }
 
-/** The plan stored in an Injection made by {@link addFaults}' callers (`data.faults`). */
-export function plannedFaults(injection: Injection): PlannedFault[] {
-  const list = injection.data.faults
-  return Array.isArray(list) ? (list as PlannedFault[]) : []
+/** The plan stored in an Injection (`data.effects`). */
+export function plannedEffects(injection: Injection): EffectSpec[] {
+  const list = injection.data.effects
+  return Array.isArray(list) ? (list as EffectSpec[]) : []
 }
 
 /** What the faults of a plan touched so far, per sidecar and in total, read from the data path now. */
@@ -85,24 +76,23 @@ export interface SidecarEvidence {
   faults: { sidecar: string; id: string; type: string; direction: string; connections: number; requests: number; chunks: number; bytes: number }[]
 }
 
+const count = (v: unknown): number => (typeof v === 'number' ? v : 0)
+
 export async function sidecarEvidence(ctx: FaultContext, injection: Injection): Promise<SidecarEvidence> {
-  const plan = plannedFaults(injection)
-  const wanted = new Set(plan.map((p) => `${targetName(p.target)}\u0000${p.fault.id}`))
+  const wanted = new Set(plannedEffects(injection).map((e) => e.id))
   const out: SidecarEvidence = { active: 0, connections: 0, requests: 0, chunks: 0, bytes: 0, faults: [] }
-  for (const f of await ctx.runtime.faults()) {
-    if (!wanted.has(`${targetName(f.target)}\u0000${f.spec.id}`)) continue
-    const t = f.touched
+  for (const e of await ctx.runtime.effects({ owner: ctx.experiment.uid })) {
+    if (!wanted.has(e.id) || e.type !== 'sidecar-fault') continue
+    const o = e.observed ?? {}
+    if (o.present === false) continue
+    const fault = (e.body as SidecarFaultBody).fault
+    const f = { sidecar: targetName(e.target), id: e.id, type: fault.type, direction: fault.direction, connections: count(o.connections), requests: count(o.requests), chunks: count(o.chunks), bytes: count(o.bytes) }
     out.active++
-    out.connections += t.connections
-    out.requests += t.requests
-    out.chunks += t.chunks
-    out.bytes += t.bytes
-    out.faults.push({ sidecar: targetName(f.target), id: f.spec.id, type: f.spec.type, direction: f.spec.direction, connections: t.connections, requests: t.requests, chunks: t.chunks, bytes: t.bytes })
+    out.connections += f.connections
+    out.requests += f.requests
+    out.chunks += f.chunks
+    out.bytes += f.bytes
+    out.faults.push(f)
   }
   return out
-}
-
-/** The pod as the runtime shows it now (fresh facts: address, pid, dependencies), or undefined when it is gone. */
-export async function currentPod(runtime: RuntimeClient, name: string) {
-  return (await runtime.pods()).find((p) => p.name === name)
 }

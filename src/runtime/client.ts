@@ -1,83 +1,52 @@
 /**
- * @module runtime/client: what the controller needs from a local runtime, in-process or over its control API.
- * Both implementations behave the same; errors are ChaosErrors with the runtime's codes.
+ * @module runtime/client: what the controller, the API and the CLI need from a local runtime: its pods, and one
+ * generic interface for every effect (apply, remove by id, list). Both implementations behave the same; errors
+ * are ChaosErrors with the runtime's codes. No fault-specific method: a new fault kind is a new effect type, not
+ * a new method here.
  */
 import { ChaosError } from '../errors.js'
-import { requestJson } from '../http-client.js'
+import { request, requestJson } from '../http-client.js'
 import { requireRuntime } from '../store/state-files.js'
-import type { FaultTarget, LocalRuntime, RuntimePod } from './local-runtime.js'
-import type { FaultStats } from './proxy/proxy.js'
-import type { FaultSpec } from './proxy/toxic.js'
+import type { ApplyOutcome, EffectSpec, HeldEffect, RuntimePod } from './types.js'
 
-/** A fault present on a sidecar, with the target it was added for. */
-export interface ActiveFault extends FaultStats {
-  proxy: string
-  target: FaultTarget
-  /** When the runtime removes it by itself (ms since the epoch). */
-  expiresAt?: number
-}
-
-export interface FaultOptions {
-  /** Ms since the epoch at which the runtime removes the fault (or releases the pod) by itself. */
-  expiresAt?: number
-}
+export type { ApplyOutcome, EffectOwner, EffectSpec, EffectTarget, HeldEffect, RuntimePod } from './types.js'
 
 export interface RuntimeClient {
   /** Every pod, externals included. */
   pods(): Promise<RuntimePod[]>
   /**
-   * Adds a fault to the sidecar the target names. PROXY_FAULT_EXISTS when one with the same id is there.
-   * With `expiresAt` (ms since the epoch) the runtime removes the fault at that time by itself.
+   * Applies an effect. Idempotent: the same effect again is the one held (its expiry moved to the new one);
+   * a different effect under a held id is EFFECT_EXISTS. One-shot effects return what they did.
    */
-  addFault(target: FaultTarget, fault: FaultSpec, opts?: FaultOptions): Promise<void>
-  /** Resolves false when there was no such fault (or no such pod any more): already recovered. */
-  removeFault(target: FaultTarget, id: string): Promise<boolean>
-  /** Every fault on every sidecar. */
-  faults(): Promise<ActiveFault[]>
-  /** Signals the pod's main process (container-kill); false when nothing was running. */
-  killContainer(pod: string, signal?: NodeJS.Signals): Promise<boolean>
-  /** Deletes the pod (SIGTERM, grace, SIGKILL); its service creates a replacement (pod-kill). */
-  deletePod(pod: string, gracePeriodMs?: number): Promise<void>
-  /** Holds the pod down until released (pod-failure), or until `expiresAt` by the runtime itself. Idempotent. */
-  failPod(pod: string, opts?: FaultOptions): Promise<void>
-  /** Releases a pod held by failPod. Idempotent; a pod that no longer exists counts as released. */
-  unfailPod(pod: string): Promise<void>
+  apply(effect: EffectSpec): Promise<ApplyOutcome>
+  /** Removes a held effect; false when none is held under that id (already removed, expired, or its pod gone). */
+  remove(id: string): Promise<boolean>
+  /** Every effect the runtime holds (optionally one experiment's), with what each observed so far. */
+  effects(filter?: { owner?: string }): Promise<HeldEffect[]>
 }
 
-/** The runtime in this process. */
+/** The part of a LocalRuntime the in-process client uses (kept structural, so clients need not import the daemon). */
+export interface EffectRuntime {
+  pods(): RuntimePod[]
+  applyEffect(input: unknown): Promise<ApplyOutcome>
+  removeEffect(id: string): Promise<boolean>
+  effects(filter?: { owner?: string }): Promise<HeldEffect[]>
+}
+
+/** The runtime in this process (`chaoscope up`). Effects are copied on the way in, as over the wire. */
 export class InProcessRuntimeClient implements RuntimeClient {
-  constructor(private readonly rt: LocalRuntime) {}
+  constructor(private readonly rt: EffectRuntime) {}
   async pods() {
     return this.rt.pods()
   }
-  addFault(target: FaultTarget, fault: FaultSpec, opts: FaultOptions = {}) {
-    return this.rt.addFault(target, fault, opts)
+  apply(effect: EffectSpec) {
+    return this.rt.applyEffect(structuredClone(effect))
   }
-  async removeFault(target: FaultTarget, id: string) {
-    try {
-      return await this.rt.removeFault(target, id)
-    } catch (e) {
-      if (e instanceof ChaosError && (e.code === 'RUNTIME_UNKNOWN_POD' || e.code === 'RUNTIME_UNKNOWN_EDGE' || e.code === 'PROXY_NOT_FOUND')) return false
-      throw e
-    }
+  remove(id: string) {
+    return this.rt.removeEffect(id)
   }
-  async faults() {
-    return this.rt.activeFaults()
-  }
-  async killContainer(pod: string, signal: NodeJS.Signals = 'SIGKILL') {
-    this.rt.pod(pod)
-    return this.rt.supervisor.killPod(pod, signal)
-  }
-  async deletePod(pod: string, gracePeriodMs?: number) {
-    this.rt.pod(pod)
-    await this.rt.supervisor.stopPod(pod, { replace: true, ...(gracePeriodMs !== undefined ? { gracePeriodMs } : {}) })
-  }
-  async failPod(pod: string, opts: FaultOptions = {}) {
-    this.rt.failPod(pod, opts)
-  }
-  async unfailPod(pod: string) {
-    if (!this.rt.supervisor.get(pod)) return
-    this.rt.supervisor.unfailPod(pod)
+  effects(filter: { owner?: string } = {}) {
+    return this.rt.effects(filter)
   }
 }
 
@@ -90,12 +59,15 @@ export class HttpRuntimeClient implements RuntimeClient {
     return new HttpRuntimeClient(requireRuntime().url)
   }
 
+  private readonly unreachable = (cause: unknown) =>
+    new ChaosError('RUNTIME_NOT_RUNNING', `the local runtime does not answer at ${this.url}`, { cause, retryable: true, hint: 'it may be starting or stopping; try again, or start it with `chaoscope up -f app.yaml`' })
+
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return requestJson<T>(`${this.url}${path}`, {
-      method,
-      body,
-      unreachable: (cause) => new ChaosError('RUNTIME_NOT_RUNNING', `the local runtime does not answer at ${this.url}`, { cause, retryable: true, hint: 'it may be starting or stopping; try again, or start it with `chaoscope up -f app.yaml`' }),
-    })
+    return requestJson<T>(`${this.url}${path}`, { method, body, unreachable: this.unreachable })
+  }
+
+  async pods() {
+    return this.listPods()
   }
 
   /** Pods matching a label selector and namespace (both optional). */
@@ -103,47 +75,32 @@ export class HttpRuntimeClient implements RuntimeClient {
     const q = new URLSearchParams()
     if (query.labelSelector) q.set('labelSelector', query.labelSelector)
     if (query.namespace) q.set('namespace', query.namespace)
-    return (await this.call<{ items: RuntimePod[] }>('GET', `/runtime/v1/pods?${q}`)).items
+    return (await this.call<{ items: RuntimePod[] }>('GET', `/runtime/v1/pods${q.size ? `?${q}` : ''}`)).items
+  }
+
+  apply(effect: EffectSpec) {
+    return this.call<ApplyOutcome>('POST', '/runtime/v1/effects', effect)
+  }
+
+  async remove(id: string) {
+    return (await this.call<{ removed: boolean }>('DELETE', `/runtime/v1/effects/${encodeURIComponent(id)}`)).removed
+  }
+
+  async effects(filter: { owner?: string } = {}) {
+    const q = filter.owner !== undefined ? `?${new URLSearchParams({ owner: filter.owner })}` : ''
+    return (await this.call<{ items: HeldEffect[] }>('GET', `/runtime/v1/effects${q}`)).items
+  }
+
+  /** A pod's log lines (`follow`: the response streams until the signal aborts). */
+  logs(pod: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal } = {}): Promise<Response> {
+    const q = new URLSearchParams()
+    if (opts.tail !== undefined) q.set('tail', String(opts.tail))
+    if (opts.follow) q.set('follow', 'true')
+    return request(`${this.url}/runtime/v1/pods/${encodeURIComponent(pod)}/logs?${q}`, { unreachable: this.unreachable, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.follow ? { timeoutMs: 2 ** 31 - 1 } : {}) })
   }
 
   /** Asks the runtime to stop every pod and exit; resolves once it accepted. */
   async shutdown(): Promise<void> {
     await this.call('POST', '/runtime/v1/shutdown')
-  }
-
-  async pods() {
-    return (await this.call<{ items: RuntimePod[] }>('GET', '/runtime/v1/pods')).items
-  }
-  async addFault(target: FaultTarget, fault: FaultSpec, opts: FaultOptions = {}) {
-    await this.call('POST', '/runtime/v1/faults', { ...target, fault, ...opts })
-  }
-  async removeFault(target: FaultTarget, id: string) {
-    const q = new URLSearchParams({ pod: target.pod, ...(target.edge ? { edge: target.edge } : {}) })
-    try {
-      return (await this.call<{ removed: boolean }>('DELETE', `/runtime/v1/faults/${encodeURIComponent(id)}?${q}`)).removed
-    } catch (e) {
-      if (e instanceof ChaosError && (e.code === 'RUNTIME_UNKNOWN_POD' || e.code === 'RUNTIME_UNKNOWN_EDGE' || e.code === 'PROXY_NOT_FOUND')) return false
-      throw e
-    }
-  }
-  async faults() {
-    return (await this.call<{ items: ActiveFault[] }>('GET', '/runtime/v1/faults')).items
-  }
-  async killContainer(pod: string, signal: NodeJS.Signals = 'SIGKILL') {
-    return (await this.call<{ killed: boolean }>('POST', `/runtime/v1/pods/${encodeURIComponent(pod)}/kill`, { signal })).killed
-  }
-  async deletePod(pod: string, gracePeriodMs?: number) {
-    await this.call('POST', `/runtime/v1/pods/${encodeURIComponent(pod)}/delete`, gracePeriodMs !== undefined ? { gracePeriodMs } : {})
-  }
-  async failPod(pod: string, opts: FaultOptions = {}) {
-    await this.call('POST', `/runtime/v1/pods/${encodeURIComponent(pod)}/fail`, opts)
-  }
-  async unfailPod(pod: string) {
-    try {
-      await this.call('POST', `/runtime/v1/pods/${encodeURIComponent(pod)}/unfail`, {})
-    } catch (e) {
-      if (e instanceof ChaosError && e.code === 'RUNTIME_UNKNOWN_POD') return
-      throw e
-    }
   }
 }

@@ -13,22 +13,13 @@ import type { LogBuffer } from './process/log-buffer.js'
 import type { Pod, PodEvent } from './process/types.js'
 import { DataPlane } from './proxy/data-plane.js'
 import type { ProxyStats } from './proxy/proxy.js'
-import type { FaultSpec } from './proxy/toxic.js'
-import type { ActiveFault, FaultOptions } from './client.js'
+import { parseEffect } from './effect.js'
+import type { EffectHost } from './effect.js'
+import type { ApplyOutcome, EffectTarget, HeldEffect, RuntimePod } from './types.js'
+import { EffectStore } from './effect-store.js'
+import type { RuntimeLog } from './effect-store.js'
 
-/** A pod as `get pods` shows it: the supervisor's view plus where callers reach it. */
-export interface RuntimePod extends Pod {
-  /** `127.0.0.1:<port>` of the pod's ingress sidecar: the pod's address for everything that calls it. */
-  address?: string
-  /** Set for an external service's pseudo-pod: the address its sidecar fronts. */
-  external?: string
-  /** Its service's protocol: the mode of its sidecars (`http` sidecars can take HTTP faults). */
-  protocol?: 'tcp' | 'http'
-  /** The port its service declares (the container port callers use), when it declares one. */
-  containerPort?: number
-  /** The services it calls: it has one egress sidecar for each. */
-  dependencies?: string[]
-}
+export type { RuntimePod } from './types.js'
 
 export interface LocalRuntimeOptions {
   /** The App file's path: pods run in its directory unless a service says otherwise. */
@@ -39,13 +30,15 @@ export interface LocalRuntimeOptions {
   hostPorts?: 'fixed' | 'ephemeral'
   /** Passed to the pod supervisor (back-off, probe timing, cgroups...). */
   supervisor?: Omit<SupervisorOptions, 'workingDir' | 'namespace'>
+  /** Where the runtime says what it did by itself (an effect expired, a removal failed and is retried). Default: stderr for warnings and errors. */
+  log?: RuntimeLog
 }
 
 /** Where a fault goes: a pod's ingress (traffic arriving at it), or one edge (the pod's calls to a dependency). */
-export interface FaultTarget {
-  pod: string
-  /** A dependency service name: the fault acts on the pod's egress sidecar for it. Absent: the pod's ingress. */
-  edge?: string
+export type FaultTarget = EffectTarget
+
+const defaultLog: RuntimeLog = (level, message) => {
+  if (level !== 'info') process.stderr.write(`chaoscope runtime: ${level}: ${message}\n`)
 }
 
 /** Env variable name for a dependency: `product-catalog` → `PRODUCT_CATALOG`. */
@@ -64,15 +57,17 @@ const hostPortName = (service: string) => `hostport:${service}`
  *   outside    ──▶ hostPort listener (127.0.0.1:hostPort) ──▶ ingress sidecars of the service's ready pods
  *
  * Egress and hostPort listeners balance over the target service's READY pods only; their upstream lists are
- * recomputed on every pod event. Faults are added to an ingress or egress proxy by name.
+ * recomputed on every pod event. Faults and other effects (src/runtime/effects/) are applied through
+ * {@link applyEffect}; the runtime holds them and removes each at its expiry by itself.
  *
  * @example
  * const rt = await LocalRuntime.start(app.spec, { appFile: 'demo/chain/app.yaml' })
  * await rt.waitReady(30_000)
- * await rt.addFault({ pod: rt.pods({ app: 'middle' })[0]!.name, edge: 'back' }, { id: 'slow', type: 'latency', direction: 'upstream', latencyMs: 200 })
+ * const pod = rt.pods('app=middle')[0]!.name
+ * await rt.applyEffect({ id: 'slow', type: 'sidecar-fault', target: { pod, edge: 'back' }, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: 200 } } })
  * await rt.stop()
  */
-export class LocalRuntime {
+export class LocalRuntime implements EffectHost {
   private readonly services = new Map<string, ServiceSpec>()
   private readonly ingress = new Map<string, string>() // pod name → "127.0.0.1:port"
   private readonly externals = new Map<string, RuntimePod>() // service name → pseudo-pod
@@ -80,12 +75,15 @@ export class LocalRuntime {
   private readonly hostPortAddr = new Map<string, string>() // service → "127.0.0.1:port"
   private pending: Promise<unknown> = Promise.resolve()
   private stopped = false
+  private readonly held: EffectStore
 
   private constructor(
     readonly dataPlane: DataPlane,
     readonly supervisor: PodSupervisor,
     private readonly opts: LocalRuntimeOptions,
-  ) {}
+  ) {
+    this.held = new EffectStore(this, opts.log ?? defaultLog)
+  }
 
   static async start(app: AppSpec, opts: LocalRuntimeOptions): Promise<LocalRuntime> {
     const dataPlane = await DataPlane.start()
@@ -160,6 +158,7 @@ export class LocalRuntime {
     if (this.stopped) return
     const { pod } = e
     if (e.type === 'DELETED') {
+      this.held.forgetPod(pod.name)
       this.ingress.delete(pod.name)
       await this.dataPlane.removeProxy(ingressName(pod.name))
       for (const [name, edge] of this.egress) {
@@ -256,60 +255,22 @@ export class LocalRuntime {
   }
 
   /**
-   * Adds a fault to the target's sidecar. With `expiresAt`, the runtime removes it at that time by itself, so a
-   * fault never outlives its experiment even when the controller that added it is gone.
+   * Applies an effect (checked first: this is the API's input). Held effects are removed at their `expiresAt` by
+   * the runtime itself, so a fault never outlives its experiment even when the controller that added it is gone.
    */
-  async addFault(target: FaultTarget, fault: FaultSpec, opts: FaultOptions = {}): Promise<void> {
-    const proxy = this.proxyFor(target)
-    if (opts.expiresAt !== undefined && opts.expiresAt <= Date.now()) return // already over: nothing to add
-    await this.dataPlane.addFault(proxy, fault)
-    if (opts.expiresAt !== undefined) this.expireAt(`${proxy}\u0000${fault.id}`, opts.expiresAt, () => this.dataPlane.removeFault(proxy, fault.id))
+  async applyEffect(input: unknown): Promise<ApplyOutcome> {
+    const { spec, module } = await parseEffect(input)
+    return this.held.apply(spec, module)
   }
 
-  removeFault(target: FaultTarget, id: string): Promise<boolean> {
-    const proxy = this.proxyFor(target)
-    this.cancelExpiry(`${proxy}\u0000${id}`)
-    return this.dataPlane.removeFault(proxy, id)
+  /** Removes a held effect; false when none is held under that id. */
+  removeEffect(id: string): Promise<boolean> {
+    return this.held.remove(id)
   }
 
-  /** pod-failure: holds the pod down until {@link unfailPod}, or until `expiresAt` by the runtime itself. */
-  failPod(name: string, opts: FaultOptions = {}): void {
-    this.pod(name)
-    const ms = opts.expiresAt === undefined ? undefined : Math.max(0, opts.expiresAt - Date.now())
-    this.supervisor.failPod(name, ms === undefined ? {} : { durationMs: ms })
-  }
-
-  private readonly expiries = new Map<string, { at: number; timer: NodeJS.Timeout }>()
-
-  private expireAt(key: string, at: number, remove: () => Promise<unknown>): void {
-    this.cancelExpiry(key)
-    const timer = setTimeout(() => {
-      this.expiries.delete(key)
-      remove().catch(() => undefined) // the proxy may be gone with its pod: then so is the fault
-    }, Math.max(0, at - Date.now()))
-    timer.unref()
-    this.expiries.set(key, { at, timer })
-  }
-
-  private cancelExpiry(key: string): void {
-    const e = this.expiries.get(key)
-    if (e) clearTimeout(e.timer)
-    this.expiries.delete(key)
-  }
-
-  /** Every fault on every sidecar, with the target (pod, edge) it acts on. */
-  async activeFaults(): Promise<ActiveFault[]> {
-    const out: ActiveFault[] = []
-    for (const p of await this.dataPlane.stats()) {
-      const edge = this.egress.get(p.name)
-      const target: FaultTarget | undefined = edge ? { pod: edge.pod, edge: edge.dep } : this.ingress.has(p.name) ? { pod: p.name } : undefined
-      if (!target) continue
-      for (const f of p.faults) {
-        const expiry = this.expiries.get(`${p.name}\u0000${f.spec.id}`)
-        out.push({ ...f, proxy: p.name, target, ...(expiry ? { expiresAt: expiry.at } : {}) })
-      }
-    }
-    return out
+  /** Every effect the runtime holds (optionally only one experiment's), with what each observed so far. */
+  effects(filter: { owner?: string } = {}): Promise<HeldEffect[]> {
+    return this.held.list(filter)
   }
 
   /** Every sidecar with its faults and counters (what the faults touched is the proof they acted). */
@@ -322,8 +283,7 @@ export class LocalRuntime {
     if (this.stopped) return
     await this.pending.catch(() => undefined)
     this.stopped = true
-    for (const e of this.expiries.values()) clearTimeout(e.timer)
-    this.expiries.clear()
+    this.held.close()
     await this.supervisor.stopAll().catch(() => undefined)
     await this.dataPlane.close()
   }

@@ -73,4 +73,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX archive_object ON archive (kind, namespace, name);
     `,
   },
+  {
+    version: 2,
+    name: 'settings: the controller id',
+    sql: `
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
 ]

@@ -2,6 +2,7 @@
  * @module store/store: the controller's state in SQLite: resources, per-target records, events and the archive
  * of finished experiments. Synchronous (better-sqlite3), WAL, numbered migrations.
  */
+import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
@@ -280,6 +281,18 @@ export class Store {
   }
 
   /** Every record of every live experiment (crash recovery reads them all at once). */
+  /**
+   * The id of the controller that keeps its state in this store, made on first use and kept: every effect the
+   * controller makes carries it, so that it removes as orphans only effects it made.
+   */
+  controllerId(): string {
+    const row = this.db.prepare("SELECT value FROM settings WHERE key = 'controller_id'").get() as { value: string } | undefined
+    if (row) return row.value
+    const id = randomUUID()
+    this.db.prepare("INSERT OR IGNORE INTO settings (key, value) VALUES ('controller_id', ?)").run(id)
+    return (this.db.prepare("SELECT value FROM settings WHERE key = 'controller_id'").get() as { value: string }).value
+  }
+
   allRecords(): RecordRow[] {
     return (this.stmt('SELECT * FROM records ORDER BY seq').all() as Row[]).map(recordOf)
   }

@@ -4,8 +4,8 @@
  * restart (a fresh RuntimeClient and only the stored, JSON round-tripped Injection).
  */
 import { expect, it } from 'vitest'
-import type { RuntimeClient } from '../runtime/client.js'
-import type { FaultContext, FaultInjector, Injection, Target } from './injector.js'
+import type { RuntimeClient } from '../../src/runtime/client.js'
+import type { FaultContext, FaultInjector, Injection, Target } from '../../src/faults/injector.js'
 import { ownedFaults, testContext } from './test-app.js'
 import type { FaultApp } from './test-app.js'
 
@@ -28,13 +28,9 @@ export interface ContractCase<S> {
 function dryRun(real: RuntimeClient): RuntimeClient {
   return {
     pods: () => real.pods(),
-    faults: () => real.faults(),
-    addFault: async () => {},
-    removeFault: async () => false,
-    killContainer: async () => true,
-    deletePod: async () => {},
-    failPod: async () => {},
-    unfailPod: async () => {},
+    effects: (filter) => real.effects(filter),
+    apply: async () => ({ held: false, result: {} }),
+    remove: async () => false,
   }
 }
 
@@ -82,7 +78,7 @@ export function injectorContract<S>(app: () => FaultApp, make: () => ContractCas
     const ctx = testContext(a.client, c.annotations)
     const target = await c.target(a)
     const injection = roundTrip(await c.injector.inject(ctx, target, c.spec))
-    if (a.rt.pods().some((p) => p.name === target.pod.name)) await a.client.deletePod(target.pod.name, 0)
+    if (a.rt.pods().some((p) => p.name === target.pod.name)) await a.rt.supervisor.stopPod(target.pod.name, { replace: true, gracePeriodMs: 0 })
     await c.injector.recover(ctx, injection)
     await c.injector.recover(ctx, injection)
     expect(await ownedFaults(a.client, ctx.experiment.uid)).toEqual([])

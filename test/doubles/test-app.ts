@@ -8,14 +8,14 @@ import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadApp } from '../app-file.js'
-import { validateText } from '../manifest/validate.js'
-import { HttpRuntimeClient, InProcessRuntimeClient } from '../runtime/client.js'
-import type { RuntimeClient } from '../runtime/client.js'
-import type { LocalRuntime, RuntimePod } from '../runtime/local-runtime.js'
-import { startRuntimeServer } from '../runtime/server.js'
-import type { RuntimeServer } from '../runtime/server.js'
-import type { FaultContext } from './injector.js'
+import { loadApp } from '../../src/app-file.js'
+import { validateText } from '../../src/manifest/validate.js'
+import { HttpRuntimeClient, InProcessRuntimeClient } from '../../src/runtime/client.js'
+import type { RuntimeClient } from '../../src/runtime/client.js'
+import type { LocalRuntime, RuntimePod } from '../../src/runtime/local-runtime.js'
+import { startRuntimeServer } from '../../src/runtime/server.js'
+import type { RuntimeServer } from '../../src/runtime/server.js'
+import type { FaultContext } from '../../src/faults/injector.js'
 
 /**
  * TCP line server: "ping N" → "pong N <pid>"; "ticks" starts a "tick <pid>" line every 50 ms (server-sent bytes,
@@ -273,9 +273,9 @@ export async function httpGet(port: number, path = '/', headers: Record<string, 
   }
 }
 
-/** The faults on any sidecar whose id carries this experiment uid. */
+/** The effects the runtime still holds for this experiment (sidecar faults, pods held down...). */
 export async function ownedFaults(runtime: RuntimeClient, uid: string) {
-  return (await runtime.faults()).filter((f) => f.spec.id.startsWith(`chaoscope:${uid}:`))
+  return runtime.effects({ owner: uid })
 }
 
 /** The validated, defaulted spec of one Chaos Mesh object written in YAML (throws on any issue). */

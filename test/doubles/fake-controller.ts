@@ -4,10 +4,10 @@
  */
 import { EventEmitter } from 'node:events'
 import { isDeepStrictEqual } from 'node:util'
-import { ChaosError } from '../errors.js'
-import { matchesSelector } from '../runtime/process/selector.js'
-import type { Resource } from '../manifest/validate.js'
-import type { ApplyResult, ChangeNotice, ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery } from './types.js'
+import { ChaosError } from '../../src/errors.js'
+import { matchesSelector } from '../../src/runtime/process/selector.js'
+import type { Resource } from '../../src/manifest/validate.js'
+import type { ApplyResult, ChangeNotice, ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery } from '../../src/api/types.js'
 
 const RUNNABLE = new Set(['PodChaos', 'NetworkChaos', 'HTTPChaos'])
 const PAUSE = 'experiment.chaos-mesh.org/pause'

@@ -2,12 +2,12 @@
  * @module engine/test-injectors: small injectors for the engine's tests (not shipped behaviour): NetworkChaos
  * delay as one real latency fault on the pod's ingress sidecar, and a PodChaos that kills once or holds a pod.
  */
-import { ChaosError } from '../errors.js'
-import { faultId } from '../faults/injector.js'
-import type { FaultInjector, Injection } from '../faults/injector.js'
-import { parseDuration } from '../manifest/duration.js'
-import { validateText } from '../manifest/validate.js'
-import type { Resource } from '../manifest/validate.js'
+import { ChaosError } from '../../src/errors.js'
+import { ownedEffect } from '../../src/faults/injector.js'
+import type { FaultInjector, Injection } from '../../src/faults/injector.js'
+import { parseDuration } from '../../src/manifest/duration.js'
+import { validateText } from '../../src/manifest/validate.js'
+import type { Resource } from '../../src/manifest/validate.js'
 
 /** Adds `{latency}` to every reply leaving the pod's ingress sidecar; recover removes it. Counts its calls. */
 export function delayInjector(): FaultInjector & { injects: number; recovers: number; failNext: number } {
@@ -27,17 +27,14 @@ export function delayInjector(): FaultInjector & { injects: number; recovers: nu
         throw new ChaosError('RUNTIME_NOT_RUNNING', 'the sidecar did not answer (test)', { retryable: true })
       }
       const latencyMs = parseDuration((spec.delay as { latency: string }).latency) ?? 0
-      const id = faultId(ctx.experiment.uid, target.key, 'delay')
-      try {
-        await ctx.runtime.addFault({ pod: target.pod.name }, { id, type: 'latency', direction: 'downstream', latencyMs })
-      } catch (e) {
-        if (!(e instanceof ChaosError && e.code === 'PROXY_FAULT_EXISTS')) throw e
-      }
+      const effect = ownedEffect(ctx, target.key, { part: 'delay', type: 'sidecar-fault', target: { pod: target.pod.name }, body: { fault: { type: 'latency', direction: 'downstream', latencyMs } } })
+      const id = effect.id
+      await ctx.runtime.apply(effect)
       return { kind: 'NetworkChaos', action: 'delay', targetKey: target.key, pod: target.pod.name, data: { id, latencyMs }, evidence: { faults: 1 } }
     },
     async recover(ctx: Parameters<FaultInjector['recover']>[0], injection: Injection) {
       inj.recovers++
-      await ctx.runtime.removeFault({ pod: injection.pod }, String(injection.data.id))
+      await ctx.runtime.remove(String(injection.data.id))
     },
   }
   return inj
@@ -49,12 +46,13 @@ export function podInjector(): FaultInjector {
     kind: 'PodChaos',
     oneShot: (spec) => spec.action === 'pod-kill' || spec.action === 'container-kill',
     async inject(ctx, target, spec) {
-      if (spec.action === 'pod-failure') await ctx.runtime.failPod(target.pod.name)
-      else await ctx.runtime.deletePod(target.pod.name)
-      return { kind: 'PodChaos', action: String(spec.action), targetKey: target.key, pod: target.pod.name, data: {} }
+      const type = spec.action === 'pod-failure' ? 'pod-failure' : 'pod-kill'
+      const effect = ownedEffect(ctx, target.key, { part: type, type, target: { pod: target.pod.name }, body: {} })
+      await ctx.runtime.apply(effect)
+      return { kind: 'PodChaos', action: String(spec.action), targetKey: target.key, pod: target.pod.name, data: { id: effect.id } }
     },
     async recover(ctx, injection) {
-      if (injection.action === 'pod-failure') await ctx.runtime.unfailPod(injection.pod)
+      if (injection.action === 'pod-failure') await ctx.runtime.remove(String(injection.data.id))
     },
   }
 }

@@ -1,0 +1,144 @@
+/**
+ * @module runtime/effect-store: the effects a runtime holds, and their expiry. The runtime owns every effect it
+ * holds: it removes each at its `expiresAt` by itself (timers re-armed, so any duration is held, not one 32-bit
+ * timeout), retries a removal that failed (logged, never dropped), and forgets the effects of a pod that is gone.
+ */
+import { isDeepStrictEqual } from 'node:util'
+import { ChaosError } from '../errors.js'
+import type { ApplyOutcome, EffectHost, EffectModule, EffectSpec, HeldEffect, Snapshot } from './effect.js'
+import type { ProxyStats } from './proxy/proxy.js'
+
+/** setTimeout holds at most 2^31-1 ms; longer waits are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+/** Back-off of a failed expiry: 1 s doubling to 30 s, retried while the runtime runs. */
+const RETRY_BASE_MS = 1000
+const RETRY_CAP_MS = 30_000
+
+export type RuntimeLog = (level: 'info' | 'warn' | 'error', message: string) => void
+
+interface Entry {
+  spec: EffectSpec
+  module: EffectModule
+  appliedAt: number
+  timer?: NodeJS.Timeout
+  failures: number
+}
+
+const sameEffect = (a: EffectSpec, b: EffectSpec): boolean => isDeepStrictEqual({ ...a, expiresAt: undefined }, { ...b, expiresAt: undefined })
+
+export class EffectStore {
+  private readonly entries = new Map<string, Entry>()
+  private closed = false
+
+  constructor(
+    private readonly host: EffectHost,
+    private readonly log: RuntimeLog,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Applies an effect. Idempotent: the same effect again (same id, type, target, owner and body) is the one held,
+   * with its expiry moved to the new `expiresAt`; another effect under a held id is EFFECT_EXISTS.
+   */
+  async apply(spec: EffectSpec, module: EffectModule): Promise<ApplyOutcome> {
+    if (this.closed) throw new ChaosError('RUNTIME_NOT_RUNNING', 'the runtime is stopping')
+    const held = this.entries.get(spec.id)
+    if (held) {
+      if (!sameEffect(held.spec, spec)) {
+        throw new ChaosError('EFFECT_EXISTS', `the runtime already holds another effect with id ${JSON.stringify(spec.id)}`, { hint: 'remove it first, or use another id' })
+      }
+      held.spec = spec
+      this.arm(held)
+      return { held: true, effect: this.view(held) }
+    }
+    if (module.oneShot) return { held: false, result: (await module.apply(this.host, spec)) ?? {} }
+    if (spec.expiresAt !== undefined && spec.expiresAt <= this.now()) return { held: false, result: { expired: true } }
+    const facts = await module.apply(this.host, spec)
+    const entry: Entry = { spec, module, appliedAt: this.now(), failures: 0 }
+    this.entries.set(spec.id, entry)
+    this.arm(entry)
+    return { held: true, effect: { ...this.view(entry), ...(facts ? { observed: facts } : {}) } }
+  }
+
+  /** Removes a held effect; false when none is held under that id (already removed, expired or gone). */
+  async remove(id: string): Promise<boolean> {
+    const entry = this.entries.get(id)
+    if (!entry) return false
+    this.disarm(entry)
+    try {
+      await entry.module.remove?.(this.host, entry.spec)
+    } catch (e) {
+      this.arm(entry) // still held: its expiry (or the caller's retry) will try again
+      throw e
+    }
+    this.entries.delete(id)
+    return true
+  }
+
+  /** Every held effect, with what it observed (one data plane snapshot shared by all). */
+  async list(filter: { owner?: string } = {}): Promise<HeldEffect[]> {
+    let sidecars: Promise<ProxyStats[]> | undefined
+    const snapshot: Snapshot = { sidecars: () => (sidecars ??= this.host.dataPlane.stats()) }
+    const out: HeldEffect[] = []
+    for (const entry of [...this.entries.values()]) {
+      if (filter.owner !== undefined && entry.spec.owner?.experiment !== filter.owner) continue
+      const observed = await entry.module.observe?.(this.host, entry.spec, snapshot).catch((e: unknown) => ({ error: (e as Error).message }))
+      out.push({ ...this.view(entry), ...(observed ? { observed } : {}) })
+    }
+    return out
+  }
+
+  /** Forgets the effects whose target pod is gone (its sidecars and process went with it). */
+  forgetPod(pod: string): void {
+    for (const entry of [...this.entries.values()]) {
+      if (entry.spec.target.pod !== pod) continue
+      if (entry.module.gone && !entry.module.gone(this.host, entry.spec)) continue
+      this.disarm(entry)
+      this.entries.delete(entry.spec.id)
+      this.log('info', `effect ${entry.spec.id} ended: pod ${pod} is gone`)
+    }
+  }
+
+  /** Stops every timer; held effects end with the runtime (its sidecars and pods stop). */
+  close(): void {
+    this.closed = true
+    for (const e of this.entries.values()) this.disarm(e)
+  }
+
+  private view(e: Entry): HeldEffect {
+    return { ...e.spec, appliedAt: e.appliedAt }
+  }
+
+  private disarm(e: Entry): void {
+    if (e.timer) clearTimeout(e.timer)
+    delete e.timer
+  }
+
+  private arm(e: Entry, delayMs?: number): void {
+    this.disarm(e)
+    if (this.closed) return
+    const at = e.spec.expiresAt
+    if (at === undefined && delayMs === undefined) return
+    const wait = delayMs ?? Math.max(0, at! - this.now())
+    e.timer = setTimeout(() => void this.expire(e), Math.min(wait, MAX_TIMER_MS))
+    e.timer.unref()
+  }
+
+  private async expire(e: Entry): Promise<void> {
+    delete e.timer
+    if (this.entries.get(e.spec.id) !== e || this.closed) return
+    if (e.spec.expiresAt !== undefined && e.spec.expiresAt > this.now() && e.failures === 0) {
+      this.arm(e) // a long wait, re-armed in steps
+      return
+    }
+    try {
+      await e.module.remove?.(this.host, e.spec)
+      if (this.entries.get(e.spec.id) === e) this.entries.delete(e.spec.id)
+    } catch (err) {
+      e.failures++
+      const retry = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (e.failures - 1))
+      this.log('error', `effect ${e.spec.id} (${e.spec.type} on ${e.spec.target.pod}${e.spec.target.edge ? `>${e.spec.target.edge}` : ''}) could not be removed at its expiry: ${(err as Error).message}; retrying in ${retry} ms`)
+      this.arm(e, retry)
+    }
+  }
+}

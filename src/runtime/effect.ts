@@ -1,0 +1,114 @@
+/**
+ * @module runtime/effect: the one boundary between the controller and the local runtime. The runtime applies an
+ * *effect*, removes it by id, and lists the effects it holds; nothing else about faults crosses the boundary.
+ *
+ *   effect = { id, type, target: {pod, edge?}, owner?: {controller?, experiment, record}, expiresAt?, body }
+ *
+ * `type` names the effect module that does the work: `src/runtime/effects/<type>.ts` (a sidecar fault, a pod held
+ * down, a pod deleted...). A module is found by its file name, so adding one is adding one file. One-shot modules
+ * (pod-kill, container-kill) act and are done: apply returns what they did and nothing is held. Held effects stay
+ * until removed or until `expiresAt`, when the runtime removes them by itself, with or without a controller.
+ */
+import { readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { ChaosError } from '../errors.js'
+import type { EffectOwner, EffectSpec, EffectTarget, RuntimePod } from './types.js'
+import type { DataPlane } from './proxy/data-plane.js'
+import type { ProxyStats } from './proxy/proxy.js'
+import type { PodSupervisor } from './process/supervisor.js'
+
+export type { ApplyOutcome, EffectOwner, EffectSpec, EffectTarget, HeldEffect } from './types.js'
+
+/** What effect modules may use of the runtime. */
+export interface EffectHost {
+  readonly dataPlane: DataPlane
+  readonly supervisor: PodSupervisor
+  pods(): RuntimePod[]
+  /** The pod, or RUNTIME_UNKNOWN_POD. */
+  pod(name: string): RuntimePod
+  /** The sidecar a target names, or RUNTIME_UNKNOWN_POD / RUNTIME_UNKNOWN_EDGE. */
+  proxyFor(target: EffectTarget): string
+}
+
+/** Facts read once per listing and shared by the modules that observe (one data plane round trip, not one each). */
+export interface Snapshot {
+  sidecars(): Promise<ProxyStats[]>
+}
+
+/**
+ * One kind of effect. `parse` checks a body from the wire (EFFECT_INVALID with the field at fault); `apply` and
+ * `remove` are idempotent and need only the spec (removing from a pod that is gone counts as removed).
+ */
+export interface EffectModule<B = unknown> {
+  parse(body: unknown, target: EffectTarget): B
+  /** Act and be done: nothing is held, `apply`'s facts are the result. */
+  oneShot?: boolean
+  apply(host: EffectHost, effect: EffectSpec<B>): Promise<Record<string, unknown> | void>
+  remove?(host: EffectHost, effect: EffectSpec<B>): Promise<void>
+  /** What a held effect has done so far (counters from the data path, the pod's state...). */
+  observe?(host: EffectHost, effect: EffectSpec<B>, snapshot: Snapshot): Promise<Record<string, unknown> | undefined>
+  /** True when the effect no longer acts because its target is gone (its sidecar or pod was deleted). */
+  gone?(host: EffectHost, effect: EffectSpec<B>): boolean
+}
+
+const TYPE = /^[a-z][a-z0-9-]{0,62}$/
+const here = fileURLToPath(new URL('./effects/', import.meta.url))
+
+/** The effect types there are: the modules in src/runtime/effects/ (their file names). */
+export function effectTypes(): string[] {
+  const names = new Set<string>()
+  for (const f of readdirSync(here)) {
+    const m = /^([a-z][a-z0-9-]*)\.(js|ts)$/.exec(f)
+    if (m && !f.endsWith('.d.ts') && !f.includes('.test.')) names.add(m[1]!)
+  }
+  return [...names].sort()
+}
+
+const loaded = new Map<string, Promise<EffectModule>>()
+
+/** The module of an effect type, or EFFECT_UNKNOWN_TYPE (listing the types there are). */
+export function effectModule(type: string): Promise<EffectModule> {
+  if (typeof type !== 'string' || !TYPE.test(type) || !effectTypes().includes(type)) {
+    return Promise.reject(new ChaosError('EFFECT_UNKNOWN_TYPE', `no effect of type ${JSON.stringify(type)}`, { hint: `the runtime's effect types: ${effectTypes().join(', ')}` }))
+  }
+  let m = loaded.get(type)
+  if (!m) {
+    m = import(`./effects/${type}.js`).then((x: { effect: EffectModule }) => x.effect)
+    loaded.set(type, m)
+  }
+  return m
+}
+
+/** EFFECT_INVALID for a field of an effect's body. */
+export function invalidEffect(field: string, message: string, hint?: string): ChaosError {
+  return new ChaosError('EFFECT_INVALID', `${field}: ${message}`, hint ? { hint } : {})
+}
+
+/** Checks an effect from the wire; returns it with its body parsed by its module. */
+export async function parseEffect(input: unknown): Promise<{ spec: EffectSpec; module: EffectModule }> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidEffect('effect', 'expected an object {id, type, target, owner?, expiresAt?, body}')
+  const e = input as Record<string, unknown>
+  if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 512) throw invalidEffect('id', 'expected a string of 1 to 512 characters')
+  const t = e.target as Record<string, unknown> | undefined
+  if (typeof t !== 'object' || t === null || typeof t.pod !== 'string' || (t.edge !== undefined && typeof t.edge !== 'string')) {
+    throw invalidEffect('target', 'expected {"pod": "<name>", "edge"?: "<dependency>"}')
+  }
+  const target: EffectTarget = { pod: t.pod, ...(t.edge !== undefined ? { edge: t.edge as string } : {}) }
+  let owner: EffectOwner | undefined
+  if (e.owner !== undefined) {
+    const o = e.owner as Record<string, unknown>
+    if (typeof o !== 'object' || o === null || typeof o.experiment !== 'string' || typeof o.record !== 'string' || (o.controller !== undefined && typeof o.controller !== 'string')) {
+      throw invalidEffect('owner', 'expected {"experiment": "<uid>", "record": "<key>", "controller"?: "<id>"}')
+    }
+    owner = { experiment: o.experiment, record: o.record, ...(o.controller !== undefined ? { controller: o.controller as string } : {}) }
+  }
+  if (e.expiresAt !== undefined && !(typeof e.expiresAt === 'number' && Number.isFinite(e.expiresAt) && e.expiresAt >= 0)) {
+    throw invalidEffect('expiresAt', 'expected milliseconds since the epoch')
+  }
+  const module = await effectModule(e.type as string)
+  const body = module.parse(e.body ?? {}, target)
+  return {
+    spec: { id: e.id, type: e.type as string, target, ...(owner ? { owner } : {}), ...(e.expiresAt !== undefined ? { expiresAt: e.expiresAt as number } : {}), body },
+    module,
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * @module runtime/types: the data that crosses the runtime's boundary (plain JSON, the same in-process and over
+ * the control API): pods as the runtime shows them, and effects. Clients (the controller, the API, the CLI)
+ * import these and src/runtime/client.ts, never the daemon's code.
+ */
+import type { Pod } from './process/types.js'
+
+export type { Pod, PodExit, PodLimits, PodPhase, ExitReason, WaitingReason } from './process/types.js'
+
+/** A pod as `get pods` shows it: the supervisor's view plus where callers reach it. */
+export interface RuntimePod extends Pod {
+  /** `127.0.0.1:<port>` of the pod's ingress sidecar: the pod's address for everything that calls it. */
+  address?: string
+  /** Set for an external service's pseudo-pod: the address its sidecar fronts. */
+  external?: string
+  /** Its service's protocol: the mode of its sidecars (`http` sidecars can take HTTP faults). */
+  protocol?: 'tcp' | 'http'
+  /** The port its service declares (the container port callers use), when it declares one. */
+  containerPort?: number
+  /** The services it calls: it has one egress sidecar for each. */
+  dependencies?: string[]
+}
+
+/** Where an effect acts: a pod (its ingress sidecar, its process), or one edge (the pod's calls to a dependency). */
+export interface EffectTarget {
+  pod: string
+  /** A dependency service name: the pod's egress sidecar for it. Absent: the pod itself / its ingress. */
+  edge?: string
+}
+
+/** Who an effect belongs to: the controller that made it, the experiment (uid) and the record (target key). */
+export interface EffectOwner {
+  controller?: string
+  experiment: string
+  record: string
+}
+
+/**
+ * An effect as a client asks for it. `type` names a module of src/runtime/effects/ (sidecar-fault, pod-failure,
+ * pod-kill, container-kill, ...); `body` is that module's own, checked by the runtime.
+ */
+export interface EffectSpec<B = unknown> {
+  /** Unique in the runtime. */
+  id: string
+  type: string
+  target: EffectTarget
+  owner?: EffectOwner
+  /** Ms since the epoch at which the runtime removes the effect by itself. */
+  expiresAt?: number
+  body: B
+}
+
+/** An effect the runtime holds, with when it was applied and what it observed so far (what it touched). */
+export interface HeldEffect<B = unknown> extends EffectSpec<B> {
+  appliedAt: number
+  observed?: Record<string, unknown>
+}
+
+/** What applying an effect did: a held effect, or (one-shot, or already expired) the facts of what was done. */
+export type ApplyOutcome = { held: true; effect: HeldEffect } | { held: false; result: Record<string, unknown> }

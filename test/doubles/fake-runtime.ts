@@ -1,0 +1,88 @@
+/**
+ * @module test/doubles/fake-runtime: an in-memory RuntimeClient for the engine's step tests: pods given by the
+ * test, effects held in a map (the runtime's boundary is generic, so the real injectors run against it), every call
+ * logged, and methods that can be made to fail. What the effects do to pods is played as the runtime does it:
+ * pod-failure holds a pod down (not ready, reason PodFailure), pod-kill replaces a pod, container-kill restarts it.
+ * Not shipped; the lifecycle tests use the real runtime.
+ */
+import { ChaosError } from '../../src/errors.js'
+import type { ApplyOutcome, EffectSpec, HeldEffect, RuntimeClient, RuntimePod } from '../../src/runtime/client.js'
+
+export function fakePod(name: string, labels: Record<string, string>, more: Partial<RuntimePod> = {}): RuntimePod {
+  return {
+    namespace: 'default', name, uid: `uid-${name}`, service: labels.app ?? name, labels, annotations: {}, phase: 'Running', ready: true,
+    restartCount: 0, startTime: '2024-05-01T09:00:00.000Z', port: 10_000, address: '127.0.0.1:20000', pid: 1000, ...more,
+  }
+}
+
+export class FakeRuntime implements RuntimeClient {
+  readonly held = new Map<string, HeldEffect>()
+  readonly calls: string[] = []
+  /** Makes the calls of that method throw (a runtime that does not answer) while listed. */
+  broken = new Set<string>()
+  /** The next N calls of `apply` throw a retryable error (a transient failure). */
+  failNext = 0
+  private replacements = 0
+
+  constructor(public podList: RuntimePod[]) {}
+
+  private check(method: string): void {
+    this.calls.push(method)
+    if (this.broken.has(method)) throw new ChaosError('RUNTIME_NOT_RUNNING', `fake runtime: ${method} is broken`, { retryable: true })
+  }
+
+  private pod(name: string): RuntimePod {
+    const p = this.podList.find((x) => x.name === name)
+    if (!p) throw new ChaosError('RUNTIME_UNKNOWN_POD', `no pod named "${name}"`)
+    return p
+  }
+
+  private heldDown(pod: string): boolean {
+    return [...this.held.values()].some((e) => e.type === 'pod-failure' && e.target.pod === pod)
+  }
+
+  async pods() {
+    this.check('pods')
+    return this.podList.map((p) => ({ ...p, ...(this.heldDown(p.name) ? { reason: 'PodFailure' as const, phase: 'Pending' as const, ready: false } : {}) }))
+  }
+
+  /** The ids of the sidecar faults held, sorted: what a test compares. */
+  faultIds(): string[] {
+    return [...this.held.values()].filter((e) => e.type === 'sidecar-fault').map((e) => e.id).sort()
+  }
+
+  async apply(effect: EffectSpec): Promise<ApplyOutcome> {
+    this.check('apply')
+    if (this.failNext > 0) {
+      this.failNext--
+      throw new ChaosError('RUNTIME_NOT_RUNNING', 'the runtime did not answer (test)', { retryable: true })
+    }
+    const pod = this.pod(effect.target.pod)
+    if (effect.type === 'pod-kill') {
+      this.podList = this.podList.filter((p) => p.name !== pod.name)
+      const next = { ...pod, name: `${pod.service}-r${++this.replacements}`, uid: `uid-r${this.replacements}`, pid: pod.pid === undefined ? undefined : pod.pid + 1 }
+      this.podList.push(next)
+      return { held: false, result: { killedPod: pod.name, replacementPod: next.name } }
+    }
+    if (effect.type === 'container-kill') {
+      pod.restartCount++
+      return { held: false, result: { killed: true, ...(pod.pid !== undefined ? { killedPid: pod.pid } : {}) } }
+    }
+    const existing = this.held.get(effect.id)
+    if (existing) return { held: true, effect: existing }
+    if (effect.expiresAt !== undefined && effect.expiresAt <= Date.now()) return { held: false, result: { expired: true } }
+    const held: HeldEffect = { ...structuredClone(effect), appliedAt: Date.now() }
+    this.held.set(effect.id, held)
+    return { held: true, effect: held }
+  }
+
+  async remove(id: string) {
+    this.check('remove')
+    return this.held.delete(id)
+  }
+
+  async effects(filter: { owner?: string } = {}) {
+    this.check('effects')
+    return [...this.held.values()].filter((e) => filter.owner === undefined || e.owner?.experiment === filter.owner)
+  }
+}
