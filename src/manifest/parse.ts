@@ -2,6 +2,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml'
 import type { Document, Node as YamlNode, Pair } from 'yaml'
 import type { ErrorCode } from '../errors.js'
+import { formatPath } from './issues.js'
 import type { FieldPath, Issue } from './issues.js'
 
 /** Upper bound on nodes that alias expansion may add to one document ("billion laughs" guard). */
@@ -55,9 +56,11 @@ export function parseSource(file: string, text: string): { documents: ParsedDocu
       const code = YAML_CODES[err.code] ?? 'SPEC_YAML_SYNTAX'
       if (code !== 'SPEC_DUPLICATE_KEY') fatal = true
       const { line, col } = pos(err.pos[0])
-      const message = firstLine(err.message)
+      const dup = code === 'SPEC_DUPLICATE_KEY' ? duplicateKey(doc, err.pos[0]) : undefined
+      const first = dup ? pos(dup.firstOffset) : undefined
+      const message = dup && first ? `duplicate key ${JSON.stringify(dup.key)}, first defined at line ${first.line}, column ${first.col}` : firstLine(err.message)
       issues.push({
-        code, file, line, col, path: '', message,
+        code, file, line, col, path: dup ? formatPath(dup.path) : '', message,
         ...(code === 'SPEC_DUPLICATE_KEY' ? { hint: 'only the last value is kept; remove or rename one of the keys' } : {}),
         ...(code === 'SPEC_TAB_INDENT' ? { hint: 'indent with spaces' } : {}),
       })
@@ -95,6 +98,35 @@ export function parseSource(file: string, text: string): { documents: ParsedDocu
     })
   })
   return { documents, issues }
+}
+
+/**
+ * The repeated key whose second occurrence starts at `offset`: its name, its field path, and where the key
+ * first occurs in the same mapping. Keys are equal as YAML's uniqueness check has them (same scalar value).
+ */
+function duplicateKey(doc: Document.Parsed, offset: number): { key: string; path: FieldPath; firstOffset: number } | undefined {
+  let found: { key: string; path: FieldPath; firstOffset: number } | undefined
+  const walk = (node: unknown, path: (string | number)[], depth: number): void => {
+    if (found || depth > 200) return
+    if (isMap(node)) {
+      node.items.forEach((p, i) => {
+        if (found || !isPair(p)) return
+        const k = p.key
+        if (isScalar(k) && rangeStart(k) === offset) {
+          const first = node.items.slice(0, i).find((q) => isPair(q) && isScalar(q.key) && q.key.value === k.value)
+          const firstOffset = first ? rangeStart(first.key) : undefined
+          if (firstOffset !== undefined) found = { key: String(k.value), path: [...path, String(k.value)], firstOffset }
+          return
+        }
+        walk(p.key, path, depth + 1)
+        walk(p.value, [...path, isScalar(k) ? String(k.value) : '?'], depth + 1)
+      })
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i], depth + 1))
+    }
+  }
+  walk(doc.contents, [], 0)
+  return found
 }
 
 function firstLine(message: string): string {

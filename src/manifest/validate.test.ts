@@ -1,11 +1,11 @@
 /** Reading and dispatch: YAML problems, document shapes, kinds and versions, and PodChaos's rules. */
 import { describe, expect, it } from 'vitest'
-import { invalidFixture } from '../../test/issues.js'
+import { invalidFixture, short } from '../../test/issues.js'
 import { validateText } from './validate.js'
 
 describe('invalid files report every problem at its position', () => {
   const cases: Record<string, string[]> = {
-    'yaml-duplicate-key.yaml': ['8:3 map keys must be unique [SPEC_DUPLICATE_KEY]'],
+    'yaml-duplicate-key.yaml': ['8:3 spec.mode: duplicate key "mode", first defined at line 7, column 3 [SPEC_DUPLICATE_KEY]'],
     'yaml-tab-indent.yaml': ['4:1 tabs are not allowed as indentation [SPEC_TAB_INDENT]'],
     'yaml-invalid-utf8.yaml': ['4:14 invalid UTF-8 byte 0xff [SPEC_INVALID_UTF8]'],
     'yaml-alias-bomb.yaml': ['4:36 aliases expand to more than 10000 nodes [SPEC_ALIAS_LIMIT]'],
@@ -46,6 +46,17 @@ describe('invalid files report every problem at its position', () => {
     expect(r.issues.every((i) => i.code === 'SPEC_YAML_SYNTAX')).toBe(true)
     expect(r.issues[0]!.line).toBe(4) // where the unclosed flow mapping is found to end
     expect(r.resources.map((x) => x.metadata.name)).toEqual(['ok'])
+  })
+
+  it('a duplicate key names the key and where it first occurs, in YAML and JSON, at any depth', () => {
+    const yaml = validateText('apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: k, labels: {a: x, b: y, a: z}}\nspec:\n  action: pod-kill\n  mode: one\n  selector:\n    pods:\n      shop: [a]\n      shop: [b]\n', 'd.yaml')
+    expect(yaml.issues.map(short)).toEqual([
+      '3:45 metadata.labels.a: duplicate key "a", first defined at line 3, column 33 [SPEC_DUPLICATE_KEY]',
+      '10:7 spec.selector.pods.shop: duplicate key "shop", first defined at line 9, column 7 [SPEC_DUPLICATE_KEY]',
+    ])
+    const json = validateText('{"title": "t",\n "method": [{"type": "action",\n   "type": "probe"}]}', 'd.json')
+    expect(json.issues.map(short)).toEqual(['3:4 method[0].type: duplicate key "type", first defined at line 2, column 15 [SPEC_DUPLICATE_KEY]'])
+    expect(json.issues[0]!.hint).toBe('only the last value is kept; remove or rename one of the keys')
   })
 
   it('hints at the closest kind, field and enum value', () => {
