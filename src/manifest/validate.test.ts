@@ -51,7 +51,7 @@ describe('invalid files report every problem at its position', () => {
   it('a duplicate key names the key and where it first occurs, in YAML and JSON, at any depth', () => {
     const yaml = validateText('apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: k, labels: {a: x, b: y, a: z}}\nspec:\n  action: pod-kill\n  mode: one\n  selector:\n    pods:\n      shop: [a]\n      shop: [b]\n', 'd.yaml')
     expect(yaml.issues.map(short)).toEqual([
-      '3:45 metadata.labels.a: duplicate key "a", first defined at line 3, column 33 [SPEC_DUPLICATE_KEY]',
+      '3:42 metadata.labels.a: duplicate key "a", first defined at line 3, column 30 [SPEC_DUPLICATE_KEY]',
       '10:7 spec.selector.pods.shop: duplicate key "shop", first defined at line 9, column 7 [SPEC_DUPLICATE_KEY]',
     ])
     const json = validateText('{"title": "t",\n "method": [{"type": "action",\n   "type": "probe"}]}', 'd.json')
