@@ -28,6 +28,15 @@ async function get(url: string, timeoutMs = 5000): Promise<{ status: number; bod
   return { status: res.status, body: await res.text(), ms: performance.now() - t0 }
 }
 
+/** Polls `cond` every 25 ms until it holds, or fails after `timeoutMs`. */
+async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
 describe('the chain demo on the local runtime', () => {
   let server: RuntimeServer
   let front: string
@@ -72,7 +81,7 @@ describe('the chain demo on the local runtime', () => {
     // fastest of a few requests: load on the machine can only add time, so the minimum shows the fault alone
     const middle = server.runtime.pods('app=middle')[0]!.name
     const target = { pod: middle, edge: 'back' }
-    await server.runtime.addFault(target, { id: 'slow-back', type: 'latency', direction: 'upstream', latencyMs: 300 })
+    await server.runtime.applyEffect({ id: 'slow-back', type: 'sidecar-fault', target, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: 300 } } })
     try {
       expect(JSON.parse((await get(front)).body)).toMatchObject({ stale: false })
       expect(await fastestMs(front)).toBeGreaterThanOrEqual(295)
@@ -80,7 +89,7 @@ describe('the chain demo on the local runtime', () => {
       const frontPod = server.runtime.pods('app=front')[0]!
       expect(await fastestMs(`http://${frontPod.address}/healthz`)).toBeLessThan(150)
     } finally {
-      expect(await server.runtime.removeFault(target, 'slow-back')).toBe(true)
+      expect(await server.runtime.removeEffect('slow-back')).toBe(true)
     }
     expect(await fastestMs(front)).toBeLessThan(150)
   })
@@ -88,19 +97,23 @@ describe('the chain demo on the local runtime', () => {
   it('removes a fault with an expiry by itself, with no controller involved', async () => {
     const middle = server.runtime.pods('app=middle')[0]!.name
     const target = { pod: middle, edge: 'back' }
-    await server.runtime.addFault(target, { id: 'brief', type: 'latency', direction: 'upstream', latencyMs: 50 }, { expiresAt: Date.now() + 400 })
-    expect((await server.runtime.activeFaults()).map((f) => [f.spec.id, typeof f.expiresAt])).toEqual([['brief', 'number']])
-    await new Promise((r) => setTimeout(r, 700))
-    expect(await server.runtime.activeFaults()).toEqual([])
+    const expiresAt = Date.now() + 400
+    await server.runtime.applyEffect({ id: 'brief', type: 'sidecar-fault', target, expiresAt, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: 50 } } })
+    expect((await server.runtime.effects()).map((e) => [e.id, e.expiresAt, e.observed?.present])).toEqual([['brief', expiresAt, true]])
+    const onSidecar = async () => (await server.runtime.stats()).flatMap((p) => p.faults.map((f) => f.spec.id))
+    expect(await onSidecar()).toEqual(['brief'])
+    await waitFor(async () => (await server.runtime.effects()).length === 0 && (await onSidecar()).length === 0, 5000)
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt)
     // an expiry already past adds nothing
-    await server.runtime.addFault(target, { id: 'late', type: 'latency', direction: 'upstream', latencyMs: 50 }, { expiresAt: Date.now() - 1 })
-    expect(await server.runtime.activeFaults()).toEqual([])
+    const late = await server.runtime.applyEffect({ id: 'late', type: 'sidecar-fault', target, expiresAt: Date.now() - 1, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: 50 } } })
+    expect(late).toEqual({ held: false, result: { expired: true } })
+    expect(await onSidecar()).toEqual([])
   })
 
   it('a partition between middle and back makes front serve a stale value with an error, still 200', async () => {
     const middle = server.runtime.pods('app=middle')[0]!.name
     await get(front) // warm the caches with a fresh value
-    await server.runtime.addFault({ pod: middle, edge: 'back' }, { id: 'cut', type: 'blackhole', direction: 'upstream' })
+    await server.runtime.applyEffect({ id: 'cut', type: 'sidecar-fault', target: { pod: middle, edge: 'back' }, body: { fault: { type: 'blackhole', direction: 'upstream' } } })
     try {
       const r = await get(front, 5000)
       expect(r.status).toBe(200)
@@ -108,7 +121,7 @@ describe('the chain demo on the local runtime', () => {
       expect(body.stale).toBe(true)
       expect(body.error).toBeTruthy()
     } finally {
-      await server.runtime.removeFault({ pod: middle, edge: 'back' }, 'cut')
+      await server.runtime.removeEffect('cut')
     }
     expect(JSON.parse((await get(front)).body)).toMatchObject({ stale: false })
   })
@@ -132,7 +145,7 @@ describe('the shop and movies demos', () => {
       const ok = await get(home)
       expect(ok.status).toBe(200)
       const fe = server.runtime.pods('app.kubernetes.io/component=frontend')[0]!.name
-      await server.runtime.addFault({ pod: fe, edge: 'ad' }, { id: 'slow-ad', type: 'latency', direction: 'upstream', latencyMs: 2000 })
+      await server.runtime.applyEffect({ id: 'slow-ad', type: 'sidecar-fault', target: { pod: fe, edge: 'ad' }, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: 2000 } } })
       const degraded = await get(home)
       expect(degraded.status).toBe(200)
       expect(degraded.ms).toBeLessThan(1500)
