@@ -18,11 +18,11 @@ const RUNTIME = fileURLToPath(new URL('../../../test/fixtures/pods/orphan-runtim
 let out: string
 let supervisorModule: string
 
-/** Transpiles the supervisor's sources (and the one shared module they use) to plain ESM a bare `node` can import. */
+/** Transpiles the supervisor's sources (and the shared modules they use) to plain ESM a bare `node` can import. */
 beforeAll(() => {
   out = mkdtempSync(join(tmpdir(), 'chaoscope-orphans-'))
   writeFileSync(join(out, 'package.json'), '{"type":"module"}')
-  const files = [...readdirSync(HERE).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join('runtime/process', f)), 'errors.ts']
+  const files = [...readdirSync(HERE).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join('runtime/process', f)), 'errors.ts', 'store/state-files.ts']
   for (const rel of files) {
     const js = ts.transpileModule(readFileSync(join(SRC, rel), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },

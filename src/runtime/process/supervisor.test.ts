@@ -1,5 +1,5 @@
 /** The pod supervisor with real processes: identity, env, restarts and back-off, probes, stop, chaos hooks, logs, limits, per-pod failures. */
-import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { Server } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -136,9 +136,11 @@ describe('restart policies', () => {
   it('Never: a failing pod ends Failed with its exit code, never restarted', async () => {
     const sup = supervisor()
     const [pod] = await sup.start(service('never', { command: [NODE, '-e', 'process.exit(3)'], restartPolicy: 'Never' }))
+    // control: the same crash under Always, started after it, restarts twice meanwhile (at once, then after 150 ms)
+    const [control] = await sup.start(service('control', { command: [NODE, '-e', 'process.exit(3)'] }))
     const p = await sup.waitFor(pod!.name, (x) => x.phase === 'Failed')
     expect(p.lastExit).toMatchObject({ reason: 'Error', exitCode: 3 })
-    await sleep(400)
+    await sup.waitFor(control!.name, (x) => x.restartCount >= 2)
     expect(sup.get(pod!.name)).toMatchObject({ phase: 'Failed', restartCount: 0, ready: false })
   })
 
@@ -202,12 +204,11 @@ describe('readiness probes', () => {
       readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1, timeoutSeconds: 4, successThreshold: 1, failureThreshold: 2 },
     }))
     await sup.waitFor(pod!.name, running)
-    await sleep(300)
-    expect(sup.get(pod!.name)?.ready).toBe(false) // 503 so far
+    await until(() => sup.logs(pod!.name).lines().some((l) => l.text === 'GET /healthz 503'))
+    expect(sup.get(pod!.name)?.ready).toBe(false) // a probe was answered 503
     const readyAt = Date.now()
     await sup.waitFor(pod!.name, (p) => p.ready, 5000)
     expect(Date.now() - readyAt).toBeLessThan(2000)
-    expect(sup.logs(pod!.name).lines().some((l) => l.text === 'GET /healthz 503')).toBe(true)
     writeFileSync(flag, '')
     await sup.waitFor(pod!.name, (p) => !p.ready, 5000)
     expect(sup.get(pod!.name)?.phase).toBe('Running')
@@ -217,15 +218,18 @@ describe('readiness probes', () => {
 
   it('tcpSocket: ready once the pod accepts connections on its PORT', async () => {
     const sup = supervisor()
+    const rec = recorder(sup)
     const [pod] = await sup.start(service('tcp', {
       command: [NODE, 'tcp-server.mjs'], port: 9000, env: { LISTEN_AFTER_MS: '700' },
       readinessProbe: { tcpSocket: {}, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 2, successThreshold: 2, failureThreshold: 3 },
     }))
-    await sup.waitFor(pod!.name, running)
-    await sleep(400)
-    expect(sup.get(pod!.name)?.ready).toBe(false)
     await sup.waitFor(pod!.name, (p) => p.ready, 5000)
-    expect(sup.logs(pod!.name).lines().map((l) => l.text)).toContain(`listening on ${pod!.port}`)
+    const listening = sup.logs(pod!.name).lines().find((l) => l.text === `listening on ${pod!.port}`)
+    expect(listening).toBeDefined()
+    const mine = rec.events.filter((e) => e.pod.name === pod!.name)
+    const readyAt = mine.find((e) => e.pod.ready)!.at
+    expect(mine.some((e) => running(e.pod) && !e.pod.ready && e.at < readyAt)).toBe(true) // running, not ready, first
+    expect(readyAt).toBeGreaterThanOrEqual(Date.parse(listening!.time)) // ready only once it listened
   })
 })
 
@@ -268,8 +272,7 @@ describe('stopping', () => {
     const running3 = await Promise.all(pods.map((p) => sup.waitFor(p.name, running)))
     pods = await sup.scale('many', 1)
     expect(pods).toHaveLength(1)
-    await sleep(50)
-    expect(running3.filter((p) => alive(p.pid))).toHaveLength(1)
+    await until(() => running3.filter((p) => alive(p.pid)).length === 1)
     await sup.stopAll({ gracePeriodMs: 0 })
     expect(running3.filter((p) => alive(p.pid))).toHaveLength(0)
     expect(sup.list()).toEqual([])
@@ -316,7 +319,9 @@ describe('chaos hooks', () => {
     const down = await sup.waitFor(pod!.name, (p) => p.pid === undefined)
     expect(down).toMatchObject({ ready: false, reason: 'PodFailure', restartCount: 0 })
     expect(alive(before.pid)).toBe(false)
-    await sleep(800) // several back-off periods
+    // control: a pod that crashes meanwhile is restarted three times (at once, after 150 ms, after 300 ms)
+    const [control] = await sup.start(service('control', { command: [NODE, '-e', 'process.exit(1)'] }))
+    await sup.waitFor(control!.name, (p) => p.restartCount >= 3)
     expect(sup.get(pod!.name)).toMatchObject({ reason: 'PodFailure', restartCount: 0, pid: undefined })
     sup.unfailPod(pod!.name)
     const back = await sup.waitFor(pod!.name, running)
@@ -335,9 +340,103 @@ describe('chaos hooks', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(480)
   })
 
+  it('failPod while the pod is being created holds it before its first start; released, it starts', async () => {
+    const sup = supervisor()
+    let give!: (env: Record<string, string>) => void
+    const starting = sup.start(service('early'), { podEnv: () => new Promise((r) => (give = r)) })
+    const [created] = await until(() => sup.list({ app: 'early' }).length === 1).then(() => sup.list({ app: 'early' }))
+    sup.failPod(created!.name)
+    give({})
+    await starting
+    expect(sup.get(created!.name)).toMatchObject({ phase: 'Pending', reason: 'PodFailure' })
+    expect(sup.get(created!.name)?.pid).toBeUndefined()
+    sup.unfailPod(created!.name)
+    expect(await sup.waitFor(created!.name, running)).toMatchObject({ restartCount: 0, ready: true })
+  })
+
+  it('failPod on a pod that ended for good: released, it is ended as before, not restarted', async () => {
+    const sup = supervisor()
+    const [pod] = await sup.start(service('done', { command: [NODE, '-e', 'process.exit(0)'], restartPolicy: 'Never' }))
+    await sup.waitFor(pod!.name, (p) => p.phase === 'Succeeded')
+    sup.failPod(pod!.name)
+    expect(sup.get(pod!.name)).toMatchObject({ phase: 'Succeeded', reason: 'PodFailure' })
+    sup.unfailPod(pod!.name)
+    expect(sup.get(pod!.name)).toMatchObject({ phase: 'Succeeded', restartCount: 0, pid: undefined })
+    expect(sup.get(pod!.name)?.reason).toBeUndefined()
+  })
+
+  it('failPod on a pod whose environment could not be prepared: released, it shows that error again', async () => {
+    const sup = supervisor()
+    const [pod] = await sup.start(service('cfg'), { podEnv: () => Promise.reject(new Error('no egress port')) })
+    await sup.waitFor(pod!.name, (p) => p.reason === 'CreateContainerConfigError')
+    sup.failPod(pod!.name)
+    expect(sup.get(pod!.name)?.reason).toBe('PodFailure')
+    sup.unfailPod(pod!.name)
+    expect(sup.get(pod!.name)).toMatchObject({ phase: 'Pending', reason: 'CreateContainerConfigError', message: 'could not prepare the environment: no egress port' })
+  })
+
+  it('stopping a held pod deletes it; a deleted pod cannot be held', async () => {
+    const sup = supervisor()
+    const [pod] = await sup.start(service('gone'))
+    await sup.waitFor(pod!.name, running)
+    sup.failPod(pod!.name)
+    await sup.stopPod(pod!.name, { gracePeriodMs: 0 })
+    expect(sup.get(pod!.name)).toBeUndefined()
+    expect(() => sup.failPod(pod!.name)).toThrow(expect.objectContaining({ code: 'RUNTIME_UNKNOWN_POD' }))
+  })
+
   it('reports an unknown pod with a coded error', () => {
     const sup = supervisor()
     expect(() => sup.killPod('ghost-abcde')).toThrow(expect.objectContaining({ code: 'RUNTIME_UNKNOWN_POD' }))
+  })
+})
+
+describe('data directory', () => {
+  const printDataDir = [NODE, '-e', 'console.log(process.env.CHAOSCOPE_DATA_DIR + " " + process.env.DATA_DIR)']
+
+  async function dataDirOf(sup: PodSupervisor, name: string): Promise<string> {
+    await sup.waitFor(name, (p) => p.phase === 'Succeeded')
+    return sup.logs(name).lines()[0]!.text
+  }
+
+  it('hands each pod $CHAOSCOPE_DATA_DIR, one per service under the supervisor\'s dataDir, which the service env can use', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'chaoscope-data-'))
+    cleanups.push(() => rmSync(home, { recursive: true, force: true }))
+    const a = supervisor({ dataDir: join(home, 'a') })
+    const b = supervisor({ dataDir: join(home, 'b') })
+    const spec = service('db', { command: printDataDir, env: { DATA_DIR: '$(CHAOSCOPE_DATA_DIR)/files', CHAOSCOPE_DATA_DIR: '/tmp/not-this' }, restartPolicy: 'Never', namespace: 'shop' })
+    const [inA] = await a.start(spec)
+    const [inB] = await b.start(spec)
+    const [other] = await a.start(service('cache', { command: printDataDir, restartPolicy: 'Never' }))
+    expect(await dataDirOf(a, inA!.name)).toBe(`${join(home, 'a', 'shop', 'db')} ${join(home, 'a', 'shop', 'db', 'files')}`)
+    expect(await dataDirOf(b, inB!.name)).toBe(`${join(home, 'b', 'shop', 'db')} ${join(home, 'b', 'shop', 'db', 'files')}`)
+    expect(await dataDirOf(a, other!.name)).toBe(`${join(home, 'a', 'default', 'cache')} undefined`)
+    expect(existsSync(join(home, 'a'))).toBe(false) // created by the pod when it writes, not by the supervisor
+  })
+
+  it('keeps the directory across a restart and a replacement of the pod', async () => {
+    const sup = supervisor({ dataDir: '/var/empty/chaoscope-test' })
+    const [pod] = await sup.start(service('store', { command: [NODE, '-e', 'console.log(process.env.CHAOSCOPE_DATA_DIR); setTimeout(() => {}, 60_000)'] }))
+    await until(() => sup.logs(pod!.name).lines().length === 1)
+    sup.killPod(pod!.name)
+    await until(() => sup.logs(pod!.name).lines().length === 2)
+    const before = sup.logs(pod!.name).lines()
+    await sup.stopPod(pod!.name, { gracePeriodMs: 0, replace: true })
+    const [next] = sup.list({ app: 'store' })
+    expect(next!.name).not.toBe(pod!.name)
+    await until(() => sup.logs(next!.name).lines().length === 1)
+    const dirs = [...before, ...sup.logs(next!.name).lines()].map((l) => l.text)
+    expect(dirs).toEqual(Array(3).fill('/var/empty/chaoscope-test/default/store'))
+  })
+
+  it('defaults to $CHAOSCOPE_HOME/data', async () => {
+    const saved = process.env.CHAOSCOPE_HOME
+    process.env.CHAOSCOPE_HOME = '/var/empty/chaoscope-home'
+    cleanups.push(() => (saved === undefined ? delete process.env.CHAOSCOPE_HOME : (process.env.CHAOSCOPE_HOME = saved)))
+    const sup = supervisor()
+    expect(sup.dataDir).toBe('/var/empty/chaoscope-home/data')
+    const [pod] = await sup.start(service('db', { command: printDataDir, restartPolicy: 'Never' }))
+    expect(await dataDirOf(sup, pod!.name)).toBe('/var/empty/chaoscope-home/data/default/db undefined')
   })
 })
 
@@ -397,12 +496,14 @@ describe('failures stay with their pod', () => {
 
   it('a missing command under Always backs off instead of spinning', async () => {
     const sup = supervisor({ backoff: { baseMs: 200, capMs: 1000 } })
+    const rec = recorder(sup)
+    const t0 = Date.now()
     const [pod] = await sup.start(service('spin', { command: ['no-such-binary-chaoscope'] }))
-    await sleep(500)
-    const p = sup.get(pod!.name)!
-    expect(p.restartCount).toBeLessThanOrEqual(3)
+    const p = await sup.waitFor(pod!.name, (x) => x.restartCount >= 2)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(190) // the second restart waited out the 200 ms back-off
     expect(p.phase).toBe('Pending') // never ran
     expect(p.lastExit?.reason).toBe('ContainerCannotRun')
+    expect(rec.events.some((e) => e.pod.reason === 'CrashLoopBackOff' && /^back-off 200ms /.test(e.pod.message ?? ''))).toBe(true)
   })
 
   it('a pod that crashes at start because its port is taken fails alone', async () => {
