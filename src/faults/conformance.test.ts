@@ -139,7 +139,7 @@ describe('Chaos Mesh examples on the chain demo', () => {
       const r = await run(chain, kind, spec, targets, peers)
       const during = await medianMs(front)
       await r.recover()
-      expect(r.injections[0]!.data.faults).toEqual(expect.arrayContaining([expect.objectContaining({ target: { pod: targets[0]!.name, edge: 'middle' }, fault: expect.objectContaining({ direction: 'upstream' }) })]))
+      expect(r.injections[0]!.data.effects).toEqual(expect.arrayContaining([expect.objectContaining({ target: { pod: targets[0]!.name, edge: 'middle' }, body: { fault: expect.objectContaining({ direction: 'upstream' }) } })]))
       expect(during - before).toBeGreaterThan(40) // one leg, 90 ± 90 ms
     })
   }

@@ -119,7 +119,7 @@ describe('HTTPChaos on real pods', () => {
     injector: httpChaos,
     spec: http('target: Response\nreplace: {code: 503}'),
     target: async () => tgt(web()),
-    snapshot: async (a, _t, ctx) => (await ownedFaults(a.client, ctx.experiment.uid)).map((f) => `${f.proxy} ${f.spec.id}`).sort(),
+    snapshot: async (a, _t, ctx) => (await ownedFaults(a.client, ctx.experiment.uid)).map((f) => `${f.observed?.sidecar} ${f.id}`).sort(),
     acting: async (_a, t) => {
       const p = podsOf(app, 'web').find((x) => x.name === t.pod.name)
       return p ? status(await httpGet(port(p), '/')) === 503 : false

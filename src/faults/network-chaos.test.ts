@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChaosError } from '../errors.js'
 import type { RuntimePod } from '../runtime/local-runtime.js'
 import type { NetworkChaosSpec } from '../manifest/kinds/network-chaos.js'
+import type { SidecarFaultBody } from '../runtime/effects/sidecar-fault.js'
 import { injectorContract } from '../../test/doubles/injector-contract.js'
 import { externalMatches, networkChaos, parseRate, planLegs } from './network-chaos.js'
 import { LineClient, egress, medianPing, ownedFaults, podsOf, specOf, startFaultApp, testContext, withLine } from '../../test/doubles/test-app.js'
@@ -104,7 +105,7 @@ describe('NetworkChaos on real pods', () => {
     expect(during - before).toBeGreaterThan(90)
     expect(during - before).toBeLessThan(250)
     expect(after).toBeLessThan(before + 40)
-    expect(ev).toMatchObject({ active: inj.data.faults && (inj.data.faults as unknown[]).length })
+    expect(ev).toMatchObject({ active: inj.data.effects && (inj.data.effects as unknown[]).length })
     expect((ev as { connections: number }).connections).toBeGreaterThan(0)
   })
 
@@ -131,7 +132,7 @@ describe('NetworkChaos on real pods', () => {
     const ctx = testContext(app.client)
     const inj = await networkChaos.inject(ctx, tgt(e1!, [web]), net('action: delay\ndelay: {latency: 120ms}\ndirection: to\ntarget: {mode: one, selector: {labelSelectors: {app: web}}}'))
     try {
-      expect(inj.data.faults).toEqual([expect.objectContaining({ target: { pod: web.name, edge: 'echo' }, fault: expect.objectContaining({ direction: 'downstream', upstreams: [e1!.address] }) })])
+      expect(inj.data.effects).toEqual([expect.objectContaining({ type: 'sidecar-fault', target: { pod: web.name, edge: 'echo' }, body: { fault: expect.objectContaining({ direction: 'downstream', upstreams: [e1!.address] }) } })])
       const port = await egress(app, web.name, 'echo')
       const by = new Map<string, number>()
       for (let i = 0; i < 4; i++) await withLine(port, async (c) => { const r = (await c.ping())!; by.set(r.who, Math.min(by.get(r.who) ?? Infinity, r.ms)) })
@@ -223,7 +224,7 @@ describe('NetworkChaos on real pods', () => {
     const ctx = testContext(app.client)
     const inj = await networkChaos.inject(ctx, tgt(client()), net('action: netem\ndelay: {latency: 50ms}\nloss: {loss: "100"}'))
     try {
-      const parts = new Set((inj.data.faults as { fault: { type: string } }[]).map((f) => f.fault.type))
+      const parts = new Set((inj.data.effects as { body: { fault: { type: string } } }[]).map((f) => f.body.fault.type))
       expect(parts).toEqual(new Set(['latency', 'stall']))
       expect(await medianPing(await egress(app, client().name, 'echo'), 3)).toBeGreaterThan(240)
     } finally {
@@ -277,7 +278,7 @@ describe('NetworkChaos on real pods', () => {
     injector: networkChaos,
     spec: net('action: delay\ndelay: {latency: 100ms}'),
     target: async () => tgt(client()),
-    snapshot: async (a, _t, ctx) => (await ownedFaults(a.client, ctx.experiment.uid)).map((f) => `${f.proxy} ${f.spec.id} ${f.spec.direction}`).sort(),
+    snapshot: async (a, _t, ctx) => (await ownedFaults(a.client, ctx.experiment.uid)).map((f) => `${f.observed?.sidecar} ${f.id} ${(f.body as SidecarFaultBody).fault.direction}`).sort(),
     acting: async (a) => (await medianPing(await egress(a, client().name, 'echo'), 3)) > 80,
   }))
 })
