@@ -10,7 +10,6 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ControllerClient, loadApp, startRuntimeServer, startUpController } from '../dist/src/index.js'
-import { ownerOf } from '../dist/src/faults/injector.js'
 
 const QUICK = process.argv.includes('--quick')
 const ROUNDS = QUICK ? 10 : 40
@@ -140,7 +139,7 @@ let watching = true
 const watcher = (async () => {
   while (watching) {
     const now = Date.now()
-    for (const f of await scaleRt.runtime.activeFaults()) lastSeen.set(ownerOf(f.spec.id), now)
+    for (const e of await scaleRt.runtime.effects()) if (e.owner) lastSeen.set(e.owner.experiment, now)
     rssPeak = Math.max(rssPeak, rss())
     await sleep(100)
   }
