@@ -1,23 +1,82 @@
-/** `chaoscope doctor` says what is missing and how to get it. */
+/** `chaoscope doctor` says what is missing and how to get it, and agrees with what the runtime does on this machine. */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
-import { checkSystem, which } from './doctor.js'
+import { checkSystem } from './doctor.js'
+import type { Check } from './doctor.js'
+import { detectCgroups } from './runtime/process/cgroup.js'
+import type { CgroupSupport } from './runtime/process/cgroup.js'
+import { PodSupervisor } from './runtime/process/supervisor.js'
+import type { PodLimits } from './runtime/process/types.js'
 
 const PATH = process.env.PATH
-
+const dirs: string[] = []
 afterEach(() => {
   process.env.PATH = PATH
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-it('finds executables on PATH', () => {
-  expect(which('node')).toMatch(/\/node$/)
-  expect(which('no-such-tool-chaoscope')).toBeUndefined()
+const check = (name: string, checks: Check[] = checkSystem()): Check => checks.find((c) => c.name === name)!
+
+/** What a real supervisor reports for a pod with limits, under the given cgroup option. */
+async function podLimits(cgroups?: CgroupSupport): Promise<PodLimits> {
+  const sup = new PodSupervisor({ watchdog: false, dataDir: '/var/empty/chaoscope-doctor', ...(cgroups ? { cgroups } : {}) })
+  try {
+    const [pod] = await sup.start({ name: 'limited', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], resources: { limits: { cpu: '250m', memory: '64Mi' } } })
+    return (await sup.waitFor(pod!.name, (p) => p.pid !== undefined)).limits!
+  } finally {
+    await sup.stopAll({ gracePeriodMs: 0 })
+  }
+}
+
+it('the cgroup line agrees with the supervisor on this machine: enforced exactly when a pod\'s limits are', async () => {
+  const line = check('cgroups')
+  const limits = await podLimits()
+  expect(line.ok).toBe(limits.enforced)
+  const detected = detectCgroups()
+  if (!detected.usable) expect(line.detail).toBe(`limits are reported, not enforced: ${detected.reason}`)
+  if (!limits.enforced) expect(line.detail).toBe(`limits are reported, not enforced: ${limits.reason}`)
+  else expect(line.detail).toMatch(/^cgroup v[12] below .+: CPU and memory limits are enforced$/)
+})
+
+it('with no cgroups detected, it says limits are not enforced and why, in the supervisor\'s words', async () => {
+  const none: CgroupSupport = { usable: false, reason: 'not running as root' }
+  const line = check('cgroups', checkSystem({ cgroups: none }))
+  expect(line).toMatchObject({ ok: false, required: false, detail: 'limits are reported, not enforced: not running as root' })
+  expect(line.fix).toMatch(/run chaoscope as root/)
+  expect(await podLimits(none)).toEqual({ cpu: '250m', memory: '64Mi', enforced: false, reason: 'not running as root' })
+})
+
+it('when detection allows cgroups but the kernel refuses a pod cgroup, it does not call limits enforced (nor does the runtime)', async () => {
+  const refused = { root: '/proc/self', own: '/no-cgroups-here' }
+  const support: CgroupSupport = { usable: true, version: 1, memory: refused, cpu: refused }
+  const line = check('cgroups', checkSystem({ cgroups: support }))
+  const limits = await podLimits(support)
+  expect(limits.enforced).toBe(false)
+  expect(line).toMatchObject({ ok: false, detail: `limits are reported, not enforced: ${limits.reason}` })
+  expect(line.detail).toMatch(/ENOENT/)
 })
 
 it('reports a missing tool with what needs it and the apt package that brings it', () => {
   process.env.PATH = '/nonexistent'
-  const setpriv = checkSystem().find((c) => c.name === 'setpriv')!
-  expect(setpriv).toMatchObject({ ok: false, required: false })
+  const setpriv = check('setpriv')
+  expect(setpriv).toMatchObject({ ok: false, required: false, detail: 'setpriv not found on PATH' })
   expect(setpriv.fix).toContain('apt-get install -y util-linux')
   expect(setpriv.neededFor).toMatch(/die with the runtime/)
-  expect(checkSystem().find((c) => c.name === 'node')).toMatchObject({ ok: true, required: true })
+  expect(check('node')).toMatchObject({ ok: true, required: true })
+})
+
+it('finds tools as the launcher does: an executable regular file counts, a directory or a file without x does not', () => {
+  const bin = mkdtempSync(join(tmpdir(), 'chaoscope-doctor-'))
+  dirs.push(bin)
+  mkdirSync(join(bin, 'setpriv'))
+  writeFileSync(join(bin, 'wrk'), '#!/bin/sh\n')
+  writeFileSync(join(bin, 'haproxy'), '#!/bin/sh\n')
+  chmodSync(join(bin, 'haproxy'), 0o755)
+  process.env.PATH = bin
+  const checks = checkSystem()
+  expect(check('setpriv', checks).ok).toBe(false)
+  expect(check('wrk', checks).ok).toBe(false)
+  expect(check('haproxy', checks)).toMatchObject({ ok: true, detail: join(bin, 'haproxy') })
 })

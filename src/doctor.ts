@@ -1,6 +1,14 @@
-/** @module doctor: checks for the runtime and system packages chaoscope uses. Read-only. */
-import { accessSync, constants, existsSync } from 'node:fs'
-import { delimiter, join } from 'node:path'
+/**
+ * @module doctor: checks for the runtime and system packages chaoscope uses. Each check asks the question the way the
+ * runtime does, with the runtime's own functions: cgroup support through the supervisor's detection (plus one empty
+ * pod cgroup created and removed, as the supervisor would for a pod), tools found on PATH the way the launcher finds
+ * executables. So doctor never calls a limit enforced, or a tool present, where the runtime would not.
+ */
+import { join } from 'node:path'
+import type { CgroupSupport } from './runtime/process/cgroup.js'
+import { tryPodCgroup } from './runtime/process/cgroup.js'
+import { findOnPath } from './runtime/process/launch.js'
+import { cgroupSupportFor, setprivFor } from './runtime/process/supervisor.js'
 
 export interface Check {
   name: string
@@ -12,19 +20,9 @@ export interface Check {
   fix: string
 }
 
-/** The first executable named `bin` on PATH. */
-export function which(bin: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue
-    const p = join(dir, bin)
-    try {
-      accessSync(p, constants.X_OK)
-      return p
-    } catch {
-      // not here
-    }
-  }
-  return undefined
+export interface CheckOptions {
+  /** The cgroup support to report on (default: what the supervisor detects on this machine). */
+  cgroups?: CgroupSupport
 }
 
 function nodeCheck(): Check {
@@ -36,30 +34,34 @@ function nodeCheck(): Check {
   }
 }
 
-/** System tools, each with what needs it; `scripts/setup.sh` installs the ones the tests use. */
-const TOOLS: { name: string; bin: string; neededFor: string; apt: string }[] = [
-  { name: 'setpriv', bin: 'setpriv', neededFor: 'pods that die with the runtime even when it is killed (parent-death signal)', apt: 'util-linux' },
-  { name: 'wrk', bin: 'wrk', neededFor: 'the sidecar benchmarks (bench/proxy.mjs)', apt: 'wrk' },
-  { name: 'haproxy', bin: 'haproxy', neededFor: 'the sidecar benchmarks\' baseline (bench/proxy.mjs)', apt: 'haproxy' },
+/** System tools, each with what needs it and how the runtime looks for it; `scripts/setup.sh` installs the ones the tests use. */
+const TOOLS: { name: string; find: () => string | undefined; neededFor: string; apt: string }[] = [
+  { name: 'setpriv', find: () => setprivFor(true), neededFor: 'pods that die with the runtime even when it is killed (parent-death signal)', apt: 'util-linux' },
+  { name: 'wrk', find: () => findOnPath('wrk'), neededFor: 'the sidecar benchmarks (bench/proxy.mjs)', apt: 'wrk' },
+  { name: 'haproxy', find: () => findOnPath('haproxy'), neededFor: 'the sidecar benchmarks\' baseline (bench/proxy.mjs)', apt: 'haproxy' },
 ]
 
-function cgroupCheck(): Check {
-  const root = process.getuid?.() === 0
-  const mounted = existsSync('/sys/fs/cgroup/cgroup.controllers') || existsSync('/sys/fs/cgroup/memory') || existsSync('/sys/fs/cgroup/cpu')
-  const ok = root && mounted
+function where(support: Extract<CgroupSupport, { usable: true }>): string {
+  return support.version === 2 ? `cgroup v2 below ${join(support.root, support.own)}` : `cgroup v1 below ${join(support.memory.root, support.memory.own)} and ${join(support.cpu.root, support.cpu.own)}`
+}
+
+function cgroupCheck(support: CgroupSupport): Check {
+  const refused = support.usable ? tryPodCgroup(support) : support.reason
+  const ok = support.usable && refused === undefined
   return {
     name: 'cgroups', ok, required: false,
-    detail: ok ? 'cgroups mounted and writable as root: CPU and memory limits are enforced' : !root ? 'not running as root: limits are reported, not enforced' : 'no cgroup filesystem at /sys/fs/cgroup: limits are reported, not enforced',
-    neededFor: 'enforcing services\' CPU and memory limits (and OOMKilled reasons)', fix: 'run chaoscope as root on a machine with cgroup v1 or v2 mounted at /sys/fs/cgroup',
+    detail: ok && support.usable ? `${where(support)}: CPU and memory limits are enforced` : `limits are reported, not enforced: ${refused}`,
+    neededFor: 'enforcing services\' CPU and memory limits (and OOMKilled reasons)',
+    fix: 'run chaoscope as root on a machine with cgroup v2 (memory and cpu controllers) or the cgroup v1 memory and cpu hierarchies mounted, in a cgroup of its own (e.g. under systemd-run --scope)',
   }
 }
 
-export function checkSystem(): Check[] {
-  const checks = [nodeCheck(), cgroupCheck()]
+export function checkSystem(opts: CheckOptions = {}): Check[] {
+  const checks = [nodeCheck(), cgroupCheck(opts.cgroups ?? cgroupSupportFor('auto'))]
   for (const t of TOOLS) {
-    const path = which(t.bin)
+    const path = t.find()
     checks.push({
-      name: t.name, ok: path !== undefined, required: false, detail: path ?? `${t.bin} not found on PATH`,
+      name: t.name, ok: path !== undefined, required: false, detail: path ?? `${t.name} not found on PATH`,
       neededFor: t.neededFor, fix: `apt-get install -y ${t.apt} (or run: npm run setup)`,
     })
   }

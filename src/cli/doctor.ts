@@ -1,24 +1,30 @@
 /** @module cli/doctor: `chaoscope doctor`: what this machine has, what is missing, and how to get it. */
 import type { Command } from 'commander'
-import { EXIT } from '../errors.js'
-import { checkSystem } from '../doctor.js'
-import { outputOption } from './main.js'
+import { EXIT } from '../index.js'
+import { outputOption } from './flags.js'
 import type { Run } from './main.js'
 
-export function registerDoctor(program: Command, io: Run): void {
+export function registerDoctor(program: Command, run: Run): void {
   program
     .command('doctor')
     .description('check the tools and system packages chaoscope relies on, and say how to install what is missing')
     .addOption(outputOption(['text', 'json'], 'text'))
-    .action((opts: { output: 'text' | 'json' }) => {
+    .addHelpText('after', `
+The checks are the runtime's own: "cgroups" is ok exactly when \`chaoscope up\`, run as this user, would enforce
+services' CPU and memory limits (it creates and removes one empty cgroup to find out).
+Exit codes: 0 everything required is there, 1 something required is missing.`)
+    .action(async (opts: { output: 'text' | 'json' }) => {
+      if (run.parseOnly) return
+      // loaded on use, like every verb: the checks read /proc and PATH
+      const { checkSystem } = await import('../doctor.js')
       const checks = checkSystem()
-      if (opts.output === 'json') io.out(`${JSON.stringify(checks, null, 2)}\n`)
+      if (opts.output === 'json') run.out(`${JSON.stringify(checks, null, 2)}\n`)
       else {
         for (const c of checks) {
-          io.out(`${c.ok ? 'ok     ' : c.required ? 'MISSING' : 'missing'}  ${c.name.padEnd(12)} ${c.detail}\n`)
-          if (!c.ok) io.out(`         needed for: ${c.neededFor}\n         install: ${c.fix}\n`)
+          run.out(`${c.ok ? 'ok     ' : c.required ? 'MISSING' : 'missing'}  ${c.name.padEnd(12)} ${c.detail}\n`)
+          if (!c.ok) run.out(`         needed for: ${c.neededFor}\n         install: ${c.fix}\n`)
         }
       }
-      io.exitCode = checks.some((c) => c.required && !c.ok) ? EXIT.FAILED : EXIT.OK
+      run.exitCode = checks.some((c) => c.required && !c.ok) ? EXIT.FAILED : EXIT.OK
     })
 }

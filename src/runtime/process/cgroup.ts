@@ -285,6 +285,30 @@ function enableControllers(dir: string): void {
   }
 }
 
+/**
+ * Creates and removes one empty pod cgroup with a CPU and a memory limit, exactly as the supervisor sets one up for a
+ * pod: undefined when that works, else the reason the supervisor would give for not enforcing limits. For `doctor`,
+ * which must not call limits enforced when the kernel refuses what detection allowed (e.g. controllers it cannot
+ * enable below a cgroup that holds processes).
+ */
+export function tryPodCgroup(support: Extract<CgroupSupport, { usable: true }>): string | undefined {
+  let cg: PodCgroup
+  try {
+    cg = new PodCgroup(support, `doctor-${process.pid}-${Date.now().toString(36)}`, { cpu: '100m', memory: '64Mi' })
+  } catch (e) {
+    return (e as Error).message
+  }
+  for (const d of cg.dirs) {
+    try {
+      rmdirSync(d)
+    } catch {
+      // gone already
+    }
+  }
+  removeParents(support)
+  return undefined
+}
+
 /** Removes the `chaoscope` parent directories when no pod cgroup is left in them (another runtime may still use them). */
 export function removeParents(support: CgroupSupport): void {
   if (!support.usable) return
