@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   RUNTIME_UNKNOWN_EDGE: ['the pod does not call the named service, so it has no egress sidecar for it', 'name one of the dependencies the pod\'s service declares'],
   RUNTIME_NOT_RUNNING: ['no local runtime is running (or its control API does not answer)', 'start one with `chaoscope up -f app.yaml`'],
   RUNTIME_ALREADY_RUNNING: ['a local runtime is already running for this state directory', 'stop it with `chaoscope down`, or set CHAOSCOPE_HOME to run another'],
+  RUNTIME_START_FAILED: ['the runtime started in the background (`chaoscope up --detach`) exited before its pods were ready', 'read the error printed above it (also in $CHAOSCOPE_HOME/runtime.log) and fix what it names'],
+  RUNTIME_STOP_TIMEOUT: ['the runtime was asked to stop but is still running after the time given', 'wait longer with `chaoscope down --timeout 120`, or end the process the message names with kill'],
   RUNTIME_UNKNOWN_POD: ['no pod has the given name', 'list the pods with `chaoscope get pods`'],
   RUNTIME_UNKNOWN_SERVICE: ['no running service has the given name', 'check the service name against the App file'],
   RUNTIME_SERVICE_EXISTS: ['the service already runs', 'scale it, or stop it before starting it again'],

@@ -30,11 +30,17 @@ export class EffectStore {
   private readonly entries = new Map<string, Entry>()
   private closed = false
 
+  private readonly now: () => number
+  private readonly retryBaseMs: number
+
   constructor(
     private readonly host: EffectHost,
     private readonly log: RuntimeLog,
-    private readonly now: () => number = Date.now,
-  ) {}
+    opts: { now?: () => number; retryBaseMs?: number } = {},
+  ) {
+    this.now = opts.now ?? Date.now
+    this.retryBaseMs = opts.retryBaseMs ?? RETRY_BASE_MS
+  }
 
   /**
    * Applies an effect. Idempotent: the same effect again (same id, type, target, owner and body) is the one held,
@@ -136,7 +142,7 @@ export class EffectStore {
       if (this.entries.get(e.spec.id) === e) this.entries.delete(e.spec.id)
     } catch (err) {
       e.failures++
-      const retry = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (e.failures - 1))
+      const retry = Math.min(RETRY_CAP_MS, this.retryBaseMs * 2 ** (e.failures - 1))
       this.log('error', `effect ${e.spec.id} (${e.spec.type} on ${e.spec.target.pod}${e.spec.target.edge ? `>${e.spec.target.edge}` : ''}) could not be removed at its expiry: ${(err as Error).message}; retrying in ${retry} ms`)
       this.arm(e, retry)
     }

@@ -1,5 +1,5 @@
 /**
- * @module faults/injector.case: the contract every injector passes (run by each injector's test with real pods):
+ * @module test/doubles/injector-contract: the contract every injector passes (run by each injector's test with real pods):
  * inject twice = once; recover without inject; recover after the target died; recover after a controller
  * restart (a fresh RuntimeClient and only the stored, JSON round-tripped Injection).
  */

@@ -1,5 +1,5 @@
 /**
- * @module faults/test-app: a small App of real pods for the injector tests (not shipped behaviour): a `client`
+ * @module test/doubles/test-app: a small App of real pods for the injector tests (not shipped behaviour): a `client`
  * pod whose egress sidecars the tests use as if they were the client, two `echo` TCP pods, two `web` HTTP pods
  * (which call echo), and `ext`, an external TCP echo server run by the test process.
  */

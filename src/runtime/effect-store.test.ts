@@ -1,0 +1,93 @@
+/**
+ * The effect store on its own, with a module written here and fake timers: expiry of any length (re-armed
+ * timers, never one overflowing timeout), removals that fail are logged and retried, idempotent apply.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ChaosError } from '../errors.js'
+import type { EffectHost, EffectModule } from './effect.js'
+import { EffectStore } from './effect-store.js'
+
+const host = {} as EffectHost
+
+function recorder(opts: { failRemovals?: number } = {}) {
+  const acts: string[] = []
+  let fail = opts.failRemovals ?? 0
+  const module: EffectModule<{ n: number }> = {
+    parse: (b) => b as { n: number },
+    async apply(_h, e) {
+      acts.push(`apply ${e.id}`)
+    },
+    async remove(_h, e) {
+      acts.push(`remove ${e.id}`)
+      if (fail > 0) {
+        fail--
+        throw new Error('the sidecar did not answer')
+      }
+    },
+  }
+  return { acts, module }
+}
+
+const spec = (id: string, expiresAt?: number, n = 1) => ({ id, type: 'test', target: { pod: 'p' }, body: { n }, ...(expiresAt !== undefined ? { expiresAt } : {}) })
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('EffectStore', () => {
+  it('holds an effect for 600 hours and removes it at its end, not before (no 32-bit timer overflow)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { acts, module } = recorder()
+    const store = new EffectStore(host, () => undefined)
+    const hour = 3_600_000
+    await store.apply(spec('long', Date.now() + 600 * hour), module as EffectModule)
+    await vi.advanceTimersByTimeAsync(1)
+    expect((await store.list()).map((e) => e.id)).toEqual(['long'])
+    await vi.advanceTimersByTimeAsync(599 * hour) // past 2^31 ms (596.5 h): the timer was re-armed
+    expect((await store.list()).map((e) => e.id)).toEqual(['long'])
+    expect(acts).toEqual(['apply long'])
+    await vi.advanceTimersByTimeAsync(hour + 1)
+    expect(await store.list()).toEqual([])
+    expect(acts).toEqual(['apply long', 'remove long'])
+  })
+
+  it('logs a removal that fails at expiry and retries it with back-off until it succeeds', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const { acts, module } = recorder({ failRemovals: 2 })
+    const logs: string[] = []
+    const store = new EffectStore(host, (level, m) => logs.push(`${level}: ${m}`), { retryBaseMs: 100 })
+    await store.apply(spec('flaky', Date.now() + 50), module as EffectModule)
+    await vi.advanceTimersByTimeAsync(60)
+    expect(logs).toEqual([expect.stringMatching(/^error: effect flaky \(test on p\) could not be removed at its expiry: the sidecar did not answer; retrying in 100 ms$/)])
+    expect((await store.list()).map((e) => e.id)).toEqual(['flaky']) // still held: nothing is dropped
+    await vi.advanceTimersByTimeAsync(100)
+    expect(logs[1]).toMatch(/retrying in 200 ms$/)
+    await vi.advanceTimersByTimeAsync(200)
+    expect(await store.list()).toEqual([])
+    expect(acts).toEqual(['apply flaky', 'remove flaky', 'remove flaky', 'remove flaky'])
+  })
+
+  it('the same effect twice is held once (expiry moved); another effect under its id is EFFECT_EXISTS', async () => {
+    const { acts, module } = recorder()
+    const store = new EffectStore(host, () => undefined)
+    const far = Date.now() + 60_000
+    await store.apply(spec('e', far), module as EffectModule)
+    const again = await store.apply(spec('e', far + 1000), module as EffectModule)
+    expect(again).toMatchObject({ held: true, effect: { id: 'e', expiresAt: far + 1000 } })
+    expect(acts).toEqual(['apply e'])
+    const other = await store.apply(spec('e', far, 2), module as EffectModule).catch((e: unknown) => e)
+    expect(other).toBeInstanceOf(ChaosError)
+    expect((other as ChaosError).code).toBe('EFFECT_EXISTS')
+    expect(await store.remove('e')).toBe(true)
+    expect(await store.remove('e')).toBe(false)
+    store.close()
+  })
+
+  it('an effect whose expiry has passed is not applied', async () => {
+    const { acts, module } = recorder()
+    const store = new EffectStore(host, () => undefined)
+    expect(await store.apply(spec('late', Date.now() - 1), module as EffectModule)).toEqual({ held: false, result: { expired: true } })
+    expect(acts).toEqual([])
+    expect(await store.list()).toEqual([])
+  })
+})
