@@ -1,27 +1,99 @@
-/** @module index: chaoscope's programmatic API; the CLI and the HTTP API call only this. */
-export { validatePaths, validateText, validateSources, validateDocument } from './manifest/validate.js'
-export type { Resource, SkippedDocument, ValidationResult } from './manifest/validate.js'
-export type { Issue } from './manifest/issues.js'
-export { formatIssue } from './manifest/issues.js'
-export { ChaosError, ERROR_CODES, EXIT } from './errors.js'
+/**
+ * @module index: chaoscope's programmatic API; the CLI calls only this.
+ *
+ * Cheap to import: what it loads at once is the error table, the state files, the runtime's HTTP client and the
+ * label-selector parser. Everything heavier (the schemas, the controller, SQLite, hono, OpenTelemetry) is loaded
+ * by the function that needs it, on its first call, so these functions are async even where the code behind them
+ * is not. Types are re-exported as types only.
+ *
+ * @example
+ * const result = await validatePaths(['delay.yaml'])
+ * const api = await controllerClient()            // the controller $CHAOSCOPE_HOME/controller.json names
+ * const pods = await HttpRuntimeClient.fromState().listPods({ labelSelector: 'app=web' })
+ */
+import type * as AppFile from './app-file.js'
+import type * as Validate from './manifest/validate.js'
+import type * as RuntimeServerModule from './runtime/server.js'
+import type * as Wiring from './wiring.js'
+import type * as Apply from './api/apply.js'
+import type * as Kinds from './api/kinds.js'
+import type { ControllerClient } from './api/client.js'
+
+// loaded at once (light)
+export { ChaosError, ERROR_CODES, EXIT, isChaosError } from './errors.js'
 export type { ErrorCode } from './errors.js'
-export { loadApp } from './app-file.js'
-export { startRuntimeServer } from './runtime/server.js'
-export type { RuntimeServer, RuntimeServerOptions } from './runtime/server.js'
-export { LocalRuntime } from './runtime/local-runtime.js'
-export type { RuntimePod, FaultTarget } from './runtime/local-runtime.js'
-export { ControllerClient } from './api/client.js'
-export type { ApplyResponse } from './api/client.js'
-export { apiApp, MAX_BODY_BYTES } from './api/app.js'
-export type { ApiOptions } from './api/app.js'
-export { applyAll, IssuesError, notApplicable } from './api/apply.js'
-export { findKind, plural, resolveKind, resourceType, CONTROLLER_KINDS } from './api/kinds.js'
-export type { ApplyAction, ApplyResult, ChaosEvent, ChaosObject, Condition, ControllerApi, EventQuery, ListQuery, TargetRecord } from './api/types.js'
-export { defaultDbPath, mountController, startControllerServer, startServer, startUpController } from './wiring.js'
-export type { ControllerHandle, ControllerServer, ControllerServerOptions, LocalControllerOptions } from './wiring.js'
-export { Controller } from './engine/controller.js'
-export type { ControllerOptions } from './engine/controller.js'
-export { HttpRuntimeClient, InProcessRuntimeClient } from './runtime/client.js'
-export type { RuntimeClient } from './runtime/client.js'
+export { HttpRuntimeClient } from './runtime/client.js'
+export type { RuntimeClient, RuntimePod } from './runtime/client.js'
 export { readControllerState, readState, requireRuntime, pidAlive, stateDir } from './store/state-files.js'
 export type { ControllerState, RuntimeState } from './store/state-files.js'
+export { formatIssue } from './manifest/issues.js'
+export type { Issue } from './manifest/issues.js'
+export { parseSelector } from './runtime/process/selector.js'
+export { VERSION } from './version.js'
+
+// types of what the functions below load
+export type { Resource, SkippedDocument, ValidationResult } from './manifest/validate.js'
+export type { AppDocument } from './app-file.js'
+export type { RuntimeServer, RuntimeServerOptions } from './runtime/server.js'
+export type { ControllerClient, ApplyResponse } from './api/client.js'
+export type { ApiOptions } from './api/app.js'
+export type { ApplyAction, ApplyResult, ChaosEvent, ChaosObject, Condition, ControllerApi, EventQuery, ListQuery, TargetRecord } from './api/types.js'
+export type { ControllerHandle, ControllerServer, ControllerServerOptions, LocalControllerOptions } from './wiring.js'
+export type { ControllerOptions } from './engine/controller.js'
+export type { IssuesError } from './api/apply.js'
+
+/** Validates files, directories and `-` (stdin): every problem of every document, with positions. */
+export async function validatePaths(...args: Parameters<typeof Validate.validatePaths>): Promise<ReturnType<typeof Validate.validatePaths>> {
+  return (await import('./manifest/validate.js')).validatePaths(...args)
+}
+
+/** Validates one text as if read from `file`. */
+export async function validateText(...args: Parameters<typeof Validate.validateText>): Promise<ReturnType<typeof Validate.validateText>> {
+  return (await import('./manifest/validate.js')).validateText(...args)
+}
+
+/** Reads and checks an App file: its resource, or its issues. */
+export async function loadApp(file: string): Promise<ReturnType<typeof AppFile.loadApp>> {
+  return (await import('./app-file.js')).loadApp(file)
+}
+
+/** Documents that validate but that the controller does not keep (Chaos Toolkit experiments, Apps, other groups). */
+export async function notApplicable(...args: Parameters<typeof Apply.notApplicable>): Promise<ReturnType<typeof Apply.notApplicable>> {
+  return (await import('./api/apply.js')).notApplicable(...args)
+}
+
+/** Kind names as kubectl accepts them (`resolveKind('nc')`), and as it prints them (`resourceType`, `plural`). */
+export async function kindNames(): Promise<Pick<typeof Kinds, 'resolveKind' | 'resourceType' | 'plural' | 'findKind' | 'CONTROLLER_KINDS'>> {
+  return import('./api/kinds.js')
+}
+
+/** The controller's API over HTTP: at `url`, or the controller `$CHAOSCOPE_HOME/controller.json` names. */
+export async function controllerClient(url?: string): Promise<ControllerClient> {
+  const { ControllerClient: Client } = await import('./api/client.js')
+  return url === undefined ? Client.fromState() : new Client(url)
+}
+
+/** Starts a local runtime with its control API (what `chaoscope up` runs). */
+export async function startRuntimeServer(...args: Parameters<typeof RuntimeServerModule.startRuntimeServer>): ReturnType<typeof RuntimeServerModule.startRuntimeServer> {
+  return (await import('./runtime/server.js')).startRuntimeServer(...args)
+}
+
+/** Runs the controller inside `up`, its API on the runtime's port. */
+export async function startUpController(...args: Parameters<typeof Wiring.startUpController>): ReturnType<typeof Wiring.startUpController> {
+  return (await import('./wiring.js')).startUpController(...args)
+}
+
+/** `chaoscope server`: the controller for a runtime already up. */
+export async function startServer(...args: Parameters<typeof Wiring.startServer>): ReturnType<typeof Wiring.startServer> {
+  return (await import('./wiring.js')).startServer(...args)
+}
+
+/** The controller on a port of its own, for a controller built by the caller. */
+export async function startControllerServer(...args: Parameters<typeof Wiring.startControllerServer>): ReturnType<typeof Wiring.startControllerServer> {
+  return (await import('./wiring.js')).startControllerServer(...args)
+}
+
+/** Where the controller keeps its SQLite file by default. */
+export async function defaultDbPath(): Promise<string> {
+  return (await import('./wiring.js')).defaultDbPath()
+}

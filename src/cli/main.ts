@@ -1,12 +1,12 @@
-/** @module cli/main: argument parsing only; every command calls the programmatic API in src/index.ts. */
-import { Command, CommanderError, Option } from 'commander'
-import { ChaosError, EXIT, isChaosError } from '../errors.js'
-import { VERSION } from '../version.js'
-import { registerValidate } from './validate.js'
+/**
+ * @module cli/main: the program, its exit codes and its one error report. Start-up stays cheap: the command
+ * definitions (cli/commands.ts) load at once, each verb's code when it runs.
+ */
+import { Command, CommanderError } from 'commander'
+import { EXIT, isChaosError, VERSION } from '../index.js'
+import type { ErrorCode } from '../index.js'
+import { registerCommands } from './commands.js'
 import { registerDoctor } from './doctor.js'
-import { registerRuntime } from './runtime.js'
-import { registerController } from './controller.js'
-import { registerServer } from './server.js'
 
 /** Output streams, replaceable in tests. */
 export interface Io {
@@ -18,6 +18,8 @@ export interface Io {
 /** One run of the CLI: its streams, and the exit code the command decided on. */
 export interface Run extends Io {
   exitCode: number
+  /** Parse the command line only: check commands, flags and values, run no verb (the docs test uses it). */
+  parseOnly?: boolean
 }
 
 export const defaultIo: Io = {
@@ -25,27 +27,40 @@ export const defaultIo: Io = {
   err: (s) => process.stderr.write(s),
 }
 
-export function buildProgram(io: Run): Command {
+export const EXIT_CODES_HELP = 'Exit codes: 0 ok, 1 failed (refused by the controller, not running, timed out), 2 usage or validation error.'
+
+/** The exit code of an error: 2 for a command line or input the user can fix, 1 for everything that failed. */
+export function exitCodeOf(code: ErrorCode): number {
+  return code === 'CLI_USAGE' || code === 'SELECTOR_INVALID' || code.startsWith('SPEC_') || code.startsWith('CTK_') ? EXIT.USAGE : EXIT.FAILED
+}
+
+/** The command line commander could not read, with the command it was reading (for the hint). */
+interface UsageSlip {
+  command: string
+  message: string
+}
+
+export function buildProgram(run: Run): Command {
   const program = new Command()
+  const slips: UsageSlip[] = []
   program
     .name('chaoscope')
     .description('Chaos engineering in one tool: Chaos Mesh experiments, validated and run.')
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-  registerValidate(program, io)
-  registerRuntime(program, io)
-  registerController(program, io)
-  registerServer(program, io)
-  registerDoctor(program, io)
-  const configure = (cmd: Command): void => {
-    for (const sub of cmd.commands) {
-      sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err })
-      configure(sub)
-    }
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\nRun \`chaoscope <command> --help\` for a command's flags and examples.`)
+  registerCommands(program, run)
+  registerDoctor(program, run)
+  const configure = (cmd: Command, path: string): void => {
+    cmd.exitOverride().configureOutput({
+      writeOut: run.out,
+      writeErr: run.err,
+      // commander's own message is replaced by a coded one (see reportError)
+      outputError: (message) => slips.push({ command: path, message: message.replace(/^error: /, '').trim() }),
+    })
+    for (const sub of cmd.commands) configure(sub, `${path} ${sub.name()}`)
   }
-  configure(program)
+  configure(program, 'chaoscope')
+  ;(program as Command & { slips?: UsageSlip[] }).slips = slips
   return program
 }
 
@@ -58,21 +73,24 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     await program.parseAsync(argv, { from: 'user' })
     code = run.exitCode
   } catch (e) {
-    code = reportError(e, io)
+    code = reportError(e, io, (program as Command & { slips?: UsageSlip[] }).slips ?? [])
   }
   process.exitCode = code
   return code
 }
 
-function reportError(e: unknown, io: Io): number {
+function reportError(e: unknown, io: Io, slips: UsageSlip[]): number {
   if (e instanceof CommanderError) {
-    // help and version exit with 0; usage errors were already printed by commander.
-    return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE
+    // --help and --version end with 0; `chaoscope` alone printed its help to stderr: a usage error
+    if (e.exitCode === 0) return EXIT.OK
+    const slip = slips.at(-1)
+    if (slip) io.err(`error: ${slip.message}  [CLI_USAGE]\n    hint: see \`${slip.command} --help\`\n`)
+    return EXIT.USAGE
   }
   if (isChaosError(e)) {
     io.err(`error: ${e.message}  [${e.code}]\n`)
     if (e.hint) io.err(`    hint: ${e.hint}\n`)
-    return e.code === 'CLI_USAGE' || e.code.startsWith('SPEC_') ? EXIT.USAGE : EXIT.FAILED
+    return exitCodeOf(e.code)
   }
   const err = e instanceof Error ? e : new Error(String(e))
   io.err(`internal error: ${err.message}  [INTERNAL]\n    hint: this is a bug in chaoscope; please report it${process.env.CHAOSCOPE_DEBUG ? '' : ' (set CHAOSCOPE_DEBUG=1 to print the stack)'}\n`)
@@ -80,11 +98,4 @@ function reportError(e: unknown, io: Io): number {
   return EXIT.FAILED
 }
 
-/** `--output` for commands that print data. */
-export function outputOption(choices: string[], def: string): Option {
-  return new Option('-o, --output <format>', 'output format').choices(choices).default(def)
-}
-
-export function usage(message: string, hint?: string): ChaosError {
-  return new ChaosError('CLI_USAGE', message, hint ? { hint } : {})
-}
+export { outputOption, usage } from './flags.js'

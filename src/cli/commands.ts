@@ -1,0 +1,209 @@
+/**
+ * @module cli/commands: every command's name, arguments, flags and help, defined at start-up (cheap); each verb's
+ * code is imported only when the command runs, so `--help` or `get pods` never loads the schemas or the controller.
+ */
+import { Option } from 'commander'
+import type { Command } from 'commander'
+import { outputOption, port, selector, wholeNumber } from './flags.js'
+import type { Run } from './main.js'
+
+/** The verb behind a command: loaded on first use, skipped when only parsing. */
+function act<A extends unknown[]>(run: Run, fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    if (run.parseOnly) return
+    await fn(...args)
+  }
+}
+
+const maxFileSize = (): Option =>
+  new Option('--max-file-size <bytes>', 'largest file read, in bytes (default 1 MiB)').argParser(wholeNumber('--max-file-size', { unit: 'bytes' }))
+
+export function registerCommands(program: Command, run: Run): void {
+  program
+    .command('validate')
+    .description('check Chaos Mesh, Chaos Toolkit and chaoscope files; report every problem with file:line:col')
+    .option('-f, --filename <path...>', 'file, directory (searched recursively for *.yaml, *.yml, *.json) or - for stdin')
+    .addOption(outputOption(['text', 'json'], 'text'))
+    .option('--show-defaults', 'print the resources with the defaults Chaos Mesh applies (YAML, or JSON with -o json)')
+    .addOption(maxFileSize())
+    .addHelpText('after', `
+Exit codes: 0 all valid, 2 any problem (or a usage error).
+Examples:
+  chaoscope validate -f examples/
+  chaoscope validate -f delay.yaml -o json
+  cat delay.yaml | chaoscope validate -f - --show-defaults`)
+    .action(act(run, async (opts: { filename?: string[]; output: 'text' | 'json'; showDefaults?: boolean; maxFileSize?: number }) => {
+      await (await import('./verbs/validate.js')).validate(opts, run)
+    }))
+
+  program
+    .command('up')
+    .description('run an App\'s services as local pods behind sidecar proxies (foreground; Ctrl-C stops everything)')
+    .requiredOption('-f, --filename <file>', 'the App file (chaoscope.dev/v1alpha1, kind App)')
+    .option('-d, --detach', 'start in the background and return once every pod is ready')
+    .option('--ready-timeout <seconds>', 'how long to wait for every pod to be ready', wholeNumber('--ready-timeout', { unit: 'seconds' }), 60)
+    .addOption(new Option('--control-port <port>', 'port of the control API on 127.0.0.1 (0: any free port)').argParser(port('--control-port')).default(0))
+    .option('--db <file>', 'the controller\'s SQLite file (default $CHAOSCOPE_HOME/chaoscope.db)')
+    .addOption(new Option('--host-ports <mode>', 'fixed: listen on each service\'s hostPort; ephemeral: on any free port (printed)').choices(['fixed', 'ephemeral']).default('fixed'))
+    .addHelpText('after', `
+The controller runs beside the runtime: its API (/api/v1) is served on the control API's port, so that
+\`chaoscope apply\`, \`get\`, \`describe\` and \`delete\` work against it.
+The runtime keeps its state in $CHAOSCOPE_HOME (default ~/.chaoscope); one runtime per state directory.
+Ctrl-C (or SIGTERM) stops every pod and removes the state files, also while the pods are still starting.
+Exit codes: 0 ok (also after Ctrl-C), 1 failed (already running, a port in use, not ready in time), 2 an invalid App file.
+Examples:
+  chaoscope up -f demo/chain/app.yaml
+  chaoscope up -f demo/shop/app.yaml --detach && chaoscope get pods`)
+    .action(act(run, async (opts: UpFlags) => {
+      await (await import('./verbs/runtime.js')).up(opts, run)
+    }))
+
+  program
+    .command('logs')
+    .description('print the logs of a pod (stdout and stderr, with timestamps)')
+    .argument('<pod>', 'pod name, as `chaoscope get pods` shows it')
+    .option('-f, --follow', 'keep printing new lines until interrupted')
+    .option('--tail <lines>', 'only the last N lines', wholeNumber('--tail', { zeroOk: true, unit: 'lines' }))
+    .addHelpText('after', `
+Examples:
+  chaoscope logs middle-x7k2p --tail 20
+  chaoscope logs middle-x7k2p -f`)
+    .action(act(run, async (pod: string, opts: { follow?: boolean; tail?: number }) => {
+      await (await import('./verbs/runtime.js')).logs(pod, opts, run)
+    }))
+
+  program
+    .command('down')
+    .description('stop the local runtime: every pod gracefully, then the sidecars')
+    .option('--timeout <seconds>', 'how long to wait for it to stop', wholeNumber('--timeout', { unit: 'seconds' }), 60)
+    .addHelpText('after', `
+Exit codes: 0 stopped, 1 nothing running or still stopping after --timeout.`)
+    .action(act(run, async (opts: { timeout: number }) => {
+      await (await import('./verbs/runtime.js')).down(opts, run)
+    }))
+
+  program
+    .command('apply')
+    .description('create or update Chaos Mesh resources on the controller (all or nothing); prints created, configured or unchanged per object')
+    .option('-f, --filename <path...>', 'file, directory (searched recursively for *.yaml, *.yml, *.json) or - for stdin')
+    .option('--dry-run', 'validate, and show what would be selected and injected; change nothing')
+    .addOption(maxFileSize())
+    .addHelpText('after', `
+Every document is validated first; if any is invalid or refused (immutable spec, a kind the local runtime cannot run,
+a selector matching no pod), nothing is applied. Exit codes: 0 applied, 1 refused by the controller, 2 invalid input.
+Examples:
+  chaoscope apply -f examples/chain-partition.yaml
+  chaoscope apply -f experiments/ --dry-run`)
+    .action(act(run, async (opts: { filename?: string[]; dryRun?: boolean; maxFileSize?: number }) => {
+      await (await import('./verbs/experiments.js')).apply(opts, run)
+    }))
+
+  program
+    .command('get')
+    .description('list experiments (or pods): get <kind|all|pods> [NAME]')
+    .argument('<type>', 'podchaos, networkchaos, httpchaos, ... (singular, plural or short name), all, or pods')
+    .argument('[name]', 'one object by name')
+    .option('-n, --namespace <namespace>', 'namespace (default: "default"; for pods: every namespace)')
+    .option('-A, --all-namespaces', 'every namespace')
+    .option('-l, --selector <selector>', 'label selector, e.g. team=payments,env!=prod or \'env in (dev,qa)\'', selector)
+    .addOption(outputOption(['table', 'wide', 'yaml', 'json'], 'table'))
+    .option('-w, --watch', 'after the list, print each change until interrupted')
+    .addHelpText('after', `
+Pods: -o json|yaml prints Kubernetes v1 Pod objects in a List (process id, ports and sidecar address in the
+chaoscope.dev/* annotations); -o wide adds ADDRESS (the pod's ingress sidecar, where callers reach it), PORT (the
+port its process listens on) and PID.
+Examples:
+  chaoscope get networkchaos
+  chaoscope get all -A -o wide
+  chaoscope get nc delay -o yaml
+  chaoscope get pods -l app=middle
+  chaoscope get pods -o json`)
+    .action(act(run, async (type: string, name: string | undefined, opts: GetFlags) => {
+      if (['pods', 'pod', 'po'].includes(type.toLowerCase())) await (await import('./verbs/runtime.js')).getPods(name, opts, run)
+      else await (await import('./verbs/experiments.js')).get(type, name, opts, run)
+    }))
+
+  program
+    .command('describe')
+    .description('show one experiment in detail: spec, conditions, per-target records with their evidence, events')
+    .argument('<type>', 'resource type, e.g. networkchaos')
+    .argument('<name>', 'its name')
+    .option('-n, --namespace <namespace>', 'namespace', 'default')
+    .addHelpText('after', `
+Examples:
+  chaoscope describe networkchaos delay`)
+    .action(act(run, async (type: string, name: string, opts: { namespace: string }) => {
+      await (await import('./verbs/experiments.js')).describe(type, name, opts, run)
+    }))
+
+  program
+    .command('delete')
+    .description('delete experiments: every target is recovered, then the object goes (delete <kind> <name> | -f FILE)')
+    .argument('[type]', 'resource type, e.g. networkchaos')
+    .argument('[names...]', 'names')
+    .option('-f, --filename <path...>', 'delete the resources these files describe')
+    .option('-n, --namespace <namespace>', 'namespace', 'default')
+    .option('--ignore-not-found', 'treat an object that does not exist as deleted (exit 0, nothing printed for it)')
+    .option('--no-wait', 'return once deletion started, without waiting for the targets to be recovered')
+    .option('--timeout <seconds>', 'how long to wait for recovery', wholeNumber('--timeout', { unit: 'seconds' }), 60)
+    .addHelpText('after', `
+Exit codes: 0 deleted, 1 not found (without --ignore-not-found) or not recovered in time, 2 usage or an invalid file.
+Examples:
+  chaoscope delete networkchaos delay
+  chaoscope delete -f delay.yaml --ignore-not-found`)
+    .action(act(run, async (type: string | undefined, names: string[], opts: DeleteFlags) => {
+      await (await import('./verbs/experiments.js')).remove(type, names, opts, run)
+    }))
+
+  for (const verb of ['pause', 'resume'] as const) {
+    program
+      .command(verb)
+      .description(verb === 'pause' ? 'pause an experiment: its faults are recovered until it is resumed (annotation experiment.chaos-mesh.org/pause)' : 'resume a paused experiment')
+      .argument('<type>', 'resource type, e.g. networkchaos')
+      .argument('<name>', 'its name')
+      .option('-n, --namespace <namespace>', 'namespace', 'default')
+      .addHelpText('after', `
+Examples:
+  chaoscope ${verb} networkchaos delay`)
+      .action(act(run, async (type: string, name: string, opts: { namespace: string }) => {
+        await (await import('./verbs/experiments.js')).pauseOrResume(verb, type, name, opts, run)
+      }))
+  }
+
+  program
+    .command('events')
+    .description('list events: what the controller did, and why')
+    .option('--for <kind/name>', 'only the events of one object, e.g. networkchaos/delay')
+    .option('-n, --namespace <namespace>', 'namespace', 'default')
+    .option('-A, --all-namespaces', 'every namespace')
+    .addOption(outputOption(['table', 'yaml', 'json'], 'table'))
+    .option('-w, --watch', 'keep printing new events until interrupted')
+    .addHelpText('after', `
+Examples:
+  chaoscope events --for networkchaos/delay
+  chaoscope events -A -w`)
+    .action(act(run, async (opts: EventsFlags) => {
+      await (await import('./verbs/experiments.js')).events(opts, run)
+    }))
+
+  program
+    .command('server')
+    .description('run the controller and its API (/api/v1) on 127.0.0.1, for a local runtime already up (foreground)')
+    .option('--runtime <url>', 'the runtime control API (default: the one $CHAOSCOPE_HOME/runtime.json names)')
+    .option('--db <file>', 'the SQLite file keeping experiments, records and events (default $CHAOSCOPE_HOME/chaoscope.db)')
+    .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port)').argParser(port('--port')).default(0))
+    .addHelpText('after', `
+Ctrl-C or SIGTERM stops the controller without recovering anything (stopping is not deleting): faults stay
+until their experiments end, and a controller started again on the same database carries on.
+Examples:
+  chaoscope up -f demo/chain/app.yaml --detach && chaoscope server
+  chaoscope server --runtime http://127.0.0.1:41234 --db /tmp/chaos.db --port 8080`)
+    .action(act(run, async (opts: { runtime?: string; db?: string; port: number }) => {
+      await (await import('./verbs/server.js')).server(opts, run)
+    }))
+}
+
+export interface UpFlags { filename: string; detach?: boolean; readyTimeout: number; controlPort: number; db?: string; hostPorts: 'fixed' | 'ephemeral' }
+export interface GetFlags { namespace?: string; allNamespaces?: boolean; selector?: string; output: 'table' | 'wide' | 'yaml' | 'json'; watch?: boolean }
+export interface DeleteFlags { filename?: string[]; namespace: string; ignoreNotFound?: boolean; wait: boolean; timeout: number }
+export interface EventsFlags { for?: string; namespace: string; allNamespaces?: boolean; output: 'table' | 'yaml' | 'json'; watch?: boolean }

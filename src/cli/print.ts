@@ -1,0 +1,307 @@
+/**
+ * @module cli/print: how the CLI shows things: kubectl-like tables, ages, Kubernetes `v1` Pod objects, YAML and
+ * JSON, `describe` text. Pure functions of the data the verbs fetched; nothing here fetches or decides.
+ */
+import { constants } from 'node:os'
+import type { ChaosEvent, ChaosObject, RuntimePod } from '../index.js'
+
+/** What `-o` can ask for where a command lists things. */
+export type Output = 'table' | 'wide' | 'yaml' | 'json'
+
+/** Shown where a cell has no value, as kubectl does. */
+export const NONE = '<none>'
+
+/**
+ * How long ago, as kubectl prints ages (its HumanDuration): `45s`, `119s`, `3m25s`, `175m`, `3h25m`, `47h`,
+ * `3d4h`, `45d`, `2y30d`, `9y`. `now` is ms since the epoch (tests pass a fixed one).
+ */
+export function age(iso: string, now: number = Date.now()): string {
+  const seconds = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000))
+  if (Number.isNaN(seconds)) return '<unknown>'
+  if (seconds < 120) return `${seconds}s`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`
+  if (minutes < 180) return `${minutes}m`
+  const hours = Math.floor(minutes / 60)
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`
+  if (hours < 48) return `${hours}h`
+  const days = Math.floor(hours / 24)
+  if (hours < 24 * 8) return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`
+  if (days < 365 * 2) return `${days}d`
+  const years = Math.floor(days / 365)
+  if (years < 8) return days % 365 === 0 ? `${years}y` : `${years}y${days % 365}d`
+  return `${years}y`
+}
+
+/** Columns padded to their widest cell and 3 spaces apart (kubectl's tabwriter); the first row is the header. */
+export function table(rows: string[][], opts: { header?: boolean } = {}): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  const shown = opts.header === false ? rows.slice(1) : rows
+  return shown.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd()).join('\n') + '\n'
+}
+
+export function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`
+}
+
+/** YAML text; the yaml library is loaded on first use (tables and JSON never need it). */
+export async function yaml(value: unknown): Promise<string> {
+  const { stringify } = await import('yaml')
+  return stringify(value)
+}
+
+/** `{apiVersion: v1, kind: List, items}`, as `kubectl get -o json|yaml` prints several objects. */
+export function list(items: unknown[]): { apiVersion: 'v1'; kind: 'List'; metadata: { resourceVersion: string }; items: unknown[] } {
+  return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items }
+}
+
+// ---- pods ------------------------------------------------------------------------------------------------
+
+/** Annotations chaoscope adds to a pod's `v1` object: where it runs on this machine. */
+export const POD_ANNOTATIONS = {
+  pid: 'chaoscope.dev/pid',
+  port: 'chaoscope.dev/port',
+  address: 'chaoscope.dev/address',
+  protocol: 'chaoscope.dev/protocol',
+  external: 'chaoscope.dev/external',
+  dependencies: 'chaoscope.dev/dependencies',
+  limits: 'chaoscope.dev/limits',
+} as const
+
+type ContainerState =
+  | { running: { startedAt: string } }
+  | { waiting: { reason: string; message?: string } }
+  | { terminated: { exitCode: number; signal?: number; reason: string; message?: string; startedAt?: string; finishedAt: string } }
+
+function terminated(exit: NonNullable<RuntimePod['lastExit']>): ContainerState {
+  const signal = exit.signal ? (constants.signals as Record<string, number>)[exit.signal] : undefined
+  return {
+    terminated: {
+      exitCode: exit.exitCode,
+      ...(signal !== undefined ? { signal } : {}),
+      reason: exit.reason,
+      ...(exit.message ? { message: exit.message } : {}),
+      ...(exit.startedAt ? { startedAt: exit.startedAt } : {}),
+      finishedAt: exit.finishedAt,
+    },
+  }
+}
+
+/** The container's state and last state, as the kubelet reports them. */
+function containerStates(p: RuntimePod): { state: ContainerState | Record<string, never>; lastState: ContainerState | Record<string, never> } {
+  const done = p.phase === 'Succeeded' || p.phase === 'Failed'
+  if (done && p.lastExit) return { state: terminated(p.lastExit), lastState: {} }
+  const last = p.lastExit ? terminated(p.lastExit) : {}
+  if (p.pid !== undefined && p.reason !== 'ContainerCreating' && p.reason !== 'CrashLoopBackOff' && p.reason !== 'PodFailure') {
+    return { state: { running: { startedAt: p.startedAt ?? p.startTime } }, lastState: last }
+  }
+  return { state: { waiting: { reason: p.reason ?? 'ContainerCreating', ...(p.message ? { message: p.message } : {}) } }, lastState: last }
+}
+
+/**
+ * A pod as a Kubernetes `v1` Pod object, so that jq and kubectl habits work (`.items[].status.phase`,
+ * `.status.containerStatuses[0].restartCount`). Its process id, ports and sidecar address are annotations
+ * (`chaoscope.dev/pid`, ...), the one place Kubernetes' schema leaves to us.
+ */
+export function v1Pod(p: RuntimePod): Record<string, unknown> {
+  const ready = p.ready ? 'True' : 'False'
+  const since = p.startedAt ?? p.startTime
+  const annotations: Record<string, string> = { ...p.annotations }
+  if (p.pid !== undefined) annotations[POD_ANNOTATIONS.pid] = String(p.pid)
+  annotations[POD_ANNOTATIONS.port] = String(p.port)
+  if (p.address) annotations[POD_ANNOTATIONS.address] = p.address
+  if (p.protocol) annotations[POD_ANNOTATIONS.protocol] = p.protocol
+  if (p.external) annotations[POD_ANNOTATIONS.external] = p.external
+  if (p.dependencies?.length) annotations[POD_ANNOTATIONS.dependencies] = p.dependencies.join(',')
+  if (p.limits) annotations[POD_ANNOTATIONS.limits] = limitsText(p.limits)
+  const { state, lastState } = containerStates(p)
+  const port = p.containerPort ?? p.port
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: p.name, namespace: p.namespace, uid: p.uid, labels: { ...p.labels }, annotations, creationTimestamp: p.startTime },
+    spec: {
+      containers: [{
+        name: p.service,
+        ports: [{ containerPort: port, protocol: 'TCP' }],
+        ...(p.limits ? { resources: { limits: { ...(p.limits.cpu ? { cpu: p.limits.cpu } : {}), ...(p.limits.memory ? { memory: p.limits.memory } : {}) } } } : {}),
+      }],
+      nodeName: 'localhost',
+    },
+    status: {
+      phase: p.phase,
+      ...(p.reason === 'Terminating' ? { reason: 'Terminating' } : {}),
+      hostIP: '127.0.0.1',
+      podIP: '127.0.0.1',
+      podIPs: [{ ip: '127.0.0.1' }],
+      startTime: p.startTime,
+      conditions: [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: p.startTime },
+        { type: 'Initialized', status: 'True', lastTransitionTime: p.startTime },
+        { type: 'ContainersReady', status: ready, lastTransitionTime: since },
+        { type: 'Ready', status: ready, lastTransitionTime: since },
+      ],
+      containerStatuses: [{
+        name: p.service,
+        ready: p.ready,
+        started: 'running' in state,
+        restartCount: p.restartCount,
+        state,
+        lastState,
+        image: '',
+        imageID: '',
+        ...(p.pid !== undefined ? { containerID: `process://${p.pid}` } : {}),
+      }],
+    },
+  }
+}
+
+function limitsText(l: NonNullable<RuntimePod['limits']>): string {
+  const what = [l.cpu !== undefined ? `cpu=${l.cpu}` : '', l.memory !== undefined ? `memory=${l.memory}` : ''].filter(Boolean).join(',')
+  return `${what}${l.enforced ? '' : ` (not enforced${l.reason ? `: ${l.reason}` : ''})`}`
+}
+
+/** kubectl's STATUS column: the waiting reason, the phase while running, the exit reason once it ended. */
+export function podStatus(p: RuntimePod): string {
+  if (p.reason) return p.reason
+  if (p.phase === 'Running' || !p.lastExit) return p.phase
+  return p.lastExit.reason
+}
+
+/**
+ * `get pods` as kubectl prints it. `wide` adds ADDRESS (the pod's ingress sidecar: where callers reach it), PORT
+ * (the port its process listens on, its $PORT; for an external service, the address its sidecar fronts) and PID.
+ */
+export function podTable(pods: RuntimePod[], opts: { wide?: boolean; namespaces?: boolean; now?: number } = {}): string {
+  const now = opts.now ?? Date.now()
+  const head = [...(opts.namespaces ? ['NAMESPACE'] : []), 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(opts.wide ? ['ADDRESS', 'PORT', 'PID'] : [])]
+  const rows = pods.map((p) => [
+    ...(opts.namespaces ? [p.namespace] : []),
+    p.name,
+    p.ready ? '1/1' : '0/1',
+    podStatus(p),
+    p.restartCount > 0 && p.lastExit ? `${p.restartCount} (${age(p.lastExit.finishedAt, now)} ago)` : String(p.restartCount),
+    age(p.startTime, now),
+    ...(opts.wide ? [p.address ?? NONE, p.external ?? String(p.port), p.pid !== undefined ? String(p.pid) : NONE] : []),
+  ])
+  return table([head, ...rows])
+}
+
+// ---- experiments -----------------------------------------------------------------------------------------
+
+/** The phase the server gives the object (`status.phase`), as a word: Injecting, Running, Paused, Finished... */
+export function phaseOf(o: ChaosObject): string {
+  const phase = o.status?.phase
+  return phase ? phase.charAt(0).toUpperCase() + phase.slice(1) : 'Unknown'
+}
+
+/**
+ * What the experiment does, for the ACTION column of every kind: `spec.action` where the kind has one; what an
+ * HTTPChaos does (`abort`, `delay`, `replace`, `patch`, joined: `delay+replace`); a StressChaos's stressors
+ * (`cpu+memory`); `time-offset` for a TimeChaos.
+ */
+export function actionOf(o: ChaosObject): string {
+  const spec = o.spec
+  if (typeof spec.action === 'string') return spec.action
+  if (o.kind === 'HTTPChaos') {
+    const parts = [spec.abort === true ? 'abort' : '', spec.delay ? 'delay' : '', spec.replace ? 'replace' : '', spec.patch ? 'patch' : ''].filter(Boolean)
+    return parts.length > 0 ? parts.join('+') : NONE
+  }
+  if (o.kind === 'StressChaos' && spec.stressors && typeof spec.stressors === 'object') return Object.keys(spec.stressors).join('+') || NONE
+  if (o.kind === 'TimeChaos') return 'time-offset'
+  return NONE
+}
+
+function injected(o: ChaosObject): string {
+  const records = o.status?.experiment?.records ?? o.status?.experiment?.containerRecords ?? []
+  return `${records.filter((r) => r.phase === 'Injected').length}/${records.length}`
+}
+
+function selectorText(o: ChaosObject): string {
+  const sel = (o.spec.selector ?? {}) as Record<string, unknown>
+  const parts: string[] = []
+  for (const [k, v] of Object.entries(sel)) {
+    if (v && typeof v === 'object' && !Array.isArray(v)) parts.push(Object.entries(v).map(([a, b]) => `${a}=${typeof b === 'string' ? b : JSON.stringify(b)}`).join(','))
+    else parts.push(`${k}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+  }
+  return parts.join(' ') || '<all>'
+}
+
+/** kubectl-like tables; with several kinds (`get all`), one table per kind, names prefixed by their type. */
+export function objectTables(objects: ChaosObject[], opts: { wide: boolean; allNamespaces: boolean; typed: boolean; typeName: (kind: string) => string; header?: boolean; now?: number }): string {
+  const byKind = new Map<string, ChaosObject[]>()
+  for (const o of objects) byKind.set(o.kind, [...(byKind.get(o.kind) ?? []), o])
+  const out: string[] = []
+  for (const [kind, items] of byKind) {
+    const head = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'ACTION', 'DURATION', 'PHASE', 'INJECTED', 'AGE', ...(opts.wide ? ['SELECTOR', 'UID'] : [])]
+    const rows = items.map((o) => [
+      ...(opts.allNamespaces ? [o.metadata.namespace] : []),
+      opts.typed ? `${opts.typeName(kind)}/${o.metadata.name}` : o.metadata.name,
+      actionOf(o),
+      typeof o.spec.duration === 'string' ? o.spec.duration : NONE,
+      phaseOf(o),
+      injected(o),
+      o.metadata.creationTimestamp ? age(o.metadata.creationTimestamp, opts.now) : '<unknown>',
+      ...(opts.wide ? [selectorText(o), o.metadata.uid ?? NONE] : []),
+    ])
+    out.push(table([head, ...rows], { header: opts.header ?? true }))
+  }
+  return out.join('\n')
+}
+
+export function eventTable(events: ChaosEvent[], opts: { allNamespaces: boolean; header?: boolean }): string {
+  const head = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']
+  const rows = events.map((e) => [...(opts.allNamespaces ? [e.namespace] : []), age(e.time), e.type, e.reason, `${e.kind.toLowerCase()}/${e.name}`, e.message])
+  return table([head, ...rows], { header: opts.header ?? true })
+}
+
+export function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n)
+  return text.split('\n').map((l) => (l ? pad + l : l)).join('\n').replace(/\n*$/, '\n')
+}
+
+function kv(obj: Record<string, unknown> | undefined): string {
+  const entries = Object.entries(obj ?? {})
+  return entries.length === 0 ? NONE : entries.map(([k, v]) => `${k}=${String(v)}`).join('\n              ')
+}
+
+/** `kubectl describe`-like text. */
+export async function describeText(o: ChaosObject, events: ChaosEvent[]): Promise<string> {
+  const lines: string[] = []
+  const row = (k: string, v: string) => lines.push(`${`${k}:`.padEnd(14)}${v}`)
+  row('Name', o.metadata.name)
+  row('Namespace', o.metadata.namespace)
+  row('Kind', o.kind)
+  row('API Version', o.apiVersion)
+  row('UID', o.metadata.uid ?? NONE)
+  row('Labels', kv(o.metadata.labels))
+  row('Annotations', kv(o.metadata.annotations))
+  row('Created', `${o.metadata.creationTimestamp ?? '<unknown>'}${o.metadata.creationTimestamp ? ` (${age(o.metadata.creationTimestamp)} ago)` : ''}`)
+  if (o.metadata.deletionTimestamp) row('Deleting', o.metadata.deletionTimestamp)
+  row('Action', actionOf(o))
+  row('Phase', phaseOf(o))
+  lines.push('Spec:', indent(await yaml(o.spec), 2).trimEnd())
+  lines.push('Status:')
+  lines.push(`  Desired Phase:  ${o.status?.experiment?.desiredPhase ?? NONE}`)
+  const conds = o.status?.conditions ?? []
+  lines.push('  Conditions:')
+  if (conds.length === 0) lines.push(`    ${NONE}`)
+  else lines.push(indent(table([['Type', 'Status', 'Reason'], ...conds.map((c) => [c.type, c.status, c.reason ?? ''])]), 4).trimEnd())
+  const records = [...(o.status?.experiment?.records ?? []), ...(o.status?.experiment?.containerRecords ?? [])]
+  lines.push('Records:')
+  if (records.length === 0) lines.push(`  ${NONE}`)
+  for (const r of records) {
+    lines.push(`  ${r.id}:`)
+    lines.push(`    Phase:           ${r.phase}`)
+    lines.push(`    Injected Count:  ${r.injectedCount ?? 0}`)
+    lines.push(`    Recovered Count: ${r.recoveredCount ?? 0}`)
+    if (r.lastError) lines.push(`    Last Error:      ${r.lastError}`)
+    const ev = r.evidence
+    if (ev && Object.keys(ev).length > 0) lines.push('    Evidence:', indent(await yaml(ev), 6).trimEnd())
+    else lines.push('    Evidence:        <none yet>')
+  }
+  lines.push('Events:')
+  if (events.length === 0) lines.push(`  ${NONE}`)
+  else lines.push(indent(table([['Type', 'Reason', 'Age', 'Message'], ...events.map((e) => [e.type, e.reason, age(e.time), e.message])]), 2).trimEnd())
+  return `${lines.join('\n')}\n`
+}

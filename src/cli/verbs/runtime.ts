@@ -1,0 +1,155 @@
+/** @module cli/verbs/runtime: `up`, `down`, `logs`, `get pods`: the local runtime from the command line. */
+import { spawn } from 'node:child_process'
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { ChaosError, EXIT, formatIssue, HttpRuntimeClient, loadApp, pidAlive, readState, requireRuntime, startRuntimeServer, startUpController, stateDir } from '../../index.js'
+import type { RuntimeServer } from '../../index.js'
+import type { GetFlags, UpFlags } from '../commands.js'
+import { usage } from '../flags.js'
+import type { Run } from '../main.js'
+import { json, list, podTable, v1Pod, yaml } from '../print.js'
+import { SignalLatch } from '../signals.js'
+import { controllerLog } from './server.js'
+
+/**
+ * `up` in the foreground. Ctrl-C is heard from the first line on: a signal during start-up stops what has
+ * started so far (pods, sidecars, controller) and removes the state files, as one after start-up does.
+ */
+export async function up(opts: UpFlags, run: Run): Promise<void> {
+  if (opts.detach) return detach(opts, run)
+  const latch = new SignalLatch()
+  let server: RuntimeServer | undefined
+  const stop = async (why: string) => {
+    run.out(`stopping (${why})...\n`)
+    await server?.close()
+    run.out('stopped\n')
+  }
+  try {
+    const app = await loadApp(opts.filename)
+    if ('issues' in app) {
+      for (const i of app.issues) run.err(`${formatIssue(i)}\n`)
+      run.exitCode = EXIT.USAGE
+      return
+    }
+    if (latch.reason) return await stop(latch.reason)
+    server = await startRuntimeServer(app.resource, resolve(opts.filename), {
+      controlPort: opts.controlPort,
+      hostPorts: opts.hostPorts,
+      log: (line) => run.out(`${line}\n`),
+    })
+    server.onShutdownRequest(() => latch.stop('chaoscope down'))
+    run.out(`runtime ${server.state.app} (pid ${process.pid}): control API ${server.state.url}\n`)
+    if (latch.reason) return await stop(latch.reason)
+    try {
+      const ctl = await startUpController(server, { ...(opts.db ? { db: opts.db } : {}), log: controllerLog(run) })
+      run.out(`controller: API ${ctl.state.url}/api/v1, db ${ctl.state.db}\n`)
+    } catch (e) {
+      await server.close()
+      throw e
+    }
+    if (latch.reason) return await stop(latch.reason)
+    const ready = server.runtime.waitReady(opts.readyTimeout * 1000).then(
+      (pods) => ({ pods }),
+      (e: unknown) => ({ error: e as Error }),
+    )
+    const first = await Promise.race([ready, latch.stopped.then(() => undefined)])
+    if (first === undefined) return await stop(latch.reason!)
+    if ('pods' in first) {
+      run.out(`ready: ${first.pods.length} pod(s)\n${podTable(first.pods, { wide: true, namespaces: true })}`)
+      for (const [svc, addr] of server.hostPorts()) run.out(`service ${svc}: http://${addr}/\n`)
+    } else {
+      run.err(`warning: ${first.error.message}\n`)
+    }
+    await stop(await latch.stopped)
+  } finally {
+    latch.dispose()
+  }
+}
+
+/** Starts `up` again in the background and waits until its pods are ready; Ctrl-C meanwhile stops it again. */
+async function detach(opts: UpFlags, run: Run): Promise<void> {
+  const existing = readState()
+  if (existing && pidAlive(existing.pid)) throw new ChaosError('RUNTIME_ALREADY_RUNNING', `a runtime (pid ${existing.pid}, app ${existing.app}) is already running`, { hint: 'stop it with `chaoscope down`, or set CHAOSCOPE_HOME to run another' })
+  const app = await loadApp(opts.filename)
+  if ('issues' in app) {
+    for (const i of app.issues) run.err(`${formatIssue(i)}\n`)
+    run.exitCode = EXIT.USAGE
+    return
+  }
+  const logFile = join(stateDir(), 'runtime.log')
+  mkdirSync(stateDir(), { recursive: true })
+  const fd = openSync(logFile, 'w')
+  const args = [process.argv[1]!, 'up', '-f', opts.filename, '--ready-timeout', String(opts.readyTimeout), '--control-port', String(opts.controlPort), ...(opts.db ? ['--db', opts.db] : []), '--host-ports', opts.hostPorts]
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] })
+  closeSync(fd)
+  const exited = new Promise<number>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : 1))))
+  const latch = new SignalLatch()
+  const deadline = Date.now() + (opts.readyTimeout + 10) * 1000
+  try {
+    for (;;) {
+      const step = await Promise.race([exited, latch.stopped, new Promise<'tick'>((r) => setTimeout(r, 100, 'tick'))])
+      if (typeof step === 'number') {
+        run.err(readFileSync(logFile, 'utf8'))
+        throw new ChaosError('RUNTIME_START_FAILED', `the runtime exited during start-up with code ${step} (log: ${logFile})`, { hint: 'the lines above say why' })
+      }
+      if (step !== 'tick') {
+        // interrupted while waiting: the child stops cleanly (its pods, its state files)
+        child.kill('SIGTERM')
+        await exited
+        run.out(`stopped (${step}) before the runtime was ready\n`)
+        return
+      }
+      const log = readFileSync(logFile, 'utf8')
+      const at = log.search(/^(ready: |warning: )/m)
+      if (at >= 0) {
+        child.unref()
+        const s = readState()
+        run.out(`runtime started in the background (pid ${child.pid}, log ${logFile})${s ? `; control API ${s.url}` : ''}\n`)
+        run.out(log.slice(at))
+        return
+      }
+      if (Date.now() > deadline) throw new ChaosError('RUNTIME_NOT_READY', `the runtime did not report ready within ${opts.readyTimeout} s (log: ${logFile})`, { hint: 'read the log; `chaoscope get pods` shows which pods are not ready, `chaoscope down` stops it' })
+    }
+  } finally {
+    latch.dispose()
+  }
+}
+
+export async function logs(pod: string, opts: { follow?: boolean; tail?: number }, run: Run): Promise<void> {
+  const client = HttpRuntimeClient.fromState()
+  const abort = new AbortController()
+  const latch = opts.follow ? new SignalLatch() : undefined
+  void latch?.stopped.then(() => abort.abort())
+  try {
+    const res = await client.logs(pod, { ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.follow ? { follow: true } : {}), signal: abort.signal })
+    const decoder = new TextDecoder()
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) run.out(decoder.decode(chunk, { stream: true }))
+  } catch (e) {
+    if (!abort.signal.aborted) throw e
+  } finally {
+    latch?.dispose()
+  }
+}
+
+export async function down(opts: { timeout: number }, run: Run): Promise<void> {
+  const s = requireRuntime()
+  await new HttpRuntimeClient(s.url).shutdown()
+  const deadline = Date.now() + opts.timeout * 1000
+  while (pidAlive(s.pid)) {
+    if (Date.now() > deadline) throw new ChaosError('RUNTIME_STOP_TIMEOUT', `the runtime (pid ${s.pid}) is still stopping after ${opts.timeout} s`, { hint: `wait longer with --timeout, or end it with: kill ${s.pid}` })
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  run.out(`stopped runtime ${s.app} (pid ${s.pid})\n`)
+}
+
+/** `get pods`: pods from the runtime's control API; every namespace unless -n names one. */
+export async function getPods(name: string | undefined, opts: GetFlags, run: Run): Promise<void> {
+  if (name) throw usage('get pods takes no name; use -l to select pods', `chaoscope get pods -l app=${name.replace(/-[a-z0-9]{5}$/, '')}`)
+  if (opts.watch) throw usage('get pods --watch is not supported yet', 'run `chaoscope get pods` again, or follow the output of `chaoscope up`')
+  const namespace = opts.namespace && !opts.allNamespaces ? opts.namespace : undefined
+  const pods = await HttpRuntimeClient.fromState().listPods({ ...(opts.selector ? { labelSelector: opts.selector } : {}), ...(namespace ? { namespace } : {}) })
+  if (opts.output === 'json') run.out(json(list(pods.map(v1Pod))))
+  else if (opts.output === 'yaml') run.out(await yaml(list(pods.map(v1Pod))))
+  else if (pods.length === 0) run.err(`No resources found${namespace ? ` in ${namespace} namespace` : ''}.\n`)
+  else run.out(podTable(pods, { wide: opts.output === 'wide', namespaces: namespace === undefined }))
+}
