@@ -12,8 +12,8 @@ import type { DemoService, ServiceFactory } from './service.js'
 interface AppService { name: string; env?: Record<string, string>; dependencies?: string[] }
 
 /** The services of an App file, validated (throws with the issues when it does not validate). */
-export function readApp(file: string): AppService[] {
-  const result = validatePaths([file])
+export async function readApp(file: string): Promise<AppService[]> {
+  const result = await validatePaths([file])
   if (result.issues.length > 0) throw new Error(`${file} does not validate:\n${result.issues.map((i) => JSON.stringify(i)).join('\n')}`)
   const app = result.resources.find((r) => r.kind === 'App')
   if (!app) throw new Error(`${file} holds no App`)
@@ -41,7 +41,7 @@ export interface StartOptions {
  * dependencies, as the runtime would (minus the sidecars). Always `close()` it, e.g. in afterEach.
  */
 export async function startApp(file: string, factories: Record<string, ServiceFactory>, opts: StartOptions = {}): Promise<StartedApp> {
-  const specs = readApp(file)
+  const specs = await readApp(file)
   const logs: string[] = []
   const services = new Map<string, DemoService>()
   const envs = new Map<string, Record<string, string>>()

@@ -1,7 +1,9 @@
 /**
  * @module demo/movies/mongo: the movies app's database: a small document store over HTTP standing in for MongoDB.
- * Collections of JSON documents with generated `_id`s; kept in memory and, when env DATA_DIR is set, in
- * DATA_DIR/db.json (written after every change, read at start), so documents survive a restart like a volume would.
+ * Collections of JSON documents with generated `_id`s; kept in memory and in `<dir>/db.json` (written after every
+ * change, read at start), so documents survive a restart like a volume would. `<dir>` is env DATA_DIR, else the
+ * directory the runtime hands the service in CHAOSCOPE_DATA_DIR (under $CHAOSCOPE_HOME, one per service and state
+ * directory, so two runtimes of this demo never share documents); with neither, documents live in memory only.
  *
  *   POST   /collections/:c/documents        insert → 201 the document with its _id
  *   GET    /collections/:c/documents?f=v    find (optional equality filters on top-level string/number fields)
@@ -25,7 +27,7 @@ const newId = (): string => Math.floor(Date.now() / 1000).toString(16).padStart(
 
 export function createMongo(init: ServiceInit): DemoService {
   const svc = new DemoService({ name: 'mongo', ...init })
-  const dir = svc.env.DATA_DIR
+  const dir = svc.env.DATA_DIR || svc.env.CHAOSCOPE_DATA_DIR
   const file = dir ? join(dir, 'db.json') : undefined
   const collections = new Map<string, Map<string, Doc>>()
 

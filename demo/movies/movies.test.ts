@@ -1,10 +1,12 @@
 /** @module demo/movies/movies.test: the movies API and its database, wired as demo/movies/app.yaml says. */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { deadUrl, startApp } from '../lib/testing.js'
+import type { ServiceConfig } from '../../src/runtime/app.js'
+import { PodSupervisor } from '../../src/runtime/process/supervisor.js'
+import { deadUrl, readApp, startApp } from '../lib/testing.js'
 import type { StartOptions, StartedApp } from '../lib/testing.js'
 import { MOVIES_FACTORIES } from './services.js'
 
@@ -81,5 +83,56 @@ describe('movies', () => {
     const metrics = await (await fetch(base + '/metrics')).text()
     expect(metrics).toMatch(/^flask_http_request_total\{method="GET",route="\/movies",status="503",service="server-app"\} 1$/m)
     expect(metrics).toMatch(/^flask_http_request_duration_seconds_count\{[^}]*route="\/movies",status="503"[^}]*\} 1$/m)
+  })
+})
+
+describe('mongo as the runtime runs it (the build in dist/, npm run build)', () => {
+  const homes: string[] = []
+  const sups: PodSupervisor[] = []
+  afterEach(async () => {
+    await Promise.all(sups.splice(0).map((s) => s.stopAll({ gracePeriodMs: 0 })))
+    for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true })
+  })
+
+  /** A supervisor of its own CHAOSCOPE_HOME, as `chaoscope up` builds one, running the App file's mongo service. */
+  async function runtimeOf(home: string): Promise<{ sup: PodSupervisor; name: string; base: string }> {
+    const saved = process.env.CHAOSCOPE_HOME
+    process.env.CHAOSCOPE_HOME = home
+    let sup: PodSupervisor
+    try {
+      sup = new PodSupervisor({ workingDir: dirname(APP_FILE), watchdog: false })
+    } finally {
+      if (saved === undefined) delete process.env.CHAOSCOPE_HOME
+      else process.env.CHAOSCOPE_HOME = saved
+    }
+    sups.push(sup)
+    const mongo = (await readApp(APP_FILE)).find((x) => x.name === 'mongo') as ServiceConfig
+    const [pod] = await sup.start(mongo)
+    const ready = await sup.waitFor(pod!.name, (p) => p.ready, 15_000)
+    return { sup, name: pod!.name, base: `http://127.0.0.1:${ready.port}` }
+  }
+
+  const titles = async (base: string): Promise<string[]> =>
+    ((await call(base, 'GET', '/collections/movies/documents')).body.documents as { title: string }[]).map((d) => d.title)
+
+  test('two runtimes side by side keep their documents apart, each under its own $CHAOSCOPE_HOME, and a pod kill loses none', async () => {
+    const [homeA, homeB] = [mkdtempSync(join(tmpdir(), 'chaoscope-home-a-')), mkdtempSync(join(tmpdir(), 'chaoscope-home-b-'))]
+    homes.push(homeA, homeB)
+    const a = await runtimeOf(homeA)
+    const b = await runtimeOf(homeB)
+    expect((await call(a.base, 'POST', '/collections/movies/documents', { title: 'Metropolis' })).status).toBe(201)
+    expect((await call(b.base, 'POST', '/collections/movies/documents', { title: 'Nosferatu' })).status).toBe(201)
+    expect(await titles(a.base)).toEqual(['Metropolis'])
+    expect(await titles(b.base)).toEqual(['Nosferatu'])
+    const fileA = join(homeA, 'data/default/mongo/db.json')
+    const fileB = join(homeB, 'data/default/mongo/db.json')
+    expect(JSON.parse(readFileSync(fileA, 'utf8')).movies.map((d: { title: string }) => d.title)).toEqual(['Metropolis'])
+    expect(JSON.parse(readFileSync(fileB, 'utf8')).movies.map((d: { title: string }) => d.title)).toEqual(['Nosferatu'])
+
+    // the pod dies and comes back: its documents are still there (the directory is its volume)
+    expect(a.sup.killPod(a.name)).toBe(true)
+    await a.sup.waitFor(a.name, (p) => p.restartCount === 1 && p.ready, 15_000)
+    expect(await titles(a.base)).toEqual(['Metropolis'])
+    expect(existsSync(join(homeB, 'data/default/mongo'))).toBe(true)
   })
 })
