@@ -56,7 +56,7 @@ describe('pods as Kubernetes v1 objects', () => {
 })
 
 const exp = (kind: string, spec: Record<string, unknown>, phase?: string): ChaosObject => ({
-  apiVersion: 'chaos-mesh.org/v1alpha1', kind, metadata: { name: 'x', namespace: 'default', creationTimestamp: ago(65) }, spec, ...(phase ? { status: { phase } } : {}),
+  apiVersion: 'chaos-mesh.org/v1alpha1', kind, metadata: { name: 'x', namespace: 'default', creationTimestamp: ago(65) }, spec, ...(phase ? { status: { chaoscope: { phase, action: '', records: [] } } } : {}),
 })
 
 describe('experiment tables', () => {
@@ -66,10 +66,12 @@ describe('experiment tables', () => {
     expect(actionOf(exp('HTTPChaos', { abort: true }))).toBe('abort')
     expect(actionOf(exp('HTTPChaos', { abort: false, patch: { body: {} } }))).toBe('patch')
     expect(actionOf(exp('StressChaos', { stressors: { cpu: {}, memory: {} } }))).toBe('cpu+memory')
+    // the server's word first: its list of HTTP faults, joined kubectl-style
+    expect(actionOf({ ...exp('HTTPChaos', {}), status: { chaoscope: { phase: 'running', action: 'delay,replace', records: [] } } })).toBe('delay+replace')
   })
 
   it('take the phase from the server\'s object, never from the conditions', () => {
-    const o = { ...exp('PodChaos', { action: 'pod-kill' }, 'running'), status: { phase: 'running', conditions: [{ type: 'AllRecovered', status: 'True' }] } }
+    const o: ChaosObject = { ...exp('PodChaos', { action: 'pod-kill' }), status: { conditions: [{ type: 'AllRecovered', status: 'True' }], chaoscope: { phase: 'running', action: 'pod-kill', records: [] } } }
     expect(phaseOf(o)).toBe('Running')
     expect(phaseOf(exp('PodChaos', {}))).toBe('Unknown')
     expect(objectTables([exp('HTTPChaos', { delay: '1s', replace: {}, duration: '30s' }, 'paused')], { wide: false, allNamespaces: false, typed: false, typeName: (k) => k, now: NOW }))

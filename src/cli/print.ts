@@ -189,18 +189,20 @@ export function podTable(pods: RuntimePod[], opts: { wide?: boolean; namespaces?
 
 // ---- experiments -----------------------------------------------------------------------------------------
 
-/** The phase the server gives the object (`status.phase`), as a word: Injecting, Running, Paused, Finished... */
+/** The phase the server gives the object (`status.chaoscope.phase`), as a word: Injecting, Running, Paused, Finished... */
 export function phaseOf(o: ChaosObject): string {
-  const phase = o.status?.phase
+  const phase = o.status?.chaoscope?.phase
   return phase ? phase.charAt(0).toUpperCase() + phase.slice(1) : 'Unknown'
 }
 
 /**
- * What the experiment does, for the ACTION column of every kind: `spec.action` where the kind has one; what an
- * HTTPChaos does (`abort`, `delay`, `replace`, `patch`, joined: `delay+replace`); a StressChaos's stressors
+ * What the experiment does, for the ACTION column of every kind: what the server says (`status.chaoscope.action`,
+ * its commas shown as `+`), else `spec.action` where the kind has one; what an HTTPChaos does (`abort`, `delay`, `replace`, `patch`, joined: `delay+replace`); a StressChaos's stressors
  * (`cpu+memory`); `time-offset` for a TimeChaos.
  */
 export function actionOf(o: ChaosObject): string {
+  const told = o.status?.chaoscope?.action
+  if (told) return told.split(',').map((a) => a.trim()).join('+')
   const spec = o.spec
   if (typeof spec.action === 'string') return spec.action
   if (o.kind === 'HTTPChaos') {
@@ -213,7 +215,7 @@ export function actionOf(o: ChaosObject): string {
 }
 
 function injected(o: ChaosObject): string {
-  const records = o.status?.experiment?.records ?? o.status?.experiment?.containerRecords ?? []
+  const records = o.status?.experiment?.containerRecords ?? []
   return `${records.filter((r) => r.phase === 'Injected').length}/${records.length}`
 }
 
@@ -287,16 +289,20 @@ export async function describeText(o: ChaosObject, events: ChaosEvent[]): Promis
   lines.push('  Conditions:')
   if (conds.length === 0) lines.push(`    ${NONE}`)
   else lines.push(indent(table([['Type', 'Status', 'Reason'], ...conds.map((c) => [c.type, c.status, c.reason ?? ''])]), 4).trimEnd())
-  const records = [...(o.status?.experiment?.records ?? []), ...(o.status?.experiment?.containerRecords ?? [])]
+  const records = o.status?.experiment?.containerRecords ?? []
+  const ours = new Map((o.status?.chaoscope?.records ?? []).map((r) => [r.id, r]))
   lines.push('Records:')
   if (records.length === 0) lines.push(`  ${NONE}`)
   for (const r of records) {
+    const extra = ours.get(r.id)
     lines.push(`  ${r.id}:`)
     lines.push(`    Phase:           ${r.phase}`)
-    lines.push(`    Injected Count:  ${r.injectedCount ?? 0}`)
-    lines.push(`    Recovered Count: ${r.recoveredCount ?? 0}`)
-    if (r.lastError) lines.push(`    Last Error:      ${r.lastError}`)
-    const ev = r.evidence
+    lines.push(`    Injected Count:  ${r.injectedCount}`)
+    lines.push(`    Recovered Count: ${r.recoveredCount}`)
+    if (extra) lines.push(`    Active:          ${extra.active ? 'yes' : 'no'}`)
+    if (extra?.gone) lines.push(`    Pod Gone:        ${extra.gone}`)
+    if (extra?.lastError) lines.push(`    Last Error:      ${extra.lastError}`)
+    const ev = extra?.evidence
     if (ev && Object.keys(ev).length > 0) lines.push('    Evidence:', indent(await yaml(ev), 6).trimEnd())
     else lines.push('    Evidence:        <none yet>')
   }
