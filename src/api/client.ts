@@ -4,7 +4,7 @@
  */
 import { ChaosError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
-import type { RuntimePod } from '../runtime/local-runtime.js'
+import type { RuntimePod } from '../runtime/client.js'
 import { requireController } from '../store/state-files.js'
 import type { Issue } from '../manifest/issues.js'
 import { IssuesError } from './apply.js'

@@ -1,0 +1,152 @@
+/**
+ * The layers hold: every import in src/ goes down a layer (or stays in its own), and no import closes a cycle.
+ *
+ *   cli → index → wiring → api / engine → faults → runtime client → runtime (the daemon)
+ *   leaves: manifest, store, observe, errors, http-client, version
+ *
+ * Imports are read with the TypeScript compiler's own parser (every static and dynamic import, `import type`
+ * included), so the rule is about the code as the compiler sees it. docs/architecture.md says the same in words.
+ */
+import { readFileSync, readdirSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import ts from 'typescript'
+import { describe, expect, it } from 'vitest'
+
+const ROOT = resolve(import.meta.dirname, '..')
+const SRC = join(ROOT, 'src')
+
+type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'version'
+
+/** The layer of a file, by its path under src/. */
+export function layerOf(file: string): Layer {
+  const p = relative(SRC, file).replaceAll('\\', '/')
+  if (p.startsWith('cli/')) return 'cli'
+  if (p === 'index.ts') return 'index'
+  if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts') return 'wiring'
+  if (p.startsWith('api/')) return 'api'
+  if (p.startsWith('engine/')) return 'engine'
+  if (p.startsWith('faults/')) return 'faults'
+  if (p === 'runtime/client.ts' || p === 'runtime/types.ts') return 'runtime-client'
+  if (p.startsWith('runtime/')) return 'runtime'
+  if (p.startsWith('manifest/')) return 'manifest'
+  if (p.startsWith('store/')) return 'store'
+  if (p.startsWith('observe/')) return 'observe'
+  if (p === 'errors.ts' || p === 'errors-doc.ts') return 'errors'
+  if (p === 'http-client.ts') return 'http-client'
+  if (p === 'version.ts') return 'version'
+  throw new Error(`${p}: no layer; add it to test/layers.test.ts and docs/architecture.md`)
+}
+
+const LEAVES: Layer[] = ['manifest', 'store', 'observe', 'errors', 'http-client', 'version']
+
+/** What each layer may import (besides itself). */
+const MAY_IMPORT: Record<Layer, Layer[]> = {
+  cli: ['index'],
+  index: ['wiring', 'api', 'engine', 'faults', 'runtime-client', 'runtime', ...LEAVES],
+  wiring: ['api', 'engine', 'faults', 'runtime-client', 'runtime', ...LEAVES],
+  api: ['engine', 'faults', 'runtime-client', ...LEAVES],
+  engine: ['faults', 'runtime-client', ...LEAVES],
+  faults: ['runtime-client', ...LEAVES],
+  'runtime-client': ['store', 'errors', 'http-client'],
+  runtime: ['runtime-client', 'store', 'observe', 'errors', 'http-client', 'version'],
+  manifest: ['errors'],
+  store: ['errors'],
+  observe: ['errors', 'version'],
+  errors: [],
+  'http-client': ['errors'],
+  version: [],
+}
+
+/**
+ * Types only (erased at build time) may come from one layer further down: the faults layer names the body types
+ * of the runtime's effect modules, and the runtime client names the supervisor's pod type.
+ */
+const MAY_IMPORT_TYPES: Partial<Record<Layer, Layer[]>> = {
+  faults: ['runtime'],
+  'runtime-client': ['runtime'],
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const p = join(dir, d.name)
+    if (d.isDirectory()) return sources(p)
+    return d.name.endsWith('.ts') && !d.name.endsWith('.test.ts') && !d.name.endsWith('.d.ts') ? [p] : []
+  })
+}
+
+interface Edge {
+  from: string
+  to: string
+  typeOnly: boolean
+}
+
+/** Every relative import of a file, resolved to the .ts file it names; `import type` and `export type` marked. */
+export function importsOf(file: string): Edge[] {
+  const text = readFileSync(file, 'utf8')
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true)
+  const out: Edge[] = []
+  const add = (spec: string, typeOnly: boolean) => {
+    if (!spec.startsWith('.')) return
+    out.push({ from: file, to: resolve(dirname(file), spec.replace(/\.js$/, '.ts')), typeOnly })
+  }
+  const visit = (node: ts.Node): void => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      const typeOnly = ts.isImportDeclaration(node) ? (node.importClause?.isTypeOnly ?? false) : node.isTypeOnly
+      add(node.moduleSpecifier.text, typeOnly)
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+      add(node.arguments[0].text, false)
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(sf)
+  return out
+}
+
+const files = sources(SRC)
+const edges = files.flatMap(importsOf)
+const rel = (f: string) => relative(ROOT, f).replaceAll('\\', '/')
+
+describe('layers', () => {
+  it('every file in src/ has a layer', () => {
+    for (const f of files) expect(() => layerOf(f)).not.toThrow()
+  })
+
+  it('no import goes up a layer or sideways into another', () => {
+    const bad: string[] = []
+    for (const e of edges) {
+      const a = layerOf(e.from)
+      const b = layerOf(e.to)
+      if (a === b || MAY_IMPORT[a].includes(b) || (e.typeOnly && MAY_IMPORT_TYPES[a]?.includes(b))) continue
+      bad.push(`${rel(e.from)} (${a}) imports ${rel(e.to)} (${b})${e.typeOnly ? ' [types]' : ''}`)
+    }
+    expect(bad).toEqual([])
+  })
+
+  it('no import closes a cycle between modules (type-only imports are erased at build time and may)', () => {
+    const graph = new Map<string, string[]>()
+    for (const e of edges) if (!e.typeOnly) graph.set(e.from, [...(graph.get(e.from) ?? []), e.to])
+    const cycles: string[] = []
+    const state = new Map<string, 'open' | 'done'>()
+    const stack: string[] = []
+    const walk = (f: string): void => {
+      state.set(f, 'open')
+      stack.push(f)
+      for (const g of graph.get(f) ?? []) {
+        if (state.get(g) === 'open') cycles.push([...stack.slice(stack.indexOf(g)), g].map(rel).join(' → '))
+        else if (!state.has(g)) walk(g)
+      }
+      stack.pop()
+      state.set(f, 'done')
+    }
+    for (const f of files) if (!state.has(f)) walk(f)
+    expect(cycles).toEqual([])
+  })
+
+  it('catches what it should: a fault module importing the daemon, the CLI importing a layer below index', () => {
+    const faults = join(SRC, 'faults', 'x.ts')
+    const daemon = join(SRC, 'runtime', 'local-runtime.ts')
+    expect(MAY_IMPORT[layerOf(faults)].includes(layerOf(daemon))).toBe(false)
+    expect(MAY_IMPORT[layerOf(join(SRC, 'cli', 'main.ts'))]).toEqual(['index'])
+    expect(layerOf(join(SRC, 'runtime', 'client.ts'))).toBe('runtime-client')
+  })
+})
