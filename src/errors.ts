@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   RUNTIME_UNKNOWN_SERVICE: ['no running service has the given name', 'check the service name against the App file'],
   RUNTIME_SERVICE_EXISTS: ['the service already runs', 'scale it, or stop it before starting it again'],
   RUNTIME_NOT_RUNNABLE: ['the service has no command, so it cannot run as pods (an external service is only fronted by sidecars)', 'give the service a command, or declare it external'],
+  RUNTIME_NO_FREE_PORT: ['no free loopback port could be had for a pod (the kernel refused or kept handing out ports already in use)', 'free ports on 127.0.0.1 (stop other runtimes or programs), or widen net.ipv4.ip_local_port_range, then start again'],
   SELECTOR_INVALID: ['a label selector (`-l`, labelSelector) cannot be read; the message quotes it and names the column where it breaks', 'write requirements separated by commas: key, !key, key=value, key!=value, key in (a,b), key notin (a,b)'],
   // effects (the runtime's boundary)
   EFFECT_INVALID: ['an effect sent to the runtime is malformed', 'follow the rule in the message; the field at fault is named first'],
