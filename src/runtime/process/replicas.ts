@@ -164,13 +164,19 @@ export class ReplicaSets {
   }
 
   private async pickPort(): Promise<number> {
+    const hint = 'free ports on 127.0.0.1 (stop other runtimes or programs), or widen net.ipv4.ip_local_port_range'
     for (let i = 0; i < 20; i++) {
-      const p = await freePort()
+      let p: number
+      try {
+        p = await freePort()
+      } catch (cause) {
+        throw new ChaosError('RUNTIME_NO_FREE_PORT', `no loopback port for a new pod: ${(cause as Error).message}`, { cause, hint })
+      }
       if (!this.ports.has(p)) {
         this.ports.add(p)
         return p
       }
     }
-    throw new Error('could not find a free loopback port')
+    throw new ChaosError('RUNTIME_NO_FREE_PORT', 'no loopback port for a new pod: 20 ports offered by the kernel were all taken by pods already', { hint })
   }
 }
