@@ -207,6 +207,35 @@ describe('valid experiments', () => {
   })
 })
 
+describe('schema and rules together', () => {
+  it('name a near-miss key before the fields its object then misses, at the same position', () => {
+    const r = validateText(['title: t', 'description: d', 'method:', '  - Type: action', '    name: a', '    provider: {type: python, module: m, func: f}'].join('\n'), 'exp.yaml')
+    expect(r.issues.map(short)).toEqual([
+      '4:5 method[0].Type: unknown field "Type" [SPEC_UNKNOWN_FIELD]',
+      '4:5 method[0].type: missing required field "type" [SPEC_REQUIRED]',
+    ])
+    expect(r.issues.map((i) => i.hint)).toEqual(['did you mean "type"?', 'an activity is an "action" or a "probe"'])
+  })
+
+  it('word errors of a provider used in every section alike: hypothesis, method, rollbacks and tolerances', () => {
+    const provider = '{type: http, url: "", expected_status: 700, timeout: [1, "a"]}'
+    const r = validateText([
+      'title: t', 'description: d',
+      'steady-state-hypothesis:', '  title: h', '  probes:',
+      `    - {type: probe, name: p, provider: ${provider}, tolerance: {type: probe, name: q, provider: ${provider}}}`,
+      'method:', `  - {type: action, name: a, provider: ${provider}}`,
+      'rollbacks:', `  - {type: action, name: b, provider: ${provider}}`,
+    ].join('\n'), 'exp.yaml')
+    const messages = new Set(r.issues.map((i) => `${i.code} ${i.message}`))
+    expect([...messages].sort()).toEqual([
+      'CTK_INVALID_ACTIVITY the URL must not be empty',
+      'CTK_INVALID_ACTIVITY timeout must be a number of seconds or a [connect, read] pair of numbers, got a list',
+      'SPEC_TYPE expected an HTTP status code (an integer from 100 to 599), got number 700',
+    ])
+    expect(r.issues).toHaveLength(12)
+  })
+})
+
 describe("Python's regular expressions and JSON paths", () => {
   it('accepts Python-only regex syntax and refuses what Python refuses', () => {
     expect(pythonRegexProblem('(?P<word>ok)-(?P=word)')).toBeUndefined()

@@ -1,10 +1,22 @@
-/** @module manifest/chaos-toolkit: Chaos Toolkit experiments (JSON or YAML), checked as chaostoolkit-lib does. */
+/**
+ * @module manifest/chaos-toolkit: Chaos Toolkit experiments (JSON or YAML), checked as chaostoolkit-lib does:
+ * a JSON Schema (types, required fields, enums, each with chaostoolkit's own wording) and the rules a schema
+ * cannot say (references between activities and controls, near-miss keys, regular expressions and JSON
+ * paths that must compile, range bounds in order, Chaos Mesh objects embedded in arguments).
+ *
+ *   experiment ─ schema (validator 'ChaosToolkitExperiment', x-issue messages) ─▶ issues
+ *              └ rules: walk activities ─▶ names, refs, controls, tolerances, embedded objects ─▶ issues
+ */
 import type { ErrorCode } from '../errors.js'
-import { describeValue } from './schema-issues.js'
+import { describeValue, schemaIssues } from './schema-issues.js'
+import type { IssueMessage, IssueMessages, SchemaError } from './schema-issues.js'
 import { didYouMean, formatPath } from './issues.js'
 import type { FieldPath, Issue } from './issues.js'
 import type { ParsedDocument } from './parse.js'
+import { unsafe } from './schema-kit.js'
+import type { TSchema } from './schema-kit.js'
 import { validateObject } from './validate.js'
+import { validator } from './validators.js'
 
 /**
  * A tolerance of a steady-state probe: the value (or list of values, or [min, max] pair) the probe's result must
@@ -136,10 +148,272 @@ function isNumber(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v)
 }
 
+// ─── the schema ──────────────────────────────────────────────────────────────────────────────────────────
+// Experiments are open objects (chaostoolkit keeps keys it does not know), so every node says only what it
+// requires. `x-issue` names the message in MESSAGES that words any error at that node.
+
 /** A `${name}` reference to a configuration or secret value, substituted at run time. */
-function isReference(v: unknown): boolean {
-  return typeof v === 'string' && v.startsWith('${') && v.endsWith('}')
+const REFERENCE = '^\\$\\{[\\s\\S]*\\}$'
+
+type Json = Record<string, unknown>
+const at = (issue: string, schema: Json = {}): Json => ({ ...schema, 'x-issue': issue })
+/** A required, non-empty string (null or blank is "empty"); `issue` words its errors. */
+const text = (issue: string): Json => at(issue, { type: 'string', pattern: '\\S' })
+/** Applies `then` to objects whose `type` field is `value`. */
+const whenType = (value: string, then: Json): Json => ({
+  if: { type: 'object', required: ['type'], properties: { type: { const: value } } },
+  then: { type: 'object', ...then },
+})
+
+const control: Json = at('control', {
+  type: 'object',
+  required: ['name', 'provider'],
+  properties: {
+    name: {},
+    provider: at('control-provider', { type: 'object', ...whenType('python', { required: ['module'], properties: { module: text('control-module') } }) }),
+    scope: at('control-scope', { enum: [...CONTROL_SCOPES, '', null] }),
+  },
+})
+const controls: Json = at('controls', { type: 'array', items: control })
+
+const providerTimeout = at('timeout', { type: ['number', 'null'] })
+const provider: Json = at('provider', {
+  type: 'object',
+  required: ['type'],
+  properties: { type: at('provider-type', { enum: PROVIDER_TYPES }) },
+  allOf: [
+    whenType('python', {
+      required: ['module', 'func'],
+      properties: { module: text('python-module'), func: text('python-func'), arguments: at('python-arguments', { type: 'object' }), timeout: providerTimeout },
+    }),
+    whenType('process', {
+      required: ['path'],
+      properties: { path: text('process-path'), arguments: at('process-arguments', { type: ['string', 'array', 'object', 'null'] }), timeout: providerTimeout },
+    }),
+    whenType('http', {
+      required: ['url'],
+      properties: {
+        url: text('http-url'),
+        method: at('http-method', { type: 'string' }),
+        headers: at('http-headers', { type: ['object', 'null'], additionalProperties: at('http-header', { type: 'string' }) }),
+        expected_status: at('http-expected-status', { type: 'integer', minimum: 100, maximum: 599 }),
+        timeout: at('http-timeout', { type: ['number', 'null', 'array', 'string'], pattern: REFERENCE, minItems: 2, maxItems: 2, items: at('http-timeout-part', { type: 'number' }) }),
+        verify_tls: at('http-verify-tls', { type: 'boolean' }),
+        max_retries: at('http-max-retries', { type: 'integer', minimum: 0 }),
+      },
+    }),
+  ],
+})
+
+/** An activity: empty is an error of its own; `ref` reuses a named one; else type, name and provider. */
+function activity(withControls: boolean): Json {
+  const pause = at('pause', { type: ['number', 'null', 'string'], pattern: REFERENCE })
+  return at('activity', {
+    type: 'object',
+    minProperties: 1,
+    if: { type: 'object', minProperties: 1 },
+    then: {
+      type: 'object',
+      ...(withControls ? { properties: { controls } } : {}),
+      if: { type: 'object', required: ['ref'], properties: { ref: { not: { type: 'null' } } } },
+      then: { type: 'object', properties: { ref: at('ref', { type: 'string', minLength: 1 }) } },
+      else: {
+        type: 'object',
+        required: ['type', 'name', 'provider'],
+        properties: {
+          type: at('activity-type', { enum: ACTIVITY_TYPES }),
+          name: text('activity-name'),
+          provider,
+          timeout: at('timeout', { type: ['number', 'null'] }),
+          pauses: at('pauses', { type: ['object', 'null'], properties: { before: pause, after: pause } }),
+          background: at('background', { type: 'boolean' }),
+        },
+      },
+    },
+  })
 }
+
+/** Activities of the hypothesis, method and rollbacks (their controls count); of tolerances and configuration. */
+const stepActivity = activity(true)
+const valueActivity = activity(false)
+
+const tolerance: Json = at('tolerance', {
+  type: ['boolean', 'integer', 'string', 'array', 'object'],
+  if: { type: 'object' },
+  then: {
+    type: 'object',
+    required: ['type'],
+    properties: { type: at('tolerance-type', { enum: TOLERANCE_TYPES }) },
+    allOf: [
+      whenType('probe', valueActivity),
+      whenType('regex', { required: ['pattern'], properties: { pattern: at('regex-pattern', { type: 'string' }) } }),
+      whenType('jsonpath', { required: ['path'], properties: { path: at('jsonpath-path', { type: 'string', pattern: '\\S' }) } }),
+      whenType('range', {
+        required: ['range'],
+        properties: {
+          range: at('range', {
+            type: 'array',
+            minItems: 2,
+            maxItems: 2,
+            if: { type: 'array', minItems: 2, maxItems: 2 },
+            then: { type: 'array', minItems: 2, items: [at('range-lower', { type: 'number' }), at('range-upper', { type: 'number' })], additionalItems: false },
+          }),
+        },
+      }),
+    ],
+  },
+})
+
+const probe: Json = {
+  allOf: [stepActivity, { if: { type: 'object', minProperties: 0 }, then: { type: 'object', required: ['tolerance'], properties: { tolerance } } }],
+}
+
+const envValue = (keyIssue: string, extra: Json = {}): Json => whenType('env', { required: ['key'], properties: { key: text(keyIssue), ...extra } })
+
+/** The whole experiment. */
+export const chaosToolkitSchema: TSchema = unsafe<ChaosToolkitExperiment>({
+  type: 'object',
+  required: ['title', 'description', 'method'],
+  properties: {
+    title: text('title'),
+    description: text('description'),
+    tags: at('tags', { type: ['array', 'null'], items: at('tag', { type: 'string', minLength: 1 }) }),
+    extensions: at('extensions', { type: ['array', 'null'], items: at('extension', { type: 'object', required: ['name'], properties: { name: text('extension-name') } }) }),
+    configuration: at('configuration', {
+      type: 'object',
+      additionalProperties: {
+        allOf: [
+          envValue('env-key', { env_var_type: at('env-var-type', { enum: [...ENV_VAR_TYPES, null] }) }),
+          whenType('probe', valueActivity),
+        ],
+      },
+    }),
+    secrets: at('secrets', {
+      type: 'object',
+      additionalProperties: at('secret-scope', {
+        type: 'object',
+        additionalProperties: {
+          allOf: [
+            envValue('env-key'),
+            whenType('vault', { if: { type: 'object', anyOf: [{ required: ['path'], properties: { path: {} } }, { required: ['key'], properties: { key: {} } }] }, else: { type: 'object', required: ['path'], properties: { path: at('vault-path') } } }),
+          ],
+        },
+      }),
+    }),
+    'steady-state-hypothesis': at('hypothesis', {
+      type: 'object',
+      required: ['title'],
+      properties: { title: text('hypothesis-title'), controls, probes: at('probes', { type: ['array', 'null'], items: probe }) },
+    }),
+    method: at('method', { type: 'array', items: stepActivity }),
+    rollbacks: at('rollbacks', { type: 'array', items: stepActivity }),
+    controls,
+  },
+})
+
+// ─── the messages ────────────────────────────────────────────────────────────────────────────────────────
+
+const got = (e: SchemaError) => describeValue(e.data)
+const missing = (e: SchemaError, hint?: string) => ({ code: 'SPEC_REQUIRED' as const, message: `missing required field "${String(e.path[e.path.length - 1])}"`, hint })
+const typeError = (expected: string, hint?: (v: unknown) => string | undefined): IssueMessage => (e) =>
+  e.keyword === 'required' ? missing(e) : { code: 'SPEC_TYPE', message: `expected ${expected}, got ${got(e)}`, hint: hint?.(e.data) }
+/** A required non-empty string: missing, empty (null or blank), or not a string. */
+const textMessage = (code: ErrorCode, what: string, hint?: string): IssueMessage => (e) => {
+  if (e.keyword === 'required') return missing(e, hint)
+  if (e.keyword === 'pattern' || e.data === null) return { code, message: `${what} must not be empty`, hint }
+  return { code: 'SPEC_TYPE', message: `expected a string, got ${got(e)}` }
+}
+/** Any error: "<what>, got <value>". */
+const invalid = (code: ErrorCode, what: string, hint?: (v: unknown) => string | undefined): IssueMessage => (e) =>
+  e.keyword === 'required' ? missing(e) : { code, message: `${what}, got ${got(e)}`, hint: hint?.(e.data) }
+const nearest = (candidates: readonly string[]) => (v: unknown) => (typeof v === 'string' ? didYouMean(v, candidates) : undefined)
+const removeQuotes = (v: unknown) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? `remove the quotes: ${v}` : undefined)
+const only = (keyword: string, m: IssueMessage, otherwise: IssueMessage = () => null): IssueMessage => (e) => (e.keyword === keyword ? m(e) : otherwise(e))
+
+const MESSAGES: IssueMessages = {
+  title: textMessage('CTK_INVALID_EXPERIMENT', 'title'),
+  description: textMessage('CTK_INVALID_EXPERIMENT', 'description', "Chaos Toolkit's validator rejects an experiment without a description"),
+  tags: typeError('a list of strings', (v) => (typeof v === 'string' ? `write a list: [${JSON.stringify(v)}]` : undefined)),
+  tag: (e) => (e.keyword === 'minLength' ? { code: 'CTK_INVALID_EXPERIMENT', message: 'a tag must not be empty' } : typeError('a string')(e)),
+  extensions: typeError('a list of extensions'),
+  extension: typeError('an object'),
+  'extension-name': textMessage('CTK_INVALID_EXPERIMENT', 'an extension name'),
+  configuration: typeError('an object mapping names to values'),
+  'env-key': textMessage('CTK_INVALID_EXPERIMENT', 'the environment variable name'),
+  'env-var-type': invalid('CTK_INVALID_EXPERIMENT', `env_var_type must be one of ${ENV_VAR_TYPES.join(', ')}`),
+  secrets: typeError('an object mapping scopes to secrets'),
+  'secret-scope': typeError('an object mapping secret names to values', () => 'secrets are grouped by scope: secrets: { <scope>: { <name>: <value> } }'),
+  'vault-path': (e) => missing(e, 'name the Vault secret to read: { type: vault, path: "<secret path>", key: "<optional key>" }'),
+  hypothesis: typeError('an object with a title and probes'),
+  'hypothesis-title': textMessage('CTK_INVALID_EXPERIMENT', 'the hypothesis title'),
+  probes: typeError('a list of probes'),
+  method: (e) => (e.keyword === 'required' || e.data === null ? missing(e, 'write "method": [] to only check the steady-state hypothesis') : typeError('a list of activities')(e)),
+  rollbacks: typeError('a list of actions'),
+  activity: (e) => (e.keyword === 'minProperties'
+    ? { code: 'CTK_INVALID_ACTIVITY', message: 'an activity must not be empty', hint: 'give it type, name and provider, or ref to reuse a named activity' }
+    : typeError('an activity (an object with type, name and provider)')(e)),
+  ref: invalid('CTK_INVALID_ACTIVITY', 'ref must be the name of an activity'),
+  'activity-type': (e) => (e.keyword === 'required'
+    ? missing(e, 'an activity is an "action" or a "probe"')
+    : invalid('CTK_INVALID_ACTIVITY', 'activity type must be "action" or "probe"', nearest(ACTIVITY_TYPES))(e)),
+  'activity-name': textMessage('CTK_INVALID_ACTIVITY', 'an activity name'),
+  provider: (e) => (e.keyword === 'required' || e.data === null
+    ? missing(e, 'say how to run it: provider: { type: python, module, func } | { type: process, path } | { type: http, url }')
+    : typeError('an object')(e)),
+  'provider-type': (e) => (e.keyword === 'required'
+    ? missing(e, 'a provider is of type "python", "process" or "http"')
+    : invalid('CTK_INVALID_ACTIVITY', 'provider type must be "python", "process" or "http"', nearest(PROVIDER_TYPES))(e)),
+  timeout: typeError('a number of seconds'),
+  pauses: typeError('an object with before and/or after'),
+  pause: (e) => invalid('CTK_INVALID_ACTIVITY', `pause ${String(e.path[e.path.length - 1])} must be a number of seconds or a "\${name}" reference to configuration`, removeQuotes)(e),
+  background: typeError('true or false'),
+  'python-module': textMessage('CTK_INVALID_ACTIVITY', 'the Python module', 'a python provider names a module, e.g. chaosk8s.pod.actions'),
+  'python-func': textMessage('CTK_INVALID_ACTIVITY', 'the function name', 'a python provider names the function of its module to call'),
+  'python-arguments': typeError('an object mapping argument names to values'),
+  'process-path': textMessage('CTK_INVALID_ACTIVITY', 'the process path', 'a process provider names the program to run'),
+  'process-arguments': typeError('a string or a list'),
+  'http-url': textMessage('CTK_INVALID_ACTIVITY', 'the URL', 'an http provider names the URL to call'),
+  'http-method': typeError('a string'),
+  'http-headers': typeError('an object mapping header names to values'),
+  'http-header': typeError('a string', (v) => `quote the value: "${String(v)}"`),
+  'http-expected-status': typeError('an HTTP status code (an integer from 100 to 599)'),
+  'http-timeout': invalid('CTK_INVALID_ACTIVITY', 'timeout must be a number of seconds or a [connect, read] pair of numbers'),
+  'http-timeout-part': (e) => ({ code: 'CTK_INVALID_ACTIVITY', message: 'timeout must be a number of seconds or a [connect, read] pair of numbers, got a list', path: e.path.slice(0, -1) }),
+  'http-verify-tls': typeError('true or false'),
+  'http-max-retries': typeError('a whole number of retries'),
+  tolerance: (e) => (e.keyword === 'required'
+    ? missing(e, 'a steady-state probe needs a tolerance: the value its result must match')
+    : {
+        code: 'CTK_INVALID_TOLERANCE',
+        message: `a tolerance must be a boolean, an integer, a string, a list or an object, got ${got(e)}`,
+        hint: typeof e.data === 'number' ? 'for a band of values write a range: { type: range, range: [min, max] }' : undefined,
+      }),
+  'tolerance-type': (e) => (e.keyword === 'required'
+    ? { code: 'CTK_INVALID_TOLERANCE', message: 'an object tolerance needs a type: "probe", "regex", "jsonpath" or "range"' }
+    : invalid('CTK_INVALID_TOLERANCE', 'tolerance type must be "probe", "regex", "jsonpath" or "range"', nearest(TOLERANCE_TYPES))(e)),
+  'regex-pattern': (e) => (e.keyword === 'required' ? missing(e, 'a regex tolerance needs the pattern the result must match') : typeError('a string')(e)),
+  'jsonpath-path': (e) => {
+    if (e.keyword === 'required') return missing(e, 'a jsonpath tolerance needs the JSON path to read, e.g. "$.status"')
+    if (e.keyword === 'pattern') return { code: 'CTK_INVALID_TOLERANCE', message: 'JSON path must not be empty', hint: 'write a path from the root, e.g. "$.status"' }
+    return typeError('a string')(e)
+  },
+  range: (e) => {
+    if (e.keyword === 'required') return missing(e, 'a range tolerance needs its bounds: range: [min, max]')
+    if (e.keyword === 'type') return typeError('a list [min, max]')(e)
+    return { code: 'CTK_INVALID_TOLERANCE', message: `range must have exactly two values [min, max], got ${(e.data as unknown[]).length}` }
+  },
+  'range-lower': only('type', typeError('a number (the lower bound)')),
+  'range-upper': only('type', typeError('a number (the upper bound)')),
+  controls: typeError('a list of controls'),
+  control: typeError('a control (an object with name and provider)'),
+  'control-provider': (e) => (e.keyword === 'required'
+    ? missing(e, 'a control names its Python module: provider: { type: python, module: <module> }')
+    : typeError('an object')(e)),
+  'control-module': textMessage('CTK_INVALID_EXPERIMENT', 'the control module'),
+  'control-scope': invalid('CTK_INVALID_EXPERIMENT', 'control scope must be "before" or "after"'),
+}
+
+// ─── the rules a schema cannot say ───────────────────────────────────────────────────────────────────────
 
 /**
  * Checks one experiment against chaostoolkit-lib's validator (`chaos validate`): the experiment's title and
@@ -157,291 +431,93 @@ function isReference(v: unknown): boolean {
  */
 export function checkChaosToolkit(doc: ParsedDocument, o: Record<string, unknown>, issues: Issue[]): ChaosToolkitExperiment | undefined {
   const before = issues.length
-  new ExperimentChecker(doc, issues).experiment(o)
+  const rules = new ExperimentRules(doc)
+  rules.experiment(o)
+  // Near-miss keys first: where one ties with a schema issue (the first key of an object that misses a
+  // field), the key is named first, as chaostoolkit's reading order has it.
+  issues.push(...rules.nearMissIssues)
+  issues.push(...schemaIssues(doc, o, [], validator('ChaosToolkitExperiment', () => chaosToolkitSchema), { messages: MESSAGES }))
+  issues.push(...rules.issues)
   return issues.length === before ? (o as ChaosToolkitExperiment) : undefined
 }
 
 type Where = 'hypothesis' | 'method' | 'rollbacks' | 'tolerance' | 'configuration'
 
-class ExperimentChecker {
-  /** Controls found anywhere, with where they are, checked once everything has been read. */
+/**
+ * What the schema cannot say: near-miss keys (chaostoolkit would silently ignore them), `ref`s that must name
+ * an activity of the hypothesis or the method, control `ref`s that must name a declared control, regular
+ * expressions and JSON paths that must compile, range bounds in order, and embedded Chaos Mesh objects. It
+ * walks the same nodes the schema does and trusts only what it checks itself.
+ */
+class ExperimentRules {
+  /** Controls found anywhere, checked once every declared control is known. */
   private readonly controls: { control: unknown; path: FieldPath }[] = []
   /** Activities written with `ref`, resolved once every named activity is known. */
-  private readonly refs: { ref: string; path: FieldPath; where: Where }[] = []
+  private readonly refs: { ref: string; path: FieldPath }[] = []
   /** Names of activities `ref` can reach: the hypothesis's probes and the method's activities. */
   private readonly referable = new Set<string>()
 
-  constructor(
-    private readonly doc: ParsedDocument,
-    private readonly issues: Issue[],
-  ) {}
+  readonly nearMissIssues: Issue[] = []
+  readonly issues: Issue[] = []
 
-  private report(path: FieldPath, code: ErrorCode, message: string, hint?: string, key = false): void {
+  constructor(private readonly doc: ParsedDocument) {}
+
+  private report(path: FieldPath, code: ErrorCode, message: string, hint?: string, key = false, to = this.issues): void {
     const { line, col } = this.doc.locate(path, { key })
-    this.issues.push({ code, file: this.doc.file, line, col, path: formatPath(path), message, ...(hint ? { hint } : {}) })
+    to.push({ code, file: this.doc.file, line, col, path: formatPath(path), message, ...(hint ? { hint } : {}) })
   }
 
-  private typeError(path: FieldPath, expected: string, got: unknown, hint?: string): void {
-    this.report(path, 'SPEC_TYPE', `expected ${expected}, got ${describeValue(got)}`, hint)
-  }
-
-  private missing(parent: FieldPath, name: string, hint?: string): void {
-    this.report([...parent, name], 'SPEC_REQUIRED', `missing required field "${name}"`, hint)
-  }
-
-  /** A required, non-empty string field. Returns it when it is one. */
-  private text(o: Obj, base: FieldPath, name: string, code: ErrorCode, what: string, hint?: string): string | undefined {
-    const v = o[name]
-    if (!(name in o)) {
-      this.missing(base, name, hint)
-      return undefined
-    }
-    if (v === null || (typeof v === 'string' && v.trim() === '')) {
-      this.report([...base, name], code, `${what} must not be empty`, hint)
-      return undefined
-    }
-    if (typeof v !== 'string') {
-      this.typeError([...base, name], 'a string', v)
-      return undefined
-    }
-    return v
-  }
-
-  /** Keys that are almost a known key (case, `_` for `-`, a missing plural s): the lib would silently ignore them. */
   private nearMisses(o: Obj, base: FieldPath, known: readonly string[]): void {
     for (const k of Object.keys(o)) {
       const meant = nearMiss(k, known)
-      if (meant !== undefined) this.report([...base, k], 'SPEC_UNKNOWN_FIELD', `unknown field "${k}"`, `did you mean "${meant}"?`, true)
+      if (meant !== undefined) this.report([...base, k], 'SPEC_UNKNOWN_FIELD', `unknown field "${k}"`, `did you mean "${meant}"?`, true, this.nearMissIssues)
     }
   }
 
   experiment(o: Obj): void {
     this.nearMisses(o, [], TOP_LEVEL_KEYS)
-    this.text(o, [], 'title', 'CTK_INVALID_EXPERIMENT', 'title')
-    this.text(o, [], 'description', 'CTK_INVALID_EXPERIMENT', 'description', "Chaos Toolkit's validator rejects an experiment without a description")
-    this.tags(o.tags)
-    this.extensions(o.extensions)
-    if ('configuration' in o) this.configuration(o.configuration)
-    if ('secrets' in o) this.secrets(o.secrets)
-    if ('steady-state-hypothesis' in o) this.hypothesis(o['steady-state-hypothesis'])
-
-    if (o.method === undefined || o.method === null) {
-      this.missing([], 'method', 'write "method": [] to only check the steady-state hypothesis')
-    } else if (!Array.isArray(o.method)) {
-      this.typeError(['method'], 'a list of activities', o.method)
-    } else {
-      o.method.forEach((a, i) => this.activity(a, ['method', i], 'method'))
+    if (isObj(o.configuration)) {
+      for (const [name, value] of Object.entries(o.configuration)) {
+        if (isObj(value) && value.type === 'probe') this.activity(value, ['configuration', name], 'configuration')
+      }
     }
-
-    if ('rollbacks' in o) {
-      if (!Array.isArray(o.rollbacks)) this.typeError(['rollbacks'], 'a list of actions', o.rollbacks)
-      else o.rollbacks.forEach((a, i) => this.activity(a, ['rollbacks', i], 'rollbacks'))
+    const h = o['steady-state-hypothesis']
+    if (isObj(h)) {
+      this.collectControls(h.controls, ['steady-state-hypothesis', 'controls'])
+      if (Array.isArray(h.probes)) {
+        h.probes.forEach((p, i) => {
+          const path = ['steady-state-hypothesis', 'probes', i]
+          if (this.activity(p, path, 'hypothesis') && 'tolerance' in (p as Obj)) this.tolerance((p as Obj).tolerance, [...path, 'tolerance'])
+        })
+      }
     }
-
+    if (Array.isArray(o.method)) o.method.forEach((a, i) => this.activity(a, ['method', i], 'method'))
+    if (Array.isArray(o.rollbacks)) o.rollbacks.forEach((a, i) => this.activity(a, ['rollbacks', i], 'rollbacks'))
     this.collectControls(o.controls, ['controls'])
     this.resolveRefs()
-    this.checkControls()
+    this.checkControlRefs()
   }
 
-  private tags(tags: unknown): void {
-    if (tags === undefined || tags === null) return
-    if (!Array.isArray(tags)) {
-      this.typeError(['tags'], 'a list of strings', tags, typeof tags === 'string' ? `write a list: [${JSON.stringify(tags)}]` : undefined)
-      return
-    }
-    tags.forEach((t, i) => {
-      if (typeof t !== 'string') this.typeError(['tags', i], 'a string', t)
-      else if (t === '') this.report(['tags', i], 'CTK_INVALID_EXPERIMENT', 'a tag must not be empty')
-    })
-  }
-
-  private extensions(exts: unknown): void {
-    if (exts === undefined || exts === null) return
-    if (!Array.isArray(exts)) {
-      this.typeError(['extensions'], 'a list of extensions', exts)
-      return
-    }
-    exts.forEach((e, i) => {
-      if (!isObj(e)) this.typeError(['extensions', i], 'an object', e)
-      else this.text(e, ['extensions', i], 'name', 'CTK_INVALID_EXPERIMENT', 'an extension name')
-    })
-  }
-
-  private configuration(conf: unknown): void {
-    if (!isObj(conf)) {
-      this.typeError(['configuration'], 'an object mapping names to values', conf)
-      return
-    }
-    for (const [name, value] of Object.entries(conf)) {
-      const path = ['configuration', name]
-      if (!isObj(value) || !('type' in value)) continue // a literal value, used as written
-      if (value.type === 'env') {
-        this.text(value, path, 'key', 'CTK_INVALID_EXPERIMENT', 'the environment variable name')
-        const t = value.env_var_type
-        if (t !== undefined && t !== null && !(typeof t === 'string' && ENV_VAR_TYPES.includes(t))) {
-          this.report([...path, 'env_var_type'], 'CTK_INVALID_EXPERIMENT', `env_var_type must be one of ${ENV_VAR_TYPES.join(', ')}, got ${describeValue(t)}`)
-        }
-      } else if (value.type === 'probe') {
-        this.activity(value, path, 'configuration') // a value computed by a probe before the run
-      }
-    }
-  }
-
-  private secrets(secrets: unknown): void {
-    if (!isObj(secrets)) {
-      this.typeError(['secrets'], 'an object mapping scopes to secrets', secrets)
-      return
-    }
-    for (const [scope, entries] of Object.entries(secrets)) {
-      if (!isObj(entries)) {
-        this.typeError(['secrets', scope], 'an object mapping secret names to values', entries, 'secrets are grouped by scope: secrets: { <scope>: { <name>: <value> } }')
-        continue
-      }
-      for (const [name, value] of Object.entries(entries)) {
-        const path = ['secrets', scope, name]
-        if (!isObj(value)) continue
-        if (value.type === 'env') {
-          this.text(value, path, 'key', 'CTK_INVALID_EXPERIMENT', 'the environment variable name')
-        } else if (value.type === 'vault' && !('path' in value) && !('key' in value)) {
-          this.missing(path, 'path', 'name the Vault secret to read: { type: vault, path: "<secret path>", key: "<optional key>" }')
-        }
-      }
-    }
-  }
-
-  private hypothesis(h: unknown): void {
-    const base = ['steady-state-hypothesis']
-    if (!isObj(h)) {
-      this.typeError(base, 'an object with a title and probes', h)
-      return
-    }
-    this.text(h, base, 'title', 'CTK_INVALID_EXPERIMENT', 'the hypothesis title')
-    this.collectControls(h.controls, [...base, 'controls'])
-    if (h.probes === undefined || h.probes === null) return
-    if (!Array.isArray(h.probes)) {
-      this.typeError([...base, 'probes'], 'a list of probes', h.probes)
-      return
-    }
-    h.probes.forEach((p, i) => {
-      const path = [...base, 'probes', i]
-      if (!this.activity(p, path, 'hypothesis')) return
-      if (!('tolerance' in (p as Obj))) {
-        this.missing(path, 'tolerance', 'a steady-state probe needs a tolerance: the value its result must match')
-      } else {
-        this.tolerance((p as Obj).tolerance, [...path, 'tolerance'])
-      }
-    })
-  }
-
-  /** Checks one activity. Returns false when it is not even an object. */
+  /** Returns false when `a` is not even an object (the schema says so). */
   private activity(a: unknown, path: FieldPath, where: Where): boolean {
-    if (!isObj(a)) {
-      this.typeError(path, 'an activity (an object with type, name and provider)', a)
-      return false
-    }
-    if (Object.keys(a).length === 0) {
-      this.report(path, 'CTK_INVALID_ACTIVITY', 'an activity must not be empty', 'give it type, name and provider, or ref to reuse a named activity')
-      return true
-    }
+    if (!isObj(a)) return false
+    if (Object.keys(a).length === 0) return true
     if (where === 'hypothesis' || where === 'method' || where === 'rollbacks') this.collectControls(a.controls, [...path, 'controls'])
     if (a.ref !== undefined && a.ref !== null) {
-      if (typeof a.ref !== 'string' || a.ref === '') {
-        this.report([...path, 'ref'], 'CTK_INVALID_ACTIVITY', `ref must be the name of an activity, got ${describeValue(a.ref)}`)
-      } else {
-        this.refs.push({ ref: a.ref, path: [...path, 'ref'], where })
-      }
+      if (typeof a.ref === 'string' && a.ref !== '') this.refs.push({ ref: a.ref, path: [...path, 'ref'] })
       return true
     }
     this.nearMisses(a, path, ACTIVITY_KEYS)
-
-    if (!('type' in a)) {
-      this.missing(path, 'type', 'an activity is an "action" or a "probe"')
-    } else if (typeof a.type !== 'string' || !ACTIVITY_TYPES.includes(a.type)) {
-      const hint = typeof a.type === 'string' ? didYouMean(a.type, ACTIVITY_TYPES) : undefined
-      this.report([...path, 'type'], 'CTK_INVALID_ACTIVITY', `activity type must be "action" or "probe", got ${describeValue(a.type)}`, hint)
-    }
-    const name = this.text(a, path, 'name', 'CTK_INVALID_ACTIVITY', 'an activity name')
-    if (name !== undefined && (where === 'hypothesis' || where === 'method')) this.referable.add(name)
-
-    if (!('provider' in a) || a.provider === null) {
-      this.missing(path, 'provider', 'say how to run it: provider: { type: python, module, func } | { type: process, path } | { type: http, url }')
-    } else if (!isObj(a.provider)) {
-      this.typeError([...path, 'provider'], 'an object', a.provider)
-    } else {
-      this.provider(a.provider, [...path, 'provider'])
-    }
-
-    if ('timeout' in a && a.timeout !== null && !isNumber(a.timeout)) this.typeError([...path, 'timeout'], 'a number of seconds', a.timeout)
-    if ('pauses' in a && a.pauses !== null) this.pauses(a.pauses, [...path, 'pauses'])
-    if ('background' in a && typeof a.background !== 'boolean') this.typeError([...path, 'background'], 'true or false', a.background)
+    const name = a.name
+    if (typeof name === 'string' && name.trim() !== '' && (where === 'hypothesis' || where === 'method')) this.referable.add(name)
+    if (isObj(a.provider)) this.provider(a.provider, [...path, 'provider'])
     return true
-  }
-
-  private pauses(p: unknown, path: FieldPath): void {
-    if (!isObj(p)) {
-      this.typeError(path, 'an object with before and/or after', p)
-      return
-    }
-    for (const when of ['before', 'after'] as const) {
-      const v = p[when]
-      if (v === undefined || v === null || isNumber(v) || isReference(v)) continue
-      this.report([...path, when], 'CTK_INVALID_ACTIVITY', `pause ${when} must be a number of seconds or a "\${name}" reference to configuration, got ${describeValue(v)}`,
-        typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? `remove the quotes: ${v}` : undefined)
-    }
   }
 
   private provider(p: Obj, path: FieldPath): void {
     this.nearMisses(p, path, PROVIDER_KEYS)
-    if (!('type' in p)) {
-      this.missing(path, 'type', 'a provider is of type "python", "process" or "http"')
-      return
-    }
-    if (typeof p.type !== 'string' || !PROVIDER_TYPES.includes(p.type)) {
-      const hint = typeof p.type === 'string' ? didYouMean(p.type, PROVIDER_TYPES) : undefined
-      this.report([...path, 'type'], 'CTK_INVALID_ACTIVITY', `provider type must be "python", "process" or "http", got ${describeValue(p.type)}`, hint)
-      return
-    }
-    const timeout = p.timeout
-    switch (p.type) {
-      case 'python':
-        this.text(p, path, 'module', 'CTK_INVALID_ACTIVITY', 'the Python module', 'a python provider names a module, e.g. chaosk8s.pod.actions')
-        this.text(p, path, 'func', 'CTK_INVALID_ACTIVITY', 'the function name', 'a python provider names the function of its module to call')
-        if ('arguments' in p && !isObj(p.arguments)) this.typeError([...path, 'arguments'], 'an object mapping argument names to values', p.arguments)
-        if (timeout !== undefined && timeout !== null && !isNumber(timeout)) this.typeError([...path, 'timeout'], 'a number of seconds', timeout)
-        break
-      case 'process':
-        this.text(p, path, 'path', 'CTK_INVALID_ACTIVITY', 'the process path', 'a process provider names the program to run')
-        if ('arguments' in p && p.arguments !== null && typeof p.arguments !== 'string' && !Array.isArray(p.arguments) && !isObj(p.arguments)) {
-          this.typeError([...path, 'arguments'], 'a string or a list', p.arguments)
-        }
-        if (timeout !== undefined && timeout !== null && !isNumber(timeout)) this.typeError([...path, 'timeout'], 'a number of seconds', timeout)
-        break
-      case 'http':
-        this.http(p, path)
-        break
-    }
+    if (typeof p.type !== 'string' || !PROVIDER_TYPES.includes(p.type)) return
     if (isObj(p.arguments) || Array.isArray(p.arguments)) this.embedded(p.arguments, [...path, 'arguments'])
-  }
-
-  private http(p: Obj, path: FieldPath): void {
-    this.text(p, path, 'url', 'CTK_INVALID_ACTIVITY', 'the URL', 'an http provider names the URL to call')
-    if ('method' in p && typeof p.method !== 'string') this.typeError([...path, 'method'], 'a string', p.method)
-    if ('headers' in p && p.headers !== null) {
-      if (!isObj(p.headers)) this.typeError([...path, 'headers'], 'an object mapping header names to values', p.headers)
-      else for (const [h, v] of Object.entries(p.headers)) if (typeof v !== 'string') this.typeError([...path, 'headers', h], 'a string', v, `quote the value: "${String(v)}"`)
-    }
-    if ('expected_status' in p && !(Number.isInteger(p.expected_status) && (p.expected_status as number) >= 100 && (p.expected_status as number) <= 599)) {
-      this.typeError([...path, 'expected_status'], 'an HTTP status code (an integer from 100 to 599)', p.expected_status)
-    }
-    if ('timeout' in p && p.timeout !== null) {
-      const t = p.timeout
-      const pair = Array.isArray(t) && t.length === 2 && t.every(isNumber)
-      if (!isNumber(t) && !pair && !isReference(t)) {
-        this.report([...path, 'timeout'], 'CTK_INVALID_ACTIVITY', `timeout must be a number of seconds or a [connect, read] pair of numbers, got ${describeValue(t)}`)
-      }
-    }
-    if ('verify_tls' in p && typeof p.verify_tls !== 'boolean') this.typeError([...path, 'verify_tls'], 'true or false', p.verify_tls)
-    if ('max_retries' in p && !(Number.isInteger(p.max_retries) && (p.max_retries as number) >= 0)) this.typeError([...path, 'max_retries'], 'a whole number of retries', p.max_retries)
   }
 
   /** Kubernetes-style objects among an activity's arguments (a Chaos Mesh resource to create) are validated in place. */
@@ -460,125 +536,47 @@ class ExperimentChecker {
   }
 
   private tolerance(t: unknown, path: FieldPath): void {
-    if (typeof t === 'boolean' || typeof t === 'string' || Array.isArray(t)) return
-    if (typeof t === 'number' && Number.isInteger(t)) return
-    if (!isObj(t)) {
-      this.report(path, 'CTK_INVALID_TOLERANCE', `a tolerance must be a boolean, an integer, a string, a list or an object, got ${describeValue(t)}`,
-        typeof t === 'number' ? 'for a band of values write a range: { type: range, range: [min, max] }' : undefined)
-      return
-    }
-    if (!('type' in t)) {
-      this.report([...path, 'type'], 'CTK_INVALID_TOLERANCE', 'an object tolerance needs a type: "probe", "regex", "jsonpath" or "range"')
-      return
-    }
+    if (!isObj(t)) return
     switch (t.type) {
       case 'probe':
         this.activity(t, path, 'tolerance')
         return
       case 'regex':
-        this.regexTolerance(t, path)
+        if (typeof t.pattern === 'string') {
+          const problem = pythonRegexProblem(t.pattern)
+          if (problem !== undefined) this.report([...path, 'pattern'], 'CTK_INVALID_TOLERANCE', `pattern ${describeValue(t.pattern)} is not a valid regular expression: ${problem}`)
+        }
         return
       case 'jsonpath':
-        this.jsonPathTolerance(t, path)
+        if (typeof t.path === 'string' && t.path.trim() !== '') {
+          const problem = jsonPathProblem(t.path.trim())
+          if (problem !== undefined) this.report([...path, 'path'], 'CTK_INVALID_TOLERANCE', `JSON path ${describeValue(t.path)} is not valid: ${problem}`)
+        }
         return
-      case 'range':
-        this.rangeTolerance(t, path)
-        return
-      default: {
-        const hint = typeof t.type === 'string' ? didYouMean(t.type, TOLERANCE_TYPES) : undefined
-        this.report([...path, 'type'], 'CTK_INVALID_TOLERANCE', `tolerance type must be "probe", "regex", "jsonpath" or "range", got ${describeValue(t.type)}`, hint)
+      case 'range': {
+        const r = t.range
+        if (!Array.isArray(r) || r.length !== 2) return
+        const [lo, hi] = r as [unknown, unknown]
+        if (isNumber(lo) && isNumber(hi) && lo > hi) {
+          this.report([...path, 'range'], 'CTK_INVALID_TOLERANCE', `range lower bound ${lo} is greater than its upper bound ${hi}: no value can be within it`, `write [${hi}, ${lo}]`)
+        }
       }
     }
   }
 
-  private regexTolerance(t: Obj, path: FieldPath): void {
-    if (!('pattern' in t)) {
-      this.missing(path, 'pattern', 'a regex tolerance needs the pattern the result must match')
-      return
-    }
-    if (typeof t.pattern !== 'string') {
-      this.typeError([...path, 'pattern'], 'a string', t.pattern)
-      return
-    }
-    const problem = pythonRegexProblem(t.pattern)
-    if (problem !== undefined) {
-      this.report([...path, 'pattern'], 'CTK_INVALID_TOLERANCE', `pattern ${describeValue(t.pattern)} is not a valid regular expression: ${problem}`)
-    }
-  }
-
-  private jsonPathTolerance(t: Obj, path: FieldPath): void {
-    if (!('path' in t)) {
-      this.missing(path, 'path', 'a jsonpath tolerance needs the JSON path to read, e.g. "$.status"')
-      return
-    }
-    if (typeof t.path !== 'string') {
-      this.typeError([...path, 'path'], 'a string', t.path)
-      return
-    }
-    if (t.path.trim() === '') {
-      this.report([...path, 'path'], 'CTK_INVALID_TOLERANCE', 'JSON path must not be empty', 'write a path from the root, e.g. "$.status"')
-      return
-    }
-    const problem = jsonPathProblem(t.path.trim())
-    if (problem !== undefined) this.report([...path, 'path'], 'CTK_INVALID_TOLERANCE', `JSON path ${describeValue(t.path)} is not valid: ${problem}`)
-  }
-
-  private rangeTolerance(t: Obj, path: FieldPath): void {
-    if (!('range' in t)) {
-      this.missing(path, 'range', 'a range tolerance needs its bounds: range: [min, max]')
-      return
-    }
-    const r = t.range
-    const at = [...path, 'range']
-    if (!Array.isArray(r)) {
-      this.typeError(at, 'a list [min, max]', r)
-      return
-    }
-    if (r.length !== 2) {
-      this.report(at, 'CTK_INVALID_TOLERANCE', `range must have exactly two values [min, max], got ${r.length}`)
-      return
-    }
-    const [lo, hi] = r as [unknown, unknown]
-    if (!isNumber(lo)) this.typeError([...at, 0], 'a number (the lower bound)', lo)
-    if (!isNumber(hi)) this.typeError([...at, 1], 'a number (the upper bound)', hi)
-    if (isNumber(lo) && isNumber(hi) && lo > hi) {
-      this.report(at, 'CTK_INVALID_TOLERANCE', `range lower bound ${lo} is greater than its upper bound ${hi}: no value can be within it`, `write [${hi}, ${lo}]`)
-    }
-  }
-
   private collectControls(list: unknown, path: FieldPath): void {
-    if (list === undefined) return
-    if (!Array.isArray(list)) {
-      this.typeError(path, 'a list of controls', list)
-      return
-    }
-    list.forEach((control, i) => this.controls.push({ control, path: [...path, i] }))
+    if (Array.isArray(list)) list.forEach((control, i) => this.controls.push({ control, path: [...path, i] }))
   }
 
-  private checkControls(): void {
+  private checkControlRefs(): void {
     const names = new Set<string>()
     for (const { control } of this.controls) {
       if (isObj(control) && !('ref' in control) && typeof control.name === 'string') names.add(control.name)
     }
     for (const { control: c, path } of this.controls) {
-      if (!isObj(c)) {
-        this.typeError(path, 'a control (an object with name and provider)', c)
-        continue
-      }
-      if ('ref' in c && !(typeof c.ref === 'string' && names.has(c.ref))) {
+      if (isObj(c) && 'ref' in c && !(typeof c.ref === 'string' && names.has(c.ref))) {
         this.report([...path, 'ref'], 'CTK_UNKNOWN_REFERENCE', `control ref ${describeValue(c.ref)} names no control declared in the experiment`,
           typeof c.ref === 'string' ? didYouMean(c.ref, names) : undefined)
-      }
-      if (!('name' in c)) this.missing(path, 'name')
-      if (!('provider' in c)) {
-        this.missing(path, 'provider', 'a control names its Python module: provider: { type: python, module: <module> }')
-      } else if (!isObj(c.provider)) {
-        this.typeError([...path, 'provider'], 'an object', c.provider)
-      } else if (c.provider.type === 'python') {
-        this.text(c.provider, [...path, 'provider'], 'module', 'CTK_INVALID_EXPERIMENT', 'the control module')
-      }
-      if (c.scope !== undefined && c.scope !== null && c.scope !== '' && !(typeof c.scope === 'string' && CONTROL_SCOPES.includes(c.scope))) {
-        this.report([...path, 'scope'], 'CTK_INVALID_EXPERIMENT', `control scope must be "before" or "after", got ${describeValue(c.scope)}`)
       }
     }
   }

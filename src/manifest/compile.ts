@@ -11,7 +11,7 @@ import { FORMATS } from './formats.js'
 const require = createRequire(import.meta.url)
 
 /** The options every validator is compiled with: all errors, Chaos Mesh's defaults applied, data in errors. */
-export const AJV_OPTIONS: Options = { allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true }
+export const AJV_OPTIONS: Options = { allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true, inlineRefs: false }
 
 /**
  * Annotation keywords our schemas carry for the error mapping (schema-issues.ts); they validate nothing.
@@ -46,7 +46,8 @@ export class SchemaCompiler {
    * Ajv inlines a sub-schema at every place it is used. A Workflow template embeds every chaos kind's spec,
    * a Schedule embeds those and a Workflow again: inlined, that is megabytes of generated code and seconds of
    * compile time. So every object sub-schema that occurs more than once in `root` (by identity) is registered
-   * once under an id and referenced with `$ref`; validation, defaults and error paths are unchanged.
+   * once under an id and referenced with `$ref`; validation, defaults, error paths and `x-issue` annotations
+   * are unchanged.
    */
   private hoistShared(root: TSchema): TSchema {
     const seen = new Map<object, number>()
@@ -58,10 +59,14 @@ export class SchemaCompiler {
       for (const child of Object.values(node)) count(child)
     }
     count(root)
-    const isShared = (node: object) => (seen.get(node) ?? 0) > 1 && 'properties' in node
+    const isShared = (node: object) => (seen.get(node) ?? 0) > 1 && ('properties' in node || 'then' in node)
     const rewrite = (node: unknown, top: boolean): unknown => {
       if (node === null || typeof node !== 'object') return node
-      if (!top && (this.sharedIds.has(node) || isShared(node))) return { $ref: register(node) }
+      if (!top && (this.sharedIds.has(node) || isShared(node))) {
+        // the annotation stays where the node was, for errors its parent reports (a missing property)
+        const note = (node as Record<string, unknown>)['x-issue']
+        return { $ref: register(node), ...(note === undefined ? {} : { 'x-issue': note }) }
+      }
       if (Array.isArray(node)) return node.map((x) => rewrite(x, false))
       const out: Record<string, unknown> = {}
       for (const [k, v] of Object.entries(node)) out[k] = k === 'enum' || k === 'default' || k === 'const' ? v : rewrite(v, false)

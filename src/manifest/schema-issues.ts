@@ -11,16 +11,40 @@ const DURATION_PATTERNS = new Set(['^[0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h)$'])
 /** Overrides for unknown fields that mean something (a removed 1.x field, an Argo keyword). */
 export type UnknownFieldRule = (name: string, path: FieldPath) => { code: ErrorCode; message: string; hint?: string } | undefined
 
+/** One schema error, as a message of `IssueMessages` sees it. */
+export interface SchemaError {
+  /** The failing keyword: `type`, `required`, `enum`, `pattern`, `minItems`, … */
+  keyword: string
+  /** The value at `path`; undefined for `required` (the field is missing). */
+  data: unknown
+  /** Where the problem is: the value's path, or for `required` the missing field's path. */
+  path: FieldPath
+}
+
+/** What an `x-issue` message says instead of the generic one; `null` drops the error (another one says it). */
+export type IssueMessage = (e: SchemaError) => { code: ErrorCode; message: string; hint?: string | undefined; path?: FieldPath; key?: boolean } | null
+
 /**
- * Validates `value` (found at `base` inside `doc`) against `schema`, applying the schema's defaults to
+ * Messages by the name a schema node gives in its `x-issue` annotation. Every error at that node (or, for
+ * `required`, a missing property whose schema carries the annotation) is worded by that message.
+ */
+export type IssueMessages = Readonly<Record<string, IssueMessage>>
+
+export interface SchemaIssueOptions {
+  unknownField?: UnknownFieldRule | undefined
+  messages?: IssueMessages | undefined
+}
+
+/**
+ * Validates `value` (found at `base` inside `doc`) with `validate`, applying the schema's defaults to
  * `value` in place. Returns every problem, positioned; an empty list means valid.
  */
-export function schemaIssues(doc: ParsedDocument, value: unknown, base: FieldPath, validate: ValidateFunction, unknownField?: UnknownFieldRule): Issue[] {
+export function schemaIssues(doc: ParsedDocument, value: unknown, base: FieldPath, validate: ValidateFunction, opts: SchemaIssueOptions = {}): Issue[] {
   if (validate(value)) return []
   const issues: Issue[] = []
   const seen = new Set<string>()
   for (const err of validate.errors ?? []) {
-    const issue = toIssue(doc, value, base, err, unknownField)
+    const issue = toIssue(doc, value, base, err, opts)
     if (!issue) continue
     const key = `${issue.line}:${issue.col}:${issue.code}:${issue.path}:${issue.message}`
     if (seen.has(key)) continue
@@ -66,7 +90,18 @@ function typeWords(t: unknown): string {
   return list.map((x) => TYPE_WORDS[x] ?? x).join(' or ')
 }
 
-function toIssue(doc: ParsedDocument, root: unknown, base: FieldPath, err: ErrorObject, unknownField?: UnknownFieldRule): Issue | undefined {
+/** The `x-issue` annotation that words `err`: on the failing node, or for `required` on the missing property's schema. */
+function annotation(err: ErrorObject): string | undefined {
+  const parent = err.parentSchema as Record<string, unknown> | undefined
+  if (err.keyword === 'required') {
+    const props = parent?.properties as Record<string, Record<string, unknown> | undefined> | undefined
+    const own = props !== undefined && Object.hasOwn(props, String(err.params.missingProperty)) ? props[String(err.params.missingProperty)] : undefined
+    return own?.['x-issue'] as string | undefined
+  }
+  return parent?.['x-issue'] as string | undefined
+}
+
+function toIssue(doc: ParsedDocument, root: unknown, base: FieldPath, err: ErrorObject, opts: SchemaIssueOptions): Issue | undefined {
   const rel = pointerToPath(root, err.instancePath)
   const path = [...base, ...rel]
   const params = err.params as Record<string, unknown>
@@ -74,6 +109,15 @@ function toIssue(doc: ParsedDocument, root: unknown, base: FieldPath, err: Error
     const { line, col } = doc.locate(p, { key })
     return { code, file: doc.file, line, col, path: formatPath(p), message, ...(hint ? { hint } : {}) }
   }
+  if (err.keyword === 'if') return undefined // the failing `then`/`else` keywords are reported themselves
+  const id = annotation(err)
+  const message = id === undefined ? undefined : opts.messages?.[id]
+  if (message) {
+    const at = err.keyword === 'required' ? [...path, String(params.missingProperty)] : path
+    const m = message({ keyword: err.keyword, data: err.keyword === 'required' ? undefined : err.data, path: at })
+    return m === null ? undefined : make(m.code, m.message, m.path ?? at, m.hint, m.key ?? false)
+  }
+  const unknownField = opts.unknownField
   switch (err.keyword) {
     case 'required': {
       const name = String(params.missingProperty)
@@ -114,8 +158,6 @@ function toIssue(doc: ParsedDocument, root: unknown, base: FieldPath, err: Error
       return make('SPEC_OUT_OF_RANGE', `must be at least ${String(params.limit)} character(s) long`, path)
     case 'maxLength':
       return make('SPEC_OUT_OF_RANGE', `must be at most ${String(params.limit)} characters long`, path)
-    case 'if':
-      return undefined
     default:
       return make('SPEC_INVALID_VALUE', err.message ?? 'is not valid', path)
   }

@@ -182,7 +182,7 @@ export function validateObject(
   }
   const before = issues.length
   const validate = validator(def.kind, () => objectSchema(def))
-  const schemaProblems = schemaIssues(doc, o, base, validate, unknownFieldRule(def, base))
+  const schemaProblems = schemaIssues(doc, o, base, validate, { unknownField: unknownFieldRule(def, base) })
   issues.push(...schemaProblems)
   const meta = (o.metadata ?? {}) as ObjectMeta
   checkMetadata(meta, (p, c, m, h) => at(['metadata', ...p], c, m, h))

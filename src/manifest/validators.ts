@@ -5,7 +5,7 @@
  *   validator('PodChaos', schema) ─▶ cached? ─▶ generated/PodChaos.cjs (standalone code made by `npm run build`)
  *                                            └▶ absent: compile `schema()` with Ajv now (vitest, tsc-only builds)
  *
- * Generated code is a CommonJS module exporting `load(formats)`, so it loads synchronously (createRequire)
+ * Generated code is a CommonJS module exporting `load(formats, require)`, so it loads synchronously (createRequire)
  * and only for the kinds a run meets: validating a PodChaos file loads PodChaos's code, not Workflow's.
  */
 import { createRequire } from 'node:module'
@@ -43,8 +43,8 @@ export function validator(key: string, schema: () => TSchema): ValidateFunction 
   if (!hit) {
     const file = dir === undefined ? undefined : `${dir}/${generatedFile(key)}`
     if (file !== undefined && existsSync(file)) {
-      const load = require(file) as (formats: Readonly<Record<string, StringFormat>>) => ValidateFunction
-      hit = { fn: load(FORMATS), origin: 'generated' }
+      const load = require(file) as (formats: Readonly<Record<string, StringFormat>>, req: NodeJS.Require) => ValidateFunction
+      hit = { fn: load(FORMATS, require), origin: 'generated' }
     } else {
       compiler ??= new SchemaCompiler() // loads Ajv
       hit = { fn: compiler.compile(schema()), origin: 'compiled' }
