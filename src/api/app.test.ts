@@ -1,10 +1,15 @@
-/** The controller API in-process (app.request): apply all-or-nothing, errors with codes and statuses, queries, SSE, OpenAPI. */
-import { describe, expect, it } from 'vitest'
+/**
+ * The controller API in-process (app.request) against the real Controller on an in-memory store, with the real
+ * injectors on an in-memory runtime boundary: apply all-or-nothing, errors with codes and statuses, queries, SSE,
+ * OpenAPI, and the status of a stored experiment checked against Chaos Mesh's CRD status schema.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
 import { apiApp, MAX_BODY_BYTES } from './app.js'
-import { FakeController } from '../../test/doubles/fake-controller.js'
 import { openApiDocument } from './openapi.js'
-import type { RuntimeClient } from '../runtime/client.js'
-import type { RuntimePod } from '../runtime/local-runtime.js'
+import { Controller } from '../engine/controller.js'
+import { Store } from '../store/store.js'
+import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
+import { loadCrds } from '../../test/conformance.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by the assertions
 type Json = any
@@ -23,16 +28,19 @@ spec:
     latency: 100ms
 `
 
-const pod = (name: string, labels: Record<string, string>): RuntimePod => ({
-  namespace: 'default', name, uid: name, service: labels.app!, labels, annotations: {}, phase: 'Running', ready: true, restartCount: 0, startTime: '2024-01-01T00:00:00Z', port: 1,
+const controllers: Controller[] = []
+afterEach(async () => {
+  for (const c of controllers.splice(0)) await c.stop()
 })
-const runtime = { pods: async () => [pod('back-aaaaa', { app: 'back' }), pod('front-bbbbb', { app: 'front' })] } as unknown as RuntimeClient
 
 function setup() {
-  const controller = new FakeController()
-  const app = apiApp({ controller, runtime, metrics: () => 'chaos_controller_manager_chaos_experiments{namespace="default",kind="NetworkChaos",phase="Running"} 1\n', heartbeatMs: 50 })
+  const runtime = new FakeRuntime([fakePod('back-aaaaa', { app: 'back' }, { protocol: 'http', containerPort: 8080 }), fakePod('front-bbbbb', { app: 'front' })])
+  const controller = Controller.open({ store: Store.open(':memory:'), runtime, podCacheMs: 0 })
+  controllers.push(controller)
+  void controller.start()
+  const app = apiApp({ controller, runtime, metrics: () => controller.metrics.text(), heartbeatMs: 50 })
   const post = (body: string, q = '') => app.request(`/api/v1/resources${q}`, { method: 'POST', body, headers: { 'content-type': 'application/yaml' } })
-  return { controller, app, post }
+  return { controller, runtime, app, post }
 }
 
 describe('POST /api/v1/resources', () => {
@@ -68,7 +76,7 @@ describe('POST /api/v1/resources', () => {
       'two.yaml:17 metadata.name [SPEC_INVALID_NAME]',
       'two.yaml:25 spec.delay.latency [SPEC_INVALID_DURATION]',
     ])
-    expect(controller.objects.size).toBe(0)
+    expect(controller.list({})).toEqual([])
   })
 
   it('answers 400 for a body that is not YAML, and for an empty body', async () => {
@@ -96,8 +104,26 @@ spec:
     const res = await post(`${delay('d1')}---\n${kernel}`)
     expect(res.status).toBe(422)
     const body = (await res.json()) as Json
-    expect(body.issues).toEqual([expect.objectContaining({ code: 'SPEC_LOCAL_UNSUPPORTED', line: 14, message: expect.stringContaining('KernelChaos default/k: ') })])
-    expect(controller.objects.size).toBe(0)
+    expect(body.issues).toEqual([
+      expect.objectContaining({ code: 'SPEC_LOCAL_UNSUPPORTED', line: 14, message: 'KernelChaos default/k: KernelChaos needs a cluster: run it against a cluster with Chaos Mesh' }),
+    ])
+    expect(controller.list({})).toEqual([])
+  })
+
+  it('refuses all when the controller refuses a later one (a selector matching no pod): none of the others is created or injected', async () => {
+    const { post, controller, runtime } = setup()
+    const res = await post(`${delay('d1')}---
+${delay('d2')}---
+${delay('d3').replace('{app: back}', '{app: nothing}')}`, '?file=three.yaml')
+    expect(res.status).toBe(422)
+    const body = (await res.json()) as Json
+    expect(body.message).toBe('1 problem(s) in the 3 resources; nothing was applied')
+    expect(body.issues.map((i: Json) => `${i.file}:${i.line} [${i.code}] ${i.message}`)).toEqual([
+      'three.yaml:27 [CONTROLLER_NO_TARGETS] NetworkChaos default/d3: spec.selector {namespaces: [default], labelSelectors: {app: nothing}} matches no pod; pods that exist: default/back-aaaaa (app=back; Running); default/front-bbbbb (app=front; Running)',
+    ])
+    expect(controller.list({})).toEqual([])
+    expect(controller.events({})).toEqual([])
+    expect(runtime.held.size).toBe(0)
   })
 
   it('refuses Chaos Toolkit experiments, Apps and duplicates in one request', async () => {
@@ -113,8 +139,8 @@ spec:
     const res = await post(delay('d1'), '?dryRun=true')
     expect(res.status).toBe(200)
     const body = (await res.json()) as Json
-    expect(body).toMatchObject({ dryRun: true, items: [{ action: 'created', plan: expect.anything() }] })
-    expect(controller.objects.size).toBe(0)
+    expect(body).toMatchObject({ dryRun: true, items: [{ action: 'created', plan: { kind: 'NetworkChaos', action: 'delay', targets: [{ id: 'default/back-aaaaa', pod: 'back-aaaaa' }] } }] })
+    expect(controller.list({})).toEqual([])
     expect((await post(delay('d1'), '?dryRun=maybe')).status).toBe(400)
   })
 
@@ -151,12 +177,15 @@ describe('reading and changing resources', () => {
     expect(((await (await app.request(base)).json()) as Json).metadata.name).toBe('d1')
     const paused = (await (await app.request(`${base}/pause`, { method: 'POST' })).json()) as Json
     expect(paused.metadata.annotations['experiment.chaos-mesh.org/pause']).toBe('true')
+    // pause answers after its reconcile: the fault is already off
+    expect(paused.status.chaoscope).toMatchObject({ phase: 'paused', records: [{ active: false }] })
     const resumed = (await (await app.request(`${base}/resume`, { method: 'POST' })).json()) as Json
-    expect(resumed.metadata.annotations['experiment.chaos-mesh.org/pause']).toBeUndefined()
+    expect(resumed.metadata.annotations?.['experiment.chaos-mesh.org/pause']).toBeUndefined()
+    expect(resumed.status.chaoscope).toMatchObject({ phase: 'running', records: [{ active: true }] })
     const events = ((await (await app.request(`${base}/events`)).json()) as Json).items as { reason: string; id: number }[]
-    expect(events.map((e) => e.reason)).toEqual(['Started', 'Paused', 'Started'])
-    const since = ((await (await app.request(`/api/v1/events?kind=NetworkChaos&sinceId=${events[1]!.id}`)).json()) as Json).items
-    expect(since).toHaveLength(1)
+    expect(events.map((e) => e.reason)).toEqual(['Selected', 'Started', 'Applied', 'Paused', 'Recovered', 'Started', 'Applied'])
+    const since = ((await (await app.request(`/api/v1/events?kind=NetworkChaos&sinceId=${events[4]!.id}`)).json()) as Json).items
+    expect(since.map((e: Json) => e.reason)).toEqual(['Started', 'Applied'])
     expect((await app.request(base, { method: 'DELETE' })).status).toBe(200)
     const gone = await app.request(base)
     expect(gone.status).toBe(404)
@@ -174,7 +203,7 @@ describe('reading and changing resources', () => {
   it('serves /metrics in Prometheus text', async () => {
     const res = await setup().app.request('/metrics')
     expect(res.headers.get('content-type')).toContain('text/plain')
-    expect(await res.text()).toContain('chaos_controller_manager_chaos_experiments{')
+    expect(await res.text()).toContain('# TYPE chaos_controller_manager_chaos_experiments gauge')
   })
 })
 
@@ -216,35 +245,100 @@ describe('the OpenAPI document', () => {
   })
 })
 
-describe('with the real Controller (in-memory runtime)', () => {
-  it('applies, shows records and phase, refuses a selector matching no pod with the pods that exist, deletes', async () => {
-    const { Controller } = await import('../engine/controller.js')
-    const { FakeRuntime, fakePod } = await import('../../test/doubles/fake-runtime.js')
-    const rt = new FakeRuntime([fakePod('back-aaaaa', { app: 'back' }), fakePod('front-bbbbb', { app: 'front' })])
-    const controller = Controller.open({ dbPath: ':memory:', runtime: rt })
-    await controller.start()
-    try {
-      const app = apiApp({ controller, runtime: rt, metrics: () => controller.metrics.text() })
-      const post = (body: string, q = '') => app.request(`/api/v1/resources${q}`, { method: 'POST', body })
-      expect((await post(delay('d1'))).status).toBe(201)
-      await controller.waitIdle()
-      const obj = (await (await app.request('/api/v1/namespaces/default/networkchaos/d1')).json()) as Json
-      expect(obj.status.phase).toBe('running')
-      expect(obj.status.experiment.records).toEqual([expect.objectContaining({ id: 'default/back-aaaaa', phase: 'Injected', injectedCount: 1 })])
-      expect(obj.status.conditions).toContainEqual(expect.objectContaining({ type: 'AllInjected', status: 'True' }))
-      const none = await post(delay('d2').replace('{app: back}', '{app: nothing}'))
-      expect(none.status).toBe(422)
-      const refusal = ((await none.json()) as Json).issues[0]
-      expect(refusal.code).toBe('CONTROLLER_NO_TARGETS')
-      expect(refusal.message).toContain('app')
-      expect(refusal.message).toContain('back-aaaaa')
-      expect((await post(delay('d1').replace('100ms', '200ms'))).status).toBe(422)
-      expect(await controller.metrics.text()).toContain('chaos_controller_manager_chaos_experiments')
-      const del = (await (await app.request('/api/v1/namespaces/default/networkchaos/d1', { method: 'DELETE' })).json()) as Json
-      expect(del).toMatchObject({ deleted: true, gone: true, object: null })
-      expect(await rt.faults()).toEqual([])
-    } finally {
-      await controller.stop()
+describe('with the real Controller: the records, the phase and refusals', () => {
+  it('applies, shows records and phase, refuses a selector matching no pod with the pods that exist, and a spec change; deletes', async () => {
+    const { post, app, runtime } = setup()
+    expect((await post(delay('d1'))).status).toBe(201)
+    const obj = (await (await app.request('/api/v1/namespaces/default/networkchaos/d1')).json()) as Json
+    expect(obj.status.chaoscope).toMatchObject({ phase: 'running', action: 'delay' })
+    expect(obj.status.experiment.containerRecords).toEqual([expect.objectContaining({ id: 'default/back-aaaaa', phase: 'Injected', injectedCount: 1 })])
+    expect(obj.status.conditions).toContainEqual({ type: 'AllInjected', status: 'True', reason: '' })
+    const none = await post(delay('d2').replace('{app: back}', '{app: nothing}'))
+    expect(none.status).toBe(422)
+    const refusal = ((await none.json()) as Json).issues[0]
+    expect(refusal.code).toBe('CONTROLLER_NO_TARGETS')
+    expect(refusal.message).toContain('app: nothing')
+    expect(refusal.message).toContain('default/back-aaaaa (app=back; Running)')
+    const changed = await post(delay('d1').replace('100ms', '200ms'))
+    expect(changed.status).toBe(422)
+    expect(((await changed.json()) as Json).issues[0].message).toBe('NetworkChaos default/d1: the spec of NetworkChaos default/d1 cannot change once created (changed: spec.delay)')
+    const del = (await (await app.request('/api/v1/namespaces/default/networkchaos/d1', { method: 'DELETE' })).json()) as Json
+    expect(del).toMatchObject({ deleted: true, gone: true, object: null })
+    expect(runtime.held.size).toBe(0)
+  })
+
+  it('HTTPChaos shows the faults it sets as its action', async () => {
+    const { post, app } = setup()
+    const http = 'apiVersion: chaos-mesh.org/v1alpha1\nkind: HTTPChaos\nmetadata: {name: h}\nspec:\n  mode: all\n  selector: {labelSelectors: {app: back}}\n  target: Response\n  port: 8080\n  delay: 1s\n  replace: {code: 503}\n'
+    expect((await post(http)).status).toBe(201)
+    const obj = (await (await app.request('/api/v1/namespaces/default/httpchaos/h')).json()) as Json
+    expect(obj.status.chaoscope).toMatchObject({ phase: 'running', action: 'delay,replace' })
+  })
+})
+
+/** A JSON schema node of a CRD (the parts the status uses). */
+interface SchemaNode {
+  type?: string
+  properties?: Record<string, SchemaNode>
+  items?: SchemaNode
+  required?: string[]
+  enum?: unknown[]
+  format?: string
+  additionalProperties?: SchemaNode | boolean
+}
+
+/**
+ * Where `value` disagrees with `schema`: a field typed otherwise, a required field missing, a value outside an
+ * enum, or a field the schema does not declare. `ours` lists the paths that are chaoscope's own (not claimed by
+ * the schema, so not checked).
+ */
+function disagreements(value: unknown, schema: SchemaNode, path: string, ours: readonly string[]): string[] {
+  if (ours.includes(path)) return []
+  const out: string[] = []
+  const kind = Array.isArray(value) ? 'array' : value === null ? 'null' : Number.isInteger(value) ? 'integer' : typeof value
+  const want = schema.type
+  if (want && !(want === kind || (want === 'number' && kind === 'integer'))) return [`${path}: ${want} in the CRD, ${kind} here`]
+  if (schema.enum && !schema.enum.includes(value)) out.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`)
+  if (schema.format === 'date-time' && typeof value === 'string' && Number.isNaN(Date.parse(value))) out.push(`${path}: not a date-time`)
+  if (kind === 'array') (value as unknown[]).forEach((v, i) => out.push(...disagreements(v, schema.items ?? {}, `${path}[${i}]`, ours.map((o) => o.replace('[]', `[${i}]`)))))
+  if (kind === 'object') {
+    const o = value as Record<string, unknown>
+    for (const r of schema.required ?? []) if (!(r in o)) out.push(`${path}.${r}: required by the CRD, missing`)
+    for (const [k, v] of Object.entries(o)) {
+      const sub = schema.properties?.[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined)
+      if (sub) out.push(...disagreements(v, sub, `${path}.${k}`, ours))
+      else if (!ours.includes(`${path}.${k}`)) out.push(`${path}.${k}: not in the CRD`)
     }
+  }
+  return out
+}
+
+describe('the status follows Chaos Mesh\'s CRD status schema', () => {
+  const crds = loadCrds()
+  const statusSchema = (kind: string) => (crds.get(kind)!.schema as { properties: { status: SchemaNode } }).properties.status
+
+  it.each([
+    ['NetworkChaos', delay('n')],
+    ['PodChaos', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: p}\nspec: {action: pod-failure, mode: all, duration: 1h, selector: {labelSelectors: {app: front}}}\n'],
+    ['HTTPChaos', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: HTTPChaos\nmetadata: {name: h}\nspec: {mode: all, selector: {labelSelectors: {app: back}}, target: Request, port: 8080, abort: true}\n'],
+  ])('%s: live, paused, and archived after delete, nothing the CRD types otherwise; ours only in status.chaoscope', async (kind, yaml) => {
+    const { post, app, controller, runtime } = setup()
+    expect((await post(yaml)).status).toBe(201)
+    const [obj] = ((await (await app.request(`/api/v1/resources?kind=${kind}`)).json()) as Json).items
+    const base = `/api/v1/namespaces/default/${kind.toLowerCase()}/${obj.metadata.name}`
+    for (const id of runtime.faultIds()) runtime.touch(id, { requests: 2 })
+    const live = (await (await app.request(`${base}?refresh=true`)).json()) as Json
+    const paused = (await (await app.request(`${base}/pause`, { method: 'POST' })).json()) as Json
+    await app.request(base, { method: 'DELETE' })
+    const archived = controller.archived({ name: obj.metadata.name })[0]!.object as Json
+    for (const o of [live, paused, archived]) {
+      expect(o.status.experiment.containerRecords.length).toBeGreaterThan(0)
+      expect(o.status.experiment.containerRecords[0].events.length).toBeGreaterThan(0)
+      expect(o.status.chaoscope.records.length).toBe(o.status.experiment.containerRecords.length)
+      expect(disagreements(o.status, statusSchema(kind), 'status', ['status.chaoscope'])).toEqual([])
+    }
+    // the check can fail: a field typed otherwise, or one the CRD does not have
+    expect(disagreements({ ...live.status, experiment: { ...live.status.experiment, records: [] } }, statusSchema(kind), 'status', ['status.chaoscope'])).toEqual(['status.experiment.records: not in the CRD'])
+    expect(disagreements({ ...live.status, conditions: [{ type: 'Selected', status: true }] }, statusSchema(kind), 'status', ['status.chaoscope'])).toEqual(['status.conditions[0].status: string in the CRD, boolean here'])
   })
 })

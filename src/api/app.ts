@@ -9,7 +9,7 @@ import { streamSSE } from 'hono/streaming'
 import { ChaosError } from '../errors.js'
 import type { RuntimeClient } from '../runtime/client.js'
 import { errorBody, httpStatus } from '../errors.js'
-import { matchesSelector, parseSelector } from '../runtime/process/selector.js'
+import { matchesSelector, parseSelector } from '../selector.js'
 import { sortIssues } from '../manifest/issues.js'
 import { validateText } from '../manifest/validate.js'
 import { applyAll, IssuesError, notApplicable } from './apply.js'
@@ -77,7 +77,7 @@ export function apiApp(opts: ApiOptions): Hono {
     },
   )
 
-  app.get('/api/v1/resources', async (c) => c.json({ items: (await ctl.list(listQuery(c))).map((o) => withPhase(ctl, o)) }))
+  app.get('/api/v1/resources', async (c) => c.json({ items: await ctl.list(listQuery(c)) }))
   app.get('/api/v1/events', async (c) => c.json({ items: await ctl.events(eventQuery(c)) }))
   app.get('/api/v1/pods', async (c) => {
     if (!opts.runtime) throw new ChaosError('RUNTIME_NOT_RUNNING', 'this controller has no local runtime to list pods from')
@@ -94,7 +94,7 @@ export function apiApp(opts: ApiOptions): Hono {
     const [kind, ns, name] = target(c)
     await mustGet(ctl, kind, ns, name)
     if (flag(c.req.query('refresh'), 'refresh') && ctl.refreshEvidence) await ctl.refreshEvidence(kind, ns, name)
-    return c.json(withPhase(ctl, await mustGet(ctl, kind, ns, name)))
+    return c.json(await mustGet(ctl, kind, ns, name))
   })
   app.delete(one, async (c) => {
     const [kind, ns, name] = target(c)
@@ -105,19 +105,19 @@ export function apiApp(opts: ApiOptions): Hono {
     if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new ChaosError('API_INVALID_QUERY', `timeoutSeconds must be a positive number, got "${timeoutQ}"`)
     await ctl.delete(kind, ns, name, { wait, ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
     const left = await ctl.get(kind, ns, name)
-    return c.json({ deleted: true, gone: !left, kind, namespace: ns, name, object: left ? withPhase(ctl, left) : null })
+    return c.json({ deleted: true, gone: !left, kind, namespace: ns, name, object: left ?? null })
   })
   app.post(`${one}/pause`, async (c) => {
     const [kind, ns, name] = target(c)
     await mustGet(ctl, kind, ns, name)
     await ctl.pause(kind, ns, name)
-    return c.json(withPhase(ctl, await mustGet(ctl, kind, ns, name)))
+    return c.json(await mustGet(ctl, kind, ns, name))
   })
   app.post(`${one}/resume`, async (c) => {
     const [kind, ns, name] = target(c)
     await mustGet(ctl, kind, ns, name)
     await ctl.resume(kind, ns, name)
-    return c.json(withPhase(ctl, await mustGet(ctl, kind, ns, name)))
+    return c.json(await mustGet(ctl, kind, ns, name))
   })
   app.get(`${one}/events`, async (c) => {
     const [kind, ns, name] = target(c)
@@ -170,12 +170,6 @@ export function apiApp(opts: ApiOptions): Hono {
 
   app.get('/metrics', async (c) => c.text(opts.metrics ? await opts.metrics() : '', 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   return app
-}
-
-/** The object with `status.phase` from the controller, when it tells phases. */
-function withPhase(ctl: ControllerApi, o: ChaosObject): ChaosObject {
-  const phase = ctl.phase?.(o.kind, o.metadata.namespace, o.metadata.name)
-  return phase ? { ...o, status: { ...o.status, phase } } : o
 }
 
 async function mustGet(ctl: ControllerApi, kind: string, namespace: string, name: string): Promise<ChaosObject> {

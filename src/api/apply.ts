@@ -2,8 +2,8 @@
  * @module api/apply: apply many documents all or nothing.
  *
  *   text ─ validateText ─▶ issues? ─▶ refuse all (400/422, every issue)
- *                      └─▶ resources ─ controller.apply(dryRun) each ─▶ any refused? ─▶ refuse all (every refusal)
- *                                                                  └─▶ controller.apply each ─▶ created|configured|unchanged
+ *                      └─▶ resources ─ controller.applyAll ─▶ any refused? ─▶ refuse all (every refusal, by position)
+ *                                         (one transaction)  └─▶ created|configured|unchanged each
  */
 import { ChaosError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
@@ -42,11 +42,37 @@ export function notApplicable(r: ValidationResult): Issue[] {
   return issues
 }
 
+/** The refusal of one document, as an issue at the document's position. */
+function refusalIssue(r: Resource, e: ChaosError): Issue {
+  return {
+    code: e.code, file: r.source.file, line: r.source.line, col: 1, path: '',
+    message: `${r.kind} ${r.metadata.namespace}/${r.metadata.name}: ${e.message}`, ...(e.hint ? { hint: e.hint } : {}),
+  }
+}
+
+/** An error that says which documents of an apply were refused (the controller's AdmissionError). */
+function refusalsOf(e: unknown): { index: number; error: ChaosError }[] | undefined {
+  const list = (e as { refusals?: unknown } | undefined)?.refusals
+  return e instanceof ChaosError && Array.isArray(list) ? (list as { index: number; error: ChaosError }[]) : undefined
+}
+
 /**
- * Applies every resource, or none: each is first tried with dryRun, and only when the controller accepts all of
- * them are they applied for real, in order. Throws an IssuesError naming each refused resource by position.
+ * Applies every resource, or none. With a controller that has `applyAll` (the real one), all documents are
+ * admitted and then written in one store transaction, so a refusal, however late, leaves none of them created.
+ * Otherwise each is tried with dryRun first, and applied only when all were accepted. Throws an IssuesError naming
+ * each refused resource by position.
  */
 export async function applyAll(controller: ControllerApi, resources: Resource[], opts: { dryRun?: boolean } = {}): Promise<ApplyResult[]> {
+  const what = resources.length > 1 ? `the ${resources.length} resources` : 'the resource'
+  if (controller.applyAll) {
+    try {
+      return await controller.applyAll(resources, opts)
+    } catch (e) {
+      const refused = refusalsOf(e)
+      if (!refused) throw e
+      throw new IssuesError(sortIssues(refused.map((r) => refusalIssue(resources[r.index]!, r.error))), what)
+    }
+  }
   const plans: ApplyResult[] = []
   const refusals: Issue[] = []
   for (const r of resources) {
@@ -54,13 +80,10 @@ export async function applyAll(controller: ControllerApi, resources: Resource[],
       plans.push(await controller.apply(r, { dryRun: true }))
     } catch (e) {
       if (!(e instanceof ChaosError)) throw e
-      refusals.push({
-        code: e.code, file: r.source.file, line: r.source.line, col: 1, path: '',
-        message: `${r.kind} ${r.metadata.namespace}/${r.metadata.name}: ${e.message}`, ...(e.hint ? { hint: e.hint } : {}),
-      })
+      refusals.push(refusalIssue(r, e))
     }
   }
-  if (refusals.length > 0) throw new IssuesError(sortIssues(refusals), resources.length > 1 ? `the ${resources.length} resources` : 'the resource')
+  if (refusals.length > 0) throw new IssuesError(sortIssues(refusals), what)
   if (opts.dryRun) return plans
   const done: ApplyResult[] = []
   for (const r of resources) done.push(await controller.apply(r))

@@ -124,7 +124,35 @@ export function openApiDocument(): Record<string, unknown> {
                   type: 'object',
                   properties: {
                     desiredPhase: { type: 'string', enum: ['Run', 'Stop'] },
-                    records: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, phase: { type: 'string' }, injectedCount: { type: 'integer' }, recoveredCount: { type: 'integer' }, evidence: { type: 'object' } } } },
+                    containerRecords: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['id', 'selectorKey', 'phase', 'injectedCount', 'recoveredCount'],
+                        properties: {
+                          id: { type: 'string' }, selectorKey: { type: 'string' }, phase: { type: 'string' }, injectedCount: { type: 'integer' }, recoveredCount: { type: 'integer' },
+                          events: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, operation: { type: 'string' }, message: { type: 'string' }, timestamp: { type: 'string', format: 'date-time' } } } },
+                        },
+                      },
+                    },
+                  },
+                },
+                chaoscope: {
+                  type: 'object',
+                  description: "chaoscope's own status, in a field Chaos Mesh's schema does not claim",
+                  properties: {
+                    phase: { type: 'string', enum: ['injecting', 'running', 'paused', 'finished', 'deleting'] },
+                    action: { type: 'string', description: 'spec.action; for HTTPChaos its faults joined with commas (abort, delay, replace, patch)' },
+                    records: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          id: { type: 'string' }, active: { type: 'boolean' }, evidence: { type: 'object', description: 'what the fault did, kept after recovery' },
+                          pod: { type: 'object', description: 'the target pod as last seen' }, gone: { type: 'string', format: 'date-time' }, lastError: { type: 'string' },
+                        },
+                      },
+                    },
                   },
                 },
               },

@@ -4,27 +4,63 @@
  */
 import type { Resource } from '../manifest/validate.js'
 
-/** A condition as Chaos Mesh reports it: Selected, AllInjected, AllRecovered, Paused. */
+/** A condition as Chaos Mesh reports it (`status.conditions[]`): Selected, AllInjected, AllRecovered, Paused. */
 export interface Condition {
   type: string
   status: string
   reason?: string
-  message?: string
-  lastTransitionTime?: string
 }
 
-/** One per-target record: which target, its phase, and the data-path evidence that the fault acted. */
-export interface TargetRecord {
+/** One per-target record as Chaos Mesh's `status.experiment.containerRecords[]` holds it. */
+export interface ContainerRecord {
+  /** `namespace/pod`. */
   id: string
+  selectorKey: string
+  /** `Not Injected`, `Injected`, or a step between (`Not Injected/Injecting`). */
   phase: string
-  injectedCount?: number
-  recoveredCount?: number
-  selectorKey?: string
+  injectedCount: number
+  recoveredCount: number
+  /** The last operations on the target: `{type: Succeeded|Failed, operation: Apply|Recover, message?, timestamp}`. */
+  events?: { type: string; operation: string; message?: string; timestamp: string }[]
+}
+
+/** @deprecated the name of {@link ContainerRecord} before the status followed Chaos Mesh's schema. */
+export type TargetRecord = ContainerRecord
+
+/** The target pod as the controller last saw it. */
+export interface RecordPod {
+  name: string
+  phase?: string
+  ready?: boolean
+  reason?: string
+  pid?: number
+  restartCount?: number
+  gone?: true
+}
+
+/** What chaoscope adds about one record (`status.chaoscope.records[]`, same `id` as its container record). */
+export interface ChaoscopeRecord {
+  id: string
+  /** The fault is in place on this target now (false once recovered, paused or gone). */
+  active: boolean
+  /** What the fault did (requests and connections touched, pids killed and started), kept after recovery. */
   evidence?: Record<string, unknown>
+  pod?: RecordPod
+  /** ISO time the target pod was found gone. */
+  gone?: string
   lastError?: string
 }
 
-/** A resource as the controller stores it: what was applied, plus identity and status. */
+/** `status.chaoscope`: a field Chaos Mesh's schema does not claim, with what only chaoscope knows. */
+export interface ChaoscopeStatus {
+  /** injecting, running, paused, finished or deleting. */
+  phase: string
+  /** `spec.action`; for HTTPChaos its faults joined with commas (abort, delay, replace, patch). */
+  action: string
+  records: ChaoscopeRecord[]
+}
+
+/** A resource as the controller stores it: what was applied, plus identity and a status in Chaos Mesh's shape. */
 export interface ChaosObject {
   apiVersion: string
   kind: string
@@ -42,9 +78,8 @@ export interface ChaosObject {
   spec: Record<string, unknown>
   status?: {
     conditions?: Condition[]
-    experiment?: { desiredPhase?: string; records?: TargetRecord[]; containerRecords?: TargetRecord[] }
-    /** Added by the API from the controller: injecting, running, paused, finished or deleting. */
-    phase?: string
+    experiment?: { desiredPhase?: 'Run' | 'Stop'; containerRecords?: ContainerRecord[] }
+    chaoscope?: ChaoscopeStatus
   }
 }
 
@@ -98,6 +133,11 @@ type MaybePromise<T> = T | Promise<T>
  */
 export interface ControllerApi {
   apply(resource: Resource, opts?: { dryRun?: boolean }): MaybePromise<ApplyResult>
+  /**
+   * Every resource or none, in one store transaction; a refusal of any throws an error with `refusals`
+   * (`{index, error}` each). Without it, the API admits each with dryRun first, then applies each.
+   */
+  applyAll?(resources: readonly Resource[], opts?: { dryRun?: boolean }): Promise<ApplyResult[]>
   /** Resolves once every target is recovered and the object is gone, unless `wait` is false. */
   delete(kind: string, namespace: string, name: string, opts?: { wait?: boolean; timeoutMs?: number }): MaybePromise<unknown>
   pause(kind: string, namespace: string, name: string): MaybePromise<unknown>
@@ -105,8 +145,6 @@ export interface ControllerApi {
   get(kind: string, namespace: string, name: string): MaybePromise<ChaosObject | undefined>
   list(query: ListQuery): MaybePromise<ChaosObject[]>
   events(query: EventQuery): MaybePromise<ChaosEvent[]>
-  /** The phase `get` shows: injecting, running, paused, finished or deleting. */
-  phase?(kind: string, namespace: string, name: string): string | undefined
   /** Reads fresh evidence from the data path into the records (for describe). */
   refreshEvidence?(kind: string, namespace: string, name: string): Promise<ChaosObject>
   on(event: 'change', listener: (change: ChangeNotice) => void): unknown

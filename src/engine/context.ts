@@ -1,7 +1,7 @@
 /**
  * @module engine/context: what the controller and its reconcilers share: the store, the runtime, the injectors,
  * the clock, metrics, logs, and `commit`, the one way state changes (one transaction, then events and changes
- * are published).
+ * are published); `atomically` joins several commits in one transaction, published only once it commits.
  */
 import type { FaultInjector } from '../faults/injector.js'
 import type { ControllerMetrics } from '../observe/metrics.js'
@@ -12,13 +12,39 @@ import { objectOf, statusOf } from './object.js'
 import type { ChaosObject } from './object.js'
 import type { Random } from './select.js'
 
-/** Where time comes from: injected, so that decisions are testable. */
+/** A timer set on a {@link Clock}. */
+export interface ClockTimer {
+  cancel(): void
+}
+
+/**
+ * Where time comes from: injected, so that decisions and waits are testable. Every timer of the engine (the
+ * loop's requeue-after and back-off, delete's wait) is set on it, so a test clock that is advanced fires them.
+ */
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number
+  /** Calls `fn` once `ms` of this clock's time have passed. Does not keep the process alive. */
+  setTimer(fn: () => void, ms: number): ClockTimer
 }
 
-export const systemClock: Clock = { now: () => Date.now() }
+/** setTimeout's ceiling (about 24.8 days); a longer wait is taken in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** The machine's clock: Date.now and unref'd setTimeout (waits longer than setTimeout's ceiling are re-armed). */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(fn, ms) {
+    const at = Date.now() + Math.max(0, ms)
+    let t: NodeJS.Timeout
+    const arm = () => {
+      t = setTimeout(() => (at - Date.now() > 0 ? arm() : fn()), Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS))
+      t.unref?.()
+    }
+    arm()
+    return { cancel: () => clearTimeout(t) }
+  },
+}
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void
@@ -44,6 +70,14 @@ export class EngineContext {
     readonly controllerId?: string,
   ) {}
 
+  /** Publications held back while {@link atomically} runs: run once its transaction has committed, dropped on a throw. */
+  private deferred: (() => void)[] | undefined
+
+  /** True for experiments whose action acts once (pod-kill, container-kill). */
+  oneShot(row: Pick<ResourceRow, 'kind' | 'spec'>): boolean {
+    return this.injectors[row.kind]?.oneShot?.(row.spec) ?? false
+  }
+
   iso(ms = this.clock.now()): string {
     return new Date(ms).toISOString()
   }
@@ -62,17 +96,48 @@ export class EngineContext {
       fn(emit)
       const now = this.store.getResource(uid)
       if (!now) return undefined
-      const status = statusOf(now, this.store.records(uid), opts.desired)
+      const status = statusOf(now, this.store.records(uid), { desired: opts.desired, oneShot: this.oneShot(now), now: this.clock.now() })
       this.store.updateResource(uid, { status: status as unknown as Record<string, unknown> })
       return { ...now, status: status as unknown as Record<string, unknown> }
     })
-    this.published(events)
-    if (row) this.publish({ type: opts.change ?? 'MODIFIED', object: objectOf(row) })
+    this.afterCommit(() => {
+      this.published(events)
+      if (row) this.publish({ type: opts.change ?? 'MODIFIED', object: objectOf(row) })
+    })
     return row
+  }
+
+  /**
+   * Runs `fn` (which may call {@link commit} many times) in ONE transaction: a throw anywhere rolls every write
+   * back, and nothing is published; otherwise the events and changes are published once it has committed.
+   */
+  atomically<T>(fn: () => T): T {
+    if (this.deferred) return fn()
+    const pending: (() => void)[] = []
+    this.deferred = pending
+    let out: T
+    try {
+      out = this.store.transaction(fn)
+    } finally {
+      this.deferred = undefined
+    }
+    for (const p of pending) p()
+    return out
+  }
+
+  /** Runs `fn` now, or, inside {@link atomically}, once its transaction has committed. */
+  afterCommit(fn: () => void): void {
+    if (this.deferred) this.deferred.push(fn)
+    else fn()
   }
 
   /** Publishes events written by a transaction that has committed, and counts them. */
   published(events: readonly EventRow[]): void {
+    if (this.deferred) {
+      const copy = [...events]
+      this.deferred.push(() => this.published(copy))
+      return
+    }
     for (const e of events) {
       this.metrics.emittedEvents.inc({ type: e.type, reason: e.reason, namespace: e.namespace })
       this.log(e.type === 'Warning' ? 'warn' : 'info', `${e.kind} ${e.namespace}/${e.name}: ${e.reason}: ${e.message}`, { uid: e.uid })
@@ -81,6 +146,6 @@ export class EngineContext {
   }
 
   publishChange(change: Change): void {
-    this.publish(change)
+    this.afterCommit(() => this.publish(change))
   }
 }

@@ -1,18 +1,18 @@
 /**
- * The experiment lifecycle on real pods: a LocalRuntime with two small HTTP pods (node -e servers) and a test
- * injector that adds a real latency fault to each selected pod's ingress sidecar. Apply, duration end, pause and
- * resume, delete, and a controller stopped and reopened on the same database.
+ * The experiment lifecycle on real pods: a LocalRuntime with two small HTTP pods (node -e servers) and the
+ * registry's real injectors (a NetworkChaos delay is a latency fault on each selected pod's ingress sidecar).
+ * Apply, duration end, pause and resume, delete, and a controller stopped and reopened on the same database.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { faultId } from '../faults/injector.js'
+import { effectId } from '../faults/injector.js'
 import { InProcessRuntimeClient } from '../runtime/client.js'
 import { LocalRuntime } from '../runtime/local-runtime.js'
 import type { AppSpec } from '../manifest/kinds/app.js'
 import { Controller } from './controller.js'
-import { delayInjector, delayYaml, resource } from '../../test/doubles/test-injectors.js'
+import { delayYaml, resource } from '../../test/doubles/chaos-yaml.js'
 
 const WEB = `require('node:http').createServer((q, s) => s.end('ok ' + process.pid)).listen(Number(process.env.PORT), '127.0.0.1'); process.on('SIGTERM', () => process.exit(0))`
 
@@ -54,19 +54,18 @@ afterAll(async () => {
 afterEach(async () => {
   for (const c of controllers.splice(0)) await c.stop()
   // nothing an experiment added may outlive its test
-  for (const f of await rt.activeFaults()) await rt.removeFault(f.target, f.spec.id)
+  for (const e of await rt.effects()) await rt.removeEffect(e.id)
 })
 
 function open(dbName: string) {
-  const delay = delayInjector()
-  const ctl = Controller.open({ dbPath: join(dir, dbName), runtime: new InProcessRuntimeClient(rt), injectors: { NetworkChaos: delay } })
+  const ctl = Controller.open({ dbPath: join(dir, dbName), runtime: new InProcessRuntimeClient(rt) })
   controllers.push(ctl)
-  return { ctl, delay }
+  return { ctl }
 }
 
 /** Faults on the runtime that experiment `uid` owns. */
 async function faultsOf(uid: string): Promise<string[]> {
-  return (await rt.activeFaults()).map((f) => f.spec.id).filter((id) => id.startsWith(`chaoscope:${uid}:`))
+  return (await rt.effects({ owner: uid })).map((e) => e.id)
 }
 
 async function timeGet(address: string): Promise<number> {
@@ -89,7 +88,7 @@ describe('an experiment on real pods', () => {
     const { object } = await ctl.apply(resource(delayYaml('slow', { latency: '300ms' })))
     await ctl.waitIdle()
     expect(conditions(ctl, 'slow')).toEqual(['Selected', 'AllInjected'])
-    expect((await faultsOf(object.metadata.uid)).sort()).toEqual(rt.pods({ app: 'web' }).map((p) => faultId(object.metadata.uid, p.name, 'delay')).sort())
+    expect((await faultsOf(object.metadata.uid)).sort()).toEqual(rt.pods({ app: 'web' }).map((p) => effectId(object.metadata.uid, p.name, 'delay', p.name)).sort())
     const during = await timeGet(pod.address!)
     expect(during).toBeGreaterThanOrEqual(295)
     expect(during - before).toBeGreaterThan(250)
@@ -132,7 +131,7 @@ describe('an experiment on real pods', () => {
     await ctl.waitIdle()
     expect(await faultsOf(uid)).toHaveLength(1)
     expect(conditions(ctl, 'p')).toEqual(['Selected', 'AllInjected'])
-    expect(ctl.get('NetworkChaos', 'default', 'p')!.status.experiment.records).toMatchObject([{ phase: 'Injected', injectedCount: 2, recoveredCount: 1 }])
+    expect(ctl.get('NetworkChaos', 'default', 'p')!.status.experiment.containerRecords).toMatchObject([{ phase: 'Injected', injectedCount: 2, recoveredCount: 1 }])
     expect(ctl.events({ name: 'p' }).map((e) => e.reason)).toEqual(['Selected', 'Started', 'Applied', 'Paused', 'Recovered', 'Started', 'Applied'])
   })
 
@@ -173,20 +172,6 @@ describe('an experiment on real pods', () => {
     expect((await ctl.apply(resource(delayYaml('d', { mode: 'one' })))).action).toBe('created')
   })
 
-  it('runs with the registry\'s injectors by default (the real NetworkChaos delay)', async () => {
-    const ctl = Controller.open({ dbPath: join(dir, 'registry.db'), runtime: new InProcessRuntimeClient(rt) })
-    controllers.push(ctl)
-    await ctl.start()
-    const pod = rt.pods({ app: 'web' })[0]!
-    const { object } = await ctl.apply(resource(delayYaml('real', { latency: '300ms' })))
-    await ctl.waitIdle()
-    expect(conditions(ctl, 'real')).toEqual(['Selected', 'AllInjected'])
-    expect(await timeGet(pod.address!)).toBeGreaterThanOrEqual(295)
-    await ctl.delete('NetworkChaos', 'default', 'real')
-    expect(await faultsOf(object.metadata.uid)).toEqual([])
-    expect(await timeGet(pod.address!)).toBeLessThan(250)
-  })
-
   it('a new controller on the same database continues: remaining duration kept, expired recovered, orphans removed', async () => {
     const first = open('restart.db')
     await first.ctl.start()
@@ -196,9 +181,11 @@ describe('an experiment on real pods', () => {
     await first.ctl.stop() // no recovery: a stopped controller is not a deleted experiment
     expect(await faultsOf(long.metadata.uid)).toHaveLength(1)
     expect(await faultsOf(short.metadata.uid)).toHaveLength(1)
+    const longApplied = (await rt.effects({ owner: long.metadata.uid }))[0]!.appliedAt
     const pod = rt.pods({ app: 'web' })[0]!.name
-    await rt.addFault({ pod }, { id: faultId('no-such-experiment', pod, 'delay'), type: 'latency', direction: 'downstream', latencyMs: 50 })
-    await new Promise((r) => setTimeout(r, 1500)) // short's duration ends while no controller runs
+    await rt.applyEffect({ id: `chaoscope:no-such-experiment:${pod}:delay`, type: 'sidecar-fault', target: { pod }, owner: { experiment: 'no-such-experiment', record: pod, controller: first.ctl.id }, body: { fault: { type: 'latency', direction: 'downstream', latencyMs: 50 } } })
+    // short's duration ends while no controller runs: the runtime removes its fault by itself
+    await expect.poll(async () => (await faultsOf(short.metadata.uid)).length, { timeout: 4000, interval: 20 }).toBe(0)
 
     const second = open('restart.db')
     const restartedAt = Date.now()
@@ -207,7 +194,8 @@ describe('an experiment on real pods', () => {
     expect(await faultsOf('no-such-experiment')).toEqual([])
     expect(await faultsOf(short.metadata.uid)).toEqual([])
     expect(await faultsOf(long.metadata.uid)).toHaveLength(1)
-    expect(second.delay.injects).toBe(0) // long continues as it was: not injected again
+    // long continues as it was: not injected again
+    expect((await rt.effects({ owner: long.metadata.uid })).map((e) => e.appliedAt)).toEqual([longApplied])
     expect(second.ctl.events({ uid: 'no-such-experiment' }).map((e) => e.reason)).toEqual(['OrphanRecovered'])
 
     const end = Date.parse(long.metadata.creationTimestamp) + 4000

@@ -1,33 +1,37 @@
 /**
- * @module engine/controller: the controller: applies, pauses, resumes and deletes experiments in the store, and
- * runs the reconcile loop that makes the runtime match them (crash recovery included).
+ * @module engine/controller: the façade: the public Controller API (apply, applyAll, delete, pause, resume, get,
+ * list, events, evidence) over the store, and the reconcile loop that makes the runtime match it. What apply
+ * refuses is decided in admission.ts; what start() recovers after a crash, in recovery.ts; how one experiment is
+ * moved, in experiment.ts.
  */
 import { EventEmitter } from 'node:events'
-import { randomUUID } from 'node:crypto'
-import { isDeepStrictEqual } from 'node:util'
 import { ChaosError } from '../errors.js'
 import type { FaultInjector } from '../faults/injector.js'
-import { injectors as registryInjectors, localRefusal } from '../faults/registry.js'
+import { injectors as registryInjectors } from '../faults/registry.js'
 import { createMetrics } from '../observe/metrics.js'
 import type { ControllerMetrics } from '../observe/metrics.js'
 import type { RuntimeClient } from '../runtime/client.js'
-import { matchesSelector } from '../runtime/process/selector.js'
+import { matchesSelector } from '../selector.js'
 import type { Resource } from '../manifest/validate.js'
 import { Store } from '../store/store.js'
 import type { ArchiveRow, EventQuery, EventRow, ResourceRow, StoredMetadata } from '../store/store.js'
+import { admitAll, AdmissionError } from './admission.js'
+import type { ApplyAction, ApplyPlan, Decision } from './admission.js'
 import { EngineContext, systemClock } from './context.js'
 import type { Change, Clock, Logger } from './context.js'
-import { INJECTED, NOT_INJECTED, PAUSE_ANNOTATION } from './decide.js'
-import { ExperimentReconciler, planTargets, recordsFor, selectedMessage } from './experiment.js'
-import type { PlannedTarget } from './experiment.js'
+import { PAUSE_ANNOTATION } from './decide.js'
+import { ExperimentReconciler, selectedMessage } from './experiment.js'
 import { objectOf, phaseOf } from './object.js'
 import type { ChaosObject } from './object.js'
 import { POD_CACHE_MS, PodListCache } from './pod-cache.js'
 import { ReconcileLoop } from './reconciler.js'
+import { recoverOnStart, sweep, SWEEP } from './recovery.js'
 import type { Random } from './select.js'
 
-export type { ChaosObject } from './object.js'
-export type { Change, Clock, Logger } from './context.js'
+export type { ChaosObject, ChaoscopeRecord, ContainerRecord, ExperimentStatus, PodState } from './object.js'
+export type { Change, Clock, ClockTimer, Logger } from './context.js'
+export type { ApplyAction, ApplyPlan, Refusal } from './admission.js'
+export { AdmissionError } from './admission.js'
 
 export interface ControllerOptions {
   /** The SQLite file to open (created and migrated if needed); or */
@@ -52,16 +56,6 @@ export interface ControllerOptions {
   podCacheMs?: number
 }
 
-export type ApplyAction = 'created' | 'configured' | 'unchanged'
-
-/** What apply --dry-run shows: the targets that would be (or were) selected. */
-export interface ApplyPlan {
-  kind: string
-  action?: string
-  duration?: string
-  targets: { id: string; pod: string; peers?: string[] }[]
-}
-
 export interface ApplyResult {
   action: ApplyAction
   object: ChaosObject
@@ -80,9 +74,6 @@ export interface DeleteResult {
   /** True once every target is recovered and the experiment archived; false when `wait` gave up first. */
   gone: boolean
 }
-
-const FINALIZER = 'chaoscope.dev/records'
-const SWEEP = '@sweep'
 
 /** A promise chain: one mutating API call at a time (apply, delete, pause, resume). */
 class Mutex {
@@ -136,11 +127,13 @@ export class Controller {
     this.emitter.setMaxListeners(0)
     const injectors = opts.injectors ?? (registryInjectors as unknown as Record<string, FaultInjector>)
     const log: Logger = opts.log ?? (() => undefined)
-    this.ctx = new EngineContext(this.store, this.pods, injectors, opts.clock ?? systemClock, opts.random ?? Math.random, this.metrics, log, (c) => this.emitter.emit('change', c), this.id)
+    const clock = opts.clock ?? systemClock
+    this.ctx = new EngineContext(this.store, this.pods, injectors, clock, opts.random ?? Math.random, this.metrics, log, (c) => this.emitter.emit('change', c), this.id)
     this.reconciler = new ExperimentReconciler(this.ctx)
     this.loop = new ReconcileLoop(
-      { reconcile: (id) => (id === SWEEP ? this.sweep().then(() => ({})) : this.reconciler.reconcile(id)) },
+      { reconcile: (id) => (id === SWEEP ? sweep(this.ctx).then(() => ({})) : this.reconciler.reconcile(id)) },
       {
+        clock,
         ...(opts.backoff ? { backoff: opts.backoff } : {}),
         onDone: (id, o) => {
           this.metrics.reconcileDuration.observe({ result: o.ok ? 'success' : 'error' }, o.seconds)
@@ -149,9 +142,7 @@ export class Controller {
       },
     )
     this.metrics.setSources({
-      experiments: () => this.store.open ? this.store.listResources().map((r) => ({ namespace: r.namespace, kind: r.kind, phase: phaseOf(r, this.store.records(r.uid), this.oneShot(r), this.ctx.clock.now()) })) : [],
-      schedules: () => [],
-      workflows: () => [],
+      experiments: () => (this.store.open ? this.store.listResources().map((r) => ({ namespace: r.namespace, kind: r.kind, phase: phaseOf(r, this.store.records(r.uid), this.ctx.oneShot(r), this.ctx.clock.now()) })) : []),
     })
   }
 
@@ -161,22 +152,16 @@ export class Controller {
   }
 
   /**
-   * Crash recovery, then the loop: removes faults on the runtime that no live experiment owns (and stray ones of
-   * live experiments), releases pods held by pod-failure for experiments that are gone, then reconciles every
-   * experiment (running ones continue with their remaining duration; expired ones are recovered).
+   * Crash recovery (recovery.ts), then the loop: removes the effects this controller made that no live experiment
+   * owns (any effect kind: sidecar faults, pods held down...), then reconciles every experiment (running ones
+   * continue with their remaining duration; expired ones are recovered; half-done steps are finished).
    */
   async start(): Promise<void> {
     if (this.started) return
     if (this.stopped) throw new ChaosError('CONTROLLER_STOPPED', 'this controller was stopped; open a new one')
     this.started = true
-    try {
-      await this.sweep()
-    } catch (e) {
-      this.ctx.log('warn', `crash recovery could not reach the runtime; retrying: ${(e as Error).message}`)
-      this.loop.enqueue(SWEEP, 1000)
-    }
     this.loop.start()
-    for (const r of this.store.listResources()) this.loop.enqueue(r.uid)
+    await recoverOnStart(this.ctx, this.loop)
   }
 
   /** Stops the loop (the reconciles in flight finish) and closes the store it opened. Recovers nothing. */
@@ -208,89 +193,64 @@ export class Controller {
    * Creates an experiment, or changes its labels and annotations (the spec is immutable, as in Chaos Mesh).
    * Refused before anything changes: kinds the local runtime cannot run (SPEC_LOCAL_UNSUPPORTED), specs the
    * injector rejects, selectors matching no pod (CONTROLLER_NO_TARGETS), spec changes (CONTROLLER_IMMUTABLE).
-   * With `dryRun`, nothing changes and the result carries the plan.
-   *
-   * A created or configured experiment resolves once its first reconcile has run (the faults are on the runtime,
-   * or the records say why not); that wait is outside the one-at-a-time section, so concurrent applies overlap.
+   * With `dryRun`, nothing changes and the result carries the plan. One resource: {@link applyAll} of one, whose
+   * refusal is thrown as it is.
    */
   async apply(resource: Resource, opts: { dryRun?: boolean } = {}): Promise<ApplyResult> {
-    const { result, reconciled } = await this.mutex.run(() => this.applyNow(resource, opts))
-    await reconciled
-    return result
+    try {
+      return (await this.applyAll([resource], opts))[0]!
+    } catch (e) {
+      if (e instanceof AdmissionError && e.refusals.length === 1) throw e.refusals[0]!.error
+      throw e
+    }
   }
 
-  private async applyNow(resource: Resource, opts: { dryRun?: boolean }): Promise<{ result: ApplyResult; reconciled?: Promise<void> }> {
-    this.assertOpen()
-    const { kind, spec } = resource
-    const { namespace, name } = resource.metadata
-    const injector = this.injectorFor(kind, spec)
-    injector.check?.(spec)
-    const existing = this.store.findResource(kind, namespace, name)
-    if (existing) return this.reapply(existing, resource, opts)
+  /**
+   * Applies every resource, or none: each is admitted first (one pod list for all; see admission.ts), and when
+   * any is refused an {@link AdmissionError} lists every refusal and nothing is written. Then every document is
+   * written in ONE store transaction: a failure while writing (even of the last document) rolls back all of
+   * them, and nothing is published (STORE_WRITE_FAILED).
+   *
+   * Resolves once the first reconcile after the write has run for each created or configured experiment (the
+   * faults are on the runtime, or the records say why not); that wait is outside the one-at-a-time section, so
+   * concurrent applies overlap.
+   */
+  async applyAll(resources: readonly Resource[], opts: { dryRun?: boolean } = {}): Promise<ApplyResult[]> {
+    const { results, changed } = await this.mutex.run(async () => {
+      this.assertOpen()
+      const decisions = await admitAll({ store: this.store, injectors: this.ctx.injectors, random: this.ctx.random, now: this.ctx.iso(), pods: () => this.pods.pods() }, resources)
+      if (opts.dryRun) return { results: decisions.map(dryResult), changed: [] as string[] }
+      let results: ApplyResult[]
+      try {
+        results = this.ctx.atomically(() => decisions.map((d) => this.write(d)))
+      } catch (e) {
+        if (e instanceof ChaosError) throw e
+        throw new ChaosError('STORE_WRITE_FAILED', `nothing was applied: the state database refused the write: ${(e as Error).message}`, { cause: e })
+      }
+      return { results, changed: decisions.filter((d) => d.action !== 'unchanged').map((d) => d.row.uid) }
+    })
+    await Promise.all(changed.map((uid) => this.loop.enqueueAndWait(uid)))
+    return results
+  }
 
-    const pods = await this.pods.pods()
-    const targets = planTargets(spec, pods, this.ctx.random)
-    const now = this.ctx.iso()
-    const uid = randomUUID()
-    const metadata: StoredMetadata = {
-      name,
-      namespace,
-      uid,
-      generation: 1,
-      creationTimestamp: now,
-      ...(resource.metadata.labels ? { labels: { ...resource.metadata.labels } } : {}),
-      ...(resource.metadata.annotations ? { annotations: { ...resource.metadata.annotations } } : {}),
-      finalizers: [FINALIZER],
+  /** Writes one admitted decision (inside the apply's transaction). */
+  private write(d: Decision): ApplyResult {
+    if (d.action === 'unchanged') return { action: 'unchanged', object: objectOf(d.row), plan: d.plan }
+    if (d.action === 'configured') {
+      const row = this.ctx.commit(d.row.uid, () => this.store.updateResource(d.row.uid, { metadata: d.metadata }))
+      return { action: 'configured', object: objectOf(row!), plan: d.plan }
     }
-    const row: ResourceRow = { uid, apiVersion: resource.apiVersion, kind, namespace, name, generation: 1, metadata, spec, status: {}, createdAt: now, finalizers: [FINALIZER] }
-    const plan = planOf(kind, spec, targets)
-    if (opts.dryRun) return { result: { action: 'created', object: objectOf(row), plan } }
-
     const stored = this.ctx.commit(
-      uid,
+      d.row.uid,
       (emit) => {
-        this.store.insertResource(row)
-        for (const r of recordsFor(uid, targets, now)) this.store.upsertRecord(r)
-        if (targets.length > 0) emit('Normal', 'Selected', selectedMessage(targets))
+        this.store.insertResource(d.row)
+        for (const r of d.records) this.store.upsertRecord(r)
+        if (d.targets.length > 0) emit('Normal', 'Selected', selectedMessage(d.targets))
         else emit('Warning', 'Failed', 'select targets: the selector mode picked no pod')
       },
       { change: 'ADDED' },
     )
-    return { result: { action: 'created', object: objectOf(stored!), plan }, reconciled: this.loop.enqueueAndWait(uid) }
-  }
-
-  private reapply(existing: ResourceRow, resource: Resource, opts: { dryRun?: boolean }): { result: ApplyResult; reconciled?: Promise<void> } {
-    const id = `${existing.kind} ${existing.namespace}/${existing.name}`
-    if (existing.deletingAt) throw new ChaosError('CONTROLLER_DELETING', `${id} is being deleted: its targets are being recovered`, { hint: 'wait until it is gone, then apply it again' })
-    if (!isDeepStrictEqual(existing.spec, resource.spec)) {
-      const keys = [...new Set([...Object.keys(existing.spec), ...Object.keys(resource.spec)])].filter((k) => !isDeepStrictEqual(existing.spec[k], resource.spec[k]))
-      throw new ChaosError('CONTROLLER_IMMUTABLE', `the spec of ${id} cannot change once created (changed: ${keys.map((k) => `spec.${k}`).join(', ')})`, {
-        hint: `delete it (\`chaoscope delete ${existing.kind.toLowerCase()} ${existing.name} -n ${existing.namespace}\`) and apply it again; labels and annotations may change`,
-      })
-    }
-    const labels = resource.metadata.labels ?? {}
-    const annotations = resource.metadata.annotations ?? {}
-    const same = isDeepStrictEqual(existing.metadata.labels ?? {}, labels) && isDeepStrictEqual(existing.metadata.annotations ?? {}, annotations)
-    const plan = planFromRecords(this.store, existing)
-    if (same) return { result: { action: 'unchanged', object: objectOf(existing), plan } }
-    const metadata: StoredMetadata = { ...existing.metadata }
-    delete metadata.labels
-    delete metadata.annotations
-    if (Object.keys(labels).length) metadata.labels = { ...labels }
-    if (Object.keys(annotations).length) metadata.annotations = { ...annotations }
-    if (opts.dryRun) return { result: { action: 'configured', object: objectOf({ ...existing, metadata }), plan } }
-    const row = this.ctx.commit(existing.uid, () => this.store.updateResource(existing.uid, { metadata }))
-    return { result: { action: 'configured', object: objectOf(row!), plan }, reconciled: this.loop.enqueueAndWait(existing.uid) }
-  }
-
-  /** The injector for a kind, or SPEC_LOCAL_UNSUPPORTED saying why the local controller cannot run it. */
-  private injectorFor(kind: string, spec: Record<string, unknown>): FaultInjector {
-    const injector = Object.hasOwn(this.ctx.injectors, kind) ? this.ctx.injectors[kind] : undefined
-    if (!injector) throw localRefusal(kind) ?? new ChaosError('SPEC_LOCAL_UNSUPPORTED', `this controller was started without an injector for ${kind}`)
-    if (typeof spec.remoteCluster === 'string' && spec.remoteCluster !== '') {
-      throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `spec.remoteCluster "${spec.remoteCluster}" needs a cluster: the local runtime has no remote clusters`, { hint: 'remove remoteCluster to run it on the local runtime (the Kubernetes target is not supported yet)' })
-    }
-    return injector
+    return { action: 'created', object: objectOf(stored!), plan: d.plan }
   }
 
   // ── delete, pause, resume ───────────────────────────────────────────────────────────────────────────────
@@ -325,30 +285,31 @@ export class Controller {
   private waitGone(uid: string, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const done = (v: boolean) => {
-        clearTimeout(timer)
+        timer.cancel()
         this.off('change', listener)
         resolve(v)
       }
       const listener = (c: Change) => {
         if (c.type === 'DELETED' && c.object.metadata.uid === uid) done(true)
       }
-      const timer = setTimeout(() => done(!this.store.open || this.store.getResource(uid) === undefined), timeoutMs)
+      const timer = this.ctx.clock.setTimer(() => done(!this.store.open || this.store.getResource(uid) === undefined), timeoutMs)
       this.on('change', listener)
     })
   }
 
-  /** Sets the pause annotation: every target is recovered until {@link resume}. */
+  /** Sets the pause annotation: every target is recovered until {@link resume}. Resolves once they are. */
   pause(kind: string, namespace: string, name: string): Promise<ChaosObject> {
     return this.setPause(kind, namespace, name, true)
   }
 
-  /** Removes the pause annotation: the targets are injected again (while the duration lasts). */
+  /** Removes the pause annotation: the targets are injected again (while the duration lasts). Resolves once they are. */
   resume(kind: string, namespace: string, name: string): Promise<ChaosObject> {
     return this.setPause(kind, namespace, name, false)
   }
 
-  private setPause(kind: string, namespace: string, name: string, paused: boolean): Promise<ChaosObject> {
-    return this.mutex.run(async () => {
+  /** Sets or clears the annotation; resolves once the reconcile after it has run (the targets are recovered or injected again). */
+  private async setPause(kind: string, namespace: string, name: string, paused: boolean): Promise<ChaosObject> {
+    const uid = await this.mutex.run(async () => {
       this.assertOpen()
       const row = this.mustFind(kind, namespace, name)
       if (row.deletingAt) throw new ChaosError('CONTROLLER_DELETING', `${kind} ${namespace}/${name} is being deleted`, { hint: 'wait until it is gone' })
@@ -357,10 +318,13 @@ export class Controller {
       else delete annotations[PAUSE_ANNOTATION]
       const metadata: StoredMetadata = { ...row.metadata, annotations }
       if (Object.keys(annotations).length === 0) delete metadata.annotations
-      const next = this.ctx.commit(row.uid, () => this.store.updateResource(row.uid, { metadata }))
-      this.loop.enqueue(row.uid)
-      return objectOf(next ?? row)
+      this.ctx.commit(row.uid, () => this.store.updateResource(row.uid, { metadata }))
+      return row.uid
     })
+    await this.loop.enqueueAndWait(uid)
+    const now = this.store.getResource(uid)
+    if (!now) throw new ChaosError('CONTROLLER_NOT_FOUND', `${kind} ${namespace}/${name} not found: it ended while it was ${paused ? 'paused' : 'resumed'}`, { hint: `see \`chaoscope events --for ${kind.toLowerCase()}/${name}\`` })
+    return objectOf(now)
   }
 
   // ── reading ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -389,70 +353,20 @@ export class Controller {
   /** The phase `get` shows: injecting, running, paused, finished or deleting. */
   phase(kind: string, namespace: string, name: string): string | undefined {
     const row = this.store.findResource(kind, namespace, name)
-    return row ? phaseOf(row, this.store.records(row.uid), this.oneShot(row), this.ctx.clock.now()) : undefined
+    return row ? phaseOf(row, this.store.records(row.uid), this.ctx.oneShot(row), this.ctx.clock.now()) : undefined
   }
 
-  /** Reads fresh evidence (what the data path saw) for every injected target and stores it; for `describe`. */
+  /**
+   * Reads fresh evidence (what the data path saw) for every injected target, and the state of every target pod,
+   * and stores them; for `describe`. An evidence read that fails is logged and the stored evidence kept.
+   */
   async refreshEvidence(kind: string, namespace: string, name: string): Promise<ChaosObject> {
     const row = this.mustFind(kind, namespace, name)
-    const injector = this.ctx.injectors[row.kind]
-    if (injector?.evidence) {
-      const fctx = this.reconciler.faultContext(row)
-      for (const rec of this.store.records(row.uid)) {
-        if (rec.phase !== INJECTED || !rec.injection) continue
-        const evidence = await injector.evidence(fctx, rec.injection as never).catch(() => undefined)
-        if (!evidence) continue
-        this.ctx.commit(row.uid, () => {
-          const cur = this.store.records(row.uid).find((r) => r.key === rec.key)
-          if (cur && cur.phase === INJECTED) this.store.upsertRecord({ ...cur, evidence })
-        })
-      }
-    }
+    await this.reconciler.refresh(row)
     return this.get(kind, namespace, name) ?? objectOf(row)
   }
 
-  // ── crash recovery ──────────────────────────────────────────────────────────────────────────────────────
-
-  /**
-   * Removes every effect on the runtime that this controller made (its owner names this controller's id) for an
-   * experiment that is not live, or for a target of a live one whose record says Not Injected. Effects of other
-   * controllers, and effects nobody owns (added by hand through the runtime's API), are left alone.
-   */
-  private async sweep(): Promise<void> {
-    const live = new Map(this.store.listResources().map((r) => [r.uid, r]))
-    const records = new Map(this.store.allRecords().map((r) => [`${r.uid}\0${r.key}`, r]))
-    for (const e of await this.runtime.effects()) {
-      const owner = e.owner
-      if (!owner || owner.controller !== this.id) continue
-      const rec = records.get(`${owner.experiment}\0${owner.record}`)
-      const stray = !live.has(owner.experiment) || !rec || rec.phase === NOT_INJECTED
-      if (!stray) continue
-      const removed = await this.runtime.remove(e.id)
-      if (!removed) continue
-      const exp = live.get(owner.experiment)
-      const archived = exp ? undefined : this.store.getArchived(owner.experiment)
-      const kind = exp?.kind ?? archived?.kind ?? 'Unknown'
-      this.metrics.recoveries.inc({ kind, result: 'orphan' })
-      const where = `${e.target.pod}${e.target.edge ? `>${e.target.edge}` : ''}`
-      const ev = this.store.addEvent({
-        uid: owner.experiment,
-        kind,
-        namespace: exp?.namespace ?? archived?.namespace ?? '',
-        name: exp?.name ?? archived?.name ?? '',
-        type: 'Normal',
-        reason: 'OrphanRecovered',
-        message: `removed ${e.type} ${e.id} from ${where}: ${exp ? 'its target is not injected' : 'no live experiment owns it'}`,
-        time: this.ctx.iso(),
-      })
-      this.ctx.published([ev])
-    }
-  }
-
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────
-
-  private oneShot(row: ResourceRow): boolean {
-    return this.ctx.injectors[row.kind]?.oneShot?.(row.spec) ?? false
-  }
 
   private mustFind(kind: string, namespace: string, name: string): ResourceRow {
     const row = this.store.findResource(kind, namespace, name)
@@ -467,24 +381,6 @@ export class Controller {
   }
 }
 
-function planOf(kind: string, spec: Record<string, unknown>, targets: readonly PlannedTarget[]): ApplyPlan {
-  return {
-    kind,
-    ...(typeof spec.action === 'string' ? { action: spec.action } : {}),
-    ...(typeof spec.duration === 'string' ? { duration: spec.duration } : {}),
-    targets: targets.map((t) => ({ id: t.id, pod: t.pod.name, ...(t.peers ? { peers: t.peers.map((p) => `${p.namespace}/${p.name}`) } : {}) })),
-  }
-}
-
-function planFromRecords(store: Store, row: ResourceRow): ApplyPlan {
-  const targets = store.records(row.uid).map((r) => {
-    const peers = (r.target as { peers?: { namespace: string; name: string }[] }).peers
-    return { id: r.id, pod: r.pod, ...(peers ? { peers: peers.map((p) => `${p.namespace}/${p.name}`) } : {}) }
-  })
-  return {
-    kind: row.kind,
-    ...(typeof row.spec.action === 'string' ? { action: row.spec.action } : {}),
-    ...(typeof row.spec.duration === 'string' ? { duration: row.spec.duration } : {}),
-    targets,
-  }
+function dryResult(d: Decision): ApplyResult {
+  return d.action === 'configured' ? { action: d.action, object: objectOf({ ...d.row, metadata: d.metadata }), plan: d.plan } : { action: d.action, object: objectOf(d.row), plan: d.plan }
 }

@@ -1,17 +1,19 @@
 /**
  * @module engine/experiment: the experiment reconciler (PodChaos, NetworkChaos, HTTPChaos...): selection once,
- * then per target inject or recover as the desired phase says, records first, then the archive on delete.
+ * then per target inject or recover as the desired phase says, records first, then the archive on delete; an
+ * experiment whose pods are all gone ends. Evidence is read before each recovery and kept.
  */
 import { parseDuration } from '../manifest/duration.js'
 import { ChaosError } from '../errors.js'
 import type { FaultContext, FaultInjector, Injection, Target } from '../faults/injector.js'
-import type { RuntimePod } from '../runtime/local-runtime.js'
+import type { RuntimePod } from '../runtime/client.js'
 import type { PodSelectorSpec } from '../manifest/kinds/common.js'
 import type { EventRow, RecordHistoryEntry, RecordRow, ResourceRow } from '../store/store.js'
 import type { EngineContext } from './context.js'
 import { decidePhase, INJECTED, INJECTING, isFinished, nextOperation, NOT_INJECTED } from './decide.js'
 import type { DesiredPhase, PhaseReason } from './decide.js'
 import { factsOf, objectOf, statusOf } from './object.js'
+import type { PodState, TargetExtras } from './object.js'
 import type { Reconciler } from './reconciler.js'
 import { matchingPods, noTargetsError, selectPods } from './select.js'
 import type { Random } from './select.js'
@@ -86,6 +88,17 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
 
+/** Evidence kept after its fault is recovered: whatever it counted stays; nothing of it is active any more. */
+function settled(evidence: Record<string, unknown>): Record<string, unknown> {
+  return typeof evidence.active === 'number' ? { ...evidence, active: 0 } : evidence
+}
+
+/** A pod as a record shows it: its phase, readiness, pid and restarts now, or gone. */
+function podState(name: string, pod: RuntimePod | undefined): PodState {
+  if (!pod) return { name, gone: true }
+  return { name, phase: pod.phase, ready: pod.ready, ...(pod.reason ? { reason: pod.reason } : {}), ...(pod.pid !== undefined ? { pid: pod.pid } : {}), restartCount: pod.restartCount }
+}
+
 function isGone(e: unknown): boolean {
   return e instanceof ChaosError && (e.code === 'RUNTIME_UNKNOWN_POD' || e.code === 'RUNTIME_UNKNOWN_EDGE')
 }
@@ -125,19 +138,38 @@ export class ExperimentReconciler implements Reconciler {
       records = store.records(uid)
     }
 
-    // 3. every record towards the desired phase
-    const errors: unknown[] = []
+    // 3. targets whose pod is gone are not injected again; when every one is gone, the experiment ends
     let pods: Map<string, RuntimePod> | undefined
     const livePods = async () => (pods ??= new Map((await this.ctx.runtime.pods()).map((p) => [p.name, p])))
+    if (records.length > 0 && !row.deletingAt && !oneShot && decision.reason !== 'TimeUp') {
+      const live = await livePods()
+      const gone = records.filter((r) => !live.has(r.pod) && !(r.target as TargetExtras).goneAt)
+      if (gone.length > 0) {
+        await this.markGone(row, injector, gone)
+        records = store.records(uid)
+      }
+      if (records.every((r) => (r.target as TargetExtras).goneAt)) {
+        this.endGone(row, records)
+        return {}
+      }
+    }
+
+    // 4. every record towards the desired phase
+    const errors: unknown[] = []
+    const stepped: string[] = []
     for (const rec of records) {
+      if ((rec.target as TargetExtras).goneAt) continue
+      const before = rec.phase
       try {
         await this.step(row, injector, rec, desired, oneShot, livePods)
       } catch (e) {
         errors.push(e)
       }
+      if (store.records(uid).find((r) => r.key === rec.key)?.phase !== before) stepped.push(rec.key)
     }
+    if (stepped.length > 0) await this.notePods(row, stepped)
 
-    // 4. delete: every target recovered → archive; duration over and all recovered → Finished
+    // 5. delete: every target recovered → archive; duration over and all recovered → Finished
     records = store.records(uid)
     const phases = records.map((r) => r.phase)
     if (row.deletingAt && phases.every((p) => p === NOT_INJECTED)) {
@@ -198,6 +230,7 @@ export class ExperimentReconciler implements Reconciler {
             continue
           }
           this.ctx.metrics.injections.inc({ kind: row.kind, action: actionOf(row.spec), result: 'failure' })
+          this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: injecting into ${rec.id} failed; retried with back-off: ${message(e)}`, { uid: row.uid, experiment: `${row.namespace}/${row.name}`, kind: row.kind, target: rec.id })
           this.failed(row, rec, 'Apply', e)
           throw e
         }
@@ -220,18 +253,17 @@ export class ExperimentReconciler implements Reconciler {
       const injection = rec.injection as Injection | undefined
       let evidence = rec.evidence
       if (injection) {
-        try {
-          evidence = (await injector.evidence?.(fctx, injection)) ?? evidence
-        } catch {
-          // evidence is best effort: the target may be gone
-        }
+        // what the fault did, read while it is still in place: kept once it is gone
+        evidence = (await this.readEvidence(row, injector, rec, injection)) ?? evidence
         try {
           await injector.recover(fctx, injection)
         } catch (e) {
           this.ctx.metrics.recoveries.inc({ kind: row.kind, result: 'failure' })
+          this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: recovering ${rec.id} failed; retried with back-off: ${message(e)}`, { uid: row.uid, experiment: `${row.namespace}/${row.name}`, kind: row.kind, target: rec.id })
           this.failed(row, rec, 'Recover', e)
           throw e
         }
+        if (evidence) evidence = settled(evidence)
       }
       this.ctx.metrics.recoveries.inc({ kind: row.kind, result: 'success' })
       const now = this.ctx.iso()
@@ -279,6 +311,109 @@ export class ExperimentReconciler implements Reconciler {
     }
   }
 
+  /** Fresh evidence of one injected target; a failed read is logged and gives undefined (the stored evidence stays). */
+  private async readEvidence(row: ResourceRow, injector: FaultInjector, rec: RecordRow, injection: Injection): Promise<Record<string, unknown> | undefined> {
+    if (!injector.evidence) return undefined
+    try {
+      return await injector.evidence(this.faultContext(row), injection)
+    } catch (e) {
+      this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: reading the evidence of ${rec.id} failed: ${message(e)}`, { uid: row.uid, experiment: `${row.namespace}/${row.name}`, kind: row.kind, target: rec.id })
+      return undefined
+    }
+  }
+
+  /** Stores the state of the pods of the given records as the runtime shows them now (one pod list). */
+  private async notePods(row: ResourceRow, keys: readonly string[]): Promise<void> {
+    let live: Map<string, RuntimePod>
+    try {
+      live = new Map((await this.ctx.runtime.pods()).map((p) => [p.name, p]))
+    } catch (e) {
+      this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: listing pods for the records failed: ${message(e)}`, { uid: row.uid })
+      return
+    }
+    const wanted = new Set(keys)
+    this.ctx.commit(row.uid, () => {
+      for (const r of this.ctx.store.records(row.uid)) {
+        if (!wanted.has(r.key)) continue
+        this.ctx.store.upsertRecord({ ...r, target: { ...r.target, state: podState(r.pod, live.get(r.pod)) } })
+      }
+    })
+  }
+
+  /**
+   * For `describe`: fresh evidence of every injected target and the state of every target pod, stored in one
+   * commit. Evidence reads that fail are logged and leave the stored evidence.
+   */
+  async refresh(row: ResourceRow): Promise<void> {
+    const injector = this.ctx.injectors[row.kind]
+    const fresh = new Map<string, Record<string, unknown>>()
+    for (const rec of this.ctx.store.records(row.uid)) {
+      if (!injector || rec.phase !== INJECTED || !rec.injection) continue
+      const e = await this.readEvidence(row, injector, rec, rec.injection as unknown as Injection)
+      if (e) fresh.set(rec.key, e)
+    }
+    let live: Map<string, RuntimePod> | undefined
+    try {
+      live = new Map((await this.ctx.runtime.pods()).map((p) => [p.name, p]))
+    } catch (e) {
+      this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: listing pods failed: ${message(e)}`, { uid: row.uid })
+    }
+    this.ctx.commit(row.uid, () => {
+      for (const cur of this.ctx.store.records(row.uid)) {
+        const evidence = cur.phase === INJECTED ? fresh.get(cur.key) : undefined
+        const gone = (cur.target as TargetExtras).goneAt !== undefined
+        if (!evidence && (!live || gone)) continue
+        this.ctx.store.upsertRecord({ ...cur, ...(evidence ? { evidence } : {}), ...(live && !gone ? { target: { ...cur.target, state: podState(cur.pod, live.get(cur.pod)) } } : {}) })
+      }
+    })
+  }
+
+  /**
+   * Records whose pod is gone: the fault went with the pod (the runtime forgets a gone pod's effects), so the
+   * record is Not Injected, marked gone (never injected again) with its last evidence kept. recover() is still
+   * called: it is idempotent and treats a target that no longer exists as recovered.
+   */
+  private async markGone(row: ResourceRow, injector: FaultInjector, gone: readonly RecordRow[]): Promise<void> {
+    const fctx = this.faultContext(row)
+    for (const rec of gone) {
+      if (rec.injection) {
+        try {
+          await injector.recover(fctx, rec.injection as unknown as Injection)
+        } catch (e) {
+          this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: recovering ${rec.id}, whose pod is gone, failed: ${message(e)}`, { uid: row.uid, target: rec.id })
+        }
+      }
+      const now = this.ctx.iso()
+      const next: RecordRow = {
+        ...rec,
+        phase: NOT_INJECTED,
+        target: { ...rec.target, goneAt: now, state: { name: rec.pod, gone: true } },
+        ...(rec.evidence ? { evidence: settled(rec.evidence) } : {}),
+        history: rec.phase === NOT_INJECTED ? rec.history : withHistory(rec, { type: 'Succeeded', operation: 'Recover', message: 'the pod is gone', timestamp: now }),
+        updatedAt: now,
+      }
+      this.save(row, next, ['Warning', 'TargetGone', `pod ${rec.id} is gone: it is not injected again`])
+    }
+  }
+
+  /**
+   * Every selected pod is gone (e.g. the app was taken down and started again): the experiment ends, with an
+   * event, and is archived instead of lingering as Running. New pods of the same services are NOT selected:
+   * as in Chaos Mesh, selection is fixed when the experiment is created; apply it again to act on them.
+   */
+  private endGone(row: ResourceRow, records: readonly RecordRow[]): void {
+    const at = this.ctx.iso()
+    this.ctx.atomically(() => {
+      this.ctx.commit(row.uid, (emit) => {
+        const cur = this.ctx.store.getResource(row.uid)
+        if (!cur) return
+        this.ctx.store.updateResource(row.uid, { deletingAt: at, metadata: { ...cur.metadata, deletionTimestamp: at } })
+        emit('Warning', 'TargetsGone', `every selected pod is gone (${records.map((r) => r.id).join(', ')}): the experiment ends; new pods of the same services are not selected (selection is fixed at creation, as in Chaos Mesh)`)
+      }, { desired: 'Stop' })
+      this.archive(row.uid)
+    })
+  }
+
   faultContext(row: ResourceRow): FaultContext {
     const duration = typeof row.spec.duration === 'string' && row.spec.duration !== '' ? parseDuration(row.spec.duration) : undefined
     return {
@@ -301,7 +436,7 @@ export class ExperimentReconciler implements Reconciler {
       const row = store.getResource(uid)
       if (!row) return
       events.push(store.addEvent({ uid, kind: row.kind, namespace: row.namespace, name: row.name, type: 'Normal', reason: 'Archived', message: 'every target is recovered: the experiment is archived', time: this.ctx.iso() }))
-      const status = statusOf(row, store.records(uid))
+      const status = statusOf(row, store.records(uid), { oneShot: this.ctx.oneShot(row), now: this.ctx.clock.now() })
       object = objectOf({ ...row, finalizers: [], metadata: { ...row.metadata, finalizers: [] }, status: status as unknown as Record<string, unknown> })
       store.archive(uid, object as unknown as Record<string, unknown>, this.ctx.iso())
     })

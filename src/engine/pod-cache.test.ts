@@ -32,22 +32,29 @@ describe('PodListCache', () => {
     expect(podCalls(rt)).toBe(2)
   })
 
-  it.each(['deletePod', 'failPod', 'unfailPod', 'killContainer'] as const)('%s through it drops the list at once', async (method) => {
+  it.each([
+    ['pod-kill', { gracePeriodMs: 0 }],
+    ['pod-failure', {}],
+    ['container-kill', { signal: 'SIGKILL' }],
+  ] as const)('applying a %s effect through it drops the list at once', async (type, body) => {
     const { rt, cache } = setup(60_000)
     await cache.pods()
-    await cache[method]('web-aaaaa')
-    if (method === 'failPod') expect((await cache.pods()).find((p) => p.name === 'web-aaaaa')).toMatchObject({ reason: 'PodFailure', ready: false })
-    else await cache.pods()
+    await cache.apply({ id: `e-${type}`, type, target: { pod: 'web-aaaaa' }, body })
+    const after = await cache.pods()
+    if (type === 'pod-failure') expect(after.find((p) => p.name === 'web-aaaaa')).toMatchObject({ reason: 'PodFailure', ready: false })
+    if (type === 'pod-kill') expect(names(after)).toEqual(['web-bbbbb', 'web-r1'])
     expect(podCalls(rt)).toBe(2)
   })
 
-  it('adding and removing faults keeps the list', async () => {
+  it('a removal drops the list (a pod held down comes back); applying a sidecar fault keeps it', async () => {
     const { rt, cache } = setup(60_000)
     await cache.pods()
-    await cache.addFault({ pod: 'web-aaaaa' }, { id: 'f', type: 'latency', direction: 'upstream', latencyMs: 10 } as never)
-    await cache.removeFault({ pod: 'web-aaaaa' }, 'f')
+    await cache.apply({ id: 'f', type: 'sidecar-fault', target: { pod: 'web-aaaaa' }, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: 10 } } })
     await cache.pods()
     expect(podCalls(rt)).toBe(1)
+    await cache.remove('f')
+    await cache.pods()
+    expect(podCalls(rt)).toBe(2)
   })
 
   it('a failed call is not kept; 0 turns the cache off', async () => {

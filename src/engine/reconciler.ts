@@ -1,8 +1,10 @@
 /**
  * @module engine/reconciler: the Reconciler contract and the one loop that runs reconcilers: a work queue keyed
  * by id, one reconcile per id at a time, retry with exponential back-off, requeue-after timers. Retry, timing,
- * metrics and logs live only here.
+ * metrics and logs live only here. Its timers are set on the injected Clock (engine/context.ts).
  */
+import { systemClock } from './context.js'
+import type { Clock, ClockTimer } from './context.js'
 
 /** Level-based: reads the desired and observed state of `id` and moves one towards the other. Idempotent. */
 export interface Reconciler {
@@ -32,10 +34,9 @@ export interface LoopOptions {
   concurrency?: number
   /** Called after every reconcile: for metrics and logs. */
   onDone?: (id: string, outcome: { ok: boolean; seconds: number; error?: unknown; retryInMs?: number }) => void
+  /** Where requeue-after and back-off timers are set. Default: the system clock. */
+  clock?: Clock
 }
-
-/** setTimeout's ceiling (about 24.8 days); a longer wait is taken in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * The work queue:
@@ -52,7 +53,7 @@ export class ReconcileLoop {
   private readonly queued = new Set<string>()
   private readonly running = new Set<string>()
   private readonly dirty = new Set<string>()
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>()
+  private readonly timers = new Map<string, { at: number; timer: ClockTimer }>()
   private readonly failures = new Map<string, number>()
   private readonly inflight = new Set<Promise<void>>()
   private idleWaiters: (() => void)[] = []
@@ -62,6 +63,7 @@ export class ReconcileLoop {
   private stopped = false
   private readonly backoff: { baseMs: number; capMs: number }
   private readonly concurrency: number
+  private readonly clock: Clock
 
   constructor(
     private readonly reconciler: Reconciler,
@@ -69,6 +71,7 @@ export class ReconcileLoop {
   ) {
     this.backoff = opts.backoff ?? { baseMs: 100, capMs: 30_000 }
     this.concurrency = opts.concurrency ?? 8
+    this.clock = opts.clock ?? systemClock
   }
 
   start(): void {
@@ -80,7 +83,7 @@ export class ReconcileLoop {
   /** Stops taking work and cancels timers; resolves once the reconciles in flight have finished. */
   async stop(): Promise<void> {
     this.stopped = true
-    for (const t of this.timers.values()) clearTimeout(t.timer)
+    for (const t of this.timers.values()) t.timer.cancel()
     this.timers.clear()
     this.queue.length = 0
     this.queued.clear()
@@ -126,7 +129,7 @@ export class ReconcileLoop {
   /** Drops every timer and retry count of `id` (its object is gone). */
   forget(id: string): void {
     const t = this.timers.get(id)
-    if (t) clearTimeout(t.timer)
+    if (t) t.timer.cancel()
     this.timers.delete(id)
     this.failures.delete(id)
   }
@@ -154,17 +157,14 @@ export class ReconcileLoop {
   }
 
   private schedule(id: string, afterMs: number): void {
-    const at = Date.now() + afterMs
+    const at = this.clock.now() + afterMs
     const cur = this.timers.get(id)
     if (cur && cur.at <= at) return
-    if (cur) clearTimeout(cur.timer)
-    const wait = Math.min(afterMs, MAX_TIMER_MS)
-    const timer = setTimeout(() => {
-      this.timers.delete(id)
-      if (wait < afterMs) this.schedule(id, at - Date.now())
-      else this.enqueue(id)
-    }, wait)
-    timer.unref?.()
+    if (cur) cur.timer.cancel()
+    const timer = this.clock.setTimer(() => {
+      if (this.timers.get(id)?.timer === timer) this.timers.delete(id)
+      this.enqueue(id)
+    }, afterMs)
     this.timers.set(id, { at, timer })
   }
 
@@ -198,7 +198,7 @@ export class ReconcileLoop {
     const t0 = performance.now()
     const timer = this.timers.get(id)
     if (timer) {
-      clearTimeout(timer.timer)
+      timer.timer.cancel()
       this.timers.delete(id)
     }
     try {

@@ -1,6 +1,8 @@
 /**
  * @module observe/metrics: the controller's Prometheus metrics (prom-client), with the names Chaos Mesh
  * operators already chart and alert on, plus chaoscope's injection, recovery and reconcile-latency series.
+ * Chaos Mesh's schedule and workflow gauges (chaos_controller_manager_chaos_schedules, ..._workflows) are not
+ * exported: the local controller runs neither yet, and a gauge that always reads 0 would be a false fact.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
@@ -10,16 +12,12 @@ export type ExperimentMetricPhase = 'injecting' | 'running' | 'paused' | 'finish
 /** Where the gauges read the current state when scraped (the controller sets it). */
 export interface MetricSources {
   experiments?: () => { namespace: string; kind: string; phase: ExperimentMetricPhase }[]
-  schedules?: () => { namespace: string }[]
-  workflows?: () => { namespace: string }[]
 }
 
 export interface ControllerMetrics {
   /** Its own registry (not prom-client's global one): several controllers may live in one process (tests). */
   registry: Registry
   experiments: Gauge<'namespace' | 'kind' | 'phase'>
-  schedules: Gauge<'namespace'>
-  workflows: Gauge<'namespace'>
   emittedEvents: Counter<'type' | 'reason' | 'namespace'>
   injections: Counter<'kind' | 'action' | 'result'>
   recoveries: Counter<'kind' | 'result'>
@@ -65,26 +63,6 @@ export function createMetrics(): ControllerMetrics {
       }
     },
   })
-  const schedules = new Gauge({
-    name: 'chaos_controller_manager_chaos_schedules',
-    help: 'Chaos schedules by namespace',
-    labelNames: ['namespace'] as const,
-    registers: [registry],
-    collect() {
-      this.reset()
-      for (const { item, n } of countBy(sources.schedules?.() ?? [], (e) => e.namespace).values()) this.set({ namespace: item.namespace }, n)
-    },
-  })
-  const workflows = new Gauge({
-    name: 'chaos_controller_manager_chaos_workflows',
-    help: 'Chaos workflows by namespace',
-    labelNames: ['namespace'] as const,
-    registers: [registry],
-    collect() {
-      this.reset()
-      for (const { item, n } of countBy(sources.workflows?.() ?? [], (e) => e.namespace).values()) this.set({ namespace: item.namespace }, n)
-    },
-  })
   const emittedEvents = new Counter({
     name: 'chaos_controller_manager_emitted_event_total',
     help: 'Events emitted by the controller, by type, reason and namespace',
@@ -113,8 +91,6 @@ export function createMetrics(): ControllerMetrics {
   return {
     registry,
     experiments,
-    schedules,
-    workflows,
     emittedEvents,
     injections,
     recoveries,

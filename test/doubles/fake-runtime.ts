@@ -2,8 +2,10 @@
  * @module test/doubles/fake-runtime: an in-memory RuntimeClient for the engine's step tests: pods given by the
  * test, effects held in a map (the runtime's boundary is generic, so the real injectors run against it), every call
  * logged, and methods that can be made to fail. What the effects do to pods is played as the runtime does it:
- * pod-failure holds a pod down (not ready, reason PodFailure), pod-kill replaces a pod, container-kill restarts it.
- * Not shipped; the lifecycle tests use the real runtime.
+ * pod-failure holds a pod down (not ready, reason PodFailure), pod-kill replaces a pod, container-kill restarts it;
+ * what a sidecar fault touched is set by the test (`touch`) and listed as the runtime's `observed`. It does not
+ * expire effects by itself (the real runtime does; see src/runtime/effect-store.ts). Not shipped; the lifecycle
+ * tests use the real runtime.
  */
 import { ChaosError } from '../../src/errors.js'
 import type { ApplyOutcome, EffectSpec, HeldEffect, RuntimeClient, RuntimePod } from '../../src/runtime/client.js'
@@ -23,8 +25,26 @@ export class FakeRuntime implements RuntimeClient {
   /** The next N calls of `apply` throw a retryable error (a transient failure). */
   failNext = 0
   private replacements = 0
+  private readonly counters = new Map<string, Record<string, number>>()
 
-  constructor(public podList: RuntimePod[]) {}
+  /** `now`: the clock of `appliedAt` and of an expiry already past (default Date.now). */
+  constructor(
+    public podList: RuntimePod[],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Adds to what a held sidecar fault touched (as the data path would count it). */
+  touch(id: string, counts: { connections?: number; requests?: number; bytes?: number }): void {
+    const c = this.counters.get(id) ?? { connections: 0, requests: 0, chunks: 0, bytes: 0 }
+    for (const [k, v] of Object.entries(counts)) c[k] = (c[k] ?? 0) + v
+    this.counters.set(id, c)
+  }
+
+  /** Takes a pod away, as when its app is taken down: the effects on it end with it. */
+  deletePod(name: string): void {
+    this.podList = this.podList.filter((p) => p.name !== name)
+    for (const [id, e] of this.held) if (e.target.pod === name) this.held.delete(id)
+  }
 
   private check(method: string): void {
     this.calls.push(method)
@@ -70,19 +90,22 @@ export class FakeRuntime implements RuntimeClient {
     }
     const existing = this.held.get(effect.id)
     if (existing) return { held: true, effect: existing }
-    if (effect.expiresAt !== undefined && effect.expiresAt <= Date.now()) return { held: false, result: { expired: true } }
-    const held: HeldEffect = { ...structuredClone(effect), appliedAt: Date.now() }
+    if (effect.expiresAt !== undefined && effect.expiresAt <= this.now()) return { held: false, result: { expired: true } }
+    const held: HeldEffect = { ...structuredClone(effect), appliedAt: this.now() }
     this.held.set(effect.id, held)
     return { held: true, effect: held }
   }
 
   async remove(id: string) {
     this.check('remove')
+    this.counters.delete(id)
     return this.held.delete(id)
   }
 
   async effects(filter: { owner?: string } = {}) {
     this.check('effects')
-    return [...this.held.values()].filter((e) => filter.owner === undefined || e.owner?.experiment === filter.owner)
+    return [...this.held.values()]
+      .filter((e) => filter.owner === undefined || e.owner?.experiment === filter.owner)
+      .map((e) => (e.type === 'sidecar-fault' ? { ...e, observed: { present: true, ...(this.counters.get(e.id) ?? { connections: 0, requests: 0, chunks: 0, bytes: 0 }) } } : e))
   }
 }
