@@ -28,7 +28,7 @@ export { readControllerState, readState, requireRuntime, pidAlive, stateDir } fr
 export type { ControllerState, RuntimeState } from './store/state-files.js'
 export { formatIssue } from './manifest/issues.js'
 export type { Issue } from './manifest/issues.js'
-export { parseSelector } from './runtime/process/selector.js'
+export { parseSelector } from './selector.js'
 export { VERSION } from './version.js'
 
 // types of what the functions below load

@@ -1,6 +1,6 @@
 /** Label selectors in map and string form, and the errors a user gets for a selector that cannot be read. */
 import { describe, expect, it } from 'vitest'
-import { ChaosError } from '../../errors.js'
+import { ChaosError } from './errors.js'
 import { matchesSelector, parseSelector } from './selector.js'
 
 const labels = { app: 'web', tier: 'frontend', 'app.kubernetes.io/component': 'web', empty: '' }

@@ -1,9 +1,9 @@
 /**
- * @module runtime/process/selector: Kubernetes label selectors (a map, or the `kubectl -l` string form) matched
+ * @module selector: Kubernetes label selectors (a map, or the `kubectl -l` string form) matched
  * against pod labels. The string form is read by a small tokenizer and a recursive-descent parser, so a malformed
  * selector is a SELECTOR_INVALID error that quotes it and names the column where it breaks, never a silent match.
  */
-import { ChaosError } from '../../errors.js'
+import { ChaosError } from './errors.js'
 
 /** `{app: 'web'}`, or a string like `app=web,tier!=db,canary,!legacy,env in (dev,qa),zone notin (b)`. */
 export type LabelSelector = Record<string, string> | string
