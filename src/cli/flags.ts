@@ -16,7 +16,7 @@ export function wholeNumber(flag: string, opts: { zeroOk?: boolean; unit?: strin
   return (v) => {
     const n = Number(v)
     if (v.trim() === '' || !Number.isInteger(n) || n < (opts.zeroOk ? 0 : 1)) {
-      throw usage(`${flag} expects a whole number${opts.zeroOk ? '' : ' above 0'}${opts.unit ? ` of ${opts.unit}` : ''}, got "${v}"`)
+      throw usage(`${flag} expects a whole number${opts.unit ? ` of ${opts.unit}` : ''}${opts.zeroOk ? '' : ' above 0'}, got "${v}"`)
     }
     return n
   }

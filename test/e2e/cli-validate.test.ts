@@ -39,7 +39,8 @@ describe('chaoscope validate', () => {
   it('exits 0 on a valid file and says so', () => {
     const r = chaoscope(['validate', '-f', join(CHAOS_MESH_EXAMPLES, 'pod-kill-example.yaml')])
     expect(r.code).toBe(0)
-    expect(r.stderr).toBe('ok: 1 document(s) in 1 file(s): 1 valid, 0 skipped, 0 problem(s)\n')
+    expect(r.stdout).toBe('ok: 1 document(s) in 1 file(s): 1 valid, 0 skipped, 0 problem(s)\n')
+    expect(r.stderr).toBe('')
   })
 
   it('reads stdin with -f - and prints the defaulted resource with --show-defaults', () => {
@@ -96,6 +97,7 @@ describe('chaoscope validate', () => {
     const none = chaoscope(['validate'])
     expect(none.code).toBe(2)
     expect(none.stderr).toBe('error: validate needs at least one -f FILE|DIR|-  [CLI_USAGE]\n    hint: chaoscope validate -f experiment.yaml\n')
+    expect(none.stdout).toBe('')
     const bad = chaoscope(['validate', '-f', 'x.yaml', '-o', 'xml'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).not.toMatch(/at .*\.js:\d+/)

@@ -3,7 +3,7 @@
  * sidecars' faults act on exactly the edge they are put on. Real processes, real sockets, loopback only.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -185,15 +185,39 @@ describe('chaoscope up / get pods / logs / down', () => {
       }
       const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8' })
       const table = cli('get', 'pods')
-      expect(table.status).toBe(0)
-      expect(table.stdout.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/)
-      const pods = JSON.parse(cli('get', 'pods', '-o', 'json').stdout) as { items: { name: string; pid: number; address: string }[] }
-      expect(pods.items).toHaveLength(3)
-      const middle = JSON.parse(cli('get', 'pods', '-l', 'app=middle', '-o', 'json').stdout) as { items: { name: string }[] }
-      expect(middle.items.map((p) => p.name)).toEqual([expect.stringMatching(/^middle-/)])
-      const logs = cli('logs', middle.items[0]!.name, '--tail', '5')
+      expect(table.status, table.stderr).toBe(0)
+      expect(table.stdout.split('\n')[0]).toMatch(/^NAMESPACE {3}NAME +READY {3}STATUS {4}RESTARTS {3}AGE$/)
+      expect(table.stdout.split('\n')[1]).toMatch(/^default {5}back-[a-z0-9]{5} +1\/1 {5}Running {3}0 {10}\d+s$/)
+      const wide = cli('get', 'pods', '-o', 'wide')
+      expect(wide.stdout.split('\n')[0]).toMatch(/ {3}AGE {3}ADDRESS +PORT +PID$/)
+      // kubectl's v1 objects: `jq '.items[].status.phase'` and friends work
+      type V1Pod = { kind: string; metadata: { name: string; annotations: Record<string, string>; labels: Record<string, string> }; status: { phase: string; podIP: string; conditions: { type: string; status: string }[]; containerStatuses: { ready: boolean; restartCount: number; state: { running?: unknown } }[] } }
+      const list = JSON.parse(cli('get', 'pods', '-o', 'json').stdout) as { apiVersion: string; kind: string; items: V1Pod[] }
+      expect(list).toMatchObject({ apiVersion: 'v1', kind: 'List' })
+      expect(list.items).toHaveLength(3)
+      for (const p of list.items) {
+        expect(p.kind).toBe('Pod')
+        expect(p.status).toMatchObject({ phase: 'Running', podIP: '127.0.0.1' })
+        expect(p.status.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }))
+        expect(p.status.containerStatuses[0]).toMatchObject({ ready: true, restartCount: 0, state: { running: expect.any(Object) } })
+        expect(p.metadata.annotations['chaoscope.dev/address']).toMatch(/^127\.0\.0\.1:\d+$/)
+      }
+      const pods = { items: list.items.map((p) => ({ name: p.metadata.name, pid: Number(p.metadata.annotations['chaoscope.dev/pid']), address: p.metadata.annotations['chaoscope.dev/address']! })) }
+      expect(pods.items.every((p) => pidAlive(p.pid))).toBe(true)
+      const yamlOut = cli('get', 'pods', '-l', 'app=middle', '-o', 'yaml')
+      expect(yamlOut.stdout).toMatch(/^apiVersion: v1\nkind: List\n/)
+      const middle = JSON.parse(cli('get', 'pods', '-l', 'app=middle', '-o', 'json').stdout) as { items: V1Pod[] }
+      expect(middle.items.map((p) => p.metadata.name)).toEqual([expect.stringMatching(/^middle-/)])
+      const badSelector = cli('get', 'pods', '-l', 'app in (web')
+      expect(badSelector.status).toBe(2)
+      expect(badSelector.stdout).toBe('')
+      expect(badSelector.stderr).toMatch(/^error: .*app in \(web.*\[SELECTOR_INVALID\]\n {4}hint: /)
+      expect(cli('get', 'pods', '-n', 'nowhere').stderr).toBe('No resources found in nowhere namespace.\n')
+      const logs = cli('logs', middle.items[0]!.metadata.name, '--tail', '5')
       expect(logs.status).toBe(0)
-      expect(cli('logs', 'nope-12345').stderr).toContain('[RUNTIME_UNKNOWN_POD]')
+      expect(logs.stdout.trim().split('\n').length).toBeLessThanOrEqual(5)
+      const unknownPod = cli('logs', 'nope-12345')
+      expect([unknownPod.status, unknownPod.stderr]).toEqual([1, expect.stringContaining('[RUNTIME_UNKNOWN_POD]')])
 
       up.kill('SIGKILL')
       const pids = pods.items.map((p) => p.pid)
@@ -221,8 +245,24 @@ describe('chaoscope up / get pods / logs / down', () => {
     const again = cli('up', '-f', 'demo/chain/app.yaml', '--detach', '--host-ports', 'ephemeral')
     expect(again.status).toBe(1)
     expect(again.stderr).toContain('[RUNTIME_ALREADY_RUNNING]')
+    // delete as kubectl has it: a missing object fails (1), unless --ignore-not-found (0, nothing printed)
+    const missing = cli('delete', 'networkchaos', 'nope')
+    expect([missing.status, missing.stdout]).toEqual([1, ''])
+    expect(missing.stderr).toContain('[CONTROLLER_NOT_FOUND]')
+    const ignored = cli('delete', 'networkchaos', 'nope', '--ignore-not-found')
+    expect([ignored.status, ignored.stdout, ignored.stderr]).toEqual([0, '', ''])
+    // a refusal by the controller exits 1, as `apply --help` says; nothing is applied
+    const refused = cli('apply', '-f', '-')
+    expect(refused.status).toBe(2) // nothing on stdin: no input (usage)
+    const noTargets = spawnSync(process.execPath, [BIN, 'apply', '-f', '-'], { cwd: ROOT, env, encoding: 'utf8', input: 'apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: k}\nspec: {action: pod-kill, mode: one, selector: {labelSelectors: {app: nobody}}}\n' })
+    expect(noTargets.status, noTargets.stderr).toBe(1)
+    expect(noTargets.stderr).toMatch(/\[CONTROLLER_NO_TARGETS\]/)
+    expect(noTargets.stderr).toContain('nothing was applied')
+    expect(cli('get', 'podchaos').stderr).toBe('No resources found in default namespace.\n')
     const down = cli('down')
     expect(down.status, down.stderr).toBe(0)
     expect(down.stdout).toMatch(/^stopped runtime chain/)
+    expect(existsSync(join(home, 'runtime.json'))).toBe(false)
+    expect(existsSync(join(home, 'controller.json'))).toBe(false)
   }, 90_000)
 })
