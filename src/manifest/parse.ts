@@ -42,7 +42,7 @@ export function parseSource(file: string, text: string): { documents: ParsedDocu
   const documents: ParsedDocument[] = []
   let docs: Document.Parsed[]
   try {
-    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true }) as Document.Parsed[]
+    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, logLevel: 'error' }) as Document.Parsed[]
     if (!Array.isArray(docs)) docs = [docs]
   } catch (cause) {
     issues.push({ code: 'SPEC_YAML_SYNTAX', file, line: 1, col: 1, path: '', message: `cannot parse: ${(cause as Error).message}` })

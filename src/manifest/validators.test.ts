@@ -74,4 +74,14 @@ describe('the build output', () => {
     expect(out.stderr).toBe('')
     expect(JSON.parse(out.stdout)).toEqual({ issues: 0, loaded: { PodChaos: 'generated' } })
   })
+
+  it('prints nothing of its own to stderr while reading odd YAML (a list as a key)', () => {
+    const script = `
+      const { validateText } = await import('./dist/src/manifest/validate.js')
+      const r = validateText('? [x]\\n: 1\\n', 'odd.yaml')
+      console.log(r.issues.map((i) => i.code).join(','))`
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: PACKAGE_ROOT, encoding: 'utf8' })
+    expect(out.stderr).toBe('')
+    expect(out.stdout).toBe('SPEC_UNRECOGNIZED_DOCUMENT\n')
+  })
 })
