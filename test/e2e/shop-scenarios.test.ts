@@ -9,7 +9,9 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ControllerClient, loadApp, startRuntimeServer, startUpController } from '../../src/index.js'
+import { loadApp, startRuntimeServer, startUpController } from '../../src/index.js'
+import { ControllerClient } from '../../src/api/client.js'
+import type { Controller } from '../../src/engine/controller.js'
 import type { ChaosObject, ControllerServer, RuntimePod, RuntimeServer } from '../../src/index.js'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -77,10 +79,12 @@ describe('the shop under the experiments of examples/, through the controller AP
     return { ...(await request(front, 'POST', '/api/checkout', { session: s, json: ORDER })), session: s }
   }
   const pods = (app: string): RuntimePod[] => rt.runtime.pods(`app=${app}`)
-  const records = (o: ChaosObject) => o.status?.experiment?.records ?? []
+  const records = (o: ChaosObject) => o.status?.experiment?.containerRecords ?? []
+  /** chaoscope's own per-record status: evidence, the pod as last seen, active or not. */
+  const ours = (o: ChaosObject) => o.status?.chaoscope?.records ?? []
 
   beforeAll(async () => {
-    const app = loadApp(APP_FILE)
+    const app = await loadApp(APP_FILE)
     if ('issues' in app) throw new Error(JSON.stringify(app.issues))
     rt = await startRuntimeServer(app.resource, APP_FILE, { stateless: true, hostPorts: 'ephemeral' })
     await rt.runtime.waitReady(60_000)
@@ -119,7 +123,7 @@ describe('the shop under the experiments of examples/, through the controller AP
     }
     const obj = await api.get('NetworkChaos', 'default', 'checkout-to-payment-delay', { refresh: true })
     expect(records(obj).map((r) => r.phase)).toEqual(['Injected'])
-    expect(JSON.stringify(records(obj)[0]!.evidence)).toMatch(/checkout-\w{5}>payment/)
+    expect(JSON.stringify(ours(obj)[0]!.evidence)).toMatch(/checkout-\w{5}>payment/)
 
     await api.delete('NetworkChaos', 'default', 'checkout-to-payment-delay')
     const ordersAfter: number[] = []
@@ -150,12 +154,17 @@ describe('the shop under the experiments of examples/, through the controller AP
     const ad = pods('ad')[0]!.name
     expect(records(obj)).toHaveLength(1)
     expect(records(obj)[0]).toMatchObject({ id: `default/${ad}`, phase: 'Injected' })
-    const evidence = records(obj)[0]!.evidence as { requests: number; faults: { sidecar: string }[] }
+    const evidence = ours(obj)[0]!.evidence as { requests: number; faults: { sidecar: string }[] }
     expect(evidence.requests).toBeGreaterThanOrEqual(PAGES)
     expect(evidence.faults.map((f) => f.sidecar)).toEqual([ad])
 
-    await api.delete('HTTPChaos', 'default', 'ad-returns-500')
+    const del = await api.delete('HTTPChaos', 'default', 'ad-returns-500')
     expect((await get('/')).text).toContain('Ad: ')
+    // once deleted (archived), the experiment still shows what its fault did, and that nothing is active
+    const archived = (ctl.controller as unknown as Controller).archived({ name: 'ad-returns-500' })[0]!.object as unknown as ChaosObject
+    expect(del).toBeDefined()
+    expect(ours(archived)).toEqual([expect.objectContaining({ active: false, evidence: expect.objectContaining({ active: 0, requests: expect.any(Number) }) })])
+    expect((ours(archived)[0]!.evidence as { requests: number }).requests).toBeGreaterThanOrEqual(PAGES)
   }, 60_000)
 
   it('shop-pod-kill.yaml: the cart pod is replaced (new name, new pid) and the cart works again, its content kept', async () => {
@@ -171,7 +180,7 @@ describe('the shop under the experiments of examples/, through the controller AP
     expect(replacement.pid).not.toBe(old!.pid)
     expect(pods('cart').map((p) => p.name)).not.toContain(old!.name)
     const obj = await api.get('PodChaos', 'default', 'kill-one-cart')
-    expect(records(obj)[0]?.evidence).toMatchObject({ killedPod: old!.name, killedPid: old!.pid })
+    expect(ours(obj)[0]?.evidence).toMatchObject({ killedPod: old!.name, killedPid: old!.pid })
 
     // the cart answers again through the new pod, and what was in it is still there (kept in cart-store)
     const cart = await eventually('the cart answering again', 10_000, async () => {
@@ -215,6 +224,12 @@ describe('the shop under the experiments of examples/, through the controller AP
     })
     // as in Chaos Mesh, a recovered record is back to Not Injected, its recovery counted
     expect(records(obj)).toMatchObject([{ phase: 'Not Injected', injectedCount: 1, recoveredCount: 1 }])
+    // and the record shows the pod ready again (read fresh), what the fault did kept
+    const back = await eventually('the record showing payment ready again', 10_000, async () => {
+      const o = await api.get('PodChaos', 'default', 'payment-down-5s', { refresh: true })
+      return ours(o)[0]?.pod?.ready === true ? o : undefined
+    })
+    expect(ours(back)[0]).toMatchObject({ active: false, pod: { name: payment!.name, ready: true, phase: 'Running' }, evidence: { stoppedPid: payment!.pid } })
 
     await api.delete('PodChaos', 'default', 'payment-down-5s')
   }, 60_000)
@@ -241,7 +256,7 @@ describe('the shop under the experiments of examples/, through the controller AP
     }
     const obj = await api.get('HTTPChaos', 'default', 'catalog-aborts-10-percent', { refresh: true })
     // the catalog's sidecar also aborted some of recommendation's calls, which the pages simply leave out
-    expect((records(obj)[0]!.evidence as { requests: number }).requests).toBeGreaterThanOrEqual(failed.length)
+    expect((ours(obj)[0]!.evidence as { requests: number }).requests).toBeGreaterThanOrEqual(failed.length)
 
     await api.delete('HTTPChaos', 'default', 'catalog-aborts-10-percent')
     expect((await pages(20)).filter((p) => p.status !== 200)).toEqual([])
