@@ -47,7 +47,7 @@ export function buildProgram(run: Run): Command {
     .name('chaoscope')
     .description('Chaos engineering in one tool: Chaos Mesh experiments, validated and run.')
     .version(VERSION, '-V, --version')
-    .addHelpText('after', `\n${EXIT_CODES_HELP}\nRun \`chaoscope <command> --help\` for a command's flags and examples.`)
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\nEvery command has --help with its flags and examples, e.g. \`chaoscope get --help\`.`)
   registerCommands(program, run)
   registerDoctor(program, run)
   const configure = (cmd: Command, path: string): void => {
