@@ -31,7 +31,7 @@ afterEach(async () => {
 
 const PODS = () => [fakePod('web-aaaaa', { app: 'web' }), fakePod('web-bbbbb', { app: 'web' }), fakePod('db-ccccc', { app: 'db' })]
 
-function setup(opts: { store?: Store; runtime?: FakeRuntime; clock?: ManualClock; random?: () => number } = {}) {
+function setup(opts: { store?: Store; runtime?: FakeRuntime; clock?: ManualClock; random?: () => number; podWatchMs?: number } = {}) {
   const clock = opts.clock ?? new ManualClock()
   const runtime = opts.runtime ?? new FakeRuntime(PODS(), () => clock.now())
   const logs: { level: LogLevel; message: string; fields?: Record<string, unknown> }[] = []
@@ -41,6 +41,7 @@ function setup(opts: { store?: Store; runtime?: FakeRuntime; clock?: ManualClock
     clock,
     backoff: { baseMs: 20, capMs: 100 },
     podCacheMs: 0,
+    podWatchMs: opts.podWatchMs ?? 0,
     log: (level, message, fields) => logs.push({ level, message, ...(fields ? { fields } : {}) }),
     ...(opts.random ? { random: opts.random } : {}),
   })
@@ -411,6 +412,22 @@ describe('targets that are all gone', () => {
       expect.objectContaining({ id: 'default/web-bbbbb', active: false, gone: '2024-05-01T10:00:00.000Z' }),
     ])
     expect(o.status.experiment.containerRecords.map((r) => r.phase)).toEqual([NOT_INJECTED, NOT_INJECTED])
+  })
+
+  it('while the controller runs, pods going away are noticed by its pod watch (on the clock), not only at start', async () => {
+    const { ctl, runtime, clock } = setup({ podWatchMs: 5000 })
+    await ctl.start()
+    await ctl.apply(resource(delayYaml('d')))
+    const calls = runtime.calls.length
+    clock.advance(5000)
+    await expect.poll(() => runtime.calls.slice(calls), { timeout: 2000, interval: 5 }).toEqual(['pods']) // one look, nothing gone
+    await ctl.waitIdle()
+    expect(runtime.calls.slice(calls)).toEqual(['pods']) // and nothing else
+    runtime.deletePod('web-aaaaa')
+    runtime.deletePod('web-bbbbb')
+    clock.advance(5000)
+    await expect.poll(() => ctl.get('NetworkChaos', 'default', 'd'), { timeout: 2000, interval: 5 }).toBeUndefined()
+    expect(ctl.archived({ name: 'd' })[0]!.events.map((e) => e.reason).slice(-2)).toEqual(['TargetsGone', 'Archived'])
   })
 
   it('one of two gone: its record is gone, the other stays injected and the experiment runs on', async () => {

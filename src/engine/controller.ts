@@ -18,7 +18,7 @@ import type { ArchiveRow, EventQuery, EventRow, ResourceRow, StoredMetadata } fr
 import { admitAll, AdmissionError } from './admission.js'
 import type { ApplyAction, ApplyPlan, Decision } from './admission.js'
 import { EngineContext, systemClock } from './context.js'
-import type { Change, Clock, Logger } from './context.js'
+import type { Change, Clock, ClockTimer, Logger } from './context.js'
 import { PAUSE_ANNOTATION } from './decide.js'
 import { ExperimentReconciler, selectedMessage } from './experiment.js'
 import { objectOf, phaseOf } from './object.js'
@@ -54,6 +54,13 @@ export interface ControllerOptions {
    * own pod-changing calls drop it at once. Default 200; 0 asks the runtime every time.
    */
   podCacheMs?: number
+  /**
+   * How often (ms, on the clock) the controller looks for experiments whose target pods went away while it runs
+   * (a runtime restarted under `chaoscope server`); such experiments are reconciled, and end when every pod is
+   * gone. Only while live experiments exist; one pod list each time. Default 5000; 0 turns it off (a start-up
+   * still finds them).
+   */
+  podWatchMs?: number
 }
 
 export interface ApplyResult {
@@ -115,6 +122,8 @@ export class Controller {
   private readonly ownsStore: boolean
   private started = false
   private stopped = false
+  private readonly podWatchMs: number
+  private podWatch: ClockTimer | undefined
 
   private constructor(opts: ControllerOptions) {
     if (!opts.store && !opts.dbPath) throw new ChaosError('STORE_OPEN_FAILED', 'the controller needs a database: give dbPath or store')
@@ -123,6 +132,7 @@ export class Controller {
     this.id = this.store.controllerId()
     this.runtime = opts.runtime
     this.pods = new PodListCache(opts.runtime, opts.podCacheMs ?? POD_CACHE_MS)
+    this.podWatchMs = opts.podWatchMs ?? 5000
     this.metrics = opts.metrics ?? createMetrics()
     this.emitter.setMaxListeners(0)
     const injectors = opts.injectors ?? (registryInjectors as unknown as Record<string, FaultInjector>)
@@ -162,12 +172,30 @@ export class Controller {
     this.started = true
     this.loop.start()
     await recoverOnStart(this.ctx, this.loop)
+    this.watchPods()
+  }
+
+  /** Every `podWatchMs`: enqueues the live experiments one of whose target pods is no longer on the runtime. */
+  private watchPods(): void {
+    if (this.podWatchMs <= 0 || this.stopped) return
+    this.podWatch = this.ctx.clock.setTimer(() => {
+      void (async () => {
+        const live = this.store.open ? this.store.listResources().filter((r) => !r.deletingAt && !this.ctx.oneShot(r)) : []
+        if (live.length > 0) {
+          const names = new Set((await this.pods.pods()).map((p) => p.name))
+          for (const r of live) if (this.store.records(r.uid).some((rec) => !names.has(rec.pod) && !(rec.target as { goneAt?: string }).goneAt)) this.loop.enqueue(r.uid)
+        }
+      })()
+        .catch((e: unknown) => this.ctx.log('debug', `looking for gone pods: ${(e as Error).message}`))
+        .finally(() => this.watchPods())
+    }, this.podWatchMs)
   }
 
   /** Stops the loop (the reconciles in flight finish) and closes the store it opened. Recovers nothing. */
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.podWatch?.cancel()
     await this.loop.stop()
     if (this.ownsStore) this.store.close()
   }
