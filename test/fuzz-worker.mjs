@@ -44,6 +44,15 @@ function mutateValue(text, r) {
   return docs.map((d) => stringify(walk(d, 0) ?? null)).join('---\n')
 }
 
+/** A duplicate-key issue names the key, which is written at the issue's position and at the first one it gives. */
+function duplicateNamed(issue, text) {
+  const m = /^duplicate key "(.*)", first defined at line (\d+), column (\d+)$/.exec(issue.message)
+  if (!m) return false
+  const lines = text.split('\n') // as the parser's line counter counts
+  const writtenAt = (line, col) => (lines[line - 1] ?? '').slice(col - 1).replace(/^["']/, '').startsWith(JSON.parse(`"${m[1]}"`).slice(0, 1))
+  return writtenAt(issue.line, issue.col) && writtenAt(Number(m[2]), Number(m[3])) && (Number(m[2]) < issue.line || (Number(m[2]) === issue.line && Number(m[3]) < issue.col))
+}
+
 const codes = new Set(Object.keys(ERROR_CODES))
 let done = 0
 let valid = 0
@@ -64,7 +73,8 @@ for (const seed of seeds) {
       process.exit(1)
     }
     for (const i of result.issues) {
-      const bad = !codes.has(i.code) ? 'unknown code' : i.code === 'INTERNAL' ? `internal error: ${i.message}` : !(i.line >= 1 && i.col >= 1) ? 'no position' : i.file !== name ? 'wrong file' : typeof i.message !== 'string' || i.message === '' ? 'no message' : undefined
+      const bad = !codes.has(i.code) ? 'unknown code' : i.code === 'INTERNAL' ? `internal error: ${i.message}` : !(i.line >= 1 && i.col >= 1) ? 'no position' : i.file !== name ? 'wrong file' : typeof i.message !== 'string' || i.message === '' ? 'no message'
+        : i.code === 'SPEC_DUPLICATE_KEY' && !duplicateNamed(i, text) ? 'a duplicate key without its name and first position' : undefined
       if (bad) {
         parentPort.postMessage({ kind: 'failure', name, text, why: `${bad}: ${JSON.stringify(i)}` })
         process.exit(1)

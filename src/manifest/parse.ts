@@ -1,5 +1,5 @@
 /** @module manifest/parse: YAML/JSON text → documents that can say where any field path sits in the source. */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml'
+import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit } from 'yaml'
 import type { Document, Node as YamlNode, Pair } from 'yaml'
 import type { ErrorCode } from '../errors.js'
 import { formatPath } from './issues.js'
@@ -37,26 +37,28 @@ const YAML_CODES: Record<string, ErrorCode> = {
  * shape). Duplicate keys are reported and the document is kept, with the last value, as YAML readers do.
  */
 export function parseSource(file: string, text: string): { documents: ParsedDocument[]; issues: Issue[] } {
-  const lineCounter = new LineCounter()
   const issues: Issue[] = []
   const documents: ParsedDocument[] = []
   let docs: Document.Parsed[]
   try {
-    docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, logLevel: 'error' }) as Document.Parsed[]
+    docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, merge: true, logLevel: 'error' }) as Document.Parsed[]
     if (!Array.isArray(docs)) docs = [docs]
   } catch (cause) {
     issues.push({ code: 'SPEC_YAML_SYNTAX', file, line: 1, col: 1, path: '', message: `cannot parse: ${(cause as Error).message}` })
     return { documents, issues }
   }
-  const pos = (offset: number) => lineCounter.linePos(Math.min(Math.max(offset, 0), text.length))
+  const pos = positions(text)
 
   docs.forEach((doc, index) => {
     let fatal = false
+    const dups = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(doc) : []
+    let nthDup = 0
     for (const err of doc.errors) {
       const code = YAML_CODES[err.code] ?? 'SPEC_YAML_SYNTAX'
       if (code !== 'SPEC_DUPLICATE_KEY') fatal = true
-      const { line, col } = pos(err.pos[0])
-      const dup = code === 'SPEC_DUPLICATE_KEY' ? duplicateKey(doc, err.pos[0]) : undefined
+      // YAML reports duplicates in reading order, as duplicateKeys lists them; the n-th error is the n-th repeat
+      const dup = code === 'SPEC_DUPLICATE_KEY' ? dups[nthDup++] : undefined
+      const { line, col } = pos(dup ? dup.offset : err.pos[0])
       const first = dup ? pos(dup.firstOffset) : undefined
       const message = dup && first ? `duplicate key ${JSON.stringify(dup.key)}, first defined at line ${first.line}, column ${first.col}` : firstLine(err.message)
       issues.push({
@@ -101,32 +103,54 @@ export function parseSource(file: string, text: string): { documents: ParsedDocu
 }
 
 /**
- * The repeated key whose second occurrence starts at `offset`: its name, its field path, and where the key
- * first occurs in the same mapping. Keys are equal as YAML's uniqueness check has them (same scalar value).
+ * Every repeated key of a document, in reading order: its name, its field path, where it is and where the
+ * key first occurs in the same mapping. Keys are equal as YAML's uniqueness check has them (same scalar value).
  */
-function duplicateKey(doc: Document.Parsed, offset: number): { key: string; path: FieldPath; firstOffset: number } | undefined {
-  let found: { key: string; path: FieldPath; firstOffset: number } | undefined
-  const walk = (node: unknown, path: (string | number)[], depth: number): void => {
-    if (found || depth > 200) return
+function duplicateKeys(doc: Document.Parsed): { key: string; path: FieldPath; offset: number; firstOffset: number }[] {
+  const out: { key: string; path: FieldPath; offset: number; firstOffset: number }[] = []
+  // `path` is undefined below a key that is itself a collection: no field path leads there
+  const walk = (node: unknown, path: (string | number)[] | undefined, depth: number): void => {
+    if (depth > 200) return
     if (isMap(node)) {
       node.items.forEach((p, i) => {
-        if (found || !isPair(p)) return
+        if (!isPair(p)) return
         const k = p.key
-        if (isScalar(k) && rangeStart(k) === offset) {
+        if (isScalar(k)) {
           const first = node.items.slice(0, i).find((q) => isPair(q) && isScalar(q.key) && q.key.value === k.value)
+          const offset = rangeStart(k)
           const firstOffset = first ? rangeStart(first.key) : undefined
-          if (firstOffset !== undefined) found = { key: String(k.value), path: [...path, String(k.value)], firstOffset }
-          return
+          if (offset !== undefined && firstOffset !== undefined) out.push({ key: String(k.value), path: path ? [...path, String(k.value)] : [], offset, firstOffset })
+        } else {
+          walk(k, undefined, depth + 1)
         }
-        walk(p.key, path, depth + 1)
-        walk(p.value, [...path, isScalar(k) ? String(k.value) : '?'], depth + 1)
+        walk(p.value, path && isScalar(k) ? [...path, String(k.value)] : undefined, depth + 1)
       })
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => walk(item, [...path, i], depth + 1))
+      node.items.forEach((item, i) => walk(item, path ? [...path, i] : undefined, depth + 1))
     }
   }
   walk(doc.contents, [], 0)
-  return found
+  return out.sort((a, b) => a.offset - b.offset)
+}
+
+/**
+ * Offset → 1-based line and column, from the text itself. (The parser's own line counter skips the line
+ * breaks inside some broken tokens, which shifts every later position of a broken file.)
+ */
+function positions(text: string): (offset: number) => { line: number; col: number } {
+  const starts = [0]
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
+  return (offset) => {
+    const at = Math.min(Math.max(offset, 0), text.length)
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid]! <= at) lo = mid
+      else hi = mid - 1
+    }
+    return { line: lo + 1, col: at - starts[lo]! + 1 }
+  }
 }
 
 function firstLine(message: string): string {

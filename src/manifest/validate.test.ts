@@ -60,6 +60,16 @@ describe('invalid files report every problem at its position', () => {
     expect(dup[0]!.hint).toBe('only the last value is kept; remove or rename one of the keys')
   })
 
+  it('positions stay true after a broken token that spans lines', () => {
+    const text = '{\n  "a": {\n    "fr     "type": "env",\n      "key": 1\n    }\n  },\n  "c": {\n    "b": 1,\n    "b": 2\n  }\n}\n'
+    const r = validateText(text, 'broken.json')
+    expect(r.issues.filter((i) => i.line > 5).map(short)).toEqual([
+      '6:4 unexpected scalar token [SPEC_YAML_SYNTAX]',
+      '9:5 duplicate key "b", first defined at line 8, column 5 [SPEC_DUPLICATE_KEY]',
+      '11:1 unexpected flow-map-end token in YAML stream: "}" [SPEC_YAML_SYNTAX]',
+    ])
+  })
+
   it('hints at the closest kind, field and enum value', () => {
     const r = validateText(invalidYaml('kind: PodChaos', 'spec:\n  action: pod-kil\n  mode: one\n  selectr: {}\n'))
     expect(r.issues.map((i) => i.hint)).toEqual([undefined, 'did you mean "pod-kill"?', 'did you mean "selector"?'])
