@@ -364,6 +364,21 @@ describe('evidence stays true after the fact', () => {
     expect(ctl.archived({ name: 'd' })[0]!.object).toEqual(last)
   })
 
+  it('a finished experiment whose faults the runtime removed at their end a moment earlier keeps the evidence seen last', async () => {
+    const { ctl, runtime, clock } = setup()
+    await ctl.start()
+    const { object } = await ctl.apply(resource(delayYaml('d', { app: 'db', duration: '30s' })))
+    const id = delayId(object.metadata.uid, 'db-ccccc')
+    runtime.touch(id, { connections: 1, requests: 5 })
+    await ctl.refreshEvidence('NetworkChaos', 'default', 'd')
+    await runtime.remove(id) // the runtime's own expiry, just before the controller's timer
+    clock.advance(30_000)
+    await ctl.waitIdle()
+    const o = get(ctl, 'd')
+    expect(o.status.chaoscope.phase).toBe('finished')
+    expect(o.status.chaoscope.records[0]).toMatchObject({ active: false, evidence: { active: 0, connections: 1, requests: 5 } })
+  })
+
   it('a recovered pod-failure shows the pod ready again; while it holds, the pod is shown down', async () => {
     const { ctl, runtime } = setup()
     await ctl.start()

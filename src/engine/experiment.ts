@@ -88,6 +88,17 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
 
+/**
+ * The evidence to keep: a fresh read, unless it found none of the faults in place while a stored one has more
+ * to say (the runtime removed them at their expiry a moment before the controller looked, or the pod went):
+ * what was seen last stays.
+ */
+function fresher(fresh: Record<string, unknown> | undefined, stored: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!fresh) return stored
+  const empty = fresh.active === 0 && Array.isArray(fresh.faults) && fresh.faults.length === 0
+  return empty && stored ? stored : fresh
+}
+
 /** Evidence kept after its fault is recovered: whatever it counted stays; nothing of it is active any more. */
 function settled(evidence: Record<string, unknown>): Record<string, unknown> {
   return typeof evidence.active === 'number' ? { ...evidence, active: 0 } : evidence
@@ -254,7 +265,7 @@ export class ExperimentReconciler implements Reconciler {
       let evidence = rec.evidence
       if (injection) {
         // what the fault did, read while it is still in place: kept once it is gone
-        evidence = (await this.readEvidence(row, injector, rec, injection)) ?? evidence
+        evidence = fresher(await this.readEvidence(row, injector, rec, injection), evidence)
         try {
           await injector.recover(fctx, injection)
         } catch (e) {
@@ -349,7 +360,7 @@ export class ExperimentReconciler implements Reconciler {
     const fresh = new Map<string, Record<string, unknown>>()
     for (const rec of this.ctx.store.records(row.uid)) {
       if (!injector || rec.phase !== INJECTED || !rec.injection) continue
-      const e = await this.readEvidence(row, injector, rec, rec.injection as unknown as Injection)
+      const e = fresher(await this.readEvidence(row, injector, rec, rec.injection as unknown as Injection), rec.evidence)
       if (e) fresh.set(rec.key, e)
     }
     let live: Map<string, RuntimePod> | undefined
