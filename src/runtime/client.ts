@@ -6,6 +6,7 @@
  */
 import { ChaosError } from '../errors.js'
 import { request, requestJson } from '../http-client.js'
+import type { HttpAnswer } from '../http-client.js'
 import { requireRuntime } from '../store/state-files.js'
 import type { ApplyOutcome, EffectSpec, HeldEffect, RuntimePod } from './types.js'
 
@@ -92,7 +93,7 @@ export class HttpRuntimeClient implements RuntimeClient {
   }
 
   /** A pod's log lines (`follow`: the response streams until the signal aborts). */
-  logs(pod: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal } = {}): Promise<Response> {
+  logs(pod: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal } = {}): Promise<HttpAnswer> {
     const q = new URLSearchParams()
     if (opts.tail !== undefined) q.set('tail', String(opts.tail))
     if (opts.follow) q.set('follow', 'true')
