@@ -1,14 +1,15 @@
 /** The controller's metrics: Chaos Mesh's names, gauges read at scrape time, no gauge for what does not exist yet. */
 import { describe, expect, it } from 'vitest'
 import { createMetrics } from './metrics.js'
+import type { ExperimentMetricPhase } from './metrics.js'
 
 describe('controller metrics', () => {
   it('counts experiments by namespace, kind and phase when scraped, from the current state', async () => {
     const m = createMetrics()
-    let live = [
-      { namespace: 'default', kind: 'NetworkChaos', phase: 'running' as const },
-      { namespace: 'default', kind: 'NetworkChaos', phase: 'running' as const },
-      { namespace: 'shop', kind: 'PodChaos', phase: 'paused' as const },
+    let live: { namespace: string; kind: string; phase: ExperimentMetricPhase }[] = [
+      { namespace: 'default', kind: 'NetworkChaos', phase: 'running' },
+      { namespace: 'default', kind: 'NetworkChaos', phase: 'running' },
+      { namespace: 'shop', kind: 'PodChaos', phase: 'paused' },
     ]
     m.setSources({ experiments: () => live })
     const first = await m.text()
