@@ -13,8 +13,8 @@
  */
 import type * as AppFile from './app-file.js'
 import type * as Validate from './manifest/validate.js'
-import type * as RuntimeServerModule from './runtime/server.js'
 import type * as Wiring from './wiring.js'
+import type * as Doctor from './doctor.js'
 import type * as Apply from './api/apply.js'
 import type * as Kinds from './api/kinds.js'
 import type { ControllerClient } from './api/client.js'
@@ -40,6 +40,7 @@ export type { ApiOptions } from './api/app.js'
 export type { ApplyAction, ApplyResult, ChaosEvent, ChaosObject, Condition, ControllerApi, EventQuery, ListQuery, TargetRecord } from './api/types.js'
 export type { ControllerHandle, ControllerServer, ControllerServerOptions, LocalControllerOptions } from './wiring.js'
 export type { ControllerOptions } from './engine/controller.js'
+export type { Check } from './doctor.js'
 export type { IssuesError } from './api/apply.js'
 
 /** Validates files, directories and `-` (stdin): every problem of every document, with positions. */
@@ -73,9 +74,14 @@ export async function controllerClient(url?: string): Promise<ControllerClient> 
   return url === undefined ? Client.fromState() : new Client(url)
 }
 
-/** Starts a local runtime with its control API (what `chaoscope up` runs). */
-export async function startRuntimeServer(...args: Parameters<typeof RuntimeServerModule.startRuntimeServer>): ReturnType<typeof RuntimeServerModule.startRuntimeServer> {
-  return (await import('./runtime/server.js')).startRuntimeServer(...args)
+/** Starts a local runtime with its control API and its state file (what `chaoscope up` runs). */
+export async function startRuntimeServer(...args: Parameters<typeof Wiring.startRuntimeServer>): ReturnType<typeof Wiring.startRuntimeServer> {
+  return (await import('./wiring.js')).startRuntimeServer(...args)
+}
+
+/** The checks `chaoscope doctor` makes: the runtime's own (cgroups, tools), and the system packages. */
+export async function checkSystem(...args: Parameters<typeof Doctor.checkSystem>): Promise<ReturnType<typeof Doctor.checkSystem>> {
+  return (await import('./doctor.js')).checkSystem(...args)
 }
 
 /** Runs the controller inside `up`, its API on the runtime's port. */

@@ -13,8 +13,9 @@ import type { Logger } from './engine/controller.js'
 import { ChaosError } from './errors.js'
 import { HttpRuntimeClient, InProcessRuntimeClient } from './runtime/client.js'
 import type { RuntimeClient } from './runtime/client.js'
-import type { RuntimeServer } from './runtime/server.js'
-import { clearControllerState, pidAlive, readControllerState, readState, stateDir, writeControllerState } from './store/state-files.js'
+import type { AppResource } from './runtime/app.js'
+import type { RuntimeServer, RuntimeServerOptions } from './runtime/server.js'
+import { clearControllerState, clearState, pidAlive, readControllerState, readState, stateDir, writeControllerState, writeState } from './store/state-files.js'
 import type { ControllerState } from './store/state-files.js'
 import { apiApp } from './api/app.js'
 import type { ControllerApi } from './api/types.js'
@@ -54,6 +55,31 @@ function refuseSecond(): void {
 }
 
 /** `chaoscope server`: the controller and /api/v1 on their own listener. */
+/**
+ * `chaoscope up`'s runtime: a local runtime with its control API, and runtime.json saying where it is (unless
+ * `stateless`: tests running several). Refused when another runtime of this state directory is alive.
+ */
+export async function startRuntimeServer(app: AppResource, appFile: string, opts: RuntimeServerOptions & { stateless?: boolean } = {}): Promise<RuntimeServer> {
+  const { stateless, ...rest } = opts
+  if (!stateless) {
+    const existing = readState()
+    if (existing && existing.pid !== process.pid && pidAlive(existing.pid)) {
+      throw new ChaosError('RUNTIME_ALREADY_RUNNING', `a runtime (pid ${existing.pid}, app ${existing.app}) is already running`, { hint: 'stop it with `chaoscope down`, or set CHAOSCOPE_HOME to run another' })
+    }
+  }
+  const server = await (await import('./runtime/server.js')).startRuntimeServer(app, appFile, rest)
+  if (stateless) return server
+  writeState(server.state)
+  const close = server.close.bind(server)
+  return {
+    ...server,
+    close: async () => {
+      await close()
+      clearState(process.pid)
+    },
+  }
+}
+
 export async function startControllerServer(opts: ControllerServerOptions): Promise<ControllerServer> {
   if (!opts.stateless) refuseSecond()
   const host = opts.host ?? '127.0.0.1'

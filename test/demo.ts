@@ -11,7 +11,7 @@ export async function startDemo(name: string): Promise<RuntimeServer> {
   const file = join(ROOT, 'demo', name, 'app.yaml')
   const app = loadApp(file)
   if ('issues' in app) throw new Error(JSON.stringify(app.issues))
-  const server = await startRuntimeServer(app.resource, file, { stateless: true, hostPorts: 'ephemeral', supervisor: { backoff: { baseMs: 100, capMs: 1000 } } })
+  const server = await startRuntimeServer(app.resource, file, { hostPorts: 'ephemeral', supervisor: { backoff: { baseMs: 100, capMs: 1000 } } })
   try {
     await server.runtime.waitReady(30_000)
   } catch (e) {

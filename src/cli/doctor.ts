@@ -1,6 +1,6 @@
 /** @module cli/doctor: `chaoscope doctor`: what this machine has, what is missing, and how to get it. */
 import type { Command } from 'commander'
-import { EXIT } from '../index.js'
+import { checkSystem, EXIT } from '../index.js'
 import { outputOption } from './flags.js'
 import type { Run } from './main.js'
 
@@ -15,9 +15,7 @@ services' CPU and memory limits (it creates and removes one empty cgroup to find
 Exit codes: 0 everything required is there, 1 something required is missing.`)
     .action(async (opts: { output: 'text' | 'json' }) => {
       if (run.parseOnly) return
-      // loaded on use, like every verb: the checks read /proc and PATH
-      const { checkSystem } = await import('../doctor.js')
-      const checks = checkSystem()
+      const checks = await checkSystem()
       if (opts.output === 'json') run.out(`${JSON.stringify(checks, null, 2)}\n`)
       else {
         for (const c of checks) {

@@ -1,4 +1,7 @@
-/** @module runtime/server: a LocalRuntime with its control API on 127.0.0.1 and its state file: what `up` runs. */
+/**
+ * @module runtime/server: a LocalRuntime with its control API on 127.0.0.1: what `up` runs. Where it is (the state
+ * file the CLI reads) is the wiring's business (src/wiring.ts), not the daemon's.
+ */
 import { serve } from '@hono/node-server'
 import type { ServerType } from '@hono/node-server'
 import { ChaosError } from '../errors.js'
@@ -7,7 +10,6 @@ import { controlApi } from './control-api.js'
 import { LocalRuntime } from './local-runtime.js'
 import type { LocalRuntimeOptions } from './local-runtime.js'
 import type { PodEvent } from './process/types.js'
-import { clearState, pidAlive, readState, writeState } from '../store/state-files.js'
 import type { RuntimeState } from '../store/state-files.js'
 
 export interface RuntimeServerOptions {
@@ -15,8 +17,6 @@ export interface RuntimeServerOptions {
   controlPort?: number
   /** One line per pod change, for the foreground output. */
   log?: (line: string) => void
-  /** Do not write the state file (tests running several runtimes). */
-  stateless?: boolean
   hostPorts?: LocalRuntimeOptions['hostPorts']
   supervisor?: LocalRuntimeOptions['supervisor']
 }
@@ -39,17 +39,11 @@ export interface RuntimeServer {
   onShutdownRequest(fn: () => void): void
   /** Serves more routes on the same listener (the controller API). */
   mount(m: Mounted): void
-  /** Closes what was mounted, stops pods, sidecars and the API, and removes the state file. Idempotent. */
+  /** Closes what was mounted, stops pods, sidecars and the API. Idempotent. */
   close(): Promise<void>
 }
 
 export async function startRuntimeServer(app: AppResource, appFile: string, opts: RuntimeServerOptions = {}): Promise<RuntimeServer> {
-  if (!opts.stateless) {
-    const existing = readState()
-    if (existing && existing.pid !== process.pid && pidAlive(existing.pid)) {
-      throw new ChaosError('RUNTIME_ALREADY_RUNNING', `a runtime (pid ${existing.pid}, app ${existing.app}) is already running`, { hint: 'stop it with `chaoscope down`, or set CHAOSCOPE_HOME to run another' })
-    }
-  }
   const spec = app.spec
   const runtime = await LocalRuntime.start(spec, {
     appFile,
@@ -90,7 +84,6 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
   const addr = server.address()
   const port = typeof addr === 'object' && addr ? addr.port : 0
   const state: RuntimeState = { pid: process.pid, url: `http://127.0.0.1:${port}`, appFile, app: app.metadata.name, startedAt: new Date().toISOString() }
-  if (!opts.stateless) writeState(state)
   let closing: Promise<void> | undefined
   return {
     runtime,
@@ -107,7 +100,6 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
         for (const m of mounted.splice(0)) await m.close().catch((e: unknown) => console.error('chaoscope: closing a mounted API failed', e))
         await runtime.stop()
         await new Promise<void>((r) => server.close(() => r()))
-        if (!opts.stateless) clearState(process.pid)
       })()
       return closing
     },

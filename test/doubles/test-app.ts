@@ -130,7 +130,7 @@ spec:
   )
   const app = loadApp(file)
   if ('issues' in app) throw new Error(JSON.stringify(app.issues))
-  const server = await startRuntimeServer(app.resource, file, { stateless: true, hostPorts: 'ephemeral', supervisor: { backoff: { baseMs: 100, capMs: 500 } } })
+  const server = await startRuntimeServer(app.resource, file, { hostPorts: 'ephemeral', supervisor: { backoff: { baseMs: 100, capMs: 500 } } })
   try {
     await server.runtime.waitReady(30_000)
   } catch (e) {
