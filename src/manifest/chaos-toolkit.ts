@@ -265,7 +265,7 @@ const tolerance: Json = at('tolerance', {
 })
 
 const probe: Json = {
-  allOf: [stepActivity, { if: { type: 'object', minProperties: 0 }, then: { type: 'object', required: ['tolerance'], properties: { tolerance } } }],
+  allOf: [stepActivity, { if: { type: 'object' }, then: { type: 'object', required: ['tolerance'], properties: { tolerance } } }],
 }
 
 const envValue = (keyIssue: string, extra: Json = {}): Json => whenType('env', { required: ['key'], properties: { key: text(keyIssue), ...extra } })
@@ -444,10 +444,16 @@ export function checkChaosToolkit(doc: ParsedDocument, o: Record<string, unknown
 type Where = 'hypothesis' | 'method' | 'rollbacks' | 'tolerance' | 'configuration'
 
 /**
- * What the schema cannot say: near-miss keys (chaostoolkit would silently ignore them), `ref`s that must name
- * an activity of the hypothesis or the method, control `ref`s that must name a declared control, regular
- * expressions and JSON paths that must compile, range bounds in order, and embedded Chaos Mesh objects. It
- * walks the same nodes the schema does and trusts only what it checks itself.
+ * What the schema cannot say, and why:
+ * - near-miss keys (`steady_state_hypothesis`, `Type`): experiments are open objects, and "almost a known key"
+ *   (case, `_` for `-`, a plural s) is a relation between a key and the known ones, not a list a schema holds;
+ * - `ref`s that must name an activity of the hypothesis or the method, and control `ref`s that must name a
+ *   declared control: a schema judges each value alone, these compare a value with names found elsewhere;
+ * - regular expressions (as Python's `re` reads them) and JSON paths that must compile: a grammar check with
+ *   the parser's own reason in the message, beyond what a pattern can say;
+ * - range bounds in order: a comparison of two values of the data, both named in the message;
+ * - Chaos Mesh objects in arguments: checked by their own kind's schema and rules, chosen by their data.
+ * It walks the nodes the schema walks and trusts only what it checks itself.
  */
 class ExperimentRules {
   /** Controls found anywhere, checked once every declared control is known. */
