@@ -145,7 +145,8 @@ const UNREADABLE = new Set<string>(['SPEC_YAML_SYNTAX', 'SPEC_DUPLICATE_KEY', 'S
 export function httpStatus(code: ErrorCode): 400 | 404 | 409 | 413 | 422 | 500 | 503 {
   if (code.endsWith('NOT_FOUND') || code.startsWith('RUNTIME_UNKNOWN') || code === 'PROXY_FAULT_NOT_FOUND') return 404
   if (code.endsWith('_EXISTS') || code.endsWith('ALREADY_RUNNING')) return 409
-  if (code === 'INTERNAL' || code === 'PROXY_WORKER_FAILED') return 500
+  if (code === 'INTERNAL' || code === 'PROXY_WORKER_FAILED' || code === 'STORE_WRITE_FAILED') return 500
+  if (code === 'RUNTIME_NO_FREE_PORT') return 503
   if (code === 'RUNTIME_NOT_READY' || code.endsWith('NOT_RUNNING')) return 503
   if (code === 'API_BODY_TOO_LARGE' || code === 'SPEC_FILE_TOO_LARGE') return 413
   if (code.startsWith('SPEC_') && !UNREADABLE.has(code)) return 422

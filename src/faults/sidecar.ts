@@ -47,7 +47,13 @@ export async function applyAll(runtime: RuntimeClient, plan: readonly EffectSpec
       applied.push(e)
     }
   } catch (err) {
-    await removeAll(runtime, applied).catch(() => undefined)
+    try {
+      await removeAll(runtime, applied)
+    } catch (rollback) {
+      // both are said: what failed, and that some effects stay until their expiry or the controller's next attempt
+      const code = err instanceof ChaosError ? err.code : 'INTERNAL'
+      throw new ChaosError(code, `${(err as Error).message}; removing the ${applied.length} effect(s) applied before it failed also failed: ${(rollback as Error).message}`, { cause: err, retryable: true })
+    }
     throw err
   }
 }
@@ -67,7 +73,7 @@ export function plannedEffects(injection: Injection): EffectSpec[] {
 
 /** What the faults of a plan touched so far, per sidecar and in total, read from the data path now. */
 export interface SidecarEvidence {
-  /** Faults of the plan present on the sidecars now. */
+  /** Faults of the plan present on the sidecars now (the counts also include those that ended lately). */
   active: number
   connections: number
   requests: number
@@ -81,13 +87,16 @@ const count = (v: unknown): number => (typeof v === 'number' ? v : 0)
 export async function sidecarEvidence(ctx: FaultContext, injection: Injection): Promise<SidecarEvidence> {
   const wanted = new Set(plannedEffects(injection).map((e) => e.id))
   const out: SidecarEvidence = { active: 0, connections: 0, requests: 0, chunks: 0, bytes: 0, faults: [] }
-  for (const e of await ctx.runtime.effects({ owner: ctx.experiment.uid })) {
-    if (!wanted.has(e.id) || e.type !== 'sidecar-fault') continue
+  // held effects, and those the runtime ended (expired at the experiment's end, removed): their last counts
+  const seen = new Set<string>()
+  for (const e of await ctx.runtime.effects({ owner: ctx.experiment.uid, ended: true })) {
+    if (!wanted.has(e.id) || e.type !== 'sidecar-fault' || seen.has(e.id)) continue
     const o = e.observed ?? {}
     if (o.present === false) continue
+    seen.add(e.id)
     const fault = (e.body as SidecarFaultBody).fault
     const f = { sidecar: targetName(e.target), id: e.id, type: fault.type, direction: fault.direction, connections: count(o.connections), requests: count(o.requests), chunks: count(o.chunks), bytes: count(o.bytes) }
-    out.active++
+    if (!e.ended) out.active++
     out.connections += f.connections
     out.requests += f.requests
     out.chunks += f.chunks

@@ -22,8 +22,18 @@ export interface RuntimeClient {
   apply(effect: EffectSpec): Promise<ApplyOutcome>
   /** Removes a held effect; false when none is held under that id (already removed, expired, or its pod gone). */
   remove(id: string): Promise<boolean>
-  /** Every effect the runtime holds (optionally one experiment's), with what each observed so far. */
-  effects(filter?: { owner?: string }): Promise<HeldEffect[]>
+  /**
+   * Every effect the runtime holds (optionally one experiment's), with what each observed so far; with `ended`,
+   * also those that ended lately (expired, removed, their pod gone), each with its last observation.
+   */
+  effects(filter?: EffectFilter): Promise<HeldEffect[]>
+}
+
+export interface EffectFilter {
+  /** Only the effects of this experiment (owner.experiment). */
+  owner?: string
+  /** Also the effects that ended in the last 15 minutes. */
+  ended?: boolean
 }
 
 /** The part of a LocalRuntime the in-process client uses (kept structural, so clients need not import the daemon). */
@@ -31,7 +41,7 @@ export interface EffectRuntime {
   pods(): RuntimePod[]
   applyEffect(input: unknown): Promise<ApplyOutcome>
   removeEffect(id: string): Promise<boolean>
-  effects(filter?: { owner?: string }): Promise<HeldEffect[]>
+  effects(filter?: EffectFilter): Promise<HeldEffect[]>
 }
 
 /** The runtime in this process (`chaoscope up`). Effects are copied on the way in, as over the wire. */
@@ -46,7 +56,7 @@ export class InProcessRuntimeClient implements RuntimeClient {
   remove(id: string) {
     return this.rt.removeEffect(id)
   }
-  effects(filter: { owner?: string } = {}) {
+  effects(filter: EffectFilter = {}) {
     return this.rt.effects(filter)
   }
 }
@@ -87,8 +97,11 @@ export class HttpRuntimeClient implements RuntimeClient {
     return (await this.call<{ removed: boolean }>('DELETE', `/runtime/v1/effects/${encodeURIComponent(id)}`)).removed
   }
 
-  async effects(filter: { owner?: string } = {}) {
-    const q = filter.owner !== undefined ? `?${new URLSearchParams({ owner: filter.owner })}` : ''
+  async effects(filter: EffectFilter = {}) {
+    const p = new URLSearchParams()
+    if (filter.owner !== undefined) p.set('owner', filter.owner)
+    if (filter.ended) p.set('ended', 'true')
+    const q = p.size ? `?${p}` : ''
     return (await this.call<{ items: HeldEffect[] }>('GET', `/runtime/v1/effects${q}`)).items
   }
 

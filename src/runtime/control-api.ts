@@ -34,7 +34,9 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
   app.get('/runtime/v1/sidecars', async (c) => c.json({ items: await rt.stats() }))
   app.get('/runtime/v1/effects', async (c) => {
     const owner = c.req.query('owner')
-    return c.json({ items: await rt.effects(owner !== undefined ? { owner } : {}) })
+    const ended = c.req.query('ended')
+    if (ended !== undefined && ended !== 'true' && ended !== 'false') throw new ChaosError('EFFECT_INVALID', `ended: expected true or false, got ${JSON.stringify(ended)}`)
+    return c.json({ items: await rt.effects({ ...(owner !== undefined ? { owner } : {}), ...(ended === 'true' ? { ended: true } : {}) }) })
   })
   app.post('/runtime/v1/effects', async (c) => {
     const body: unknown = await c.req.json().catch(() => {

@@ -83,6 +83,26 @@ describe('EffectStore', () => {
     store.close()
   })
 
+  it('an ended effect is listed on request with what it had done when it ended, expired or removed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    let touched = 0
+    const module: EffectModule = { parse: (b) => b, async apply() {}, async remove() {}, async observe() { return { requests: touched } } }
+    const store = new EffectStore({ dataPlane: { stats: async () => [] } } as unknown as EffectHost, () => undefined)
+    await store.apply({ ...spec('exp', Date.now() + 100), owner: { experiment: 'u1', record: 'p' } }, module)
+    await store.apply({ ...spec('rem'), owner: { experiment: 'u1', record: 'p' } }, module)
+    touched = 7
+    await vi.advanceTimersByTimeAsync(150)
+    expect(await store.remove('rem')).toBe(true)
+    expect(await store.list({ owner: 'u1' })).toEqual([])
+    const ended = await store.list({ owner: 'u1', ended: true })
+    expect(ended.map((e) => [e.id, e.ended?.reason, e.observed])).toEqual([
+      ['exp', 'expired', { requests: 7 }],
+      ['rem', 'removed', { requests: 7 }],
+    ])
+    await vi.advanceTimersByTimeAsync(16 * 60_000)
+    expect(await store.list({ ended: true })).toEqual([]) // remembered for 15 minutes
+  })
+
   it('an effect whose expiry has passed is not applied', async () => {
     const { acts, module } = recorder()
     const store = new EffectStore(host, () => undefined)

@@ -10,6 +10,9 @@ import type { ProxyStats } from './proxy/proxy.js'
 
 /** setTimeout holds at most 2^31-1 ms; longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1
+/** How many ended effects are remembered (with what they did), and for how long. */
+const ENDED_MAX = 1000
+const ENDED_TTL_MS = 15 * 60_000
 /** Back-off of a failed expiry: 1 s doubling to 30 s, retried while the runtime runs. */
 const RETRY_BASE_MS = 1000
 const RETRY_CAP_MS = 30_000
@@ -28,6 +31,8 @@ const sameEffect = (a: EffectSpec, b: EffectSpec): boolean => isDeepStrictEqual(
 
 export class EffectStore {
   private readonly entries = new Map<string, Entry>()
+  /** Effects that ended (expired, removed, their pod gone), oldest first, with their last observation. */
+  private readonly endedEffects = new Map<string, HeldEffect>()
   private closed = false
 
   private readonly now: () => number
@@ -71,27 +76,61 @@ export class EffectStore {
     const entry = this.entries.get(id)
     if (!entry) return false
     this.disarm(entry)
+    const last = await this.observe(entry)
     try {
       await entry.module.remove?.(this.host, entry.spec)
     } catch (e) {
       this.arm(entry) // still held: its expiry (or the caller's retry) will try again
       throw e
     }
-    this.entries.delete(id)
+    this.end(entry, 'removed', last)
     return true
   }
 
-  /** Every held effect, with what it observed (one data plane snapshot shared by all). */
-  async list(filter: { owner?: string } = {}): Promise<HeldEffect[]> {
-    let sidecars: Promise<ProxyStats[]> | undefined
-    const snapshot: Snapshot = { sidecars: () => (sidecars ??= this.host.dataPlane.stats()) }
+  /**
+   * Every held effect, with what it observed (one data plane snapshot shared by all); with `ended`, also the
+   * effects that ended in the last 15 minutes (the last 1000), each with what it had done when it ended, so that
+   * what a fault did is still known after the runtime removed it by itself.
+   */
+  async list(filter: { owner?: string; ended?: boolean } = {}): Promise<HeldEffect[]> {
+    const snapshot = this.snapshot()
+    const mine = (e: { owner?: { experiment: string } }) => filter.owner === undefined || e.owner?.experiment === filter.owner
     const out: HeldEffect[] = []
     for (const entry of [...this.entries.values()]) {
-      if (filter.owner !== undefined && entry.spec.owner?.experiment !== filter.owner) continue
-      const observed = await entry.module.observe?.(this.host, entry.spec, snapshot).catch((e: unknown) => ({ error: (e as Error).message }))
+      if (!mine(entry.spec)) continue
+      const observed = await this.observe(entry, snapshot)
       out.push({ ...this.view(entry), ...(observed ? { observed } : {}) })
     }
+    if (filter.ended) {
+      this.prune()
+      for (const e of this.endedEffects.values()) if (mine(e)) out.push(e)
+    }
     return out
+  }
+
+  private snapshot(): Snapshot {
+    let sidecars: Promise<ProxyStats[]> | undefined
+    return { sidecars: () => (sidecars ??= this.host.dataPlane.stats()) }
+  }
+
+  private async observe(entry: Entry, snapshot = this.snapshot()): Promise<Record<string, unknown> | undefined> {
+    return entry.module.observe?.(this.host, entry.spec, snapshot).catch((e: unknown) => ({ error: (e as Error).message }))
+  }
+
+  /** Moves an effect from held to ended, with its last observation. */
+  private end(entry: Entry, reason: 'expired' | 'removed' | 'pod-gone', observed: Record<string, unknown> | undefined): void {
+    if (this.entries.get(entry.spec.id) === entry) this.entries.delete(entry.spec.id)
+    this.endedEffects.delete(entry.spec.id)
+    this.endedEffects.set(entry.spec.id, { ...this.view(entry), ...(observed ? { observed } : {}), ended: { at: this.now(), reason } })
+    this.prune()
+  }
+
+  private prune(): void {
+    const cutoff = this.now() - ENDED_TTL_MS
+    for (const [id, e] of this.endedEffects) {
+      if (this.endedEffects.size <= ENDED_MAX && e.ended!.at >= cutoff) break
+      this.endedEffects.delete(id)
+    }
   }
 
   /** Forgets the effects whose target pod is gone (its sidecars and process went with it). */
@@ -100,7 +139,7 @@ export class EffectStore {
       if (entry.spec.target.pod !== pod) continue
       if (entry.module.gone && !entry.module.gone(this.host, entry.spec)) continue
       this.disarm(entry)
-      this.entries.delete(entry.spec.id)
+      this.end(entry, 'pod-gone', undefined)
       this.log('info', `effect ${entry.spec.id} ended: pod ${pod} is gone`)
     }
   }
@@ -138,8 +177,9 @@ export class EffectStore {
       return
     }
     try {
+      const last = await this.observe(e)
       await e.module.remove?.(this.host, e.spec)
-      if (this.entries.get(e.spec.id) === e) this.entries.delete(e.spec.id)
+      this.end(e, 'expired', last)
     } catch (err) {
       e.failures++
       const retry = Math.min(RETRY_CAP_MS, this.retryBaseMs * 2 ** (e.failures - 1))

@@ -269,7 +269,7 @@ export class LocalRuntime implements EffectHost {
   }
 
   /** Every effect the runtime holds (optionally only one experiment's), with what each observed so far. */
-  effects(filter: { owner?: string } = {}): Promise<HeldEffect[]> {
+  effects(filter: { owner?: string; ended?: boolean } = {}): Promise<HeldEffect[]> {
     return this.held.list(filter)
   }
 

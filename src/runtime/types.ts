@@ -54,6 +54,8 @@ export interface EffectSpec<B = unknown> {
 export interface HeldEffect<B = unknown> extends EffectSpec<B> {
   appliedAt: number
   observed?: Record<string, unknown>
+  /** Set on an effect that no longer acts (listed only when asked for): when and why it ended; `observed` is its last. */
+  ended?: { at: number; reason: 'expired' | 'removed' | 'pod-gone' }
 }
 
 /** What applying an effect did: a held effect, or (one-shot, or already expired) the facts of what was done. */
