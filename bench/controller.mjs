@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ControllerClient, loadApp, startRuntimeServer, startUpController } from '../dist/src/index.js'
+import { controllerClient, loadApp, startRuntimeServer, startUpController } from '../dist/src/index.js'
 
 const QUICK = process.argv.includes('--quick')
 const ROUNDS = QUICK ? 10 : 40
@@ -50,11 +50,11 @@ async function firstWhere(port, pred, timeoutMs = 5000) {
 
 const LATENCY_MS = 50
 const chainFile = join(ROOT, 'demo/chain/app.yaml')
-const chain = loadApp(chainFile)
+const chain = await loadApp(chainFile)
 const rtServer = await startRuntimeServer(chain.resource, chainFile, { stateless: true, hostPorts: 'ephemeral' })
 await rtServer.runtime.waitReady(30_000)
 const ctl = await startUpController(rtServer, { stateless: true, db: join(home, 'effect.db') })
-const api = new ControllerClient(rtServer.state.url)
+const api = await controllerClient(rtServer.state.url)
 const middle = rtServer.runtime.pods('app=middle')[0].name
 const edge = (await rtServer.runtime.stats()).find((s) => s.name === `${middle}>back`)
 const port = edge.port
@@ -89,16 +89,16 @@ for (let i = 0; i < ROUNDS; i++) {
   // baseline: the same fault straight through the runtime's control API
   const id = `baseline-${i}`
   t0 = performance.now()
-  const add = await fetch(`${rtServer.state.url}/runtime/v1/faults`, {
+  const add = await fetch(`${rtServer.state.url}/runtime/v1/effects`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ pod: middle, edge: 'back', fault: { id, type: 'latency', direction: 'upstream', latencyMs: LATENCY_MS } }),
+    body: JSON.stringify({ id, type: 'sidecar-fault', target: { pod: middle, edge: 'back' }, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: LATENCY_MS } } }),
   })
   await add.text()
   t1 = performance.now()
   res.rtAdd.push(t1 - t0)
   res.rtEffect.push((await firstWhere(port, affected)) - t1)
   t0 = performance.now()
-  await (await fetch(`${rtServer.state.url}/runtime/v1/faults/${id}?pod=${middle}&edge=back`, { method: 'DELETE' })).text()
+  await (await fetch(`${rtServer.state.url}/runtime/v1/effects/${id}`, { method: 'DELETE' })).text()
   t1 = performance.now()
   res.rtRemove.push(t1 - t0)
   res.rtRecovered.push((await firstWhere(port, clean)) - t1)
@@ -117,7 +117,7 @@ spec:
     - {name: a, command: ["sleep", "3600"], replicas: 100}
     - {name: b, command: ["sleep", "3600"], replicas: 100}
 `)
-const scaleApp = loadApp(appFile)
+const scaleApp = await loadApp(appFile)
 if ('issues' in scaleApp) throw new Error(JSON.stringify(scaleApp.issues))
 const scaleRt = await startRuntimeServer(scaleApp.resource, appFile, { stateless: true, hostPorts: 'ephemeral' })
 await scaleRt.runtime.waitReady(120_000)
@@ -130,7 +130,7 @@ while (!/API (http:\S+)\/api\/v1/.test(out)) {
   if (server.exitCode !== null) throw new Error(out)
   await sleep(50)
 }
-const scaleApi = new ControllerClient(/API (http:\S+)\/api\/v1/.exec(out)[1])
+const scaleApi = await controllerClient(/API (http:\S+)\/api\/v1/.exec(out)[1])
 const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) / 1024
 const rssIdle = rss()
 let rssPeak = rssIdle
@@ -182,7 +182,7 @@ for (const [le, n] of [...buckets].sort((x, y) => (x[0] === '+Inf' ? 1 : y[0] ==
 }
 const overshoot = [...lastSeen].filter(([uid]) => ends.has(uid)).map(([uid, seen]) => seen - ends.get(uid))
 const late = overshoot.filter((x) => x > 1000).length
-const left = (await scaleRt.runtime.activeFaults()).length
+const left = (await scaleRt.runtime.effects()).length
 server.kill('SIGTERM')
 await new Promise((r) => server.once('exit', r))
 await scaleRt.close()
@@ -192,7 +192,7 @@ const report = `## Controller
 
 \`node bench/controller.mjs${QUICK ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)} (${ROUNDS} rounds; the chain demo; a ${LATENCY_MS} ms NetworkChaos delay on
 middle → back, measured with back-to-back requests through that egress sidecar). Baseline: the same fault added and
-removed directly through the runtime's control API (\`POST /runtime/v1/faults\`, \`DELETE /runtime/v1/faults/:id\`), in
+removed directly through the runtime's control API (\`POST /runtime/v1/effects\`, \`DELETE /runtime/v1/effects/:id\`), in
 the same run. "effect" is from the call returning to the start of the first request that shows the change.
 
 | measure | controller p50 | controller p95 | baseline p50 | baseline p95 |
