@@ -3,7 +3,8 @@
  * with the server's code (an IssuesError when the server listed issues).
  */
 import { ChaosError } from '../errors.js'
-import type { ErrorCode } from '../errors.js'
+import { request } from '../http-client.js'
+import type { HttpAnswer } from '../http-client.js'
 import type { RuntimePod } from '../runtime/client.js'
 import { requireController } from '../store/state-files.js'
 import type { Issue } from '../manifest/issues.js'
@@ -29,29 +30,23 @@ export class ControllerClient {
     return new ControllerClient(requireController().url)
   }
 
-  async call<T>(method: string, path: string, body?: string, signal?: AbortSignal): Promise<T> {
-    const res = await this.send(method, path, body, signal)
+  async call<T>(method: string, path: string, body?: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
+    const res = await this.send(method, path, body, opts)
     return (await res.json()) as T
   }
 
-  private async send(method: string, path: string, body?: string, signal?: AbortSignal): Promise<Response> {
-    let res: Response
-    try {
-      res = await fetch(`${this.url}${path}`, {
-        method,
-        ...(body !== undefined ? { body, headers: { 'content-type': 'application/yaml' } } : {}),
-        ...(signal ? { signal } : {}),
-      })
-    } catch (cause) {
-      if (signal?.aborted) throw cause
-      throw new ChaosError('API_CONTROLLER_NOT_RUNNING', `the controller does not answer at ${this.url}`, { cause, retryable: true, hint: 'it may be starting or stopping; try again, or start it with `chaoscope up` or `chaoscope server`' })
-    }
-    if (!res.ok) {
-      const data = (await res.json().catch(() => ({}))) as { code?: ErrorCode; message?: string; hint?: string; issues?: Issue[] }
-      if (data.issues && data.issues.length > 0) throw new IssuesError(data.issues, 'the input')
-      throw new ChaosError(data.code ?? 'INTERNAL', data.message ?? `the controller answered ${res.status}`, data.hint ? { hint: data.hint } : {})
-    }
-    return res
+  private send(method: string, path: string, body: string | undefined, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<HttpAnswer> {
+    return request(`${this.url}${path}`, {
+      method,
+      ...(body !== undefined ? { body, contentType: 'application/yaml' } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      unreachable: (cause) => new ChaosError('API_CONTROLLER_NOT_RUNNING', `the controller does not answer at ${this.url}`, { cause, retryable: true, hint: 'it may be starting or stopping; try again, or start it with `chaoscope up` or `chaoscope server`' }),
+      decodeError: (data) => {
+        const issues = (data as { issues?: Issue[] }).issues
+        return issues && issues.length > 0 ? new IssuesError(issues, 'the input') : undefined
+      },
+    })
   }
 
   apply(text: string, opts: { dryRun?: boolean; file?: string } = {}): Promise<ApplyResponse> {
@@ -72,7 +67,8 @@ export class ControllerClient {
 
   /** Resolves once every target is recovered and the object is gone (unless `wait` is false). */
   delete(kind: string, namespace: string, name: string, opts: { wait?: boolean; timeoutSeconds?: number } = {}): Promise<{ deleted: boolean; gone: boolean; object: ChaosObject | null }> {
-    return this.call('DELETE', `${one(kind, namespace, name)}?${params(opts)}`)
+    // the server may wait up to timeoutSeconds for recovery: the call waits a little longer than that
+    return this.call('DELETE', `${one(kind, namespace, name)}?${params(opts)}`, undefined, { timeoutMs: ((opts.timeoutSeconds ?? 60) + 30) * 1000 })
   }
 
   pause(kind: string, namespace: string, name: string): Promise<ChaosObject> {
@@ -97,11 +93,11 @@ export class ControllerClient {
 
   /** Server-sent changes until `signal` aborts (or the server goes away). */
   async *watch(query: ListQuery = {}, signal?: AbortSignal): AsyncGenerator<unknown> {
-    const res = await this.send('GET', `/api/v1/watch?${params(query)}`, undefined, signal)
+    const res = await this.send('GET', `/api/v1/watch?${params(query)}`, undefined, signal ? { signal } : { timeoutMs: 2 ** 31 - 1 })
     const decoder = new TextDecoder()
     let buf = ''
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res.body) {
         buf += decoder.decode(chunk, { stream: true })
         let end: number
         while ((end = buf.indexOf('\n\n')) >= 0) {
