@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js'
+import { existsSync } from 'node:fs'
+
+// stacks of internal errors (printed with CHAOSCOPE_DEBUG=1) point into the sources, not the minified bundle
+if (process.env.CHAOSCOPE_DEBUG) process.setSourceMapsEnabled(true)
+
+// The one-file bundle `npm run build` makes of the CLI (scripts/bundle.mjs) starts faster than its modules.
+const bundle = new URL('../dist/src/cli/main.bundle.js', import.meta.url)
+const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/src/cli/main.js')
 
 const code = await main(process.argv.slice(2))
-// Done: end now rather than when fetch's idle keep-alive sockets time out (that would add ~0.1 s to every
-// command). Output is flushed first; main() already decided the exit code.
+// Done: end now, once output is flushed, rather than when the last timer or socket lets go; main() decided the
+// exit code.
 process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))

@@ -11,6 +11,7 @@
  * const api = await controllerClient()            // the controller $CHAOSCOPE_HOME/controller.json names
  * const pods = await HttpRuntimeClient.fromState().listPods({ labelSelector: 'app=web' })
  */
+import { existsSync } from 'node:fs'
 import type * as AppFile from './app-file.js'
 import type * as Validate from './manifest/validate.js'
 import type * as Wiring from './wiring.js'
@@ -43,14 +44,26 @@ export type { ControllerOptions } from './engine/controller.js'
 export type { Check } from './doctor.js'
 export type { IssuesError } from './api/apply.js'
 
+/**
+ * The manifest layer: the one-file bundle that `npm run build` makes of it and the YAML parser
+ * (scripts/bundle.mjs), loaded far faster than its modules one by one; the modules where there is no
+ * bundle (running from the TypeScript sources).
+ */
+let manifest: Promise<typeof Validate> | undefined
+function manifestLayer(): Promise<typeof Validate> {
+  const bundle = new URL('./manifest/validate.bundle.js', import.meta.url)
+  manifest ??= existsSync(bundle) ? (import(/* @vite-ignore */ bundle.href) as Promise<typeof Validate>) : import('./manifest/validate.js')
+  return manifest
+}
+
 /** Validates files, directories and `-` (stdin): every problem of every document, with positions. */
 export async function validatePaths(...args: Parameters<typeof Validate.validatePaths>): Promise<ReturnType<typeof Validate.validatePaths>> {
-  return (await import('./manifest/validate.js')).validatePaths(...args)
+  return (await manifestLayer()).validatePaths(...args)
 }
 
 /** Validates one text as if read from `file`. */
 export async function validateText(...args: Parameters<typeof Validate.validateText>): Promise<ReturnType<typeof Validate.validateText>> {
-  return (await import('./manifest/validate.js')).validateText(...args)
+  return (await manifestLayer()).validateText(...args)
 }
 
 /** Reads and checks an App file: its resource, or its issues. */
