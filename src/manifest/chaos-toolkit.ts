@@ -15,7 +15,6 @@ import type { FieldPath, Issue } from './issues.js'
 import type { ParsedDocument } from './parse.js'
 import { unsafe } from './schema-kit.js'
 import type { TSchema } from './schema-kit.js'
-import { validateObject } from './validate.js'
 import { validator } from './validators.js'
 
 /**
@@ -427,11 +426,11 @@ const MESSAGES: IssueMessages = {
  *
  * @example
  * const issues: Issue[] = []
- * const exp = checkChaosToolkit(doc, doc.value as Record<string, unknown>, issues) // undefined when issues grew
+ * const exp = checkChaosToolkit(doc, doc.value as Record<string, unknown>, issues, validateObject) // undefined when issues grew
  */
-export function checkChaosToolkit(doc: ParsedDocument, o: Record<string, unknown>, issues: Issue[]): ChaosToolkitExperiment | undefined {
+export function checkChaosToolkit(doc: ParsedDocument, o: Record<string, unknown>, issues: Issue[], embedded: EmbeddedValidator): ChaosToolkitExperiment | undefined {
   const before = issues.length
-  const rules = new ExperimentRules(doc)
+  const rules = new ExperimentRules(doc, embedded)
   rules.experiment(o)
   // Near-miss keys first: where one ties with a schema issue (the first key of an object that misses a
   // field), the key is named first, as chaostoolkit's reading order has it.
@@ -440,6 +439,12 @@ export function checkChaosToolkit(doc: ParsedDocument, o: Record<string, unknown
   issues.push(...rules.issues)
   return issues.length === before ? (o as ChaosToolkitExperiment) : undefined
 }
+
+/**
+ * Validates a Kubernetes-style object embedded in an activity's arguments, pushing its issues at their own
+ * positions: the manifest layer's own object validator, handed in (it also dispatches to this module).
+ */
+export type EmbeddedValidator = (doc: ParsedDocument, o: Record<string, unknown>, base: FieldPath, issues: Issue[]) => unknown
 
 type Where = 'hypothesis' | 'method' | 'rollbacks' | 'tolerance' | 'configuration'
 
@@ -466,7 +471,10 @@ class ExperimentRules {
   readonly nearMissIssues: Issue[] = []
   readonly issues: Issue[] = []
 
-  constructor(private readonly doc: ParsedDocument) {}
+  constructor(
+    private readonly doc: ParsedDocument,
+    private readonly validateEmbedded: EmbeddedValidator,
+  ) {}
 
   private report(path: FieldPath, code: ErrorCode, message: string, hint?: string, key = false, to = this.issues): void {
     const { line, col } = this.doc.locate(path, { key })
@@ -535,7 +543,7 @@ class ExperimentRules {
     if (!isObj(v)) return
     const apiVersion = v.apiVersion
     if (typeof apiVersion === 'string' && (typeof v.kind === 'string' || /^(chaos-mesh\.org|chaoscope\.dev)\//.test(apiVersion))) {
-      validateObject(this.doc, v, path, this.issues) // other API groups come back as a skip record: not ours to judge
+      this.validateEmbedded(this.doc, v, path, this.issues) // other API groups come back as a skip record: not ours to judge
       return
     }
     for (const [k, child] of Object.entries(v)) this.embedded(child, [...path, k])

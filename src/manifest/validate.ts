@@ -113,7 +113,7 @@ export function validateDocument(doc: ParsedDocument, opts: { discovered?: boole
     return resource && 'reason' in resource ? { skipped: resource, issues } : { ...(resource ? { resource } : {}), issues }
   }
   if (isChaosToolkitLike(o)) {
-    const experiment = checkChaosToolkit(doc, o, issues)
+    const experiment = checkChaosToolkit(doc, o, issues, validateObject)
     return { ...(experiment ? { experiment } : {}), issues }
   }
   const reason = 'not a Kubernetes-style object (apiVersion, kind) nor a Chaos Toolkit experiment (title, method)'
