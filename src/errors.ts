@@ -88,7 +88,7 @@ export const ERROR_CODES = {
   STORE_SCHEMA_TOO_NEW: ['the state database was written by a newer chaoscope (it has migrations this version does not know)', 'run the newer chaoscope, or point --db at another file'],
   STORE_WRITE_FAILED: ['the state database refused a write (disk full, read-only, locked or damaged); nothing of that change was kept', 'check the disk and the file given with --db; the message has SQLite\'s error'],
   // state files
-  STATE_FILE_CORRUPT: ['a state file in $CHAOSCOPE_HOME (runtime.json, controller.json) exists but cannot be read', 'check its permissions, or remove it when no chaoscope process is running'],
+  STORE_STATE_FILE_CORRUPT: ['a state file in $CHAOSCOPE_HOME (runtime.json, controller.json) exists but cannot be read', 'check its permissions, or remove it when no chaoscope process is running'],
   // command line
   CLI_USAGE: ['the command line is not valid', 'run the command with --help'],
   INTERNAL: ['an unexpected error inside chaoscope (a bug)', 'report it with the command and the input that caused it'],

@@ -52,7 +52,7 @@ describe('state files', () => {
       }
     })() as ChaosError
     expect(e).toBeInstanceOf(ChaosError)
-    expect(e.code).toBe('STATE_FILE_CORRUPT')
+    expect(e.code).toBe('STORE_STATE_FILE_CORRUPT')
     expect(e.message).toMatch(message)
     expect(e.message).toContain(controllerStateFile.path())
     expect(readFileSync(controllerStateFile.path(), 'utf8')).toBe(text) // left for the user to look at

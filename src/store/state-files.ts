@@ -59,24 +59,24 @@ class StateFile<T extends { pid: number; url: string }> {
     writeFileSync(this.path(), `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 })
   }
 
-  /** The state, or undefined when there is no file. STATE_FILE_CORRUPT when there is one that is not ours to read. */
+  /** The state, or undefined when there is no file. STORE_STATE_FILE_CORRUPT when there is one that is not ours to read. */
   read(): T | undefined {
     let text: string
     try {
       text = readFileSync(this.path(), 'utf8')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw new ChaosError('STATE_FILE_CORRUPT', `cannot read ${this.path()}: ${(e as Error).message}`, { cause: e, hint: 'check its permissions, or remove it if no chaoscope is running' })
+      throw new ChaosError('STORE_STATE_FILE_CORRUPT', `cannot read ${this.path()}: ${(e as Error).message}`, { cause: e, hint: 'check its permissions, or remove it if no chaoscope is running' })
     }
     let data: unknown
     try {
       data = JSON.parse(text)
     } catch (e) {
-      throw new ChaosError('STATE_FILE_CORRUPT', `${this.path()} is not valid JSON (${(e as Error).message})`, { cause: e, hint: `remove it if no ${this.what} is running` })
+      throw new ChaosError('STORE_STATE_FILE_CORRUPT', `${this.path()} is not valid JSON (${(e as Error).message})`, { cause: e, hint: `remove it if no ${this.what} is running` })
     }
     const d = data as Partial<T>
     if (typeof data !== 'object' || data === null || typeof d.pid !== 'number' || typeof d.url !== 'string') {
-      throw new ChaosError('STATE_FILE_CORRUPT', `${this.path()} does not describe a ${this.what} (it needs pid and url)`, { hint: `remove it if no ${this.what} is running` })
+      throw new ChaosError('STORE_STATE_FILE_CORRUPT', `${this.path()} does not describe a ${this.what} (it needs pid and url)`, { hint: `remove it if no ${this.what} is running` })
     }
     return data as T
   }
