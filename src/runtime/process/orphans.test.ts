@@ -22,7 +22,7 @@ let supervisorModule: string
 beforeAll(() => {
   out = mkdtempSync(join(tmpdir(), 'chaoscope-orphans-'))
   writeFileSync(join(out, 'package.json'), '{"type":"module"}')
-  const files = [...readdirSync(HERE).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join('runtime/process', f)), 'errors.ts', 'store/state-files.ts']
+  const files = [...readdirSync(HERE).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join('runtime/process', f)), 'errors.ts', 'selector.ts', 'store/state-files.ts']
   for (const rel of files) {
     const js = ts.transpileModule(readFileSync(join(SRC, rel), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
