@@ -2,6 +2,7 @@
  * @module api/types: what the HTTP API and the CLI see of the controller: stored objects, events, apply results,
  * and the part of the `Controller` (src/engine/controller.ts) the API calls.
  */
+import type { ChaoscopeRecord, ContainerRecord } from '../engine/object.js'
 import type { Resource } from '../manifest/validate.js'
 
 /** A condition as Chaos Mesh reports it (`status.conditions[]`): Selected, AllInjected, AllRecovered, Paused. */
@@ -11,45 +12,8 @@ export interface Condition {
   reason?: string
 }
 
-/** One per-target record as Chaos Mesh's `status.experiment.containerRecords[]` holds it. */
-export interface ContainerRecord {
-  /** `namespace/pod`. */
-  id: string
-  selectorKey: string
-  /** `Not Injected`, `Injected`, or a step between (`Not Injected/Injecting`). */
-  phase: string
-  injectedCount: number
-  recoveredCount: number
-  /** The last operations on the target: `{type: Succeeded|Failed, operation: Apply|Recover, message?, timestamp}`. */
-  events?: { type: string; operation: string; message?: string; timestamp: string }[]
-}
-
-/** @deprecated the name of {@link ContainerRecord} before the status followed Chaos Mesh's schema. */
-export type TargetRecord = ContainerRecord
-
-/** The target pod as the controller last saw it. */
-export interface RecordPod {
-  name: string
-  phase?: string
-  ready?: boolean
-  reason?: string
-  pid?: number
-  restartCount?: number
-  gone?: true
-}
-
-/** What chaoscope adds about one record (`status.chaoscope.records[]`, same `id` as its container record). */
-export interface ChaoscopeRecord {
-  id: string
-  /** The fault is in place on this target now (false once recovered, paused or gone). */
-  active: boolean
-  /** What the fault did (requests and connections touched, pids killed and started), kept after recovery. */
-  evidence?: Record<string, unknown>
-  pod?: RecordPod
-  /** ISO time the target pod was found gone. */
-  gone?: string
-  lastError?: string
-}
+/** A record as Chaos Mesh's `status.experiment.containerRecords[]` holds it, and what chaoscope adds (`status.chaoscope.records[]`). */
+export type { ChaoscopeRecord, ContainerRecord, PodState as RecordPod } from '../engine/object.js'
 
 /** `status.chaoscope`: a field Chaos Mesh's schema does not claim, with what only chaoscope knows. */
 export interface ChaoscopeStatus {
