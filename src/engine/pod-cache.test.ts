@@ -46,16 +46,25 @@ describe('PodListCache', () => {
     expect(podCalls(rt)).toBe(2)
   })
 
-  it('a removal drops the list (a pod held down comes back); applying a sidecar fault keeps it', async () => {
+  it('applying or removing a sidecar fault keeps the list; removing anything else (a pod held down comes back) drops it', async () => {
     const { rt, cache } = setup(60_000)
     await cache.pods()
     await cache.apply({ id: 'f', type: 'sidecar-fault', target: { pod: 'web-aaaaa' }, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: 10 } } })
     await cache.pods()
-    expect(podCalls(rt)).toBe(1)
     await cache.remove('f')
     await cache.pods()
+    expect(podCalls(rt)).toBe(1)
+    await cache.apply({ id: 'down', type: 'pod-failure', target: { pod: 'web-aaaaa' }, body: {} })
+    await cache.pods()
     expect(podCalls(rt)).toBe(2)
+    await cache.remove('down')
+    await cache.pods()
+    expect(podCalls(rt)).toBe(3)
+    await cache.remove('made-by-an-earlier-controller') // unknown here: it may have held a pod down
+    await cache.pods()
+    expect(podCalls(rt)).toBe(4)
   })
+
 
   it('a failed call is not kept; 0 turns the cache off', async () => {
     const { rt, cache } = setup(60_000)

@@ -21,6 +21,8 @@ export const POD_CACHE_MS = 200
 export class PodListCache implements RuntimeClient {
   private entry: { at: number; gen: number; list: Promise<RuntimePod[]> } | undefined
   private gen = 0
+  /** Ids of the sidecar faults applied through this client and not removed yet. */
+  private readonly sidecarIds = new Set<string>()
 
   constructor(
     readonly inner: RuntimeClient,
@@ -59,9 +61,13 @@ export class PodListCache implements RuntimeClient {
 
   /** Effects on sidecars do not show in the pod list; every other effect may change a pod (kill, hold down, stress). */
   apply(effect: EffectSpec): Promise<ApplyOutcome> {
-    return effect.type === SIDECAR ? this.inner.apply(effect) : this.changing(() => this.inner.apply(effect))
+    if (effect.type !== SIDECAR) return this.changing(() => this.inner.apply(effect))
+    this.sidecarIds.add(effect.id)
+    return this.inner.apply(effect)
   }
+  /** Removing a sidecar fault applied through this client keeps the list; any other removal (or one unknown here) drops it. */
   remove(id: string): Promise<boolean> {
+    if (this.sidecarIds.delete(id)) return this.inner.remove(id)
     return this.changing(() => this.inner.remove(id))
   }
   effects(filter?: { owner?: string }): Promise<HeldEffect[]> {

@@ -6,7 +6,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import { ChaosError } from '../errors.js'
 import type { ApplyOutcome, EffectHost, EffectModule, EffectSpec, HeldEffect, Snapshot } from './effect.js'
-import type { ProxyStats } from './proxy/proxy.js'
 
 /** setTimeout holds at most 2^31-1 ms; longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -109,8 +108,8 @@ export class EffectStore {
   }
 
   private snapshot(): Snapshot {
-    let sidecars: Promise<ProxyStats[]> | undefined
-    return { sidecars: () => (sidecars ??= this.host.dataPlane.stats()) }
+    let faults: ReturnType<Snapshot['sidecarFaults']> | undefined
+    return { sidecarFaults: () => (faults ??= this.host.dataPlane.faultStats()) }
   }
 
   private async observe(entry: Entry, snapshot = this.snapshot()): Promise<Record<string, unknown> | undefined> {

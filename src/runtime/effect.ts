@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { ChaosError } from '../errors.js'
 import type { EffectOwner, EffectSpec, EffectTarget, RuntimePod } from './types.js'
 import type { DataPlane } from './proxy/data-plane.js'
-import type { ProxyStats } from './proxy/proxy.js'
+import type { FaultStats } from './proxy/proxy.js'
 import type { PodSupervisor } from './process/supervisor.js'
 
 export type { ApplyOutcome, EffectOwner, EffectSpec, EffectTarget, HeldEffect } from './types.js'
@@ -32,7 +32,8 @@ export interface EffectHost {
 
 /** Facts read once per listing and shared by the modules that observe (one data plane round trip, not one each). */
 export interface Snapshot {
-  sidecars(): Promise<ProxyStats[]>
+  /** The faults of every sidecar that has some, with what they touched (not the sidecars' other counters). */
+  sidecarFaults(): Promise<{ name: string; faults: FaultStats[] }[]>
 }
 
 /**

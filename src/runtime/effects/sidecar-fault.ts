@@ -54,7 +54,7 @@ export const effect: EffectModule<SidecarFaultBody> = {
       if (gone(err)) return { present: false }
       throw err
     }
-    const f = (await snapshot.sidecars()).find((p) => p.name === proxy)?.faults.find((x) => x.spec.id === e.id)
+    const f = (await snapshot.sidecarFaults()).find((p) => p.name === proxy)?.faults.find((x) => x.spec.id === e.id)
     if (!f) return { sidecar: proxy, present: false }
     const t = f.touched
     return { sidecar: proxy, present: true, connections: t.connections, requests: t.requests, chunks: t.chunks, bytes: t.bytes }

@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads'
 import { ChaosError } from '../../errors.js'
 import type { ErrorCode } from '../../errors.js'
-import type { ProxyOptions, ProxyStats } from './proxy.js'
+import type { FaultStats, ProxyOptions, ProxyStats } from './proxy.js'
 import type { FaultSpec } from './toxic.js'
 import { checkFault } from './toxic.js'
 import type { Command, ReplyMessage, Results } from './protocol.js'
@@ -134,6 +134,11 @@ export class DataPlane {
   /** A snapshot of every proxy: connections, bytes, requests by status class, latency, faults and what they touched. */
   stats(): Promise<ProxyStats[]> {
     return this.call({ op: 'stats' })
+  }
+
+  /** The faults of every proxy that has some, with what they touched: what `stats()` says of faults, without the rest. */
+  faultStats(): Promise<{ name: string; faults: FaultStats[] }[]> {
+    return this.call({ op: 'faultStats' })
   }
 
   private metrics: ReturnType<typeof sidecarRegistry> | undefined

@@ -1,6 +1,6 @@
 /** @module runtime/proxy/protocol: the messages between the DataPlane (main thread) and its worker. */
 
-import type { ProxyOptions, ProxyStats } from './proxy.js'
+import type { FaultStats, ProxyOptions, ProxyStats } from './proxy.js'
 import type { FaultSpec } from './toxic.js'
 
 /** Commands the main thread sends; each gets exactly one reply with the same id. */
@@ -12,6 +12,7 @@ export type Command =
   | { op: 'removeFault'; name: string; id: string }
   | { op: 'listFaults'; name: string }
   | { op: 'stats' }
+  | { op: 'faultStats' }
   /** Exports the sidecar spans still queued and stops tracing (bounded); sent by close(). */
   | { op: 'shutdownTracing' }
 
@@ -24,6 +25,7 @@ export interface Results {
   removeFault: boolean
   listFaults: FaultSpec[]
   stats: ProxyStats[]
+  faultStats: { name: string; faults: FaultStats[] }[]
   shutdownTracing: null
 }
 

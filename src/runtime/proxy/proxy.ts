@@ -325,6 +325,15 @@ export class Proxy {
     return [...this.faults.values()].map((f) => f.spec)
   }
 
+  hasFaults(): boolean {
+    return this.faults.size > 0
+  }
+
+  /** The faults on this proxy and what each touched. */
+  faultStats(): FaultStats[] {
+    return [...this.faults.values()].map((f) => ({ spec: f.spec, addedAt: f.addedAt, touched: { ...f.counters } }))
+  }
+
   stats(): ProxyStats {
     return {
       name: this.name,
@@ -337,7 +346,7 @@ export class Proxy {
       bytes: { upstream: this.bytesUp, downstream: this.bytesDown },
       requests: { ...this.requests },
       latency: this.latency.snapshot(),
-      faults: [...this.faults.values()].map((f) => ({ spec: f.spec, addedAt: f.addedAt, touched: { ...f.counters } })),
+      faults: this.faultStats(),
     }
   }
 

@@ -64,6 +64,8 @@ async function handle(cmd: Command): Promise<unknown> {
       return get(cmd.name).listFaults()
     case 'stats':
       return [...proxies.values()].map((p) => p.stats())
+    case 'faultStats':
+      return [...proxies.values()].filter((p) => p.hasFaults()).map((p) => ({ name: p.name, faults: p.faultStats() }))
     case 'shutdownTracing':
       await (await tracing)?.shutdown(3000)
       return null
