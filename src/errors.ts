@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   API_NOT_FOUND: ['the API has no such endpoint', 'see /api/v1/openapi.json for the endpoints'],
   API_BODY_TOO_LARGE: ['the request body is larger than the API accepts (1 MiB)', 'split the resources over several requests'],
   API_INVALID_QUERY: ['a query parameter of the request is malformed', 'follow the rule in the message'],
+  API_LISTEN_FAILED: ['an API (the runtime\'s control API or the controller\'s) could not listen on its address: the port is in use or not allowed', 'choose another port (--control-port, --port), or 0 for a free one'],
   API_CONTROLLER_NOT_RUNNING: ['no controller is running (or its API does not answer)', 'start one with `chaoscope up -f app.yaml` or `chaoscope server`'],
   API_CONTROLLER_ALREADY_RUNNING: ['a controller is already running for this state directory', 'stop it, or set CHAOSCOPE_HOME to run another'],
   // controller (engine)

@@ -54,7 +54,6 @@ function refuseSecond(): void {
   }
 }
 
-/** `chaoscope server`: the controller and /api/v1 on their own listener. */
 /**
  * `chaoscope up`'s runtime: a local runtime with its control API, and runtime.json saying where it is (unless
  * `stateless`: tests running several). Refused when another runtime of this state directory is alive.
@@ -80,6 +79,7 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
   }
 }
 
+/** `chaoscope server`: the controller and /api/v1 on their own listener. */
 export async function startControllerServer(opts: ControllerServerOptions): Promise<ControllerServer> {
   if (!opts.stateless) refuseSecond()
   const host = opts.host ?? '127.0.0.1'
@@ -91,7 +91,7 @@ export async function startControllerServer(opts: ControllerServerOptions): Prom
     s.once('error', reject)
   }).catch(async (cause: unknown) => {
     await opts.controller.stop()
-    throw new ChaosError('PROXY_LISTEN_FAILED', `the controller API cannot listen on ${host}:${opts.port ?? 0}: ${(cause as Error).message}`, { cause })
+    throw new ChaosError('API_LISTEN_FAILED', `the controller API cannot listen on ${host}:${opts.port ?? 0}: ${(cause as Error).message}`, { cause })
   })
   const addr = server.address()
   const port = typeof addr === 'object' && addr ? addr.port : 0

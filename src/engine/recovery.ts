@@ -28,18 +28,19 @@ export interface RecoveryLoop {
  */
 export async function sweep(ctx: EngineContext): Promise<number> {
   const { store } = ctx
-  const live = new Map(store.listResources().map((r) => [r.uid, r]))
-  const records = new Map(store.allRecords().map((r) => [`${r.uid}\0${r.key}`, r]))
   let removed = 0
   for (const e of await ctx.runtime.effects()) {
     const owner = e.owner
     if (!owner || owner.controller !== ctx.controllerId) continue
-    const rec = records.get(`${owner.experiment}\0${owner.record}`)
-    const stray = !live.has(owner.experiment) || !rec || rec.phase === NOT_INJECTED
+    // read now, not before the listing: reconciles run beside a sweep that is retried, and one may be injecting
+    // this very target (its record says Injecting, not Not Injected, while it does)
+    const live = store.getResource(owner.experiment) !== undefined
+    const rec = live ? store.records(owner.experiment).find((r) => r.key === owner.record) : undefined
+    const stray = !live || !rec || rec.phase === NOT_INJECTED
     if (!stray) continue
     if (!(await ctx.runtime.remove(e.id))) continue
     removed++
-    orphanRemoved(ctx, e, live.has(owner.experiment))
+    orphanRemoved(ctx, e, live)
   }
   return removed
 }

@@ -3,7 +3,7 @@
  * sidecars (abort, delay, replace, patch of requests or responses, matched by path, method, code and headers).
  */
 import { ChaosError } from '../errors.js'
-import type { HttpFault, HttpMatch } from '../runtime/proxy/toxic.js'
+import type { HttpFault, HttpMatch } from '../runtime/effects/sidecar-fault.js'
 import { parseDuration } from '../manifest/duration.js'
 import type { HTTPChaosSpec } from '../manifest/kinds/http-chaos.js'
 import { ownedEffect } from './injector.js'

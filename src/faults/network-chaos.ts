@@ -4,7 +4,7 @@
  */
 import { ChaosError } from '../errors.js'
 import type { RuntimePod } from '../runtime/client.js'
-import type { Direction, FaultSpec } from '../runtime/proxy/toxic.js'
+import type { Direction, FaultSpec } from '../runtime/effects/sidecar-fault.js'
 import { parseDuration } from '../manifest/duration.js'
 import type { NetworkChaosSpec } from '../manifest/kinds/network-chaos.js'
 import { ownedEffect } from './injector.js'

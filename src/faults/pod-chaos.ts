@@ -110,7 +110,10 @@ const actions: Record<Action, Pick<FaultInjector<PodChaosSpec>, 'inject' | 'reco
       if (!pod) throw new ChaosError('RUNTIME_UNKNOWN_POD', `pod "${target.pod.name}" no longer exists`, { hint: 'the pod was deleted after it was selected' })
       runnable(pod)
       const effect = ownedEffect(ctx, target.key, { part: 'pod-failure', type: 'pod-failure', target: { pod: pod.name }, body: {} })
-      const outcome = await ctx.runtime.apply(effect)
+      const outcome = await ctx.runtime.apply(effect).catch(async (e: unknown) => {
+        await ctx.runtime.remove(effect.id).catch(() => undefined) // its answer may have been lost after it took effect; the error below is what counts
+        throw e
+      })
       return result(target, 'pod-failure', { effects: [effect] }, outcome.held ? (outcome.effect.observed ?? {}) : {})
     },
     async recover(ctx, injection) {

@@ -40,19 +40,20 @@ export function targetName(t: EffectTarget): string {
  * one cannot be applied, those this call applied are removed again before the error is thrown.
  */
 export async function applyAll(runtime: RuntimeClient, plan: readonly EffectSpec[]): Promise<void> {
-  const applied: EffectSpec[] = []
+  const tried: EffectSpec[] = []
   try {
     for (const e of plan) {
+      // counted before the call: an apply whose answer was lost (a timeout) may still have taken effect
+      tried.push(e)
       await runtime.apply(e)
-      applied.push(e)
     }
   } catch (err) {
     try {
-      await removeAll(runtime, applied)
+      await removeAll(runtime, tried)
     } catch (rollback) {
       // both are said: what failed, and that some effects stay until their expiry or the controller's next attempt
       const code = err instanceof ChaosError ? err.code : 'INTERNAL'
-      throw new ChaosError(code, `${(err as Error).message}; removing the ${applied.length} effect(s) applied before it failed also failed: ${(rollback as Error).message}`, { cause: err, retryable: true })
+      throw new ChaosError(code, `${(err as Error).message}; removing the ${tried.length} effect(s) applied before it failed also failed: ${(rollback as Error).message}`, { cause: err, retryable: true })
     }
     throw err
   }
@@ -91,6 +92,7 @@ export async function sidecarEvidence(ctx: FaultContext, injection: Injection): 
   const seen = new Set<string>()
   for (const e of await ctx.runtime.effects({ owner: ctx.experiment.uid, ended: true })) {
     if (!wanted.has(e.id) || e.type !== 'sidecar-fault' || seen.has(e.id)) continue
+    if (e.ended && !e.observed) continue // ended with nothing read: says nothing about what it did
     const o = e.observed ?? {}
     if (o.present === false) continue
     seen.add(e.id)

@@ -90,7 +90,10 @@ export class HttpRuntimeClient implements RuntimeClient {
   }
 
   apply(effect: EffectSpec) {
-    return this.call<ApplyOutcome>('POST', '/runtime/v1/effects', effect)
+    // a pod-kill answers once the pod is gone: after its grace period at most
+    const grace = (effect.body as { gracePeriodMs?: unknown } | undefined)?.gracePeriodMs
+    const timeoutMs = 30_000 + (typeof grace === 'number' && grace > 0 ? grace : 0)
+    return requestJson<ApplyOutcome>(`${this.url}/runtime/v1/effects`, { method: 'POST', body: effect, timeoutMs, unreachable: this.unreachable })
   }
 
   async remove(id: string) {

@@ -74,6 +74,24 @@ describe('POST /runtime/v1/effects', () => {
     await app.rt.waitReady(20_000)
     const ids = ((await (await fetch(`${url}/runtime/v1/effects`)).json()) as { items: { id: string }[] }).items.map((e) => e.id)
     expect(ids).not.toContain('with-pod')
+    // listed as ended, with what it had done when its sidecar went (read before the sidecar was removed)
+    const ended = ((await (await fetch(`${url}/runtime/v1/effects?ended=true`)).json()) as { items: { id: string; ended?: { reason: string }; observed?: Record<string, unknown> }[] }).items
+    expect(ended.find((e) => e.id === 'with-pod')).toMatchObject({ ended: { reason: 'pod-gone' }, observed: { present: true, sidecar: pod } })
+  })
+
+  it('two pod-failures on one pod: the pod stays down until the last of them is removed', async () => {
+    const pod = podsOf(app, 'echo')[1]!
+    for (const id of ['down-a', 'down-b']) expect((await post({ id, type: 'pod-failure', target: { pod: pod.name }, body: {} })).status).toBe(201)
+    await app.rt.supervisor.waitFor(pod.name, (p) => p.reason === 'PodFailure', 5000)
+    expect(await app.rt.removeEffect('down-a')).toBe(true)
+    // still held by down-b: a release would show within a restart; give it the time a restart takes and look
+    const control = podsOf(app, 'web')[0]!
+    await app.rt.supervisor.stopPod(control.name, { replace: true, gracePeriodMs: 0 })
+    await app.rt.waitReady(20_000).catch(() => undefined)
+    expect(app.rt.supervisor.get(pod.name)).toMatchObject({ reason: 'PodFailure', ready: false })
+    expect(await app.rt.removeEffect('down-b')).toBe(true)
+    const back = await app.rt.supervisor.waitFor(pod.name, (p) => p.ready, 15_000)
+    expect(back.reason).toBeUndefined()
   })
 
   it('pod-failure is held down by the runtime and released at its expiry without any controller', async () => {

@@ -21,7 +21,7 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
     if (body.code === 'INTERNAL') console.error('chaoscope runtime: uncoded error in the control API', e)
     return c.json(body, httpStatus(body.code))
   })
-  app.notFound((c) => c.json({ code: 'CLI_USAGE', message: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404))
+  app.notFound((c) => c.json({ code: 'API_NOT_FOUND', message: `no such endpoint: ${c.req.method} ${c.req.path}`, hint: 'the endpoints are under /runtime/v1: pods, sidecars, effects' }, 404))
 
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/runtime/v1/pods', (c) => {

@@ -103,6 +103,26 @@ describe('EffectStore', () => {
     expect(await store.list({ ended: true })).toEqual([]) // remembered for 15 minutes
   })
 
+  it('work on one id is one call at a time: of two different effects applied at once under one id, one is held, the other refused', async () => {
+    let applying = 0
+    let most = 0
+    const module: EffectModule = {
+      parse: (b) => b,
+      async apply() {
+        most = Math.max(most, ++applying)
+        await new Promise((r) => setTimeout(r, 20))
+        applying--
+      },
+    }
+    const store = new EffectStore(host, () => undefined)
+    const [a, b] = await Promise.allSettled([store.apply(spec('same', undefined, 1), module), store.apply(spec('same', undefined, 2), module)])
+    expect(most).toBe(1)
+    expect(a.status).toBe('fulfilled')
+    expect(b).toMatchObject({ status: 'rejected', reason: { code: 'EFFECT_EXISTS' } })
+    expect((await store.list()).map((e) => (e.body as { n: number }).n)).toEqual([1])
+    store.close()
+  })
+
   it('an effect whose expiry has passed is not applied', async () => {
     const { acts, module } = recorder()
     const store = new EffectStore(host, () => undefined)

@@ -46,11 +46,35 @@ export class EffectStore {
     this.retryBaseMs = opts.retryBaseMs ?? RETRY_BASE_MS
   }
 
+  /** Work on one id (apply, remove, expiry), one at a time and in order: no apply overtakes a removal in flight. */
+  private readonly busy = new Map<string, Promise<unknown>>()
+
+  private one<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.busy.get(id) ?? Promise.resolve()
+    const next = prev.then(fn, fn)
+    const tail = next.catch(() => undefined)
+    this.busy.set(id, tail)
+    void tail.then(() => {
+      if (this.busy.get(id) === tail) this.busy.delete(id)
+    })
+    return next
+  }
+
   /**
    * Applies an effect. Idempotent: the same effect again (same id, type, target, owner and body) is the one held,
    * with its expiry moved to the new `expiresAt`; another effect under a held id is EFFECT_EXISTS.
    */
-  async apply(spec: EffectSpec, module: EffectModule): Promise<ApplyOutcome> {
+  apply(spec: EffectSpec, module: EffectModule): Promise<ApplyOutcome> {
+    return this.one(spec.id, () => this.applyNow(spec, module))
+  }
+
+  /** True when an effect other than `exceptId` of this type holds this pod (two pod-failures on one pod release it once). */
+  holds(type: string, pod: string, exceptId: string): boolean {
+    for (const e of this.entries.values()) if (e.spec.type === type && e.spec.target.pod === pod && e.spec.id !== exceptId) return true
+    return false
+  }
+
+  private async applyNow(spec: EffectSpec, module: EffectModule): Promise<ApplyOutcome> {
     if (this.closed) throw new ChaosError('RUNTIME_NOT_RUNNING', 'the runtime is stopping')
     const held = this.entries.get(spec.id)
     if (held) {
@@ -70,8 +94,15 @@ export class EffectStore {
     return { held: true, effect: { ...this.view(entry), ...(facts ? { observed: facts } : {}) } }
   }
 
-  /** Removes a held effect; false when none is held under that id (already removed, expired or gone). */
-  async remove(id: string): Promise<boolean> {
+  /**
+   * Removes a held effect; false when none is held under that id (already removed, expired or gone). A removal
+   * that fails is thrown to the caller and the effect stays held (with its expiry, which retries on its own).
+   */
+  remove(id: string): Promise<boolean> {
+    return this.one(id, () => this.removeNow(id))
+  }
+
+  private async removeNow(id: string): Promise<boolean> {
     const entry = this.entries.get(id)
     if (!entry) return false
     this.disarm(entry)
@@ -109,7 +140,7 @@ export class EffectStore {
 
   private snapshot(): Snapshot {
     let faults: ReturnType<Snapshot['sidecarFaults']> | undefined
-    return { sidecarFaults: () => (faults ??= this.host.dataPlane.faultStats()) }
+    return { sidecarFaults: () => (faults ??= this.host.dataPlane.faultStats().then((list) => new Map(list.map((p) => [p.name, p.faults])))) }
   }
 
   private async observe(entry: Entry, snapshot = this.snapshot()): Promise<Record<string, unknown> | undefined> {
@@ -132,13 +163,17 @@ export class EffectStore {
     }
   }
 
-  /** Forgets the effects whose target pod is gone (its sidecars and process went with it). */
-  forgetPod(pod: string): void {
-    for (const entry of [...this.entries.values()]) {
-      if (entry.spec.target.pod !== pod) continue
-      if (entry.module.gone && !entry.module.gone(this.host, entry.spec)) continue
+  /**
+   * Forgets the effects whose target pod is gone (its sidecars and process go with it), each with what it had done:
+   * called before the pod's sidecars are removed, so their counts can still be read.
+   */
+  async forgetPod(pod: string): Promise<void> {
+    const gone = [...this.entries.values()].filter((e) => e.spec.target.pod === pod && !(e.module.gone && !e.module.gone(this.host, e.spec)))
+    const snapshot = this.snapshot()
+    for (const entry of gone) {
       this.disarm(entry)
-      this.end(entry, 'pod-gone', undefined)
+      const last = await this.observe(entry, snapshot)
+      this.end(entry, 'pod-gone', last)
       this.log('info', `effect ${entry.spec.id} ended: pod ${pod} is gone`)
     }
   }
@@ -168,7 +203,11 @@ export class EffectStore {
     e.timer.unref()
   }
 
-  private async expire(e: Entry): Promise<void> {
+  private expire(e: Entry): Promise<void> {
+    return this.one(e.spec.id, () => this.expireNow(e))
+  }
+
+  private async expireNow(e: Entry): Promise<void> {
     delete e.timer
     if (this.entries.get(e.spec.id) !== e || this.closed) return
     if (e.spec.expiresAt !== undefined && e.spec.expiresAt > this.now() && e.failures === 0) {

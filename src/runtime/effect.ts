@@ -28,12 +28,14 @@ export interface EffectHost {
   pod(name: string): RuntimePod
   /** The sidecar a target names, or RUNTIME_UNKNOWN_POD / RUNTIME_UNKNOWN_EDGE. */
   proxyFor(target: EffectTarget): string
+  /** True when a held effect of `type` other than `exceptId` acts on `pod` (so removing one must not undo both). */
+  holds(type: string, pod: string, exceptId: string): boolean
 }
 
 /** Facts read once per listing and shared by the modules that observe (one data plane round trip, not one each). */
 export interface Snapshot {
-  /** The faults of every sidecar that has some, with what they touched (not the sidecars' other counters). */
-  sidecarFaults(): Promise<{ name: string; faults: FaultStats[] }[]>
+  /** Sidecar name → its faults with what they touched, for every sidecar that has some (not their other counters). */
+  sidecarFaults(): Promise<Map<string, FaultStats[]>>
 }
 
 /**

@@ -158,7 +158,7 @@ export class LocalRuntime implements EffectHost {
     if (this.stopped) return
     const { pod } = e
     if (e.type === 'DELETED') {
-      this.held.forgetPod(pod.name)
+      await this.held.forgetPod(pod.name)
       this.ingress.delete(pod.name)
       await this.dataPlane.removeProxy(ingressName(pod.name))
       for (const [name, edge] of this.egress) {
@@ -193,7 +193,7 @@ export class LocalRuntime implements EffectHost {
 
   /** Pods of every service (externals as one pseudo-pod each), optionally filtered by labels and namespace. */
   pods(selector?: LabelSelector, namespace?: string): RuntimePod[] {
-    const run = this.supervisor.list().map((p) => ({ ...p, ...(this.ingress.has(p.name) ? { address: this.ingress.get(p.name)! } : {}), ...this.serviceFacts(p.service) }))
+    const run = this.supervisor.list().map((p) => this.runtimePod(p))
     return [...run, ...this.externals.values()]
       .filter((p) => matchesSelector(p.labels, selector) && (namespace === undefined || p.namespace === namespace))
       .sort((a, b) => (a.name < b.name ? -1 : 1))
@@ -206,10 +206,16 @@ export class LocalRuntime implements EffectHost {
     return { protocol: s.protocol ?? 'tcp', ...(s.port !== undefined ? { containerPort: s.port } : {}), dependencies: [...(s.dependencies ?? [])] }
   }
 
+  /** One pod by name, without building the whole list (effects look their target up on every call). */
   pod(name: string): RuntimePod {
-    const p = this.pods().find((x) => x.name === name)
-    if (!p) throw new ChaosError('RUNTIME_UNKNOWN_POD', `no pod named "${name}"`, { hint: 'list the pods with `chaoscope get pods`' })
-    return p
+    const run = this.supervisor.get(name)
+    if (run) return this.runtimePod(run)
+    for (const ext of this.externals.values()) if (ext.name === name) return ext
+    throw new ChaosError('RUNTIME_UNKNOWN_POD', `no pod named "${name}"`, { hint: 'list the pods with `chaoscope get pods`' })
+  }
+
+  private runtimePod(p: Pod): RuntimePod {
+    return { ...p, ...(this.ingress.has(p.name) ? { address: this.ingress.get(p.name)! } : {}), ...this.serviceFacts(p.service) }
   }
 
   logs(name: string): LogBuffer {
@@ -244,6 +250,10 @@ export class LocalRuntime implements EffectHost {
 
   /** The sidecar proxy a fault target names. */
   proxyFor(target: FaultTarget): string {
+    // a sidecar that still exists answers even while its pod is being deleted (its effects' last counts are read then)
+    if (target.edge === undefined ? this.ingress.has(target.pod) : this.egress.has(egressName(target.pod, target.edge))) {
+      return target.edge === undefined ? ingressName(target.pod) : egressName(target.pod, target.edge)
+    }
     const pod = this.pod(target.pod)
     if (target.edge === undefined) return ingressName(pod.name)
     const name = egressName(pod.name, target.edge)
@@ -261,6 +271,11 @@ export class LocalRuntime implements EffectHost {
   async applyEffect(input: unknown): Promise<ApplyOutcome> {
     const { spec, module } = await parseEffect(input)
     return this.held.apply(spec, module)
+  }
+
+  /** True when another held effect of this type acts on the pod (see {@link EffectHost.holds}). */
+  holds(type: string, pod: string, exceptId: string): boolean {
+    return this.held.holds(type, pod, exceptId)
   }
 
   /** Removes a held effect; false when none is held under that id. */

@@ -79,7 +79,7 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
     s.once('error', reject)
   }).catch(async (cause: unknown) => {
     await runtime.stop()
-    throw new ChaosError('PROXY_LISTEN_FAILED', `the control API cannot listen on 127.0.0.1:${opts.controlPort ?? 0}: ${(cause as Error).message}`, { cause })
+    throw new ChaosError('API_LISTEN_FAILED', `the control API cannot listen on 127.0.0.1:${opts.controlPort ?? 0}: ${(cause as Error).message}`, { cause })
   })
   const addr = server.address()
   const port = typeof addr === 'object' && addr ? addr.port : 0

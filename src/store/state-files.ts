@@ -4,7 +4,7 @@
  * process is gone is stale and removed when read through `require*`. A file that exists but cannot be read is an
  * error that names it, never "nothing running".
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ChaosError } from '../errors.js'
@@ -54,9 +54,12 @@ class StateFile<T extends { pid: number; url: string }> {
     return join(stateDir(), this.file)
   }
 
+  /** Written whole or not at all (a temporary file renamed over it): a reader never sees half a file. */
   write(s: T): void {
     mkdirSync(stateDir(), { recursive: true, mode: 0o700 })
-    writeFileSync(this.path(), `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 })
+    const tmp = `${this.path()}.${process.pid}.tmp`
+    writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 })
+    renameSync(tmp, this.path())
   }
 
   /** The state, or undefined when there is no file. STORE_STATE_FILE_CORRUPT when there is one that is not ours to read. */
@@ -96,7 +99,7 @@ class StateFile<T extends { pid: number; url: string }> {
   require(): T {
     const s = this.read()
     if (!s || !pidAlive(s.pid)) {
-      if (s) rmSync(this.path(), { force: true })
+      if (s) this.clear(s.pid) // only if it still names the dead process: a new one may have just written it
       throw new ChaosError(this.notRunning.code, `no ${this.what} is running (state directory ${stateDir()})`, { hint: this.notRunning.hint })
     }
     return s

@@ -1,7 +1,8 @@
 /**
  * @module runtime/effects/pod-failure: a pod held down (Chaos Mesh's pod-failure): its container is killed and not
  * restarted, so it is not ready and gets no traffic, until the effect is removed or expires; then it starts again
- * with a new process. Observed: the pod's phase, readiness, reason, pid and restarts.
+ * with a new process. Several pod-failures on one pod hold it down until the last of them is removed. Observed: the
+ * pod's phase, readiness, reason, pid and restarts.
  */
 import { ChaosError } from '../../errors.js'
 import type { EffectModule } from '../effect.js'
@@ -20,6 +21,8 @@ export const effect: EffectModule<Record<string, never>> = {
   },
 
   async remove(host, e) {
+    // another pod-failure still holds the pod: it stays down until the last one goes
+    if (host.holds('pod-failure', e.target.pod, e.id)) return
     if (host.supervisor.get(e.target.pod)) host.supervisor.unfailPod(e.target.pod)
   },
 

@@ -9,6 +9,9 @@ import type { EffectModule } from '../effect.js'
 import { checkFault } from '../proxy/toxic.js'
 import type { FaultSpec } from '../proxy/toxic.js'
 
+/** The fault types a sidecar takes, named here for injectors (which see the runtime only through its effect modules). */
+export type { Direction, FaultSpec, HttpFault, HttpMatch } from '../proxy/toxic.js'
+
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never
 
 /** The fault, as the proxy takes it, without its id (the effect's id is the fault's). */
@@ -54,7 +57,7 @@ export const effect: EffectModule<SidecarFaultBody> = {
       if (gone(err)) return { present: false }
       throw err
     }
-    const f = (await snapshot.sidecarFaults()).find((p) => p.name === proxy)?.faults.find((x) => x.spec.id === e.id)
+    const f = (await snapshot.sidecarFaults()).get(proxy)?.find((x) => x.spec.id === e.id)
     if (!f) return { sidecar: proxy, present: false }
     const t = f.touched
     return { sidecar: proxy, present: true, connections: t.connections, requests: t.requests, chunks: t.chunks, bytes: t.bytes }
