@@ -77,6 +77,13 @@ export async function request(url: string, req: JsonRequest): Promise<HttpAnswer
   return a
 }
 
+/** `?k=v&…` of the fields that are set (undefined and empty strings left out), or '' when none is. */
+export function query(fields: object): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== '') q.set(k, String(v))
+  return q.size ? `?${q}` : ''
+}
+
 /** {@link request}, then the answer's JSON body. */
 export async function requestJson<T>(url: string, req: JsonRequest): Promise<T> {
   const res = await request(url, req)

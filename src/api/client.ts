@@ -3,7 +3,7 @@
  * with the server's code (an IssuesError when the server listed issues).
  */
 import { ChaosError } from '../errors.js'
-import { request } from '../http-client.js'
+import { query as queryString, request } from '../http-client.js'
 import type { HttpAnswer } from '../http-client.js'
 import type { RuntimePod } from '../runtime/client.js'
 import { requireController } from '../store/state-files.js'
@@ -50,14 +50,11 @@ export class ControllerClient {
   }
 
   apply(text: string, opts: { dryRun?: boolean; file?: string } = {}): Promise<ApplyResponse> {
-    const q = new URLSearchParams()
-    if (opts.dryRun) q.set('dryRun', 'true')
-    if (opts.file) q.set('file', opts.file)
-    return this.call('POST', `/api/v1/resources?${q}`, text)
+    return this.call('POST', `/api/v1/resources${queryString({ dryRun: opts.dryRun || undefined, file: opts.file })}`, text)
   }
 
   async list(query: ListQuery = {}): Promise<ChaosObject[]> {
-    return (await this.call<{ items: ChaosObject[] }>('GET', `/api/v1/resources?${params(query)}`)).items
+    return (await this.call<{ items: ChaosObject[] }>('GET', `/api/v1/resources${queryString(query)}`)).items
   }
 
   /** With `refresh`, the records' evidence is read fresh from the data path first. */
@@ -68,7 +65,7 @@ export class ControllerClient {
   /** Resolves once every target is recovered and the object is gone (unless `wait` is false). */
   delete(kind: string, namespace: string, name: string, opts: { wait?: boolean; timeoutSeconds?: number } = {}): Promise<{ deleted: boolean; gone: boolean; object: ChaosObject | null }> {
     // the server may wait up to timeoutSeconds for recovery: the call waits a little longer than that
-    return this.call('DELETE', `${one(kind, namespace, name)}?${params(opts)}`, undefined, { timeoutMs: ((opts.timeoutSeconds ?? 60) + 30) * 1000 })
+    return this.call('DELETE', `${one(kind, namespace, name)}${queryString(opts)}`, undefined, { timeoutMs: ((opts.timeoutSeconds ?? 60) + 30) * 1000 })
   }
 
   pause(kind: string, namespace: string, name: string): Promise<ChaosObject> {
@@ -80,7 +77,7 @@ export class ControllerClient {
   }
 
   async events(query: EventQuery = {}): Promise<ChaosEvent[]> {
-    return (await this.call<{ items: ChaosEvent[] }>('GET', `/api/v1/events?${params(query)}`)).items
+    return (await this.call<{ items: ChaosEvent[] }>('GET', `/api/v1/events${queryString(query)}`)).items
   }
 
   async objectEvents(kind: string, namespace: string, name: string): Promise<ChaosEvent[]> {
@@ -88,12 +85,12 @@ export class ControllerClient {
   }
 
   async pods(query: { namespace?: string; labelSelector?: string } = {}): Promise<RuntimePod[]> {
-    return (await this.call<{ items: RuntimePod[] }>('GET', `/api/v1/pods?${params(query)}`)).items
+    return (await this.call<{ items: RuntimePod[] }>('GET', `/api/v1/pods${queryString(query)}`)).items
   }
 
   /** Server-sent changes until `signal` aborts (or the server goes away). */
   async *watch(query: ListQuery = {}, signal?: AbortSignal): AsyncGenerator<unknown> {
-    const res = await this.send('GET', `/api/v1/watch?${params(query)}`, undefined, signal ? { signal } : { timeoutMs: 2 ** 31 - 1 })
+    const res = await this.send('GET', `/api/v1/watch${queryString(query)}`, undefined, signal ? { signal } : { timeoutMs: 2 ** 31 - 1 })
     const decoder = new TextDecoder()
     let buf = ''
     try {
@@ -123,8 +120,3 @@ function one(kind: string, namespace: string, name: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural(kind)}/${encodeURIComponent(name)}`
 }
 
-function params(query: object): URLSearchParams {
-  const q = new URLSearchParams()
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v))
-  return q
-}

@@ -5,7 +5,7 @@
  * a new method here.
  */
 import { ChaosError } from '../errors.js'
-import { request, requestJson } from '../http-client.js'
+import { query, request, requestJson } from '../http-client.js'
 import type { HttpAnswer } from '../http-client.js'
 import { requireRuntime } from '../store/state-files.js'
 import type { ApplyOutcome, EffectSpec, HeldEffect, RuntimePod } from './types.js'
@@ -73,8 +73,8 @@ export class HttpRuntimeClient implements RuntimeClient {
   private readonly unreachable = (cause: unknown) =>
     new ChaosError('RUNTIME_NOT_RUNNING', `the local runtime does not answer at ${this.url}`, { cause, retryable: true, hint: 'it may be starting or stopping; try again, or start it with `chaoscope up -f app.yaml`' })
 
-  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return requestJson<T>(`${this.url}${path}`, { method, body, unreachable: this.unreachable })
+  private call<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    return requestJson<T>(`${this.url}${path}`, { method, body, unreachable: this.unreachable, ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
   }
 
   async pods() {
@@ -82,18 +82,14 @@ export class HttpRuntimeClient implements RuntimeClient {
   }
 
   /** Pods matching a label selector and namespace (both optional). */
-  async listPods(query: { labelSelector?: string; namespace?: string } = {}): Promise<RuntimePod[]> {
-    const q = new URLSearchParams()
-    if (query.labelSelector) q.set('labelSelector', query.labelSelector)
-    if (query.namespace) q.set('namespace', query.namespace)
-    return (await this.call<{ items: RuntimePod[] }>('GET', `/runtime/v1/pods${q.size ? `?${q}` : ''}`)).items
+  async listPods(q: { labelSelector?: string; namespace?: string } = {}): Promise<RuntimePod[]> {
+    return (await this.call<{ items: RuntimePod[] }>('GET', `/runtime/v1/pods${query(q)}`)).items
   }
 
   apply(effect: EffectSpec) {
     // a pod-kill answers once the pod is gone: after its grace period at most
     const grace = (effect.body as { gracePeriodMs?: unknown } | undefined)?.gracePeriodMs
-    const timeoutMs = 30_000 + (typeof grace === 'number' && grace > 0 ? grace : 0)
-    return requestJson<ApplyOutcome>(`${this.url}/runtime/v1/effects`, { method: 'POST', body: effect, timeoutMs, unreachable: this.unreachable })
+    return this.call<ApplyOutcome>('POST', '/runtime/v1/effects', effect, 30_000 + (typeof grace === 'number' && grace > 0 ? grace : 0))
   }
 
   async remove(id: string) {
@@ -101,19 +97,12 @@ export class HttpRuntimeClient implements RuntimeClient {
   }
 
   async effects(filter: EffectFilter = {}) {
-    const p = new URLSearchParams()
-    if (filter.owner !== undefined) p.set('owner', filter.owner)
-    if (filter.ended) p.set('ended', 'true')
-    const q = p.size ? `?${p}` : ''
-    return (await this.call<{ items: HeldEffect[] }>('GET', `/runtime/v1/effects${q}`)).items
+    return (await this.call<{ items: HeldEffect[] }>('GET', `/runtime/v1/effects${query({ owner: filter.owner, ended: filter.ended || undefined })}`)).items
   }
 
   /** A pod's log lines (`follow`: the response streams until the signal aborts). */
   logs(pod: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal } = {}): Promise<HttpAnswer> {
-    const q = new URLSearchParams()
-    if (opts.tail !== undefined) q.set('tail', String(opts.tail))
-    if (opts.follow) q.set('follow', 'true')
-    return request(`${this.url}/runtime/v1/pods/${encodeURIComponent(pod)}/logs?${q}`, { unreachable: this.unreachable, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.follow ? { timeoutMs: 2 ** 31 - 1 } : {}) })
+    return request(`${this.url}/runtime/v1/pods/${encodeURIComponent(pod)}/logs${query({ tail: opts.tail, follow: opts.follow || undefined })}`, { unreachable: this.unreachable, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.follow ? { timeoutMs: 2 ** 31 - 1 } : {}) })
   }
 
   /** Asks the runtime to stop every pod and exit; resolves once it accepted. */

@@ -168,7 +168,7 @@ export class EffectStore {
    * called before the pod's sidecars are removed, so their counts can still be read.
    */
   async forgetPod(pod: string): Promise<void> {
-    const gone = [...this.entries.values()].filter((e) => e.spec.target.pod === pod && !(e.module.gone && !e.module.gone(this.host, e.spec)))
+    const gone = [...this.entries.values()].filter((e) => e.spec.target.pod === pod)
     const snapshot = this.snapshot()
     for (const entry of gone) {
       this.disarm(entry)

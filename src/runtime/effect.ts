@@ -24,6 +24,8 @@ export interface EffectHost {
   readonly dataPlane: DataPlane
   readonly supervisor: PodSupervisor
   pods(): RuntimePod[]
+  /** The pod, or undefined when it is gone (looked up directly, not by building the list). */
+  findPod(name: string): RuntimePod | undefined
   /** The pod, or RUNTIME_UNKNOWN_POD. */
   pod(name: string): RuntimePod
   /** The sidecar a target names, or RUNTIME_UNKNOWN_POD / RUNTIME_UNKNOWN_EDGE. */
@@ -43,28 +45,27 @@ export interface Snapshot {
  * `remove` are idempotent and need only the spec (removing from a pod that is gone counts as removed).
  */
 export interface EffectModule<B = unknown> {
-  parse(body: unknown, target: EffectTarget): B
+  parse(body: unknown): B
   /** Act and be done: nothing is held, `apply`'s facts are the result. */
   oneShot?: boolean
   apply(host: EffectHost, effect: EffectSpec<B>): Promise<Record<string, unknown> | void>
   remove?(host: EffectHost, effect: EffectSpec<B>): Promise<void>
   /** What a held effect has done so far (counters from the data path, the pod's state...). */
   observe?(host: EffectHost, effect: EffectSpec<B>, snapshot: Snapshot): Promise<Record<string, unknown> | undefined>
-  /** True when the effect no longer acts because its target is gone (its sidecar or pod was deleted). */
-  gone?(host: EffectHost, effect: EffectSpec<B>): boolean
 }
 
 const TYPE = /^[a-z][a-z0-9-]{0,62}$/
 const here = fileURLToPath(new URL('./effects/', import.meta.url))
 
-/** The effect types there are: the modules in src/runtime/effects/ (their file names). */
+let types: string[] | undefined
+
+/**
+ * The effect types there are: the modules in src/runtime/effects/ (their file names; `x.d.ts`, `x.js.map` and
+ * `x.test.ts` do not match). Read once: the modules do not change while the runtime runs.
+ */
 export function effectTypes(): string[] {
-  const names = new Set<string>()
-  for (const f of readdirSync(here)) {
-    const m = /^([a-z][a-z0-9-]*)\.(js|ts)$/.exec(f)
-    if (m && !f.endsWith('.d.ts') && !f.includes('.test.')) names.add(m[1]!)
-  }
-  return [...names].sort()
+  types ??= [...new Set(readdirSync(here).flatMap((f) => /^([a-z][a-z0-9-]*)\.(js|ts)$/.exec(f)?.[1] ?? []))].sort()
+  return types
 }
 
 const loaded = new Map<string, Promise<EffectModule>>()
@@ -110,7 +111,7 @@ export async function parseEffect(input: unknown): Promise<{ spec: EffectSpec; m
     throw invalidEffect('expiresAt', 'expected milliseconds since the epoch')
   }
   const module = await effectModule(e.type as string)
-  const body = module.parse(e.body ?? {}, target)
+  const body = module.parse(e.body ?? {})
   return {
     spec: { id: e.id, type: e.type as string, target, ...(owner ? { owner } : {}), ...(e.expiresAt !== undefined ? { expiresAt: e.expiresAt as number } : {}), body },
     module,

@@ -207,11 +207,17 @@ export class LocalRuntime implements EffectHost {
   }
 
   /** One pod by name, without building the whole list (effects look their target up on every call). */
-  pod(name: string): RuntimePod {
+  findPod(name: string): RuntimePod | undefined {
     const run = this.supervisor.get(name)
     if (run) return this.runtimePod(run)
     for (const ext of this.externals.values()) if (ext.name === name) return ext
-    throw new ChaosError('RUNTIME_UNKNOWN_POD', `no pod named "${name}"`, { hint: 'list the pods with `chaoscope get pods`' })
+    return undefined
+  }
+
+  pod(name: string): RuntimePod {
+    const p = this.findPod(name)
+    if (!p) throw new ChaosError('RUNTIME_UNKNOWN_POD', `no pod named "${name}"`, { hint: 'list the pods with `chaoscope get pods`' })
+    return p
   }
 
   private runtimePod(p: Pod): RuntimePod {
@@ -250,18 +256,13 @@ export class LocalRuntime implements EffectHost {
 
   /** The sidecar proxy a fault target names. */
   proxyFor(target: FaultTarget): string {
+    const name = target.edge === undefined ? ingressName(target.pod) : egressName(target.pod, target.edge)
     // a sidecar that still exists answers even while its pod is being deleted (its effects' last counts are read then)
-    if (target.edge === undefined ? this.ingress.has(target.pod) : this.egress.has(egressName(target.pod, target.edge))) {
-      return target.edge === undefined ? ingressName(target.pod) : egressName(target.pod, target.edge)
-    }
+    if (target.edge === undefined ? this.ingress.has(target.pod) : this.egress.has(name)) return name
     const pod = this.pod(target.pod)
-    if (target.edge === undefined) return ingressName(pod.name)
-    const name = egressName(pod.name, target.edge)
-    if (!this.egress.has(name)) {
-      const deps = this.services.get(pod.service)?.dependencies ?? []
-      throw new ChaosError('RUNTIME_UNKNOWN_EDGE', `pod "${pod.name}" has no edge to "${target.edge}"`, { hint: deps.length ? `its edges: ${deps.join(', ')}` : `service ${pod.service} declares no dependencies` })
-    }
-    return name
+    if (target.edge === undefined) return name
+    const deps = this.services.get(pod.service)?.dependencies ?? []
+    throw new ChaosError('RUNTIME_UNKNOWN_EDGE', `pod "${pod.name}" has no edge to "${target.edge}"`, { hint: deps.length ? `its edges: ${deps.join(', ')}` : `service ${pod.service} declares no dependencies` })
   }
 
   /**

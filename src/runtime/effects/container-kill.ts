@@ -24,7 +24,7 @@ export const effect: EffectModule<ContainerKillBody> = {
   },
 
   async apply(host, e) {
-    const pod = host.pods().find((p) => p.name === e.target.pod)
+    const pod = host.findPod(e.target.pod)
     if (!pod) return { alreadyGone: true }
     if (pod.external !== undefined) throw new ChaosError('RUNTIME_NOT_RUNNABLE', `pod ${pod.name} fronts the external service ${pod.service}: the runtime does not run it, so it cannot kill it`)
     if (e.body.pid !== undefined && pod.pid !== e.body.pid) {

@@ -27,7 +27,7 @@ export const effect: EffectModule<Record<string, never>> = {
   },
 
   async observe(host, e) {
-    const pod = host.pods().find((p) => p.name === e.target.pod)
+    const pod = host.findPod(e.target.pod)
     if (!pod) return { podGone: true }
     return { phase: pod.phase, ready: pod.ready, ...(pod.reason ? { reason: pod.reason } : {}), ...(pod.pid !== undefined ? { pid: pod.pid } : {}), restartCount: pod.restartCount }
   },
