@@ -80,4 +80,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    version: 3,
+    name: 'indexes for paging and retention: events by namespace and by time, the archive by finished_at',
+    sql: `
+      CREATE INDEX events_namespace ON events (namespace, id);
+      CREATE INDEX events_time ON events (time);
+      CREATE INDEX archive_finished ON archive (finished_at);
+    `,
+  },
 ]

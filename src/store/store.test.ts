@@ -1,10 +1,14 @@
-/** The state database: migrations applied once, WAL on disk, all-or-nothing transactions, the archive. */
+/**
+ * The state database: migrations applied once, WAL on disk, all-or-nothing transactions, the archive, keyset
+ * pages, and retention of events and the archive by age and count.
+ */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ChaosError } from '../errors.js'
+import { ManualClock } from '../../test/doubles/manual-clock.js'
 import { MIGRATIONS } from './migrations.js'
 import { Store } from './store.js'
 import type { RecordRow, ResourceRow } from './store.js'
@@ -19,10 +23,10 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-function resource(uid: string, name = uid): ResourceRow {
+function resource(uid: string, name = uid, kind = 'NetworkChaos', namespace = 'default'): ResourceRow {
   const t = '2024-05-01T10:00:00.000Z'
   return {
-    uid, apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'NetworkChaos', namespace: 'default', name, generation: 1,
+    uid, apiVersion: 'chaos-mesh.org/v1alpha1', kind, namespace, name, generation: 1,
     metadata: { name, namespace: 'default', uid, generation: 1, creationTimestamp: t, labels: { team: 'a' } },
     spec: { action: 'delay', duration: '30s' }, status: {}, createdAt: t, finalizers: ['chaoscope.dev/records'],
   }
@@ -129,6 +133,154 @@ describe('Store', () => {
     expect(s.getArchived('u1')).toMatchObject({ object: { status: { done: true } }, finishedAt: '2024-05-01T11:00:00.000Z' })
     expect(s.listArchived({ name: 'u1' })).toHaveLength(1)
     expect(s.archive('u1', {}, 'x')).toBeUndefined()
+    s.close()
+  })
+})
+
+describe('Store pages', () => {
+  const key = (r: ResourceRow) => `${r.kind}/${r.namespace}/${r.name}`
+
+  it('pages resources by (kind, namespace, name): what is created or deleted between pages never repeats or hides another', () => {
+    const s = Store.open(':memory:')
+    const names = ['b', 'd', 'f', 'h', 'j', 'l']
+    for (const n of names) s.insertResource(resource(`u-${n}`, n))
+    s.insertResource(resource('u-pod', 'a', 'PodChaos'))
+    s.insertResource(resource('u-other', 'a', 'NetworkChaos', 'other'))
+    const seen: string[] = []
+    let after: { kind: string; namespace: string; name: string } | undefined
+    for (let page = 0; page < 20; page++) {
+      const rows = s.listResources({ ...(after ? { after } : {}), limit: 3 })
+      seen.push(...rows.map(key))
+      if (rows.length < 3) break
+      after = rows.at(-1)!
+      if (page === 0) {
+        s.insertResource(resource('u-a', 'a')) // sorts before the cursor: not on a later page
+        s.insertResource(resource('u-k', 'k')) // after it: on a later page
+        s.transaction(() => s.db.prepare("DELETE FROM resources WHERE uid = 'u-h'").run()) // gone before its page
+      }
+    }
+    expect(seen).toEqual([
+      'NetworkChaos/default/b', 'NetworkChaos/default/d', 'NetworkChaos/default/f',
+      'NetworkChaos/default/j', 'NetworkChaos/default/k', 'NetworkChaos/default/l',
+      'NetworkChaos/other/a', 'PodChaos/default/a',
+    ])
+    expect(new Set(seen).size).toBe(seen.length)
+    expect(s.listResources({ kind: 'NetworkChaos', namespace: 'default', after: { kind: 'NetworkChaos', namespace: 'default', name: 'f' } }).map((r) => r.name)).toEqual(['j', 'k', 'l'])
+    expect(s.countResources({ after: { kind: 'NetworkChaos', namespace: 'default', name: 'f' } })).toBe(5)
+    expect(s.countResources({ kind: 'PodChaos' })).toBe(1)
+    s.close()
+  })
+
+  it('pages events by id: events added while paging come on later pages, none twice, none skipped', () => {
+    const s = Store.open(':memory:')
+    const ev = (ns: string, i: number) => s.addEvent({ uid: `u${i % 3}`, kind: 'PodChaos', namespace: ns, name: `n${i}`, type: 'Normal', reason: 'Selected', message: String(i), time: '2024-05-01T10:00:00.000Z' })
+    for (let i = 0; i < 10; i++) ev(i % 2 ? 'a' : 'b', i)
+    const seen: string[] = []
+    let since = 0
+    for (let page = 0; page < 20; page++) {
+      const rows = s.events({ namespace: 'a', sinceId: since, limit: 2 })
+      seen.push(...rows.map((e) => e.message))
+      if (rows.length < 2) break
+      since = rows.at(-1)!.id
+      if (page === 1) for (let i = 10; i < 14; i++) ev(i % 2 ? 'a' : 'b', i)
+    }
+    expect(seen).toEqual(['1', '3', '5', '7', '9', '11', '13'])
+    expect(s.countEvents({ namespace: 'a', sinceId: 0 })).toBe(7)
+    expect(s.countEvents({ uid: 'u0' })).toBe(5)
+    s.close()
+  })
+})
+
+describe('Store retention', () => {
+  const DAY = 86_400_000
+  function seeded() {
+    const clock = new ManualClock('2024-05-01T00:00:00.000Z')
+    const s = Store.open(':memory:')
+    const ev = (uid: string, reason: string) => s.addEvent({ uid, kind: 'NetworkChaos', namespace: 'default', name: uid, type: 'Normal', reason, message: reason, time: new Date(clock.now()).toISOString() })
+    return { clock, s, ev }
+  }
+
+  it('prunes by age the events of experiments that are gone, never those of one that still exists', () => {
+    const { clock, s, ev } = seeded()
+    s.insertResource(resource('live'))
+    ev('live', 'Selected')
+    ev('gone', 'Selected')
+    ev('gone', 'Archived')
+    clock.advance(3 * DAY)
+    ev('live', 'Finished')
+    ev('gone2', 'Archived')
+    expect(s.prune({ eventTtlMs: 7 * DAY }, clock.now())).toEqual({ events: 0, archived: 0, more: false })
+    clock.advance(5 * DAY) // the first three are 8 days old, the rest 5
+    expect(s.prune({ eventTtlMs: 7 * DAY }, clock.now())).toMatchObject({ events: 2, more: false })
+    expect(s.events().map((e) => `${e.uid}:${e.reason}`)).toEqual(['live:Selected', 'live:Finished', 'gone2:Archived'])
+    expect(s.hasEvent('live', 'Selected')).toBe(true)
+    clock.advance(3 * DAY)
+    s.prune({ eventTtlMs: 7 * DAY }, clock.now())
+    expect(s.events().map((e) => `${e.uid}:${e.reason}`)).toEqual(['live:Selected', 'live:Finished'])
+    s.close()
+  })
+
+  it('prunes by count the oldest events of experiments that are gone', () => {
+    const { s, ev } = seeded()
+    s.insertResource(resource('live'))
+    ev('live', 'Selected')
+    for (let i = 0; i < 6; i++) ev(`gone${i}`, 'Archived')
+    ev('live', 'Started')
+    expect(s.prune({ maxEvents: 5 }, Date.now())).toMatchObject({ events: 3 })
+    expect(s.events().map((e) => e.uid)).toEqual(['live', 'gone3', 'gone4', 'gone5', 'live'])
+    // more live events than the limit: every event of a gone experiment goes, the live ones stay
+    for (let i = 0; i < 5; i++) ev('live', 'Paused')
+    s.prune({ maxEvents: 5 }, Date.now())
+    expect(s.events().every((e) => e.uid === 'live')).toBe(true)
+    expect(s.countEvents()).toBe(7)
+    s.close()
+  })
+
+  it('prunes the archive by age of finishing and by count, oldest finished first', () => {
+    const { clock, s } = seeded()
+    const finish = (uid: string) => {
+      s.insertResource(resource(uid))
+      s.archive(uid, { kind: 'NetworkChaos' }, new Date(clock.now()).toISOString())
+    }
+    finish('a1')
+    clock.advance(DAY)
+    finish('a2')
+    clock.advance(3_600_000)
+    finish('a3')
+    clock.advance(DAY)
+    finish('a4')
+    expect(s.prune({ archiveTtlMs: 1.5 * DAY }, clock.now())).toEqual({ events: 0, archived: 1, more: false })
+    expect(s.listArchived().map((a) => a.uid)).toEqual(['a2', 'a3', 'a4'])
+    expect(s.prune({ maxArchived: 2 }, clock.now())).toMatchObject({ archived: 1 })
+    expect(s.listArchived().map((a) => a.uid)).toEqual(['a3', 'a4'])
+    expect(s.getArchived('a2')).toBeUndefined()
+    s.close()
+  })
+
+  it('deletes in bounded batches and says when more is left', () => {
+    const { clock, s, ev } = seeded()
+    s.transaction(() => {
+      for (let i = 0; i < 2500; i++) ev(`gone${i}`, 'Archived')
+    })
+    clock.advance(30 * DAY)
+    const rounds: number[] = []
+    for (let i = 0; i < 10; i++) {
+      const r = s.prune({ eventTtlMs: DAY }, clock.now(), 1000)
+      rounds.push(r.events)
+      if (!r.more) break
+    }
+    expect(rounds).toEqual([1000, 1000, 500])
+    expect(s.countEvents()).toBe(0)
+    s.close()
+  })
+
+  it('keeps everything without limits', () => {
+    const { clock, s, ev } = seeded()
+    for (let i = 0; i < 20; i++) ev(`gone${i}`, 'Archived')
+    clock.advance(365 * DAY)
+    expect(s.prune({}, clock.now())).toEqual({ events: 0, archived: 0, more: false })
+    expect(s.prune({ eventTtlMs: 0, maxEvents: 0, archiveTtlMs: 0, maxArchived: 0 }, clock.now())).toEqual({ events: 0, archived: 0, more: false })
+    expect(s.countEvents()).toBe(20)
     s.close()
   })
 })

@@ -105,14 +105,57 @@ export interface ResourceQuery {
   namespace?: string
 }
 
+/** Where a resource sorts in a list: lists are ordered by kind, then namespace, then name (all unique together). */
+export interface ResourceKey {
+  kind: string
+  namespace: string
+  name: string
+}
+
+/** A page of {@link Store.listResources}: at most `limit` resources that sort after `after` (keyset, not offset). */
+export interface ResourcePageQuery extends ResourceQuery {
+  after?: ResourceKey
+  limit?: number
+}
+
+/**
+ * One page of a list, as the controller hands it to the API: the items, the key the next page starts after
+ * (absent on the last page) and, when it is cheap to know, how many items follow this page.
+ */
+export interface Page<T, K> {
+  items: T[]
+  next?: K
+  remainingItemCount?: number
+}
+
+/**
+ * How much history the store keeps. Absent or 0: no limit of that kind. Events of an experiment that still
+ * exists are never pruned (its status and `describe` read them); the rest go when older than `eventTtlMs` or,
+ * oldest first, when there are more than `maxEvents` events in all. Archived experiments go when they finished
+ * longer than `archiveTtlMs` ago or, oldest first, when more than `maxArchived` are archived.
+ */
+export interface Retention {
+  eventTtlMs?: number
+  maxEvents?: number
+  archiveTtlMs?: number
+  maxArchived?: number
+}
+
+/** What one {@link Store.prune} call deleted; `more` when a batch was full (call again for the rest). */
+export interface PruneResult {
+  events: number
+  archived: number
+  more: boolean
+}
+
 export interface EventQuery {
   uid?: string
   kind?: string
   namespace?: string
   name?: string
-  /** Only events with a larger id. */
+  /** Only events with a larger id: a page of events starts after the last id of the page before (keyset). */
   sinceId?: number
-  /** At most this many (the newest of them when sinceId is absent). */
+  /** At most this many: the first of them after sinceId, or the newest of them when sinceId is absent. */
   limit?: number
 }
 
@@ -251,13 +294,20 @@ export class Store {
     return row ? resourceOf(row) : undefined
   }
 
-  listResources(q: ResourceQuery = {}): ResourceRow[] {
-    const where: string[] = []
-    const args: unknown[] = []
-    if (q.kind) where.push('kind = ?'), args.push(q.kind)
-    if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
-    const sql = `SELECT * FROM resources${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY kind, namespace, name`
-    return (this.stmt(sql).all(...args) as Row[]).map(resourceOf)
+  /**
+   * Resources in (kind, namespace, name) order; with `after` and `limit`, one page of them. Pages are keyed on
+   * that order (the unique index), so a resource created or deleted between two pages neither repeats nor hides
+   * another one.
+   */
+  listResources(q: ResourcePageQuery = {}): ResourceRow[] {
+    const { cond, args } = resourceWhere(q)
+    return (this.stmt(`SELECT * FROM resources${cond} ORDER BY kind, namespace, name LIMIT ?`).all(...args, limitOf(q.limit)) as Row[]).map(resourceOf)
+  }
+
+  /** How many resources {@link listResources} would return without a limit. */
+  countResources(q: Omit<ResourcePageQuery, 'limit'> = {}): number {
+    const { cond, args } = resourceWhere(q)
+    return (this.stmt(`SELECT COUNT(*) AS n FROM resources${cond}`).get(...args) as { n: number }).n
   }
 
   // ── records ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -280,7 +330,6 @@ export class Store {
     return (this.stmt('SELECT * FROM records WHERE uid = ? ORDER BY seq').all(uid) as Row[]).map(recordOf)
   }
 
-  /** Every record of every live experiment (crash recovery reads them all at once). */
   /**
    * The id of the controller that keeps its state in this store, made on first use and kept: every effect the
    * controller makes carries it, so that it removes as orphans only effects it made.
@@ -293,6 +342,7 @@ export class Store {
     return (this.db.prepare("SELECT value FROM settings WHERE key = 'controller_id'").get() as { value: string }).value
   }
 
+  /** Every record of every live experiment (crash recovery reads them all at once). */
   allRecords(): RecordRow[] {
     return (this.stmt('SELECT * FROM records ORDER BY seq').all() as Row[]).map(recordOf)
   }
@@ -306,22 +356,20 @@ export class Store {
     return { id: Number(r.lastInsertRowid), ...e }
   }
 
-  /** Events in id order. */
+  /** Events in id order. A page of them: `sinceId` (the last id of the page before) and `limit`. */
   events(q: EventQuery = {}): EventRow[] {
-    const where: string[] = []
-    const args: unknown[] = []
-    if (q.uid) where.push('uid = ?'), args.push(q.uid)
-    if (q.kind) where.push('kind = ?'), args.push(q.kind)
-    if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
-    if (q.name) where.push('name = ?'), args.push(q.name)
-    if (q.sinceId !== undefined) where.push('id > ?'), args.push(q.sinceId)
-    const cond = where.length ? ` WHERE ${where.join(' AND ')}` : ''
+    const { cond, args } = eventWhere(q)
     if (q.limit !== undefined && q.sinceId === undefined) {
-      const rows = this.stmt(`SELECT * FROM events${cond} ORDER BY id DESC LIMIT ?`).all(...args, q.limit) as EventRow[]
+      const rows = this.stmt(`SELECT * FROM events${cond} ORDER BY id DESC LIMIT ?`).all(...args, limitOf(q.limit)) as EventRow[]
       return rows.reverse()
     }
-    const limit = q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : ''
-    return this.stmt(`SELECT * FROM events${cond} ORDER BY id${limit}`).all(...args) as EventRow[]
+    return this.stmt(`SELECT * FROM events${cond} ORDER BY id LIMIT ?`).all(...args, limitOf(q.limit)) as EventRow[]
+  }
+
+  /** How many events {@link events} would return without a limit. */
+  countEvents(q: Omit<EventQuery, 'limit'> = {}): number {
+    const { cond, args } = eventWhere(q)
+    return (this.stmt(`SELECT COUNT(*) AS n FROM events${cond}`).get(...args) as { n: number }).n
   }
 
   hasEvent(uid: string, reason: string): boolean {
@@ -363,6 +411,69 @@ export class Store {
     const sql = `SELECT * FROM archive${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY finished_at`
     return (this.stmt(sql).all(...args) as Row[]).map(archiveOf)
   }
+
+  // ── retention ───────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Deletes what `retention` no longer keeps, at `now` (ms since the epoch): at most `batch` events and
+   * `batch / 10` archived experiments (their rows are large), in one transaction, each delete on an index
+   * (events by time or id, the archive by finished_at), so that one call stays short whatever the size of the
+   * store. `more` says a batch was full: the caller calls again (later, letting other work run) for the rest.
+   *
+   * @example
+   * while (store.prune({ eventTtlMs: 7 * 86_400_000, maxEvents: 10_000 }, Date.now()).more) await setImmediatePromise()
+   */
+  prune(retention: Retention, now: number, batch = 1000): PruneResult {
+    const eventBudget = Math.max(1, Math.floor(batch))
+    const archiveBudget = Math.max(1, Math.floor(batch / 10))
+    return this.transaction(() => {
+      let events = 0
+      let archived = 0
+      // events of an experiment that still exists stay: its status reads them (hasEvent) and describe shows them
+      const gone = 'NOT EXISTS (SELECT 1 FROM resources r WHERE r.uid = events.uid)'
+      if (retention.eventTtlMs) {
+        const cutoff = new Date(now - retention.eventTtlMs).toISOString()
+        events += this.stmt(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? AND ${gone} ORDER BY time LIMIT ?)`).run(cutoff, eventBudget).changes
+      }
+      if (retention.maxEvents && events < eventBudget) {
+        const excess = this.countEvents() - retention.maxEvents
+        if (excess > 0) events += this.stmt(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ${gone} ORDER BY id LIMIT ?)`).run(Math.min(excess, eventBudget - events)).changes
+      }
+      if (retention.archiveTtlMs) {
+        const cutoff = new Date(now - retention.archiveTtlMs).toISOString()
+        archived += this.stmt('DELETE FROM archive WHERE uid IN (SELECT uid FROM archive WHERE finished_at < ? ORDER BY finished_at LIMIT ?)').run(cutoff, archiveBudget).changes
+      }
+      if (retention.maxArchived && archived < archiveBudget) {
+        const excess = (this.stmt('SELECT COUNT(*) AS n FROM archive').get() as { n: number }).n - retention.maxArchived
+        if (excess > 0) archived += this.stmt('DELETE FROM archive WHERE uid IN (SELECT uid FROM archive ORDER BY finished_at LIMIT ?)').run(Math.min(excess, archiveBudget - archived)).changes
+      }
+      return { events, archived, more: events >= eventBudget || archived >= archiveBudget }
+    })
+  }
+}
+
+/** A LIMIT value: -1 is SQLite's "no limit". */
+const limitOf = (limit: number | undefined): number => (limit === undefined ? -1 : Math.max(0, Math.floor(limit)))
+
+function resourceWhere(q: ResourcePageQuery): { cond: string; args: unknown[] } {
+  const where: string[] = []
+  const args: unknown[] = []
+  if (q.kind) where.push('kind = ?'), args.push(q.kind)
+  if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
+  // a row value: the unique (kind, namespace, name) index serves it
+  if (q.after) where.push('(kind, namespace, name) > (?, ?, ?)'), args.push(q.after.kind, q.after.namespace, q.after.name)
+  return { cond: where.length ? ` WHERE ${where.join(' AND ')}` : '', args }
+}
+
+function eventWhere(q: EventQuery): { cond: string; args: unknown[] } {
+  const where: string[] = []
+  const args: unknown[] = []
+  if (q.uid) where.push('uid = ?'), args.push(q.uid)
+  if (q.kind) where.push('kind = ?'), args.push(q.kind)
+  if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
+  if (q.name) where.push('name = ?'), args.push(q.name)
+  if (q.sinceId !== undefined) where.push('id > ?'), args.push(q.sinceId)
+  return { cond: where.length ? ` WHERE ${where.join(' AND ')}` : '', args }
 }
 
 function resourceOf(row: Row): ResourceRow {
