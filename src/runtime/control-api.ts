@@ -8,6 +8,7 @@ import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
 import { ChaosError, errorBody, httpStatus } from '../errors.js'
 import type { LocalRuntime } from './local-runtime.js'
+import { runtimeOpenApiDocument } from './openapi.js'
 
 export interface ControlApiOptions {
   /** Called after the shutdown request was answered. */
@@ -24,6 +25,7 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
   app.notFound((c) => c.json({ code: 'API_NOT_FOUND', message: `no such endpoint: ${c.req.method} ${c.req.path}`, hint: 'the endpoints are under /runtime/v1: pods, sidecars, effects' }, 404))
 
   app.get('/healthz', (c) => c.text('ok'))
+  app.get('/runtime/v1/openapi.json', (c) => c.json(runtimeOpenApiDocument()))
   app.get('/runtime/v1/pods', (c) => {
     const selector = c.req.query('labelSelector')
     const namespace = c.req.query('namespace')

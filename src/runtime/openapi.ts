@@ -1,0 +1,207 @@
+/** @module runtime/openapi: the OpenAPI 3.1 document of the runtime's control API, served at /runtime/v1/openapi.json. */
+import { VERSION } from '../version.js'
+import { effectTypes } from './effect.js'
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const json = (schema: unknown) => ({ 'application/json': { schema } })
+const text = { 'text/plain': { schema: { type: 'string' } } }
+const error = (description: string) => ({ description, content: json(ref('Error')) })
+const list = (item: string) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref(item) } } })
+const q = (name: string, description: string, schema: unknown = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema })
+const p = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } })
+const bool = { type: 'string', enum: ['true', 'false'] }
+
+const POD = p('name', 'pod name, e.g. web-7f2ab')
+const SELECTOR_Q = q('labelSelector', 'Kubernetes label selector, e.g. app=web,tier!=db')
+const BAD_SELECTOR = error('the label selector cannot be read (SELECTOR_INVALID)')
+const NO_POD = error('no pod has that name (RUNTIME_UNKNOWN_POD)')
+
+/** The document; built on each call (cheap), so tests can change nothing by accident. */
+export function runtimeOpenApiDocument(): Record<string, unknown> {
+  const types = effectTypes()
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'chaoscope runtime control API',
+      version: VERSION,
+      description:
+        'The local runtime (`chaoscope up`) on 127.0.0.1: its pods, their logs, the sidecars, and the effects it holds on them (the one boundary the controller acts through). Errors are JSON {code, message, hint?} with the codes of docs/errors.md.',
+    },
+    servers: [{ url: 'http://127.0.0.1' }],
+    paths: {
+      '/healthz': { get: { summary: 'liveness', responses: { 200: { description: 'ok', content: text } } } },
+      '/metrics': {
+        get: {
+          summary: "Prometheus metrics of the sidecars (and, under `up`, the controller's)",
+          responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/runtime/v1/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
+      '/runtime/v1/pods': {
+        get: {
+          summary: 'pods of every service (an external service is one pseudo-pod), by name',
+          parameters: [SELECTOR_Q, q('namespace', 'only this namespace')],
+          responses: { 200: { description: 'the pods', content: json(list('Pod')) }, 400: BAD_SELECTOR },
+        },
+      },
+      '/runtime/v1/pods/{name}': {
+        parameters: [POD],
+        get: { summary: 'one pod', responses: { 200: { description: 'the pod', content: json(ref('Pod')) }, 404: NO_POD } },
+      },
+      '/runtime/v1/pods/{name}/logs': {
+        parameters: [POD],
+        get: {
+          summary: 'the lines a pod wrote to stdout and stderr: `<ISO time> <stdout|stderr> <text>` each',
+          parameters: [
+            q('tail', 'only the last N lines', { type: 'integer', minimum: 0 }),
+            q('follow', 'true: keep the response open and stream new lines as they are written', bool),
+          ],
+          responses: { 200: { description: 'the lines', content: text }, 404: NO_POD },
+        },
+      },
+      '/runtime/v1/sidecars': {
+        get: { summary: 'every sidecar proxy with its counters and faults', responses: { 200: { description: 'the sidecars', content: json(list('Sidecar')) } } },
+      },
+      '/runtime/v1/effects': {
+        get: {
+          summary: 'the effects the runtime holds, with what each observed so far',
+          parameters: [q('owner', "only this experiment's (owner.experiment)"), q('ended', 'true: also the effects that ended recently (15 min, the last 1000)', bool)],
+          responses: { 200: { description: 'the effects', content: json(list('HeldEffect')) }, 400: error('a malformed query (EFFECT_INVALID)') },
+        },
+        post: {
+          summary: 'apply an effect (idempotent by id)',
+          description:
+            'A held effect stays until it is removed or until expiresAt, when the runtime removes it by itself. A one-shot effect (pod-kill, container-kill) acts and is done: the answer has what it did.',
+          requestBody: { required: true, content: json(ref('Effect')) },
+          responses: {
+            200: { description: 'one-shot (or already expired): what was done', content: json(ref('Done')) },
+            201: { description: 'held (again: the same effect under the same id is applied once)', content: json(ref('Held')) },
+            400: error('the effect is malformed: EFFECT_INVALID, EFFECT_UNKNOWN_TYPE, PROXY_INVALID_FAULT, RUNTIME_NOT_RUNNABLE'),
+            404: error('its target is not there: RUNTIME_UNKNOWN_POD, RUNTIME_UNKNOWN_EDGE'),
+            409: error('a different effect is held under this id (EFFECT_EXISTS)'),
+          },
+        },
+      },
+      '/runtime/v1/effects/{id}': {
+        parameters: [p('id', 'the effect id')],
+        delete: {
+          summary: 'remove an effect (idempotent; an effect on a pod that is gone counts as removed)',
+          responses: { 200: { description: 'removed is false when no effect was held under the id', content: json({ type: 'object', required: ['removed'], properties: { removed: { type: 'boolean' } } }) } },
+        },
+      },
+      '/runtime/v1/shutdown': {
+        post: {
+          summary: 'stop the runtime: every pod gracefully, then the sidecars (`chaoscope down`)',
+          responses: { 202: { description: 'stopping, after this answer', content: json({ type: 'object', required: ['stopping'], properties: { stopping: { const: true } } }) } },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: { code: { type: 'string', description: 'error code, as in docs/errors.md' }, message: { type: 'string' }, hint: { type: 'string' } },
+        },
+        Pod: {
+          type: 'object',
+          required: ['namespace', 'name', 'uid', 'service', 'labels', 'annotations', 'phase', 'ready', 'restartCount', 'startTime', 'port'],
+          properties: {
+            namespace: { type: 'string' }, name: { type: 'string' }, uid: { type: 'string' }, service: { type: 'string' },
+            labels: { type: 'object', additionalProperties: { type: 'string' } }, annotations: { type: 'object', additionalProperties: { type: 'string' } },
+            phase: { type: 'string', enum: ['Pending', 'Running', 'Succeeded', 'Failed'] }, ready: { type: 'boolean' }, restartCount: { type: 'integer', minimum: 0 },
+            startTime: { type: 'string', format: 'date-time' }, startedAt: { type: 'string', format: 'date-time' },
+            reason: { type: 'string', enum: ['ContainerCreating', 'CrashLoopBackOff', 'PodFailure', 'Terminating', 'CreateContainerConfigError'] }, message: { type: 'string' },
+            lastExit: {
+              type: 'object',
+              required: ['reason', 'exitCode', 'finishedAt'],
+              properties: {
+                reason: { type: 'string', enum: ['Completed', 'Error', 'Killed', 'OOMKilled', 'ContainerCannotRun'] }, exitCode: { type: 'integer' }, signal: { type: 'string' },
+                message: { type: 'string' }, startedAt: { type: 'string', format: 'date-time' }, finishedAt: { type: 'string', format: 'date-time' },
+              },
+            },
+            pid: { type: 'integer', description: 'of the running container (also its process group)' },
+            port: { type: 'integer', description: 'the loopback port the pod listens on ($PORT)' },
+            limits: { type: 'object', required: ['enforced'], properties: { cpu: { type: 'string' }, memory: { type: 'string' }, enforced: { type: 'boolean' }, reason: { type: 'string' } } },
+            cgroups: { type: 'array', items: { type: 'string' } },
+            address: { type: 'string', description: "127.0.0.1:<port> of the pod's ingress sidecar: where callers reach it" },
+            external: { type: 'string', description: "an external service's pseudo-pod: the address its sidecar fronts" },
+            protocol: { type: 'string', enum: ['tcp', 'http'] }, containerPort: { type: 'integer' }, dependencies: { type: 'array', items: { type: 'string' } },
+          },
+        },
+        Sidecar: {
+          type: 'object',
+          required: ['name', 'mode', 'host', 'port', 'upstreams', 'labels', 'connections', 'bytes', 'requests', 'latency', 'faults'],
+          properties: {
+            name: { type: 'string', description: 'the pod for an ingress sidecar, pod>dependency for an egress one' },
+            mode: { type: 'string', enum: ['tcp', 'http'] }, host: { type: 'string' }, port: { type: 'integer' },
+            upstreams: { type: 'array', items: { type: 'string' } }, labels: { type: 'object', additionalProperties: { type: 'string' } },
+            connections: { type: 'object', properties: { active: { type: 'integer' }, total: { type: 'integer' }, refused: { type: 'integer' } } },
+            bytes: { type: 'object', properties: { upstream: { type: 'integer' }, downstream: { type: 'integer' } } },
+            requests: { type: 'object', description: 'HTTP answers by class (1xx..5xx) and errors', additionalProperties: { type: 'integer' } },
+            latency: { type: 'object', properties: { boundsMs: { type: 'array', items: { type: 'number' } }, counts: { type: 'array', items: { type: 'integer' } }, sumMs: { type: 'number' }, count: { type: 'integer' } } },
+            faults: { type: 'array', items: { type: 'object', required: ['spec', 'addedAt', 'touched'], properties: { spec: ref('Fault'), addedAt: { type: 'number' }, touched: { type: 'object' } } } },
+          },
+        },
+        Fault: {
+          type: 'object',
+          description: 'a sidecar fault: latency, bandwidth, stall, blackhole, reset (tcp or http sidecars) or http (abort, delay, replace, patch; http sidecars)',
+          required: ['type', 'direction'],
+          properties: {
+            type: { type: 'string', enum: ['latency', 'bandwidth', 'stall', 'blackhole', 'reset', 'http'] },
+            direction: { type: 'string', enum: ['upstream', 'downstream', 'both'] },
+            percent: { type: 'number', minimum: 0, maximum: 100 },
+            upstreams: { type: 'array', items: { type: 'string' } },
+          },
+        },
+        Target: {
+          type: 'object',
+          required: ['pod'],
+          properties: { pod: { type: 'string' }, edge: { type: 'string', description: "a dependency of the pod's service: its egress sidecar for it; absent: the pod itself" } },
+        },
+        Owner: {
+          type: 'object',
+          required: ['experiment', 'record'],
+          properties: { controller: { type: 'string' }, experiment: { type: 'string', description: 'experiment uid' }, record: { type: 'string', description: 'per-target record key' } },
+        },
+        Effect: {
+          type: 'object',
+          required: ['id', 'type', 'target'],
+          properties: {
+            id: { type: 'string', minLength: 1, maxLength: 512 },
+            type: { type: 'string', enum: types, description: 'the effect module that does the work' },
+            target: ref('Target'),
+            owner: ref('Owner'),
+            expiresAt: { type: 'number', minimum: 0, description: 'ms since the epoch at which the runtime removes the effect by itself' },
+            body: {
+              type: 'object',
+              description: "the module's own: sidecar-fault {fault}, pod-failure {}, pod-kill {gracePeriodMs?}, container-kill {signal?, pid?}",
+              properties: {
+                fault: ref('Fault'),
+                gracePeriodMs: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 },
+                signal: { type: 'string', pattern: '^SIG[A-Z0-9]{2,10}$' },
+                pid: { type: 'integer', minimum: 1 },
+              },
+            },
+          },
+        },
+        HeldEffect: {
+          allOf: [
+            ref('Effect'),
+            {
+              type: 'object',
+              required: ['appliedAt', 'body'],
+              properties: {
+                appliedAt: { type: 'number' },
+                observed: { type: 'object', description: 'what it has done so far (counters from the data path, the pod state)' },
+                ended: { type: 'object', required: ['at', 'reason'], properties: { at: { type: 'number' }, reason: { type: 'string', enum: ['expired', 'removed', 'pod-gone'] } } },
+              },
+            },
+          ],
+        },
+        Held: { type: 'object', required: ['held', 'effect'], properties: { held: { const: true }, effect: ref('HeldEffect') } },
+        Done: { type: 'object', required: ['held', 'result'], properties: { held: { const: false }, result: { type: 'object' } } },
+      },
+    },
+  }
+}
