@@ -7,7 +7,7 @@
  *                                 | [second] minute hour day-of-month month day-of-week )
  *   field := item ("," item)*     item := ("*" | "?" | value ["-" value]) ["/" step]
  */
-import { parseDuration } from './duration.js'
+import { MAX_DURATION_TEXT, parseDuration, parseDurationNs } from './duration.js'
 
 /** A cron spec that fires on matching wall-clock fields. Day-of-month and day-of-week combine as cron does. */
 export interface CronFields {
@@ -101,7 +101,10 @@ function parse(text: string): CronSchedule {
     if (spec.startsWith(EVERY)) {
       const d = spec.slice(EVERY.length)
       const ms = parseDuration(d)
-      if (ms === undefined) throw new CronError(`${JSON.stringify(d)} after @every is not a duration like "30s" or "1h30m"`)
+      if (ms === undefined) {
+        if ('overflow' in parseDurationNs(d)) throw new CronError(`${JSON.stringify(d)} after @every is longer than the longest duration, ${MAX_DURATION_TEXT}`)
+        throw new CronError(`${JSON.stringify(d)} after @every is not a duration like "30s" or "1h30m"`)
+      }
       return zoned({ kind: 'every', everyMs: ms < 1000 ? 1000 : ms - (ms % 1000) })
     }
     const fields = DESCRIPTORS[spec]

@@ -1,6 +1,7 @@
 /** @module manifest/schema-issues: runs a validate function over a value and turns Ajv's errors into our positioned issues. */
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import type { ErrorCode } from '../errors.js'
+import { MAX_DURATION_TEXT, parseDurationNs } from './duration.js'
 import { didYouMean, formatPath } from './issues.js'
 import type { FieldPath, Issue } from './issues.js'
 import type { ParsedDocument } from './parse.js'
@@ -178,8 +179,13 @@ function formatIssue(
   path: FieldPath,
 ): Issue {
   switch (format) {
-    case 'duration':
+    case 'duration': {
+      const r = typeof data === 'string' ? parseDurationNs(data) : undefined
+      if (r && 'overflow' in r) {
+        return make('SPEC_INVALID_DURATION', `expected a duration of at most ${MAX_DURATION_TEXT}, got ${describeValue(data)}`, path, 'Chaos Mesh keeps a duration as a Go time.Duration (int64 nanoseconds, about 292 years): write a shorter one')
+      }
       return make('SPEC_INVALID_DURATION', `expected a duration like "100ms", got ${describeValue(data)}`, path, 'units are ns, us, ms, s, m and h; combine them like "1m30s"')
+    }
     case 'float-string':
       return make('SPEC_INVALID_VALUE', `expected a number in a string like "25", got ${describeValue(data)}`, path)
     case 'byte':

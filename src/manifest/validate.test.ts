@@ -35,6 +35,14 @@ describe('invalid files report every problem at its position', () => {
       '11:13 spec.services[1].name: service "frontend" is also defined at services[0] [SPEC_DUPLICATE_NAME]',
       '12:17 spec.services[1].external: expected a loopback address like "127.0.0.1:6379", got "10.0.0.5:5432" [SPEC_INVALID_VALUE]',
     ],
+    'duration-longer-than-go-holds.yaml': [
+      '12:13 spec.duration: expected a duration of at most 2562047h47m16.854775807s, got "2562048h" [SPEC_INVALID_DURATION]',
+      '25:14 spec.delay.latency: expected a duration of at most 2562047h47m16.854775807s, got "9223372037s" [SPEC_INVALID_DURATION]',
+      '26:13 spec.delay.jitter: expected a duration of at most 2562047h47m16.854775807s, got "9223372036854775808ns" [SPEC_INVALID_DURATION]',
+      '40:10 spec.delay: expected a duration of at most 2562047h47m16.854775807s, got "99999999999999999999ns" [SPEC_INVALID_DURATION]',
+      '51:17 spec.templates[0].deadline: expected a duration of at most 2562047h47m16.854775807s, got "153722868m" [SPEC_INVALID_DURATION]',
+      '58:13 spec.schedule: "@every 2562048h" is not a cron schedule: "2562048h" after @every is longer than the longest duration, 2562047h47m16.854775807s [SPEC_INVALID_CRON]',
+    ],
   }
   for (const [file, expected] of Object.entries(cases)) {
     it(file, () => expect(invalidFixture(file)).toEqual(expected))

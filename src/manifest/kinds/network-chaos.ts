@@ -10,7 +10,7 @@ export const NETWORK_CHAOS_ACTIONS = ['netem', 'delay', 'loss', 'duplicate', 'co
 export const DIRECTIONS = ['to', 'from', 'both'] as const
 export const RATE_UNITS = ['bps', 'kbps', 'mbps', 'gbps', 'tbps', 'bit', 'kbit', 'mbit', 'gbit', 'tbit'] as const
 
-/** The CRD's pattern for latency and jitter: a number and one unit ("90ms", "1.5s"). */
+/** The CRD's pattern for latency and jitter: a number and one unit ("90ms", "1.5s"); Chaos Mesh then parses them with Go's time.ParseDuration (format duration: no overflow). */
 const NETEM_DURATION = '^[0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h)$'
 
 const reorderSpec = obj({
@@ -20,9 +20,9 @@ const reorderSpec = obj({
 })
 
 const delaySpec = obj({
-  latency: str({ pattern: NETEM_DURATION }),
+  latency: str({ pattern: NETEM_DURATION, format: 'duration' }),
   correlation: opt(floatStr()),
-  jitter: opt(str({ pattern: NETEM_DURATION })),
+  jitter: opt(str({ pattern: NETEM_DURATION, format: 'duration' })),
   reorder: opt(reorderSpec),
 })
 
