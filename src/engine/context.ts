@@ -54,7 +54,8 @@ export type Change =
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: ChaosObject }
   | { type: 'EVENT'; event: EventRow }
 
-export type Emit = (type: EventType, reason: string, message: string) => void
+/** Writes an event; `at` (ms since the epoch) when it happened earlier than now (seen after a restart). */
+export type Emit = (type: EventType, reason: string, message: string, at?: number) => void
 
 export class EngineContext {
   constructor(
@@ -89,9 +90,9 @@ export class EngineContext {
   commit(uid: string, fn: (emit: Emit) => void, opts: { desired?: DesiredPhase; change?: 'ADDED' | 'MODIFIED' } = {}): ResourceRow | undefined {
     const events: EventRow[] = []
     const row = this.store.transaction(() => {
-      const emit: Emit = (type, reason, message) => {
+      const emit: Emit = (type, reason, message, at) => {
         const r = this.store.getResource(uid)
-        if (r) events.push(this.store.addEvent({ uid, kind: r.kind, namespace: r.namespace, name: r.name, type, reason, message, time: this.iso() }))
+        if (r) events.push(this.store.addEvent({ uid, kind: r.kind, namespace: r.namespace, name: r.name, type, reason, message, time: this.iso(at !== undefined ? Math.min(at, this.clock.now()) : undefined) }))
       }
       fn(emit)
       const now = this.store.getResource(uid)

@@ -435,9 +435,9 @@ describe('targets that are all gone', () => {
     await ctl.apply(resource(delayYaml('d')))
     const calls = runtime.calls.length
     clock.advance(5000)
-    await expect.poll(() => runtime.calls.slice(calls), { timeout: 2000, interval: 5 }).toEqual(['pods']) // one look, nothing gone
+    await expect.poll(() => runtime.calls.slice(calls), { timeout: 2000, interval: 5 }).toEqual(['pods', 'effects']) // one look, nothing gone
     await ctl.waitIdle()
-    expect(runtime.calls.slice(calls)).toEqual(['pods']) // and nothing else
+    expect(runtime.calls.slice(calls)).toEqual(['pods', 'effects']) // and nothing else
     runtime.deletePod('web-aaaaa')
     runtime.deletePod('web-bbbbb')
     clock.advance(5000)
@@ -459,7 +459,7 @@ describe('targets that are all gone', () => {
 })
 
 describe('crash safety', () => {
-  it('a record caught mid-inject when the experiment must stop is injected (idempotent), then recovered', async () => {
+  it('a record caught mid-inject when the experiment must stop: what the runtime holds for it is removed, and it counts as recovered', async () => {
     const store = Store.open(':memory:')
     const clock = new ManualClock()
     const runtime = new FakeRuntime(PODS(), () => clock.now())
@@ -474,13 +474,18 @@ describe('crash safety', () => {
     await runtime.apply({ id: delayId(uid, rec.pod), type: 'sidecar-fault', target: { pod: rec.pod }, owner: { experiment: uid, record: rec.key, controller: a.ctl.id }, body: { fault: { type: 'latency', direction: 'downstream', latencyMs: 300, jitterMs: 0, correlation: 0 } } })
     store.updateResource(uid, { deletingAt: new Date(clock.now()).toISOString() })
     await a.ctl.stop()
+    const applies = () => runtime.calls.filter((c) => c === 'apply').length
+    const before = applies()
 
     const b = setup({ store, runtime, clock })
     await b.ctl.start()
     await b.ctl.waitIdle()
     expect(runtime.faultIds()).toEqual([])
     expect(b.ctl.get('NetworkChaos', 'default', 'd')).toBeUndefined()
-    expect(store.getArchived(uid)!.records[0]).toMatchObject({ phase: NOT_INJECTED, injectedCount: 1, recoveredCount: 1 })
+    // nothing was injected only to be undone
+    expect(applies()).toBe(before)
+    expect(store.getArchived(uid)!.records[0]).toMatchObject({ phase: NOT_INJECTED, injectedCount: 0, recoveredCount: 0 })
+    expect(store.getArchived(uid)!.events.map((e) => e.message)).toContain(`recovered default/${rec.pod}: its injection never completed; removed the 1 effect it had left`)
   })
 
   it('start() removes the effects of any kind it made that no live experiment owns, and leaves others\' alone', async () => {

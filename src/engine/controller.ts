@@ -25,6 +25,7 @@ import { objectOf, phaseOf } from './object.js'
 import type { ChaosObject } from './object.js'
 import { POD_CACHE_MS, PodListCache } from './pod-cache.js'
 import { ReconcileLoop } from './reconciler.js'
+import { needsLook } from './reality.js'
 import { recoverOnStart, sweep, SWEEP } from './recovery.js'
 import type { Random } from './select.js'
 
@@ -175,18 +176,23 @@ export class Controller {
     this.watchPods()
   }
 
-  /** Every `podWatchMs`: enqueues the live experiments one of whose target pods is no longer on the runtime. */
+  /**
+   * Every `podWatchMs` (level-based, beside the events that drive the loop): the records of the live experiments
+   * are compared with the runtime (one pod list, one effect list); an experiment one of whose target pods is
+   * gone, or one of whose Injected records names an effect the runtime does not hold, is enqueued, and its
+   * reconcile decides (gone, injected again, or recovered at the time the runtime ended it).
+   */
   private watchPods(): void {
     if (this.podWatchMs <= 0 || this.stopped) return
     this.podWatch = this.ctx.clock.setTimer(() => {
       void (async () => {
         const live = this.store.open ? this.store.listResources().filter((r) => !r.deletingAt && !this.ctx.oneShot(r)) : []
-        if (live.length > 0) {
-          const names = new Set((await this.pods.pods()).map((p) => p.name))
-          for (const r of live) if (this.store.records(r.uid).some((rec) => !names.has(rec.pod) && !(rec.target as { goneAt?: string }).goneAt)) this.loop.enqueue(r.uid)
-        }
+        if (live.length === 0) return
+        const names = new Set((await this.pods.pods()).map((p) => p.name))
+        const held = new Set((await this.pods.effects()).map((e) => e.id))
+        for (const r of live) if (needsLook(this.store.records(r.uid), names, held)) this.loop.enqueue(r.uid)
       })()
-        .catch((e: unknown) => this.ctx.log('debug', `looking for gone pods: ${(e as Error).message}`))
+        .catch((e: unknown) => this.ctx.log('debug', `comparing the records with the runtime: ${(e as Error).message}`))
         .finally(() => this.watchPods())
     }, this.podWatchMs)
   }

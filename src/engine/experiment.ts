@@ -6,7 +6,7 @@
 import { parseDuration } from '../manifest/duration.js'
 import { ChaosError } from '../errors.js'
 import type { FaultContext, FaultInjector, Injection, Target } from '../faults/injector.js'
-import type { RuntimePod } from '../runtime/client.js'
+import type { HeldEffect, RuntimePod } from '../runtime/client.js'
 import type { PodSelectorSpec } from '../manifest/kinds/common.js'
 import type { EventRow, RecordHistoryEntry, RecordRow, ResourceRow } from '../store/store.js'
 import type { EngineContext } from './context.js'
@@ -14,6 +14,7 @@ import { decidePhase, INJECTED, INJECTING, isFinished, nextOperation, NOT_INJECT
 import type { DesiredPhase, PhaseReason } from './decide.js'
 import { factsOf, objectOf, statusOf } from './object.js'
 import type { PodState, TargetExtras } from './object.js'
+import { endedWords, realityOf } from './reality.js'
 import type { Reconciler } from './reconciler.js'
 import { matchingPods, noTargetsError, selectPods } from './select.js'
 import type { Random } from './select.js'
@@ -110,10 +111,6 @@ function podState(name: string, pod: RuntimePod | undefined): PodState {
   return { name, phase: pod.phase, ready: pod.ready, ...(pod.reason ? { reason: pod.reason } : {}), ...(pod.pid !== undefined ? { pid: pod.pid } : {}), restartCount: pod.restartCount }
 }
 
-function isGone(e: unknown): boolean {
-  return e instanceof ChaosError && (e.code === 'RUNTIME_UNKNOWN_POD' || e.code === 'RUNTIME_UNKNOWN_EDGE')
-}
-
 function actionOf(spec: Record<string, unknown>, injection?: Injection): string {
   return injection?.action ?? (typeof spec.action === 'string' ? spec.action : 'default')
 }
@@ -139,7 +136,9 @@ export class ExperimentReconciler implements Reconciler {
     const stored = (row.status as { experiment?: { desiredPhase?: DesiredPhase } }).experiment?.desiredPhase
     if (stored !== desired) {
       // (delete() itself records Deleted, whatever the phase was)
-      row = this.ctx.commit(uid, (emit) => decision.reason !== 'Deleted' && emit('Normal', decision.reason, PHASE_MESSAGES[decision.reason]), { desired }) ?? row
+      // a duration that ended while no controller ran is told at its end, not when this controller noticed
+      const at = decision.reason === 'TimeUp' ? stopAt(row) : undefined
+      row = this.ctx.commit(uid, (emit) => decision.reason !== 'Deleted' && emit('Normal', decision.reason, PHASE_MESSAGES[decision.reason], at), { desired }) ?? row
     }
 
     // 2. selection, once (apply normally selects; this covers a mode that picked none)
@@ -152,11 +151,14 @@ export class ExperimentReconciler implements Reconciler {
     // 3. targets whose pod is gone are not injected again; when every one is gone, the experiment ends
     let pods: Map<string, RuntimePod> | undefined
     const livePods = async () => (pods ??= new Map((await this.ctx.runtime.pods()).map((p) => [p.name, p])))
+    let held: HeldEffect[] | undefined
+    /** The experiment's effects on the runtime, held and lately ended: one listing per reconcile. */
+    const effectsNow = async () => (held ??= await this.ctx.runtime.effects({ owner: uid, ended: true }))
     if (records.length > 0 && !row.deletingAt && !oneShot && decision.reason !== 'TimeUp') {
       const live = await livePods()
       const gone = records.filter((r) => !live.has(r.pod) && !(r.target as TargetExtras).goneAt)
       if (gone.length > 0) {
-        await this.markGone(row, injector, gone)
+        await this.markGone(row, injector, gone, effectsNow)
         records = store.records(uid)
       }
       if (records.every((r) => (r.target as TargetExtras).goneAt)) {
@@ -165,14 +167,40 @@ export class ExperimentReconciler implements Reconciler {
       }
     }
 
-    // 4. every record towards the desired phase
+    // 4. what the Injected records say, checked against what the runtime holds (level-based): a fault that vanished
+    // behind the controller's back is injected again while the experiment runs; one the runtime ended at the
+    // experiment's end is recovered with the time it ended
+    const endedAt = new Map<string, number>()
+    let expiring = false
+    const injected = oneShot ? [] : records.filter((r) => r.phase === INJECTED && !(r.target as TargetExtras).goneAt)
+    if (injected.some((r) => r.injection)) {
+      const effects = await effectsNow()
+      for (const rec of injected) {
+        const real = realityOf(rec, effects, this.ctx.controllerId)
+        if (real.missing.length === 0) continue
+        if (desired === 'Stop') {
+          if (real.all && real.endedAt !== undefined) endedAt.set(rec.key, real.endedAt)
+          continue
+        }
+        if (real.reasons.every((r) => r === 'pod-gone')) continue // a peer that went (selection is fixed): the rest holds
+        if (real.reasons.every((r) => r === 'expired' || r === 'pod-gone')) {
+          // the runtime's clock reached the experiment's end a moment before this one: look again shortly
+          expiring = true
+          continue
+        }
+        this.lost(row, rec, real.missing.length, endedWords(real), real.endedAt)
+      }
+      records = store.records(uid)
+    }
+
+    // 5. every record towards the desired phase
     const errors: unknown[] = []
     const stepped: string[] = []
     for (const rec of records) {
       if ((rec.target as TargetExtras).goneAt) continue
       const before = rec.phase
       try {
-        await this.step(row, injector, rec, desired, oneShot, livePods)
+        await this.step(row, injector, rec, desired, oneShot, livePods, endedAt.get(rec.key))
       } catch (e) {
         errors.push(e)
       }
@@ -180,7 +208,7 @@ export class ExperimentReconciler implements Reconciler {
     }
     if (stepped.length > 0) await this.notePods(row, stepped)
 
-    // 5. delete: every target recovered → archive; duration over and all recovered → Finished
+    // 6. delete: every target recovered → archive; duration over and all recovered → Finished
     records = store.records(uid)
     const phases = records.map((r) => r.phase)
     if (row.deletingAt && phases.every((p) => p === NOT_INJECTED)) {
@@ -188,13 +216,46 @@ export class ExperimentReconciler implements Reconciler {
       return {}
     }
     if (isFinished(factsOf(row, oneShot), desired, phases, this.ctx.clock.now()) && !store.hasEvent(uid, 'Finished')) {
-      this.ctx.commit(uid, (emit) => emit('Normal', 'Finished', oneShot ? 'every target was acted on once' : 'the duration is over and every target is recovered'))
+      const at = oneShot ? undefined : lastRecovered(records)
+      this.ctx.commit(uid, (emit) => emit('Normal', 'Finished', oneShot ? 'every target was acted on once' : 'the duration is over and every target is recovered', at))
     }
     if (errors.length > 0) {
       const first = errors[0]
       throw errors.length === 1 ? first : new ChaosError(first instanceof ChaosError ? first.code : 'INTERNAL', `${errors.length} targets failed; first: ${message(first)}`, { cause: first })
     }
-    return decision.untilStopMs !== undefined ? { requeueAfterMs: decision.untilStopMs } : {}
+    const after = expiring ? Math.min(decision.untilStopMs ?? EXPIRY_LOOK_MS, EXPIRY_LOOK_MS) : decision.untilStopMs
+    return after !== undefined ? { requeueAfterMs: after } : {}
+  }
+
+  /**
+   * An Injected record whose faults the runtime no longer holds while the experiment should run: the record goes
+   * back to Not Injected (saying why) with a Warning `EffectLost` at the time they ended, so that the next step
+   * injects them again (or the record keeps saying why it cannot).
+   */
+  private lost(row: ResourceRow, rec: RecordRow, missing: number, why: string, at: number | undefined): void {
+    const now = this.ctx.iso(at !== undefined ? Math.min(at, this.ctx.clock.now()) : undefined)
+    const text = `the runtime no longer holds ${missing} of the faults on ${rec.id}: ${why}`
+    this.save(row, { ...rec, phase: NOT_INJECTED, lastError: text, history: withHistory(rec, { type: 'Failed', operation: 'Apply', message: text, timestamp: now }), updatedAt: now }, [
+      'Warning',
+      'EffectLost',
+      `${text}; injecting again`,
+      at,
+    ])
+  }
+
+  /**
+   * A record whose injection never completed, when the experiment must stop: whatever the runtime holds for it
+   * (an inject cut short, or one that failed half-way) is removed by its owner, and the record counts as recovered.
+   * Nothing is injected to be undone: a delete or the end of a duration always completes.
+   */
+  private async undoPartial(row: ResourceRow, rec: RecordRow): Promise<RecordRow> {
+    const left = (await this.ctx.runtime.effects({ owner: row.uid })).filter((e) => e.owner?.record === rec.key && (this.ctx.controllerId === undefined || e.owner.controller === undefined || e.owner.controller === this.ctx.controllerId))
+    let removed = 0
+    for (const e of left) if (await this.ctx.runtime.remove(e.id)) removed++
+    const now = this.ctx.iso()
+    const said = `its injection never completed${removed > 0 ? `; removed the ${removed} effect${removed === 1 ? '' : 's'} it had left` : ''}`
+    const next: RecordRow = { ...rec, phase: NOT_INJECTED, history: withHistory(rec, { type: 'Succeeded', operation: 'Recover', message: said, timestamp: now }), updatedAt: now }
+    return this.save(row, next, ['Normal', 'Recovered', `recovered ${rec.id}: ${said}`])
   }
 
   /** Selects targets for an experiment that has none yet and writes their records (phase Not Injected). */
@@ -218,7 +279,7 @@ export class ExperimentReconciler implements Reconciler {
   }
 
   /** Moves one record until it matches the desired phase (at most inject then recover). */
-  private async step(row: ResourceRow, injector: FaultInjector, rec: RecordRow, desired: DesiredPhase, oneShot: boolean, livePods: () => Promise<Map<string, RuntimePod>>): Promise<void> {
+  private async step(row: ResourceRow, injector: FaultInjector, rec: RecordRow, desired: DesiredPhase, oneShot: boolean, livePods: () => Promise<Map<string, RuntimePod>>, endedAt?: number): Promise<void> {
     const fctx = this.faultContext(row)
     for (let i = 0; i < 3; i++) {
       const op = nextOperation(desired, rec.phase)
@@ -229,17 +290,16 @@ export class ExperimentReconciler implements Reconciler {
           rec = this.save(row, { ...rec, phase: NOT_INJECTED })
           continue
         }
+        if (desired === 'Stop') {
+          rec = await this.undoPartial(row, rec)
+          continue
+        }
         if (rec.phase !== INJECTING) rec = this.save(row, { ...rec, phase: INJECTING })
         const target = await this.targetOf(rec, livePods)
         let injection: Injection
         try {
           injection = await injector.inject(fctx, target, row.spec)
         } catch (e) {
-          if (desired === 'Stop' && isGone(e)) {
-            // the target no longer exists: whatever was half-applied went with it
-            rec = this.save(row, { ...rec, phase: NOT_INJECTED, lastError: message(e) })
-            continue
-          }
           this.ctx.metrics.injections.inc({ kind: row.kind, action: actionOf(row.spec), result: 'failure' })
           this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: injecting into ${rec.id} failed; retried with back-off: ${message(e)}`, { uid: row.uid, experiment: `${row.namespace}/${row.name}`, kind: row.kind, target: rec.id })
           this.failed(row, rec, 'Apply', e)
@@ -277,22 +337,25 @@ export class ExperimentReconciler implements Reconciler {
         if (evidence) evidence = settled(evidence)
       }
       this.ctx.metrics.recoveries.inc({ kind: row.kind, result: 'success' })
-      const now = this.ctx.iso()
+      // when the runtime had ended every fault of it by itself (at the experiment's end, while no controller ran),
+      // the recovery is told at that time
+      const at = endedAt !== undefined ? Math.min(endedAt, this.ctx.clock.now()) : undefined
+      const now = this.ctx.iso(at)
       const next: RecordRow = {
         ...rec,
         phase: NOT_INJECTED,
         recoveredCount: rec.recoveredCount + 1,
         ...(evidence ? { evidence } : {}),
-        history: withHistory(rec, { type: 'Succeeded', operation: 'Recover', timestamp: now }),
+        history: withHistory(rec, { type: 'Succeeded', operation: 'Recover', ...(at !== undefined ? { message: 'the runtime had removed its faults at the experiment\'s end' } : {}), timestamp: now }),
         updatedAt: now,
       }
       delete next.lastError
-      rec = this.save(row, next, ['Normal', 'Recovered', `recovered ${rec.id}`])
+      rec = this.save(row, next, ['Normal', 'Recovered', `recovered ${rec.id}${at !== undefined ? ' (the runtime had removed its faults at the experiment\'s end)' : ''}`, at])
     }
   }
 
   /** Stores a record (and an event) in one transaction; returns what was stored. */
-  private save(row: ResourceRow, rec: RecordRow, event?: [type: 'Normal' | 'Warning', reason: string, message: string]): RecordRow {
+  private save(row: ResourceRow, rec: RecordRow, event?: [type: 'Normal' | 'Warning', reason: string, message: string, at?: number]): RecordRow {
     const next = { ...rec, updatedAt: rec.updatedAt > this.ctx.iso() ? rec.updatedAt : this.ctx.iso() }
     this.ctx.commit(row.uid, (emit) => {
       this.ctx.store.upsertRecord(next)
@@ -384,9 +447,13 @@ export class ExperimentReconciler implements Reconciler {
    * record is Not Injected, marked gone (never injected again) with its last evidence kept. recover() is still
    * called: it is idempotent and treats a target that no longer exists as recovered.
    */
-  private async markGone(row: ResourceRow, injector: FaultInjector, gone: readonly RecordRow[]): Promise<void> {
+  private async markGone(row: ResourceRow, injector: FaultInjector, gone: readonly RecordRow[], effectsNow: () => Promise<HeldEffect[]>): Promise<void> {
     const fctx = this.faultContext(row)
+    const effects = await effectsNow().catch(() => [] as HeldEffect[])
     for (const rec of gone) {
+      // when the runtime remembers the pod's going (its effects ended with it), that is the time told
+      const real = rec.phase === INJECTED ? realityOf(rec, effects, this.ctx.controllerId) : undefined
+      const at = real?.all && real.reasons.includes('pod-gone') ? real.endedAt : undefined
       if (rec.injection) {
         try {
           await injector.recover(fctx, rec.injection as unknown as Injection)
@@ -394,7 +461,7 @@ export class ExperimentReconciler implements Reconciler {
           this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: recovering ${rec.id}, whose pod is gone, failed: ${message(e)}`, { uid: row.uid, target: rec.id })
         }
       }
-      const now = this.ctx.iso()
+      const now = this.ctx.iso(at !== undefined ? Math.min(at, this.ctx.clock.now()) : undefined)
       const next: RecordRow = {
         ...rec,
         phase: NOT_INJECTED,
@@ -403,7 +470,7 @@ export class ExperimentReconciler implements Reconciler {
         history: rec.phase === NOT_INJECTED ? rec.history : withHistory(rec, { type: 'Succeeded', operation: 'Recover', message: 'the pod is gone', timestamp: now }),
         updatedAt: now,
       }
-      this.save(row, next, ['Warning', 'TargetGone', `pod ${rec.id} is gone: it is not injected again`])
+      this.save(row, next, ['Warning', 'TargetGone', `pod ${rec.id} is gone: it is not injected again`, at])
     }
   }
 
@@ -473,4 +540,22 @@ export function selectedMessage(targets: readonly PlannedTarget[]): string {
   const shown = ids.length > 10 ? `${ids.slice(0, 10).join(', ')} and ${ids.length - 10} more` : ids.join(', ')
   const peers = targets[0]?.peers
   return `selected ${ids.length} pod${ids.length === 1 ? '' : 's'}: ${shown}${peers ? `; target: ${peers.map((p) => `${p.namespace}/${p.name}`).join(', ')}` : ''}`
+}
+
+/** How soon to look again when the runtime has expired a fault a moment before the controller's clock says so. */
+const EXPIRY_LOOK_MS = 250
+
+/** When the experiment's duration ends (ms since the epoch), if it has one. */
+function stopAt(row: ResourceRow): number | undefined {
+  const d = typeof row.spec.duration === 'string' && row.spec.duration !== '' ? parseDuration(row.spec.duration) : undefined
+  return d === undefined ? undefined : Date.parse(row.createdAt) + d
+}
+
+/** The time of the last recovery among the records (their history), if any. */
+function lastRecovered(records: readonly RecordRow[]): number | undefined {
+  let at: number | undefined
+  for (const r of records) {
+    for (const h of r.history) if (h.operation === 'Recover' && h.type === 'Succeeded') at = Math.max(at ?? 0, Date.parse(h.timestamp))
+  }
+  return at
 }

@@ -4,8 +4,9 @@
  * logged, and methods that can be made to fail. What the effects do to pods is played as the runtime does it:
  * pod-failure holds a pod down (not ready, reason PodFailure), pod-kill replaces a pod, container-kill restarts it;
  * what a sidecar fault touched is set by the test (`touch`) and listed as the runtime's `observed`. It does not
- * expire effects by itself (the real runtime does; see src/runtime/effect-store.ts). Not shipped; the lifecycle
- * tests use the real runtime.
+ * expire effects by itself (the real runtime does; see src/runtime/effect-store.ts): `expire()` plays it. Ended
+ * effects (removed, expired, their pod gone) are remembered and listed with `ended`, as the runtime lists them.
+ * Not shipped; the lifecycle tests use the real runtime.
  */
 import { ChaosError } from '../../src/errors.js'
 import type { ApplyOutcome, EffectSpec, HeldEffect, RuntimeClient, RuntimePod } from '../../src/runtime/client.js'
@@ -19,6 +20,8 @@ export function fakePod(name: string, labels: Record<string, string>, more: Part
 
 export class FakeRuntime implements RuntimeClient {
   readonly held = new Map<string, HeldEffect>()
+  /** Effects that ended, with when and why (what `effects({ended: true})` adds). */
+  readonly endedEffects = new Map<string, HeldEffect>()
   readonly calls: string[] = []
   /** Makes the calls of that method throw (a runtime that does not answer) while listed. */
   broken = new Set<string>()
@@ -43,7 +46,22 @@ export class FakeRuntime implements RuntimeClient {
   /** Takes a pod away, as when its app is taken down: the effects on it end with it. */
   deletePod(name: string): void {
     this.podList = this.podList.filter((p) => p.name !== name)
-    for (const [id, e] of this.held) if (e.target.pod === name) this.held.delete(id)
+    for (const [id, e] of this.held) if (e.target.pod === name) this.end(id, 'pod-gone')
+  }
+
+  /** Ends every held effect whose expiry is at or before `now`, at its expiry, as the runtime does by itself. */
+  expire(now: number): void {
+    for (const [id, e] of this.held) if (e.expiresAt !== undefined && e.expiresAt <= now) this.end(id, 'expired', e.expiresAt)
+  }
+
+  /** Ends a held effect (as the runtime's own removal, or one by another client of its API). */
+  end(id: string, reason: 'expired' | 'removed' | 'pod-gone', at = this.now()): boolean {
+    const e = this.held.get(id)
+    if (!e) return false
+    this.held.delete(id)
+    this.endedEffects.delete(id)
+    this.endedEffects.set(id, { ...this.observedOf(e), ended: { at, reason } }) // with its last counts, as the runtime keeps them
+    return true
   }
 
   private check(method: string): void {
@@ -90,6 +108,7 @@ export class FakeRuntime implements RuntimeClient {
     }
     const existing = this.held.get(effect.id)
     if (existing) return { held: true, effect: existing }
+    this.endedEffects.delete(effect.id)
     if (effect.expiresAt !== undefined && effect.expiresAt <= this.now()) return { held: false, result: { expired: true } }
     const held: HeldEffect = { ...structuredClone(effect), appliedAt: this.now() }
     this.held.set(effect.id, held)
@@ -98,14 +117,17 @@ export class FakeRuntime implements RuntimeClient {
 
   async remove(id: string) {
     this.check('remove')
+    const removed = this.end(id, 'removed')
     this.counters.delete(id)
-    return this.held.delete(id)
+    return removed
   }
 
-  async effects(filter: { owner?: string } = {}) {
+  async effects(filter: { owner?: string; ended?: boolean } = {}) {
     this.check('effects')
-    return [...this.held.values()]
-      .filter((e) => filter.owner === undefined || e.owner?.experiment === filter.owner)
-      .map((e) => (e.type === 'sidecar-fault' ? { ...e, observed: { present: true, ...(this.counters.get(e.id) ?? { connections: 0, requests: 0, chunks: 0, bytes: 0 }) } } : e))
+    return [...[...this.held.values()].map((e) => this.observedOf(e)), ...(filter.ended ? this.endedEffects.values() : [])].filter((e) => filter.owner === undefined || e.owner?.experiment === filter.owner)
+  }
+
+  private observedOf(e: HeldEffect): HeldEffect {
+    return e.type === 'sidecar-fault' ? { ...e, observed: { present: true, ...(this.counters.get(e.id) ?? { connections: 0, requests: 0, chunks: 0, bytes: 0 }) } } : e
   }
 }
