@@ -14,7 +14,7 @@ import type { RuntimeClient } from '../runtime/client.js'
 import { matchesSelector } from '../selector.js'
 import type { Resource } from '../manifest/validate.js'
 import { Store } from '../store/store.js'
-import type { ArchiveRow, EventQuery, EventRow, ResourceRow, StoredMetadata } from '../store/store.js'
+import type { ArchiveRow, EventQuery, EventRow, Page, ResourceKey, ResourceRow, StoredMetadata } from '../store/store.js'
 import { admitAll, AdmissionError } from './admission.js'
 import type { ApplyAction, ApplyPlan, Decision } from './admission.js'
 import { EngineContext, systemClock } from './context.js'
@@ -27,6 +27,8 @@ import { POD_CACHE_MS, PodListCache } from './pod-cache.js'
 import { ReconcileLoop } from './reconciler.js'
 import { needsLook } from './reality.js'
 import { recoverOnStart, sweep, SWEEP } from './recovery.js'
+import { Pruner } from './retention.js'
+import type { RetentionOptions } from './retention.js'
 import type { Random } from './select.js'
 
 export type { ChaosObject, ChaoscopeRecord, ContainerRecord, ExperimentStatus, PodState } from './object.js'
@@ -62,6 +64,8 @@ export interface ControllerOptions {
    * still finds them).
    */
   podWatchMs?: number
+  /** Prune events and the archive by age and count (engine/retention.ts). Absent: everything is kept. */
+  retention?: RetentionOptions
 }
 
 export interface ApplyResult {
@@ -125,6 +129,7 @@ export class Controller {
   private stopped = false
   private readonly podWatchMs: number
   private podWatch: ClockTimer | undefined
+  private readonly pruner: Pruner | undefined
 
   private constructor(opts: ControllerOptions) {
     if (!opts.store && !opts.dbPath) throw new ChaosError('STORE_OPEN_FAILED', 'the controller needs a database: give dbPath or store')
@@ -141,6 +146,7 @@ export class Controller {
     const clock = opts.clock ?? systemClock
     this.ctx = new EngineContext(this.store, this.pods, injectors, clock, opts.random ?? Math.random, this.metrics, log, (c) => this.emitter.emit('change', c), this.id)
     this.reconciler = new ExperimentReconciler(this.ctx)
+    this.pruner = opts.retention ? new Pruner(this.store, clock, opts.retention, log) : undefined
     this.loop = new ReconcileLoop(
       { reconcile: (id) => (id === SWEEP ? sweep(this.ctx).then(() => ({})) : this.reconciler.reconcile(id)) },
       {
@@ -174,6 +180,7 @@ export class Controller {
     this.loop.start()
     await recoverOnStart(this.ctx, this.loop)
     this.watchPods()
+    this.pruner?.start()
   }
 
   /**
@@ -202,6 +209,7 @@ export class Controller {
     if (this.stopped) return
     this.stopped = true
     this.podWatch?.cancel()
+    this.pruner?.stop()
     await this.loop.stop()
     if (this.ownsStore) this.store.close()
   }
@@ -377,6 +385,44 @@ export class Controller {
 
   events(q: EventQuery = {}): EventRow[] {
     return this.store.events(q)
+  }
+
+  /**
+   * One page of {@link list}: at most `limit` experiments sorting after `after` (kind, namespace, name). A label
+   * selector is matched here, not in SQL, so a page reads at most 10 × limit rows: with a selector few match, a
+   * page may hold fewer than `limit` and still have a `next`; without one, `remainingItemCount` is counted.
+   */
+  listPage(q: ListQuery & { after?: ResourceKey; limit: number }): Page<ChaosObject, ResourceKey> {
+    const where = { ...(q.kind ? { kind: q.kind } : {}), ...(q.namespace ? { namespace: q.namespace } : {}) }
+    const keyOf = (r: ResourceRow): ResourceKey => ({ kind: r.kind, namespace: r.namespace, name: r.name })
+    const items: ResourceRow[] = []
+    let after = q.after
+    let read = 0
+    let more = false
+    while (!more) {
+      const rows = this.store.listResources({ ...where, ...(after ? { after } : {}), limit: q.limit + 1 })
+      for (const r of rows) {
+        if (items.length === q.limit || read === q.limit * 10) {
+          more = true
+          break
+        }
+        read++
+        after = keyOf(r)
+        if (!q.labelSelector || matchesSelector(r.metadata.labels ?? {}, q.labelSelector)) items.push(r)
+      }
+      if (rows.length <= q.limit) break
+    }
+    if (!more || !after) return { items: items.map(objectOf) }
+    return { items: items.map(objectOf), next: after, ...(q.labelSelector ? {} : { remainingItemCount: this.store.countResources({ ...where, after }) }) }
+  }
+
+  /** One page of {@link events}: at most `limit` events with an id above `sinceId`, and how many follow. */
+  eventsPage(q: EventQuery & { limit: number }): Page<EventRow, number> {
+    const rows = this.store.events({ ...q, sinceId: q.sinceId ?? 0, limit: q.limit + 1 })
+    if (rows.length <= q.limit) return { items: rows }
+    const items = rows.slice(0, q.limit)
+    const next = items.at(-1)!.id
+    return { items, next, remainingItemCount: this.store.countEvents({ ...q, sinceId: next }) }
   }
 
   /** Finished (deleted) experiments with their last status, records and events. */
