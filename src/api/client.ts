@@ -10,7 +10,8 @@ import { requireController } from '../store/state-files.js'
 import type { Issue } from '../manifest/issues.js'
 import { IssuesError } from './apply.js'
 import { plural } from './kinds.js'
-import type { ApplyResult, ChaosEvent, ChaosObject, EventQuery, ListQuery } from './types.js'
+import { MAX_PAGE } from './paging.js'
+import type { ApplyResult, ChaosEvent, ChaosObject, EventQuery, ItemList, ListQuery, PageQuery } from './types.js'
 
 export interface ApplyResponse {
   dryRun: boolean
@@ -18,6 +19,9 @@ export interface ApplyResponse {
 }
 
 /**
+ * The lists (`list`, `events`, `objectEvents`) return every item: they ask for pages of {@link MAX_PAGE} and
+ * follow `metadata.continue` to the end, as kubectl does with its --chunk-size; `page` reads one page.
+ *
  * @example
  * const api = ControllerClient.fromState()
  * const { items } = await api.apply(readFileSync('delay.yaml', 'utf8'), { file: 'delay.yaml' })
@@ -53,8 +57,26 @@ export class ControllerClient {
     return this.call('POST', `/api/v1/resources${queryString({ dryRun: opts.dryRun || undefined, file: opts.file })}`, text)
   }
 
-  async list(query: ListQuery = {}): Promise<ChaosObject[]> {
-    return (await this.call<{ items: ChaosObject[] }>('GET', `/api/v1/resources${queryString(query)}`)).items
+  list(query: ListQuery = {}): Promise<ChaosObject[]> {
+    return this.all('/api/v1/resources', query)
+  }
+
+  /** One page of a list endpoint (`/api/v1/resources`, `/api/v1/events`, `…/{name}/events`) with its metadata. */
+  page<T>(path: string, query: object & PageQuery = {}): Promise<ItemList<T>> {
+    return this.call('GET', `${path}${queryString(query)}`)
+  }
+
+  /** Every item of a list endpoint, page after page; the pages are keyed, so none repeats or is skipped. */
+  private async all<T>(path: string, query: object): Promise<T[]> {
+    const items: T[] = []
+    let token: string | undefined
+    for (;;) {
+      const page = await this.page<T>(path, { ...query, limit: MAX_PAGE, ...(token ? { continue: token } : {}) })
+      items.push(...page.items)
+      const next = page.metadata?.continue
+      if (!next || next === token) return items
+      token = next
+    }
   }
 
   /** With `refresh`, the records' evidence is read fresh from the data path first. */
@@ -76,12 +98,12 @@ export class ControllerClient {
     return this.call('POST', `${one(kind, namespace, name)}/resume`)
   }
 
-  async events(query: EventQuery = {}): Promise<ChaosEvent[]> {
-    return (await this.call<{ items: ChaosEvent[] }>('GET', `/api/v1/events${queryString(query)}`)).items
+  events(query: EventQuery = {}): Promise<ChaosEvent[]> {
+    return this.all('/api/v1/events', query)
   }
 
-  async objectEvents(kind: string, namespace: string, name: string): Promise<ChaosEvent[]> {
-    return (await this.call<{ items: ChaosEvent[] }>('GET', `${one(kind, namespace, name)}/events`)).items
+  objectEvents(kind: string, namespace: string, name: string): Promise<ChaosEvent[]> {
+    return this.all(`${one(kind, namespace, name)}/events`, {})
   }
 
   async pods(query: { namespace?: string; labelSelector?: string } = {}): Promise<RuntimePod[]> {
@@ -107,6 +129,7 @@ export class ControllerClient {
             else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
           }
           if (event === 'change' && data.length > 0) yield JSON.parse(data.join('\n')) as unknown
+          if (event === 'dropped') throw droppedError(data.join('\n'))
         }
       }
     } catch (e) {
@@ -114,6 +137,17 @@ export class ControllerClient {
       throw e
     }
   }
+}
+
+/** The server ended the watch (`event: dropped`, data `{reason, message, lastId}`): the caller must list again. */
+function droppedError(data: string): ChaosError {
+  let d: { reason?: string; message?: string } = {}
+  try {
+    d = JSON.parse(data) as typeof d
+  } catch {
+    // a reason that is not JSON is still a drop
+  }
+  return new ChaosError('API_WATCH_DROPPED', `the controller ended the watch (${d.reason ?? 'no reason given'}): ${d.message ?? data}`, { hint: 'run the command again: it lists afresh, then watches' })
 }
 
 function one(kind: string, namespace: string, name: string): string {

@@ -3,6 +3,7 @@
  * and the part of the `Controller` (src/engine/controller.ts) the API calls.
  */
 import type { ChaoscopeRecord, ContainerRecord } from '../engine/object.js'
+import type { Page, ResourceKey } from '../store/store.js'
 import type { Resource } from '../manifest/validate.js'
 
 /** A condition as Chaos Mesh reports it (`status.conditions[]`): Selected, AllInjected, AllRecovered, Paused. */
@@ -83,6 +84,29 @@ export interface EventQuery {
   sinceId?: number
 }
 
+/**
+ * Paging, as Kubernetes lists have it (api/paging.ts): at most `limit` items (1 to 1000; absent: 500), and
+ * `continue`, the token the page before returned in `metadata.continue`, sent with the same query as that request.
+ */
+export interface PageQuery {
+  limit?: number
+  continue?: string
+}
+
+/** `metadata` of a list answer: `continue` while more items follow, and how many (absent when unknown). */
+export interface ListMeta {
+  continue?: string
+  remainingItemCount?: number
+}
+
+/** A list answer of the API: `GET /api/v1/resources`, `/api/v1/events`, `.../{name}/events`. */
+export interface ItemList<T> {
+  items: T[]
+  metadata: ListMeta
+}
+
+export type { Page, ResourceKey } from '../store/store.js'
+
 /** What the controller publishes: an object created, changed or gone, or a new event. */
 export type ChangeNotice =
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: ChaosObject }
@@ -109,6 +133,10 @@ export interface ControllerApi {
   get(kind: string, namespace: string, name: string): MaybePromise<ChaosObject | undefined>
   list(query: ListQuery): MaybePromise<ChaosObject[]>
   events(query: EventQuery): MaybePromise<ChaosEvent[]>
+  /** At most `limit` resources sorting after `after` (kind, namespace, name); `next` when more may follow. */
+  listPage(query: ListQuery & { after?: ResourceKey; limit: number }): MaybePromise<Page<ChaosObject, ResourceKey>>
+  /** At most `limit` events with an id above `sinceId`, oldest first; `next` (the last id) when more follow. */
+  eventsPage(query: EventQuery & { limit: number }): MaybePromise<Page<ChaosEvent, number>>
   /** Reads fresh evidence from the data path into the records (for describe). */
   refreshEvidence?(kind: string, namespace: string, name: string): Promise<ChaosObject>
   on(event: 'change', listener: (change: ChangeNotice) => void): unknown
