@@ -15,6 +15,7 @@ import { validateText } from '../manifest/validate.js'
 import { applyAll, IssuesError, notApplicable } from './apply.js'
 import { resolveKind } from './kinds.js'
 import { openApiDocument } from './openapi.js'
+import { listAnswer, pageRequest } from './paging.js'
 import type { ChangeNotice, ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery } from './types.js'
 
 /** Largest request body the API reads. */
@@ -77,8 +78,16 @@ export function apiApp(opts: ApiOptions): Hono {
     },
   )
 
-  app.get('/api/v1/resources', async (c) => c.json({ items: await ctl.list(listQuery(c)) }))
-  app.get('/api/v1/events', async (c) => c.json({ items: await ctl.events(eventQuery(c)) }))
+  app.get('/api/v1/resources', async (c) => {
+    const q = listQuery(c)
+    const { limit, after } = pageRequest((n) => c.req.query(n), 'resources', q)
+    return c.json(listAnswer('resources', q, await ctl.listPage({ ...q, limit, ...(after ? { after } : {}) })))
+  })
+  app.get('/api/v1/events', async (c) => {
+    const q = eventQuery(c)
+    const { limit, after } = pageRequest((n) => c.req.query(n), 'events', q)
+    return c.json(listAnswer('events', q, await ctl.eventsPage({ ...q, limit, ...(after !== undefined ? { sinceId: after } : {}) })))
+  })
   app.get('/api/v1/pods', async (c) => {
     if (!opts.runtime) throw new ChaosError('RUNTIME_NOT_RUNNING', 'this controller has no local runtime to list pods from')
     const selector = c.req.query('labelSelector') || undefined
@@ -121,9 +130,11 @@ export function apiApp(opts: ApiOptions): Hono {
   })
   app.get(`${one}/events`, async (c) => {
     const [kind, ns, name] = target(c)
-    const obj = await ctl.get(kind, ns, name)
     const q: EventQuery = { kind, namespace: ns, name, ...sinceId(c) }
-    return c.json({ items: await ctl.events(obj?.metadata.uid ? { ...q, uid: obj.metadata.uid } : q) })
+    const { limit, after } = pageRequest((n) => c.req.query(n), 'events', q)
+    const obj = await ctl.get(kind, ns, name)
+    const page = { ...q, ...(obj?.metadata.uid ? { uid: obj.metadata.uid } : {}), limit, ...(after !== undefined ? { sinceId: after } : {}) }
+    return c.json(listAnswer('events', q, await ctl.eventsPage(page)))
   })
 
   app.get('/api/v1/watch', (c) => {
