@@ -36,6 +36,9 @@ export type { Change, Clock, ClockTimer, Logger } from './context.js'
 export type { ApplyAction, ApplyPlan, Refusal } from './admission.js'
 export { AdmissionError } from './admission.js'
 
+/** How long start() waits at most for its first pass over the experiments. */
+const START_PASS_MS = 10_000
+
 export interface ControllerOptions {
   /** The SQLite file to open (created and migrated if needed); or */
   dbPath?: string
@@ -179,6 +182,12 @@ export class Controller {
     this.started = true
     this.loop.start()
     await recoverOnStart(this.ctx, this.loop)
+    // the first pass over every experiment ends before start() does (and so before an API serves): no answer
+    // shows a record of before the restart that the runtime no longer bears out. Bounded: a slow runtime does not
+    // hold the start for ever (the loop goes on with it afterwards).
+    let timer: ClockTimer | undefined
+    await Promise.race([this.loop.idle(), new Promise<void>((r) => (timer = this.ctx.clock.setTimer(r, START_PASS_MS)))])
+    timer?.cancel()
     this.watchPods()
     this.pruner?.start()
   }
