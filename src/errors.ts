@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   API_LISTEN_FAILED: ['an API (the runtime\'s control API or the controller\'s) could not listen on its address: the port is in use or not allowed', 'choose another port (--control-port, --port), or 0 for a free one'],
   API_CONTROLLER_NOT_RUNNING: ['no controller is running (or its API does not answer)', 'start one with `chaoscope up -f app.yaml` or `chaoscope server`'],
   API_CONTROLLER_ALREADY_RUNNING: ['a controller is already running for this state directory', 'stop it, or set CHAOSCOPE_HOME to run another'],
+  API_WATCH_DROPPED: ['the controller ended a watch because the watcher read its changes too slowly (its queue passed the limit) or a change could not be sent', 'run the command again: it lists afresh, then watches'],
   // controller (engine)
   CONTROLLER_NOT_FOUND: ['no experiment of that kind, namespace and name exists (it may have finished and been archived)', 'list them with `chaoscope get all -A`'],
   CONTROLLER_IMMUTABLE: ['the spec of a chaos experiment cannot change once it is created, as in Chaos Mesh', 'delete the experiment and apply it again; labels and annotations (such as the pause annotation) may change'],

@@ -134,7 +134,7 @@ export async function mountController(server: RuntimeServer, opts: Omit<Controll
   }
   server.mount({
     prefix: '/api/',
-    fetch: (req) => app.fetch(req),
+    fetch: (req, env) => app.fetch(req, env),
     ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}),
     close,
   })

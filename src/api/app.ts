@@ -5,7 +5,6 @@
 import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { streamSSE } from 'hono/streaming'
 import { ChaosError } from '../errors.js'
 import type { RuntimeClient } from '../runtime/client.js'
 import { errorBody, httpStatus } from '../errors.js'
@@ -16,7 +15,8 @@ import { applyAll, IssuesError, notApplicable } from './apply.js'
 import { resolveKind } from './kinds.js'
 import { openApiDocument } from './openapi.js'
 import { listAnswer, pageRequest } from './paging.js'
-import type { ChangeNotice, ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery } from './types.js'
+import { WatchHub } from './watch.js'
+import type { ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery } from './types.js'
 
 /** Largest request body the API reads. */
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -137,46 +137,10 @@ export function apiApp(opts: ApiOptions): Hono {
     return c.json(listAnswer('events', q, await ctl.eventsPage(page)))
   })
 
+  const watches = new WatchHub(ctl, { ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })
   app.get('/api/v1/watch', (c) => {
     const q = listQuery(c)
-    const beat = opts.heartbeatMs ?? 15_000
-    return streamSSE(c, async (s) => {
-      const queue: unknown[] = []
-      let wake: (() => void) | undefined
-      const listener = (change: ChangeNotice) => {
-        if (!matchesChange(change, q)) return
-        queue.push(change)
-        wake?.()
-      }
-      ctl.on('change', listener)
-      let open = !opts.signal?.aborted
-      const end = () => {
-        open = false
-        wake?.()
-      }
-      s.onAbort(end)
-      opts.signal?.addEventListener('abort', end, { once: true })
-      let id = 0
-      try {
-        await s.writeSSE({ event: 'ready', data: '{}' })
-        while (open) {
-          while (queue.length > 0 && open) await s.writeSSE({ event: 'change', id: String(++id), data: JSON.stringify(queue.shift()) })
-          if (!open) break
-          await new Promise<void>((r) => {
-            const t = setTimeout(r, beat)
-            wake = () => {
-              clearTimeout(t)
-              r()
-            }
-          })
-          wake = undefined
-          if (queue.length === 0 && open) await s.write(': keep-alive\n\n')
-        }
-      } finally {
-        ctl.off?.('change', listener)
-        opts.signal?.removeEventListener('abort', end)
-      }
-    })
+    return watches.open((change) => matchesChange(change, q), { request: c.req.raw, env: c.env })
   })
 
   app.get('/metrics', async (c) => c.text(opts.metrics ? await opts.metrics() : '', 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))

@@ -82,7 +82,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'server-sent events: one `change` event per change of a resource or new event',
           parameters: LIST_Q,
-          responses: { 200: { description: 'an event stream (`ready` first, then `change` events with JSON data)', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+          responses: { 200: { description: 'an event stream: `ready` first, then `change` events with JSON data (`id` counts the changes the server has seen, one sequence for every watcher) and `: keep-alive` comments; a watcher that reads too slowly gets a last `dropped` event, data `{reason, message, lastId, limits}`, and the stream ends: list again, then watch again', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
         },
       },
       '/api/v1/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },

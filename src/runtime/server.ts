@@ -25,7 +25,8 @@ export interface RuntimeServerOptions {
 export interface Mounted {
   /** Answers every request whose path starts with `prefix`. */
   prefix: string
-  fetch(req: Request): Response | Promise<Response>
+  /** `env` is what @hono/node-server passes (`{incoming, outgoing}`), handed on as it is. */
+  fetch(req: Request, env?: unknown): Response | Promise<Response>
   /** Prometheus text appended to the runtime's own at /metrics. */
   metrics?(): string | Promise<string>
   /** Called first by close(), before the runtime stops. */
@@ -65,10 +66,10 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
   let shutdownRequested: (() => void) | undefined
   const api = controlApi(runtime, { onShutdown: () => shutdownRequested?.() })
   const mounted: Mounted[] = []
-  const fetch = async (req: Request): Promise<Response> => {
+  const fetch = async (req: Request, env?: unknown): Promise<Response> => {
     const path = new URL(req.url).pathname
     const m = mounted.find((x) => path.startsWith(x.prefix))
-    if (m) return m.fetch(req)
+    if (m) return m.fetch(req, env)
     const res = await api.fetch(req)
     if (path !== '/metrics' || !res.ok) return res
     const extra = await Promise.all(mounted.map((x) => x.metrics?.() ?? ''))
