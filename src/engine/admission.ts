@@ -1,7 +1,8 @@
 /**
  * @module engine/admission: what `apply` refuses and what it would do, decided before anything is written: kinds
- * the local runtime cannot run, specs the injector rejects, `remoteCluster`, selectors matching no pod, spec
- * changes (experiments are immutable), names twice in one apply; and the dry-run plan. Pure but for the pod
+ * the local runtime cannot run, specs the injector rejects, `remoteCluster`, selectors matching no pod, selected
+ * pods the injector cannot act on (its `admit`: an HTTPChaos on a tcp service or the wrong port), spec changes
+ * (experiments are immutable), names twice in one apply; and the dry-run plan. Pure but for the pod
  * list it is handed; the façade (controller.ts) writes what it decides, all documents in one transaction.
  *
  *   resources ─ admit each (one pod list for all) ─┬─ any refused ─▶ AdmissionError (every refusal, nothing written)
@@ -121,6 +122,7 @@ export async function admit(input: AdmissionInput, resource: Resource): Promise<
   if (existing) return reapply(input.store, existing, resource)
 
   const targets = planTargets(spec, await input.pods(), input.random)
+  injector.admit?.(spec, targets)
   const uid = randomUUID()
   const metadata: StoredMetadata = {
     name,

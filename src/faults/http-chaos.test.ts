@@ -14,6 +14,46 @@ const http = (body: string): HTTPChaosSpec =>
 type Got = Awaited<ReturnType<typeof httpGet>>
 const status = (r: Got): number | string => ('status' in r ? r.status : 'error')
 
+describe('what HTTPChaos refuses before anything is created (pure)', () => {
+  const pod = (name: string, service: string, more: Partial<RuntimePod>): RuntimePod =>
+    ({ name, service, namespace: 'default', uid: name, labels: {}, annotations: {}, phase: 'Running', ready: true, restartCount: 0, startTime: '', port: 1, ...more }) as RuntimePod
+  const web = [pod('web-1', 'web', { protocol: 'http', containerPort: 8080 }), pod('web-2', 'web', { protocol: 'http', containerPort: 8080 })]
+  const echo = pod('echo-1', 'echo', { protocol: 'tcp', containerPort: 9000 })
+  const bare = pod('bare-1', 'bare', { protocol: 'http' })
+  const admit = (port: number, pods: RuntimePod[]): string => {
+    try {
+      httpChaos.admit!({ ...http('target: Request\nabort: true'), port }, pods.map((p) => ({ key: p.name, pod: p })))
+    } catch (e) {
+      return `${(e as ChaosError).code}: ${(e as Error).message} (${(e as ChaosError).hint})`
+    }
+    return 'admitted'
+  }
+
+  it('admits pods of an http service on the port it declares', () => expect(admit(8080, web)).toBe('admitted'))
+
+  it('refuses a tcp service, another port, a service without a port: one error naming every service and its pods', () => {
+    expect(admit(9000, [echo])).toBe('SPEC_LOCAL_UNSUPPORTED: pod echo-1: service echo is protocol tcp; HTTPChaos needs a service with protocol: http (set protocol: http on service echo in the App file if it speaks HTTP/1.1, or use NetworkChaos)')
+    expect(admit(80, web)).toBe('SPEC_INVALID_VALUE: spec.port 80 is not a port of pods web-1, web-2: service web serves HTTP on port 8080 (write port: 8080)')
+    expect(admit(8080, [bare])).toBe('SPEC_INVALID_VALUE: spec.port 8080 is not a port of pod bare-1: service bare declares no port (declare port on service bare in the App file)')
+    expect(admit(8080, [...web, echo, bare])).toBe(
+      'SPEC_LOCAL_UNSUPPORTED: pod echo-1: service echo is protocol tcp; HTTPChaos needs a service with protocol: http; spec.port 8080 is not a port of pod bare-1: service bare declares no port' +
+        ' (set protocol: http on service echo in the App file if it speaks HTTP/1.1, or use NetworkChaos; declare port on service bare in the App file)',
+    )
+  })
+
+  it('refuses a delay longer than a sidecar holds (1h), naming the field; 1h is held', () => {
+    expect(() => httpChaos.check!(http('target: Request\ndelay: 1h'))).not.toThrow()
+    const e = (() => {
+      try {
+        httpChaos.check!(http('target: Request\ndelay: 3600001ms'))
+      } catch (x) {
+        return x as ChaosError
+      }
+    })()
+    expect([e?.code, e?.message, e?.hint]).toEqual(['SPEC_LOCAL_UNSUPPORTED', 'spec.delay "3600001ms": the local sidecars hold a delay of at most 1h', 'write delay: 1h or less to run it on the local runtime, or run it against a cluster with Chaos Mesh'])
+  })
+})
+
 describe('HTTPChaos on real pods', () => {
   let app: FaultApp
   beforeAll(async () => {

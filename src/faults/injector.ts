@@ -74,6 +74,12 @@ export interface FaultInjector<S = Record<string, unknown>> {
   readonly kind: string
   /** Throws a ChaosError (SPEC_LOCAL_UNSUPPORTED ...) for a spec the local runtime cannot do, before anything is injected. */
   check?(spec: S): void
+  /**
+   * Throws a ChaosError for what the selected targets show cannot work (an HTTPChaos on a tcp service), at apply
+   * time: admission calls it with the targets it selected, before anything is written, and refuses the apply.
+   * Pure: reads only `spec` and `targets` (the pods as listed at the apply).
+   */
+  admit?(spec: S, targets: readonly Target[]): void
   /** True for one-shot actions (pod-kill, container-kill): nothing to recover, the record is done once injected. */
   oneShot?(spec: S): boolean
   inject(ctx: FaultContext, target: Target, spec: S): Promise<Injection>

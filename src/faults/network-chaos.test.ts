@@ -8,7 +8,9 @@ import type { RuntimePod } from '../runtime/local-runtime.js'
 import type { NetworkChaosSpec } from '../manifest/kinds/network-chaos.js'
 import type { SidecarFaultBody } from '../runtime/effects/sidecar-fault.js'
 import { injectorContract } from '../../test/doubles/injector-contract.js'
+import { checkFault } from '../runtime/proxy/toxic.js'
 import { externalMatches, networkChaos, parseRate, planLegs } from './network-chaos.js'
+import { SIDECAR_MAX_DELAY_MS } from './sidecar.js'
 import { LineClient, egress, medianPing, ownedFaults, podsOf, specOf, startFaultApp, testContext, withLine } from '../../test/doubles/test-app.js'
 import type { FaultApp } from '../../test/doubles/test-app.js'
 
@@ -68,6 +70,40 @@ describe('planning (pure)', () => {
     expect(refused('action: delay\ndelay: {latency: 10ms}\ndirection: from\ntarget: {mode: all, selector: {labelSelectors: {a: b}}}\ntargetDevice: ens5')).toMatch(/^SPEC_LOCAL_UNSUPPORTED: spec.targetDevice "ens5"/)
     expect(refused('action: delay\ndelay: {latency: 10ms}\nremoteCluster: east')).toMatch(/^SPEC_LOCAL_UNSUPPORTED: spec.remoteCluster "east": the local runtime has no remote clusters/)
     expect(refused('action: delay\ndelay: {latency: 10ms}\ndevice: eth0')).toBe('accepted')
+  })
+
+  it('refuses a latency or jitter longer than a sidecar holds (1h), naming the field; 1h is held', () => {
+    const refused = (body: string): string => {
+      try {
+        networkChaos.check!(net(body))
+      } catch (e) {
+        return `${(e as ChaosError).code}: ${(e as Error).message} (${(e as ChaosError).hint})`
+      }
+      return 'accepted'
+    }
+    expect(refused('action: delay\ndelay: {latency: 600h}')).toBe('SPEC_LOCAL_UNSUPPORTED: spec.delay.latency "600h": the local sidecars hold a delay of at most 1h (write latency: 1h or less to run it on the local runtime, or run it against a cluster with Chaos Mesh)')
+    expect(refused('action: netem\ndelay: {latency: 10ms, jitter: 3600000001us}')).toMatch(/^SPEC_LOCAL_UNSUPPORTED: spec.delay.jitter "3600000001us": the local sidecars hold a delay of at most 1h \(write jitter: 1h/)
+    expect(refused('action: delay\ndelay: {latency: 1h, jitter: 60m}')).toBe('accepted')
+    expect(refused('action: partition\ndelay: {latency: 2h}')).toBe('accepted') // partition reads no delay block
+  })
+
+  it('1h (SIDECAR_MAX_DELAY_MS) is the runtime\'s own limit: a sidecar takes a latency, jitter and http delay of 1h, not 1 ms more', () => {
+    expect(SIDECAR_MAX_DELAY_MS).toBe(3_600_000)
+    const ok = (f: Record<string, unknown>, mode: 'tcp' | 'http') => {
+      try {
+        checkFault({ id: 'f', ...f }, mode)
+        return true
+      } catch {
+        return false
+      }
+    }
+    const faults = (ms: number) => [
+      [{ type: 'latency', direction: 'upstream', latencyMs: ms }, 'tcp'],
+      [{ type: 'latency', direction: 'upstream', latencyMs: 0, jitterMs: ms }, 'tcp'],
+      [{ type: 'http', target: 'Request', direction: 'upstream', action: 'delay', delayMs: ms }, 'http'],
+    ] as const
+    expect(faults(SIDECAR_MAX_DELAY_MS).map(([f, mode]) => ok(f, mode))).toEqual([true, true, true])
+    expect(faults(SIDECAR_MAX_DELAY_MS + 1).map(([f, mode]) => ok(f, mode))).toEqual([false, false, false])
   })
 })
 

@@ -9,7 +9,7 @@ import { parseDuration } from '../manifest/duration.js'
 import type { NetworkChaosSpec } from '../manifest/kinds/network-chaos.js'
 import { ownedEffect } from './injector.js'
 import type { FaultInjector } from './injector.js'
-import { applyAll, percentOf, plannedEffects, removeAll, sidecarEvidence, targetName } from './sidecar.js'
+import { applyAll, checkHeldDelay, percentOf, plannedEffects, removeAll, sidecarEvidence, targetName } from './sidecar.js'
 import type { SidecarEffect } from './sidecar.js'
 
 /** How long a lost (or corrupted, or duplicated) segment holds the stream: Linux's minimum retransmission timeout. */
@@ -178,6 +178,7 @@ const DEFAULT_DEVICES = new Set(['', 'eth0'])
  * downstream bytes of B's egress sidecar toward A (replies to connections B opened), each limited by the
  * fault's `upstreams` to the selected pods' addresses. Actions map to sidecar faults:
  * - delay → latency (latency, jitter, correlation; reorder lets a share of chunks skip the delay, order kept);
+ *   latency and jitter of at most 1h each (SIDECAR_MAX_DELAY_MS; longer ones are refused by check);
  * - loss, corrupt, duplicate → stall: with the given probability a chunk holds the stream for an RTO (200 ms),
  *   what TCP shows an application when a segment is lost or dropped for a bad checksum. A duplicate segment
  *   is discarded by TCP; it is emulated the same way so that the experiment still has an effect (documented);
@@ -205,6 +206,10 @@ export const networkChaos: FaultInjector<NetworkChaosSpec> = {
     }
     if (spec.targetDevice !== undefined && !DEFAULT_DEVICES.has(spec.targetDevice)) {
       refuse(`spec.targetDevice "${spec.targetDevice}": local pods have one network path (their sidecars), not devices`)
+    }
+    if (spec.delay && spec.action !== 'partition' && spec.action !== 'bandwidth') {
+      checkHeldDelay('spec.delay.latency', spec.delay.latency, ms('spec.delay.latency', spec.delay.latency))
+      if (spec.delay.jitter !== undefined) checkHeldDelay('spec.delay.jitter', spec.delay.jitter, ms('spec.delay.jitter', spec.delay.jitter))
     }
     for (const [field, rate] of [['bandwidth.rate', spec.bandwidth?.rate], ['rate.rate', spec.rate?.rate]] as const) {
       if (rate !== undefined && !(parseRate(rate)! >= 1)) {

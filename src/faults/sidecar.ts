@@ -11,6 +11,21 @@ import type { FaultContext, Injection } from './injector.js'
 /** One fault on one sidecar: an effect of type `sidecar-fault`. The plan an injector makes is stored whole in its Injection. */
 export type SidecarEffect = EffectSpec<SidecarFaultBody>
 
+/**
+ * The longest delay a sidecar holds a chunk or a message for (NetworkChaos latency and jitter, HTTPChaos delay):
+ * 1h. The runtime refuses a longer one (PROXY_INVALID_FAULT), so injectors refuse it at apply, before anything is
+ * created. It keeps every timer of the data path far below setTimeout's 2^31-1 ms.
+ */
+export const SIDECAR_MAX_DELAY_MS = 3_600_000
+
+/** SPEC_LOCAL_UNSUPPORTED when a delay field is longer than a sidecar holds, naming the field and the limit. */
+export function checkHeldDelay(field: string, text: string, delayMs: number): void {
+  if (delayMs <= SIDECAR_MAX_DELAY_MS) return
+  throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${field} ${JSON.stringify(text)}: the local sidecars hold a delay of at most 1h`, {
+    hint: `write ${field.slice(field.lastIndexOf('.') + 1)}: 1h or less to run it on the local runtime, or run it against a cluster with Chaos Mesh`,
+  })
+}
+
 /** The annotation that limits a fault to a share of connections (tcp) or requests (http). */
 export const PERCENT_ANNOTATION = 'chaoscope.dev/percent'
 
