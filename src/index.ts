@@ -2,7 +2,7 @@
  * @module index: chaoscope's programmatic API; the CLI calls only this.
  *
  * Cheap to import: what it loads at once is the error table, the state files, the runtime's HTTP client and the
- * label-selector parser. Everything heavier (the schemas, the controller, SQLite, hono, OpenTelemetry) is loaded
+ * label-selector and duration parsers. Everything heavier (the schemas, the controller, SQLite, hono, OpenTelemetry) is loaded
  * by the function that needs it, on its first call, so these functions are async even where the code behind them
  * is not. Types are re-exported as types only.
  *
@@ -30,6 +30,7 @@ export type { ControllerState, RuntimeState } from './store/state-files.js'
 export { formatIssue } from './manifest/issues.js'
 export type { Issue } from './manifest/issues.js'
 export { parseSelector } from './selector.js'
+export { parseDuration } from './manifest/duration.js'
 export { VERSION } from './version.js'
 
 // types of what the functions below load

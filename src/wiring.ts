@@ -9,6 +9,8 @@ import { serve } from '@hono/node-server'
 import type { ServerType } from '@hono/node-server'
 import { join } from 'node:path'
 import { Controller } from './engine/controller.js'
+import { DEFAULT_RETENTION } from './engine/retention.js'
+import type { RetentionOptions } from './engine/retention.js'
 import type { Logger } from './engine/controller.js'
 import { ChaosError } from './errors.js'
 import { HttpRuntimeClient, InProcessRuntimeClient } from './runtime/client.js'
@@ -154,6 +156,16 @@ export interface LocalControllerOptions {
   stateless?: boolean
   /** Retry back-off of failed reconciles (tests shorten it). */
   backoff?: { baseMs: number; capMs: number }
+  /**
+   * What the store keeps of events and finished experiments; each limit left out is {@link DEFAULT_RETENTION}'s,
+   * and 0 turns that limit off (`--event-ttl`, `--max-events`, `--archive-ttl`, `--max-archived`).
+   */
+  retention?: RetentionOptions
+}
+
+/** The controller's options that `up` and `server` share. */
+function controllerOptions(opts: LocalControllerOptions): { retention: RetentionOptions; log?: Logger; backoff?: { baseMs: number; capMs: number } } {
+  return { retention: { ...DEFAULT_RETENTION, ...opts.retention }, ...(opts.log ? { log: opts.log } : {}), ...(opts.backoff ? { backoff: opts.backoff } : {}) }
 }
 
 /** `chaoscope up`: a controller on the in-process runtime, its API on the runtime's listener. */
@@ -161,7 +173,7 @@ export async function startUpController(server: RuntimeServer, opts: LocalContro
   const db = opts.db ?? defaultDbPath()
   const runtime = new InProcessRuntimeClient(server.runtime)
   if (!opts.stateless) refuseSecond()
-  const controller = Controller.open({ dbPath: db, runtime, ...(opts.log ? { log: opts.log } : {}), ...(opts.backoff ? { backoff: opts.backoff } : {}) })
+  const controller = Controller.open({ dbPath: db, runtime, ...controllerOptions(opts) })
   return mountController(server, { controller, runtime, db, ...(opts.stateless ? { stateless: true } : {}) })
 }
 
@@ -174,7 +186,7 @@ export async function startServer(opts: LocalControllerOptions & { runtimeUrl?: 
   if (!opts.stateless) refuseSecond()
   const db = opts.db ?? defaultDbPath()
   const runtime = new HttpRuntimeClient(runtimeUrl.replace(/\/+$/, ''))
-  const controller = Controller.open({ dbPath: db, runtime, ...(opts.log ? { log: opts.log } : {}), ...(opts.backoff ? { backoff: opts.backoff } : {}) })
+  const controller = Controller.open({ dbPath: db, runtime, ...controllerOptions(opts) })
   const server = await startControllerServer({ controller, runtime, db, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.stateless ? { stateless: true } : {}) })
   return { ...server, runtimeUrl }
 }

@@ -4,7 +4,8 @@
  */
 import { Option } from 'commander'
 import type { Command } from 'commander'
-import { outputOption, port, selector, wholeNumber } from './flags.js'
+import { parseDuration } from '../index.js'
+import { outputOption, port, selector, usage, wholeNumber } from './flags.js'
 import type { Run } from './main.js'
 
 /** The verb behind a command: loaded on first use, skipped when only parsing. */
@@ -17,6 +18,36 @@ function act<A extends unknown[]>(run: Run, fn: (...args: A) => Promise<void>): 
 
 const maxFileSize = (): Option =>
   new Option('--max-file-size <bytes>', 'largest file read, in bytes (default 1 MiB)').argParser(wholeNumber('--max-file-size', { unit: 'bytes' }))
+
+/** A duration flag as Go (and kube-apiserver's --event-ttl) reads it: 168h, 90m, 1h30m; 0 turns the limit off. */
+function durationFlag(flag: string): (v: string) => number {
+  return (v) => {
+    const ms = parseDuration(v.trim())
+    if (ms === undefined || ms < 0) throw usage(`${flag} expects a duration like 168h, 30m or 1h30m (0: no limit), got "${v}"`)
+    return ms
+  }
+}
+
+/** `--log-max-size`: bytes, at least 1024 (a smaller log would rotate at every line). */
+function logSize(v: string): number {
+  const n = wholeNumber('--log-max-size', { unit: 'bytes' })(v)
+  if (n < 1024) throw usage(`--log-max-size expects at least 1024 bytes, got "${v}"`)
+  return n
+}
+
+/** How much history the controller keeps: on `up` and `server`; left out, the controller's defaults. */
+function addRetention(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--event-ttl <duration>', 'how long the events of deleted experiments are kept (default 168h; 0: no limit)').argParser(durationFlag('--event-ttl')))
+    .addOption(new Option('--max-events <n>', 'most events kept; over it the oldest of deleted experiments go first (default 10000; 0: no limit)').argParser(wholeNumber('--max-events', { zeroOk: true })))
+    .addOption(new Option('--archive-ttl <duration>', 'how long deleted experiments stay in the archive (default 336h; 0: no limit)').argParser(durationFlag('--archive-ttl')))
+    .addOption(new Option('--max-archived <n>', 'most deleted experiments kept in the archive, the oldest going first (default 1000; 0: no limit)').argParser(wholeNumber('--max-archived', { zeroOk: true })))
+}
+
+const RETENTION_HELP = `Retention: the events of an experiment are kept while it exists (its status and \`describe\` read them); once
+it is deleted they go after --event-ttl, or sooner when there are more than --max-events events in all. Deleted
+experiments are archived with their records and events, and leave the archive after --archive-ttl or beyond
+--max-archived. Pruning runs at start and every minute, in batches of 1000 rows.`
 
 export function registerCommands(program: Command, run: Run): void {
   program
@@ -36,7 +67,7 @@ Examples:
       await (await import('./verbs/validate.js')).validate(opts, run)
     }))
 
-  program
+  addRetention(program
     .command('up')
     .description('run an App\'s services as local pods behind sidecar proxies (foreground; Ctrl-C stops everything)')
     .requiredOption('-f, --filename <file>', 'the App file (chaoscope.dev/v1alpha1, kind App)')
@@ -45,15 +76,24 @@ Examples:
     .addOption(new Option('--control-port <port>', 'port of the control API on 127.0.0.1 (0: any free port)').argParser(port('--control-port')).default(0))
     .option('--db <file>', 'the controller\'s SQLite file (default $CHAOSCOPE_HOME/chaoscope.db)')
     .addOption(new Option('--host-ports <mode>', 'fixed: listen on each service\'s hostPort; ephemeral: on any free port (printed)').choices(['fixed', 'ephemeral']).default('fixed'))
+    .addOption(new Option('--log-max-size <bytes>', 'with --detach: rotate $CHAOSCOPE_HOME/runtime.log once it is larger than this (at least 1024)').argParser(logSize).default(10 * 1024 * 1024, '10485760'))
+    .addOption(new Option('--log-max-files <n>', 'with --detach: rotated logs kept, runtime.log.1 the newest (0: only truncate)').argParser(wholeNumber('--log-max-files', { zeroOk: true })).default(5))
+    .addOption(new Option('--log-file <path>', 'the log --detach writes to (set by --detach for the runtime it starts)').hideHelp()))
     .addHelpText('after', `
 The controller runs beside the runtime: its API (/api/v1) is served on the control API's port, so that
 \`chaoscope apply\`, \`get\`, \`describe\` and \`delete\` work against it.
 The runtime keeps its state in $CHAOSCOPE_HOME (default ~/.chaoscope); one runtime per state directory.
 Ctrl-C (or SIGTERM) stops every pod and removes the state files, also while the pods are still starting.
+With --detach the runtime writes its log to $CHAOSCOPE_HOME/runtime.log; past --log-max-size it is copied to
+runtime.log.1 (the older copies shifted to .2 ... up to --log-max-files) and started again. A new \`up --detach\`
+moves the last run's log to runtime.log.1 the same way.
+${RETENTION_HELP}
 Exit codes: 0 ok (also after Ctrl-C), 1 failed (already running, a port in use, not ready in time), 2 an invalid App file.
 Examples:
   chaoscope up -f demo/chain/app.yaml
-  chaoscope up -f demo/shop/app.yaml --detach && chaoscope get pods`)
+  chaoscope up -f demo/shop/app.yaml --detach && chaoscope get pods
+  chaoscope up -f demo/chain/app.yaml --detach --log-max-size 1048576 --log-max-files 3
+  chaoscope up -f demo/chain/app.yaml --event-ttl 24h --max-events 50000`)
     .action(act(run, async (opts: UpFlags) => {
       await (await import('./verbs/runtime.js')).up(opts, run)
     }))
@@ -186,24 +226,32 @@ Examples:
       await (await import('./verbs/experiments.js')).events(opts, run)
     }))
 
-  program
+  addRetention(program
     .command('server')
     .description('run the controller and its API (/api/v1) on 127.0.0.1, for a local runtime already up (foreground)')
     .option('--runtime <url>', 'the runtime control API (default: the one $CHAOSCOPE_HOME/runtime.json names)')
     .option('--db <file>', 'the SQLite file keeping experiments, records and events (default $CHAOSCOPE_HOME/chaoscope.db)')
-    .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port)').argParser(port('--port')).default(0))
+    .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port)').argParser(port('--port')).default(0)))
     .addHelpText('after', `
 Ctrl-C or SIGTERM stops the controller without recovering anything (stopping is not deleting): faults stay
 until their experiments end, and a controller started again on the same database carries on.
+${RETENTION_HELP}
 Examples:
   chaoscope up -f demo/chain/app.yaml --detach && chaoscope server
-  chaoscope server --runtime http://127.0.0.1:41234 --db /tmp/chaos.db --port 8080`)
-    .action(act(run, async (opts: { runtime?: string; db?: string; port: number }) => {
+  chaoscope server --runtime http://127.0.0.1:41234 --db /tmp/chaos.db --port 8080
+  chaoscope server --event-ttl 1h --max-events 0 --archive-ttl 720h --max-archived 100`)
+    .action(act(run, async (opts: ServerFlags) => {
       await (await import('./verbs/server.js')).server(opts, run)
     }))
 }
 
-export interface UpFlags { filename: string; detach?: boolean; readyTimeout: number; controlPort: number; db?: string; hostPorts: 'fixed' | 'ephemeral' }
+/** The retention flags of `up` and `server`: milliseconds and counts, absent when not given. */
+export interface RetentionFlags { eventTtl?: number; maxEvents?: number; archiveTtl?: number; maxArchived?: number }
+export interface UpFlags extends RetentionFlags {
+  filename: string; detach?: boolean; readyTimeout: number; controlPort: number; db?: string; hostPorts: 'fixed' | 'ephemeral'
+  logMaxSize: number; logMaxFiles: number; logFile?: string
+}
+export interface ServerFlags extends RetentionFlags { runtime?: string; db?: string; port: number }
 export interface GetFlags { namespace?: string; allNamespaces?: boolean; selector?: string; output: 'table' | 'wide' | 'yaml' | 'json'; watch?: boolean }
 export interface DeleteFlags { filename?: string[]; namespace: string; ignoreNotFound?: boolean; wait: boolean; timeout: number }
 export interface EventsFlags { for?: string; namespace: string; allNamespaces?: boolean; output: 'table' | 'yaml' | 'json'; watch?: boolean }

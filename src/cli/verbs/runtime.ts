@@ -1,15 +1,16 @@
 /** @module cli/verbs/runtime: `up`, `down`, `logs`, `get pods`: the local runtime from the command line. */
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ChaosError, EXIT, formatIssue, HttpRuntimeClient, loadApp, pidAlive, readState, requireRuntime, startRuntimeServer, startUpController, stateDir } from '../../index.js'
 import type { RuntimeServer } from '../../index.js'
 import type { GetFlags, UpFlags } from '../commands.js'
 import { usage } from '../flags.js'
+import { LogRotation, rotate } from '../log-rotation.js'
 import type { Run } from '../main.js'
 import { json, list, podTable, v1Pod, yaml } from '../print.js'
 import { SignalLatch } from '../signals.js'
-import { controllerLog } from './server.js'
+import { controllerLog, retentionArgs, retentionOf } from './server.js'
 
 /**
  * `up` in the foreground. Ctrl-C is heard from the first line on: a signal during start-up stops what has
@@ -17,6 +18,7 @@ import { controllerLog } from './server.js'
  */
 export async function up(opts: UpFlags, run: Run): Promise<void> {
   if (opts.detach) return detach(opts, run)
+  const rotation = opts.logFile ? rotateOutput(run, opts.logFile, opts) : undefined
   const latch = new SignalLatch()
   let server: RuntimeServer | undefined
   const stop = async (why: string) => {
@@ -41,7 +43,7 @@ export async function up(opts: UpFlags, run: Run): Promise<void> {
     run.out(`runtime ${server.state.app} (pid ${process.pid}): control API ${server.state.url}\n`)
     if (latch.reason) return await stop(latch.reason)
     try {
-      const ctl = await startUpController(server, { ...(opts.db ? { db: opts.db } : {}), log: controllerLog(run) })
+      const ctl = await startUpController(server, { ...(opts.db ? { db: opts.db } : {}), log: controllerLog(run), retention: retentionOf(opts) })
       run.out(`controller: API ${ctl.state.url}/api/v1, db ${ctl.state.db}\n`)
     } catch (e) {
       await server.close()
@@ -60,6 +62,8 @@ export async function up(opts: UpFlags, run: Run): Promise<void> {
     } else {
       run.err(`warning: ${first.error.message}\n`)
     }
+    // `up --detach` has read the log up to here: from now on it may rotate
+    rotation?.start()
     await stop(await latch.stopped)
   } finally {
     latch.dispose()
@@ -78,8 +82,13 @@ async function detach(opts: UpFlags, run: Run): Promise<void> {
   }
   const logFile = join(stateDir(), 'runtime.log')
   mkdirSync(stateDir(), { recursive: true })
-  const fd = openSync(logFile, 'w')
-  const args = [process.argv[1]!, 'up', '-f', opts.filename, '--ready-timeout', String(opts.readyTimeout), '--control-port', String(opts.controlPort), ...(opts.db ? ['--db', opts.db] : []), '--host-ports', opts.hostPorts]
+  // the last run's log becomes runtime.log.1; appending, so that the runtime's truncations start it over
+  if (sizeOf(logFile) > 0) rotate(logFile, opts.logMaxFiles)
+  const fd = openSync(logFile, 'a')
+  const args = [
+    process.argv[1]!, 'up', '-f', opts.filename, '--ready-timeout', String(opts.readyTimeout), '--control-port', String(opts.controlPort), ...(opts.db ? ['--db', opts.db] : []), '--host-ports', opts.hostPorts,
+    '--log-file', logFile, '--log-max-size', String(opts.logMaxSize), '--log-max-files', String(opts.logMaxFiles), ...retentionArgs(opts),
+  ]
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   const exited = new Promise<number>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : 1))))
@@ -113,6 +122,34 @@ async function detach(opts: UpFlags, run: Run): Promise<void> {
   } finally {
     latch.dispose()
   }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
+  }
+}
+
+/**
+ * The runtime started by `up --detach` writes to `logFile` through its stdout and stderr (descriptors opened
+ * for appending by the parent): what it prints is counted, and the log rotated past `--log-max-size` once
+ * started (see cli/log-rotation.ts).
+ */
+function rotateOutput(run: Run, logFile: string, opts: UpFlags): LogRotation {
+  const rotation = new LogRotation(logFile, { maxBytes: opts.logMaxSize, keep: opts.logMaxFiles })
+  const out = run.out
+  const err = run.err
+  run.out = (s) => {
+    out(s)
+    rotation.wrote(Buffer.byteLength(s))
+  }
+  run.err = (s) => {
+    err(s)
+    rotation.wrote(Buffer.byteLength(s))
+  }
+  return rotation
 }
 
 export async function logs(pod: string, opts: { follow?: boolean; tail?: number }, run: Run): Promise<void> {

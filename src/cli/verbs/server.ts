@@ -1,5 +1,6 @@
 /** @module cli/verbs/server: `chaoscope server`: the controller and its API beside a runtime that is already up. */
 import { startServer } from '../../index.js'
+import type { RetentionFlags, ServerFlags } from '../commands.js'
 import type { Run } from '../main.js'
 import { SignalLatch } from '../signals.js'
 
@@ -11,7 +12,27 @@ export function controllerLog(run: Run): (level: string, message: string) => voi
   }
 }
 
-export async function server(opts: { runtime?: string; db?: string; port: number }, run: Run): Promise<void> {
+/** The retention flags as the controller's options: only those given (the rest keep the controller's defaults). */
+export function retentionOf(opts: RetentionFlags): { eventTtlMs?: number; maxEvents?: number; archiveTtlMs?: number; maxArchived?: number } {
+  return {
+    ...(opts.eventTtl !== undefined ? { eventTtlMs: opts.eventTtl } : {}),
+    ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
+    ...(opts.archiveTtl !== undefined ? { archiveTtlMs: opts.archiveTtl } : {}),
+    ...(opts.maxArchived !== undefined ? { maxArchived: opts.maxArchived } : {}),
+  }
+}
+
+/** The retention flags as given, for the command line of a runtime started in the background. */
+export function retentionArgs(opts: RetentionFlags): string[] {
+  return [
+    ...(opts.eventTtl !== undefined ? ['--event-ttl', `${opts.eventTtl}ms`] : []),
+    ...(opts.maxEvents !== undefined ? ['--max-events', String(opts.maxEvents)] : []),
+    ...(opts.archiveTtl !== undefined ? ['--archive-ttl', `${opts.archiveTtl}ms`] : []),
+    ...(opts.maxArchived !== undefined ? ['--max-archived', String(opts.maxArchived)] : []),
+  ]
+}
+
+export async function server(opts: ServerFlags, run: Run): Promise<void> {
   const latch = new SignalLatch()
   try {
     const s = await startServer({
@@ -19,6 +40,7 @@ export async function server(opts: { runtime?: string; db?: string; port: number
       ...(opts.db ? { db: opts.db } : {}),
       port: opts.port,
       log: controllerLog(run),
+      retention: retentionOf(opts),
     })
     run.out(`controller (pid ${process.pid}): API ${s.state.url}/api/v1, runtime ${s.runtimeUrl}, db ${s.state.db}\n`)
     const why = await latch.stopped
