@@ -142,6 +142,18 @@ describe('admission refuses a delay longer than a sidecar holds (1h), naming the
   })
 })
 
+describe('admission refuses a pod-kill grace period longer than the runtime waits', () => {
+  it('gracePeriod 2147484 (past 2^31-1 ms) is refused naming the limit; 2147483 is accepted', async () => {
+    const { ctl, runtime, start } = setup()
+    await start()
+    const yaml = (g: number) => podChaosYaml('k', 'pod-kill', { mode: 'one' }).replace('spec:\n', `spec:\n  gracePeriod: ${g}\n`)
+    const e = await refusal(ctl.apply(resource(yaml(2_147_484))))
+    expect([e.code, e.message, e.hint]).toEqual(['SPEC_LOCAL_UNSUPPORTED', 'spec.gracePeriod 2147484: the local runtime waits at most 2147483 seconds (about 24.8 days) before SIGKILL', 'write gracePeriod: 2147483 or less'])
+    nothingDone(ctl, runtime)
+    expect(await ctl.apply(resource(yaml(2_147_483)), { dryRun: true })).toMatchObject({ action: 'created' })
+  })
+})
+
 describe('a long duration is held to its end', () => {
   const at = (name: string, kind: string, ctl: Controller) => ctl.get(kind, 'default', name)!.status.experiment.containerRecords.map((r) => r.phase)
 

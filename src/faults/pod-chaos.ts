@@ -12,6 +12,9 @@ import type { FaultContext, FaultInjector, Injection, Target } from './injector.
 export type PodChaosSpec = Static<typeof podChaosSpec>
 type Action = PodChaosSpec['action']
 
+/** The longest pod-kill grace period the runtime holds, in seconds: 2^31-1 ms. */
+const MAX_GRACE_SECONDS = Math.floor((2 ** 31 - 1) / 1000)
+
 /** The one container of a local pod is named after its service. */
 export const containerName = (pod: Pick<RuntimePod, 'service'>): string => pod.service
 
@@ -140,6 +143,10 @@ export const podChaos: FaultInjector<PodChaosSpec> = {
   check(spec) {
     if (spec.remoteCluster) {
       throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `spec.remoteCluster "${spec.remoteCluster}": the local runtime has no remote clusters`, { hint: 'remove remoteCluster, or run it against a cluster with Chaos Mesh' })
+    }
+    // the runtime waits out a grace period with one timer: at most 2^31-1 ms
+    if (spec.action === 'pod-kill' && spec.gracePeriod !== undefined && spec.gracePeriod > MAX_GRACE_SECONDS) {
+      throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `spec.gracePeriod ${spec.gracePeriod}: the local runtime waits at most ${MAX_GRACE_SECONDS} seconds (about 24.8 days) before SIGKILL`, { hint: `write gracePeriod: ${MAX_GRACE_SECONDS} or less` })
     }
   },
   oneShot(spec) {
