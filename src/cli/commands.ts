@@ -47,7 +47,7 @@ function addRetention(cmd: Command): Command {
 const RETENTION_HELP = `Retention: the events of an experiment are kept while it exists (its status and \`describe\` read them); once
 it is deleted they go after --event-ttl, or sooner when there are more than --max-events events in all. Deleted
 experiments are archived with their records and events, and leave the archive after --archive-ttl or beyond
---max-archived. Pruning runs at start and every minute, in batches of 1000 rows.`
+--max-archived. Pruning runs at start and every minute, in short batches (100 events each).`
 
 export function registerCommands(program: Command, run: Run): void {
   program

@@ -423,7 +423,7 @@ export class Store {
    * @example
    * while (store.prune({ eventTtlMs: 7 * 86_400_000, maxEvents: 10_000 }, Date.now()).more) await setImmediatePromise()
    */
-  prune(retention: Retention, now: number, batch = 1000): PruneResult {
+  prune(retention: Retention, now: number, batch = 100): PruneResult {
     const eventBudget = Math.max(1, Math.floor(batch))
     const archiveBudget = Math.max(1, Math.floor(batch / 10))
     return this.transaction(() => {
