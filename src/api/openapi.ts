@@ -6,6 +6,15 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: unknown) => ({ 'application/json': { schema } })
 const error = (description: string) => ({ description, content: json(ref('Error')) })
 const list = (item: string) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref(item) } } })
+/** A list that pages (api/paging.ts): `metadata.continue` while more items follow. */
+const page = (item: string) => ({
+  type: 'object',
+  required: ['items', 'metadata'],
+  properties: {
+    items: { type: 'array', items: ref(item) },
+    metadata: { type: 'object', properties: { continue: { type: 'string', description: 'send as `continue`, with the same query, for the next page; absent on the last page' }, remainingItemCount: { type: 'integer', minimum: 0, description: 'items after this page (absent with a label selector)' } } },
+  },
+})
 const q = (name: string, description: string, schema: unknown = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema })
 const p = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } })
 
@@ -14,6 +23,10 @@ const KIND_PARAM = {
   schema: { type: 'string', examples: CONTROLLER_KINDS.map(plural) },
 }
 const ONE = [p('namespace', 'namespace of the resource'), KIND_PARAM, p('name', 'name of the resource')]
+const PAGE_Q = [
+  q('limit', 'at most this many items (default 500)', { type: 'integer', minimum: 1, maximum: 1000 }),
+  q('continue', 'metadata.continue of the page before, sent with the same other parameters'),
+]
 const LIST_Q = [
   q('kind', 'only this resource type ("all" or absent: every type)'),
   q('namespace', 'only this namespace'),
@@ -45,7 +58,7 @@ export function openApiDocument(): Record<string, unknown> {
             422: error('a document is invalid or refused; issues lists each problem with its position'),
           },
         },
-        get: { summary: 'list resources', parameters: LIST_Q, responses: { 200: { description: 'the resources', content: json(list('Object')) }, 400: error('a malformed query') } },
+        get: { summary: 'list resources, one page', parameters: [...LIST_Q, ...PAGE_Q], responses: { 200: { description: 'the resources', content: json(page('Object')) }, 400: error('a malformed query, limit or continue token') } },
       },
       '/api/v1/namespaces/{namespace}/{kind}/{name}': {
         parameters: ONE,
@@ -62,13 +75,13 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/v1/namespaces/{namespace}/{kind}/{name}/events': {
         parameters: ONE,
-        get: { summary: 'events of one resource', parameters: [q('sinceId', 'only events with a greater id', { type: 'integer' })], responses: { 200: { description: 'events, oldest first', content: json(list('Event')) } } },
+        get: { summary: 'events of one resource, one page', parameters: [q('sinceId', 'only events with a greater id', { type: 'integer' }), ...PAGE_Q], responses: { 200: { description: 'events, oldest first', content: json(page('Event')) }, 400: error('a malformed query, limit or continue token') } },
       },
       '/api/v1/events': {
         get: {
           summary: 'events',
-          parameters: [q('kind', 'resource type'), q('namespace', 'namespace'), q('name', 'resource name'), q('uid', 'resource uid'), q('sinceId', 'only events with a greater id', { type: 'integer' })],
-          responses: { 200: { description: 'events, oldest first', content: json(list('Event')) } },
+          parameters: [q('kind', 'resource type'), q('namespace', 'namespace'), q('name', 'resource name'), q('uid', 'resource uid'), q('sinceId', 'only events with a greater id', { type: 'integer' }), ...PAGE_Q],
+          responses: { 200: { description: 'events, oldest first', content: json(page('Event')) }, 400: error('a malformed query, limit or continue token') },
         },
       },
       '/api/v1/pods': {
