@@ -1,9 +1,16 @@
-/** @module api/openapi: the OpenAPI 3.1 document of the controller API, served at /api/v1/openapi.json. */
+/**
+ * @module api/openapi: the OpenAPI 3.1 document of the controller API, served at /api/v1/openapi.json. It says
+ * what the API does, not what it should: every status an operation answers, the values each query parameter
+ * takes (others are 400), the body types it reads; test/e2e/openapi.test.ts holds the API to it with schemathesis,
+ * and src/api/openapi.test.ts checks that it names every route of src/api/app.ts and no other.
+ */
 import { VERSION } from '../version.js'
+import { MAX_PAGE } from './paging.js'
 import { CONTROLLER_KINDS, plural } from './kinds.js'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: unknown) => ({ 'application/json': { schema } })
+const text = { 'text/plain': { schema: { type: 'string' } } }
 const error = (description: string) => ({ description, content: json(ref('Error')) })
 const list = (item: string) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref(item) } } })
 /** A list that pages (api/paging.ts): `metadata.continue` while more items follow. */
@@ -17,21 +24,42 @@ const page = (item: string) => ({
 })
 const q = (name: string, description: string, schema: unknown = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema })
 const p = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } })
+/** A flag: true/1 or false/0 (empty: false); anything else is 400. */
+const flag = (name: string, description: string) => q(name, `${description} (true or 1, false or 0)`, { type: 'boolean' })
+
+/**
+ * The answers every operation may give besides its own: the rate limit of src/http-guard.ts (per client address,
+ * before any route) and the declared body size (a Content-Length over 1 MiB is refused before anything is read).
+ */
+const GUARD = {
+  413: error('the request declares a body larger than 1 MiB (API_BODY_TOO_LARGE); nothing was read'),
+  429: {
+    description: 'too many requests from this client address (API_RATE_LIMITED)',
+    headers: { 'Retry-After': { description: 'whole seconds until a request is taken again', required: true, schema: { type: 'integer', minimum: 1 } } },
+    content: json(ref('Error')),
+  },
+}
+const op = (o: { responses: Record<number, unknown> } & Record<string, unknown>) => ({ ...o, responses: { ...GUARD, ...o.responses } })
 
 const KIND_PARAM = {
-  ...p('kind', 'resource type: Kind, singular, plural or short name, any case (networkchaos, NetworkChaos, nc)'),
+  ...p('kind', 'resource type: Kind, singular, plural or short name, any case (networkchaos, NetworkChaos, nc); another is 422 SPEC_UNKNOWN_KIND'),
   schema: { type: 'string', examples: CONTROLLER_KINDS.map(plural) },
 }
 const ONE = [p('namespace', 'namespace of the resource'), KIND_PARAM, p('name', 'name of the resource')]
 const PAGE_Q = [
-  q('limit', 'at most this many items (default 500)', { type: 'integer', minimum: 1, maximum: 1000 }),
+  q('limit', 'at most this many items (default 500)', { type: 'integer', minimum: 1, maximum: MAX_PAGE }),
   q('continue', 'metadata.continue of the page before, sent with the same other parameters'),
 ]
-const LIST_Q = [
-  q('kind', 'only this resource type ("all" or absent: every type)'),
-  q('namespace', 'only this namespace'),
-  q('labelSelector', 'Kubernetes label selector, e.g. app=web,tier!=db'),
-]
+const SELECTOR_Q = q('labelSelector', 'Kubernetes label selector, e.g. app=web,tier!=db')
+const LIST_Q = [q('kind', 'only this resource type ("all" or absent: every type)'), q('namespace', 'only this namespace'), SELECTOR_Q]
+const SINCE_Q = q('sinceId', 'only events with a greater id', { type: 'integer', minimum: 0 })
+
+const BAD_QUERY = error('a malformed query parameter (API_INVALID_QUERY): a label selector, flag, number, limit or continue token')
+const UNKNOWN_KIND = error('an unknown resource type (SPEC_UNKNOWN_KIND, with the closest known one)')
+const NOT_FOUND = error('no such resource (CONTROLLER_NOT_FOUND)')
+const DELETING = error('the resource is being deleted (CONTROLLER_DELETING)')
+const STOPPED = error('the controller is stopping (CONTROLLER_STOPPED), or its runtime does not answer (RUNTIME_NOT_RUNNING)')
+const WRITE_FAILED = error('the state database refused the write (STORE_WRITE_FAILED); nothing of it was kept')
 
 /** The document; built on each call (cheap), so tests can change nothing by accident. */
 export function openApiDocument(): Record<string, unknown> {
@@ -40,67 +68,120 @@ export function openApiDocument(): Record<string, unknown> {
     info: {
       title: 'chaoscope controller API',
       version: VERSION,
-      description: 'Chaos Mesh resources applied to the local runtime: apply, list, inspect, pause, resume and delete experiments. Errors are JSON {code, message, hint?, issues?} with the codes of the CLI (docs/errors.md).',
+      description:
+        'Chaos Mesh resources applied to the local runtime: apply, list, inspect, pause, resume and delete experiments. Errors are JSON {code, message, hint?, issues?} with the codes of the CLI (docs/errors.md). Every request is counted against a rate limit per client address (429 with Retry-After), and a request that declares a body over 1 MiB is refused before it is read (413).',
     },
     servers: [{ url: 'http://127.0.0.1' }],
     paths: {
       '/api/v1/resources': {
-        post: {
+        post: op({
           summary: 'apply one or more resources (all or nothing)',
-          description: 'The body is YAML (several documents separated by ---) or JSON. Every document is validated; if any is invalid or refused by the controller (immutable spec, kind the runtime cannot run, selector matching no pod), nothing is applied and every problem is returned.',
-          parameters: [q('dryRun', 'validate and plan only; change nothing', { type: 'boolean' }), q('file', 'file name to use in issue positions')],
-          requestBody: { required: true, content: { 'application/yaml': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object' } } } },
+          description:
+            'The body is YAML (several documents separated by ---) or JSON, of at most 1 MiB, nesting at most 100 levels. Every document is validated; if any is invalid or refused by the controller (immutable spec, kind the runtime cannot run, selector matching no pod), nothing is applied and every problem is returned.',
+          parameters: [flag('dryRun', 'validate and plan only; change nothing'), q('file', 'file name to use in issue positions')],
+          requestBody: {
+            required: true,
+            content: {
+              'application/yaml': { schema: { type: 'string' } },
+              'application/x-yaml': { schema: { type: 'string' } },
+              'text/yaml': { schema: { type: 'string' } },
+              'text/x-yaml': { schema: { type: 'string' } },
+              'text/plain': { schema: { type: 'string' } },
+              'application/json': { schema: { type: 'object' } },
+            },
+          },
           responses: {
             200: { description: 'applied (configured or unchanged), or planned with dryRun', content: json(ref('ApplyResponse')) },
             201: { description: 'applied, at least one resource created', content: json(ref('ApplyResponse')) },
-            400: error('the body cannot be read (YAML syntax, empty)'),
-            413: error('the body is larger than 1 MiB'),
+            400: error('the body cannot be read (YAML syntax, empty, not a mapping), nests deeper than 100 levels (API_BODY_TOO_DEEP), or a malformed dryRun'),
+            409: error('a resource of the body is being deleted (CONTROLLER_DELETING); nothing was applied'),
+            413: error('the body is larger than 1 MiB (API_BODY_TOO_LARGE)'),
+            415: error('the body is declared as a type other than YAML, JSON or text (API_UNSUPPORTED_MEDIA_TYPE)'),
             422: error('a document is invalid or refused; issues lists each problem with its position'),
+            500: error('the state database refused the write (STORE_WRITE_FAILED), or the worker validating a large body failed (API_VALIDATOR_FAILED); nothing was applied'),
+            503: STOPPED,
           },
-        },
-        get: { summary: 'list resources, one page', parameters: [...LIST_Q, ...PAGE_Q], responses: { 200: { description: 'the resources', content: json(page('Object')) }, 400: error('a malformed query, limit or continue token') } },
+        }),
+        get: op({
+          summary: 'list resources, one page',
+          parameters: [...LIST_Q, ...PAGE_Q],
+          responses: { 200: { description: 'the resources, by kind, namespace and name', content: json(page('Object')) }, 400: BAD_QUERY, 422: UNKNOWN_KIND },
+        }),
       },
       '/api/v1/namespaces/{namespace}/{kind}/{name}': {
         parameters: ONE,
-        get: { summary: 'one resource with its status', responses: { 200: { description: 'the resource', content: json(ref('Object')) }, 404: error('no such resource') } },
-        delete: { summary: 'delete: recover every target, then remove the resource', responses: { 200: { description: 'deletion started or done', content: json({ type: 'object' }) }, 404: error('no such resource') } },
+        get: op({
+          summary: 'one resource with its status',
+          parameters: [flag('refresh', "first read the evidence of its active records from the runtime's effects")],
+          responses: { 200: { description: 'the resource', content: json(ref('Object')) }, 400: BAD_QUERY, 404: NOT_FOUND, 422: UNKNOWN_KIND, 503: STOPPED },
+        }),
+        delete: op({
+          summary: 'delete: recover every target, then remove the resource',
+          parameters: [flag('wait', 'answer once the targets are recovered and the resource is gone (default true)'), q('timeoutSeconds', 'wait at most this long', { type: 'number', exclusiveMinimum: 0 })],
+          responses: {
+            200: { description: 'deletion started, or done (gone)', content: json(ref('DeleteResponse')) },
+            400: BAD_QUERY,
+            404: NOT_FOUND,
+            422: UNKNOWN_KIND,
+            500: WRITE_FAILED,
+            503: STOPPED,
+          },
+        }),
       },
       '/api/v1/namespaces/{namespace}/{kind}/{name}/pause': {
         parameters: ONE,
-        post: { summary: 'pause (annotation experiment.chaos-mesh.org/pause: "true"); faults are recovered', responses: { 200: { description: 'the resource', content: json(ref('Object')) }, 404: error('no such resource') } },
+        post: op({
+          summary: 'pause (annotation experiment.chaos-mesh.org/pause: "true"); answers once its faults are recovered',
+          responses: { 200: { description: 'the resource', content: json(ref('Object')) }, 404: NOT_FOUND, 409: DELETING, 422: UNKNOWN_KIND, 500: WRITE_FAILED, 503: STOPPED },
+        }),
       },
       '/api/v1/namespaces/{namespace}/{kind}/{name}/resume': {
         parameters: ONE,
-        post: { summary: 'resume a paused resource', responses: { 200: { description: 'the resource', content: json(ref('Object')) }, 404: error('no such resource') } },
+        post: op({
+          summary: 'resume a paused resource; answers once its faults are injected again (while its duration lasts)',
+          responses: { 200: { description: 'the resource', content: json(ref('Object')) }, 404: NOT_FOUND, 409: DELETING, 422: UNKNOWN_KIND, 500: WRITE_FAILED, 503: STOPPED },
+        }),
       },
       '/api/v1/namespaces/{namespace}/{kind}/{name}/events': {
         parameters: ONE,
-        get: { summary: 'events of one resource, one page', parameters: [q('sinceId', 'only events with a greater id', { type: 'integer' }), ...PAGE_Q], responses: { 200: { description: 'events, oldest first', content: json(page('Event')) }, 400: error('a malformed query, limit or continue token') } },
+        get: op({
+          summary: 'events of one resource, one page (also of one that is gone: by kind, namespace and name)',
+          parameters: [SINCE_Q, ...PAGE_Q],
+          responses: { 200: { description: 'events, oldest first', content: json(page('Event')) }, 400: BAD_QUERY, 422: UNKNOWN_KIND },
+        }),
       },
       '/api/v1/events': {
-        get: {
-          summary: 'events',
-          parameters: [q('kind', 'resource type'), q('namespace', 'namespace'), q('name', 'resource name'), q('uid', 'resource uid'), q('sinceId', 'only events with a greater id', { type: 'integer' }), ...PAGE_Q],
-          responses: { 200: { description: 'events, oldest first', content: json(page('Event')) }, 400: error('a malformed query, limit or continue token') },
-        },
+        get: op({
+          summary: 'events, one page',
+          parameters: [q('kind', 'resource type'), q('namespace', 'namespace'), q('name', 'resource name'), q('uid', 'resource uid'), SINCE_Q, ...PAGE_Q],
+          responses: { 200: { description: 'events, oldest first', content: json(page('Event')) }, 400: BAD_QUERY, 422: UNKNOWN_KIND },
+        }),
       },
       '/api/v1/pods': {
-        get: {
+        get: op({
           summary: 'pods of the local runtime',
-          parameters: [q('namespace', 'only this namespace'), q('labelSelector', 'label selector')],
-          responses: { 200: { description: 'the pods', content: json(list('Pod')) }, 503: error('no runtime') },
-        },
+          parameters: [q('namespace', 'only this namespace'), SELECTOR_Q],
+          responses: { 200: { description: 'the pods', content: json(list('Pod')) }, 400: BAD_QUERY, 503: error('no runtime, or it does not answer (RUNTIME_NOT_RUNNING)') },
+        }),
       },
       '/api/v1/watch': {
-        get: {
+        get: op({
           summary: 'server-sent events: one `change` event per change of a resource or new event',
           parameters: LIST_Q,
-          responses: { 200: { description: 'an event stream: `ready` first, then `change` events with JSON data (`id` counts the changes the server has seen, one sequence for every watcher) and `: keep-alive` comments; a watcher that reads too slowly gets a last `dropped` event, data `{reason, message, lastId, limits}`, and the stream ends: list again, then watch again', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
-        },
+          responses: {
+            200: {
+              description:
+                'an event stream: `ready` first, then `change` events with JSON data (`id` counts the changes the server has seen, one sequence for every watcher) and `: keep-alive` comments; a watcher that reads too slowly gets a last `dropped` event, data `{reason, message, lastId, limits}`, and the stream ends: list again, then watch again',
+              content: { 'text/event-stream': { schema: ref('WatchEvent') } },
+            },
+            400: BAD_QUERY,
+            422: UNKNOWN_KIND,
+          },
+        }),
       },
-      '/api/v1/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/healthz': { get: { summary: 'liveness', responses: { 200: { description: 'ok', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/api/v1/openapi.json': { get: op({ summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } }) },
+      '/metrics': { get: op({ summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format', content: text } } }) },
+      '/healthz': { get: op({ summary: 'liveness', responses: { 200: { description: 'ok', content: text } } }) },
     },
     components: {
       schemas: {
@@ -188,10 +269,31 @@ export function openApiDocument(): Record<string, unknown> {
         },
         Pod: {
           type: 'object',
+          required: ['namespace', 'name', 'uid', 'service', 'labels', 'phase', 'ready', 'restartCount'],
           properties: {
-            namespace: { type: 'string' }, name: { type: 'string' }, service: { type: 'string' }, labels: { type: 'object' }, phase: { type: 'string' },
-            ready: { type: 'boolean' }, restartCount: { type: 'integer' }, address: { type: 'string' }, pid: { type: 'integer' },
+            namespace: { type: 'string' }, name: { type: 'string' }, uid: { type: 'string' }, service: { type: 'string' },
+            labels: { type: 'object', additionalProperties: { type: 'string' } }, annotations: { type: 'object', additionalProperties: { type: 'string' } },
+            phase: { type: 'string', enum: ['Pending', 'Running', 'Succeeded', 'Failed'] }, ready: { type: 'boolean' }, restartCount: { type: 'integer', minimum: 0 },
+            reason: { type: 'string' }, message: { type: 'string' }, startTime: { type: 'string', format: 'date-time' },
+            address: { type: 'string', description: "127.0.0.1:<port> of the pod's ingress sidecar: where callers reach it" }, pid: { type: 'integer' },
+            protocol: { type: 'string', enum: ['tcp', 'http'] }, containerPort: { type: 'integer' }, dependencies: { type: 'array', items: { type: 'string' } },
+            external: { type: 'string', description: "an external service's pseudo-pod: the address its sidecar fronts" },
           },
+        },
+        DeleteResponse: {
+          type: 'object',
+          required: ['deleted', 'gone', 'kind', 'namespace', 'name', 'object'],
+          properties: {
+            deleted: { const: true }, gone: { type: 'boolean', description: 'false while its targets are still being recovered' },
+            kind: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' },
+            object: { description: 'the resource while it is still there (deleting), else null', oneOf: [ref('Object'), { type: 'null' }] },
+          },
+        },
+        WatchEvent: {
+          type: 'object',
+          description: 'one server-sent event: ready (data {}), change (data: the change as JSON, id: its sequence number) or dropped (data {reason, message, lastId, limits}; the last)',
+          required: ['event', 'data'],
+          properties: { event: { type: 'string', enum: ['ready', 'change', 'dropped'] }, data: { type: 'string', contentMediaType: 'application/json' }, id: { type: 'string' } },
         },
       },
     },

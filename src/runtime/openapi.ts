@@ -1,4 +1,9 @@
-/** @module runtime/openapi: the OpenAPI 3.1 document of the runtime's control API, served at /runtime/v1/openapi.json. */
+/**
+ * @module runtime/openapi: the OpenAPI 3.1 document of the runtime's control API (src/runtime/control-api.ts),
+ * served at /runtime/v1/openapi.json: every status an operation answers, the values each query parameter takes
+ * (others are 400), the body it reads. test/e2e/openapi.test.ts holds the API to it with schemathesis, and
+ * src/runtime/openapi.test.ts checks that it names every route and no other.
+ */
 import { VERSION } from '../version.js'
 import { effectTypes } from './effect.js'
 
@@ -9,11 +14,28 @@ const error = (description: string) => ({ description, content: json(ref('Error'
 const list = (item: string) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref(item) } } })
 const q = (name: string, description: string, schema: unknown = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema })
 const p = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } })
+/** The runtime's flags: exactly true or false (absent: false); anything else is 400 API_INVALID_QUERY. */
 const bool = { type: 'string', enum: ['true', 'false'] }
+
+/**
+ * The answers every operation may give besides its own (src/http-guard.ts, before any route): the rate limit per
+ * client address, and a declared body over 1 MiB refused before anything is read.
+ */
+const GUARD = {
+  413: error('the request declares a body larger than 1 MiB (API_BODY_TOO_LARGE); nothing was read'),
+  429: {
+    description: 'too many requests from this client address (API_RATE_LIMITED)',
+    headers: { 'Retry-After': { description: 'whole seconds until a request is taken again', required: true, schema: { type: 'integer', minimum: 1 } } },
+    content: json(ref('Error')),
+  },
+}
+const op = (o: { responses: Record<number, unknown> } & Record<string, unknown>) => ({ ...o, responses: { ...GUARD, ...o.responses } })
+const BAD_QUERY = error('a malformed query parameter (API_INVALID_QUERY)')
 
 const POD = p('name', 'pod name, e.g. web-7f2ab')
 const SELECTOR_Q = q('labelSelector', 'Kubernetes label selector, e.g. app=web,tier!=db')
 const BAD_SELECTOR = error('the label selector cannot be read (SELECTOR_INVALID)')
+const ID = { type: 'string', minLength: 1, maxLength: 512 }
 const NO_POD = error('no pod has that name (RUNTIME_UNKNOWN_POD)')
 
 /** The document; built on each call (cheap), so tests can change nothing by accident. */
@@ -25,50 +47,47 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
       title: 'chaoscope runtime control API',
       version: VERSION,
       description:
-        'The local runtime (`chaoscope up`) on 127.0.0.1: its pods, their logs, the sidecars, and the effects it holds on them (the one boundary the controller acts through). Errors are JSON {code, message, hint?} with the codes of docs/errors.md.',
+        'The local runtime (`chaoscope up`) on 127.0.0.1: its pods, their logs, the sidecars, and the effects it holds on them (the one boundary the controller acts through). Errors are JSON {code, message, hint?} with the codes of docs/errors.md. Every request is counted against a rate limit per client address (429 with Retry-After), and a request that declares a body over 1 MiB is refused before it is read (413).',
     },
     servers: [{ url: 'http://127.0.0.1' }],
     paths: {
-      '/healthz': { get: { summary: 'liveness', responses: { 200: { description: 'ok', content: text } } } },
+      '/healthz': { get: op({ summary: 'liveness', responses: { 200: { description: 'ok', content: text } } }) },
       '/metrics': {
-        get: {
-          summary: "Prometheus metrics of the sidecars (and, under `up`, the controller's)",
-          responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
-        },
+        get: op({ summary: "Prometheus metrics of the sidecars (and, under `up`, the controller's)", responses: { 200: { description: 'text exposition format', content: text } } }),
       },
-      '/runtime/v1/openapi.json': { get: { summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } } },
+      '/runtime/v1/openapi.json': { get: op({ summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } }) },
       '/runtime/v1/pods': {
-        get: {
+        get: op({
           summary: 'pods of every service (an external service is one pseudo-pod), by name',
           parameters: [SELECTOR_Q, q('namespace', 'only this namespace')],
           responses: { 200: { description: 'the pods', content: json(list('Pod')) }, 400: BAD_SELECTOR },
-        },
+        }),
       },
       '/runtime/v1/pods/{name}': {
         parameters: [POD],
-        get: { summary: 'one pod', responses: { 200: { description: 'the pod', content: json(ref('Pod')) }, 404: NO_POD } },
+        get: op({ summary: 'one pod', responses: { 200: { description: 'the pod', content: json(ref('Pod')) }, 404: NO_POD } }),
       },
       '/runtime/v1/pods/{name}/logs': {
         parameters: [POD],
-        get: {
+        get: op({
           summary: 'the lines a pod wrote to stdout and stderr: `<ISO time> <stdout|stderr> <text>` each',
           parameters: [
-            q('tail', 'only the last N lines', { type: 'integer', minimum: 0 }),
+            q('tail', 'only the last N lines', { type: 'integer', minimum: 0, maximum: 999_999_999 }),
             q('follow', 'true: keep the response open and stream new lines as they are written', bool),
           ],
-          responses: { 200: { description: 'the lines', content: text }, 404: NO_POD },
-        },
+          responses: { 200: { description: 'the lines', content: text }, 400: BAD_QUERY, 404: NO_POD },
+        }),
       },
       '/runtime/v1/sidecars': {
-        get: { summary: 'every sidecar proxy with its counters and faults', responses: { 200: { description: 'the sidecars', content: json(list('Sidecar')) } } },
+        get: op({ summary: 'every sidecar proxy with its counters and faults', responses: { 200: { description: 'the sidecars', content: json(list('Sidecar')) } } }),
       },
       '/runtime/v1/effects': {
-        get: {
+        get: op({
           summary: 'the effects the runtime holds, with what each observed so far',
-          parameters: [q('owner', "only this experiment's (owner.experiment)"), q('ended', 'true: also the effects that ended recently (15 min, the last 1000)', bool)],
-          responses: { 200: { description: 'the effects', content: json(list('HeldEffect')) }, 400: error('a malformed query (EFFECT_INVALID)') },
-        },
-        post: {
+          parameters: [q('owner', "only this experiment's (owner.experiment)", ID), q('ended', 'true: also the effects that ended recently (15 min, the last 1000)', bool)],
+          responses: { 200: { description: 'the effects', content: json(list('HeldEffect')) }, 400: BAD_QUERY },
+        }),
+        post: op({
           summary: 'apply an effect (idempotent by id)',
           description:
             'A held effect stays until it is removed or until expiresAt, when the runtime removes it by itself. A one-shot effect (pod-kill, container-kill) acts and is done: the answer has what it did.',
@@ -76,24 +95,30 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
           responses: {
             200: { description: 'one-shot (or already expired): what was done', content: json(ref('Done')) },
             201: { description: 'held (again: the same effect under the same id is applied once)', content: json(ref('Held')) },
-            400: error('the effect is malformed: EFFECT_INVALID, EFFECT_UNKNOWN_TYPE, PROXY_INVALID_FAULT, RUNTIME_NOT_RUNNABLE'),
+            400: error('the effect is malformed or not JSON (EFFECT_INVALID, EFFECT_UNKNOWN_TYPE, PROXY_INVALID_FAULT, API_BODY_TOO_DEEP past 100 levels), or it cannot act on its target (RUNTIME_NOT_RUNNABLE)'),
             404: error('its target is not there: RUNTIME_UNKNOWN_POD, RUNTIME_UNKNOWN_EDGE'),
             409: error('a different effect is held under this id (EFFECT_EXISTS)'),
+            413: error('the body is larger than 1 MiB (API_BODY_TOO_LARGE)'),
+            500: error('the sidecars\' data plane did not answer (PROXY_WORKER_FAILED)'),
           },
-        },
+        }),
       },
       '/runtime/v1/effects/{id}': {
-        parameters: [p('id', 'the effect id')],
-        delete: {
+        parameters: [{ ...p('id', 'the effect id'), schema: ID }],
+        delete: op({
           summary: 'remove an effect (idempotent; an effect on a pod that is gone counts as removed)',
-          responses: { 200: { description: 'removed is false when no effect was held under the id', content: json({ type: 'object', required: ['removed'], properties: { removed: { type: 'boolean' } } }) } },
-        },
+          responses: {
+            200: { description: 'removed is false when no effect was held under the id', content: json({ type: 'object', required: ['removed'], properties: { removed: { type: 'boolean' } } }) },
+            400: error('an id longer than 512 characters (EFFECT_INVALID)'),
+            500: error('the sidecars\' data plane did not answer (PROXY_WORKER_FAILED)'),
+          },
+        }),
       },
       '/runtime/v1/shutdown': {
-        post: {
+        post: op({
           summary: 'stop the runtime: every pod gracefully, then the sidecars (`chaoscope down`)',
           responses: { 202: { description: 'stopping, after this answer', content: json({ type: 'object', required: ['stopping'], properties: { stopping: { const: true } } }) } },
-        },
+        }),
       },
     },
     components: {
@@ -168,7 +193,7 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
           type: 'object',
           required: ['id', 'type', 'target'],
           properties: {
-            id: { type: 'string', minLength: 1, maxLength: 512 },
+            id: ID,
             type: { type: 'string', enum: types, description: 'the effect module that does the work' },
             target: ref('Target'),
             owner: ref('Owner'),

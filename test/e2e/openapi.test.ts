@@ -1,0 +1,135 @@
+/**
+ * The OpenAPI documents against the APIs they describe: schemathesis (PyPI, installed by `npm run setup` into a
+ * virtualenv outside the repository) fuzzes the controller API and the runtime's control API from their own
+ * documents, on a runtime with real pods and a controller holding a running experiment, and must find no 5xx, no
+ * status code, content type or response body the document does not declare. Bounded: few examples per operation,
+ * a fixed seed (CHAOSCOPE_SCHEMATHESIS_SEED to try another), and a hard time limit for both runs together.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startServer } from '../../src/wiring.js'
+import type { ControllerServer } from '../../src/wiring.js'
+import { startFaultApp } from '../doubles/test-app.js'
+import type { FaultApp } from '../doubles/test-app.js'
+
+const ROOT = join(import.meta.dirname, '../..')
+
+/** The version scripts/setup.sh installs, from the pins it installs. */
+const SCHEMATHESIS_VERSION = /^schemathesis==([\d.]+)$/m.exec(readFileSync(join(ROOT, 'scripts/schemathesis-requirements.txt'), 'utf8'))?.[1]
+const CACHE = process.env.XDG_CACHE_HOME || join(homedir(), '.cache')
+const ST = join(CACHE, 'chaoscope', `venv-schemathesis-${SCHEMATHESIS_VERSION}`, 'bin', 'schemathesis')
+
+/** Both runs together; each gets what is left. */
+const BUDGET_MS = 120_000
+const SEED = process.env.CHAOSCOPE_SCHEMATHESIS_SEED ?? '20261202'
+/** No 5xx; statuses, content types, bodies and headers as documented; and what the document calls invalid is refused (query validation). */
+const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_schema_conformance', 'response_headers_conformance', 'negative_data_rejection']
+
+/** Runs schemathesis; resolves with its exit code and output, or kills it at `timeoutMs` (code null). */
+function schemathesis(args: string[], timeoutMs: number, cwd: string): Promise<{ code: number | null; output: string; ms: number }> {
+  const t0 = Date.now()
+  return new Promise((resolve, reject) => {
+    const child = spawn(ST, args, { cwd, env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+    const timer = setTimeout(() => {
+      output += `\n[killed after ${timeoutMs} ms]`
+      child.kill('SIGKILL')
+    }, timeoutMs)
+    child.once('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, output, ms: Date.now() - t0 })
+    })
+  })
+}
+
+/**
+ * Two streams never end by themselves: the watch (server-sent events: schemathesis reads the first, `ready`, and
+ * checks it against the event schema), and a pod's logs with follow=true (plain text: asked for without follow).
+ */
+const CONFIG = `max-stream-events = 1
+
+[[operations]]
+include-path = "/runtime/v1/pods/{name}/logs"
+parameters = { "query.follow" = "false" }
+`
+
+const EXPERIMENT = `apiVersion: chaos-mesh.org/v1alpha1
+kind: NetworkChaos
+metadata:
+  name: slow-web
+  labels: {team: qa}
+spec:
+  action: delay
+  mode: all
+  selector:
+    labelSelectors: {app: web}
+  delay:
+    latency: 5ms
+`
+
+describe('schemathesis against the OpenAPI documents', () => {
+  let app: FaultApp
+  let ctl: ControllerServer
+  let work: string
+  let deadline = 0
+  let shutdowns = 0
+
+  beforeAll(async () => {
+    if (!SCHEMATHESIS_VERSION) throw new Error('scripts/schemathesis-requirements.txt pins no schemathesis==<version>')
+    if (!existsSync(ST)) throw new Error(`schemathesis ${SCHEMATHESIS_VERSION} is not installed (no ${ST}): run \`npm run setup\``)
+    work = mkdtempSync(join(tmpdir(), 'chaoscope-openapi-'))
+    writeFileSync(join(work, 'schemathesis.toml'), CONFIG)
+    app = await startFaultApp()
+    app.server.onShutdownRequest(() => shutdowns++) // the control API's answer is tested, not the stop
+    ctl = await startServer({ runtimeUrl: app.server.state.url, port: 0, stateless: true, db: join(work, 'chaoscope.db'), backoff: { baseMs: 50, capMs: 200 } })
+    const res = await fetch(`${ctl.state.url}/api/v1/resources`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: EXPERIMENT })
+    expect(res.status, await res.text()).toBe(201)
+    deadline = Date.now() + BUDGET_MS
+  }, 60_000)
+  afterAll(async () => {
+    await ctl?.close()
+    await app?.close()
+    if (work) rmSync(work, { recursive: true, force: true })
+  })
+
+  const run = async (url: string, doc: string, more: string[]) => {
+    const left = deadline - Date.now()
+    const args = ['--config-file', join(work, 'schemathesis.toml'), 'run', `${url}${doc}`, '--url', url, '--checks', CHECKS.join(','), '--max-examples', '15', '--seed', SEED, '--request-timeout', '5', '--workers', '1', '--generation-database', 'none', '--no-color', ...more]
+    const r = await schemathesis(args, left, work)
+    const why = `schemathesis ${args.join(' ')} (exit ${r.code}, ${r.ms} ms):\n${r.output}`
+    expect(r.code, why).toBe(0)
+    // every operation it selected was tested (none skipped for want of something it could generate)
+    const [, selected, tested] = /Selected: (\d+)\/\d+\s+Tested: (\d+)/.exec(r.output) ?? []
+    expect(selected, why).toMatch(/^[1-9]\d*$/)
+    expect(tested, why).toBe(selected)
+    return r
+  }
+
+  it(
+    'finds nothing on the controller API',
+    async () => {
+      await run(ctl.state.url, '/api/v1/openapi.json', [])
+    },
+    BUDGET_MS + 5_000,
+  )
+
+  it(
+    'finds nothing on the runtime control API, shutdown last',
+    async () => {
+      await run(app.server.state.url, '/runtime/v1/openapi.json', ['--exclude-path', '/runtime/v1/shutdown'])
+      await run(app.server.state.url, '/runtime/v1/openapi.json', ['--include-path', '/runtime/v1/shutdown'])
+      expect(shutdowns).toBeGreaterThan(0)
+      expect((await fetch(`${app.server.state.url}/healthz`)).status).toBe(200)
+    },
+    BUDGET_MS + 5_000,
+  )
+})
