@@ -74,6 +74,10 @@ export const ERROR_CODES = {
   // controller HTTP API
   API_NOT_FOUND: ['the API has no such endpoint', 'see /api/v1/openapi.json for the endpoints'],
   API_BODY_TOO_LARGE: ['the request body is larger than the API accepts (1 MiB)', 'split the resources over several requests'],
+  API_BODY_TOO_DEEP: ['the request body nests mappings and lists deeper than the APIs accept (100 levels, counted before it is parsed)', 'send the document without the extra nesting; resources and effects nest about ten levels'],
+  API_UNSUPPORTED_MEDIA_TYPE: ['the request body has a content type the endpoint does not read', 'send resources as application/yaml, application/json or text/plain'],
+  API_RATE_LIMITED: ['a client sent more requests than the API takes from one address (a token bucket: 5000 a second, bursts of 10000, by default)', 'wait the seconds the Retry-After header gives, or set CHAOSCOPE_RATE_LIMIT=<per second>[:<burst>] (or off) for the server'],
+  API_VALIDATOR_FAILED: ['the worker thread that validates large request bodies stopped or did not answer in time', 'send the request again; report it with the body if it happens again'],
   API_INVALID_QUERY: ['a query parameter of the request is malformed', 'follow the rule in the message'],
   API_LISTEN_FAILED: ['an API (the runtime\'s control API or the controller\'s) could not listen on its address: the port is in use or not allowed', 'choose another port (--control-port, --port), or 0 for a free one'],
   API_CONTROLLER_NOT_RUNNING: ['no controller is running (or its API does not answer)', 'start one with `chaoscope up -f app.yaml` or `chaoscope server`'],
@@ -141,16 +145,19 @@ const UNREADABLE = new Set<string>(['SPEC_YAML_SYNTAX', 'SPEC_DUPLICATE_KEY', 'S
 /**
  * The HTTP status for an error code: the one mapping, for the runtime's control API and the controller's API.
  * 400 unreadable request, 404 unknown thing, 409 conflict with what exists, 413 body too large,
+ * 415 a body type the endpoint does not read, 429 too many requests from one client,
  * 422 readable but refused (validation, immutable fields, a kind or selector the runtime cannot serve),
  * 500 bug, 503 a dependency is not up.
  */
-export function httpStatus(code: ErrorCode): 400 | 404 | 409 | 413 | 422 | 500 | 503 {
+export function httpStatus(code: ErrorCode): 400 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503 {
   if (code.endsWith('NOT_FOUND') || code.startsWith('RUNTIME_UNKNOWN') || code === 'PROXY_FAULT_NOT_FOUND') return 404
   if (code.endsWith('_EXISTS') || code.endsWith('ALREADY_RUNNING')) return 409
-  if (code === 'INTERNAL' || code === 'PROXY_WORKER_FAILED' || code === 'STORE_WRITE_FAILED') return 500
+  if (code === 'INTERNAL' || code === 'PROXY_WORKER_FAILED' || code === 'STORE_WRITE_FAILED' || code === 'API_VALIDATOR_FAILED') return 500
   if (code === 'RUNTIME_NO_FREE_PORT') return 503
   if (code === 'RUNTIME_NOT_READY' || code.endsWith('NOT_RUNNING')) return 503
   if (code === 'API_BODY_TOO_LARGE' || code === 'SPEC_FILE_TOO_LARGE') return 413
+  if (code === 'API_UNSUPPORTED_MEDIA_TYPE') return 415
+  if (code === 'API_RATE_LIMITED') return 429
   if (code.startsWith('SPEC_') && !UNREADABLE.has(code)) return 422
   if (code === 'CONTROLLER_DELETING') return 409
   if (code === 'CONTROLLER_STOPPED') return 503

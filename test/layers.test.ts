@@ -2,7 +2,7 @@
  * The layers hold: every import in src/ goes down a layer (or stays in its own), and no import closes a cycle.
  *
  *   cli → index → wiring → api / engine → faults → runtime client → runtime (the daemon)
- *   leaves: manifest, store, observe, errors, http-client, selector, version
+ *   leaves: manifest, store, observe, errors, http-client, http-guard, selector, version
  *
  * Imports are read with the TypeScript compiler's own parser (every static and dynamic import, `import type`
  * included), so the rule is about the code as the compiler sees it. docs/architecture.md says the same in words.
@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest'
 const ROOT = resolve(import.meta.dirname, '..')
 const SRC = join(ROOT, 'src')
 
-type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'selector' | 'version'
+type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'http-guard' | 'selector' | 'version'
 
 /** The layer of a file, by its path under src/. */
 export function layerOf(file: string): Layer {
@@ -33,12 +33,13 @@ export function layerOf(file: string): Layer {
   if (p.startsWith('observe/')) return 'observe'
   if (p === 'errors.ts' || p === 'errors-doc.ts') return 'errors'
   if (p === 'http-client.ts') return 'http-client'
+  if (p === 'http-guard.ts') return 'http-guard'
   if (p === 'selector.ts') return 'selector'
   if (p === 'version.ts') return 'version'
   throw new Error(`${p}: no layer; add it to test/layers.test.ts and docs/architecture.md`)
 }
 
-const LEAVES: Layer[] = ['manifest', 'store', 'observe', 'errors', 'http-client', 'selector', 'version']
+const LEAVES: Layer[] = ['manifest', 'store', 'observe', 'errors', 'http-client', 'http-guard', 'selector', 'version']
 
 /** What each layer may import (besides itself). */
 const MAY_IMPORT: Record<Layer, Layer[]> = {
@@ -49,12 +50,13 @@ const MAY_IMPORT: Record<Layer, Layer[]> = {
   engine: ['faults', 'runtime-client', ...LEAVES],
   faults: ['runtime-client', ...LEAVES],
   'runtime-client': ['store', 'errors', 'http-client'],
-  runtime: ['runtime-client', 'store', 'observe', 'errors', 'http-client', 'selector', 'version'],
+  runtime: ['runtime-client', 'store', 'observe', 'errors', 'http-client', 'http-guard', 'selector', 'version'],
   manifest: ['errors'],
   store: ['errors'],
   observe: ['errors', 'version'],
   errors: [],
   'http-client': ['errors'],
+  'http-guard': ['errors'],
   selector: ['errors'],
   version: [],
 }
