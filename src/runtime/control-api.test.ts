@@ -2,8 +2,10 @@
  * The runtime's effect boundary over its control API, on real pods: what it refuses (with the field at fault and
  * the status an HTTP client expects), idempotent apply, removal by id, and effects that end with their pod.
  */
+import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFaultApp, podsOf } from '../../test/doubles/test-app.js'
+import { controlApi } from './control-api.js'
 import type { FaultApp } from '../../test/doubles/test-app.js'
 
 let app: FaultApp
@@ -103,5 +105,114 @@ describe('POST /runtime/v1/effects', () => {
     const back = await app.rt.supervisor.waitFor(pod.name, (p) => p.ready && p.pid !== undefined && p.pid !== pod.pid, 15_000)
     expect(back.reason).toBeUndefined()
     expect(await app.rt.effects()).toEqual([])
+  })
+})
+
+/** Sends a body of `total` bytes to the control API in 1 MiB chunks, chunked (no length) unless `declare` is given. */
+function upload(total: number, opts: { declare?: number } = {}): Promise<{ status: number; code: string; sent: number }> {
+  const port = Number(new URL(url).port)
+  return new Promise((resolve, reject) => {
+    let sent = 0
+    let answered = false
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(opts.declare !== undefined ? { 'content-length': String(opts.declare) } : {}) }
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/runtime/v1/effects', headers, agent: false }, (res) => {
+      answered = true
+      let text = ''
+      res.on('data', (d: Buffer) => (text += String(d)))
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text) as { code: string }).code, sent })
+        req.destroy()
+      })
+    })
+    req.on('error', (e) => (answered ? undefined : reject(e)))
+    const chunk = Buffer.alloc(1024 * 1024, 0x20)
+    chunk.write('{"id": "big", "pad": "')
+    const pump = () => {
+      // stops at the answer (or when all is sent): bounded by `total`
+      while (!answered && sent < total) {
+        sent += chunk.length
+        if (!req.write(chunk)) return void req.once('drain', pump)
+      }
+      if (!answered) req.end()
+    }
+    pump()
+  })
+}
+
+describe('the control API\'s limits (as the controller\'s: body size, nesting, rate)', () => {
+  it('refuses a 300 MB chunked body with 413 after reading about the first MiB of it, not the whole', async () => {
+    const r = await upload(300 * 1024 * 1024)
+    expect([r.status, r.code]).toEqual([413, 'API_BODY_TOO_LARGE'])
+    expect(r.sent).toBeLessThan(64 * 1024 * 1024)
+  })
+
+  it('refuses a body that declares 300 MB before a byte of it is read', async () => {
+    const r = await upload(1024 * 1024, { declare: 300 * 1024 * 1024 })
+    expect([r.status, r.code]).toEqual([413, 'API_BODY_TOO_LARGE'])
+  })
+
+  it('refuses a deeply nested body before parsing it', async () => {
+    const t0 = performance.now()
+    const r = await post(`{"id": "deep", "type": "sidecar-fault", "target": {"pod": "x"}, "body": ${'['.repeat(1024 * 1024 - 100)}`)
+    expect([r.status, r.json.code]).toEqual([400, 'API_BODY_TOO_DEEP'])
+    expect(r.json.message).toMatch(/deeper than 100 levels \(at line 1, column \d+\)/)
+    expect(performance.now() - t0).toBeLessThan(2000)
+  })
+
+  it('limits requests per client address: 429 with Retry-After and a code once its bucket is empty; other clients go on', async () => {
+    const api = controlApi(app.rt, { onShutdown() {}, rateLimit: { perSecond: 1, burst: 2 } })
+    const from = (address: string) => api.request('/healthz', {}, { incoming: { socket: { remoteAddress: address } } })
+    expect([(await from('10.0.0.1')).status, (await from('10.0.0.1')).status]).toEqual([200, 200])
+    const limited = await from('10.0.0.1')
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBe('1')
+    expect(await limited.json()).toMatchObject({ code: 'API_RATE_LIMITED', hint: expect.stringContaining('CHAOSCOPE_RATE_LIMIT') })
+    expect((await from('10.0.0.2')).status).toBe(200)
+  })
+
+  it('by default, a burst of 600 requests at once from one client is not limited', async () => {
+    const statuses = await Promise.all(Array.from({ length: 600 }, () => fetch(`${url}/runtime/v1/effects?owner=burst`).then((r) => r.status)))
+    expect(statuses.filter((s) => s !== 200)).toEqual([])
+  })
+})
+
+describe('every endpoint checks its input', () => {
+  it.each([
+    ['a label selector that cannot be read', '/runtime/v1/pods?labelSelector=app%20web', 'SELECTOR_INVALID'],
+    ['a label selector that cannot be read, where no pod is', '/runtime/v1/pods?labelSelector=a%3D%3D%3Db&namespace=nowhere', 'SELECTOR_INVALID'],
+    ['tail that is not a number', '/runtime/v1/pods/{pod}/logs?tail=abc', 'API_INVALID_QUERY'],
+    ['tail that is not whole', '/runtime/v1/pods/{pod}/logs?tail=1.5', 'API_INVALID_QUERY'],
+    ['a negative tail', '/runtime/v1/pods/{pod}/logs?tail=-1', 'API_INVALID_QUERY'],
+    ['follow that is not true or false', '/runtime/v1/pods/{pod}/logs?follow=yes', 'API_INVALID_QUERY'],
+    ['ended that is not true or false', '/runtime/v1/effects?ended=maybe', 'API_INVALID_QUERY'],
+    ['an empty owner', '/runtime/v1/effects?owner=', 'API_INVALID_QUERY'],
+  ])('400 for %s', async (_what, path, code) => {
+    const res = await fetch(`${url}${path.replace('{pod}', podsOf(app, 'web')[0]!.name)}`)
+    expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([400, code])
+  })
+
+  it('reads what it should, and ignores query keys it does not know', async () => {
+    const pod = podsOf(app, 'web')[0]!.name
+    expect((await fetch(`${url}/runtime/v1/pods?labelSelector=app%3Dweb&unknown=1`)).status).toBe(200)
+    expect((await fetch(`${url}/runtime/v1/pods/${pod}/logs?tail=3&follow=false&x=y`)).status).toBe(200)
+    expect((await fetch(`${url}/runtime/v1/effects?ended=true&owner=someone&page=2`)).status).toBe(200)
+  })
+
+  it('refuses an effect whose expiry has passed, on a pod that exists or not (it is no way around the checks)', async () => {
+    const pod = podsOf(app, 'web')[0]!.name
+    for (const target of [pod, 'nobody-xxxxx']) {
+      const r = await post(latency('late', target, { expiresAt: Date.now() - 1 }))
+      expect([r.status, r.json.code]).toEqual([400, 'EFFECT_INVALID'])
+      expect(r.json.message).toMatch(/^expiresAt: .* is not in the future/)
+      expect(r.json.hint).toMatch(/leave expiresAt out, or give a later time/)
+    }
+    expect((await post(latency('late', pod, { expiresAt: 8.64e15 + 1 }))).json.code).toBe('EFFECT_INVALID')
+  })
+
+  it('refuses names past their bounds: a pod, an owner, an id to remove', async () => {
+    expect((await post(latency('long', 'p'.repeat(254)))).json.code).toBe('EFFECT_INVALID')
+    expect((await post(latency('long', 'web-x', { owner: { experiment: '', record: 'r' } }))).json.code).toBe('EFFECT_INVALID')
+    const del = await fetch(`${url}/runtime/v1/effects/${'i'.repeat(513)}`, { method: 'DELETE' })
+    expect([del.status, ((await del.json()) as { code: string }).code]).toEqual([400, 'EFFECT_INVALID'])
   })
 })

@@ -7,16 +7,26 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
 import { ChaosError, errorBody, httpStatus } from '../errors.js'
+import { checkNesting, guard, readBody } from '../http-guard.js'
+import type { RateLimit } from '../http-guard.js'
+import { parseSelector } from '../selector.js'
 import type { LocalRuntime } from './local-runtime.js'
 import { runtimeOpenApiDocument } from './openapi.js'
 
 export interface ControlApiOptions {
   /** Called after the shutdown request was answered. */
   onShutdown(): void
+  /** Requests per client address (default: CHAOSCOPE_RATE_LIMIT, else 5000 a second in bursts of 10000); false: none. */
+  rateLimit?: RateLimit | false
 }
 
+/**
+ * Every request passes the limits of src/http-guard.ts first (rate per client, body size, then nesting before a
+ * body is parsed), as on the controller's API; every query and body is checked before the runtime acts on it.
+ */
 export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
   const app = new Hono()
+  app.use('*', guard(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}))
   app.onError((e, c) => {
     const body = errorBody(e)
     if (body.code === 'INTERNAL') console.error('chaoscope runtime: uncoded error in the control API', e)
@@ -27,27 +37,37 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/runtime/v1/openapi.json', (c) => c.json(runtimeOpenApiDocument()))
   app.get('/runtime/v1/pods', (c) => {
-    const selector = c.req.query('labelSelector')
+    const selector = c.req.query('labelSelector') || undefined
+    if (selector !== undefined) parseSelector(selector) // SELECTOR_INVALID (400), whether or not a pod is there to match
     const namespace = c.req.query('namespace')
-    return c.json({ items: rt.pods(selector || undefined, namespace || undefined) })
+    return c.json({ items: rt.pods(selector, namespace || undefined) })
   })
   app.get('/runtime/v1/pods/:name', (c) => c.json(rt.pod(c.req.param('name'))))
   app.get('/runtime/v1/pods/:name/logs', (c) => podLogs(c, rt))
   app.get('/runtime/v1/sidecars', async (c) => c.json({ items: await rt.stats() }))
   app.get('/runtime/v1/effects', async (c) => {
     const owner = c.req.query('owner')
-    const ended = c.req.query('ended')
-    if (ended !== undefined && ended !== 'true' && ended !== 'false') throw new ChaosError('EFFECT_INVALID', `ended: expected true or false, got ${JSON.stringify(ended)}`)
-    return c.json({ items: await rt.effects({ ...(owner !== undefined ? { owner } : {}), ...(ended === 'true' ? { ended: true } : {}) }) })
+    if (owner !== undefined && !(owner.length > 0 && owner.length <= 512)) throw new ChaosError('API_INVALID_QUERY', `owner: expected an experiment uid of 1 to 512 characters, got ${owner.length}`)
+    const ended = flag(c.req.query('ended'), 'ended')
+    return c.json({ items: await rt.effects({ ...(owner !== undefined ? { owner } : {}), ...(ended ? { ended: true } : {}) }) })
   })
   app.post('/runtime/v1/effects', async (c) => {
-    const body: unknown = await c.req.json().catch(() => {
+    const text = await readBody(c.req.raw)
+    checkNesting(text)
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
       throw new ChaosError('EFFECT_INVALID', 'the body is not JSON: expected an effect {id, type, target, owner?, expiresAt?, body}')
-    })
+    }
     const outcome = await rt.applyEffect(body)
     return c.json(outcome, outcome.held ? 201 : 200)
   })
-  app.delete('/runtime/v1/effects/:id', async (c) => c.json({ removed: await rt.removeEffect(c.req.param('id')) }))
+  app.delete('/runtime/v1/effects/:id', async (c) => {
+    const id = c.req.param('id')
+    if (id.length > 512) throw new ChaosError('EFFECT_INVALID', 'id: expected a string of 1 to 512 characters')
+    return c.json({ removed: await rt.removeEffect(id) })
+  })
   app.get('/metrics', async (c) => c.text(await rt.dataPlane.collect(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
   app.post('/runtime/v1/shutdown', (c) => {
     setImmediate(() => opts.onShutdown())
@@ -56,13 +76,22 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
   return app
 }
 
+/** A true/false query parameter (absent: false); API_INVALID_QUERY otherwise. */
+function flag(v: string | undefined, name: string): boolean {
+  if (v === undefined || v === 'false') return false
+  if (v === 'true') return true
+  throw new ChaosError('API_INVALID_QUERY', `${name} must be true or false, got ${JSON.stringify(v)}`)
+}
+
 function podLogs(c: Context, rt: LocalRuntime) {
   const name = c.req.param('name')!
-  const logs = rt.logs(name)
   const tailQ = c.req.query('tail')
-  const tail = tailQ === undefined ? undefined : Math.max(0, Number(tailQ) || 0)
+  if (tailQ !== undefined && !/^\d{1,9}$/.test(tailQ)) throw new ChaosError('API_INVALID_QUERY', `tail must be a whole number of lines, got ${JSON.stringify(tailQ)}`)
+  const tail = tailQ === undefined ? undefined : Number(tailQ)
+  const follow = flag(c.req.query('follow'), 'follow')
+  const logs = rt.logs(name)
   const line = (l: { time: string; stream: string; text: string }) => `${l.time} ${l.stream} ${l.text}\n`
-  if (c.req.query('follow') !== 'true') return c.text(logs.lines(tail).map(line).join(''))
+  if (!follow) return c.text(logs.lines(tail).map(line).join(''))
   return stream(c, async (s) => {
     const abort = new AbortController()
     s.onAbort(() => abort.abort())

@@ -89,26 +89,39 @@ export function invalidEffect(field: string, message: string, hint?: string): Ch
   return new ChaosError('EFFECT_INVALID', `${field}: ${message}`, hint ? { hint } : {})
 }
 
-/** Checks an effect from the wire; returns it with its body parsed by its module. */
-export async function parseEffect(input: unknown): Promise<{ spec: EffectSpec; module: EffectModule }> {
+/** The latest time a Date holds (ms since the epoch): an expiry past it could not be told or shown. */
+const MAX_TIME = 8.64e15
+
+/** Names of pods and edges: what a Kubernetes name may be, and no longer. */
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 253
+
+/**
+ * Checks an effect from the wire; returns it with its body parsed by its module. An `expiresAt` that is not
+ * after `now` is refused: such an effect could never be held, and the runtime would not check its target.
+ */
+export async function parseEffect(input: unknown, now: number = Date.now()): Promise<{ spec: EffectSpec; module: EffectModule }> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidEffect('effect', 'expected an object {id, type, target, owner?, expiresAt?, body}')
   const e = input as Record<string, unknown>
   if (typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 512) throw invalidEffect('id', 'expected a string of 1 to 512 characters')
   const t = e.target as Record<string, unknown> | undefined
-  if (typeof t !== 'object' || t === null || typeof t.pod !== 'string' || (t.edge !== undefined && typeof t.edge !== 'string')) {
-    throw invalidEffect('target', 'expected {"pod": "<name>", "edge"?: "<dependency>"}')
+  if (typeof t !== 'object' || t === null || !isName(t.pod) || (t.edge !== undefined && !isName(t.edge))) {
+    throw invalidEffect('target', 'expected {"pod": "<name>", "edge"?: "<dependency>"} (names of 1 to 253 characters)')
   }
   const target: EffectTarget = { pod: t.pod, ...(t.edge !== undefined ? { edge: t.edge as string } : {}) }
   let owner: EffectOwner | undefined
   if (e.owner !== undefined) {
     const o = e.owner as Record<string, unknown>
-    if (typeof o !== 'object' || o === null || typeof o.experiment !== 'string' || typeof o.record !== 'string' || (o.controller !== undefined && typeof o.controller !== 'string')) {
-      throw invalidEffect('owner', 'expected {"experiment": "<uid>", "record": "<key>", "controller"?: "<id>"}')
+    const bounded = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 512
+    if (typeof o !== 'object' || o === null || !bounded(o.experiment) || !bounded(o.record) || (o.controller !== undefined && !bounded(o.controller))) {
+      throw invalidEffect('owner', 'expected {"experiment": "<uid>", "record": "<key>", "controller"?: "<id>"} (strings of 1 to 512 characters)')
     }
     owner = { experiment: o.experiment, record: o.record, ...(o.controller !== undefined ? { controller: o.controller as string } : {}) }
   }
-  if (e.expiresAt !== undefined && !(typeof e.expiresAt === 'number' && Number.isFinite(e.expiresAt) && e.expiresAt >= 0)) {
+  if (e.expiresAt !== undefined && !(typeof e.expiresAt === 'number' && Number.isFinite(e.expiresAt) && e.expiresAt >= 0 && e.expiresAt <= MAX_TIME)) {
     throw invalidEffect('expiresAt', 'expected milliseconds since the epoch')
+  }
+  if (typeof e.expiresAt === 'number' && e.expiresAt <= now) {
+    throw invalidEffect('expiresAt', `${new Date(e.expiresAt).toISOString()} is not in the future (the runtime's clock says ${new Date(now).toISOString()})`, 'an effect that has already expired cannot be applied: leave expiresAt out, or give a later time')
   }
   const module = await effectModule(e.type as string)
   const body = module.parse(e.body ?? {})

@@ -104,9 +104,9 @@ describe('the chain demo on the local runtime', () => {
     expect(await onSidecar()).toEqual(['brief'])
     await waitFor(async () => (await server.runtime.effects()).length === 0 && (await onSidecar()).length === 0, 5000)
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt)
-    // an expiry already past adds nothing
-    const late = await server.runtime.applyEffect({ id: 'late', type: 'sidecar-fault', target, expiresAt: Date.now() - 1, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: 50 } } })
-    expect(late).toEqual({ held: false, result: { expired: true } })
+    // an expiry already past is refused, and adds nothing
+    const late = server.runtime.applyEffect({ id: 'late', type: 'sidecar-fault', target, expiresAt: Date.now() - 1, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: 50 } } })
+    await expect(late).rejects.toMatchObject({ code: 'EFFECT_INVALID' })
     expect(await onSidecar()).toEqual([])
   })
 
