@@ -10,6 +10,15 @@ import { Controller } from '../engine/controller.js'
 import { Store } from '../store/store.js'
 import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
 import { loadCrds } from '../../test/conformance.js'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serve } from '@hono/node-server'
+import type { ServerType } from '@hono/node-server'
+import { validateText } from '../manifest/validate.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by the assertions
 type Json = any
@@ -341,4 +350,186 @@ describe('the status follows Chaos Mesh\'s CRD status schema', () => {
     expect(disagreements({ ...live.status, experiment: { ...live.status.experiment, records: [] } }, statusSchema(kind), 'status', ['status.chaoscope'])).toEqual(['status.experiment.records: not in the CRD'])
     expect(disagreements({ ...live.status, conditions: [{ type: 'Selected', status: true }] }, statusSchema(kind), 'status', ['status.chaoscope'])).toEqual(['status.conditions[0].status: string in the CRD, boolean here'])
   })
+})
+
+/** One HTTP call on its own connection: status, body, and how long it took. */
+function call(port: number, method: string, path: string, body?: string, type = 'application/yaml'): Promise<{ status: number; body: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now()
+    const headers = body === undefined ? {} : { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) }
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => (text += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, ms: performance.now() - t0 }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** The app on a real socket (port 0), served as src/wiring.ts serves it. */
+async function listening(app: { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }): Promise<{ port: number; close(): Promise<void> }> {
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
+  })
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  }
+}
+
+/** About `bytes` of valid NetworkChaos resources, one document each. */
+function manyResources(bytes: number, tag: string): string {
+  const docs: string[] = []
+  for (let i = 0, size = 0; size < bytes; i++) {
+    const d = delay(`${tag}-${i}`)
+    docs.push(d)
+    size += d.length + 4
+  }
+  return docs.join('---\n')
+}
+
+describe('large and deeply nested bodies stall nothing', () => {
+  it('while four ~200 KB bodies are validated, /healthz on the same socket answers within 250 ms each time', async () => {
+    const { app } = setup()
+    const server = await listening(app)
+    try {
+      const bodies = [0, 1, 2, 3].map((k) => manyResources(200 * 1024, `b${k}`))
+      let done = false
+      const posts = Promise.all(bodies.map((b) => call(server.port, 'POST', '/api/v1/resources?dryRun=true', b))).finally(() => (done = true))
+      let worst = 0
+      let probes = 0
+      const deadline = Date.now() + 60_000
+      while (!done && Date.now() < deadline) {
+        worst = Math.max(worst, (await call(server.port, 'GET', '/healthz')).ms)
+        probes++
+      }
+      const answers = await posts
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200])
+      expect(answers.map((a) => (JSON.parse(a.body) as Json).items.length)).toEqual(bodies.map((b) => b.split('---\n').length))
+      expect(probes).toBeGreaterThan(3)
+      expect(worst).toBeLessThan(250)
+    } finally {
+      await server.close()
+    }
+  }, 90_000)
+
+  it('refuses a 1 MiB deeply nested body at once, with the nesting code, before parsing it', async () => {
+    const { post } = setup()
+    for (const body of ['['.repeat(MAX_BODY_BYTES - 10), `${'- '.repeat(MAX_BODY_BYTES / 2 - 10)}x`, `spec:\n  a: ${'{b: '.repeat(MAX_BODY_BYTES / 4 - 10)}`]) {
+      const t0 = performance.now()
+      const res = await post(body)
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as Json).code).toBe('API_BODY_TOO_DEEP')
+      expect(performance.now() - t0).toBeLessThan(500)
+    }
+  })
+
+  it('validates a large body off the event loop with the same result as in-process: every issue, at its position', async () => {
+    const { post } = setup()
+    const body = `${manyResources(40 * 1024, 'w')}---\n${delay('Bad_Name').replace('latency: 100ms', 'latency: fast')}`
+    const res = await post(body, '?file=big.yaml')
+    expect(res.status).toBe(422)
+    const expected = validateText(body, 'big.yaml').issues.map((i) => `${i.file}:${i.line}:${i.col} ${i.path} [${i.code}]`)
+    expect(expected.length).toBe(2)
+    expect(((await res.json()) as Json).issues.map((i: Json) => `${i.file}:${i.line}:${i.col} ${i.path} [${i.code}]`)).toEqual(expected)
+  })
+})
+
+describe('POST /api/v1/resources content types', () => {
+  it('reads YAML, JSON, text and an undeclared body; refuses any other type with 415 and a code', async () => {
+    const { app } = setup()
+    const send = (type: string | undefined, body: string | Uint8Array, name: string) =>
+      app.request(`/api/v1/resources?dryRun=true&n=${name}`, { method: 'POST', body, ...(type ? { headers: { 'content-type': type } } : {}) })
+    for (const type of ['application/yaml', 'application/x-yaml', 'text/yaml', 'application/json; charset=utf-8', 'text/plain;charset=UTF-8', 'Application/YAML']) {
+      expect([type, (await send(type, delay('t'), 't')).status]).toEqual([type, 200])
+    }
+    expect((await send(undefined, new TextEncoder().encode(delay('none')), 'none')).status).toBe(200)
+    for (const type of ['application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'image/png']) {
+      const res = await send(type, delay('t'), 't')
+      expect([type, res.status]).toEqual([type, 415])
+      expect(await res.json()).toMatchObject({ code: 'API_UNSUPPORTED_MEDIA_TYPE', hint: expect.stringContaining('application/yaml') })
+    }
+  })
+})
+
+describe('the controller API\'s limits', () => {
+  it('limits requests per client address with 429, Retry-After and a code', async () => {
+    const controller = Controller.open({ store: Store.open(':memory:'), runtime: new FakeRuntime([]), podCacheMs: 0 })
+    controllers.push(controller)
+    const app = apiApp({ controller, rateLimit: { perSecond: 0.5, burst: 1 } })
+    const from = (address: string) => app.request('/healthz', {}, { incoming: { socket: { remoteAddress: address } } })
+    expect((await from('10.0.0.1')).status).toBe(200)
+    const limited = await from('10.0.0.1')
+    expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '2'])
+    expect(((await limited.json()) as Json).code).toBe('API_RATE_LIMITED')
+    expect((await from('10.0.0.2')).status).toBe(200)
+  })
+
+  it('refuses a body that declares more than 1 MiB before reading it, on a real socket', async () => {
+    const { app } = setup()
+    const server = await listening(app)
+    try {
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/v1/resources', agent: false, headers: { 'content-type': 'application/yaml', 'content-length': String(300 * 1024 * 1024) } }, (r) => {
+          let text = ''
+          r.on('data', (d: Buffer) => (text += String(d)))
+          r.on('end', () => {
+            resolve({ status: r.statusCode ?? 0, body: text })
+            req.destroy()
+          })
+        })
+        req.on('error', reject)
+        req.write('kind: NetworkChaos\n') // and nothing more: the answer must not wait for the rest
+      })
+      expect(res.status).toBe(413)
+      expect((JSON.parse(res.body) as Json).code).toBe('API_BODY_TOO_LARGE')
+    } finally {
+      await server.close()
+    }
+  })
+})
+
+describe('the built CLI (`chaoscope server`)', () => {
+  const ROOT = join(import.meta.dirname, '..', '..')
+  it('validates a large body on its worker thread from dist/', async () => {
+    expect(existsSync(join(ROOT, 'dist/src/api/validate-worker.js')), 'run `npm run build` first').toBe(true)
+    // a runtime with one pod and no effects: all the controller asks of it here
+    const pod = fakePod('back-aaaaa', { app: 'back' })
+    const runtime = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json')
+      if (req.url?.startsWith('/runtime/v1/pods')) return res.end(JSON.stringify({ items: [pod] }))
+      if (req.url?.startsWith('/runtime/v1/effects') && req.method === 'GET') return res.end(JSON.stringify({ items: [] }))
+      res.statusCode = 404
+      res.end(JSON.stringify({ code: 'API_NOT_FOUND', message: 'not here' }))
+    })
+    await new Promise<void>((r) => runtime.listen(0, '127.0.0.1', r))
+    const home = mkdtempSync(join(tmpdir(), 'chaoscope-api-'))
+    const cli = spawn(process.execPath, [join(ROOT, 'bin/chaoscope.js'), 'server', '--runtime', `http://127.0.0.1:${(runtime.address() as AddressInfo).port}`, '--db', join(home, 'c.db'), '--port', '0'], {
+      env: { ...process.env, CHAOSCOPE_HOME: home },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    cli.stderr.on('data', (d: Buffer) => (stderr += String(d)))
+    try {
+      const state = join(home, 'controller.json')
+      const deadline = Date.now() + 30_000
+      while (!existsSync(state) && cli.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(existsSync(state), stderr).toBe(true)
+      const port = Number(new URL((JSON.parse(readFileSync(state, 'utf8')) as { url: string }).url).port)
+      const body = manyResources(100 * 1024, 'cli')
+      const res = await call(port, 'POST', '/api/v1/resources?dryRun=true', body)
+      expect([res.status, stderr]).toEqual([200, ''])
+      expect((JSON.parse(res.body) as Json).items.length).toBe(body.split('---\n').length)
+      const bad = await call(port, 'POST', '/api/v1/resources', `${body}---\n${delay('x').replace('100ms', 'fast')}`)
+      expect(bad.status).toBe(422)
+      expect((JSON.parse(bad.body) as Json).issues[0].code).toBe('SPEC_INVALID_DURATION')
+    } finally {
+      cli.kill('SIGTERM')
+      await new Promise((r) => (cli.exitCode !== null ? r(undefined) : cli.once('exit', r)))
+      runtime.close()
+      rmSync(home, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

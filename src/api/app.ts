@@ -4,22 +4,32 @@
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { ChaosError } from '../errors.js'
 import type { RuntimeClient } from '../runtime/client.js'
 import { errorBody, httpStatus } from '../errors.js'
+import { checkNesting, guard, MAX_BODY_BYTES, readBody } from '../http-guard.js'
+import type { RateLimit } from '../http-guard.js'
 import { matchesSelector, parseSelector } from '../selector.js'
 import { sortIssues } from '../manifest/issues.js'
 import { validateText } from '../manifest/validate.js'
 import { applyAll, IssuesError, notApplicable } from './apply.js'
 import { resolveKind } from './kinds.js'
 import { openApiDocument } from './openapi.js'
+import { ValidatePool } from './validate-pool.js'
 import { listAnswer, pageRequest } from './paging.js'
 import { WatchHub } from './watch.js'
 import type { ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery } from './types.js'
 
 /** Largest request body the API reads. */
-export const MAX_BODY_BYTES = 1024 * 1024
+export { MAX_BODY_BYTES }
+
+/** Bodies up to this size are validated on the event loop (a few ms); larger ones on a worker thread. */
+export const INLINE_VALIDATION_BYTES = 16 * 1024
+
+/** The content types `POST /api/v1/resources` reads (and none): YAML, JSON, or text that is either. */
+export const RESOURCE_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json', 'text/plain']
+
+let sharedPool: ValidatePool | undefined
 
 export interface ApiOptions {
   controller: ControllerApi
@@ -31,6 +41,10 @@ export interface ApiOptions {
   heartbeatMs?: number
   /** Ends every open watch stream when aborted (the server is closing). */
   signal?: AbortSignal
+  /** Requests per client address (default: CHAOSCOPE_RATE_LIMIT, else 5000 a second in bursts of 10000); false: none. */
+  rateLimit?: RateLimit | false
+  /** Where large bodies are validated (default: one pool of worker threads for the process, started on first use). */
+  validator?: Pick<ValidatePool, 'validate'>
 }
 
 /** The JSON body of every error answer: `{code, message, hint?, issues?}`. */
@@ -52,31 +66,31 @@ export function apiApp(opts: ApiOptions): Hono {
     return c.json(body, httpStatus(body.code))
   })
   app.notFound((c) => c.json({ code: 'API_NOT_FOUND', message: `no such endpoint: ${c.req.method} ${c.req.path}`, hint: 'see /api/v1/openapi.json' }, 404))
+  // rate per client and declared body size, before any route (src/http-guard.ts; the runtime's control API does the same)
+  app.use('*', guard(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}))
+  const validator = opts.validator ?? (sharedPool ??= new ValidatePool())
 
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument()))
 
-  app.post(
-    '/api/v1/resources',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json({ code: 'API_BODY_TOO_LARGE', message: `the request body is larger than ${MAX_BODY_BYTES} bytes`, hint: 'split the resources over several requests' }, 413),
-    }),
-    async (c) => {
-      const dryRun = flag(c.req.query('dryRun'), 'dryRun')
-      const text = await c.req.text()
-      const file = c.req.query('file') || '<request>'
-      const result = validateText(text, file)
-      const issues = sortIssues([...result.issues, ...notApplicable(result)])
-      if (issues.length === 0 && result.resources.length === 0) {
-        issues.push({ code: 'SPEC_NO_INPUT', file, line: 1, col: 1, path: '', message: 'the request body holds no resource', hint: 'send one or more Chaos Mesh resources as YAML or JSON' })
-      }
-      if (issues.length > 0) throw new IssuesError(issues)
-      const items = await applyAll(ctl, result.resources, { dryRun })
-      const created = !dryRun && items.some((i) => i.action === 'created')
-      return c.json({ dryRun, items }, created ? 201 : 200)
-    },
-  )
+  app.post('/api/v1/resources', async (c) => {
+    checkContentType(c.req.header('content-type'))
+    const dryRun = flag(c.req.query('dryRun'), 'dryRun')
+    // read at most MAX_BODY_BYTES (413), refuse deep nesting before any parser sees it (400), validate a large
+    // body on a worker thread: the event loop keeps answering /healthz and every other client meanwhile
+    const text = await readBody(c.req.raw, MAX_BODY_BYTES)
+    checkNesting(text)
+    const file = c.req.query('file') || '<request>'
+    const result = text.length <= INLINE_VALIDATION_BYTES ? validateText(text, file) : await validator.validate(text, file)
+    const issues = sortIssues([...result.issues, ...notApplicable(result)])
+    if (issues.length === 0 && result.resources.length === 0) {
+      issues.push({ code: 'SPEC_NO_INPUT', file, line: 1, col: 1, path: '', message: 'the request body holds no resource', hint: 'send one or more Chaos Mesh resources as YAML or JSON' })
+    }
+    if (issues.length > 0) throw new IssuesError(issues)
+    const items = await applyAll(ctl, result.resources, { dryRun })
+    const created = !dryRun && items.some((i) => i.action === 'created')
+    return c.json({ dryRun, items }, created ? 201 : 200)
+  })
 
   app.get('/api/v1/resources', async (c) => {
     const q = listQuery(c)
@@ -153,6 +167,13 @@ async function mustGet(ctl: ControllerApi, kind: string, namespace: string, name
     throw new ChaosError('CONTROLLER_NOT_FOUND', `${kind} ${namespace}/${name} not found`, { hint: `list them with \`chaoscope get ${kind.toLowerCase()} -n ${namespace}\`` })
   }
   return obj
+}
+
+/** API_UNSUPPORTED_MEDIA_TYPE (415) unless the body is declared as one of {@link RESOURCE_TYPES}, or not declared. */
+function checkContentType(header: string | undefined): void {
+  const type = header?.split(';')[0]!.trim().toLowerCase()
+  if (!type || RESOURCE_TYPES.includes(type)) return
+  throw new ChaosError('API_UNSUPPORTED_MEDIA_TYPE', `the body is ${JSON.stringify(type)}: resources are read as YAML or JSON`, { hint: 'send them as application/yaml, application/json or text/plain' })
 }
 
 function flag(v: string | undefined, name: string): boolean {
