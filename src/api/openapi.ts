@@ -61,6 +61,27 @@ const DELETING = error('the resource is being deleted (CONTROLLER_DELETING)')
 const STOPPED = error('the controller is stopping (CONTROLLER_STOPPED), or its runtime does not answer (RUNTIME_NOT_RUNNING)')
 const WRITE_FAILED = error('the state database refused the write (STORE_WRITE_FAILED); nothing of it was kept')
 
+const EXAMPLE_SUMMARY = 'a NetworkChaos: 100 ms more on the calls to the pods labelled app=web, for 30 s'
+const EXAMPLE = {
+  apiVersion: 'chaos-mesh.org/v1alpha1',
+  kind: 'NetworkChaos',
+  metadata: { name: 'web-delay' },
+  spec: { action: 'delay', mode: 'all', selector: { labelSelectors: { app: 'web' } }, delay: { latency: '100ms' }, duration: '30s' },
+}
+const EXAMPLE_TEXT = `apiVersion: chaos-mesh.org/v1alpha1
+kind: NetworkChaos
+metadata:
+  name: web-delay
+spec:
+  action: delay
+  mode: all
+  selector:
+    labelSelectors: {app: web}
+  delay:
+    latency: 100ms
+  duration: 30s
+`
+
 /** The document; built on each call (cheap), so tests can change nothing by accident. */
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -77,17 +98,13 @@ export function openApiDocument(): Record<string, unknown> {
         post: op({
           summary: 'apply one or more resources (all or nothing)',
           description:
-            'The body is YAML (several documents separated by ---) or JSON, of at most 1 MiB, nesting at most 100 levels. Every document is validated; if any is invalid or refused by the controller (immutable spec, kind the runtime cannot run, selector matching no pod), nothing is applied and every problem is returned.',
+            'The body is YAML (several documents separated by ---) or JSON, of at most 1 MiB, nesting at most 100 levels; a body without a content type is read as either. Every document is validated; if any is invalid or refused by the controller (immutable spec, kind the runtime cannot run, selector matching no pod), nothing is applied and every problem is returned.',
           parameters: [flag('dryRun', 'validate and plan only; change nothing'), q('file', 'file name to use in issue positions')],
           requestBody: {
             required: true,
             content: {
-              'application/yaml': { schema: { type: 'string' } },
-              'application/x-yaml': { schema: { type: 'string' } },
-              'text/yaml': { schema: { type: 'string' } },
-              'text/x-yaml': { schema: { type: 'string' } },
-              'text/plain': { schema: { type: 'string' } },
-              'application/json': { schema: { type: 'object' } },
+              ...Object.fromEntries(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json'].map((t) => [t, { schema: ref('Manifest'), examples: { delay: { summary: EXAMPLE_SUMMARY, value: EXAMPLE } } }])),
+              'text/plain': { schema: { type: 'string', description: 'YAML or JSON text' }, examples: { delay: { summary: EXAMPLE_SUMMARY, value: EXAMPLE_TEXT } } },
             },
           },
           responses: {
@@ -189,6 +206,24 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           required: ['code', 'message'],
           properties: { code: { type: 'string', description: 'error code, as in docs/errors.md' }, message: { type: 'string' }, hint: { type: 'string' }, issues: { type: 'array', items: ref('Issue') } },
+        },
+        Manifest: {
+          type: 'object',
+          description: 'a Chaos Mesh resource as kubectl applies it; a YAML body may hold several, as documents separated by ---',
+          required: ['apiVersion', 'kind', 'metadata'],
+          properties: {
+            apiVersion: { type: 'string', examples: ['chaos-mesh.org/v1alpha1'] },
+            kind: { type: 'string', examples: [...CONTROLLER_KINDS] },
+            metadata: {
+              type: 'object',
+              required: ['name'],
+              properties: {
+                name: { type: 'string' }, namespace: { type: 'string' },
+                labels: { type: 'object', additionalProperties: { type: 'string' } }, annotations: { type: 'object', additionalProperties: { type: 'string' } },
+              },
+            },
+            spec: { type: 'object' },
+          },
         },
         Issue: {
           type: 'object',

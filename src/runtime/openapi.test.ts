@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { controlApi } from './control-api.js'
 import { effectTypes } from './effect.js'
 import type { LocalRuntime } from './local-runtime.js'
-import { runtimeOpenApiDocument } from './openapi.js'
+import { EFFECT_BODIES, runtimeOpenApiDocument } from './openapi.js'
 import { danglingRefs, operationProblems, operationsOf, routesOf } from '../../test/openapi-doc.js'
 
 // the routes are registered when the app is built; none that reaches the runtime is called here
@@ -31,8 +31,9 @@ describe('the runtime control API document', () => {
     expect(operationProblems(doc)).toEqual([])
   })
 
-  it('lists the effect types there are', () => {
+  it('lists the effect types there are, each with its body', () => {
     const effect = (runtimeOpenApiDocument() as { components: { schemas: { Effect: { properties: { type: { enum: string[] } } } } } }).components.schemas.Effect
     expect(effect.properties.type.enum).toEqual(effectTypes())
+    expect(Object.keys(EFFECT_BODIES).sort()).toEqual(effectTypes())
   })
 })

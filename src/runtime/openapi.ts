@@ -36,7 +36,32 @@ const POD = p('name', 'pod name, e.g. web-7f2ab')
 const SELECTOR_Q = q('labelSelector', 'Kubernetes label selector, e.g. app=web,tier!=db')
 const BAD_SELECTOR = error('the label selector cannot be read (SELECTOR_INVALID)')
 const ID = { type: 'string', minLength: 1, maxLength: 512 }
+const NAME = { type: 'string', minLength: 1, maxLength: 253 }
 const NO_POD = error('no pod has that name (RUNTIME_UNKNOWN_POD)')
+
+const ms = { type: 'number', minimum: 0, maximum: 3_600_000 }
+const pct = { type: 'number', minimum: 0, maximum: 100 }
+const bytes = { type: 'number', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }
+/** One type of sidecar fault: what every fault has (direction, percent, upstreams) and its own fields. */
+const fault = (type: string, required: string[], own: Record<string, unknown>) => ({
+  type: 'object',
+  required: ['type', 'direction', ...required],
+  properties: {
+    type: { const: type },
+    direction: { type: 'string', enum: ['upstream', 'downstream', 'both'] },
+    percent: { ...pct, description: 'the share of connections (tcp) or requests (http) it acts on' },
+    upstreams: { type: 'array', items: { type: 'string' }, description: 'only connections to these host:port addresses' },
+    ...own,
+  },
+})
+
+/** The body each effect module reads (src/runtime/effects/<type>.ts parse); a test keeps the keys equal to the modules there are. */
+export const EFFECT_BODIES: Record<string, unknown> = {
+  'container-kill': { type: 'object', properties: { signal: { type: 'string', pattern: '^SIG[A-Z0-9]{2,10}$' }, pid: { type: 'integer', minimum: 1 } } },
+  'pod-failure': { type: 'object' },
+  'pod-kill': { type: 'object', properties: { gracePeriodMs: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 } } },
+  'sidecar-fault': { type: 'object', required: ['fault'], properties: { fault: ref('Fault') } },
+}
 
 /** The document; built on each call (cheap), so tests can change nothing by accident. */
 export function runtimeOpenApiDocument(): Record<string, unknown> {
@@ -93,9 +118,9 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
             'A held effect stays until it is removed or until expiresAt, when the runtime removes it by itself. A one-shot effect (pod-kill, container-kill) acts and is done: the answer has what it did.',
           requestBody: { required: true, content: json(ref('Effect')) },
           responses: {
-            200: { description: 'one-shot (or already expired): what was done', content: json(ref('Done')) },
+            200: { description: 'one-shot: what was done', content: json(ref('Done')) },
             201: { description: 'held (again: the same effect under the same id is applied once)', content: json(ref('Held')) },
-            400: error('the effect is malformed or not JSON (EFFECT_INVALID, EFFECT_UNKNOWN_TYPE, PROXY_INVALID_FAULT, API_BODY_TOO_DEEP past 100 levels), or it cannot act on its target (RUNTIME_NOT_RUNNABLE)'),
+            400: error('the effect is malformed or not JSON (EFFECT_INVALID, EFFECT_UNKNOWN_TYPE, PROXY_INVALID_FAULT, API_BODY_TOO_DEEP past 100 levels), expires at a time already past (EFFECT_INVALID), or cannot act on its target (RUNTIME_NOT_RUNNABLE)'),
             404: error('its target is not there: RUNTIME_UNKNOWN_POD, RUNTIME_UNKNOWN_EDGE'),
             409: error('a different effect is held under this id (EFFECT_EXISTS)'),
             413: error('the body is larger than 1 MiB (API_BODY_TOO_LARGE)'),
@@ -169,25 +194,40 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
           },
         },
         Fault: {
-          type: 'object',
-          description: 'a sidecar fault: latency, bandwidth, stall, blackhole, reset (tcp or http sidecars) or http (abort, delay, replace, patch; http sidecars)',
-          required: ['type', 'direction'],
-          properties: {
-            type: { type: 'string', enum: ['latency', 'bandwidth', 'stall', 'blackhole', 'reset', 'http'] },
-            direction: { type: 'string', enum: ['upstream', 'downstream', 'both'] },
-            percent: { type: 'number', minimum: 0, maximum: 100 },
-            upstreams: { type: 'array', items: { type: 'string' } },
-          },
+          description: 'a sidecar fault (src/runtime/proxy/toxic.ts): latency, bandwidth, stall, blackhole, reset (tcp or http sidecars) or http (abort, delay, replace, patch; http sidecars only)',
+          oneOf: [
+            fault('latency', ['latencyMs'], { latencyMs: ms, jitterMs: ms, correlation: pct, reorder: pct, reorderCorrelation: pct, reorderGap: { type: 'number', minimum: 0, maximum: 1_000_000 } }),
+            fault('bandwidth', ['rate'], { rate: { type: 'number', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, limit: bytes, buffer: bytes }),
+            fault('stall', ['probability'], { probability: pct, rtoMs: ms }),
+            fault('blackhole', [], {}),
+            fault('reset', [], {}),
+            {
+              ...fault('http', ['target', 'action'], {
+                target: { type: 'string', enum: ['Request', 'Response'], description: 'Request acts on direction upstream, Response on downstream' },
+                action: { type: 'string', enum: ['abort', 'delay', 'replace', 'patch'] },
+                delayMs: ms,
+                match: { type: 'object', properties: { path: { type: 'string' }, method: { type: 'string' }, code: { type: 'integer' }, requestHeaders: { type: 'object' }, responseHeaders: { type: 'object' } } },
+                replace: { type: 'object' },
+                patch: { type: 'object' },
+              }),
+              allOf: [
+                { if: { properties: { target: { const: 'Request' } } }, then: { properties: { direction: { const: 'upstream' } } }, else: { properties: { direction: { const: 'downstream' } } } },
+                { if: { properties: { action: { const: 'delay' } } }, then: { required: ['delayMs'] } },
+                { if: { properties: { action: { const: 'replace' } } }, then: { required: ['replace'] } },
+                { if: { properties: { action: { const: 'patch' } } }, then: { required: ['patch'] } },
+              ],
+            },
+          ],
         },
         Target: {
           type: 'object',
           required: ['pod'],
-          properties: { pod: { type: 'string' }, edge: { type: 'string', description: "a dependency of the pod's service: its egress sidecar for it; absent: the pod itself" } },
+          properties: { pod: NAME, edge: { ...NAME, description: "a dependency of the pod's service: its egress sidecar for it; absent: the pod itself" } },
         },
         Owner: {
           type: 'object',
           required: ['experiment', 'record'],
-          properties: { controller: { type: 'string' }, experiment: { type: 'string', description: 'experiment uid' }, record: { type: 'string', description: 'per-target record key' } },
+          properties: { controller: { ...ID, description: 'the controller that made it' }, experiment: { ...ID, description: 'experiment uid' }, record: { ...ID, description: 'per-target record key' } },
         },
         Effect: {
           type: 'object',
@@ -197,18 +237,10 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
             type: { type: 'string', enum: types, description: 'the effect module that does the work' },
             target: ref('Target'),
             owner: ref('Owner'),
-            expiresAt: { type: 'number', minimum: 0, description: 'ms since the epoch at which the runtime removes the effect by itself' },
-            body: {
-              type: 'object',
-              description: "the module's own: sidecar-fault {fault}, pod-failure {}, pod-kill {gracePeriodMs?}, container-kill {signal?, pid?}",
-              properties: {
-                fault: ref('Fault'),
-                gracePeriodMs: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 },
-                signal: { type: 'string', pattern: '^SIG[A-Z0-9]{2,10}$' },
-                pid: { type: 'integer', minimum: 1 },
-              },
-            },
+            expiresAt: { type: 'number', minimum: 0, maximum: 8.64e15, description: 'ms since the epoch at which the runtime removes the effect by itself; a time that is not in the future is refused (400)' },
+            body: { type: 'object', description: "the module's own (absent: {}), by type: sidecar-fault {fault}, pod-failure {}, pod-kill {gracePeriodMs?}, container-kill {signal?, pid?}" },
           },
+          allOf: Object.entries(EFFECT_BODIES).map(([type, body]) => ({ if: { properties: { type: { const: type } } }, then: { properties: { body } } })),
         },
         HeldEffect: {
           allOf: [

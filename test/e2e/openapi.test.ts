@@ -52,12 +52,12 @@ function schemathesis(args: string[], timeoutMs: number, cwd: string): Promise<{
 }
 
 /**
- * Two streams never end by themselves: the watch (server-sent events: schemathesis reads the first, `ready`, and
- * checks it against the event schema), and a pod's logs with follow=true (plain text: asked for without follow).
+ * Two streams never end by themselves: the controller's watch (server-sent events: schemathesis reads the first,
+ * `ready`, and checks it against the event schema), and a pod's logs with follow=true (plain text: asked for
+ * without follow).
  */
-const CONFIG = `max-stream-events = 1
-
-[[operations]]
+const CONTROLLER_CONFIG = 'max-stream-events = 1\n'
+const RUNTIME_CONFIG = `[[operations]]
 include-path = "/runtime/v1/pods/{name}/logs"
 parameters = { "query.follow" = "false" }
 `
@@ -87,7 +87,8 @@ describe('schemathesis against the OpenAPI documents', () => {
     if (!SCHEMATHESIS_VERSION) throw new Error('scripts/schemathesis-requirements.txt pins no schemathesis==<version>')
     if (!existsSync(ST)) throw new Error(`schemathesis ${SCHEMATHESIS_VERSION} is not installed (no ${ST}): run \`npm run setup\``)
     work = mkdtempSync(join(tmpdir(), 'chaoscope-openapi-'))
-    writeFileSync(join(work, 'schemathesis.toml'), CONFIG)
+    writeFileSync(join(work, 'controller.toml'), CONTROLLER_CONFIG)
+    writeFileSync(join(work, 'runtime.toml'), RUNTIME_CONFIG)
     app = await startFaultApp()
     app.server.onShutdownRequest(() => shutdowns++) // the control API's answer is tested, not the stop
     ctl = await startServer({ runtimeUrl: app.server.state.url, port: 0, stateless: true, db: join(work, 'chaoscope.db'), backoff: { baseMs: 50, capMs: 200 } })
@@ -101,9 +102,9 @@ describe('schemathesis against the OpenAPI documents', () => {
     if (work) rmSync(work, { recursive: true, force: true })
   })
 
-  const run = async (url: string, doc: string, more: string[]) => {
+  const run = async (url: string, doc: string, config: string, more: string[]) => {
     const left = deadline - Date.now()
-    const args = ['--config-file', join(work, 'schemathesis.toml'), 'run', `${url}${doc}`, '--url', url, '--checks', CHECKS.join(','), '--max-examples', '15', '--seed', SEED, '--request-timeout', '5', '--workers', '1', '--generation-database', 'none', '--no-color', ...more]
+    const args = ['--config-file', join(work, config), 'run', `${url}${doc}`, '--url', url, '--checks', CHECKS.join(','), '--max-examples', '15', '--seed', SEED, '--request-timeout', '5', '--workers', '1', '--generation-database', 'none', '--no-color', ...more]
     const r = await schemathesis(args, left, work)
     const why = `schemathesis ${args.join(' ')} (exit ${r.code}, ${r.ms} ms):\n${r.output}`
     expect(r.code, why).toBe(0)
@@ -117,7 +118,7 @@ describe('schemathesis against the OpenAPI documents', () => {
   it(
     'finds nothing on the controller API',
     async () => {
-      await run(ctl.state.url, '/api/v1/openapi.json', [])
+      await run(ctl.state.url, '/api/v1/openapi.json', 'controller.toml', [])
     },
     BUDGET_MS + 5_000,
   )
@@ -125,8 +126,8 @@ describe('schemathesis against the OpenAPI documents', () => {
   it(
     'finds nothing on the runtime control API, shutdown last',
     async () => {
-      await run(app.server.state.url, '/runtime/v1/openapi.json', ['--exclude-path', '/runtime/v1/shutdown'])
-      await run(app.server.state.url, '/runtime/v1/openapi.json', ['--include-path', '/runtime/v1/shutdown'])
+      await run(app.server.state.url, '/runtime/v1/openapi.json', 'runtime.toml', ['--exclude-path', '/runtime/v1/shutdown'])
+      await run(app.server.state.url, '/runtime/v1/openapi.json', 'runtime.toml', ['--include-path', '/runtime/v1/shutdown'])
       expect(shutdowns).toBeGreaterThan(0)
       expect((await fetch(`${app.server.state.url}/healthz`)).status).toBe(200)
     },
