@@ -24,8 +24,10 @@ const page = (item: string) => ({
 })
 const q = (name: string, description: string, schema: unknown = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema })
 const p = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } })
+/** A parameter that may be sent empty (`?limit=`): read as if it were absent. */
+const qe = (name: string, description: string, schema: unknown) => ({ ...q(name, `${description}; empty: as if absent`, schema), allowEmptyValue: true })
 /** A flag: true/1 or false/0 (empty: false); anything else is 400. */
-const flag = (name: string, description: string) => q(name, `${description} (true or 1, false or 0)`, { type: 'boolean' })
+const flag = (name: string, description: string) => ({ ...q(name, `${description} (true or 1, false or 0; empty: false)`, { type: 'boolean' }), allowEmptyValue: true })
 
 /**
  * The answers every operation may give besides its own: the rate limit of src/http-guard.ts (per client address,
@@ -47,12 +49,12 @@ const KIND_PARAM = {
 }
 const ONE = [p('namespace', 'namespace of the resource'), KIND_PARAM, p('name', 'name of the resource')]
 const PAGE_Q = [
-  q('limit', 'at most this many items (default 500)', { type: 'integer', minimum: 1, maximum: MAX_PAGE }),
-  q('continue', 'metadata.continue of the page before, sent with the same other parameters'),
+  qe('limit', 'at most this many items (default 500)', { type: 'integer', minimum: 1, maximum: MAX_PAGE }),
+  q('continue', 'metadata.continue of the page before, sent with the same other parameters (empty: the first page)'),
 ]
 const SELECTOR_Q = q('labelSelector', 'Kubernetes label selector, e.g. app=web,tier!=db')
 const LIST_Q = [q('kind', 'only this resource type ("all" or absent: every type)'), q('namespace', 'only this namespace'), SELECTOR_Q]
-const SINCE_Q = q('sinceId', 'only events with a greater id', { type: 'integer', minimum: 0 })
+const SINCE_Q = qe('sinceId', 'only events with a greater id', { type: 'integer', minimum: 0 })
 
 const BAD_QUERY = error('a malformed query parameter (API_INVALID_QUERY): a label selector, flag, number, limit or continue token')
 const UNKNOWN_KIND = error('an unknown resource type (SPEC_UNKNOWN_KIND, with the closest known one)')

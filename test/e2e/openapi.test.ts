@@ -2,8 +2,9 @@
  * The OpenAPI documents against the APIs they describe: schemathesis (PyPI, installed by `npm run setup` into a
  * virtualenv outside the repository) fuzzes the controller API and the runtime's control API from their own
  * documents, on a runtime with real pods and a controller holding a running experiment, and must find no 5xx, no
- * status code, content type or response body the document does not declare. Bounded: few examples per operation,
- * a fixed seed (CHAOSCOPE_SCHEMATHESIS_SEED to try another), and a hard time limit for both runs together.
+ * status code, content type, response body or header the document does not declare, and no request the document
+ * calls invalid accepted. Bounded: 15 examples per operation, a fixed seed, and a hard time limit for both runs
+ * together (CHAOSCOPE_SCHEMATHESIS_SEED and CHAOSCOPE_SCHEMATHESIS_EXAMPLES try others, e.g. 3 and 40).
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -25,6 +26,7 @@ const ST = join(CACHE, 'chaoscope', `venv-schemathesis-${SCHEMATHESIS_VERSION}`,
 /** Both runs together; each gets what is left. */
 const BUDGET_MS = 120_000
 const SEED = process.env.CHAOSCOPE_SCHEMATHESIS_SEED ?? '20261202'
+const EXAMPLES = process.env.CHAOSCOPE_SCHEMATHESIS_EXAMPLES ?? '15'
 /** No 5xx; statuses, content types, bodies and headers as documented; and what the document calls invalid is refused (query validation). */
 const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_schema_conformance', 'response_headers_conformance', 'negative_data_rejection']
 
@@ -104,7 +106,7 @@ describe('schemathesis against the OpenAPI documents', () => {
 
   const run = async (url: string, doc: string, config: string, more: string[]) => {
     const left = deadline - Date.now()
-    const args = ['--config-file', join(work, config), 'run', `${url}${doc}`, '--url', url, '--checks', CHECKS.join(','), '--max-examples', '15', '--seed', SEED, '--request-timeout', '5', '--workers', '1', '--generation-database', 'none', '--no-color', ...more]
+    const args = ['--config-file', join(work, config), 'run', `${url}${doc}`, '--url', url, '--checks', CHECKS.join(','), '--max-examples', EXAMPLES, '--seed', SEED, '--request-timeout', '5', '--workers', '1', '--generation-database', 'none', '--no-color', ...more]
     const r = await schemathesis(args, left, work)
     const why = `schemathesis ${args.join(' ')} (exit ${r.code}, ${r.ms} ms):\n${r.output}`
     expect(r.code, why).toBe(0)
