@@ -106,7 +106,7 @@ describe('schemathesis against the OpenAPI documents', () => {
 
   const run = async (url: string, doc: string, config: string, more: string[]) => {
     const left = deadline - Date.now()
-    const args = ['--config-file', join(work, config), 'run', `${url}${doc}`, '--url', url, '--checks', CHECKS.join(','), '--max-examples', EXAMPLES, '--seed', SEED, '--request-timeout', '5', '--workers', '1', '--generation-database', 'none', '--no-color', ...more]
+    const args = ['--config-file', join(work, config), 'run', `${url}${doc}`, '--url', url, '--checks', CHECKS.join(','), '--max-examples', EXAMPLES, '--seed', SEED, '--request-timeout', '10', '--workers', '1', '--generation-database', 'none', '--no-color', ...more]
     const r = await schemathesis(args, left, work)
     const why = `schemathesis ${args.join(' ')} (exit ${r.code}, ${r.ms} ms):\n${r.output}`
     expect(r.code, why).toBe(0)
