@@ -34,7 +34,7 @@ const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_c
 function schemathesis(args: string[], timeoutMs: number, cwd: string): Promise<{ code: number | null; output: string; ms: number }> {
   const t0 = Date.now()
   return new Promise((resolve, reject) => {
-    const child = spawn(ST, args, { cwd, env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(ST, args, { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (d: Buffer) => (output += d.toString()))
     child.stderr.on('data', (d: Buffer) => (output += d.toString()))
