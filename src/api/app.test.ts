@@ -396,6 +396,9 @@ describe('large and deeply nested bodies stall nothing', () => {
     const server = await listening(app)
     try {
       const bodies = [0, 1, 2, 3].map((k) => manyResources(200 * 1024, `b${k}`))
+      // the tolerance: 250 ms past the slowest answer of an idle API on this machine now (other tests share its CPUs)
+      let idle = 0
+      for (let i = 0; i < 200; i++) idle = Math.max(idle, (await call(server.port, 'GET', '/healthz')).ms)
       let done = false
       const posts = Promise.all(bodies.map((b) => call(server.port, 'POST', '/api/v1/resources?dryRun=true', b))).finally(() => (done = true))
       let worst = 0
@@ -409,7 +412,7 @@ describe('large and deeply nested bodies stall nothing', () => {
       expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200])
       expect(answers.map((a) => (JSON.parse(a.body) as Json).items.length)).toEqual(bodies.map((b) => b.split('---\n').length))
       expect(probes).toBeGreaterThan(3)
-      expect(worst).toBeLessThan(250)
+      expect(worst).toBeLessThan(250 + idle)
     } finally {
       await server.close()
     }
