@@ -109,7 +109,7 @@ export class FakeRuntime implements RuntimeClient {
     const existing = this.held.get(effect.id)
     if (existing) return { held: true, effect: existing }
     this.endedEffects.delete(effect.id)
-    if (effect.expiresAt !== undefined && effect.expiresAt <= this.now()) return { held: false, result: { expired: true } }
+    if (effect.expiresAt !== undefined && effect.expiresAt <= this.now()) throw new ChaosError('EFFECT_INVALID', `effect ${effect.id}: expiresAt is not in the future`) // as the runtime refuses it
     const held: HeldEffect = { ...structuredClone(effect), appliedAt: this.now() }
     this.held.set(effect.id, held)
     return { held: true, effect: held }
