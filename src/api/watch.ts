@@ -94,6 +94,8 @@ export class WatchHub {
   private log: Entry[] = []
   private base = 0
   private logBytes = 0
+  /** No watcher's cursor is below this (cursors only move on). */
+  private low = 0
   /** Runs of frames joined into one chunk since the last flush, by first and last frame and length. */
   private readonly joined = new Map<string, { run: readonly Frame[]; bytes: Uint8Array }>()
   private flushing: NodeJS.Immediate | NodeJS.Timeout | undefined
@@ -172,15 +174,24 @@ export class WatchHub {
     this.wake()
   }
 
-  /** Drops the oldest entries down to 3/4 of the limits; a watcher that had not read them is dropped. */
+  /**
+   * Forgets the oldest entries beyond the limits. A watcher that has not read them is further behind than the
+   * limits, and is dropped; the watchers are looked at only when the cut passes the lowest cursor last seen.
+   */
   private trim(): void {
     let n = 0
     let bytes = this.logBytes
-    while (n < this.log.length - 1 && (this.log.length - n > (this.limits.events * 3) / 4 || bytes > (this.limits.bytes * 3) / 4)) bytes -= this.log[n++]!.frame.bytes.byteLength
-    this.forget(n, bytes)
-    for (const w of [...this.watchers]) {
-      if (w.cursor < this.base) this.drop(w, 'TooSlow', `this watcher fell behind by more than ${this.limits.events} events or ${this.limits.bytes} bytes; list again, then watch again`)
+    while (n < this.log.length && (this.log.length - n > this.limits.events || bytes > this.limits.bytes)) bytes -= this.log[n++]!.frame.bytes.byteLength
+    const cut = this.base + n
+    if (this.low < cut) {
+      let low = this.end
+      for (const w of [...this.watchers]) {
+        if (w.cursor < cut) this.drop(w, 'TooSlow', `this watcher fell behind by more than ${this.limits.events} events or ${this.limits.bytes} bytes; list again, then watch again`)
+        else low = Math.min(low, w.cursor)
+      }
+      this.low = low
     }
+    this.forget(n, bytes)
   }
 
   private forget(n: number, bytes: number): void {
@@ -272,6 +283,7 @@ export class WatchHub {
       w.deliver()
       low = Math.min(low, w.cursor)
     }
+    this.low = low
     let bytes = this.logBytes
     for (let i = this.base; i < low; i++) bytes -= this.log[i - this.base]!.frame.bytes.byteLength
     this.forget(low - this.base, bytes)
