@@ -173,7 +173,9 @@ export class ReconcileLoop {
       const id = this.queue.shift()!
       this.queued.delete(id)
       this.running.add(id)
-      const p = this.run(id).finally(() => {
+      // each reconcile starts from the event loop, not from the previous one's microtasks: a burst of thousands
+      // (an in-process runtime answers at once) never keeps health checks and other clients waiting
+      const p = new Promise<void>((r) => setImmediate(r)).then(() => this.run(id)).finally(() => {
         this.inflight.delete(p)
         this.running.delete(id)
         if (this.dirty.delete(id)) this.enqueue(id)

@@ -34,6 +34,7 @@ describe('POST /runtime/v1/effects', () => {
     ['an unknown type', { id: 'a', type: 'cpu-melt', target: { pod: 'x' }, body: {} }, 400, 'EFFECT_UNKNOWN_TYPE', /"cpu-melt"/],
     ['a path as type', { id: 'a', type: '../proxy/toxic', target: { pod: 'x' }, body: {} }, 400, 'EFFECT_UNKNOWN_TYPE', /toxic/],
     ['a fault without type', { id: 'a', type: 'sidecar-fault', target: { pod: 'x' }, body: { fault: { direction: 'upstream' } } }, 400, 'PROXY_INVALID_FAULT', /type must be one of/],
+    ['a container-kill that would freeze the pod (SIGSTOP)', { id: 'a', type: 'container-kill', target: { pod: 'x' }, body: { signal: 'SIGSTOP' } }, 400, 'EFFECT_INVALID', /^body\.signal: expected a signal that ends the process/],
   ])('refuses %s', async (_what, body, status, code, message) => {
     const r = await post(body)
     expect(r.status).toBe(status)

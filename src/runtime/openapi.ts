@@ -57,7 +57,7 @@ const fault = (type: string, required: string[], own: Record<string, unknown>) =
 
 /** The body each effect module reads (src/runtime/effects/<type>.ts parse); a test keeps the keys equal to the modules there are. */
 export const EFFECT_BODIES: Record<string, unknown> = {
-  'container-kill': { type: 'object', properties: { signal: { type: 'string', pattern: '^SIG[A-Z0-9]{2,10}$' }, pid: { type: 'integer', minimum: 1 } } },
+  'container-kill': { type: 'object', properties: { signal: { type: 'string', enum: ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'] }, pid: { type: 'integer', minimum: 1 } } },
   'pod-failure': { type: 'object' },
   'pod-kill': { type: 'object', properties: { gracePeriodMs: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 } } },
   'sidecar-fault': { type: 'object', required: ['fault'], properties: { fault: ref('Fault') } },

@@ -7,6 +7,9 @@ import { ChaosError } from '../../errors.js'
 import { invalidEffect } from '../effect.js'
 import type { EffectModule } from '../effect.js'
 
+/** The signals a container-kill may send (Chaos Mesh's sends SIGKILL). */
+const ENDING = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'])
+
 export interface ContainerKillBody {
   signal?: NodeJS.Signals
   /** The pid the caller saw: kill only while it is still the running one. */
@@ -18,7 +21,8 @@ export const effect: EffectModule<ContainerKillBody> = {
 
   parse(body) {
     const b = (body ?? {}) as Record<string, unknown>
-    if (b.signal !== undefined && !(typeof b.signal === 'string' && /^SIG[A-Z0-9]{2,10}$/.test(b.signal))) throw invalidEffect('body.signal', 'expected a signal name such as "SIGKILL" or "SIGTERM"')
+    // only signals that end the process: a SIGSTOP would freeze the pod for ever while it still shows Running
+    if (b.signal !== undefined && !(typeof b.signal === 'string' && ENDING.has(b.signal))) throw invalidEffect('body.signal', `expected a signal that ends the process: ${[...ENDING].join(', ')}`)
     if (b.pid !== undefined && !(typeof b.pid === 'number' && Number.isInteger(b.pid) && b.pid > 0)) throw invalidEffect('body.pid', 'expected a process id')
     return { ...(b.signal !== undefined ? { signal: b.signal as NodeJS.Signals } : {}), ...(b.pid !== undefined ? { pid: b.pid as number } : {}) }
   },
