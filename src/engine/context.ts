@@ -92,6 +92,10 @@ export class EngineContext {
     const row = this.store.transaction(() => {
       const emit: Emit = (type, reason, message, at) => {
         const r = this.store.getResource(uid)
+        // a Warning that repeats the experiment's latest event (a failure retried with back-off) is written once:
+        // its record's history and the log keep every attempt, and a stuck experiment does not grow its events
+        const last = r && type === 'Warning' ? this.store.lastEvent(uid) : undefined
+        if (last && last.type === type && last.reason === reason && last.message === message) return
         if (r) events.push(this.store.addEvent({ uid, kind: r.kind, namespace: r.namespace, name: r.name, type, reason, message, time: this.iso(at !== undefined ? Math.min(at, this.clock.now()) : undefined) }))
       }
       fn(emit)

@@ -19,9 +19,9 @@ import { admitAll, AdmissionError } from './admission.js'
 import type { ApplyAction, ApplyPlan, Decision } from './admission.js'
 import { EngineContext, systemClock } from './context.js'
 import type { Change, Clock, ClockTimer, Logger } from './context.js'
-import { PAUSE_ANNOTATION } from './decide.js'
+import { decidePhase, PAUSE_ANNOTATION } from './decide.js'
 import { ExperimentReconciler, selectedMessage } from './experiment.js'
-import { objectOf, phaseOf } from './object.js'
+import { factsOf, objectOf, phaseOf } from './object.js'
 import type { ChaosObject } from './object.js'
 import { POD_CACHE_MS, PodListCache } from './pod-cache.js'
 import { ReconcileLoop } from './reconciler.js'
@@ -186,8 +186,9 @@ export class Controller {
     // shows a record of before the restart that the runtime no longer bears out. Bounded: a slow runtime does not
     // hold the start for ever (the loop goes on with it afterwards).
     let timer: ClockTimer | undefined
-    await Promise.race([this.loop.idle(), new Promise<void>((r) => (timer = this.ctx.clock.setTimer(r, START_PASS_MS)))])
+    const passed = await Promise.race([this.loop.idle().then(() => true), new Promise<boolean>((r) => (timer = this.ctx.clock.setTimer(() => r(false), START_PASS_MS)))])
     timer?.cancel()
+    if (!passed) this.ctx.log('warn', `the first pass over the experiments took longer than ${START_PASS_MS / 1000} s; serving while it goes on (some records may not be checked against the runtime yet)`)
     this.watchPods()
     this.pruner?.start()
   }
@@ -202,7 +203,9 @@ export class Controller {
     if (this.podWatchMs <= 0 || this.stopped) return
     this.podWatch = this.ctx.clock.setTimer(() => {
       void (async () => {
-        const live = this.store.open ? this.store.listResources().filter((r) => !r.deletingAt && !this.ctx.oneShot(r)) : []
+        // experiments past their duration are done with their targets: nothing to look at (a gone pod is not news)
+        const now = this.ctx.clock.now()
+        const live = this.store.open ? this.store.listResources().filter((r) => !r.deletingAt && !this.ctx.oneShot(r) && decidePhase(factsOf(r, false), now).reason !== 'TimeUp') : []
         if (live.length === 0) return
         const names = new Set((await this.pods.pods()).map((p) => p.name))
         const held = new Set((await this.pods.effects()).map((e) => e.id))

@@ -71,8 +71,9 @@ export function desiredPhase(exp: ExperimentFacts, now: number | string): Desire
 
 /**
  * What one record needs, following Chaos Mesh's cycle Not Injected → Not Injected/* → Injected → Injected/* →
- * Not Injected: a half-done step is finished before it is undone (a record caught `Not Injected/…` when the
- * experiment must stop is injected first, so that its stored Injection can then be recovered).
+ * Not Injected. A record caught `Not Injected/…` when the experiment must stop needs `inject` here: the
+ * reconciler finishes that half-done step by undoing it (removing what the runtime holds for the record), not by
+ * injecting (see ExperimentReconciler.undoPartial).
  */
 export function nextOperation(desired: DesiredPhase, recordPhase: string): Operation {
   const notInjected = recordPhase.startsWith(NOT_INJECTED)

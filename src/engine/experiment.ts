@@ -179,7 +179,8 @@ export class ExperimentReconciler implements Reconciler {
         const real = realityOf(rec, effects, this.ctx.controllerId)
         if (real.missing.length === 0) continue
         if (desired === 'Stop') {
-          if (real.all && real.endedAt !== undefined) endedAt.set(rec.key, real.endedAt)
+          // told at the time the runtime ended them only when it did so at the experiment's end by itself
+          if (real.all && real.endedAt !== undefined && real.reasons.every((r) => r === 'expired')) endedAt.set(rec.key, real.endedAt)
           continue
         }
         if (real.reasons.every((r) => r === 'pod-gone')) continue // a peer that went (selection is fixed): the rest holds
@@ -216,7 +217,10 @@ export class ExperimentReconciler implements Reconciler {
       return {}
     }
     if (isFinished(factsOf(row, oneShot), desired, phases, this.ctx.clock.now()) && !store.hasEvent(uid, 'Finished')) {
-      const at = oneShot ? undefined : lastRecovered(records)
+      // at the end of the duration, or at the last recovery if it came later (never before the end)
+      const last = lastRecovered(records)
+      const end = stopAt(row)
+      const at = oneShot || last === undefined ? undefined : Math.max(last, end ?? last)
       this.ctx.commit(uid, (emit) => emit('Normal', 'Finished', oneShot ? 'every target was acted on once' : 'the duration is over and every target is recovered', at))
     }
     if (errors.length > 0) {
@@ -300,6 +304,13 @@ export class ExperimentReconciler implements Reconciler {
         try {
           injection = await injector.inject(fctx, target, row.spec)
         } catch (e) {
+          const endsAt = fctx.experiment.endsAt
+          if (endsAt !== undefined && endsAt <= this.ctx.clock.now() + END_RACE_MS && e instanceof ChaosError && e.code === 'EFFECT_INVALID') {
+            // the runtime's clock passed the experiment's end while this inject was on its way: not a failure; the
+            // next reconcile (due at the end) stops it
+            this.ctx.log('debug', `${row.kind} ${row.namespace}/${row.name}: inject into ${rec.id} arrived after the experiment's end`, { uid: row.uid })
+            return
+          }
           this.ctx.metrics.injections.inc({ kind: row.kind, action: actionOf(row.spec), result: 'failure' })
           this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: injecting into ${rec.id} failed; retried with back-off: ${message(e)}`, { uid: row.uid, experiment: `${row.namespace}/${row.name}`, kind: row.kind, target: rec.id })
           this.failed(row, rec, 'Apply', e)
@@ -541,6 +552,9 @@ export function selectedMessage(targets: readonly PlannedTarget[]): string {
   const peers = targets[0]?.peers
   return `selected ${ids.length} pod${ids.length === 1 ? '' : 's'}: ${shown}${peers ? `; target: ${peers.map((p) => `${p.namespace}/${p.name}`).join(', ')}` : ''}`
 }
+
+/** How close to the experiment's end an inject the runtime refuses as expired counts as late, not failed. */
+const END_RACE_MS = 1000
 
 /** How soon to look again when the runtime has expired a fault a moment before the controller's clock says so. */
 const EXPIRY_LOOK_MS = 250

@@ -55,6 +55,9 @@ describe('realityOf and needsLook', () => {
     expect(needsLook([rec(['a'], { phase: NOT_INJECTED })], pods, new Set())).toBe(false)
     expect(needsLook([rec(['a'], { pod: 'web-gone' })], pods, new Set(['a']))).toBe(true)
     expect(needsLook([rec(['a'], { pod: 'web-gone', target: { goneAt: 'x' } })], pods, new Set())).toBe(false)
+    // an effect on a peer pod that went is not looked for again
+    const onPeer = { pod: 'web-a', phase: INJECTED, target: {}, injection: { data: { effects: [{ id: 'p', target: { pod: 'peer-gone' } }] } } } as unknown as RecordRow
+    expect(needsLook([onPeer], pods, new Set())).toBe(false)
   })
 })
 
@@ -119,6 +122,18 @@ describe('the records checked against the runtime', () => {
     expect(told.slice(3)).toEqual([['TimeUp', at], ['Recovered', at], ['Finished', at]])
     expect(b.ctl.events({ name: 'short' }).find((e) => e.reason === 'Recovered')!.message).toMatch(/the runtime had removed its faults at the experiment's end/)
     expect(store.records(object.metadata.uid)[0]).toMatchObject({ phase: NOT_INJECTED, recoveredCount: 1 })
+  })
+
+  it('an experiment paused before its end is Finished at its end, not at the pause', async () => {
+    const { ctl, clock } = setup()
+    await ctl.start()
+    const { object } = await ctl.apply(resource(delayYaml('p', { duration: '10s', mode: 'fixed', value: '1' })))
+    clock.advance(2000)
+    await ctl.pause('NetworkChaos', 'default', 'p')
+    clock.advance(20_000)
+    await ctl.waitIdle()
+    const finished = ctl.events({ name: 'p' }).find((e) => e.reason === 'Finished')!
+    expect(finished.time).toBe(new Date(Date.parse(object.metadata.creationTimestamp) + 10_000).toISOString())
   })
 
   it('a target whose pod went while no controller ran is gone at the time the runtime saw it go, and no record says Injected', async () => {

@@ -22,11 +22,20 @@ export interface RecordReality {
   endedAt?: number
 }
 
-/** The effect ids a stored Injection names (`data.effects[].id`: the plan every lasting injector stores). */
-export function effectIdsOf(rec: Pick<RecordRow, 'injection'>): string[] {
+/** The effects a stored Injection names (`data.effects[]`: the plan every lasting injector stores): id and pod. */
+function plannedOf(rec: Pick<RecordRow, 'injection'>): { id: string; pod?: string }[] {
   const list = (rec.injection as { data?: { effects?: unknown } } | undefined)?.data?.effects
   if (!Array.isArray(list)) return []
-  return list.map((e) => (e as { id?: unknown }).id).filter((id): id is string => typeof id === 'string')
+  const out: { id: string; pod?: string }[] = []
+  for (const e of list as { id?: unknown; target?: { pod?: unknown } }[]) {
+    if (typeof e?.id === 'string') out.push({ id: e.id, ...(typeof e.target?.pod === 'string' ? { pod: e.target.pod } : {}) })
+  }
+  return out
+}
+
+/** The effect ids a stored Injection names. */
+export function effectIdsOf(rec: Pick<RecordRow, 'injection'>): string[] {
+  return plannedOf(rec).map((e) => e.id)
 }
 
 /**
@@ -69,7 +78,8 @@ export function needsLook(records: readonly RecordRow[], podNames: ReadonlySet<s
   for (const r of records) {
     if ((r.target as { goneAt?: string }).goneAt) continue
     if (!podNames.has(r.pod)) return true
-    if (r.phase === INJECTED && effectIdsOf(r).some((id) => !heldIds.has(id))) return true
+    // an effect on a peer pod that went is not looked for again (selection is fixed; the reconciler leaves it)
+    if (r.phase === INJECTED && plannedOf(r).some((e) => !heldIds.has(e.id) && (e.pod === undefined || podNames.has(e.pod)))) return true
   }
   return false
 }

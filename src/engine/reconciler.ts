@@ -175,7 +175,7 @@ export class ReconcileLoop {
       this.running.add(id)
       // each reconcile starts from the event loop, not from the previous one's microtasks: a burst of thousands
       // (an in-process runtime answers at once) never keeps health checks and other clients waiting
-      const p = new Promise<void>((r) => setImmediate(r)).then(() => this.run(id)).finally(() => {
+      const p = new Promise<void>((r) => setImmediate(r)).then(() => (this.stopped ? undefined : this.run(id))).finally(() => {
         this.inflight.delete(p)
         this.running.delete(id)
         if (this.dirty.delete(id)) this.enqueue(id)

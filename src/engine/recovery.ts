@@ -68,8 +68,8 @@ function orphanRemoved(ctx: EngineContext, e: HeldEffect, ownerLive: boolean): v
  * The start-up sequence: the sweep (retried by the loop with back-off while the runtime does not answer), then
  * every live experiment is enqueued. Its reconcile finishes what a crash interrupted: a running experiment keeps
  * its remaining duration (counted from creation), an expired one is recovered, a record caught
- * `Not Injected/Injecting` is injected again (idempotent) so that its Injection is known, then recovered if the
- * experiment must stop; experiments whose pods are all gone end (see ExperimentReconciler).
+ * `Not Injected/Injecting` is injected again (idempotent) while the experiment runs, or undone (what the runtime
+ * holds for it removed) when it must stop; experiments whose pods are all gone end (see ExperimentReconciler).
  */
 export async function recoverOnStart(ctx: EngineContext, loop: RecoveryLoop): Promise<void> {
   try {

@@ -372,6 +372,11 @@ export class Store {
     return (this.stmt(`SELECT COUNT(*) AS n FROM events${cond}`).get(...args) as { n: number }).n
   }
 
+  /** The latest event about `uid` (type, reason, message), if any. */
+  lastEvent(uid: string): Pick<EventRow, 'type' | 'reason' | 'message'> | undefined {
+    return this.stmt('SELECT type, reason, message FROM events WHERE uid = ? ORDER BY id DESC LIMIT 1').get(uid) as Pick<EventRow, 'type' | 'reason' | 'message'> | undefined
+  }
+
   hasEvent(uid: string, reason: string): boolean {
     return this.stmt('SELECT 1 FROM events WHERE uid = ? AND reason = ? LIMIT 1').get(uid, reason) !== undefined
   }

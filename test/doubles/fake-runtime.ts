@@ -106,10 +106,11 @@ export class FakeRuntime implements RuntimeClient {
       pod.restartCount++
       return { held: false, result: { killed: true, ...(pod.pid !== undefined ? { killedPid: pod.pid } : {}) } }
     }
+    // as the runtime: an expiry already past is refused first, whether the effect is held or not
+    if (effect.expiresAt !== undefined && effect.expiresAt <= this.now()) throw new ChaosError('EFFECT_INVALID', `effect ${effect.id}: expiresAt is not in the future`)
     const existing = this.held.get(effect.id)
     if (existing) return { held: true, effect: existing }
     this.endedEffects.delete(effect.id)
-    if (effect.expiresAt !== undefined && effect.expiresAt <= this.now()) throw new ChaosError('EFFECT_INVALID', `effect ${effect.id}: expiresAt is not in the future`) // as the runtime refuses it
     const held: HeldEffect = { ...structuredClone(effect), appliedAt: this.now() }
     this.held.set(effect.id, held)
     return { held: true, effect: held }
