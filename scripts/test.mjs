@@ -10,7 +10,9 @@ let summary = 'tests: 0 passed, 0 failed'
 try {
   const r = JSON.parse(readFileSync(out, 'utf8'))
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
-  summary = `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`
+  // a file whose set-up (beforeAll) failed counts no failed test: it is said as a failed file
+  const files = r.numFailedTestSuites ? `, ${r.numFailedTestSuites} file${r.numFailedTestSuites === 1 ? '' : 's'} failed` : ''
+  summary = `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}${files}`
 } catch {
   summary = 'tests: 0 passed, 1 failed (vitest wrote no results)'
 }

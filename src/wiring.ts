@@ -105,8 +105,8 @@ export async function startControllerServer(opts: ControllerServerOptions): Prom
     controller: opts.controller,
     close() {
       done ??= (async () => {
+        closing.abort() // the API's validators and watch streams first, so that nothing reaches a stopped controller
         await opts.controller.stop()
-        closing.abort()
         await new Promise<void>((r) => {
           server.close(() => r())
           ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
@@ -128,8 +128,8 @@ export async function mountController(server: RuntimeServer, opts: Omit<Controll
   let done: Promise<void> | undefined
   const close = () => {
     done ??= (async () => {
-      await opts.controller.stop()
       closing.abort()
+      await opts.controller.stop()
       if (!opts.stateless) clearControllerState(process.pid)
     })()
     return done

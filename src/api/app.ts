@@ -29,8 +29,6 @@ export const INLINE_VALIDATION_BYTES = 16 * 1024
 /** The content types `POST /api/v1/resources` reads (and none): YAML, JSON, or text that is either. */
 export const RESOURCE_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json', 'text/plain']
 
-let sharedPool: ValidatePool | undefined
-
 export interface ApiOptions {
   controller: ControllerApi
   /** Where `GET /api/v1/pods` reads pods from. */
@@ -43,7 +41,7 @@ export interface ApiOptions {
   signal?: AbortSignal
   /** Requests per client address (default: CHAOSCOPE_RATE_LIMIT, else 5000 a second in bursts of 10000); false: none. */
   rateLimit?: RateLimit | false
-  /** Where large bodies are validated (default: one pool of worker threads for the process, started on first use). */
+  /** Where large bodies are validated (default: a pool of worker threads of this API, started on first use, closed with `signal`). */
   validator?: Pick<ValidatePool, 'validate'>
 }
 
@@ -68,7 +66,13 @@ export function apiApp(opts: ApiOptions): Hono {
   app.notFound((c) => c.json({ code: 'API_NOT_FOUND', message: `no such endpoint: ${c.req.method} ${c.req.path}`, hint: 'see /api/v1/openapi.json' }, 404))
   // rate per client and declared body size, before any route (src/http-guard.ts; the runtime's control API does the same)
   app.use('*', guard(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}))
-  const validator = opts.validator ?? (sharedPool ??= new ValidatePool())
+  // one pool per API, closed with it (its signal): no worker outlives the server, no job finishes after it closed
+  let validator = opts.validator
+  if (!validator) {
+    const pool = new ValidatePool()
+    opts.signal?.addEventListener('abort', () => void pool.close(), { once: true })
+    validator = pool
+  }
 
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument()))

@@ -11,7 +11,8 @@ export interface RotationOptions {
   keep: number
 }
 
-function sizeOf(path: string): number {
+/** The size of a file, 0 when there is none. */
+export function sizeOf(path: string): number {
   try {
     return statSync(path).size
   } catch {

@@ -70,7 +70,7 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
     const path = new URL(req.url).pathname
     const m = mounted.find((x) => path.startsWith(x.prefix))
     if (m) return m.fetch(req, env)
-    const res = await api.fetch(req)
+    const res = await api.fetch(req, env as Parameters<typeof api.fetch>[1])
     if (path !== '/metrics' || !res.ok) return res
     const extra = await Promise.all(mounted.map((x) => x.metrics?.() ?? ''))
     return new Response(`${await res.text()}${extra.join('')}`, { status: 200, headers: res.headers })

@@ -1,12 +1,12 @@
 /** @module cli/verbs/runtime: `up`, `down`, `logs`, `get pods`: the local runtime from the command line. */
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ChaosError, EXIT, formatIssue, HttpRuntimeClient, loadApp, pidAlive, readState, requireRuntime, startRuntimeServer, startUpController, stateDir } from '../../index.js'
 import type { RuntimeServer } from '../../index.js'
 import type { GetFlags, UpFlags } from '../commands.js'
 import { usage } from '../flags.js'
-import { LogRotation, rotate } from '../log-rotation.js'
+import { LogRotation, rotate, sizeOf } from '../log-rotation.js'
 import type { Run } from '../main.js'
 import { json, list, podTable, v1Pod, yaml } from '../print.js'
 import { SignalLatch } from '../signals.js'
@@ -85,6 +85,9 @@ async function detach(opts: UpFlags, run: Run): Promise<void> {
   // the last run's log becomes runtime.log.1; appending, so that the runtime's truncations start it over
   if (sizeOf(logFile) > 0) rotate(logFile, opts.logMaxFiles)
   const fd = openSync(logFile, 'a')
+  const rotated = `${logFile}.1`
+  const stamp = (f: string) => (existsSync(f) ? `${statSync(f).ino}:${statSync(f).size}:${statSync(f).mtimeMs}` : '')
+  const before = stamp(rotated)
   const args = [
     process.argv[1]!, 'up', '-f', opts.filename, '--ready-timeout', String(opts.readyTimeout), '--control-port', String(opts.controlPort), ...(opts.db ? ['--db', opts.db] : []), '--host-ports', opts.hostPorts,
     '--log-file', logFile, '--log-max-size', String(opts.logMaxSize), '--log-max-files', String(opts.logMaxFiles), ...retentionArgs(opts),
@@ -108,7 +111,9 @@ async function detach(opts: UpFlags, run: Run): Promise<void> {
         run.out(`stopped (${step}) before the runtime was ready\n`)
         return
       }
-      const log = readFileSync(logFile, 'utf8')
+      // the child may rotate its log right after its ready line: that line is then in the newest rotated copy
+      // (the one there before the child started is the last run's, not read)
+      const log = `${stamp(rotated) !== before ? readFileSync(rotated, 'utf8') : ''}${readFileSync(logFile, 'utf8')}`
       const at = log.search(/^(ready: |warning: )/m)
       if (at >= 0) {
         child.unref()
@@ -124,13 +129,6 @@ async function detach(opts: UpFlags, run: Run): Promise<void> {
   }
 }
 
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size
-  } catch {
-    return 0
-  }
-}
 
 /**
  * The runtime started by `up --detach` writes to `logFile` through its stdout and stderr (descriptors opened
