@@ -360,3 +360,20 @@ export function nestingPastBound(text: string, max: number): NestingAt | undefin
   }
   return undefined
 }
+
+/**
+ * The answers every operation guarded here may give besides its own, for an OpenAPI document: the rate limit per
+ * client address and a declared body over 1 MiB, both before any route (`#/components/schemas/Error` is the
+ * document's error body).
+ */
+export function guardResponses(): Record<413 | 429, unknown> {
+  const content = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } }
+  return {
+    413: { description: 'the request declares a body larger than 1 MiB (API_BODY_TOO_LARGE); nothing was read', content },
+    429: {
+      description: 'too many requests from this client address (API_RATE_LIMITED)',
+      headers: { 'Retry-After': { description: 'whole seconds until a request is taken again', required: true, schema: { type: 'integer', minimum: 1 } } },
+      content,
+    },
+  }
+}

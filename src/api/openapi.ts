@@ -5,6 +5,7 @@
  * and src/api/openapi.test.ts checks that it names every route of src/api/app.ts and no other.
  */
 import { VERSION } from '../version.js'
+import { guardResponses } from '../http-guard.js'
 import { MAX_PAGE } from './paging.js'
 import { CONTROLLER_KINDS, plural } from './kinds.js'
 
@@ -29,18 +30,8 @@ const qe = (name: string, description: string, schema: unknown) => ({ ...q(name,
 /** A flag: true/1 or false/0 (empty: false); anything else is 400. */
 const flag = (name: string, description: string) => ({ ...q(name, `${description} (true or 1, false or 0; empty: false)`, { type: 'boolean' }), allowEmptyValue: true })
 
-/**
- * The answers every operation may give besides its own: the rate limit of src/http-guard.ts (per client address,
- * before any route) and the declared body size (a Content-Length over 1 MiB is refused before anything is read).
- */
-const GUARD = {
-  413: error('the request declares a body larger than 1 MiB (API_BODY_TOO_LARGE); nothing was read'),
-  429: {
-    description: 'too many requests from this client address (API_RATE_LIMITED)',
-    headers: { 'Retry-After': { description: 'whole seconds until a request is taken again', required: true, schema: { type: 'integer', minimum: 1 } } },
-    content: json(ref('Error')),
-  },
-}
+/** The answers every operation may give besides its own (src/http-guard.ts, before any route). */
+const GUARD = guardResponses()
 const op = (o: { responses: Record<number, unknown> } & Record<string, unknown>) => ({ ...o, responses: { ...GUARD, ...o.responses } })
 
 const KIND_PARAM = {

@@ -5,6 +5,7 @@
  * src/runtime/openapi.test.ts checks that it names every route and no other.
  */
 import { VERSION } from '../version.js'
+import { guardResponses } from '../http-guard.js'
 import { effectTypes } from './effect.js'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
@@ -17,18 +18,8 @@ const p = (name: string, description: string) => ({ name, in: 'path', required: 
 /** The runtime's flags: exactly true or false (absent: false); anything else is 400 API_INVALID_QUERY. */
 const bool = { type: 'string', enum: ['true', 'false'] }
 
-/**
- * The answers every operation may give besides its own (src/http-guard.ts, before any route): the rate limit per
- * client address, and a declared body over 1 MiB refused before anything is read.
- */
-const GUARD = {
-  413: error('the request declares a body larger than 1 MiB (API_BODY_TOO_LARGE); nothing was read'),
-  429: {
-    description: 'too many requests from this client address (API_RATE_LIMITED)',
-    headers: { 'Retry-After': { description: 'whole seconds until a request is taken again', required: true, schema: { type: 'integer', minimum: 1 } } },
-    content: json(ref('Error')),
-  },
-}
+/** The answers every operation may give besides its own (src/http-guard.ts, before any route). */
+const GUARD = guardResponses()
 const op = (o: { responses: Record<number, unknown> } & Record<string, unknown>) => ({ ...o, responses: { ...GUARD, ...o.responses } })
 const BAD_QUERY = error('a malformed query parameter (API_INVALID_QUERY)')
 
