@@ -6,7 +6,7 @@
 import { parseDuration } from '../manifest/duration.js'
 import { ChaosError } from '../errors.js'
 import type { FaultContext, FaultInjector, Injection, Target } from '../faults/injector.js'
-import type { HeldEffect, RuntimePod } from '../runtime/client.js'
+import type { EffectFilter, HeldEffect, RuntimeClient, RuntimePod } from '../runtime/client.js'
 import type { PodSelectorSpec } from '../manifest/kinds/common.js'
 import type { EventRow, RecordHistoryEntry, RecordRow, ResourceRow } from '../store/store.js'
 import type { EngineContext } from './context.js'
@@ -153,7 +153,8 @@ export class ExperimentReconciler implements Reconciler {
     const livePods = async () => (pods ??= new Map((await this.ctx.runtime.pods()).map((p) => [p.name, p])))
     let held: HeldEffect[] | undefined
     /** The experiment's effects on the runtime, held and lately ended: one listing per reconcile. */
-    const effectsNow = async () => (held ??= await this.ctx.runtime.effects({ owner: uid, ended: true }))
+    const rt = onePass(this.ctx.runtime)
+    const effectsNow = async () => (held ??= await rt.effects({ owner: uid, ended: true }))
     if (records.length > 0 && !row.deletingAt && !oneShot && decision.reason !== 'TimeUp') {
       const live = await livePods()
       const gone = records.filter((r) => !live.has(r.pod) && !(r.target as TargetExtras).goneAt)
@@ -201,7 +202,7 @@ export class ExperimentReconciler implements Reconciler {
       if ((rec.target as TargetExtras).goneAt) continue
       const before = rec.phase
       try {
-        await this.step(row, injector, rec, desired, oneShot, livePods, endedAt.get(rec.key))
+        await this.step(row, injector, rec, desired, oneShot, livePods, rt, endedAt.get(rec.key))
       } catch (e) {
         errors.push(e)
       }
@@ -283,8 +284,8 @@ export class ExperimentReconciler implements Reconciler {
   }
 
   /** Moves one record until it matches the desired phase (at most inject then recover). */
-  private async step(row: ResourceRow, injector: FaultInjector, rec: RecordRow, desired: DesiredPhase, oneShot: boolean, livePods: () => Promise<Map<string, RuntimePod>>, endedAt?: number): Promise<void> {
-    const fctx = this.faultContext(row)
+  private async step(row: ResourceRow, injector: FaultInjector, rec: RecordRow, desired: DesiredPhase, oneShot: boolean, livePods: () => Promise<Map<string, RuntimePod>>, rt: RuntimeClient, endedAt?: number): Promise<void> {
+    const fctx = this.faultContext(row, rt)
     for (let i = 0; i < 3; i++) {
       const op = nextOperation(desired, rec.phase)
       if (op === 'none') return
@@ -336,7 +337,7 @@ export class ExperimentReconciler implements Reconciler {
       let evidence = rec.evidence
       if (injection) {
         // what the fault did, read while it is still in place: kept once it is gone
-        evidence = fresher(await this.readEvidence(row, injector, rec, injection), evidence)
+        evidence = fresher(await this.readEvidence(row, injector, rec, injection, fctx), evidence)
         try {
           await injector.recover(fctx, injection)
         } catch (e) {
@@ -397,10 +398,10 @@ export class ExperimentReconciler implements Reconciler {
   }
 
   /** Fresh evidence of one injected target; a failed read is logged and gives undefined (the stored evidence stays). */
-  private async readEvidence(row: ResourceRow, injector: FaultInjector, rec: RecordRow, injection: Injection): Promise<Record<string, unknown> | undefined> {
+  private async readEvidence(row: ResourceRow, injector: FaultInjector, rec: RecordRow, injection: Injection, fctx = this.faultContext(row)): Promise<Record<string, unknown> | undefined> {
     if (!injector.evidence) return undefined
     try {
-      return await injector.evidence(this.faultContext(row), injection)
+      return await injector.evidence(fctx, injection)
     } catch (e) {
       this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: reading the evidence of ${rec.id} failed: ${message(e)}`, { uid: row.uid, experiment: `${row.namespace}/${row.name}`, kind: row.kind, target: rec.id })
       return undefined
@@ -503,10 +504,10 @@ export class ExperimentReconciler implements Reconciler {
     })
   }
 
-  faultContext(row: ResourceRow): FaultContext {
+  faultContext(row: ResourceRow, runtime: RuntimeClient = this.ctx.runtime): FaultContext {
     const duration = typeof row.spec.duration === 'string' && row.spec.duration !== '' ? parseDuration(row.spec.duration) : undefined
     return {
-      runtime: this.ctx.runtime,
+      runtime,
       ...(this.ctx.controllerId !== undefined ? { controller: this.ctx.controllerId } : {}),
       experiment: {
         uid: row.uid, kind: row.kind, namespace: row.namespace, name: row.name, annotations: row.metadata.annotations ?? {},
@@ -572,4 +573,31 @@ function lastRecovered(records: readonly RecordRow[]): number | undefined {
     for (const h of r.history) if (h.operation === 'Recover' && h.type === 'Succeeded') at = Math.max(at ?? 0, Date.parse(h.timestamp))
   }
   return at
+}
+
+/**
+ * The runtime as one reconcile sees it: a listing of effects (the reality check's, then the evidence read's) is
+ * shared until the next apply or remove, so that a reconcile asks the runtime once, not once per reader.
+ */
+function onePass(runtime: RuntimeClient): RuntimeClient {
+  const listed = new Map<string, Promise<HeldEffect[]>>()
+  const changed = <T>(p: Promise<T>): Promise<T> => {
+    listed.clear()
+    return p.finally(() => listed.clear())
+  }
+  return {
+    pods: () => runtime.pods(),
+    effects(filter: EffectFilter = {}) {
+      const key = `${filter.owner ?? ''}\0${filter.ended === true}`
+      let p = listed.get(key)
+      if (!p) {
+        p = runtime.effects(filter)
+        listed.set(key, p)
+        p.catch(() => listed.delete(key))
+      }
+      return p
+    },
+    apply: (effect) => changed(runtime.apply(effect)),
+    remove: (id) => changed(runtime.remove(id)),
+  }
 }
