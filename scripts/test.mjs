@@ -11,7 +11,8 @@ try {
   const r = JSON.parse(readFileSync(out, 'utf8'))
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
   // a file whose set-up (beforeAll) failed counts no failed test: it is said as a failed file
-  const files = r.numFailedTestSuites ? `, ${r.numFailedTestSuites} file${r.numFailedTestSuites === 1 ? '' : 's'} failed` : ''
+  const failedFiles = (r.testResults ?? []).filter((f) => f.status === 'failed').length
+  const files = failedFiles && !r.numFailedTests ? `, ${failedFiles} file${failedFiles === 1 ? '' : 's'} failed` : ''
   summary = `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}${files}`
 } catch {
   summary = 'tests: 0 passed, 1 failed (vitest wrote no results)'

@@ -5,6 +5,7 @@
  * the pod runner's business.
  */
 import { randomInt, randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { ChaosError } from '../../errors.js'
@@ -19,18 +20,34 @@ interface ServiceRecord extends RunnerService {
 
 const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789'
 
-/** A free loopback port (the kernel picks it; the caller keeps track of what it already handed out). */
-function freePort(): Promise<number> {
+/** A loopback port free now: `port`, or one the kernel picks (0). Rejects when it is taken. */
+function freePort(port = 0): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer()
     srv.unref()
     srv.on('error', reject)
-    srv.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+    srv.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
       const addr = srv.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      srv.close(() => resolvePort(port))
+      const got = typeof addr === 'object' && addr ? addr.port : 0
+      srv.close(() => resolvePort(got))
     })
   })
+}
+
+/**
+ * Where a pod's port is drawn from: below the kernel's range for the local ports of outgoing connections
+ * (net.ipv4.ip_local_port_range, 32768-60999 by default). A pod keeps its port across restarts; drawn from that
+ * range, an outgoing connection could take it while the pod restarts, and the pod would crash-loop on it.
+ */
+export function podPortRange(rangeFile = '/proc/sys/net/ipv4/ip_local_port_range'): [low: number, high: number] | undefined {
+  let low = 32768
+  try {
+    const [a] = readFileSync(rangeFile, 'utf8').trim().split(/\s+/).map(Number)
+    if (a !== undefined && Number.isInteger(a) && a > 0) low = a
+  } catch {
+    // not Linux: the default range's bound
+  }
+  return low > 12_000 ? [10_000, low - 1] : undefined
 }
 
 export interface ReplicaOptions {
@@ -165,6 +182,16 @@ export class ReplicaSets {
 
   private async pickPort(): Promise<number> {
     const hint = 'free ports on 127.0.0.1 (stop other runtimes or programs), or widen net.ipv4.ip_local_port_range'
+    // first a free port drawn outside the range of outgoing connections' ports, then any the kernel gives
+    const range = podPortRange()
+    for (let i = 0; range && i < 50; i++) {
+      const p = randomInt(range[0], range[1] + 1)
+      if (this.ports.has(p)) continue
+      if (await freePort(p).then(() => true, () => false)) {
+        this.ports.add(p)
+        return p
+      }
+    }
     for (let i = 0; i < 20; i++) {
       let p: number
       try {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ServiceConfig as ServiceSpec } from '../app.js'
 import { detectCgroups } from './cgroup.js'
+import { podPortRange } from './replicas.js'
 import { PodSupervisor } from './supervisor.js'
 import type { SupervisorOptions } from './supervisor.js'
 import { describeLimits } from './types.js'
@@ -85,6 +86,18 @@ describe('identity', () => {
     expect(new Set(pods.map((p) => p.name)).size).toBe(2)
     expect(new Set(pods.map((p) => p.port)).size).toBe(2)
     expect(new Set(pods.map((p) => p.uid)).size).toBe(2)
+  })
+
+  it('a pod\'s port lies below the range of outgoing connections\' ports, so that none can take it while the pod restarts', async () => {
+    const range = podPortRange()
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    expect(range).toEqual([10_000, low - 1])
+    const pods = await supervisor().start(service('web', { replicas: 5 }))
+    for (const p of pods) expect(p.port).toBeLessThan(low)
+    const dir = mkdtempSync(join(tmpdir(), 'chaoscope-range-'))
+    writeFileSync(join(dir, 'range'), '1024\t65535\n')
+    expect(podPortRange(join(dir, 'range'))).toBeUndefined() // no room below it: any port the kernel gives
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it('adds app and component labels when the service spec has none, and selects pods by label', async () => {
