@@ -37,7 +37,8 @@ function freePort(port = 0): Promise<number> {
 /**
  * Where a pod's port is drawn from: below the kernel's range for the local ports of outgoing connections
  * (net.ipv4.ip_local_port_range, 32768-60999 by default). A pod keeps its port across restarts; drawn from that
- * range, an outgoing connection could take it while the pod restarts, and the pod would crash-loop on it.
+ * range, an outgoing connection could take it while the pod restarts, and the pod would crash-loop on it. Nor
+ * from 30000-32767, Kubernetes' NodePort range, where hostPorts are usually declared.
  */
 export function podPortRange(rangeFile = '/proc/sys/net/ipv4/ip_local_port_range'): [low: number, high: number] | undefined {
   let low = 32768
@@ -47,7 +48,9 @@ export function podPortRange(rangeFile = '/proc/sys/net/ipv4/ip_local_port_range
   } catch {
     // not Linux: the default range's bound
   }
-  return low > 12_000 ? [10_000, low - 1] : undefined
+  // and below 30000: 30000-32767 is Kubernetes' NodePort range, where App files put their fixed hostPorts
+  const high = Math.min(low - 1, 29_999)
+  return high > 12_000 ? [10_000, high] : undefined
 }
 
 export interface ReplicaOptions {

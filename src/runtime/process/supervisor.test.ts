@@ -91,7 +91,7 @@ describe('identity', () => {
   it('a pod\'s port lies below the range of outgoing connections\' ports, so that none can take it while the pod restarts', async () => {
     const range = podPortRange()
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
-    expect(range).toEqual([10_000, low - 1])
+    expect(range).toEqual([10_000, Math.min(low - 1, 29_999)])
     const pods = await supervisor().start(service('web', { replicas: 5 }))
     for (const p of pods) expect(p.port).toBeLessThan(low)
     const dir = mkdtempSync(join(tmpdir(), 'chaoscope-range-'))
