@@ -13,6 +13,7 @@ import type { ControllerMetrics } from '../observe/metrics.js'
 import type { RuntimeClient } from '../runtime/client.js'
 import { matchesSelector } from '../selector.js'
 import type { Resource } from '../manifest/validate.js'
+import { pidAlive } from '../store/state-files.js'
 import { Store } from '../store/store.js'
 import type { ArchiveRow, EventQuery, EventRow, Page, ResourceKey, ResourceRow, StoredMetadata } from '../store/store.js'
 import { admitAll, AdmissionError } from './admission.js'
@@ -130,6 +131,8 @@ export class Controller {
   private readonly ownsStore: boolean
   private started = false
   private stopped = false
+  /** This controller holds the store's claim (Store.claim), given up at stop. */
+  private claimed = false
   private readonly podWatchMs: number
   private podWatch: ClockTimer | undefined
   private readonly pruner: Pruner | undefined
@@ -179,6 +182,12 @@ export class Controller {
   async start(): Promise<void> {
     if (this.started) return
     if (this.stopped) throw new ChaosError('CONTROLLER_STOPPED', 'this controller was stopped; open a new one')
+    // one live controller per database: two would share one id and act on each other's effects
+    const holder = this.store.claim(process.pid, pidAlive)
+    if (holder !== undefined) {
+      throw new ChaosError('CONTROLLER_DB_IN_USE', `the controller with pid ${holder} keeps its state in this database`, { hint: 'stop it, or give this one a database of its own with --db' })
+    }
+    this.claimed = true
     this.started = true
     this.loop.start()
     await recoverOnStart(this.ctx, this.loop)
@@ -223,6 +232,7 @@ export class Controller {
     this.podWatch?.cancel()
     this.pruner?.stop()
     await this.loop.stop()
+    if (this.claimed && this.store.open) this.store.release(process.pid)
     if (this.ownsStore) this.store.close()
   }
 

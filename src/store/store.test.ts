@@ -137,6 +137,24 @@ describe('Store', () => {
   })
 })
 
+describe('Store claim', () => {
+  it('one live controller process per database: a live holder is named, a dead one replaced, a release frees it', () => {
+    const store = Store.open(':memory:')
+    const alive = new Set([100, 200])
+    const isAlive = (pid: number) => alive.has(pid)
+    expect(store.claim(100, isAlive)).toBeUndefined()
+    expect(store.claim(100, isAlive)).toBeUndefined() // the same process again
+    expect(store.claim(200, isAlive)).toBe(100)
+    alive.delete(100) // killed: its claim is stale
+    expect(store.claim(200, isAlive)).toBeUndefined()
+    store.release(100) // not the holder: nothing changes
+    expect(store.claim(300, isAlive)).toBe(200)
+    store.release(200)
+    expect(store.claim(300, isAlive)).toBeUndefined()
+    store.close()
+  })
+})
+
 describe('Store pages', () => {
   const key = (r: ResourceRow) => `${r.kind}/${r.namespace}/${r.name}`
 

@@ -342,6 +342,26 @@ export class Store {
     return (this.db.prepare("SELECT value FROM settings WHERE key = 'controller_id'").get() as { value: string }).value
   }
 
+  /**
+   * Claims this store for the controller running as `pid` (kept in settings): when another process that is alive
+   * holds it, its pid is returned and nothing changes; a holder that is gone (a controller killed) is replaced.
+   * One process may claim it many times (tests run several controllers on one store, one after another).
+   */
+  claim(pid: number, alive: (pid: number) => boolean): number | undefined {
+    return this.db.transaction(() => {
+      const row = this.db.prepare("SELECT value FROM settings WHERE key = 'controller_pid'").get() as { value: string } | undefined
+      const holder = row ? Number(row.value) : undefined
+      if (holder !== undefined && holder !== pid && alive(holder)) return holder
+      this.db.prepare("INSERT INTO settings (key, value) VALUES ('controller_pid', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(pid))
+      return undefined
+    }).immediate()
+  }
+
+  /** Gives up a {@link claim} of `pid` (a controller that stops). */
+  release(pid: number): void {
+    this.db.prepare("DELETE FROM settings WHERE key = 'controller_pid' AND value = ?").run(String(pid))
+  }
+
   /** Every record of every live experiment (crash recovery reads them all at once). */
   allRecords(): RecordRow[] {
     return (this.stmt('SELECT * FROM records ORDER BY seq').all() as Row[]).map(recordOf)

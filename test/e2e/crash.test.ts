@@ -8,8 +8,9 @@
  *    same database: the pods die with it (its watchdog), so do their faults; from the first answer of the new one,
  *    no record says Injected on a pod that no longer exists, and the experiments on the old pods end (selection
  *    is fixed at creation, as in Chaos Mesh); no event is lost.
- * 3. Two controllers on one runtime coexist when each has its own home (a second one in the same home is refused):
- *    each touches only the effects it made (its id, kept in its store), even when the second one fails to start.
+ * 3. Two controllers on one runtime coexist when each has its own home and database (a second one in the same home,
+ *    or on the same database, is refused): each touches only the effects it made (its id, kept in its store), even
+ *    when the second one fails to start.
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -339,8 +340,11 @@ describe('two controllers on one runtime', () => {
       // a second controller in the same home is refused, and has touched nothing
       await exits(launch(['server', '--runtime', runtime.state.url, '--db', join(home, 'b.db'), '--port', '0'], env), /API_CONTROLLER_ALREADY_RUNNING/)
       await unchanged()
-      // one with a home and database of its own that cannot listen: it has touched nothing either
+      // one with a home of its own but A's database: refused (the two would share one id), nothing touched
       const envB = { ...process.env, CHAOSCOPE_HOME: mkdtempSync(join(tmpdir(), 'chaoscope-two-b-')) }
+      await exits(launch(['server', '--runtime', runtime.state.url, '--db', join(home, 'a.db'), '--port', '0'], envB), /CONTROLLER_DB_IN_USE/)
+      await unchanged()
+      // one with a home and database of its own that cannot listen: it has touched nothing either
       await exits(launch(['server', '--runtime', runtime.state.url, '--db', join(home, 'b.db'), '--port', String(busy.port)], envB), /API_LISTEN_FAILED/)
       await unchanged()
 
