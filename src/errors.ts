@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   PROXY_WORKER_FAILED: ['the data plane worker thread stopped or did not answer', 'restart the runtime; the message has the worker\'s error'],
   // controller HTTP API
   API_NOT_FOUND: ['the API has no such endpoint', 'see /api/v1/openapi.json for the endpoints'],
+  API_METHOD_NOT_ALLOWED: ['the endpoint exists but does not take that method', 'use one of the methods its Allow header names'],
   API_BODY_TOO_LARGE: ['the request body is larger than the API accepts (1 MiB)', 'split the resources over several requests'],
   API_BODY_TOO_DEEP: ['the request body nests mappings and lists deeper than the APIs accept (100 levels, counted before it is parsed)', 'send the document without the extra nesting; resources and effects nest about ten levels'],
   API_UNSUPPORTED_MEDIA_TYPE: ['the request body has a content type the endpoint does not read', 'send resources as application/yaml, application/json or text/plain'],
@@ -145,12 +146,13 @@ const UNREADABLE = new Set<string>(['SPEC_YAML_SYNTAX', 'SPEC_DUPLICATE_KEY', 'S
 
 /**
  * The HTTP status for an error code: the one mapping, for the runtime's control API and the controller's API.
- * 400 unreadable request, 404 unknown thing, 409 conflict with what exists, 413 body too large,
+ * 400 unreadable request, 404 unknown thing, 405 a method the endpoint does not take, 409 conflict with what exists, 413 body too large,
  * 415 a body type the endpoint does not read, 429 too many requests from one client,
  * 422 readable but refused (validation, immutable fields, a kind or selector the runtime cannot serve),
  * 500 bug, 503 a dependency is not up.
  */
-export function httpStatus(code: ErrorCode): 400 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503 {
+export function httpStatus(code: ErrorCode): 400 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503 {
+  if (code === 'API_METHOD_NOT_ALLOWED') return 405
   if (code.endsWith('NOT_FOUND') || code.startsWith('RUNTIME_UNKNOWN') || code === 'PROXY_FAULT_NOT_FOUND') return 404
   if (code.endsWith('_EXISTS') || code.endsWith('ALREADY_RUNNING')) return 409
   if (code === 'INTERNAL' || code === 'PROXY_WORKER_FAILED' || code === 'STORE_WRITE_FAILED' || code === 'API_VALIDATOR_FAILED') return 500

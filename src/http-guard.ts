@@ -377,3 +377,18 @@ export function guardResponses(): Record<413 | 429, unknown> {
     },
   }
 }
+
+/**
+ * The methods an app's routes answer on `path` (hono's `app.routes`: `:name` parameters and `*` wildcards), for a
+ * 405 with `Allow` when a known path is asked with another method. Empty when no route has that path.
+ */
+export function allowedMethods(routes: readonly { method: string; path: string }[], path: string): string[] {
+  const methods = new Set<string>()
+  for (const r of routes) {
+    if (r.method === 'ALL' || r.path.includes('*')) continue // middleware, not an endpoint
+    const pattern = new RegExp(`^${r.path.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`)
+    if (pattern.test(path)) methods.add(r.method)
+  }
+  if (methods.has('GET')) methods.add('HEAD')
+  return [...methods].sort()
+}

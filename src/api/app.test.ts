@@ -201,6 +201,11 @@ describe('reading and changing resources', () => {
     expect(await gone.json()).toMatchObject({ code: 'CONTROLLER_NOT_FOUND', message: 'NetworkChaos default/d1 not found' })
     expect((await app.request(base, { method: 'DELETE' })).status).toBe(404)
     expect((await app.request('/api/v1/nope')).status).toBe(404)
+    // a path that exists, asked with a method it does not take: 405 with the ones it takes
+    const wrong = await app.request('/api/v1/events', { method: 'DELETE' })
+    expect([wrong.status, wrong.headers.get('allow')]).toEqual([405, 'GET, HEAD'])
+    expect(await wrong.json()).toMatchObject({ code: 'API_METHOD_NOT_ALLOWED' })
+    expect((await app.request(base, { method: 'PUT' })).headers.get('allow')).toBe('DELETE, GET, HEAD')
   })
 
   it('lists pods from the runtime, filtered by label selector', async () => {

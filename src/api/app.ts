@@ -7,7 +7,7 @@ import type { Context } from 'hono'
 import { ChaosError } from '../errors.js'
 import type { RuntimeClient } from '../runtime/client.js'
 import { errorBody, httpStatus } from '../errors.js'
-import { checkNesting, guard, MAX_BODY_BYTES, readBody } from '../http-guard.js'
+import { allowedMethods, checkNesting, guard, MAX_BODY_BYTES, readBody } from '../http-guard.js'
 import type { RateLimit } from '../http-guard.js'
 import { matchesSelector, parseSelector } from '../selector.js'
 import { sortIssues } from '../manifest/issues.js'
@@ -63,7 +63,11 @@ export function apiApp(opts: ApiOptions): Hono {
     if (body.code === 'INTERNAL') console.error('chaoscope api: uncoded error', e)
     return c.json(body, httpStatus(body.code))
   })
-  app.notFound((c) => c.json({ code: 'API_NOT_FOUND', message: `no such endpoint: ${c.req.method} ${c.req.path}`, hint: 'see /api/v1/openapi.json' }, 404))
+  app.notFound((c) => {
+    const allow = allowedMethods(app.routes, c.req.path)
+    if (allow.length > 0) return c.json({ code: 'API_METHOD_NOT_ALLOWED', message: `${c.req.path} does not take ${c.req.method}`, hint: `it takes ${allow.join(', ')}` }, 405, { Allow: allow.join(', ') })
+    return c.json({ code: 'API_NOT_FOUND', message: `no such endpoint: ${c.req.method} ${c.req.path}`, hint: 'see /api/v1/openapi.json' }, 404)
+  })
   // rate per client and declared body size, before any route (src/http-guard.ts; the runtime's control API does the same)
   app.use('*', guard(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}))
   // one pool per API, closed with it (its signal): no worker outlives the server, no job finishes after it closed

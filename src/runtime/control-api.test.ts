@@ -47,6 +47,14 @@ describe('POST /runtime/v1/effects', () => {
     expect(r.json.hint).toBe("the runtime's effect types: container-kill, pod-failure, pod-kill, sidecar-fault")
   })
 
+  it('a known path asked with a method it does not take is 405 with Allow; an unknown path is 404', async () => {
+    const wrong = await fetch(`${url}/runtime/v1/effects`, { method: 'PUT' })
+    expect([wrong.status, wrong.headers.get('allow')]).toEqual([405, 'GET, HEAD, POST'])
+    expect(((await wrong.json()) as { code: string }).code).toBe('API_METHOD_NOT_ALLOWED')
+    expect((await fetch(`${url}/runtime/v1/effects/some-id`, { method: 'GET' })).headers.get('allow')).toBe('DELETE')
+    expect((await fetch(`${url}/runtime/v1/nothing-here`)).status).toBe(404)
+  })
+
   it('a pod that does not exist is 404', async () => {
     const r = await post(latency('a', 'nobody-xxxxx'))
     expect([r.status, r.json.code]).toEqual([404, 'RUNTIME_UNKNOWN_POD'])

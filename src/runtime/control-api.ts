@@ -7,7 +7,7 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
 import { ChaosError, errorBody, httpStatus } from '../errors.js'
-import { checkNesting, guard, readBody } from '../http-guard.js'
+import { allowedMethods, checkNesting, guard, readBody } from '../http-guard.js'
 import type { RateLimit } from '../http-guard.js'
 import { parseSelector } from '../selector.js'
 import type { LocalRuntime } from './local-runtime.js'
@@ -32,7 +32,11 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
     if (body.code === 'INTERNAL') console.error('chaoscope runtime: uncoded error in the control API', e)
     return c.json(body, httpStatus(body.code))
   })
-  app.notFound((c) => c.json({ code: 'API_NOT_FOUND', message: `no such endpoint: ${c.req.method} ${c.req.path}`, hint: 'the endpoints are under /runtime/v1: pods, sidecars, effects' }, 404))
+  app.notFound((c) => {
+    const allow = allowedMethods(app.routes, c.req.path)
+    if (allow.length > 0) return c.json({ code: 'API_METHOD_NOT_ALLOWED', message: `${c.req.path} does not take ${c.req.method}`, hint: `it takes ${allow.join(', ')}` }, 405, { Allow: allow.join(', ') })
+    return c.json({ code: 'API_NOT_FOUND', message: `no such endpoint: ${c.req.method} ${c.req.path}`, hint: 'the endpoints are under /runtime/v1: pods, sidecars, effects' }, 404)
+  })
 
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/runtime/v1/openapi.json', (c) => c.json(runtimeOpenApiDocument()))

@@ -28,7 +28,7 @@ const BUDGET_MS = 120_000
 const SEED = process.env.CHAOSCOPE_SCHEMATHESIS_SEED ?? '20261202'
 const EXAMPLES = process.env.CHAOSCOPE_SCHEMATHESIS_EXAMPLES ?? '15'
 /** No 5xx; statuses, content types, bodies and headers as documented; and what the document calls invalid is refused (query validation). */
-const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_schema_conformance', 'response_headers_conformance', 'negative_data_rejection']
+const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_schema_conformance', 'response_headers_conformance', 'negative_data_rejection', 'unsupported_method']
 
 /** Runs schemathesis; resolves with its exit code and output, or kills it at `timeoutMs` (code null). */
 function schemathesis(args: string[], timeoutMs: number, cwd: string): Promise<{ code: number | null; output: string; ms: number }> {
