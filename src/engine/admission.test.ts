@@ -6,17 +6,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { ChaosError } from '../errors.js'
-import { Store } from '../store/store.js'
 import { AdmissionError, Controller } from './controller.js'
 import { INJECTED } from './decide.js'
 import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
 import { delayYaml, podChaosYaml, resource, resources } from '../../test/doubles/chaos-yaml.js'
-import { ManualClock } from '../../test/doubles/manual-clock.js'
+import { engineSetup, stopControllers } from '../../test/doubles/engine-setup.js'
 
-const open: Controller[] = []
-afterEach(async () => {
-  for (const c of open.splice(0)) await c.stop()
-})
+afterEach(stopControllers)
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -30,10 +26,7 @@ const PODS = () => [
 ]
 
 function setup() {
-  const clock = new ManualClock()
-  const runtime = new FakeRuntime(PODS(), () => clock.now())
-  const ctl = Controller.open({ store: Store.open(':memory:'), runtime, clock, backoff: { baseMs: 20, capMs: 100 }, podCacheMs: 0, podWatchMs: 0, log: () => undefined })
-  open.push(ctl)
+  const { runtime, ctl, clock } = engineSetup({ pods: PODS() })
   return {
     runtime,
     ctl,

@@ -16,38 +16,21 @@ import type { Resource } from '../manifest/validate.js'
 import { Store } from '../store/store.js'
 import { AdmissionError, Controller } from './controller.js'
 import type { Change, ChaosObject } from './controller.js'
-import type { LogLevel } from './context.js'
 import { INJECTED, INJECTING, NOT_INJECTED } from './decide.js'
 import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
 import { delayYaml, podChaosYaml, resource, resources } from '../../test/doubles/chaos-yaml.js'
 import { ManualClock } from '../../test/doubles/manual-clock.js'
+import { engineSetup, PODS, stopControllers } from '../../test/doubles/engine-setup.js'
 
 const open: Controller[] = []
 const dirs: string[] = []
 afterEach(async () => {
+  await stopControllers()
   for (const c of open.splice(0)) await c.stop()
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-const PODS = () => [fakePod('web-aaaaa', { app: 'web' }), fakePod('web-bbbbb', { app: 'web' }), fakePod('db-ccccc', { app: 'db' })]
-
-function setup(opts: { store?: Store; runtime?: FakeRuntime; clock?: ManualClock; random?: () => number; podWatchMs?: number } = {}) {
-  const clock = opts.clock ?? new ManualClock()
-  const runtime = opts.runtime ?? new FakeRuntime(PODS(), () => clock.now())
-  const logs: { level: LogLevel; message: string; fields?: Record<string, unknown> }[] = []
-  const ctl = Controller.open({
-    store: opts.store ?? Store.open(':memory:'),
-    runtime,
-    clock,
-    backoff: { baseMs: 20, capMs: 100 },
-    podCacheMs: 0,
-    podWatchMs: opts.podWatchMs ?? 0,
-    log: (level, message, fields) => logs.push({ level, message, ...(fields ? { fields } : {}) }),
-    ...(opts.random ? { random: opts.random } : {}),
-  })
-  open.push(ctl)
-  return { runtime, ctl, clock, logs }
-}
+const setup = engineSetup
 
 const bare = (kind: string, spec: Record<string, unknown> = {}): Resource => ({ apiVersion: 'chaos-mesh.org/v1alpha1', kind, metadata: { name: 'x', namespace: 'default' }, spec, source: { file: 't', index: 0, line: 1 } })
 

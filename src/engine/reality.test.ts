@@ -12,25 +12,14 @@ import type { RecordRow } from '../store/store.js'
 import { Controller } from './controller.js'
 import { INJECTED, NOT_INJECTED } from './decide.js'
 import { needsLook, realityOf } from './reality.js'
-import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
+import { FakeRuntime } from '../../test/doubles/fake-runtime.js'
 import { delayYaml, podChaosYaml, resource } from '../../test/doubles/chaos-yaml.js'
 import { ManualClock } from '../../test/doubles/manual-clock.js'
+import { engineSetup, PODS, stopControllers } from '../../test/doubles/engine-setup.js'
 
-const open: Controller[] = []
-afterEach(async () => {
-  for (const c of open.splice(0)) await c.stop()
-})
+afterEach(stopControllers)
 
-const PODS = () => [fakePod('web-aaaaa', { app: 'web' }), fakePod('web-bbbbb', { app: 'web' }), fakePod('db-ccccc', { app: 'db' })]
-
-function setup(opts: { store?: Store; runtime?: FakeRuntime; clock?: ManualClock; podWatchMs?: number } = {}) {
-  const clock = opts.clock ?? new ManualClock()
-  const runtime = opts.runtime ?? new FakeRuntime(PODS(), () => clock.now())
-  const store = opts.store ?? Store.open(':memory:')
-  const ctl = Controller.open({ store, runtime, clock, backoff: { baseMs: 20, capMs: 100 }, podCacheMs: 0, podWatchMs: opts.podWatchMs ?? 0, log: () => undefined })
-  open.push(ctl)
-  return { runtime, ctl, clock, store }
-}
+const setup = engineSetup
 
 const delayId = (uid: string, pod: string) => effectId(uid, pod, 'delay', pod)
 const events = (ctl: Controller, name: string) => ctl.events({ name }).map((e) => e.reason)
