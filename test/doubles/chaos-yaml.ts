@@ -66,3 +66,27 @@ export function podChaosYaml(name: string, action: 'pod-kill' | 'pod-failure' | 
     '',
   ].join('\n')
 }
+
+/**
+ * A NetworkChaos delay on the edge between two services of the chain demo: pods app=`app` (default middle), towards
+ * app=`target` (default back), on the egress sidecars of `app`.
+ */
+export function edgeDelayYaml(name: string, opts: { latency?: string; duration?: string; app?: string; target?: string } = {}): string {
+  return `apiVersion: chaos-mesh.org/v1alpha1
+kind: NetworkChaos
+metadata:
+  name: ${name}
+spec:
+  action: delay
+  mode: all
+  selector:
+    labelSelectors: {app: ${opts.app ?? 'middle'}}
+  direction: to
+  target:
+    mode: all
+    selector:
+      labelSelectors: {app: ${opts.target ?? 'back'}}
+  delay:
+    latency: ${opts.latency ?? '300ms'}
+${opts.duration ? `  duration: ${opts.duration}\n` : ''}`
+}

@@ -10,30 +10,11 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { edgeDelayYaml } from '../doubles/chaos-yaml.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 const BIN = join(ROOT, 'bin/chaoscope.js')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-function delayYaml(name: string, opts: { latency?: string; duration?: string; app?: string; target?: string } = {}): string {
-  return `apiVersion: chaos-mesh.org/v1alpha1
-kind: NetworkChaos
-metadata:
-  name: ${name}
-spec:
-  action: delay
-  mode: all
-  selector:
-    labelSelectors: {app: ${opts.app ?? 'middle'}}
-  direction: to
-  target:
-    mode: all
-    selector:
-      labelSelectors: {app: ${opts.target ?? 'back'}}
-  delay:
-    latency: ${opts.latency ?? '300ms'}
-${opts.duration ? `  duration: ${opts.duration}\n` : ''}`
-}
 
 /** Waits until `re` appears in the child's output. */
 async function waitOutput(child: ChildProcess, out: () => string, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
@@ -99,7 +80,7 @@ describe('chaoscope up with the controller, and the kubectl-like CLI', () => {
 
   it('apply slows middle→back and front feels it; get and describe show conditions and records with evidence; delete removes it', async () => {
     const before = await latency(front)
-    const f = file('delay.yaml', delayYaml('middle-back', { latency: '400ms' }))
+    const f = file('delay.yaml', edgeDelayYaml('middle-back', { latency: '400ms' }))
     const applied = cli('apply', '-f', f)
     expect(applied.status, applied.stderr).toBe(0)
     expect(applied.stdout).toBe('networkchaos.chaos-mesh.org/middle-back created\n')
@@ -145,7 +126,7 @@ describe('chaoscope up with the controller, and the kubectl-like CLI', () => {
 
   it('pause recovers the fault and resume injects it again', async () => {
     const base = await latency(front)
-    expect(cli('apply', '-f', file('p.yaml', delayYaml('paused', { latency: '400ms' }))).status).toBe(0)
+    expect(cli('apply', '-f', file('p.yaml', edgeDelayYaml('paused', { latency: '400ms' }))).status).toBe(0)
     expect(await latency(front)).toBeGreaterThan(base + 200)
     // pause and resume return once their reconcile has run: no wait needed before looking
     expect(cli('pause', 'nc', 'paused').stdout).toBe('networkchaos.chaos-mesh.org/paused paused\n')
@@ -159,7 +140,7 @@ describe('chaoscope up with the controller, and the kubectl-like CLI', () => {
   }, 60_000)
 
   it('--dry-run shows the targets and changes nothing', async () => {
-    const r = cli('apply', '-f', file('dry.yaml', delayYaml('dry')), '--dry-run')
+    const r = cli('apply', '-f', file('dry.yaml', edgeDelayYaml('dry')), '--dry-run')
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^networkchaos\.chaos-mesh\.org\/dry created \(dry run\)\n[\s\S]*pod: middle-\w{5}/)
     expect(cli('get', 'nc').stderr).toContain('No resources found')
@@ -168,7 +149,7 @@ describe('chaoscope up with the controller, and the kubectl-like CLI', () => {
   })
 
   it('refuses a selector that matches no pod, naming the selector and the pods that exist', () => {
-    const r = cli('apply', '-f', file('none.yaml', delayYaml('nothing', { app: 'nosuchapp' })))
+    const r = cli('apply', '-f', file('none.yaml', edgeDelayYaml('nothing', { app: 'nosuchapp' })))
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/none\.yaml:1:1 .*\[CONTROLLER_NO_TARGETS\]/)
     expect(r.stderr).toContain('nosuchapp')
@@ -187,7 +168,7 @@ spec:
     callchain: [{funcname: __x64_sys_mount}]
     failtype: 0
 `
-    const f = file('mixed.yaml', `${delayYaml('fine')}---\n${kernel}`)
+    const f = file('mixed.yaml', `${edgeDelayYaml('fine')}---\n${kernel}`)
     const r = cli('apply', '-f', f)
     expect(r.status).toBe(1) // refused by the controller, as `apply --help` says
     expect(r.stderr).toMatch(/mixed\.yaml:\d+:1 +KernelChaos default\/kernel: .*\[SPEC_LOCAL_UNSUPPORTED\]/)
@@ -195,14 +176,14 @@ spec:
   })
 
   it('prints validation problems like validate does, exits 2 and applies nothing', () => {
-    const r = cli('apply', '-f', file('bad.yaml', `${delayYaml('ok')}---\n${delayYaml('bad').replace('300ms', 'fast')}`))
+    const r = cli('apply', '-f', file('bad.yaml', `${edgeDelayYaml('ok')}---\n${edgeDelayYaml('bad').replace('300ms', 'fast')}`))
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/bad\.yaml:\d+:\d+ +spec\.delay\.latency: .*\[SPEC_INVALID_DURATION\]/)
     expect(cli('get', 'nc').stderr).toContain('No resources found')
   })
 
   it('an experiment whose pods are all gone (the app taken down and up again) ends and is archived, with an event', async () => {
-    expect(cli('apply', '-f', file('gone.yaml', delayYaml('outlived'))).status).toBe(0)
+    expect(cli('apply', '-f', file('gone.yaml', edgeDelayYaml('outlived'))).status).toBe(0)
     up.kill('SIGTERM')
     await new Promise((r) => up.once('exit', r))
     out = ''

@@ -19,8 +19,9 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { edgeDelayYaml } from '../doubles/chaos-yaml.js'
 import { seeded } from '../seeded.mjs'
-import { loadApp, startRuntimeServer } from '../../src/index.js'
+import { startDemo } from '../demo.js'
 import { ControllerClient } from '../../src/api/client.js'
 import type { ChaosEvent, ChaosObject, RuntimeServer } from '../../src/index.js'
 import { HttpRuntimeClient } from '../../src/runtime/client.js'
@@ -32,27 +33,6 @@ const BIN = join(ROOT, 'bin/chaoscope.js')
 const APP = join(ROOT, 'demo/chain/app.yaml')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const EDGES = [['middle', 'back'], ['front', 'middle']] as const
-
-function delayYaml(name: string, opts: { latency: string; duration: string; app: string; target: string }): string {
-  return `apiVersion: chaos-mesh.org/v1alpha1
-kind: NetworkChaos
-metadata:
-  name: ${name}
-spec:
-  action: delay
-  mode: all
-  selector:
-    labelSelectors: {app: ${opts.app}}
-  direction: to
-  target:
-    mode: all
-    selector:
-      labelSelectors: {app: ${opts.target}}
-  delay:
-    latency: ${opts.latency}
-  duration: ${opts.duration}
-`
-}
 
 /** A child process of the CLI with its output kept. */
 function launch(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; out: () => string } {
@@ -158,10 +138,7 @@ function lateFaults(lastSeen: ReadonlyMap<string, number>, ends: ReadonlyMap<str
 describe('crash safety: chaoscope server SIGKILLed at seeded points over 100 experiments', () => {
   let runtime: RuntimeServer
   beforeAll(async () => {
-    const app = await loadApp(APP)
-    if ('issues' in app) throw new Error(JSON.stringify(app.issues))
-    runtime = await startRuntimeServer(app.resource, APP, { stateless: true, hostPorts: 'ephemeral' })
-    await runtime.runtime.waitReady(30_000)
+    runtime = await startDemo('chain')
   }, 60_000)
   afterAll(() => runtime?.close())
 
@@ -206,7 +183,7 @@ describe('crash safety: chaoscope server SIGKILLed at seeded points over 100 exp
       for (let i = 0; i < EXPERIMENTS; i++) {
         const duration = `${1 + Math.floor(random() * 3)}s`
         const [app, target] = EDGES[Math.floor(random() * EDGES.length)]!
-        await api.apply(delayYaml(`crash-${i}`, { latency: '20ms', duration, app, target }))
+        await api.apply(edgeDelayYaml(`crash-${i}`, { latency: '20ms', duration, app, target }))
         if (killAt.has(i)) {
           await sleep(Math.floor(random() * 400))
           if (random() < 0.5) await observe(api)
@@ -268,7 +245,7 @@ describe('crash safety: the whole chaoscope up SIGKILLed and started again on th
       for (let round = 0; round < ROUNDS; round++) {
         for (let i = 0; i < PER_ROUND; i++) {
           const [app, target] = EDGES[Math.floor(random() * EDGES.length)]!
-          await api.apply(delayYaml(`up-${round}-${i}`, { latency: '20ms', duration: `${30 + Math.floor(random() * 30)}s`, app, target }))
+          await api.apply(edgeDelayYaml(`up-${round}-${i}`, { latency: '20ms', duration: `${30 + Math.floor(random() * 30)}s`, app, target }))
           applied++
         }
         await sleep(200 + Math.floor(random() * 800))
@@ -311,10 +288,7 @@ async function busyPort(): Promise<{ port: number; close: () => Promise<void> }>
 describe('two controllers on one runtime', () => {
   let runtime: RuntimeServer
   beforeAll(async () => {
-    const app = await loadApp(APP)
-    if ('issues' in app) throw new Error(JSON.stringify(app.issues))
-    runtime = await startRuntimeServer(app.resource, APP, { stateless: true, hostPorts: 'ephemeral' })
-    await runtime.runtime.waitReady(30_000)
+    runtime = await startDemo('chain')
   }, 60_000)
   afterAll(() => runtime?.close())
 
@@ -327,7 +301,7 @@ describe('two controllers on one runtime', () => {
     const busy = await busyPort()
     try {
       const apiA = new ControllerClient((await waitOutput(a, /API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 20_000))[1]!)
-      await apiA.apply(delayYaml('first', { latency: '20ms', duration: '60s', app: 'middle', target: 'back' }))
+      await apiA.apply(edgeDelayYaml('first', { latency: '20ms', duration: '60s', app: 'middle', target: 'back' }))
       const mine = await rt.effects()
       expect(mine.length).toBeGreaterThan(0)
 
@@ -352,7 +326,7 @@ describe('two controllers on one runtime', () => {
       b = launch(['server', '--runtime', runtime.state.url, '--db', join(home, 'b.db'), '--port', '0'], envB)
       const apiB = new ControllerClient((await waitOutput(b, /API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 20_000))[1]!)
       await unchanged()
-      await apiB.apply(delayYaml('second', { latency: '20ms', duration: '60s', app: 'front', target: 'middle' }))
+      await apiB.apply(edgeDelayYaml('second', { latency: '20ms', duration: '60s', app: 'front', target: 'middle' }))
       const both = await rt.effects()
       expect(new Set(both.map((e) => e.owner?.controller)).size).toBe(2)
       await apiB.delete('NetworkChaos', 'default', 'second')
