@@ -14,7 +14,7 @@ import { decidePhase, INJECTED, INJECTING, isFinished, nextOperation, NOT_INJECT
 import type { DesiredPhase, PhaseReason } from './decide.js'
 import { factsOf, objectOf, statusOf } from './object.js'
 import type { PodState, TargetExtras } from './object.js'
-import { endedWords, realityOf } from './reality.js'
+import { endedWords, ownedBy, realityOf } from './reality.js'
 import type { Reconciler } from './reconciler.js'
 import { matchingPods, noTargetsError, selectPods } from './select.js'
 import type { Random } from './select.js'
@@ -254,7 +254,7 @@ export class ExperimentReconciler implements Reconciler {
    * Nothing is injected to be undone: a delete or the end of a duration always completes.
    */
   private async undoPartial(row: ResourceRow, rec: RecordRow): Promise<RecordRow> {
-    const left = (await this.ctx.runtime.effects({ owner: row.uid })).filter((e) => e.owner?.record === rec.key && (this.ctx.controllerId === undefined || e.owner.controller === undefined || e.owner.controller === this.ctx.controllerId))
+    const left = (await this.ctx.runtime.effects({ owner: row.uid })).filter((e) => e.owner?.record === rec.key && ownedBy(e, this.ctx.controllerId))
     let removed = 0
     for (const e of left) if (await this.ctx.runtime.remove(e.id)) removed++
     const now = this.ctx.iso()

@@ -38,13 +38,18 @@ export function effectIdsOf(rec: Pick<RecordRow, 'injection'>): string[] {
   return plannedOf(rec).map((e) => e.id)
 }
 
+/** An effect this controller may count as its own: one it made, or one that names no controller. */
+export function ownedBy(e: HeldEffect, controllerId: string | undefined): boolean {
+  return controllerId === undefined || e.owner?.controller === undefined || e.owner.controller === controllerId
+}
+
 /**
  * Compares one record with the runtime's effects (held and lately ended, as `effects({ended: true})` lists them).
  * Effects of another controller are not this record's, even under the same id.
  */
 export function realityOf(rec: Pick<RecordRow, 'injection'>, effects: readonly HeldEffect[], controllerId?: string): RecordReality {
   const ids = effectIdsOf(rec)
-  const mine = (e: HeldEffect) => controllerId === undefined || e.owner?.controller === undefined || e.owner.controller === controllerId
+  const mine = (e: HeldEffect) => ownedBy(e, controllerId)
   const held = new Set(effects.filter((e) => !e.ended && mine(e)).map((e) => e.id))
   const ended = new Map<string, HeldEffect>()
   for (const e of effects) if (e.ended && mine(e) && !held.has(e.id)) ended.set(e.id, e)
