@@ -305,6 +305,7 @@ export function openApiDocument(): Record<string, unknown> {
             reason: { type: 'string' }, message: { type: 'string' }, startTime: { type: 'string', format: 'date-time' },
             address: { type: 'string', description: "127.0.0.1:<port> of the pod's ingress sidecar: where callers reach it" }, pid: { type: 'integer' },
             protocol: { type: 'string', enum: ['tcp', 'http'] }, containerPort: { type: 'integer' }, dependencies: { type: 'array', items: { type: 'string' } },
+            faultLibrary: { type: 'object', required: ['loaded'], properties: { loaded: { type: 'boolean' }, reason: { type: 'string' } }, description: 'whether the running container loaded the fault library (TimeChaos, IOChaos, DNSChaos act through it), or why not' },
             external: { type: 'string', description: "an external service's pseudo-pod: the address its sidecar fronts" },
           },
         },

@@ -34,6 +34,8 @@ export interface ServiceConfig {
   readinessProbe?: ProbeConfig
   resources?: { limits?: { cpu?: string; memory?: string } }
   dependencies?: string[]
+  /** Preload chaoscope's fault library into the pods (default true). */
+  preload?: boolean
 }
 
 export interface AppConfig {

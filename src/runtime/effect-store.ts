@@ -74,6 +74,13 @@ export class EffectStore {
     return false
   }
 
+  /** Held effects of `type` on `pod` other than `exceptId` (a module recomputes the pod's rules from all of them). */
+  on(type: string, pod: string, exceptId?: string): EffectSpec[] {
+    const out: EffectSpec[] = []
+    for (const e of this.entries.values()) if (e.spec.type === type && e.spec.target.pod === pod && e.spec.id !== exceptId) out.push(e.spec)
+    return out
+  }
+
   private async applyNow(spec: EffectSpec, module: EffectModule): Promise<ApplyOutcome> {
     if (this.closed) throw new ChaosError('RUNTIME_NOT_RUNNING', 'the runtime is stopping')
     const held = this.entries.get(spec.id)
@@ -173,6 +180,8 @@ export class EffectStore {
     for (const entry of gone) {
       this.disarm(entry)
       const last = await this.observe(entry, snapshot)
+      // what the effect started outside the pod (a stressor) is stopped; a pod that is gone counts as removed
+      await entry.module.remove?.(this.host, entry.spec).catch(() => undefined)
       this.end(entry, 'pod-gone', last)
       this.log('info', `effect ${entry.spec.id} ended: pod ${pod} is gone`)
     }

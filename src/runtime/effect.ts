@@ -9,6 +9,7 @@
  * (pod-kill, container-kill) act and are done: apply returns what they did and nothing is held. Held effects stay
  * until removed or until `expiresAt`, when the runtime removes them by itself, with or without a controller.
  */
+import type { ChildProcess } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ChaosError } from '../errors.js'
@@ -32,6 +33,18 @@ export interface EffectHost {
   proxyFor(target: EffectTarget): string
   /** True when a held effect of `type` other than `exceptId` acts on `pod` (so removing one must not undo both). */
   holds(type: string, pod: string, exceptId: string): boolean
+  /** Held effects of `type` on `pod` other than `exceptId` (to recompute the pod's rules of one kind from all of them). */
+  heldOn(type: string, pod: string, exceptId?: string): EffectSpec[]
+  /**
+   * The pod's fault library (the LD_PRELOAD shim of TimeChaos, IOChaos and DNSChaos, src/runtime/preload/): its
+   * control directory when its running container loaded the library, else why not. RUNTIME_UNKNOWN_POD when gone.
+   */
+  faultLibraryOf(pod: string): { loaded: true; dir: string; pid: number } | { loaded: false; reason: string }
+  /**
+   * Starts a process inside the pod: in its cgroups when it has them, its own process group, the parent-death
+   * signal, known to the watchdog (killed if the runtime dies). Whoever starts it stops it.
+   */
+  spawnInPod(pod: string, argv: readonly [string, ...string[]], opts?: { env?: Record<string, string> }): ChildProcess
 }
 
 /** Facts read once per listing and shared by the modules that observe (one data plane round trip, not one each). */

@@ -2,7 +2,8 @@
  * @module runtime/local-runtime: one App on this machine: its services as supervised pods, every byte between
  * them through sidecar proxies owned by the data plane worker.
  */
-import { dirname } from 'node:path'
+import type { ChildProcess } from 'node:child_process'
+import { dirname, join } from 'node:path'
 import { ChaosError } from '../errors.js'
 import type { AppConfig as AppSpec, ServiceConfig as ServiceSpec } from './app.js'
 import { PodSupervisor } from './process/supervisor.js'
@@ -15,9 +16,12 @@ import { DataPlane } from './proxy/data-plane.js'
 import type { ProxyStats } from './proxy/proxy.js'
 import { parseEffect } from './effect.js'
 import type { EffectHost } from './effect.js'
-import type { ApplyOutcome, EffectTarget, HeldEffect, RuntimePod } from './types.js'
+import type { ApplyOutcome, EffectSpec, EffectTarget, HeldEffect, RuntimePod } from './types.js'
 import { EffectStore } from './effect-store.js'
 import type { RuntimeLog } from './effect-store.js'
+import { executableOf, faultLibrary, loadedIn, preloadEnv } from './preload/library.js'
+import { preparePodDir, removePodDir } from './preload/controls.js'
+import { stateDir } from '../store/state-files.js'
 
 export type { RuntimePod } from './types.js'
 
@@ -32,7 +36,14 @@ export interface LocalRuntimeOptions {
   supervisor?: Omit<SupervisorOptions, 'workingDir' | 'namespace'>
   /** Where the runtime says what it did by itself (an effect expired, a removal failed and is retried). Default: stderr for warnings and errors. */
   log?: RuntimeLog
+  /** Parent of the pods' fault-library control directories (default `$CHAOSCOPE_HOME/pods`): `<dir>/<pod uid>`. */
+  faultDir?: string
+  /** The fault library to preload into pods (default: the one `npm run build` makes; tests point elsewhere). */
+  faultLibrary?: string
 }
+
+/** How a pod stands to the fault library: started with it (its control directory), or not and why. */
+type PodLibrary = { dir: string; path: string } | { reason: string }
 
 /** Where a fault goes: a pod's ingress (traffic arriving at it), or one edge (the pod's calls to a dependency). */
 export type FaultTarget = EffectTarget
@@ -76,6 +87,10 @@ export class LocalRuntime implements EffectHost {
   private pending: Promise<unknown> = Promise.resolve()
   private stopped = false
   private readonly held: EffectStore
+  /** Pod name → how it was started with the fault library (set up with its environment). */
+  private readonly libraries = new Map<string, PodLibrary>()
+  /** Pod name → whether its running container has the library mapped, read once per (pid, executable). */
+  private readonly loaded = new Map<string, { pid: number; exe: string; loaded: boolean }>()
 
   private constructor(
     readonly dataPlane: DataPlane,
@@ -141,7 +156,7 @@ export class LocalRuntime implements EffectHost {
   /** Creates the pod's egress sidecars (one per dependency) and returns the env that points the pod at them (and names it for tracing). */
   private async egressEnv(pod: Pod, s: ServiceSpec): Promise<Record<string, string>> {
     // each pod traces as its own service (the service's env may still say otherwise)
-    const env: Record<string, string> = { OTEL_SERVICE_NAME: s.name }
+    const env: Record<string, string> = { OTEL_SERVICE_NAME: s.name, ...this.libraryEnv(pod, s) }
     for (const dep of s.dependencies ?? []) {
       const target = this.services.get(dep)!
       const name = egressName(pod.name, dep)
@@ -154,11 +169,81 @@ export class LocalRuntime implements EffectHost {
     return env
   }
 
+  /**
+   * Sets up the pod's fault-library control directory (no rules; its dependencies by name) and returns the env
+   * that preloads the library, unless the service says `preload: false` or the library is not built.
+   */
+  private libraryEnv(pod: Pod, s: ServiceSpec): Record<string, string> {
+    if (s.preload === false) {
+      this.libraries.set(pod.name, { reason: `its service ${s.name} says preload: false in the App file` })
+      return {}
+    }
+    const lib = this.opts.faultLibrary !== undefined ? faultLibrary(this.opts.faultLibrary) : faultLibrary()
+    if ('missing' in lib) {
+      this.libraries.set(pod.name, { reason: lib.missing })
+      return {}
+    }
+    const dir = join(this.opts.faultDir ?? join(stateDir(), 'pods'), pod.uid)
+    const ns = pod.namespace
+    const hosts = (s.dependencies ?? []).map((dep) => {
+      const depNs = this.services.get(dep)?.namespace ?? this.opts.namespace ?? 'default'
+      const names = [`${dep}.${depNs}.svc.cluster.local`, `${dep}.${depNs}.svc`, `${dep}.${depNs}`, ...(depNs === ns ? [dep] : [])]
+      return { address: '127.0.0.1', names }
+    })
+    preparePodDir(dir, hosts)
+    this.libraries.set(pod.name, { dir, path: lib.path })
+    return preloadEnv(lib.path, dir, { ...process.env, ...(s.env ?? {}) })
+  }
+
+  /** Whether the pod's running container has loaded the fault library (see {@link RuntimePod.faultLibrary}). */
+  private libraryFacts(p: Pod): RuntimePod['faultLibrary'] {
+    const lib = this.libraries.get(p.name)
+    if (!lib || p.pid === undefined || p.phase !== 'Running') return undefined
+    if ('reason' in lib) return { loaded: false, reason: lib.reason }
+    const exe = executableOf(p.pid)
+    if (exe === undefined) return undefined
+    let known = this.loaded.get(p.name)
+    if (!known || known.pid !== p.pid || known.exe !== exe) {
+      const now = loadedIn(p.pid, lib.path)
+      if (now === undefined) return undefined
+      known = { pid: p.pid, exe, loaded: now }
+      this.loaded.set(p.name, known)
+    }
+    if (known.loaded) return { loaded: true }
+    return { loaded: false, reason: `its program ${exe} (pid ${p.pid}) has not loaded the fault library: a statically linked program, or one that clears LD_PRELOAD, cannot take it` }
+  }
+
+  /** The pod's fault library: its control directory when its running container loaded it, else why not. */
+  faultLibraryOf(name: string): { loaded: true; dir: string; pid: number } | { loaded: false; reason: string } {
+    const pod = this.pod(name)
+    if (pod.external !== undefined) return { loaded: false, reason: `pod ${pod.name} fronts the external service ${pod.service}: chaoscope does not run it` }
+    const lib = this.libraries.get(name)
+    if (lib && 'reason' in lib) return { loaded: false, reason: lib.reason }
+    const facts = pod.faultLibrary
+    if (!lib || !facts || pod.pid === undefined) return { loaded: false, reason: `pod ${pod.name} is not running (${pod.phase}${pod.reason ? `, ${pod.reason}` : ''})` }
+    if (!facts.loaded) return { loaded: false, reason: facts.reason ?? 'the fault library is not loaded' }
+    return { loaded: true, dir: lib.dir, pid: pod.pid }
+  }
+
+  /** Held effects of `type` on `pod` other than `exceptId`. */
+  heldOn(type: string, pod: string, exceptId?: string): EffectSpec[] {
+    return this.held.on(type, pod, exceptId)
+  }
+
+  /** Starts a helper process inside the pod (see {@link PodSupervisor.spawnIn}). */
+  spawnInPod(pod: string, argv: readonly [string, ...string[]], opts: { env?: Record<string, string> } = {}): ChildProcess {
+    return this.supervisor.spawnIn(pod, argv, opts)
+  }
+
   private async onPodEvent(e: PodEvent): Promise<void> {
     if (this.stopped) return
     const { pod } = e
     if (e.type === 'DELETED') {
       await this.held.forgetPod(pod.name)
+      const lib = this.libraries.get(pod.name)
+      if (lib && 'dir' in lib) removePodDir(lib.dir)
+      this.libraries.delete(pod.name)
+      this.loaded.delete(pod.name)
       this.ingress.delete(pod.name)
       await this.dataPlane.removeProxy(ingressName(pod.name))
       for (const [name, edge] of this.egress) {
@@ -221,7 +306,8 @@ export class LocalRuntime implements EffectHost {
   }
 
   private runtimePod(p: Pod): RuntimePod {
-    return { ...p, ...(this.ingress.has(p.name) ? { address: this.ingress.get(p.name)! } : {}), ...this.serviceFacts(p.service) }
+    const library = this.libraryFacts(p)
+    return { ...p, ...(this.ingress.has(p.name) ? { address: this.ingress.get(p.name)! } : {}), ...this.serviceFacts(p.service), ...(library ? { faultLibrary: library } : {}) }
   }
 
   logs(name: string): LogBuffer {

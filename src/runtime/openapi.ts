@@ -168,6 +168,7 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
             address: { type: 'string', description: "127.0.0.1:<port> of the pod's ingress sidecar: where callers reach it" },
             external: { type: 'string', description: "an external service's pseudo-pod: the address its sidecar fronts" },
             protocol: { type: 'string', enum: ['tcp', 'http'] }, containerPort: { type: 'integer' }, dependencies: { type: 'array', items: { type: 'string' } },
+            faultLibrary: { type: 'object', required: ['loaded'], properties: { loaded: { type: 'boolean' }, reason: { type: 'string' } }, description: 'whether the running container loaded the fault library (TimeChaos, IOChaos, DNSChaos act through it), or why not' },
           },
         },
         Sidecar: {

@@ -19,6 +19,7 @@ export interface RuntimeServerOptions {
   log?: (line: string) => void
   hostPorts?: LocalRuntimeOptions['hostPorts']
   supervisor?: LocalRuntimeOptions['supervisor']
+  faultDir?: LocalRuntimeOptions['faultDir']
 }
 
 /** More routes served beside the control API (the controller's /api/v1 in `up`); it never depends on the engine. */
@@ -51,6 +52,7 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
     namespace: app.metadata.namespace,
     ...(opts.hostPorts ? { hostPorts: opts.hostPorts } : {}),
     ...(opts.supervisor ? { supervisor: opts.supervisor } : {}),
+    ...(opts.faultDir ? { faultDir: opts.faultDir } : {}),
   })
   if (opts.log) {
     const log = opts.log

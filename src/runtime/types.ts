@@ -19,6 +19,12 @@ export interface RuntimePod extends Pod {
   containerPort?: number
   /** The services it calls: it has one egress sidecar for each. */
   dependencies?: string[]
+  /**
+   * The fault library (LD_PRELOAD) that TimeChaos, IOChaos and DNSChaos act through: whether the pod's running
+   * container has loaded it (read from its memory map), or why not. Absent for external pods and while no
+   * container runs.
+   */
+  faultLibrary?: { loaded: boolean; reason?: string }
 }
 
 /** Where an effect acts: a pod (its ingress sidecar, its process), or one edge (the pod's calls to a dependency). */

@@ -72,9 +72,17 @@ export interface FaultApp {
   close(): Promise<void>
 }
 
+/** More of the test App: files written next to app.yaml, and service entries appended to its services. */
+export interface FaultAppExtra {
+  files?: Record<string, string>
+  /** YAML list items under `services:`, indented 4 spaces (`    - name: py\n      command: [python3, probe.py]`). */
+  services?: string
+}
+
 /** Starts the test App (pods ready). Always `close()` it. */
-export async function startFaultApp(): Promise<FaultApp> {
+export async function startFaultApp(extra: FaultAppExtra = {}): Promise<FaultApp> {
   const dir = mkdtempSync(join(tmpdir(), 'chaoscope-faults-'))
+  for (const [name, text] of Object.entries(extra.files ?? {})) writeFileSync(join(dir, name), text)
   writeFileSync(join(dir, 'echo.cjs'), ECHO)
   writeFileSync(join(dir, 'web.cjs'), WEB)
   writeFileSync(join(dir, 'idle.cjs'), IDLE)
@@ -126,11 +134,11 @@ spec:
       dependencies: [echo]
     - name: ext
       external: "${extAddress}"
-`,
+${extra.services ? `${extra.services.replace(/\n*$/, '')}\n` : ''}`,
   )
   const app = loadApp(file)
   if ('issues' in app) throw new Error(JSON.stringify(app.issues))
-  const server = await startRuntimeServer(app.resource, file, { hostPorts: 'ephemeral', supervisor: { backoff: { baseMs: 100, capMs: 500 } } })
+  const server = await startRuntimeServer(app.resource, file, { hostPorts: 'ephemeral', faultDir: join(dir, 'pods'), supervisor: { backoff: { baseMs: 100, capMs: 500 } } })
   try {
     await server.runtime.waitReady(30_000)
   } catch (e) {

@@ -3,7 +3,7 @@
  * or fronts when they already run elsewhere on loopback.
  */
 import { defineKind } from '../kind.js'
-import { arr, int, map, obj, oneOf, opt, str } from '../schema-kit.js'
+import { arr, bool, int, map, obj, oneOf, opt, str } from '../schema-kit.js'
 import type { Static } from '../schema-kit.js'
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
@@ -45,6 +45,11 @@ export const serviceSpec = obj({
   resources: opt(obj({ limits: opt(obj({ cpu: opt(str({ pattern: QUANTITY })), memory: opt(str({ pattern: QUANTITY })) })) })),
   /** Services (or externals) this one calls: each gets an egress sidecar, handed over as <NAME>_ADDR and <NAME>_URL. */
   dependencies: opt(arr(str())),
+  /**
+   * Start the pods with chaoscope's fault library preloaded (LD_PRELOAD), which TimeChaos, IOChaos and DNSChaos act
+   * through (default true). `false` for a program that must not have it; those kinds are then refused on its pods.
+   */
+  preload: opt(bool({ default: true })),
 })
 export type ServiceSpec = Static<typeof serviceSpec>
 

@@ -4,6 +4,8 @@
  * pods), pod-runner.ts (one pod's lifecycle, whose states are the table in pod-state.ts), exit-reason.ts (why a
  * container ended), cgroup.ts (limits), launch.ts (the exec chain), probe.ts, backoff.ts, log-buffer.ts, watchdog.ts.
  */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { join, resolve } from 'node:path'
 import { ChaosError } from '../../errors.js'
@@ -13,7 +15,7 @@ import { KUBELET_BACKOFF } from './backoff.js'
 import type { BackoffOptions } from './backoff.js'
 import { detectCgroups, removeParents } from './cgroup.js'
 import type { CgroupSupport } from './cgroup.js'
-import { findOnPath } from './launch.js'
+import { findOnPath, launchPlan } from './launch.js'
 import type { LogBuffer } from './log-buffer.js'
 import type { LogBufferOptions } from './log-buffer.js'
 import type { StartOptions, StopOptions } from './pod-runner.js'
@@ -96,6 +98,8 @@ export class PodSupervisor extends EventEmitter<{ pod: [PodEvent] }> {
   readonly dataDir: string
   private readonly watchdog: Watchdog | undefined
   private readonly replicas: ReplicaSets
+  private readonly setpriv: string | undefined
+  private helpers = 0
   private stopped = false
   private readonly onProcessExit = (): void => {
     for (const r of this.replicas.runners()) r.killNow()
@@ -123,7 +127,7 @@ export class PodSupervisor extends EventEmitter<{ pod: [PodEvent] }> {
         logs: opts.logs,
         baseEnv: opts.baseEnv ?? process.env,
         cgroups: this.cgroupSupport,
-        setpriv: setprivFor(opts.parentDeathSignal),
+        setpriv: (this.setpriv = setprivFor(opts.parentDeathSignal)),
         watchdog: this.watchdog,
         stopping: () => this.stopped,
         emit: (e) => this.emit('pod', e),
@@ -241,6 +245,29 @@ export class PodSupervisor extends EventEmitter<{ pod: [PodEvent] }> {
   /** Releases a pod held by {@link failPod}: it starts again at once (restart count + 1), unless it had already ended for good. */
   unfailPod(name: string): void {
     this.replicas.runner(name).release()
+  }
+
+  /**
+   * Starts a helper process inside a pod (StressChaos's stressors): in the pod's cgroups when it has them (so it
+   * counts against the pod's limits and shows in its accounting), in a process group of its own, with the
+   * parent-death signal, and known to the watchdog, which kills it if the runtime dies. It is not the pod's
+   * container: the pod's restarts do not start it again, and whoever started it stops it. Its environment is this
+   * process's, without LD_PRELOAD, plus `opts.env`.
+   */
+  spawnIn(name: string, argv: readonly [string, ...string[]], opts: { env?: Record<string, string> } = {}): ChildProcess {
+    this.assertRunning()
+    const pod = this.get(name)
+    if (!pod) throw new ChaosError('RUNTIME_UNKNOWN_POD', `no pod named "${name}"`, { hint: 'list the pods with `chaoscope get pods`' })
+    const plan = launchPlan(argv, this.setpriv, (pod.cgroups ?? []).map((d) => join(d, 'cgroup.procs')))
+    const env: Record<string, string | undefined> = { ...process.env, ...opts.env }
+    delete env.LD_PRELOAD
+    const child = spawn(plan.file, plan.args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    if (child.pid !== undefined && this.watchdog) {
+      const key = `helper:${pod.uid}:${++this.helpers}`
+      this.watchdog.add(key, { pgid: child.pid, cgroups: [], parents: [] })
+      child.once('exit', () => this.watchdog?.delete(key))
+    }
+    return child
   }
 
   /** Stops every pod (gracefully, in parallel), then the watchdog. The supervisor cannot be used afterwards. */
