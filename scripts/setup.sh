@@ -20,13 +20,16 @@ PACKAGES=(
   "wrk:wrk"
   "haproxy:haproxy"
   "python3:python3"
+  "stress-ng:stress-ng"
+  "gcc:gcc"
+  "libc6-dev:/usr/include/stdio.h"
 )
 
 missing=()
 for entry in "${PACKAGES[@]}"; do
   pkg=${entry%%:*}
   probe=${entry#*:}
-  if ! command -v "$probe" >/dev/null 2>&1 && ! dpkg -s "$pkg" >/dev/null 2>&1; then
+  if ! command -v "$probe" >/dev/null 2>&1 && [ ! -e "$probe" ] && ! dpkg -s "$pkg" >/dev/null 2>&1; then
     missing+=("$pkg")
   fi
 done

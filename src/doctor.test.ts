@@ -1,5 +1,5 @@
 /** `chaoscope doctor` says what is missing and how to get it, and agrees with what the runtime does on this machine. */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
@@ -8,6 +8,7 @@ import type { Check } from './doctor.js'
 import { detectCgroups } from './runtime/process/cgroup.js'
 import type { CgroupSupport } from './runtime/process/cgroup.js'
 import { PodSupervisor } from './runtime/process/supervisor.js'
+import { LIBRARY_FILE } from './runtime/preload/library.js'
 import type { PodLimits } from './runtime/process/types.js'
 
 const PATH = process.env.PATH
@@ -79,4 +80,10 @@ it('finds tools as the launcher does: an executable regular file counts, a direc
   expect(check('setpriv', checks).ok).toBe(false)
   expect(check('wrk', checks).ok).toBe(false)
   expect(check('haproxy', checks)).toMatchObject({ ok: true, detail: join(bin, 'haproxy') })
+})
+
+it('the fault library line agrees with what the runtime preloads into pods', () => {
+  const line = check('fault library')
+  expect(line.ok).toBe(existsSync(LIBRARY_FILE))
+  expect(line.detail).toBe(line.ok ? realpathSync(LIBRARY_FILE) : expect.stringContaining('is not built'))
 })

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { CgroupSupport } from './runtime/process/cgroup.js'
 import { tryPodCgroup } from './runtime/process/cgroup.js'
 import { findOnPath } from './runtime/process/launch.js'
+import { faultLibrary } from './runtime/preload/library.js'
 import { cgroupSupportFor, setprivFor } from './runtime/process/supervisor.js'
 
 export interface Check {
@@ -39,7 +40,20 @@ const TOOLS: { name: string; find: () => string | undefined; neededFor: string; 
   { name: 'setpriv', find: () => setprivFor(true), neededFor: 'pods that die with the runtime even when it is killed (parent-death signal)', apt: 'util-linux' },
   { name: 'wrk', find: () => findOnPath('wrk'), neededFor: 'the sidecar benchmarks (bench/proxy.mjs)', apt: 'wrk' },
   { name: 'haproxy', find: () => findOnPath('haproxy'), neededFor: 'the sidecar benchmarks\' baseline (bench/proxy.mjs)', apt: 'haproxy' },
+  { name: 'stress-ng', find: () => findOnPath('stress-ng'), neededFor: 'StressChaos on local pods (its CPU and memory stressors)', apt: 'stress-ng' },
+  { name: 'cc', find: () => findOnPath(process.env.CC || 'cc'), neededFor: 'building the fault library that TimeChaos, IOChaos and DNSChaos act through (npm run build)', apt: 'gcc libc6-dev' },
 ]
+
+/** The fault library preloaded into pods: built by `npm run build` from native/faults when a C compiler is there. */
+function libraryCheck(): Check {
+  const lib = faultLibrary()
+  return {
+    name: 'fault library', ok: 'path' in lib, required: false,
+    detail: 'path' in lib ? lib.path : lib.missing,
+    neededFor: 'TimeChaos, IOChaos and DNSChaos on local pods (without it they are refused)',
+    fix: 'install a C compiler (apt-get install -y gcc libc6-dev, or npm run setup), then npm run build',
+  }
+}
 
 function where(support: Extract<CgroupSupport, { usable: true }>): string {
   return support.version === 2 ? `cgroup v2 below ${join(support.root, support.own)}` : `cgroup v1 below ${join(support.memory.root, support.memory.own)} and ${join(support.cpu.root, support.cpu.own)}`
@@ -58,6 +72,7 @@ function cgroupCheck(support: CgroupSupport): Check {
 
 export function checkSystem(opts: CheckOptions = {}): Check[] {
   const checks = [nodeCheck(), cgroupCheck(opts.cgroups ?? cgroupSupportFor('auto'))]
+  checks.push(libraryCheck())
   for (const t of TOOLS) {
     const path = t.find()
     checks.push({
