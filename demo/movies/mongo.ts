@@ -1,7 +1,8 @@
 /**
  * @module demo/movies/mongo: the movies app's database: a small document store over HTTP standing in for MongoDB.
- * Collections of JSON documents with generated `_id`s; kept in memory and in `<dir>/db.json` (written after every
- * change, read at start), so documents survive a restart like a volume would. `<dir>` is env DATA_DIR, else the
+ * Collections of JSON documents with generated `_id`s, kept in `<dir>/db.json`: written after every change and read
+ * from disk again by every request (no cache), so documents survive a restart like a volume would, and a slow or
+ * failing disk (IOChaos on the data directory) shows in every answer's latency and errors, as a database's would. `<dir>` is env DATA_DIR, else the
  * directory the runtime hands the service in CHAOSCOPE_DATA_DIR (under $CHAOSCOPE_HOME, one per service and state
  * directory, so two runtimes of this demo never share documents); with neither, documents live in memory only.
  *
@@ -31,25 +32,39 @@ export function createMongo(init: ServiceInit): DemoService {
   const file = dir ? join(dir, 'db.json') : undefined
   const collections = new Map<string, Map<string, Doc>>()
 
+  /** Reads the documents from disk again (every request does: the disk is the truth, as a database's is). */
+  const load = (): void => {
+    if (!file) return
+    let text: string | undefined
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new HttpError(500, `cannot read ${file}: ${(e as Error).message}`)
+      return // first start: nothing saved yet
+    }
+    const saved = JSON.parse(text) as Record<string, Doc[]>
+    collections.clear()
+    for (const [name, docs] of Object.entries(saved)) collections.set(name, new Map(docs.map((d) => [d._id, d])))
+  }
   if (file) {
     mkdirSync(dir!, { recursive: true })
-    let text: string | undefined
-    try { text = readFileSync(file, 'utf8') } catch { /* first start: nothing saved yet */ }
-    if (text !== undefined) {
-      const saved = JSON.parse(text) as Record<string, Doc[]>
-      for (const [name, docs] of Object.entries(saved)) collections.set(name, new Map(docs.map((d) => [d._id, d])))
-      svc.log.info('loaded', { file, collections: collections.size })
-    }
+    load()
+    svc.log.info('loaded', { file, collections: collections.size })
   }
   const persist = (): void => {
     if (!file) return
     const out: Record<string, Doc[]> = {}
     for (const [name, docs] of collections) out[name] = [...docs.values()]
-    writeFileSync(file + '.tmp', JSON.stringify(out))
-    renameSync(file + '.tmp', file)
+    try {
+      writeFileSync(file + '.tmp', JSON.stringify(out))
+      renameSync(file + '.tmp', file)
+    } catch (e) {
+      throw new HttpError(500, `cannot write ${file}: ${(e as Error).message}`)
+    }
   }
   const collection = (name: string | undefined): Map<string, Doc> => {
     if (!name || !NAME.test(name)) throw new HttpError(400, 'a collection name is 1 to 64 letters, digits, "_" or "-"')
+    load()
     let c = collections.get(name)
     if (!c) collections.set(name, (c = new Map()))
     return c
