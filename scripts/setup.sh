@@ -23,6 +23,10 @@ PACKAGES=(
   "stress-ng:stress-ng"
   "gcc:gcc"
   "libc6-dev:/usr/include/stdio.h"
+  "redis-server:redis-server"
+  "redis-tools:redis-cli"
+  "postgresql-15:/usr/lib/postgresql/15/bin/postgres"
+  "postgresql-client-15:psql"
 )
 
 missing=()
