@@ -17,9 +17,13 @@ export function envName(dependency: string): string {
   return dependency.toUpperCase().replace(/[^A-Z0-9]/g, '_')
 }
 
-/** Where a dependency is reached: env `<DEP>_URL`, without a trailing slash. */
+/**
+ * Where a dependency is reached, without a trailing slash: env `<DEP>_SERVICE_URL` (by its service name, as a
+ * Kubernetes pod calls `http://cart:8080`; the runtime sets it when the pod runs with its fault library, which
+ * resolves the name, so DNSChaos acts on these calls), else `<DEP>_URL` (by address).
+ */
 export function dependencyUrl(env: Env, dependency: string): string | undefined {
-  return env[`${envName(dependency)}_URL`]?.replace(/\/+$/, '')
+  return (env[`${envName(dependency)}_SERVICE_URL`] ?? env[`${envName(dependency)}_URL`])?.replace(/\/+$/, '')
 }
 
 /** A timeout in ms from env `<NAME>_TIMEOUT_MS` (e.g. `PAYMENT_TIMEOUT_MS`), or `fallback`. */

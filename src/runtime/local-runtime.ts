@@ -163,8 +163,13 @@ export class LocalRuntime implements EffectHost {
       const r = await this.dataPlane.createProxy({ name, mode: target.protocol ?? 'tcp', upstreams: this.readyAddresses(dep), labels: { source: s.name, destination: dep } })
       this.egress.set(name, { pod: pod.name, dep })
       const addr = `127.0.0.1:${r.port}`
+      const scheme = target.protocol === 'http' ? 'http' : 'tcp'
       env[`${envName(dep)}_ADDR`] = addr
-      env[`${envName(dep)}_URL`] = `${target.protocol === 'http' ? 'http' : 'tcp'}://${addr}`
+      env[`${envName(dep)}_URL`] = `${scheme}://${addr}`
+      // by name, as a Kubernetes pod calls a Service: the fault library resolves it (see libraryEnv), so only then
+      const depNs = target.namespace ?? this.opts.namespace ?? 'default'
+      const host = depNs === pod.namespace ? dep : `${dep}.${depNs}`
+      if ('dir' in (this.libraries.get(pod.name) ?? {})) env[`${envName(dep)}_SERVICE_URL`] = `${scheme}://${host}:${r.port}`
     }
     return env
   }

@@ -43,7 +43,7 @@ export const serviceSpec = obj({
   terminationGracePeriodSeconds: opt(int({ minimum: 0, default: 5 })),
   readinessProbe: opt(probeSpec),
   resources: opt(obj({ limits: opt(obj({ cpu: opt(str({ pattern: QUANTITY })), memory: opt(str({ pattern: QUANTITY })) })) })),
-  /** Services (or externals) this one calls: each gets an egress sidecar, handed over as <NAME>_ADDR and <NAME>_URL. */
+  /** Services (or externals) this one calls: each gets an egress sidecar, handed over as <NAME>_ADDR and <NAME>_URL (and <NAME>_SERVICE_URL, by name, when the pod runs with the fault library). */
   dependencies: opt(arr(str())),
   /**
    * Start the pods with chaoscope's fault library preloaded (LD_PRELOAD), which TimeChaos, IOChaos and DNSChaos act

@@ -27,10 +27,15 @@ describe('control directory', () => {
 })
 
 const PROBE = `
-import os, http.server
+import os, socket, http.server
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        body = (os.environ.get('CHAOSCOPE_FAULT_DIR', '') + '\\n' + os.environ.get('LD_PRELOAD', '')).encode()
+        try:
+            web = socket.gethostbyname('web')
+        except OSError as e:
+            web = 'error ' + str(e)
+        lines = [os.environ.get('CHAOSCOPE_FAULT_DIR', ''), os.environ.get('LD_PRELOAD', ''), os.environ.get('WEB_SERVICE_URL', ''), web]
+        body = '\\n'.join(lines).encode()
         self.send_response(200); self.end_headers(); self.wfile.write(body)
     def log_message(self, *a): pass
 http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()
@@ -67,7 +72,7 @@ ${staticExe ? `    - name: static\n      command: ["${staticExe}"]\n      termin
   }, 60_000)
   afterAll(() => app?.close())
 
-  it('a pod runs with the library loaded and its control directory holding its dependencies by name', async () => {
+  it('a pod runs with the library loaded, finds its dependencies by name (WEB_SERVICE_URL, web → 127.0.0.1), and its control directory holds them', async () => {
     const pod = app.rt.pods().find((p) => p.service === 'py')!
     expect(pod.faultLibrary).toEqual({ loaded: true })
     const lib = app.rt.faultLibraryOf(pod.name)
@@ -75,7 +80,10 @@ ${staticExe ? `    - name: static\n      command: ["${staticExe}"]\n      termin
     if (!lib.loaded) return
     expect(readFileSync(join(lib.dir, 'hosts'), 'utf8')).toBe('127.0.0.1 web.default.svc.cluster.local web.default.svc web.default web\n')
     const text = await (await fetch(`http://${pod.address}/`)).text()
-    expect(text.split('\n')).toEqual([lib.dir, LIBRARY_FILE])
+    const webUrl = `http://web:${/:(\d+)$/.exec(text.split('\n')[2] ?? '')?.[1]}`
+    expect(text.split('\n')).toEqual([lib.dir, LIBRARY_FILE, webUrl, '127.0.0.1'])
+    // by name, the pod reaches its dependency through the same egress sidecar as by address
+    expect(webUrl).toMatch(/^http:\/\/web:\d+$/)
   })
 
   it('preload: false and a static program are told apart from a loaded pod, with the reason', async () => {
