@@ -13,6 +13,8 @@ import { httpChaos } from './http-chaos.js'
 import type { FaultInjector } from './injector.js'
 import { networkChaos } from './network-chaos.js'
 import { podChaos } from './pod-chaos.js'
+import { timeChaos } from './time-chaos.js'
+import type { TimeChaosSpec } from './time-chaos.js'
 import type { PodChaosSpec } from './pod-chaos.js'
 
 /** How the local runtime stands to a kind: it runs it (with this injector), or it cannot and says why. */
@@ -38,7 +40,7 @@ export const BACKENDS = {
   NetworkChaos: { local: { injector: networkChaos }, kubernetes: true } as BackendSupport<NetworkChaosSpec>,
   HTTPChaos: { local: { injector: httpChaos }, kubernetes: true } as BackendSupport<HTTPChaosSpec>,
   StressChaos: notYet('is not run by the local runtime yet'),
-  TimeChaos: notYet('is not run by the local runtime yet'),
+  TimeChaos: { local: { injector: timeChaos }, kubernetes: true } as BackendSupport<TimeChaosSpec>,
   IOChaos: notYet('is not run by the local runtime yet'),
   DNSChaos: notYet('is not run by the local runtime yet'),
   Workflow: notYet('is not yet run by the local controller'),
