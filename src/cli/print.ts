@@ -66,6 +66,10 @@ export const POD_ANNOTATIONS = {
   external: 'chaoscope.dev/external',
   dependencies: 'chaoscope.dev/dependencies',
   limits: 'chaoscope.dev/limits',
+  /** `loaded`, or `not loaded: <why>`: whether TimeChaos, IOChaos and DNSChaos can act in the pod's program. */
+  faultLibrary: 'chaoscope.dev/fault-library',
+  /** The pod's cgroup directories (comma-separated), where its CPU and memory (and StressChaos's stressors) are counted. */
+  cgroups: 'chaoscope.dev/cgroups',
 } as const
 
 type ContainerState =
@@ -114,6 +118,8 @@ export function v1Pod(p: RuntimePod): Record<string, unknown> {
   if (p.external) annotations[POD_ANNOTATIONS.external] = p.external
   if (p.dependencies?.length) annotations[POD_ANNOTATIONS.dependencies] = p.dependencies.join(',')
   if (p.limits) annotations[POD_ANNOTATIONS.limits] = limitsText(p.limits)
+  if (p.faultLibrary) annotations[POD_ANNOTATIONS.faultLibrary] = p.faultLibrary.loaded ? 'loaded' : `not loaded: ${p.faultLibrary.reason ?? 'unknown reason'}`
+  if (p.cgroups?.length) annotations[POD_ANNOTATIONS.cgroups] = p.cgroups.join(',')
   const { state, lastState } = containerStates(p)
   const port = p.containerPort ?? p.port
   return {
