@@ -105,10 +105,8 @@ static const struct clock_rules *rules(uint32_t gen) {
   return fresh;
 }
 
-/* The offset of a clock id now; 0 on the fast path (no rules). */
-static inline int64_t offset_of(clockid_t id) {
-  uint32_t gen = cs_gen(CS_CLOCK);
-  if (__builtin_expect(gen == 0, 1)) return 0;
+/* The offset of a clock id under the rules of generation `gen` (not 0). */
+static int64_t offset_in(uint32_t gen, clockid_t id) {
   if ((unsigned)id >= CLOCKS) return 0;
   const struct clock_rules *r = rules(gen);
   return r ? r->off[id] : 0;
@@ -174,19 +172,30 @@ static int shifted_realtime(struct timespec *ts, int64_t off) {
   return 0;
 }
 
-/* ---- interposed ---- */
+/* ---- interposed ----
+ * Each call reads the clock slot's generation: 0 (no rules) goes straight to the real function, and only then is
+ * anything else done (in a function of its own, kept out of the fast path).
+ */
 
-int clock_gettime(clockid_t id, struct timespec *ts) {
-  int64_t off = offset_of(id);
+#define COLD __attribute__((noinline, cold))
+
+static COLD int clock_gettime_slow(uint32_t gen, clockid_t id, struct timespec *ts) {
+  int64_t off = offset_in(gen, id);
   int r = real_clock_gettime()(id, ts);
-  if (__builtin_expect(off != 0, 0) && r == 0) shift(ts, off);
+  if (off != 0 && r == 0) shift(ts, off);
   return r;
 }
 
-int gettimeofday(struct timeval *tv, void *tz) {
-  int64_t off = offset_of(CLOCK_REALTIME);
+int clock_gettime(clockid_t id, struct timespec *ts) {
+  uint32_t gen = cs_gen(CS_CLOCK);
+  if (__builtin_expect(gen == 0, 1)) return real_clock_gettime()(id, ts);
+  return clock_gettime_slow(gen, id, ts);
+}
+
+static COLD int gettimeofday_slow(uint32_t gen, struct timeval *tv, void *tz) {
+  int64_t off = offset_in(gen, CLOCK_REALTIME);
   gettimeofday_fn real = real_gettimeofday();
-  if (__builtin_expect(off == 0, 1) && real) return real(tv, tz);
+  if (off == 0 && real) return real(tv, tz);
   if (tz && real && real(NULL, tz) != 0) return -1;
   __asm__("" : "+r"(tv)); /* declared nonnull, yet gettimeofday(NULL, tz) is allowed: keep the test */
   if (!tv) return 0;
@@ -197,33 +206,56 @@ int gettimeofday(struct timeval *tv, void *tz) {
   return 0;
 }
 
-time_t time(time_t *t) {
-  int64_t off = offset_of(CLOCK_REALTIME);
-  time_fn real = real_time();
-  if (__builtin_expect(off == 0, 1) && real) return real(t);
-  struct timespec ts;
-  if (off == 0) {
-    if (real_clock_gettime()(CLOCK_REALTIME, &ts) != 0) return (time_t)-1;
-  } else if (shifted_realtime(&ts, off) != 0) {
-    return (time_t)-1;
+int gettimeofday(struct timeval *tv, void *tz) {
+  uint32_t gen = cs_gen(CS_CLOCK);
+  if (__builtin_expect(gen == 0, 1)) {
+    gettimeofday_fn real = real_gettimeofday();
+    if (__builtin_expect(real != NULL, 1)) return real(tv, tz);
   }
+  return gettimeofday_slow(gen, tv, tz);
+}
+
+static COLD time_t time_slow(uint32_t gen, time_t *t) {
+  int64_t off = gen ? offset_in(gen, CLOCK_REALTIME) : 0;
+  time_fn real = real_time();
+  if (off == 0 && real) return real(t);
+  struct timespec ts;
+  if (shifted_realtime(&ts, off) != 0) return (time_t)-1;
   if (t) *t = ts.tv_sec;
   return ts.tv_sec;
 }
 
-int timespec_get(struct timespec *ts, int base) {
-  int64_t off = base == TIME_UTC ? offset_of(CLOCK_REALTIME) : 0;
+time_t time(time_t *t) {
+  uint32_t gen = cs_gen(CS_CLOCK);
+  if (__builtin_expect(gen == 0, 1)) {
+    time_fn real = real_time();
+    if (__builtin_expect(real != NULL, 1)) return real(t);
+  }
+  return time_slow(gen, t);
+}
+
+static COLD int timespec_get_slow(uint32_t gen, struct timespec *ts, int base) {
+  int64_t off = gen && base == TIME_UTC ? offset_in(gen, CLOCK_REALTIME) : 0;
   timespec_get_fn real = real_timespec_get();
-  if (__builtin_expect(off == 0, 1) && real) return real(ts, base);
+  if (off == 0 && real) return real(ts, base);
   if (base != TIME_UTC) return 0;
   if (shifted_realtime(ts, off) != 0) return 0;
   return base;
 }
 
-int ftime(struct timeb *tb) {
-  int64_t off = offset_of(CLOCK_REALTIME);
+int timespec_get(struct timespec *ts, int base) {
+  uint32_t gen = cs_gen(CS_CLOCK);
+  if (__builtin_expect(gen == 0, 1)) {
+    timespec_get_fn real = real_timespec_get();
+    if (__builtin_expect(real != NULL, 1)) return real(ts, base);
+  }
+  return timespec_get_slow(gen, ts, base);
+}
+
+static COLD int ftime_slow(uint32_t gen, struct timeb *tb) {
+  int64_t off = gen ? offset_in(gen, CLOCK_REALTIME) : 0;
   ftime_fn real = real_ftime();
-  if (__builtin_expect(off == 0, 1) && real) return real(tb);
+  if (off == 0 && real) return real(tb);
   struct timespec ts;
   if (shifted_realtime(&ts, off) != 0) return -1;
   tb->time = ts.tv_sec;
@@ -233,12 +265,30 @@ int ftime(struct timeb *tb) {
   return 0;
 }
 
-int clock_nanosleep(clockid_t id, int flags, const struct timespec *req, struct timespec *rem) {
-  int64_t off = (flags & TIMER_ABSTIME) ? offset_of(id) : 0;
+int ftime(struct timeb *tb) {
+  uint32_t gen = cs_gen(CS_CLOCK);
+  if (__builtin_expect(gen == 0, 1)) {
+    ftime_fn real = real_ftime();
+    if (__builtin_expect(real != NULL, 1)) return real(tb);
+  }
+  return ftime_slow(gen, tb);
+}
+
+static COLD int clock_nanosleep_slow(uint32_t gen, clockid_t id, int flags, const struct timespec *req, struct timespec *rem) {
+  int64_t off = gen && (flags & TIMER_ABSTIME) ? offset_in(gen, id) : 0;
   clock_nanosleep_fn real = real_clock_nanosleep();
   if (!real) return ENOSYS;
-  if (__builtin_expect(off == 0, 1) || !req) return real(id, flags, req, rem);
+  if (off == 0 || !req) return real(id, flags, req, rem);
   struct timespec deadline = *req; /* in the program's shifted time: back to the clock the kernel keeps */
   shift(&deadline, off == INT64_MIN ? INT64_MAX : -off);
   return real(id, flags, &deadline, rem);
+}
+
+int clock_nanosleep(clockid_t id, int flags, const struct timespec *req, struct timespec *rem) {
+  uint32_t gen = cs_gen(CS_CLOCK);
+  if (__builtin_expect(gen == 0, 1)) {
+    clock_nanosleep_fn real = real_clock_nanosleep();
+    if (__builtin_expect(real != NULL, 1)) return real(id, flags, req, rem);
+  }
+  return clock_nanosleep_slow(gen, id, flags, req, rem);
 }
