@@ -12,6 +12,8 @@ import type { ChaosMeshKind } from '../manifest/registry.js'
 import { httpChaos } from './http-chaos.js'
 import type { FaultInjector } from './injector.js'
 import { networkChaos } from './network-chaos.js'
+import { dnsChaos } from './dns-chaos.js'
+import type { DNSChaosSpec } from './dns-chaos.js'
 import { podChaos } from './pod-chaos.js'
 import { timeChaos } from './time-chaos.js'
 import type { TimeChaosSpec } from './time-chaos.js'
@@ -42,7 +44,7 @@ export const BACKENDS = {
   StressChaos: notYet('is not run by the local runtime yet'),
   TimeChaos: { local: { injector: timeChaos }, kubernetes: true } as BackendSupport<TimeChaosSpec>,
   IOChaos: notYet('is not run by the local runtime yet'),
-  DNSChaos: notYet('is not run by the local runtime yet'),
+  DNSChaos: { local: { injector: dnsChaos }, kubernetes: true } as BackendSupport<DNSChaosSpec>,
   Workflow: notYet('is not yet run by the local controller'),
   Schedule: notYet('is not yet run by the local controller'),
   StatusCheck: notYet('is not yet run by the local controller'),
