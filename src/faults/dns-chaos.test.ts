@@ -322,6 +322,21 @@ describe('DNSChaos on real pods', () => {
     expect(loopback(await until(() => resolve(p, 'echo'), loopback))).toBe(true)
   })
 
+  it('two DNSChaos applied at once on one pod are both in force, and both go when recovered at once', async () => {
+    const p = first('py')
+    const c1 = testContext(app.client)
+    const c2 = testContext(app.client)
+    const [i1, i2] = await Promise.all([dnsChaos.inject(c1, tgt(p), dns('action: error\npatterns: ["echo*"]')), dnsChaos.inject(c2, tgt(p), dns('action: error\npatterns: ["web*"]'))])
+    try {
+      expect(servfail(await until(() => resolve(p, 'echo'), servfail))).toBe(true)
+      expect(servfail(await until(() => resolve(p, 'web'), servfail))).toBe(true)
+    } finally {
+      await Promise.all([dnsChaos.recover(c1, i1), dnsChaos.recover(c2, i2)])
+    }
+    expect(loopback(await until(() => resolve(p, 'echo'), loopback))).toBe(true)
+    expect(loopback(await until(() => resolve(p, 'web'), loopback))).toBe(true)
+  })
+
   it('a Node pod: dns.lookup fails with EAI_AGAIN, or gets the random address', async () => {
     const p = first('nodedns')
     await withFault(dns('action: error\npatterns: ["echo*"]'), p, async () => {
