@@ -530,13 +530,18 @@ struct hb_call {
 static int hb_real(struct hb_call *c) {
   switch (c->which) {
   case 0:
-    *c->result = NULL;
-    c->rc = real_ghbnr() ? real_ghbnr()(c->name, c->ret, c->buf, c->buflen, c->result, c->h_errnop) : ENOSYS; return c->rc == 0 && *c->result ? 0 : *c->h_errnop;
   case 1:
     *c->result = NULL;
-    c->rc = real_ghbn2r() ? real_ghbn2r()(c->name, c->af, c->ret, c->buf, c->buflen, c->result, c->h_errnop) : ENOSYS; return c->rc == 0 && *c->result ? 0 : *c->h_errnop;
-  case 2: c->static_result = real_ghbn() ? real_ghbn()(c->name) : NULL; return c->static_result ? 0 : h_errno;
-  default: c->static_result = real_ghbn2() ? real_ghbn2()(c->name, c->af) : NULL; return c->static_result ? 0 : h_errno;
+    if (c->which == 0) c->rc = real_ghbnr() ? real_ghbnr()(c->name, c->ret, c->buf, c->buflen, c->result, c->h_errnop) : ENOSYS;
+    else c->rc = real_ghbn2r() ? real_ghbn2r()(c->name, c->af, c->ret, c->buf, c->buflen, c->result, c->h_errnop) : ENOSYS;
+    if (c->rc == ENOSYS && !*c->result) *c->h_errnop = NO_RECOVERY;
+    return c->rc == 0 && *c->result ? 0 : *c->h_errnop;
+  case 2:
+    c->static_result = real_ghbn() ? real_ghbn()(c->name) : NULL;
+    return c->static_result ? 0 : h_errno;
+  default:
+    c->static_result = real_ghbn2() ? real_ghbn2()(c->name, c->af) : NULL;
+    return c->static_result ? 0 : h_errno;
   }
 }
 
