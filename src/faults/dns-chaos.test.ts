@@ -293,6 +293,19 @@ describe('DNSChaos on real pods', () => {
     })
   })
 
+  it('a container that restarts keeps the fault (the pod is the same), and recover reaches it', async () => {
+    const p = first('py')
+    await withFault(dns('action: error\npatterns: ["echo*"]'), p, async () => {
+      expect(servfail(await until(() => resolve(p, 'echo'), servfail))).toBe(true)
+      process.kill(p.pid!, 'SIGKILL')
+      const back = await app.rt.supervisor.waitFor(p.name, (x) => x.ready && x.restartCount === p.restartCount + 1, 20_000)
+      const now = app.rt.pods().find((x) => x.name === p.name)!
+      expect(back.pid).not.toBe(p.pid)
+      expect(servfail(await until(() => resolve(now, 'echo'), servfail))).toBe(true)
+    })
+    expect(loopback(await until(() => resolve(p, 'echo'), loopback))).toBe(true)
+  })
+
   it('targets one pod: the other pod of the service resolves as before', async () => {
     const [a, b] = podsOf(app, 'py')
     await withFault(dns('action: error\npatterns: ["echo*"]'), a!, async () => {
