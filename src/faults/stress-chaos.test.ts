@@ -354,6 +354,16 @@ describe('StressChaos on real pods', () => {
     expect((after.memoryBytes! - base) / MiB).toBeLessThan(8)
   })
 
+  it('a size over the pod\'s memory limit: the kernel OOM-kills the worker inside the limit (counted in the evidence), never past it', async () => {
+    const p = py()
+    await withStress(stress('stressors: {memory: {workers: 1, size: 600MiB}}'), p, async (_ev, ctx) => {
+      const injection = { kind: 'StressChaos', action: 'stress', targetKey: p.name, pod: p.name, data: { effects: (await ownedFaults(app.client, ctx.experiment.uid)).map((e) => ({ id: e.id })) } }
+      const ev = await until(async () => (await stressChaos.evidence!(ctx, injection))!, (e) => (e.oomKills as number) >= 1)
+      expect(ev.oomKills as number).toBeGreaterThanOrEqual(1)
+      expect((await statOf(p)).memoryBytes!).toBeLessThanOrEqual(512 * MiB)
+    })
+  })
+
   it('oomScoreAdj is given to every process of the memory stressor (or refused, with nothing left running, where it cannot be)', async () => {
     const p = py()
     await withStress(stress('stressors: {memory: {workers: 2, size: 16MiB, oomScoreAdj: 500}}'), p, async () => {

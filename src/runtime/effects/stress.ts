@@ -13,7 +13,8 @@
  *              │ is given up after 8 tries; one that exits 0 (its own --timeout) is done
  *   remove ─▶ SIGKILL each stressor's process group, wait until none of it is left (zombies aside)
  *
- * Observed: each stressor's pid, whether it runs, its restarts, and the pod cgroup's CPU time and memory in use.
+ * Observed: each stressor's pid, whether it runs, its restarts, and the pod cgroup's CPU time, memory in use and the
+ * OOM kills in it since the effect was applied (stress-ng starts a worker the OOM killer ended again by itself).
  */
 import { execFile } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -258,6 +259,21 @@ export function cgroupMemoryBytes(dirs: readonly string[]): number | undefined {
   return undefined
 }
 
+/** OOM kills inside the pod's cgroup so far: memory.events (v2) or memory.oom_control (v1) oom_kill. */
+export function cgroupOomKills(dirs: readonly string[]): number | undefined {
+  for (const d of dirs) {
+    for (const f of ['memory.events', 'memory.oom_control']) {
+      try {
+        const m = /^oom_kill (\d+)$/m.exec(readFileSync(join(d, f), 'utf8'))
+        if (m) return Number(m[1])
+      } catch {
+        // not this one
+      }
+    }
+  }
+  return undefined
+}
+
 // ---- held stressors ------------------------------------------------------------------------------------------
 
 /** A stressor that lives less than this after its start counts as failing. */
@@ -296,6 +312,8 @@ interface Held {
   restarts: number
   stopped: boolean
   oomTimer?: NodeJS.Timeout
+  /** OOM kills in the pod's cgroup when the effect was applied (observe counts from there). */
+  oomKillsAtApply?: number
   /** The last CPU reading, for the rate between two observations. */
   lastCpu?: { at: number; usec: number }
 }
@@ -474,6 +492,8 @@ function facts(host: EffectHost, h: Held): Record<string, unknown> {
     }
     const mem = cgroupMemoryBytes(dirs)
     if (mem !== undefined) out.memoryBytes = mem
+    const ooms = cgroupOomKills(dirs)
+    if (ooms !== undefined && h.oomKillsAtApply !== undefined) out.oomKills = Math.max(0, ooms - h.oomKillsAtApply)
   }
   return out
 }
@@ -492,7 +512,8 @@ export const effect: EffectModule<StressBody> = {
       table.delete(e.id)
     }
     const tmp = mkdtempSync(join(tmpdir(), 'chaoscope-stress-'))
-    const h: Held = { pod: pod.name, procs: [], tmp, restarts: 0, stopped: false }
+    const oomKillsAtApply = pod.cgroups ? cgroupOomKills(pod.cgroups) : undefined
+    const h: Held = { pod: pod.name, procs: [], tmp, restarts: 0, stopped: false, ...(oomKillsAtApply !== undefined ? { oomKillsAtApply } : {}) }
     try {
       const plan = stressArgs(e.body, totalmem(), tmp)
       for (const s of plan) await dryRun(bin, s)
