@@ -9,6 +9,8 @@
  *   dns.rules    runtime as tmp + rename before it stores the slot's new generation
  *   clock.rules
  *   hosts        "<ipv4> <name>..." lines: the pod's dependencies by name (written once, before the pod starts)
+ *   dns.hits     4096 bytes, mapped read-write by dns.c: one uint64 per DNS rule slot, the lookups each changed
+ *                (created by src/runtime/effects/dns-fault.ts; read back as evidence)
  *
  * Each kind (io.c, dns.c, clock.c) keeps its parsed rules behind an atomically published pointer and reloads
  * them when cs_gen() differs from the generation it parsed.

@@ -44,7 +44,7 @@ describe('POST /runtime/v1/effects', () => {
 
   it('an unknown type is refused with the types there are', async () => {
     const r = await post({ id: 'a', type: 'nope', target: { pod: 'x' }, body: {} })
-    expect(r.json.hint).toBe("the runtime's effect types: container-kill, pod-failure, pod-kill, sidecar-fault")
+    expect(r.json.hint).toBe("the runtime's effect types: container-kill, dns-fault, io-fault, pod-failure, pod-kill, sidecar-fault, stress, time-offset")
   })
 
   it('a known path asked with a method it does not take is 405 with Allow; an unknown path is 404', async () => {

@@ -50,12 +50,27 @@ export class EffectStore {
   private readonly busy = new Map<string, Promise<unknown>>()
 
   private one<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.busy.get(id) ?? Promise.resolve()
+    return this.queue(this.busy, id, fn)
+  }
+
+  /**
+   * A module's apply or remove and the store's change that follows, one at a time per (type, pod): modules that
+   * write one set of rules for a pod from every effect of their type on it (heldOn) then never miss one applied
+   * or removed at the same moment. The id's own queue is taken first, this one inside it (always in that order).
+   */
+  private readonly lanes = new Map<string, Promise<unknown>>()
+
+  private lane<T>(spec: EffectSpec, fn: () => Promise<T>): Promise<T> {
+    return this.queue(this.lanes, `${spec.type}\0${spec.target.pod}`, fn)
+  }
+
+  private queue<T>(map: Map<string, Promise<unknown>>, key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = map.get(key) ?? Promise.resolve()
     const next = prev.then(fn, fn)
     const tail = next.catch(() => undefined)
-    this.busy.set(id, tail)
+    map.set(key, tail)
     void tail.then(() => {
-      if (this.busy.get(id) === tail) this.busy.delete(id)
+      if (map.get(key) === tail) map.delete(key)
     })
     return next
   }
@@ -94,11 +109,13 @@ export class EffectStore {
     }
     if (module.oneShot) return { held: false, result: (await module.apply(this.host, spec)) ?? {} }
     if (spec.expiresAt !== undefined && spec.expiresAt <= this.now()) return { held: false, result: { expired: true } }
-    const facts = await module.apply(this.host, spec)
-    const entry: Entry = { spec, module, appliedAt: this.now(), failures: 0 }
-    this.entries.set(spec.id, entry)
-    this.arm(entry)
-    return { held: true, effect: { ...this.view(entry), ...(facts ? { observed: facts } : {}) } }
+    return this.lane(spec, async () => {
+      const facts = await module.apply(this.host, spec)
+      const entry: Entry = { spec, module, appliedAt: this.now(), failures: 0 }
+      this.entries.set(spec.id, entry)
+      this.arm(entry)
+      return { held: true as const, effect: { ...this.view(entry), ...(facts ? { observed: facts } : {}) } }
+    })
   }
 
   /**
@@ -114,13 +131,15 @@ export class EffectStore {
     if (!entry) return false
     this.disarm(entry)
     const last = await this.observe(entry)
-    try {
-      await entry.module.remove?.(this.host, entry.spec)
-    } catch (e) {
-      this.arm(entry) // still held: its expiry (or the caller's retry) will try again
-      throw e
-    }
-    this.end(entry, 'removed', last)
+    await this.lane(entry.spec, async () => {
+      try {
+        await entry.module.remove?.(this.host, entry.spec)
+      } catch (e) {
+        this.arm(entry) // still held: its expiry (or the caller's retry) will try again
+        throw e
+      }
+      this.end(entry, 'removed', last)
+    })
     return true
   }
 
@@ -181,8 +200,10 @@ export class EffectStore {
       this.disarm(entry)
       const last = await this.observe(entry, snapshot)
       // what the effect started outside the pod (a stressor) is stopped; a pod that is gone counts as removed
-      await entry.module.remove?.(this.host, entry.spec).catch(() => undefined)
-      this.end(entry, 'pod-gone', last)
+      await this.lane(entry.spec, async () => {
+        await entry.module.remove?.(this.host, entry.spec).catch(() => undefined)
+        this.end(entry, 'pod-gone', last)
+      })
       this.log('info', `effect ${entry.spec.id} ended: pod ${pod} is gone`)
     }
   }
@@ -225,8 +246,10 @@ export class EffectStore {
     }
     try {
       const last = await this.observe(e)
-      await e.module.remove?.(this.host, e.spec)
-      this.end(e, 'expired', last)
+      await this.lane(e.spec, async () => {
+        await e.module.remove?.(this.host, e.spec)
+        this.end(e, 'expired', last)
+      })
     } catch (err) {
       e.failures++
       const retry = Math.min(RETRY_CAP_MS, this.retryBaseMs * 2 ** (e.failures - 1))

@@ -37,9 +37,10 @@ export interface EffectHost {
   heldOn(type: string, pod: string, exceptId?: string): EffectSpec[]
   /**
    * The pod's fault library (the LD_PRELOAD shim of TimeChaos, IOChaos and DNSChaos, src/runtime/preload/): its
-   * control directory when its running container loaded the library, else why not. RUNTIME_UNKNOWN_POD when gone.
+   * control directory when its running container loaded the library, else why not (with the directory when the pod
+   * was started with the library: a module removing its rules while the container is down still can). RUNTIME_UNKNOWN_POD when gone.
    */
-  faultLibraryOf(pod: string): { loaded: true; dir: string; pid: number } | { loaded: false; reason: string }
+  faultLibraryOf(pod: string): { loaded: true; dir: string; pid: number } | { loaded: false; reason: string; dir?: string }
   /**
    * Starts a process inside the pod: in its cgroups when it has them, its own process group, the parent-death
    * signal, known to the watchdog (killed if the runtime dies). Whoever starts it stops it.

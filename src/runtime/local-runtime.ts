@@ -218,16 +218,21 @@ export class LocalRuntime implements EffectHost {
     return { loaded: false, reason: `its program ${exe} (pid ${p.pid}) has not loaded the fault library: a statically linked program, or one that clears LD_PRELOAD, cannot take it` }
   }
 
-  /** The pod's fault library: its control directory when its running container loaded it, else why not. */
-  faultLibraryOf(name: string): { loaded: true; dir: string; pid: number } | { loaded: false; reason: string } {
+  /**
+   * The pod's fault library: its control directory when its running container loaded it, else why not, with the
+   * directory still when the pod was started with the library (rules written there while its container is down
+   * are in force when it starts again).
+   */
+  faultLibraryOf(name: string): { loaded: true; dir: string; pid: number } | { loaded: false; reason: string; dir?: string } {
     const pod = this.pod(name)
     if (pod.external !== undefined) return { loaded: false, reason: `pod ${pod.name} fronts the external service ${pod.service}: chaoscope does not run it` }
     const lib = this.libraries.get(name)
     if (lib && 'reason' in lib) return { loaded: false, reason: lib.reason }
+    const dir = lib ? { dir: lib.dir } : {}
     const facts = pod.faultLibrary
-    if (!lib || !facts || pod.pid === undefined) return { loaded: false, reason: `pod ${pod.name} is not running (${pod.phase}${pod.reason ? `, ${pod.reason}` : ''})` }
-    if (!facts.loaded) return { loaded: false, reason: facts.reason ?? 'the fault library is not loaded' }
-    return { loaded: true, dir: lib.dir, pid: pod.pid }
+    if (!facts || pod.pid === undefined) return { loaded: false, reason: `pod ${pod.name}'s container is not running yet (${pod.phase}${pod.reason ? `, ${pod.reason}` : ''}), or its program is still starting`, ...dir }
+    if (!facts.loaded) return { loaded: false, reason: facts.reason ?? 'the fault library is not loaded', ...dir }
+    return { loaded: true, dir: lib!.dir, pid: pod.pid }
   }
 
   /** Held effects of `type` on `pod` other than `exceptId`. */

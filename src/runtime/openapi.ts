@@ -52,6 +52,21 @@ export const EFFECT_BODIES: Record<string, unknown> = {
   'pod-failure': { type: 'object' },
   'pod-kill': { type: 'object', properties: { gracePeriodMs: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 } } },
   'sidecar-fault': { type: 'object', required: ['fault'], properties: { fault: ref('Fault') } },
+  stress: {
+    type: 'object',
+    description: 'stress-ng in the pod\'s cgroups: cpu and/or memory stressors, or stress-ng\'s own arguments',
+    properties: {
+      cpu: { type: 'object', required: ['workers'], properties: { workers: { type: 'integer', minimum: 1 }, load: { type: 'integer', minimum: 0, maximum: 100 }, options: { type: 'array', items: { type: 'string' } } } },
+      memory: { type: 'object', required: ['workers', 'size'], properties: { workers: { type: 'integer', minimum: 1 }, size: { type: 'object', description: '{bytes} or {percent}' }, oomScoreAdj: { type: 'integer', minimum: -1000, maximum: 1000 }, options: { type: 'array', items: { type: 'string' } } } },
+      stressng: { type: 'array', items: { type: 'string' } },
+    },
+  },
+  'time-offset': {
+    type: 'object', required: ['offsetNs', 'clockIds'],
+    properties: { offsetNs: { type: 'string', pattern: '^-?[0-9]+$', description: 'nanoseconds (an int64 as a decimal string)' }, clockIds: { type: 'array', minItems: 1, items: { type: 'string' } } },
+  },
+  'io-fault': { type: 'object', required: ['rules'], properties: { rules: { type: 'array', items: { type: 'object', description: 'an IOChaos rule: action, volumePath, path, methods, percent and the action\'s fields (src/runtime/effects/io-fault.ts)' } } } },
+  'dns-fault': { type: 'object', required: ['action'], properties: { action: { type: 'string', enum: ['error', 'random'] }, patterns: { type: 'array', items: { type: 'string' } } } },
 }
 
 /** The document; built on each call (cheap), so tests can change nothing by accident. */
@@ -230,7 +245,7 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
             target: ref('Target'),
             owner: ref('Owner'),
             expiresAt: { type: 'number', minimum: 0, maximum: 8.64e15, description: 'ms since the epoch at which the runtime removes the effect by itself; a time that is not in the future is refused (400)' },
-            body: { type: 'object', description: "the module's own (absent: {}), by type: sidecar-fault {fault}, pod-failure {}, pod-kill {gracePeriodMs?}, container-kill {signal?, pid?}" },
+            body: { type: 'object', description: "the module's own (absent: {}), by type: sidecar-fault {fault}, pod-failure {}, pod-kill {gracePeriodMs?}, container-kill {signal?, pid?}, stress {cpu?, memory?, stressng?}, time-offset {offsetNs, clockIds}, io-fault {rules}, dns-fault {action, patterns}" },
           },
           allOf: Object.entries(EFFECT_BODIES).map(([type, body]) => ({ if: { properties: { type: { const: type } } }, then: { properties: { body } } })),
         },

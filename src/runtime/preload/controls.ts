@@ -8,6 +8,7 @@
  *                (a process that parsed generation 3 and saw 0 since must not take a new set for its old one)
  *   <slot>.rules the rules of one kind, one per line, in the format of the kind's own C file
  *   hosts        the pod's dependencies by name (Kubernetes service names) → their loopback address
+ *   dns.hits     counters the library adds to (one uint64 per DNS rule slot; src/runtime/effects/dns-fault.ts)
  *
  * Rules are replaced whole: written to a temporary file, renamed over the old ones, and only then is the slot's
  * generation moved, so a process reading them sees the old set or the new one, never a mix.

@@ -8,7 +8,7 @@
  * assumed: a statically linked program, or one that clears LD_PRELOAD, never loads it, and faults on it are
  * refused with that reason rather than reported as done.
  */
-import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, readSync, readlinkSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { PACKAGE_ROOT } from '../../version.js'
 
@@ -32,12 +32,45 @@ export function preloadEnv(library: string, dir: string, podEnv: Readonly<Record
   return { LD_PRELOAD: [library, ...own].join(':'), [FAULT_DIR_ENV]: dir, UV_USE_IO_URING: podEnv.UV_USE_IO_URING ?? '0' }
 }
 
-/** Whether the library is mapped in process `pid` now; undefined when the process is gone or cannot be read. */
+/**
+ * Whether the library is mapped in process `pid`: true; false when it never will be (a program without a dynamic
+ * loader, or one whose libc is mapped without our library: it cleared LD_PRELOAD); undefined when that cannot be
+ * told yet (the loader has not mapped its libraries: the program is still starting) or the process is gone.
+ */
 export function loadedIn(pid: number, library: string): boolean | undefined {
+  let maps: string
   try {
-    return readFileSync(`/proc/${pid}/maps`, 'utf8').includes(library)
+    maps = readFileSync(`/proc/${pid}/maps`, 'utf8')
   } catch {
     return undefined
+  }
+  if (maps.includes(library)) return true
+  if (/\/libc[.-][^/\n]*\.so/.test(maps)) return false
+  return dynamicallyLinked(`/proc/${pid}/exe`) === false ? false : undefined
+}
+
+/** Whether an ELF program asks for a dynamic loader (has a PT_INTERP header); undefined when it cannot be read. */
+export function dynamicallyLinked(file: string): boolean | undefined {
+  let fd: number | undefined
+  try {
+    fd = openSync(file, 'r')
+    const head = Buffer.alloc(64)
+    if (readSync(fd, head, 0, 64, 0) < 64 || head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2) return undefined // ELF64 only
+    const le = head[5] === 1
+    const phoff = Number(le ? head.readBigUInt64LE(32) : head.readBigUInt64BE(32))
+    const phentsize = le ? head.readUInt16LE(54) : head.readUInt16BE(54)
+    const phnum = le ? head.readUInt16LE(56) : head.readUInt16BE(56)
+    const table = Buffer.alloc(phentsize * phnum)
+    if (readSync(fd, table, 0, table.length, phoff) < table.length) return undefined
+    for (let i = 0; i < phnum; i++) {
+      const type = le ? table.readUInt32LE(i * phentsize) : table.readUInt32BE(i * phentsize)
+      if (type === 3) return true // PT_INTERP
+    }
+    return false
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
   }
 }
 
