@@ -4,13 +4,15 @@
 //   A  without the library
 //   B  with the library preloaded and a control directory whose clock slot is 0 (no rules: the pods' usual state)
 // and, for information, C with an offset in force (CLOCK_REALTIME and CLOCK_MONOTONIC shifted).
-// Workloads, each timed inside its process (its loop only, not its start):
+// Workloads, each timed inside its process by its own CPU time (its loop only, not its start; CPU time, because the
+// machine may be shared and wall time then measures the neighbours):
 //   python   time.time() and a little arithmetic per iteration (Python 3 from PATH)
 //   c        clock_gettime(CLOCK_REALTIME) and a little arithmetic per iteration (a tiny program built with cc)
 //   c-bare   clock_gettime(CLOCK_REALTIME) alone: the worst case, the per-call cost in ns
 //   node     Date.now() and a little arithmetic per iteration
 // The library is built from native/faults/*.c into a temporary directory (as scripts/build-native.mjs builds it).
-// Prints each workload's median time per iteration and the ratio B/A (goal: under 1.05 for the workloads with work).
+// Prints each workload's median CPU time per iteration and the median over rounds of each round's B/A (the two B
+// runs over the two A runs of one A B B A round, so that a drifting load cancels out). Goal: B/A under 1.05.
 //
 // Usage: node bench/preload-clock.mjs [--rounds N] [--quick]
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -24,7 +26,7 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt
 }
 const quick = process.argv.includes('--quick')
-const ROUNDS = Number(arg('--rounds', quick ? 2 : 5)) // each round runs A B B A
+const ROUNDS = Number(arg('--rounds', quick ? 2 : 7)) // each round runs A B B A
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const work = mkdtempSync(join(tmpdir(), 'chaoscope-bench-clock-'))
 
@@ -58,13 +60,13 @@ async function main() {
 #include <time.h>
 int main(int argc, char **argv) {
   long n = atol(argv[1]); int work = argc > 2; unsigned long x = 1; struct timespec ts, t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
   for (long i = 0; i < n; i++) {
     clock_gettime(CLOCK_REALTIME, &ts);
     x += (unsigned long)ts.tv_nsec;
     if (work) for (int k = 0; k < 40; k++) x = x * 6364136223846793005UL + 1442695040888963407UL;
   }
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
   printf("%.3f %lu\\n", ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n, x & 1);
   return 0;
 }
@@ -74,18 +76,19 @@ int main(int argc, char **argv) {
 import time
 n = ${n * 1_000_000}
 x = 0
-t0 = time.perf_counter_ns()
+t0 = time.thread_time_ns()
 for i in range(n):
     t = time.time()
     x = (x * 31 + int(t * 1000)) % 1000003
-print((time.perf_counter_ns() - t0) / n, x & 1)
+print((time.thread_time_ns() - t0) / n, x & 1)
 `
   const node = `
 const n = ${n * 5_000_000}
 let x = 0
-const t0 = process.hrtime.bigint()
+const t0 = process.cpuUsage()
 for (let i = 0; i < n; i++) { const t = Date.now(); x = (x * 31 + t) % 1000003 }
-console.log(Number(process.hrtime.bigint() - t0) / n, x & 1)
+const u = process.cpuUsage(t0)
+console.log(((u.user + u.system) * 1000) / n, x & 1)
 `
   const workloads = {
     python: ['python3', ['-c', py]],
@@ -108,17 +111,23 @@ console.log(Number(process.hrtime.bigint() - t0) / n, x & 1)
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
-  console.log(`fault library clock overhead, no fault active; ${ROUNDS} rounds of A B B A per workload (ns per iteration, medians)`)
-  console.log('workload   A (no lib)   B (lib, idle)   B/A      C (lib, -1h active)   C/A')
+  console.log(`fault library clock overhead, no fault active; ${ROUNDS} rounds of A B B A per workload (CPU ns per iteration, medians)`)
+  console.log('workload   A (no lib)   B (lib, idle)   B/A (per round)    C (lib, -1h active)   C/A')
   for (const w of Object.keys(workloads)) {
     const t = { A: [], B: [], C: [] }
+    const ratios = []
     for (let r = 0; r < ROUNDS; r++) {
-      for (const arm of ['A', 'B', 'B', 'A']) t[arm].push(run(w, arm))
+      const round = { A: [], B: [] }
+      for (const arm of ['A', 'B', 'B', 'A']) round[arm].push(run(w, arm))
+      t.A.push(...round.A)
+      t.B.push(...round.B)
+      ratios.push((round.B[0] + round.B[1]) / (round.A[0] + round.A[1]))
       t.C.push(run(w, 'C'))
     }
     const a = median(t.A)
     const b = median(t.B)
     const c = median(t.C)
-    console.log(`${w.padEnd(10)} ${a.toFixed(1).padStart(10)}   ${b.toFixed(1).padStart(13)}   ${(b / a).toFixed(3)}    ${c.toFixed(1).padStart(19)}   ${(c / a).toFixed(3)}`)
+    const spread = `${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)}`
+    console.log(`${w.padEnd(10)} ${a.toFixed(1).padStart(10)}   ${b.toFixed(1).padStart(13)}   ${median(ratios).toFixed(3)} (${spread})   ${c.toFixed(1).padStart(12)}   ${(c / a).toFixed(3)}`)
   }
 }

@@ -280,6 +280,40 @@ ${'path' in stat ? `    - name: static\n      command: [${JSON.stringify(stat.pa
     })
   })
 
+  /** The pod once its container runs again after `pid` (restarted by its policy) and answers. */
+  async function restarted(name: string, pid: number | undefined): Promise<RuntimePod> {
+    const p = await until(async () => app.rt.pods().find((x) => x.name === name), (x) => x !== undefined && x.ready && x.pid !== undefined && x.pid !== pid, 20_000)
+    if (!p || p.pid === pid || !p.ready) throw new Error(`pod ${name} did not restart`)
+    await until(() => skew(p).then(() => true, () => false), (ok) => ok, 10_000)
+    return p
+  }
+
+  it('a container that restarts while the fault is held starts with the offset in force; recovered, it reads true', async () => {
+    const p = first('py')
+    await withFault(time('timeOffset: -1h'), p, async () => {
+      app.rt.supervisor.killPod(p.name, 'SIGKILL')
+      const again = await restarted(p.name, p.pid)
+      expect(near((await until(() => skew(again), (v) => near(v.realtime, -3600))).realtime, -3600)).toBe(true)
+    })
+    expect(near((await until(() => skew(p), (v) => near(v.realtime, 0))).realtime, 0)).toBe(true)
+  })
+
+  it('recovered while its container is down (restarting): the container comes back with the true time', async () => {
+    const p = first('py')
+    const ctx = testContext(app.client)
+    const inj = await timeChaos.inject(ctx, tgt(p), time('timeOffset: -1h'))
+    app.rt.supervisor.killPod(p.name, 'SIGKILL')
+    // recover in the gap before the restart (the test App restarts after 100 ms or more): no container runs
+    const deadline = Date.now() + 5000
+    let down: RuntimePod | undefined
+    while (Date.now() < deadline && !(down = app.rt.pods().find((x) => x.name === p.name && x.pid !== p.pid && x.faultLibrary === undefined))) await new Promise((r) => setTimeout(r, 2))
+    expect(down).toBeDefined()
+    await timeChaos.recover(ctx, inj)
+    expect(await ownedFaults(app.client, ctx.experiment.uid)).toEqual([])
+    const again = await restarted(p.name, p.pid)
+    expect(near((await skew(again)).realtime, 0)).toBe(true)
+  })
+
   it('a shell pod: `date +%s` reads the shifted time', async () => {
     const p = first('sh')
     const dateOf = async (): Promise<number> => {

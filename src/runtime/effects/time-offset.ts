@@ -86,9 +86,8 @@ const isGone = (e: unknown): boolean => e instanceof ChaosError && e.code === 'R
 /** The control directory of a pod to rewrite its rules on removal, or undefined when there is nothing to rewrite. */
 function dirForRemoval(host: EffectHost, pod: string): string | undefined {
   try {
-    const lib = host.faultLibraryOf(pod)
-    // a pod whose container is not running now still has its directory, which the next container reads
-    return lib.loaded ? lib.dir : (lib as { dir?: string }).dir
+    // a pod whose container is not running now still has its directory, which its next container reads
+    return host.faultLibraryOf(pod).dir
   } catch (e) {
     if (isGone(e)) return undefined
     throw e
