@@ -14,7 +14,11 @@ import type { FaultInjector } from './injector.js'
 import { networkChaos } from './network-chaos.js'
 import { dnsChaos } from './dns-chaos.js'
 import type { DNSChaosSpec } from './dns-chaos.js'
+import { ioChaos } from './io-chaos.js'
+import type { IOChaosSpec } from './io-chaos.js'
 import { podChaos } from './pod-chaos.js'
+import { stressChaos } from './stress-chaos.js'
+import type { StressChaosSpec } from './stress-chaos.js'
 import { timeChaos } from './time-chaos.js'
 import type { TimeChaosSpec } from './time-chaos.js'
 import type { PodChaosSpec } from './pod-chaos.js'
@@ -41,9 +45,9 @@ export const BACKENDS = {
   PodChaos: { local: { injector: podChaos }, kubernetes: true } as BackendSupport<PodChaosSpec>,
   NetworkChaos: { local: { injector: networkChaos }, kubernetes: true } as BackendSupport<NetworkChaosSpec>,
   HTTPChaos: { local: { injector: httpChaos }, kubernetes: true } as BackendSupport<HTTPChaosSpec>,
-  StressChaos: notYet('is not run by the local runtime yet'),
+  StressChaos: { local: { injector: stressChaos }, kubernetes: true } as BackendSupport<StressChaosSpec>,
   TimeChaos: { local: { injector: timeChaos }, kubernetes: true } as BackendSupport<TimeChaosSpec>,
-  IOChaos: notYet('is not run by the local runtime yet'),
+  IOChaos: { local: { injector: ioChaos }, kubernetes: true } as BackendSupport<IOChaosSpec>,
   DNSChaos: { local: { injector: dnsChaos }, kubernetes: true } as BackendSupport<DNSChaosSpec>,
   Workflow: notYet('is not yet run by the local controller'),
   Schedule: notYet('is not yet run by the local controller'),
