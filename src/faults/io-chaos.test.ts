@@ -355,6 +355,18 @@ describe('IOChaos on real pods', () => {
     expect((await ask(p, '/read?path=vol/a.txt')).ok).toBe(true)
   })
 
+  it('a held IOChaos acts on the pod\'s next container too (its rules stay in the pod\'s control directory)', async () => {
+    const p = first('py')
+    await withFault(io('action: fault\nerrno: 5\nvolumePath: vol\nmethods: [read]'), async (ctx) => {
+      expect((await ask(p, '/read?path=vol/a.txt')).errno).toBe(EIO)
+      await app.client.apply({ id: `${ctx.experiment.uid}:kill`, type: 'container-kill', target: { pod: p.name }, body: { signal: 'SIGKILL', pid: p.pid } })
+      const again = await until(async () => app.rt.pods().find((x) => x.name === p.name), (x) => x !== undefined && x.ready && x.pid !== p.pid, 20_000)
+      expect(again?.pid).not.toBe(p.pid)
+      const r = await until(() => ask(again!, '/read?path=vol/a.txt').catch(() => ({ ok: false }) as Op), (v) => v.errno === EIO, 10_000)
+      expect(r.errno).toBe(EIO)
+    }, p)
+  })
+
   it('a pod started without the fault library (preload: false) is refused with the reason, and nothing is held', async () => {
     const p = first('nopre')
     const ctx = testContext(app.client)
