@@ -187,6 +187,14 @@ struct ruleset {
 
 static struct ruleset *published;
 static pthread_mutex_t rules_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A child forked while another thread held the lock would wait on it forever: it starts with it free. */
+static void dns_child_after_fork(void) {
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  rules_lock = fresh;
+}
+
+__attribute__((constructor)) static void dns_atfork(void) { pthread_atfork(NULL, NULL, dns_child_after_fork); }
 static volatile uint64_t *hits;
 
 static void map_hits(void) {

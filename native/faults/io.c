@@ -129,6 +129,17 @@ struct ruleset {
 
 static struct ruleset *published;
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t streams_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A child forked while another thread held one of these locks would wait on it forever: it starts with both free
+ * (its only thread is the one that forked, which held neither inside fork). */
+static void io_child_after_fork(void) {
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  reload_lock = fresh;
+  streams_lock = fresh;
+}
+
+__attribute__((constructor)) static void io_atfork(void) { pthread_atfork(NULL, NULL, io_child_after_fork); }
 
 static char *field(const char *line, const char *key) {
   char buf[PATH_MAX];
@@ -528,8 +539,8 @@ static int decide(int how, int dirfd, const char *path, int atflags, int dirfd2,
     }
   }
   cs_leave();
-  errno = saved;
   if (sleep_ns) pause_ns(sleep_ns);
+  errno = saved; /* after the sleep: a signal that cut it short must not leave EINTR on a call that succeeds */
   return e;
 }
 
@@ -655,7 +666,6 @@ static void attr_statx(const struct call *c, struct statx *sx) {
 #define DIR_SLOTS 64
 #define DIR_BATCH 128
 static struct { DIR *d; unsigned n; } streams[DIR_SLOTS];
-static pthread_mutex_t streams_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static unsigned slot_of(DIR *d) { return (unsigned)(((uintptr_t)d >> 4) % DIR_SLOTS); }
 

@@ -7,7 +7,8 @@ import { ChaosError } from '../errors.js'
 import type { EffectHost, EffectModule } from './effect.js'
 import { EffectStore } from './effect-store.js'
 
-const host = {} as EffectHost
+// every pod the effects name is there (the store asks, after an apply, whether its pod went meanwhile)
+const host = { findPod: () => ({}) } as unknown as EffectHost
 
 function recorder(opts: { failRemovals?: number } = {}) {
   const acts: string[] = []
@@ -87,7 +88,7 @@ describe('EffectStore', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
     let touched = 0
     const module: EffectModule = { parse: (b) => b, async apply() {}, async remove() {}, async observe() { return { requests: touched } } }
-    const store = new EffectStore({ dataPlane: { stats: async () => [] } } as unknown as EffectHost, () => undefined)
+    const store = new EffectStore({ dataPlane: { stats: async () => [] }, findPod: () => ({}) } as unknown as EffectHost, () => undefined)
     await store.apply({ ...spec('exp', Date.now() + 100), owner: { experiment: 'u1', record: 'p' } }, module)
     await store.apply({ ...spec('rem'), owner: { experiment: 'u1', record: 'p' } }, module)
     touched = 7
@@ -128,6 +129,26 @@ describe('EffectStore', () => {
     const store = new EffectStore(host, () => undefined)
     expect(await store.apply(spec('late', Date.now() - 1), module as EffectModule)).toEqual({ held: false, result: { expired: true } })
     expect(acts).toEqual([])
+    expect(await store.list()).toEqual([])
+  })
+})
+
+describe('EffectStore and a pod that goes', () => {
+  it('an effect whose pod is deleted while it is applied is undone and refused, not held on a pod that is gone', async () => {
+    let podThere = true
+    const removed: string[] = []
+    const store = new EffectStore({ findPod: () => (podThere ? {} : undefined) } as unknown as EffectHost, () => undefined)
+    const module: EffectModule = {
+      parse: (b) => b,
+      apply: async () => {
+        podThere = false // the pod is deleted while its effect is applied
+      },
+      remove: async (_h, e) => {
+        removed.push(e.id)
+      },
+    }
+    await expect(store.apply({ id: 'late', type: 't', target: { pod: 'p' }, body: {} }, module)).rejects.toMatchObject({ code: 'RUNTIME_UNKNOWN_POD' })
+    expect(removed).toEqual(['late'])
     expect(await store.list()).toEqual([])
   })
 })

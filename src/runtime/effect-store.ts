@@ -111,6 +111,11 @@ export class EffectStore {
     if (spec.expiresAt !== undefined && spec.expiresAt <= this.now()) return { held: false, result: { expired: true } }
     return this.lane(spec, async () => {
       const facts = await module.apply(this.host, spec)
+      if (!this.host.findPod(spec.target.pod)) {
+        // the pod went while this was applied (forgetPod did not see it yet): undo, as for any effect of a pod that is gone
+        await module.remove?.(this.host, spec).catch(() => undefined)
+        throw new ChaosError('RUNTIME_UNKNOWN_POD', `pod "${spec.target.pod}" was deleted while the effect was applied`, { hint: 'the pod was deleted after it was selected' })
+      }
       const entry: Entry = { spec, module, appliedAt: this.now(), failures: 0 }
       this.entries.set(spec.id, entry)
       this.arm(entry)

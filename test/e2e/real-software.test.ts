@@ -27,7 +27,7 @@ function missing(): string | undefined {
 }
 const skip = missing()
 
-/** A Go program using libc's resolver (cgo): every 100 ms it looks `LOOKUP` up and prints the answer or the error. */
+/** A Go program built with cgo (the runtime's GODEBUG=netdns=cgo makes it resolve through libc): every 100 ms it looks `LOOKUP` up and prints the answer or the error. */
 const RESOLVER_GO = `package main
 
 import (
@@ -137,7 +137,7 @@ spec:
       terminationGracePeriodSeconds: 2
     - name: resolver
       command: [${join(goDir, 'resolver')}]
-      env: {LOOKUP: redis, GODEBUG: netdns=cgo}
+      env: {LOOKUP: redis}
       dependencies: [redis]
 `,
     )

@@ -25,11 +25,15 @@ export function faultLibrary(file: string = LIBRARY_FILE): LibraryState {
 
 /**
  * The pod environment that preloads the library: LD_PRELOAD (ours first, then any the pod's own env gives), the
- * control directory, and libuv told not to use io_uring (Node's file calls then go through libc, where IOChaos acts).
+ * control directory, libuv told not to use io_uring (Node's file calls then go through libc, where IOChaos acts),
+ * and Go told to resolve names through libc when it can (GODEBUG netdns=cgo, unless the pod sets netdns itself).
  */
 export function preloadEnv(library: string, dir: string, podEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const own = (podEnv.LD_PRELOAD ?? '').split(/[: ]+/).filter((p) => p !== '' && p !== library)
-  return { LD_PRELOAD: [library, ...own].join(':'), [FAULT_DIR_ENV]: dir, UV_USE_IO_URING: podEnv.UV_USE_IO_URING ?? '0' }
+  // Go programs built with cgo resolve names through libc (where DNSChaos acts) only when told: netdns=cgo
+  const godebug = podEnv.GODEBUG ?? ''
+  const withCgo = /(^|,)netdns=/.test(godebug) ? godebug : godebug === '' ? 'netdns=cgo' : `${godebug},netdns=cgo`
+  return { LD_PRELOAD: [library, ...own].join(':'), [FAULT_DIR_ENV]: dir, UV_USE_IO_URING: podEnv.UV_USE_IO_URING ?? '0', GODEBUG: withCgo }
 }
 
 /**
