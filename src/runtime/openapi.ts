@@ -46,6 +46,9 @@ const fault = (type: string, required: string[], own: Record<string, unknown>) =
   },
 })
 
+/** stress-ng words: arguments as given, no shell. */
+const WORDS = { type: 'array', maxItems: 256, items: { type: 'string', minLength: 1, maxLength: 4096, pattern: '^[^\\u0000]*$' } }
+
 /** The body each effect module reads (src/runtime/effects/<type>.ts parse); a test keeps the keys equal to the modules there are. */
 export const EFFECT_BODIES: Record<string, unknown> = {
   'container-kill': { type: 'object', properties: { signal: { type: 'string', enum: ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'] }, pid: { type: 'integer', minimum: 1 } } },
@@ -53,20 +56,54 @@ export const EFFECT_BODIES: Record<string, unknown> = {
   'pod-kill': { type: 'object', properties: { gracePeriodMs: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 } } },
   'sidecar-fault': { type: 'object', required: ['fault'], properties: { fault: ref('Fault') } },
   stress: {
-    type: 'object',
-    description: 'stress-ng in the pod\'s cgroups: cpu and/or memory stressors, or stress-ng\'s own arguments',
+    type: 'object', additionalProperties: false, minProperties: 1,
+    description: "stress-ng in the pod's cgroups: cpu and/or memory stressors, or stress-ng's own arguments (checked by stress-ng at apply)",
     properties: {
-      cpu: { type: 'object', required: ['workers'], properties: { workers: { type: 'integer', minimum: 1 }, load: { type: 'integer', minimum: 0, maximum: 100 }, options: { type: 'array', items: { type: 'string' } } } },
-      memory: { type: 'object', required: ['workers', 'size'], properties: { workers: { type: 'integer', minimum: 1 }, size: { type: 'object', description: '{bytes} or {percent}' }, oomScoreAdj: { type: 'integer', minimum: -1000, maximum: 1000 }, options: { type: 'array', items: { type: 'string' } } } },
-      stressng: { type: 'array', items: { type: 'string' } },
+      cpu: { type: 'object', additionalProperties: false, required: ['workers'], properties: { workers: { type: 'integer', minimum: 1, maximum: 8192 }, load: { type: 'integer', minimum: 0, maximum: 100 }, options: WORDS } },
+      memory: {
+        type: 'object', additionalProperties: false, required: ['workers', 'size'],
+        properties: {
+          workers: { type: 'integer', minimum: 1, maximum: 8192 },
+          size: { oneOf: [{ type: 'object', additionalProperties: false, required: ['bytes'], properties: { bytes: { type: 'integer', minimum: 1 } } }, { type: 'object', additionalProperties: false, required: ['percent'], properties: { percent: { type: 'number', exclusiveMinimum: 0, maximum: 100 } } }] },
+          oomScoreAdj: { type: 'integer', minimum: -1000, maximum: 1000 },
+          options: WORDS,
+        },
+      },
+      stressng: { ...WORDS, minItems: 1 },
     },
   },
   'time-offset': {
     type: 'object', required: ['offsetNs', 'clockIds'],
-    properties: { offsetNs: { type: 'string', pattern: '^-?[0-9]+$', description: 'nanoseconds (an int64 as a decimal string)' }, clockIds: { type: 'array', minItems: 1, items: { type: 'string' } } },
+    properties: {
+      offsetNs: { type: 'string', pattern: '^-?(0|[1-9][0-9]{0,17})$', description: 'nanoseconds (an int64 as a decimal string)' },
+      clockIds: { type: 'array', minItems: 1, maxItems: 10, uniqueItems: true, items: { type: 'string', enum: ['CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_PROCESS_CPUTIME_ID', 'CLOCK_THREAD_CPUTIME_ID', 'CLOCK_MONOTONIC_RAW', 'CLOCK_REALTIME_COARSE', 'CLOCK_MONOTONIC_COARSE', 'CLOCK_BOOTTIME', 'CLOCK_REALTIME_ALARM', 'CLOCK_BOOTTIME_ALARM'] } },
+    },
   },
-  'io-fault': { type: 'object', required: ['rules'], properties: { rules: { type: 'array', items: { type: 'object', description: 'an IOChaos rule: action, volumePath, path, methods, percent and the action\'s fields (src/runtime/effects/io-fault.ts)' } } } },
-  'dns-fault': { type: 'object', required: ['action'], properties: { action: { type: 'string', enum: ['error', 'random'] }, patterns: { type: 'array', items: { type: 'string' } } } },
+  'io-fault': {
+    type: 'object', required: ['rules'],
+    properties: {
+      rules: {
+        type: 'array', minItems: 1, maxItems: 64,
+        items: {
+          type: 'object', required: ['action', 'volumePath', 'percent'],
+          description: "an IOChaos rule: action, volumePath, path, methods, percent and the action's fields (src/runtime/effects/io-fault.ts)",
+          properties: {
+            action: { type: 'string', enum: ['latency', 'fault', 'attrOverride', 'mistake'] },
+            volumePath: { type: 'string', minLength: 1, maxLength: 4000 },
+            path: { type: 'string', maxLength: 4000 },
+            percent: { type: 'integer', minimum: 0, maximum: 100 },
+          },
+        },
+      },
+    },
+  },
+  'dns-fault': {
+    type: 'object', required: ['action'],
+    properties: {
+      action: { type: 'string', enum: ['error', 'random'] },
+      patterns: { type: 'array', maxItems: 256, uniqueItems: true, items: { type: 'string', pattern: '^[A-Za-z0-9._?-]{0,252}[A-Za-z0-9._?*-]$' } },
+    },
+  },
 }
 
 /** The document; built on each call (cheap), so tests can change nothing by accident. */
