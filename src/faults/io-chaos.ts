@@ -4,14 +4,14 @@
  * fault library chaoscope preloads into every pod it runs (native/faults/io.c), as Chaos Mesh's FUSE layer does.
  */
 import { ChaosError } from '../errors.js'
-import type { EffectSpec, RuntimePod } from '../runtime/client.js'
 import type { IoAttr, IoFaultBody, IoFaultMethod, IoFaultRule } from '../runtime/effects/io-fault.js'
 import { parseDurationNs } from '../manifest/duration.js'
 import { IO_METHODS } from '../manifest/kinds/io-chaos.js'
 import type { IOChaosSpec } from '../manifest/kinds/io-chaos.js'
 import { ownedEffect } from './injector.js'
-import type { FaultInjector, Injection } from './injector.js'
-import { containerName } from './pod-chaos.js'
+import type { FaultInjector } from './injector.js'
+import { applyHeld, liveEvidence, podNow, recoverEffects, refuseRemoteCluster, unfitPods } from './in-pod.js'
+import type { InPodKind } from './in-pod.js'
 
 export type { IOChaosSpec } from '../manifest/kinds/io-chaos.js'
 
@@ -30,7 +30,6 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 const mappedExactly: Same<Exclude<IoMethod, Unmapped>, IoFaultMethod> = true
 void mappedExactly
 
-const LOCAL_HINT = 'remove the field to run the experiment on the local runtime, or run it against a cluster with Chaos Mesh'
 
 /**
  * Why a glob is not one Chaos Mesh takes (Rust's glob crate, as its IO layer reads it), or undefined: `**` must be
@@ -107,38 +106,8 @@ export function ioRule(spec: IOChaosSpec): IoFaultRule {
   return rule
 }
 
-/**
- * Why IOChaos cannot act on these pods, or undefined when it can (as far as the listing tells): external pods,
- * pods whose running container has not loaded the fault library (a static program, `preload: false`), and
- * containerNames naming another container than the pod's one. A pod whose library state is not known yet (no
- * container running) is left to inject, where the runtime reads it. One error for all pods.
- */
-export function unfitPods(spec: Pick<IOChaosSpec, 'containerNames'>, pods: readonly RuntimePod[]): ChaosError | undefined {
-  const problems: { message: string; hint: string }[] = []
-  for (const p of pods) {
-    if (p.external !== undefined) {
-      problems.push({ message: `pod ${p.name} fronts the external service ${p.service} (${p.external}): chaoscope does not run it, so it cannot fault its file operations`, hint: 'select pods of services the App runs (with command)' })
-      continue
-    }
-    const wrong = (spec.containerNames ?? []).filter((n) => n !== containerName(p))
-    if (wrong.length > 0) {
-      problems.push({
-        message: `spec.containerNames names ${wrong.map((n) => `"${n}"`).join(', ')}: pod ${p.name} has one container, "${containerName(p)}"`,
-        hint: `a local pod's container is named after its service: containerNames: ["${containerName(p)}"], or leave containerNames out`,
-      })
-    }
-    if (p.faultLibrary?.loaded === false) {
-      problems.push({
-        message: `pod ${p.name}: its file operations cannot be faulted: ${p.faultLibrary.reason ?? 'the fault library is not loaded'}`,
-        hint: 'IOChaos acts through the fault library chaoscope preloads into pods (LD_PRELOAD): run the service as a dynamically linked program, without preload: false',
-      })
-    }
-  }
-  if (problems.length === 0) return undefined
-  return new ChaosError('SPEC_LOCAL_UNSUPPORTED', problems.map((x) => x.message).join('; '), { hint: [...new Set(problems.map((x) => x.hint))].join('; ') })
-}
+const IO: InPodKind = { kind: 'IOChaos', verb: 'fault its file operations', withoutLibrary: 'its file operations cannot be faulted' }
 
-const effectsOf = (injection: Injection): EffectSpec<IoFaultBody>[] => (injection.data.effects as EffectSpec<IoFaultBody>[] | undefined) ?? []
 
 /**
  * IOChaos on the local runtime: one `io-fault` effect per selected pod, held until the experiment ends. From the
@@ -156,7 +125,7 @@ export const ioChaos: FaultInjector<IOChaosSpec> = {
   kind: 'IOChaos',
 
   check(spec) {
-    if (spec.remoteCluster) throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `spec.remoteCluster "${spec.remoteCluster}": the local runtime has no remote clusters`, { hint: LOCAL_HINT })
+    refuseRemoteCluster(spec)
     if (spec.volumePath === '' || spec.volumePath.includes('\0')) {
       throw invalid(`spec.volumePath ${JSON.stringify(spec.volumePath)}: expected the directory the fault acts in`, "an absolute path, or one relative to the pod's $CHAOSCOPE_DATA_DIR (volumePath: . is all of it)")
     }
@@ -184,39 +153,25 @@ export const ioChaos: FaultInjector<IOChaosSpec> = {
   },
 
   admit(spec, targets) {
-    const unfit = unfitPods(spec, targets.map((t) => t.pod))
+    const unfit = unfitPods(IO, spec, targets.map((t) => t.pod))
     if (unfit) throw unfit
   },
 
   async inject(ctx, target, spec) {
     ioChaos.check!(spec)
-    const pod = (await ctx.runtime.pods()).find((p) => p.name === target.pod.name)
-    if (!pod) throw new ChaosError('RUNTIME_UNKNOWN_POD', `pod "${target.pod.name}" no longer exists`, { hint: 'the pod was deleted after it was selected' })
-    const unfit = unfitPods(spec, [pod])
-    if (unfit) throw unfit
+    const pod = await podNow(IO, ctx, target, spec)
     const effect = ownedEffect(ctx, target.key, { part: 'io', type: 'io-fault', target: { pod: pod.name }, body: { rules: [ioRule(spec)] } satisfies IoFaultBody })
-    const outcome = await ctx.runtime.apply(effect).catch(async (e: unknown) => {
-      await ctx.runtime.remove(effect.id).catch(() => undefined) // its answer may have been lost after it took effect; the error below is what counts
-      throw e
-    })
+    const observed = await applyHeld(ctx, effect)
     return {
       kind: 'IOChaos',
       action: spec.action,
       targetKey: target.key,
       pod: pod.name,
       data: { effects: [effect] },
-      evidence: outcome.held ? (outcome.effect.observed ?? {}) : outcome.result,
+      evidence: observed,
     }
   },
 
-  async recover(ctx, injection) {
-    for (const e of effectsOf(injection)) await ctx.runtime.remove(e.id)
-  },
-
-  async evidence(ctx, injection) {
-    const ids = new Set(effectsOf(injection).map((e) => e.id))
-    const held = (await ctx.runtime.effects({ owner: ctx.experiment.uid, ended: true })).find((e) => ids.has(e.id))
-    if (!held) return injection.evidence
-    return { ...injection.evidence, ...(held.observed ?? {}), ...(held.ended ? { ended: held.ended.reason } : { active: true }) }
-  },
+  recover: recoverEffects,
+  evidence: liveEvidence,
 }

@@ -5,16 +5,15 @@
  * `stressors` (as Chaos Mesh documents it) and is split into words as a shell would, without running a shell.
  */
 import { ChaosError } from '../errors.js'
-import type { EffectSpec, RuntimePod } from '../runtime/client.js'
 import type { StressBody } from '../runtime/effects/stress.js'
 import type { StressChaosSpec } from '../manifest/kinds/stress-chaos.js'
 import { ownedEffect } from './injector.js'
-import type { FaultInjector, Injection } from './injector.js'
-import { containerName } from './pod-chaos.js'
+import type { FaultInjector } from './injector.js'
+import { applyHeld, liveEvidence, podNow, recoverEffects, refuseRemoteCluster, unfitPods } from './in-pod.js'
+import type { InPodKind } from './in-pod.js'
 
 export type { StressChaosSpec } from '../manifest/kinds/stress-chaos.js'
 
-const LOCAL_HINT = 'remove the field to run the experiment on the local runtime, or run it against a cluster with Chaos Mesh'
 
 /** stress-ng's smallest --vm-bytes per worker (runtime/effects/stress MIN_BYTES_PER_WORKER). */
 const MIN_BYTES_PER_WORKER = 4096
@@ -127,27 +126,8 @@ export function stressBody(spec: StressChaosSpec): StressBody {
   return body
 }
 
-/** Why StressChaos cannot act on these pods (external ones; containerNames naming another container), or undefined. */
-function unfitPods(spec: Pick<StressChaosSpec, 'containerNames'>, pods: readonly RuntimePod[]): ChaosError | undefined {
-  const problems: { message: string; hint: string }[] = []
-  for (const p of pods) {
-    if (p.external !== undefined) {
-      problems.push({ message: `pod ${p.name} fronts the external service ${p.service} (${p.external}): chaoscope does not run it, so it cannot stress it`, hint: 'select pods of services the App runs (with command)' })
-      continue
-    }
-    const wrong = (spec.containerNames ?? []).filter((n) => n !== containerName(p))
-    if (wrong.length > 0) {
-      problems.push({
-        message: `spec.containerNames names ${wrong.map((n) => `"${n}"`).join(', ')}: pod ${p.name} has one container, "${containerName(p)}"`,
-        hint: `a local pod's container is named after its service: containerNames: ["${containerName(p)}"], or leave containerNames out`,
-      })
-    }
-  }
-  if (problems.length === 0) return undefined
-  return new ChaosError('SPEC_LOCAL_UNSUPPORTED', problems.map((x) => x.message).join('; '), { hint: [...new Set(problems.map((x) => x.hint))].join('; ') })
-}
+const STRESS: InPodKind = { kind: 'StressChaos', verb: 'stress it' }
 
-const effectsOf = (injection: Injection): EffectSpec<StressBody>[] => (injection.data.effects as EffectSpec<StressBody>[] | undefined) ?? []
 
 /**
  * StressChaos on the local runtime: one `stress` effect per selected pod, held until the experiment ends (or
@@ -164,26 +144,20 @@ export const stressChaos: FaultInjector<StressChaosSpec> = {
   kind: 'StressChaos',
 
   check(spec) {
-    if (spec.remoteCluster) throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `spec.remoteCluster "${spec.remoteCluster}": the local runtime has no remote clusters`, { hint: LOCAL_HINT })
+    refuseRemoteCluster(spec)
     stressBody(spec)
   },
 
   admit(spec, targets) {
-    const unfit = unfitPods(spec, targets.map((t) => t.pod))
+    const unfit = unfitPods(STRESS, spec, targets.map((t) => t.pod))
     if (unfit) throw unfit
   },
 
   async inject(ctx, target, spec) {
     stressChaos.check!(spec)
-    const pod = (await ctx.runtime.pods()).find((p) => p.name === target.pod.name)
-    if (!pod) throw new ChaosError('RUNTIME_UNKNOWN_POD', `pod "${target.pod.name}" no longer exists`, { hint: 'the pod was deleted after it was selected' })
-    const unfit = unfitPods(spec, [pod])
-    if (unfit) throw unfit
+    const pod = await podNow(STRESS, ctx, target, spec)
     const effect = ownedEffect(ctx, target.key, { part: 'stress', type: 'stress', target: { pod: pod.name }, body: stressBody(spec) })
-    const outcome = await ctx.runtime.apply(effect).catch(async (e: unknown) => {
-      await ctx.runtime.remove(effect.id).catch(() => undefined) // its answer may have been lost after it took effect; the error below is what counts
-      throw e
-    })
+    const observed = await applyHeld(ctx, effect)
     const ignored = spec.stressngStressors && spec.stressors ? { ignored: 'spec.stressors (spec.stressngStressors wins, as in Chaos Mesh)' } : {}
     return {
       kind: 'StressChaos',
@@ -191,18 +165,10 @@ export const stressChaos: FaultInjector<StressChaosSpec> = {
       targetKey: target.key,
       pod: pod.name,
       data: { effects: [effect] },
-      evidence: { ...(outcome.held ? (outcome.effect.observed ?? {}) : outcome.result), ...ignored },
+      evidence: { ...observed, ...ignored },
     }
   },
 
-  async recover(ctx, injection) {
-    for (const e of effectsOf(injection)) await ctx.runtime.remove(e.id)
-  },
-
-  async evidence(ctx, injection) {
-    const ids = new Set(effectsOf(injection).map((e) => e.id))
-    const held = (await ctx.runtime.effects({ owner: ctx.experiment.uid, ended: true })).find((e) => ids.has(e.id))
-    if (!held) return injection.evidence
-    return { ...injection.evidence, ...(held.observed ?? {}), ...(held.ended ? { ended: held.ended.reason } : { active: true }) }
-  },
+  recover: recoverEffects,
+  evidence: liveEvidence,
 }

@@ -37,7 +37,7 @@ describe('what TimeChaos takes and refuses (pure)', () => {
 
   it('refuses remoteCluster, and containerNames other than the pod\'s one container', () => {
     expect(refusal(() => timeChaos.check!({ ...time('timeOffset: 1s'), remoteCluster: 'east' }))).toBe(
-      'SPEC_LOCAL_UNSUPPORTED: spec.remoteCluster "east": the local runtime has no remote clusters (remove the field to run the experiment on the local runtime, or run it against a cluster with Chaos Mesh)',
+      'SPEC_LOCAL_UNSUPPORTED: spec.remoteCluster "east": the local runtime has no remote clusters (remove remoteCluster, or run it against a cluster with Chaos Mesh)',
     )
     const spec = time('timeOffset: 1s\ncontainerNames: [py, sidecar]')
     expect(refusal(() => timeChaos.admit!(spec, [{ key: 'py-1', pod: pod('py-1', 'py') }]))).toBe(
