@@ -12,24 +12,15 @@ import type { EffectSpec } from '../runtime/effect.js'
 import { dnsChaos } from './dns-chaos.js'
 import type { DNSChaosSpec } from './dns-chaos.js'
 import { injectorContract } from '../../test/doubles/injector-contract.js'
-import { httpGet, ownedFaults, podsOf, specOf, startFaultApp, testContext } from '../../test/doubles/test-app.js'
+import { httpGet, ownedFaults, podsOf, startFaultApp, testContext } from '../../test/doubles/test-app.js'
+import { kindSpec, listedPod, refusal } from '../../test/doubles/in-pod.js'
 import type { FaultApp } from '../../test/doubles/test-app.js'
 
-const dns = (body: string): DNSChaosSpec =>
-  specOf<DNSChaosSpec>(`apiVersion: chaos-mesh.org/v1alpha1\nkind: DNSChaos\nmetadata: {name: t}\nspec:\n  mode: all\n  selector: {labelSelectors: {app: py}}\n${body.replace(/^/gm, '  ')}\n`)
+const dns = (body: string): DNSChaosSpec => kindSpec<DNSChaosSpec>('DNSChaos', body)
 
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (e) {
-    return `${(e as ChaosError).code}: ${(e as Error).message} (${(e as ChaosError).hint})`
-  }
-  return 'admitted'
-}
 
 describe('what DNSChaos takes and refuses (pure)', () => {
-  const pod = (name: string, service: string, more: Partial<RuntimePod> = {}): RuntimePod =>
-    ({ name, service, namespace: 'default', uid: name, labels: {}, annotations: {}, phase: 'Running', ready: true, restartCount: 0, startTime: '', port: 1, ...more }) as RuntimePod
+  const pod = listedPod
 
   it('refuses remoteCluster, and a pattern listed twice (Chaos Mesh\'s DNS server refuses it; "a" is also held as "a.")', () => {
     expect(refusal(() => dnsChaos.check!({ ...dns('action: error'), remoteCluster: 'east' }))).toBe(

@@ -6,24 +6,15 @@ import { effect as ioFault, ioRules, ruleLine } from '../runtime/effects/io-faul
 import type { IOChaosSpec } from './io-chaos.js'
 import { globProblem, ioChaos, ioRule } from './io-chaos.js'
 import { injectorContract } from '../../test/doubles/injector-contract.js'
-import { httpGet, ownedFaults, podsOf, specOf, startFaultApp, testContext } from '../../test/doubles/test-app.js'
+import { httpGet, ownedFaults, podsOf, startFaultApp, testContext } from '../../test/doubles/test-app.js'
+import { kindSpec, listedPod, refusal } from '../../test/doubles/in-pod.js'
 import type { FaultApp } from '../../test/doubles/test-app.js'
 
-const io = (body: string): IOChaosSpec =>
-  specOf<IOChaosSpec>(`apiVersion: chaos-mesh.org/v1alpha1\nkind: IOChaos\nmetadata: {name: t}\nspec:\n  mode: all\n  selector: {labelSelectors: {app: py}}\n${body.replace(/^/gm, '  ')}\n`)
+const io = (body: string): IOChaosSpec => kindSpec<IOChaosSpec>('IOChaos', body)
 
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (e) {
-    return `${(e as ChaosError).code}: ${(e as Error).message} (${(e as ChaosError).hint})`
-  }
-  return 'admitted'
-}
 
 describe('what IOChaos takes and refuses (pure)', () => {
-  const pod = (name: string, service: string, more: Partial<RuntimePod> = {}): RuntimePod =>
-    ({ name, service, namespace: 'default', uid: name, labels: {}, annotations: {}, phase: 'Running', ready: true, restartCount: 0, startTime: '', port: 1, ...more }) as RuntimePod
+  const pod = listedPod
 
   it('refuses methods no libc call is (lookup, forget, bmap), naming them; attrOverride does not read methods, as in Chaos Mesh', () => {
     expect(refusal(() => ioChaos.check!(io('action: fault\nerrno: 5\nvolumePath: /data\nmethods: [read, lookup, bmap]')))).toBe(

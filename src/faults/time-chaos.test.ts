@@ -10,24 +10,15 @@ import { clockRules, effect as timeOffset, offsetsIn } from '../runtime/effects/
 import type { TimeChaosSpec } from './time-chaos.js'
 import { offsetNs, timeChaos, unfitPods } from './time-chaos.js'
 import { injectorContract } from '../../test/doubles/injector-contract.js'
-import { httpGet, ownedFaults, podsOf, specOf, startFaultApp, testContext } from '../../test/doubles/test-app.js'
+import { httpGet, ownedFaults, podsOf, startFaultApp, testContext } from '../../test/doubles/test-app.js'
+import { kindSpec, listedPod, refusal } from '../../test/doubles/in-pod.js'
 import type { FaultApp } from '../../test/doubles/test-app.js'
 
-const time = (body: string): TimeChaosSpec =>
-  specOf<TimeChaosSpec>(`apiVersion: chaos-mesh.org/v1alpha1\nkind: TimeChaos\nmetadata: {name: t}\nspec:\n  mode: all\n  selector: {labelSelectors: {app: py}}\n${body.replace(/^/gm, '  ')}\n`)
+const time = (body: string): TimeChaosSpec => kindSpec<TimeChaosSpec>('TimeChaos', body)
 
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn()
-  } catch (e) {
-    return `${(e as ChaosError).code}: ${(e as Error).message} (${(e as ChaosError).hint})`
-  }
-  return 'admitted'
-}
 
 describe('what TimeChaos takes and refuses (pure)', () => {
-  const pod = (name: string, service: string, more: Partial<RuntimePod> = {}): RuntimePod =>
-    ({ name, service, namespace: 'default', uid: name, labels: {}, annotations: {}, phase: 'Running', ready: true, restartCount: 0, startTime: '', port: 1, ...more }) as RuntimePod
+  const pod = listedPod
 
   it('timeOffset is read as Go reads it, to the nanosecond, past 2^53 too; clockIds default to CLOCK_REALTIME', () => {
     expect(offsetNs(time('timeOffset: -1h'))).toBe('-3600000000000')
