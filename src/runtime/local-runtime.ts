@@ -397,6 +397,9 @@ export class LocalRuntime implements EffectHost {
     this.stopped = true
     this.held.close()
     await this.supervisor.stopAll().catch(() => undefined)
+    // the pods are gone (their DELETED events are not handled once stopping): so are their control directories
+    for (const lib of this.libraries.values()) if ('dir' in lib) removePodDir(lib.dir)
+    this.libraries.clear()
     await this.dataPlane.close()
   }
 }

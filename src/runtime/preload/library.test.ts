@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFaultApp } from '../../../test/doubles/test-app.js'
 import type { FaultApp } from '../../../test/doubles/test-app.js'
@@ -71,6 +71,7 @@ ${staticExe ? `    - name: static\n      command: ["${staticExe}"]\n      termin
     })
   }, 60_000)
   afterAll(() => app?.close())
+  let faultRoot = ''
 
   it('a pod runs with the library loaded, finds its dependencies by name (WEB_SERVICE_URL, web → 127.0.0.1), and its control directory holds them', async () => {
     const pod = app.rt.pods().find((p) => p.service === 'py')!
@@ -105,5 +106,13 @@ ${staticExe ? `    - name: static\n      command: ["${staticExe}"]\n      termin
     while (existsSync(lib.dir) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     expect(existsSync(lib.dir)).toBe(false)
     await app.rt.waitReady(20_000)
+    faultRoot = dirname(lib.dir)
+  })
+
+  it('and every control directory goes when the runtime stops', async () => {
+    const { readdirSync } = await import('node:fs')
+    expect(readdirSync(faultRoot).length).toBeGreaterThan(0)
+    await app.rt.stop() // the App's own close() then removes its whole directory
+    expect(readdirSync(faultRoot)).toEqual([])
   })
 })
