@@ -4,6 +4,7 @@
  */
 import { createServer, request } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { validatePaths } from '../../src/index.js'
 import { envName } from './client.js'
@@ -126,13 +127,24 @@ export async function startGate(target: string, mode: GateMode = { kind: 'pass' 
   }
 }
 
-/** A loopback URL where nothing listens (connections are refused). */
+/**
+ * A loopback URL where nothing listens (connections are refused). A port below 1024 that refuses now: such ports
+ * are never handed out to a listen on port 0, so no server started later in the run (a service of the same app)
+ * can take it, as one could take a freed ephemeral port.
+ */
 export async function deadUrl(): Promise<string> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return `http://127.0.0.1:${port}`
+  const refuses = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port })
+      s.once('connect', () => { s.destroy(); resolve(false) })
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'))
+    })
+  const start = 1 + Math.floor(Math.random() * 1000)
+  for (let i = 0; i < 1023; i++) {
+    const port = ((start + i - 1) % 1023) + 1
+    if (await refuses(port)) return `http://127.0.0.1:${port}`
+  }
+  throw new Error('no port below 1024 refuses connections on 127.0.0.1')
 }
 
 /** Minimal cookie jar for one browser session. */
