@@ -18,6 +18,7 @@ import type { RuntimePod } from '../runtime/client.js'
 import type { RecordRow, ResourceRow, Store, StoredMetadata } from '../store/store.js'
 import { planTargets, recordsFor } from './experiment.js'
 import type { PlannedTarget } from './experiment.js'
+import type { KindModule, OwnerReference } from './family.js'
 import type { Random } from './select.js'
 
 /** Held by every experiment until its targets are recovered (Chaos Mesh's `chaos-mesh/records`). */
@@ -70,6 +71,10 @@ export interface AdmissionInput {
   now: string
   /** The runtime's pods, listed once per apply and only when a resource is new. */
   pods: () => Promise<RuntimePod[]>
+  /** Kinds with a reconciler of their own (Schedule, Workflow, WorkflowNode, StatusCheck): engine/family.ts. */
+  modules?: Readonly<Record<string, KindModule>>
+  /** The server was started with --allow-exec (Workflow Tasks run local processes). */
+  allowExec?: boolean
 }
 
 /** The injector for a kind, or SPEC_LOCAL_UNSUPPORTED saying why the local controller cannot run it. */
@@ -113,9 +118,17 @@ export async function admitAll(input: AdmissionInput, resources: readonly Resour
 }
 
 /** Decides one resource: created (with its selection), configured (labels/annotations changed) or unchanged. */
-export async function admit(input: AdmissionInput, resource: Resource): Promise<Decision> {
+export async function admit(input: AdmissionInput, resource: Resource, owner?: OwnerReference): Promise<Decision> {
   const { kind, spec } = resource
   const { namespace, name } = resource.metadata
+  const module = input.modules && Object.hasOwn(input.modules, kind) ? input.modules[kind] : undefined
+  if (module) {
+    const existing = input.store.findResource(kind, namespace, name)
+    if (existing) return reapply(input.store, existing, resource)
+    await module.admit?.(resource, { injectors: input.injectors, pods: input.pods, allowExec: input.allowExec ?? false })
+    const row = newRow(input, resource, owner, [])
+    return { action: 'created', row, records: [], targets: [], plan: { kind, targets: [] } }
+  }
   const injector = injectorFor(input.injectors, kind, spec)
   injector.check?.(spec)
   const existing = input.store.findResource(kind, namespace, name)
@@ -123,6 +136,13 @@ export async function admit(input: AdmissionInput, resource: Resource): Promise<
 
   const targets = planTargets(spec, await input.pods(), input.random)
   injector.admit?.(spec, targets)
+  const row = newRow(input, resource, owner, [FINALIZER])
+  return { action: 'created', row, records: recordsFor(row.uid, targets, input.now), targets, plan: planOf(kind, spec, targets) }
+}
+
+function newRow(input: AdmissionInput, resource: Resource, owner: OwnerReference | undefined, finalizers: string[]): ResourceRow {
+  const { kind, spec } = resource
+  const { namespace, name } = resource.metadata
   const uid = randomUUID()
   const metadata: StoredMetadata = {
     name,
@@ -132,10 +152,10 @@ export async function admit(input: AdmissionInput, resource: Resource): Promise<
     creationTimestamp: input.now,
     ...(resource.metadata.labels ? { labels: { ...resource.metadata.labels } } : {}),
     ...(resource.metadata.annotations ? { annotations: { ...resource.metadata.annotations } } : {}),
-    finalizers: [FINALIZER],
+    ...(owner ? { ownerReferences: [owner] } : {}),
+    ...(finalizers.length ? { finalizers: [...finalizers] } : {}),
   }
-  const row: ResourceRow = { uid, apiVersion: resource.apiVersion, kind, namespace, name, generation: 1, metadata, spec, status: {}, createdAt: input.now, finalizers: [FINALIZER] }
-  return { action: 'created', row, records: recordsFor(uid, targets, input.now), targets, plan: planOf(kind, spec, targets) }
+  return { uid, apiVersion: resource.apiVersion, kind, namespace, name, generation: 1, metadata, spec, status: {}, createdAt: input.now, finalizers: [...finalizers] }
 }
 
 /**

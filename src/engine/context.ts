@@ -8,7 +8,7 @@ import type { ControllerMetrics } from '../observe/metrics.js'
 import type { RuntimeClient } from '../runtime/client.js'
 import type { EventRow, EventType, ResourceRow, Store } from '../store/store.js'
 import type { DesiredPhase } from './decide.js'
-import { objectOf, statusOf } from './object.js'
+import { OWNER_KINDS, objectOf, statusOf } from './object.js'
 import type { ChaosObject } from './object.js'
 import type { Random } from './select.js'
 
@@ -101,6 +101,8 @@ export class EngineContext {
       fn(emit)
       const now = this.store.getResource(uid)
       if (!now) return undefined
+      // kinds with their own reconciler (engine/family.ts) keep the status it wrote
+      if (OWNER_KINDS.has(now.kind)) return now
       const status = statusOf(now, this.store.records(uid), { desired: opts.desired, oneShot: this.oneShot(now), now: this.clock.now() })
       this.store.updateResource(uid, { status: status as unknown as Record<string, unknown> })
       return { ...now, status: status as unknown as Record<string, unknown> }

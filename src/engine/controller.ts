@@ -17,12 +17,15 @@ import { pidAlive } from '../store/state-files.js'
 import { Store } from '../store/store.js'
 import type { ArchiveRow, EventQuery, EventRow, Page, ResourceKey, ResourceRow, StoredMetadata } from '../store/store.js'
 import { admitAll, AdmissionError } from './admission.js'
-import type { ApplyAction, ApplyPlan, Decision } from './admission.js'
+import type { AdmissionInput, ApplyAction, ApplyPlan, Decision } from './admission.js'
 import { EngineContext, systemClock } from './context.js'
 import type { Change, Clock, ClockTimer, Logger } from './context.js'
 import { decidePhase, PAUSE_ANNOTATION } from './decide.js'
 import { ExperimentReconciler, selectedMessage } from './experiment.js'
-import { factsOf, objectOf, phaseOf } from './object.js'
+import type { KindModule } from './family.js'
+import { kindModules } from './kinds.js'
+import { factsOf, objectOf, OWNER_KINDS, phaseOf } from './object.js'
+import { Owners, ownerUid } from './owners.js'
 import type { ChaosObject } from './object.js'
 import { POD_CACHE_MS, PodListCache } from './pod-cache.js'
 import { ReconcileLoop } from './reconciler.js'
@@ -70,6 +73,10 @@ export interface ControllerOptions {
   podWatchMs?: number
   /** Prune events and the archive by age and count (engine/retention.ts). Absent: everything is kept. */
   retention?: RetentionOptions
+  /** Workflow Tasks may run their container's command as a local process. Default false: such workflows are refused. */
+  allowExec?: boolean
+  /** The kinds run besides experiments (Schedule, Workflow, WorkflowNode, StatusCheck). Default: engine/kinds.ts. */
+  modules?: KindModule[]
 }
 
 export interface ApplyResult {
@@ -136,6 +143,9 @@ export class Controller {
   private readonly podWatchMs: number
   private podWatch: ClockTimer | undefined
   private readonly pruner: Pruner | undefined
+  private readonly owners: Owners
+  private readonly modules: Readonly<Record<string, KindModule>>
+  private readonly allowExec: boolean
 
   private constructor(opts: ControllerOptions) {
     if (!opts.store && !opts.dbPath) throw new ChaosError('STORE_OPEN_FAILED', 'the controller needs a database: give dbPath or store')
@@ -150,11 +160,14 @@ export class Controller {
     const injectors = opts.injectors ?? (registryInjectors as unknown as Record<string, FaultInjector>)
     const log: Logger = opts.log ?? (() => undefined)
     const clock = opts.clock ?? systemClock
-    this.ctx = new EngineContext(this.store, this.pods, injectors, clock, opts.random ?? Math.random, this.metrics, log, (c) => this.emitter.emit('change', c), this.id)
+    this.ctx = new EngineContext(this.store, this.pods, injectors, clock, opts.random ?? Math.random, this.metrics, log, (c) => this.published(c), this.id)
     this.reconciler = new ExperimentReconciler(this.ctx)
+    this.allowExec = opts.allowExec ?? false
+    this.modules = Object.fromEntries((opts.modules ?? kindModules({ allowExec: this.allowExec })).map((m) => [m.kind, m]))
+    this.owners = new Owners({ ctx: this.ctx, modules: this.modules, admission: () => this.admissionInput(), enqueue: (uid, afterMs) => this.loop.enqueue(uid, afterMs) })
     this.pruner = opts.retention ? new Pruner(this.store, clock, opts.retention, log) : undefined
     this.loop = new ReconcileLoop(
-      { reconcile: (id) => (id === SWEEP ? sweep(this.ctx).then(() => ({})) : this.reconciler.reconcile(id)) },
+      { reconcile: (id) => (id === SWEEP ? sweep(this.ctx).then(() => ({})) : this.dispatch(id)) },
       {
         clock,
         ...(opts.backoff ? { backoff: opts.backoff } : {}),
@@ -164,9 +177,31 @@ export class Controller {
         },
       },
     )
+    const live = (kind?: string) => (this.store.open ? this.store.listResources(kind ? { kind } : {}) : [])
     this.metrics.setSources({
-      experiments: () => (this.store.open ? this.store.listResources().map((r) => ({ namespace: r.namespace, kind: r.kind, phase: phaseOf(r, this.store.records(r.uid), this.ctx.oneShot(r), this.ctx.clock.now()) })) : []),
+      experiments: () => live().filter((r) => !OWNER_KINDS.has(r.kind)).map((r) => ({ namespace: r.namespace, kind: r.kind, phase: phaseOf(r, this.store.records(r.uid), this.ctx.oneShot(r), this.ctx.clock.now()) })),
+      schedules: () => live('Schedule').map((r) => r.namespace),
+      workflows: () => live('Workflow').map((r) => r.namespace),
     })
+  }
+
+  /** One reconcile: a kind with a module of its own (engine/owners.ts), or an experiment. */
+  private dispatch(uid: string): Promise<{ requeueAfterMs?: number } | void> {
+    const row = this.store.open ? this.store.getResource(uid) : undefined
+    if (row && this.owners.handles(row)) return this.owners.reconcile(row)
+    return this.reconciler.reconcile(uid)
+  }
+
+  /** Every change goes to the listeners; a spawned object's change (or its archive) wakes its owner's reconcile. */
+  private published(change: Change): void {
+    this.emitter.emit('change', change)
+    if (change.type === 'EVENT' || this.stopped) return
+    const owner = ownerUid(change.object.metadata)
+    if (owner) this.loop.enqueue(owner)
+  }
+
+  private admissionInput(): AdmissionInput {
+    return { store: this.store, injectors: this.ctx.injectors, random: this.ctx.random, now: this.ctx.iso(), pods: () => this.pods.pods(), modules: this.modules, allowExec: this.allowExec }
   }
 
   /** Opens the store (or takes the given one). Nothing runs until {@link start}. */
@@ -214,7 +249,7 @@ export class Controller {
       void (async () => {
         // experiments past their duration are done with their targets: nothing to look at (a gone pod is not news)
         const now = this.ctx.clock.now()
-        const live = this.store.open ? this.store.listResources().filter((r) => !r.deletingAt && !this.ctx.oneShot(r) && decidePhase(factsOf(r, false), now).reason !== 'TimeUp') : []
+        const live = this.store.open ? this.store.listResources().filter((r) => !OWNER_KINDS.has(r.kind) && !r.deletingAt && !this.ctx.oneShot(r) && decidePhase(factsOf(r, false), now).reason !== 'TimeUp') : []
         if (live.length === 0) return
         const names = new Set((await this.pods.pods()).map((p) => p.name))
         const held = new Set((await this.pods.effects()).map((e) => e.id))
@@ -232,6 +267,7 @@ export class Controller {
     this.podWatch?.cancel()
     this.pruner?.stop()
     await this.loop.stop()
+    for (const r of this.owners.all()) r.stop?.()
     if (this.claimed && this.store.open) this.store.release(process.pid)
     if (this.ownsStore) this.store.close()
   }
@@ -282,7 +318,7 @@ export class Controller {
   async applyAll(resources: readonly Resource[], opts: { dryRun?: boolean } = {}): Promise<ApplyResult[]> {
     const { results, changed } = await this.mutex.run(async () => {
       this.assertOpen()
-      const decisions = await admitAll({ store: this.store, injectors: this.ctx.injectors, random: this.ctx.random, now: this.ctx.iso(), pods: () => this.pods.pods() }, resources)
+      const decisions = await admitAll(this.admissionInput(), resources)
       if (opts.dryRun) return { results: decisions.map(dryResult), changed: [] as string[] }
       let results: ApplyResult[]
       try {
@@ -310,7 +346,7 @@ export class Controller {
         this.store.insertResource(d.row)
         for (const r of d.records) this.store.upsertRecord(r)
         if (d.targets.length > 0) emit('Normal', 'Selected', selectedMessage(d.targets))
-        else emit('Warning', 'Failed', 'select targets: the selector mode picked no pod')
+        else if (!OWNER_KINDS.has(d.row.kind)) emit('Warning', 'Failed', 'select targets: the selector mode picked no pod')
       },
       { change: 'ADDED' },
     )
@@ -333,7 +369,7 @@ export class Controller {
         return (
           this.ctx.commit(row.uid, (emit) => {
             this.store.updateResource(row.uid, { deletingAt: at, metadata: { ...row.metadata, deletionTimestamp: at } })
-            emit('Normal', 'Deleted', 'deleted: recovering every target before the experiment goes')
+            emit('Normal', 'Deleted', OWNER_KINDS.has(row.kind) ? `deleted: removing every object it made before the ${row.kind} goes` : 'deleted: recovering every target before the experiment goes')
           }) ?? row
         )
       })
@@ -455,6 +491,7 @@ export class Controller {
   /** The phase `get` shows: injecting, running, paused, finished or deleting. */
   phase(kind: string, namespace: string, name: string): string | undefined {
     const row = this.store.findResource(kind, namespace, name)
+    if (row && this.owners.handles(row)) return this.owners.phase(row)
     return row ? phaseOf(row, this.store.records(row.uid), this.ctx.oneShot(row), this.ctx.clock.now()) : undefined
   }
 

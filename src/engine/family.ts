@@ -79,6 +79,8 @@ export interface KindReconciler {
   reconcile(row: ResourceRow): Promise<{ requeueAfterMs?: number } | void>
   /** Called once when `row` starts being deleted, before its children are removed (stop probes, timers). */
   deleting?(row: ResourceRow): Promise<void> | void
+  /** Called at controller stop: stop every worker and timer of this reconciler (it recovers nothing). */
+  stop?(): void
 }
 
 export interface KindModule {

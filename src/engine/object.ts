@@ -154,8 +154,16 @@ export function statusOf(row: Pick<ResourceRow, 'kind' | 'spec' | 'metadata' | '
 }
 
 /** The object for a stored row (its stored status, or an empty one for a row never reconciled). */
+/**
+ * Kinds whose reconciler writes their status itself (engine/family.ts): they have no records, and their status is
+ * Chaos Mesh's for that kind (ScheduleStatus, WorkflowStatus, WorkflowNodeStatus, StatusCheckStatus) plus
+ * `status.chaoscope`.
+ */
+export const OWNER_KINDS: ReadonlySet<string> = new Set(['Schedule', 'Workflow', 'WorkflowNode', 'StatusCheck'])
+
 export function objectOf(row: ResourceRow): ChaosObject {
   const status = row.status as Partial<ExperimentStatus>
+  if (OWNER_KINDS.has(row.kind)) return { apiVersion: row.apiVersion, kind: row.kind, metadata: row.metadata, spec: row.spec, status: row.status as unknown as ExperimentStatus }
   return {
     apiVersion: row.apiVersion,
     kind: row.kind,

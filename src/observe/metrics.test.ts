@@ -21,10 +21,16 @@ describe('controller metrics', () => {
     expect(second).toContain('chaos_controller_manager_chaos_experiments{namespace="shop",kind="PodChaos",phase="finished"} 1')
   })
 
-  it('exports no schedule or workflow gauge: the local controller runs neither yet', async () => {
-    const text = await createMetrics().text()
-    expect(text).not.toMatch(/chaos_controller_manager_chaos_(schedules|workflows)/)
-    expect(text).toContain('# TYPE chaos_controller_manager_chaos_experiments gauge')
+  it('counts schedules and workflows by namespace from their sources, as Chaos Mesh does', async () => {
+    const m = createMetrics()
+    m.setSources({ schedules: () => ['default', 'default', 'shop'], workflows: () => ['default'] })
+    const text = await m.text()
+    expect(text).toContain('# TYPE chaos_controller_manager_chaos_schedules gauge')
+    expect(text).toContain('chaos_controller_manager_chaos_schedules{namespace="default"} 2')
+    expect(text).toContain('chaos_controller_manager_chaos_schedules{namespace="shop"} 1')
+    expect(text).toContain('chaos_controller_manager_chaos_workflows{namespace="default"} 1')
+    m.setSources({ schedules: () => [] })
+    expect(await m.text()).not.toMatch(/chaos_controller_manager_chaos_schedules\{/)
   })
 
   it('counts injections, recoveries and events with their labels', async () => {

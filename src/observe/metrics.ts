@@ -1,8 +1,8 @@
 /**
  * @module observe/metrics: the controller's Prometheus metrics (prom-client), with the names Chaos Mesh
  * operators already chart and alert on, plus chaoscope's injection, recovery and reconcile-latency series.
- * Chaos Mesh's schedule and workflow gauges (chaos_controller_manager_chaos_schedules, ..._workflows) are not
- * exported: the local controller runs neither yet, and a gauge that always reads 0 would be a false fact.
+ * Chaos Mesh's schedule and workflow gauges (chaos_controller_manager_chaos_schedules, ..._workflows) count the
+ * live Schedule and Workflow objects by namespace, as Chaos Mesh's do.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
@@ -12,12 +12,18 @@ export type ExperimentMetricPhase = 'injecting' | 'running' | 'paused' | 'finish
 /** Where the gauges read the current state when scraped (the controller sets it). */
 export interface MetricSources {
   experiments?: () => { namespace: string; kind: string; phase: ExperimentMetricPhase }[]
+  /** The namespace of every live Schedule. */
+  schedules?: () => string[]
+  /** The namespace of every live Workflow. */
+  workflows?: () => string[]
 }
 
 export interface ControllerMetrics {
   /** Its own registry (not prom-client's global one): several controllers may live in one process (tests). */
   registry: Registry
   experiments: Gauge<'namespace' | 'kind' | 'phase'>
+  schedules: Gauge<'namespace'>
+  workflows: Gauge<'namespace'>
   emittedEvents: Counter<'type' | 'reason' | 'namespace'>
   injections: Counter<'kind' | 'action' | 'result'>
   recoveries: Counter<'kind' | 'result'>
@@ -63,6 +69,19 @@ export function createMetrics(): ControllerMetrics {
       }
     },
   })
+  const byNamespace = (name: string, help: string, read: () => string[] | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['namespace'] as const,
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const { item, n } of countBy(read() ?? [], (ns) => ns).values()) this.set({ namespace: item }, n)
+      },
+    })
+  const schedules = byNamespace('chaos_controller_manager_chaos_schedules', 'Live chaos schedules, by namespace', () => sources.schedules?.())
+  const workflows = byNamespace('chaos_controller_manager_chaos_workflows', 'Live chaos workflows, by namespace', () => sources.workflows?.())
   const emittedEvents = new Counter({
     name: 'chaos_controller_manager_emitted_event_total',
     help: 'Events emitted by the controller, by type, reason and namespace',
@@ -91,6 +110,8 @@ export function createMetrics(): ControllerMetrics {
   return {
     registry,
     experiments,
+    schedules,
+    workflows,
     emittedEvents,
     injections,
     recoveries,

@@ -20,6 +20,8 @@ export interface StoredMetadata {
   labels?: Record<string, string>
   annotations?: Record<string, string>
   finalizers?: string[]
+  /** Set on objects another one spawned (a Schedule's chaos, a Workflow's nodes): Kubernetes' owner references. */
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller: true; blockOwnerDeletion: true }[]
 }
 
 /** One applied resource (an experiment), with its status. */
