@@ -161,11 +161,13 @@ export interface LocalControllerOptions {
    * and 0 turns that limit off (`--event-ttl`, `--max-events`, `--archive-ttl`, `--max-archived`).
    */
   retention?: RetentionOptions
+  /** Workflow Tasks may run their container's command as a local process (`--allow-exec`). */
+  allowExec?: boolean
 }
 
 /** The controller's options that `up` and `server` share. */
-function controllerOptions(opts: LocalControllerOptions): { retention: RetentionOptions; log?: Logger; backoff?: { baseMs: number; capMs: number } } {
-  return { retention: { ...DEFAULT_RETENTION, ...opts.retention }, ...(opts.log ? { log: opts.log } : {}), ...(opts.backoff ? { backoff: opts.backoff } : {}) }
+function controllerOptions(opts: LocalControllerOptions): { retention: RetentionOptions; log?: Logger; backoff?: { baseMs: number; capMs: number }; allowExec?: boolean } {
+  return { retention: { ...DEFAULT_RETENTION, ...opts.retention }, ...(opts.log ? { log: opts.log } : {}), ...(opts.backoff ? { backoff: opts.backoff } : {}), ...(opts.allowExec ? { allowExec: true } : {}) }
 }
 
 /** `chaoscope up`: a controller on the in-process runtime, its API on the runtime's listener. */

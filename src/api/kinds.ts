@@ -3,17 +3,17 @@ import { ChaosError } from '../errors.js'
 import { didYouMean } from '../manifest/issues.js'
 import { CHAOS_MESH_KINDS } from '../manifest/registry.js'
 
-/** Kinds the controller stores: Chaos Mesh's user-facing kinds. */
-export const CONTROLLER_KINDS: readonly string[] = CHAOS_MESH_KINDS
+/** Kinds the controller stores: Chaos Mesh's user-facing kinds, and the WorkflowNodes its workflows make. */
+export const CONTROLLER_KINDS: readonly string[] = [...CHAOS_MESH_KINDS, 'WorkflowNode']
 
 /** Plural resource names where Chaos Mesh's CRDs use one other than the lower-case kind (`chaos` is its own plural). */
 const PLURALS: Record<string, string> = {
   Schedule: 'schedules', Workflow: 'workflows', StatusCheck: 'statuschecks', RemoteCluster: 'remoteclusters', PhysicalMachine: 'physicalmachines',
 }
 
-/** Short names: Chaos Mesh's CRDs declare `wf`; the rest are chaoscope's, for typing speed (kubectl style). */
+/** Short names: Chaos Mesh's CRDs declare `wf` and `wfn`; the rest are chaoscope's, for typing speed (kubectl style). */
 const SHORT: Record<string, string> = {
-  wf: 'Workflow', pc: 'PodChaos', nc: 'NetworkChaos', hc: 'HTTPChaos', sc: 'StressChaos', tc: 'TimeChaos', ioc: 'IOChaos', dc: 'DNSChaos',
+  wf: 'Workflow', wfn: 'WorkflowNode', sc: 'Schedule', pc: 'PodChaos', nc: 'NetworkChaos', hc: 'HTTPChaos', stc: 'StressChaos', tc: 'TimeChaos', ioc: 'IOChaos', dc: 'DNSChaos',
 }
 
 /** `networkchaos.chaos-mesh.org`, as kubectl prints a resource's type. */

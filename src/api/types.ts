@@ -39,6 +39,8 @@ export interface ChaosObject {
     labels?: Record<string, string>
     annotations?: Record<string, string>
     finalizers?: string[]
+    /** On objects another one made (a Schedule's chaos, a Workflow's nodes and their chaos). */
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[]
   }
   spec: Record<string, unknown>
   status?: {

@@ -75,6 +75,7 @@ Examples:
     .option('--ready-timeout <seconds>', 'how long to wait for every pod to be ready', wholeNumber('--ready-timeout', { unit: 'seconds' }), 60)
     .addOption(new Option('--control-port <port>', 'port of the control API on 127.0.0.1 (0: any free port)').argParser(port('--control-port')).default(0))
     .option('--db <file>', 'the controller\'s SQLite file (default $CHAOSCOPE_HOME/chaoscope.db)')
+    .option('--allow-exec', 'let Workflow Task templates run their container\'s command as a local process (refused otherwise)')
     .addOption(new Option('--host-ports <mode>', 'fixed: listen on each service\'s hostPort; ephemeral: on any free port (printed)').choices(['fixed', 'ephemeral']).default('fixed'))
     .addOption(new Option('--log-max-size <bytes>', 'with --detach: rotate $CHAOSCOPE_HOME/runtime.log once it is larger than this (at least 1024)').argParser(logSize).default(10 * 1024 * 1024, '10485760'))
     .addOption(new Option('--log-max-files <n>', 'with --detach: rotated logs kept, runtime.log.1 the newest (0: only truncate)').argParser(wholeNumber('--log-max-files', { zeroOk: true })).default(5))
@@ -231,6 +232,7 @@ Examples:
     .description('run the controller and its API (/api/v1) on 127.0.0.1, for a local runtime already up (foreground)')
     .option('--runtime <url>', 'the runtime control API (default: the one $CHAOSCOPE_HOME/runtime.json names)')
     .option('--db <file>', 'the SQLite file keeping experiments, records and events (default $CHAOSCOPE_HOME/chaoscope.db)')
+    .option('--allow-exec', 'let Workflow Task templates run their container\'s command as a local process (refused otherwise)')
     .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port)').argParser(port('--port')).default(0)))
     .addHelpText('after', `
 Ctrl-C or SIGTERM stops the controller without recovering anything (stopping is not deleting): faults stay
@@ -246,7 +248,7 @@ Examples:
 }
 
 /** The retention flags of `up` and `server`: milliseconds and counts, absent when not given. */
-export interface RetentionFlags { eventTtl?: number; maxEvents?: number; archiveTtl?: number; maxArchived?: number }
+export interface RetentionFlags { eventTtl?: number; maxEvents?: number; archiveTtl?: number; maxArchived?: number; allowExec?: boolean }
 export interface UpFlags extends RetentionFlags {
   filename: string; detach?: boolean; readyTimeout: number; controlPort: number; db?: string; hostPorts: 'fixed' | 'ephemeral'
   logMaxSize: number; logMaxFiles: number; logFile?: string

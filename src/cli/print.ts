@@ -4,6 +4,7 @@
  */
 import { constants } from 'node:os'
 import type { ChaosEvent, ChaosObject, RuntimePod } from '../index.js'
+import { FLOW_KINDS, flowCells, flowColumns, flowStatusText } from './print-flows.js'
 
 /** What `-o` can ask for where a command lists things. */
 export type Output = 'table' | 'wide' | 'yaml' | 'json'
@@ -241,6 +242,17 @@ export function objectTables(objects: ChaosObject[], opts: { wide: boolean; allN
   for (const o of objects) byKind.set(o.kind, [...(byKind.get(o.kind) ?? []), o])
   const out: string[] = []
   for (const [kind, items] of byKind) {
+    if (FLOW_KINDS.has(kind)) {
+      const head = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'NAME', ...flowColumns(kind), ...(opts.wide ? ['UID'] : [])]
+      const rows = items.map((o) => [
+        ...(opts.allNamespaces ? [o.metadata.namespace] : []),
+        opts.typed ? `${opts.typeName(kind)}/${o.metadata.name}` : o.metadata.name,
+        ...flowCells(o, opts.now ?? Date.now()),
+        ...(opts.wide ? [o.metadata.uid ?? NONE] : []),
+      ])
+      out.push(table([head, ...rows], { header: opts.header ?? true }))
+      continue
+    }
     const head = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'ACTION', 'DURATION', 'PHASE', 'INJECTED', 'AGE', ...(opts.wide ? ['SELECTOR', 'UID'] : [])]
     const rows = items.map((o) => [
       ...(opts.allNamespaces ? [o.metadata.namespace] : []),
@@ -286,6 +298,16 @@ export async function describeText(o: ChaosObject, events: ChaosEvent[]): Promis
   row('Annotations', kv(o.metadata.annotations))
   row('Created', `${o.metadata.creationTimestamp ?? '<unknown>'}${o.metadata.creationTimestamp ? ` (${age(o.metadata.creationTimestamp)} ago)` : ''}`)
   if (o.metadata.deletionTimestamp) row('Deleting', o.metadata.deletionTimestamp)
+  const owner = o.metadata.ownerReferences?.[0]
+  if (owner) row('Controlled By', `${owner.kind}/${owner.name}`)
+  if (FLOW_KINDS.has(o.kind)) {
+    lines.push('Spec:', indent(await yaml(o.spec), 2).trimEnd())
+    lines.push(flowStatusText(o).trimEnd())
+    lines.push('Events:')
+    if (events.length === 0) lines.push(`  ${NONE}`)
+    else lines.push(indent(table([['Type', 'Reason', 'Age', 'Message'], ...events.map((e) => [e.type, e.reason, age(e.time), e.message])]), 2).trimEnd())
+    return `${lines.join('\n')}\n`
+  }
   row('Action', actionOf(o))
   row('Phase', phaseOf(o))
   lines.push('Spec:', indent(await yaml(o.spec), 2).trimEnd())

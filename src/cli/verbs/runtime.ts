@@ -43,7 +43,7 @@ export async function up(opts: UpFlags, run: Run): Promise<void> {
     run.out(`runtime ${server.state.app} (pid ${process.pid}): control API ${server.state.url}\n`)
     if (latch.reason) return await stop(latch.reason)
     try {
-      const ctl = await startUpController(server, { ...(opts.db ? { db: opts.db } : {}), log: controllerLog(run), retention: retentionOf(opts) })
+      const ctl = await startUpController(server, { ...(opts.db ? { db: opts.db } : {}), log: controllerLog(run), retention: retentionOf(opts), ...(opts.allowExec ? { allowExec: true } : {}) })
       run.out(`controller: API ${ctl.state.url}/api/v1, db ${ctl.state.db}\n`)
     } catch (e) {
       await server.close()

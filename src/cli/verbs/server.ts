@@ -22,13 +22,14 @@ export function retentionOf(opts: RetentionFlags): { eventTtlMs?: number; maxEve
   }
 }
 
-/** The retention flags as given, for the command line of a runtime started in the background. */
+/** The retention flags (and --allow-exec) as given, for the command line of a runtime started in the background. */
 export function retentionArgs(opts: RetentionFlags): string[] {
   return [
     ...(opts.eventTtl !== undefined ? ['--event-ttl', `${opts.eventTtl}ms`] : []),
     ...(opts.maxEvents !== undefined ? ['--max-events', String(opts.maxEvents)] : []),
     ...(opts.archiveTtl !== undefined ? ['--archive-ttl', `${opts.archiveTtl}ms`] : []),
     ...(opts.maxArchived !== undefined ? ['--max-archived', String(opts.maxArchived)] : []),
+    ...(opts.allowExec ? ['--allow-exec'] : []),
   ]
 }
 
@@ -41,6 +42,7 @@ export async function server(opts: ServerFlags, run: Run): Promise<void> {
       port: opts.port,
       log: controllerLog(run),
       retention: retentionOf(opts),
+      ...(opts.allowExec ? { allowExec: true } : {}),
     })
     run.out(`controller (pid ${process.pid}): API ${s.state.url}/api/v1, runtime ${s.runtimeUrl}, db ${s.state.db}\n`)
     const why = await latch.stopped
