@@ -50,8 +50,14 @@ export interface KindDefinition<S extends TSchema = TSchema> {
    * Mutates `spec`. Runs only on a spec that passed its schema.
    */
   defaults?(spec: Static<S>, metadata: ObjectMeta): void
-  /** The admission webhook's rules. Runs only on a spec that passed its schema (`ctx.clean([])`). */
+  /** The admission webhook's rules. Runs only on a spec that passed its schema (`ctx.clean([])`), or see `checkNeeds`. */
   check?(spec: Static<S>, ctx: CheckContext): void
+  /**
+   * The spec fields `check` needs to have passed the schema; when given, it also runs on a spec with problems
+   * elsewhere (and guards the other fields with `ctx.clean`), so that one file shows all its mistakes at once
+   * (a Workflow with an Argo-style entrypoint still has its templates checked). Defaults run on a clean spec only.
+   */
+  checkNeeds?: string[]
 }
 
 export function defineKind<S extends TSchema>(def: KindDefinition<S>): KindDefinition<S> {

@@ -189,10 +189,11 @@ export function validateObject(
 
   const spec = o.spec as Record<string, unknown> | undefined
   const ctx = checkContext(doc, [...base, 'spec'], issues, meta, schemaProblems)
-  if (spec && typeof spec === 'object' && ctx.clean([])) {
+  const clean = ctx.clean([])
+  if (spec && typeof spec === 'object' && (clean || (def.checkNeeds?.every((f) => f in spec && ctx.clean([f])) ?? false))) {
     try {
       def.check?.(spec as never, ctx)
-      def.defaults?.(spec as never, meta)
+      if (clean) def.defaults?.(spec as never, meta)
     } catch (cause) {
       at(['spec'], 'INTERNAL', `rule check failed: ${(cause as Error).message}`, 'this is a bug in chaoscope; please report it with this file')
     }

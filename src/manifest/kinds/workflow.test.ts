@@ -44,6 +44,12 @@ describe('invalid workflows', () => {
       '12:19 spec.templates[0].schedule.schedule: "@every two seconds" is not a cron schedule: "two seconds" after @every is not a duration like "30s" or "1h30m" [SPEC_INVALID_CRON]',
       '13:15 spec.templates[0].schedule.type: "Workflow" is not a kind a schedule in a Workflow can create [SPEC_ENUM]',
     ],
+    // the implementation guide's plan: every mistake shown at once, each with the Chaos Mesh form as its hint
+    'workflow-guide-argo-entrypoint.yaml': [
+      '8:1 spec.entry: missing required field "entry" [SPEC_REQUIRED]',
+      '9:3 spec.entrypoint: "entrypoint" is Argo Workflows syntax, not Chaos Mesh\'s [SPEC_ARGO_WORKFLOW]',
+      "23:9 spec.templates[0].networkChaos.duration: a chaos inside a Workflow takes no duration; the template's deadline says how long it runs [SPEC_INVALID_VALUE]",
+    ],
     'workflow-argo-template-keys.yaml': [
       '10:7 spec.templates[0].container: "container" is Argo Workflows syntax, not Chaos Mesh\'s [SPEC_ARGO_WORKFLOW]',
       '13:7 spec.templates[0].inputs: "inputs" is Argo Workflows syntax, not Chaos Mesh\'s [SPEC_ARGO_WORKFLOW]',

@@ -147,7 +147,9 @@ export function checkWorkflowSpec(spec: WorkflowSpec, ctx: CheckContext): void {
   const unknown = (path: (string | number)[], name: string, what: string) =>
     ctx.issue(path, 'SPEC_UNKNOWN_TEMPLATE', `${what} names template "${name}", which is not defined`, didYouMean(name, known) ?? `defined templates: ${names.join(', ')}`)
 
-  if (spec.entry === '') ctx.issue(['entry'], 'SPEC_REQUIRED', 'spec.entry is empty', 'name the template the workflow starts with')
+  if (!ctx.clean(['entry']) || typeof spec.entry !== 'string') {
+    // reported by the schema already
+  } else if (spec.entry === '') ctx.issue(['entry'], 'SPEC_REQUIRED', 'spec.entry is empty', 'name the template the workflow starts with')
   else if (spec.templates.length > 0 && !known.has(spec.entry)) unknown(['entry'], spec.entry, 'entry')
   if (spec.templates.length === 0) {
     ctx.issue(['templates'], 'SPEC_REQUIRED', 'a workflow needs at least one template', 'add templates: [{ name: <entry>, templateType: ... }]')
@@ -235,5 +237,6 @@ export const workflow = defineKind({
   kind: 'Workflow',
   spec: workflowSpec,
   check: checkWorkflowSpec,
+  checkNeeds: ['templates'],
   defaults: defaultWorkflowSpec,
 })
