@@ -30,6 +30,9 @@ export type HttpProbeSpec = NonNullable<StatusCheckSpec['http']>
 /** The executor type Chaos Mesh names in its per-probe events. */
 const EXECUTOR = 'HTTP'
 
+/** The events of one probe's outcome (the others mark a condition turning True, once each). */
+const PER_PROBE = new Set(['StatusCheckExecutionSucceed', 'StatusCheckExecutionFailed'])
+
 const TIMED_OUT = Symbol('timed out')
 const STOPPED = Symbol('stopped')
 
@@ -82,11 +85,13 @@ export async function probeHttp(http: HttpProbeSpec, opts: { timeoutMs: number; 
   }
 }
 
-const conditionTrue = (row: Pick<ResourceRow, 'status'>, type: string) =>
-  ((row.status as StatusCheckStatus).conditions ?? []).some((c) => c.type === type && c.status === 'True')
+/** A stored row, or the object `get` shows: only its status is read. */
+type WithStatus = { status?: unknown }
+
+const conditionTrue = (row: WithStatus, type: string) => (((row.status ?? {}) as StatusCheckStatus).conditions ?? []).some((c) => c.type === type && c.status === 'True')
 
 /** Chaos Mesh's IsCompleted: condition Completed is True. */
-export function finished(row: Pick<ResourceRow, 'status'>): boolean {
+export function finished(row: WithStatus): boolean {
   return conditionTrue(row, 'Completed')
 }
 
@@ -94,7 +99,7 @@ export function finished(row: Pick<ResourceRow, 'status'>): boolean {
  * For a Workflow's StatusCheck node: `failed` once FailureThresholdExceed is True (written with the failing probe's
  * record, so within the probe's own interval), `succeeded` once completed otherwise, `running` before.
  */
-export function statusCheckOutcome(row: Pick<ResourceRow, 'status'>): 'running' | 'succeeded' | 'failed' {
+export function statusCheckOutcome(row: WithStatus): 'running' | 'succeeded' | 'failed' {
   if (conditionTrue(row, 'FailureThresholdExceed')) return 'failed'
   return finished(row) ? 'succeeded' : 'running'
 }
@@ -104,7 +109,7 @@ export function statusCheckOutcome(row: Pick<ResourceRow, 'status'>): 'running' 
  * aborts its workflow when its check is completed and SuccessThresholdExceed is not True: a failure threshold,
  * and also a duration that ran out without the last successThreshold probes succeeding.
  */
-export function abortsWorkflow(row: Pick<ResourceRow, 'status'>): boolean {
+export function abortsWorkflow(row: WithStatus): boolean {
   return finished(row) && !conditionTrue(row, 'SuccessThresholdExceed')
 }
 
@@ -222,7 +227,13 @@ export class StatusCheckReconciler implements KindReconciler {
       d = decide(row)
       if (!d.write) return
       ctx.store.updateResource(uid, { status: d.status as unknown as Record<string, unknown> })
-      for (const e of d.events) emit(e.type, e.reason, e.message, e.at)
+      for (const e of d.events) {
+        // a probe's event that repeats the last one is not written again (Kubernetes folds repeated events into
+        // one as well); the records and count keep every probe
+        const last = PER_PROBE.has(e.reason) ? ctx.store.lastEvent(uid) : undefined
+        if (last && last.reason === e.reason && last.message === e.message) continue
+        emit(e.type, e.reason, e.message, e.at)
+      }
     })
     if (d?.completed) ctx.log('info', `StatusCheck ${fresh.namespace}/${fresh.name}: completed (${d.status.conditions?.find((c) => c.type === 'Completed')?.reason})`, { uid })
     return d
