@@ -132,7 +132,9 @@ class ProbeWorker {
     this.timer = undefined
     if (at === undefined) return
     const { clock } = this.owner.ctx
-    this.timer = clock.setTimer(() => void this.fire(), Math.max(0, at - clock.now()))
+    this.timer = clock.setTimer(() => {
+      this.fire().catch((e: unknown) => this.owner.ctx.log('error', `StatusCheck ${this.uid}: the probe worker failed: ${(e as Error).message}`, { uid: this.uid }))
+    }, Math.max(0, at - clock.now()))
   }
 
   /** Whether a probe is on its way. */
