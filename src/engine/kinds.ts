@@ -3,6 +3,7 @@
  * that lists them, so that the controller does not import each.
  */
 import type { KindModule } from './family.js'
+import { statusCheckModule } from './status-check.js'
 
 export interface KindOptions {
   /** Workflow Tasks may run their container's command as a local process (`chaoscope server --allow-exec`). */
@@ -11,5 +12,5 @@ export interface KindOptions {
 
 /** Every kind module, for a controller started with `opts`. */
 export function kindModules(_opts: KindOptions): KindModule[] {
-  return []
+  return [statusCheckModule]
 }
