@@ -145,10 +145,10 @@ export function flowStatusText(o: ChaosObject, now: number = Date.now()): string
       return `${lines.join('\n')}\n${nodeTreeText(nodes(o), now)}`
     case 'StatusCheck': {
       lines.push(`  Started:        ${when(s.startTime, now)}`, `  Completed:      ${when(s.completionTime, now)}`, `  Probes:         ${typeof s.count === 'number' ? s.count : 0}`)
-      const records = Array.isArray(s.records) ? (s.records as { probeTime?: string; outcome?: string }[]) : []
+      const records = Array.isArray(s.records) ? (s.records as { startTime?: string; outcome?: string }[]) : []
       lines.push('  Last Probes:')
       if (records.length === 0) lines.push(`    ${NONE}`)
-      for (const r of records.slice(-10)) lines.push(`    ${r.probeTime ?? NONE}  ${r.outcome ?? NONE}`)
+      for (const r of records.slice(-10)) lines.push(`    ${r.startTime ?? NONE}  ${r.outcome ?? NONE}`)
       break
     }
     default:
