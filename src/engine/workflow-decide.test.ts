@@ -85,8 +85,9 @@ describe('Serial and Parallel', () => {
 
   it.each([
     ['nothing yet: all at once', [], ['a', 'b'], 'False'],
-    ['some running: nothing', [child('a-1', true), child('b-2', false)], [], 'False'],
-    ['all finished (by deadline too): accomplished', [child('a-1', true), child('b-2', true)], [], 'True'],
+    ['some running: nothing', [child('a-11111', true), child('b-22222', false)], [], 'False'],
+    ['one spawned before a failure: the others', [child('a-11111', false)], ['b'], 'False'],
+    ['all finished (by deadline too): accomplished', [child('a-11111', true), child('b-22222', true)], [], 'True'],
   ] as [string, ChildNode[], string[], string][])('Parallel, %s', (_, children, spawn, accomplished) => {
     const d = decideNode(facts(spec('Parallel', { children: ['a', 'b'] }), { children }))
     expect(d.spawnNodes).toEqual(spawn)
@@ -213,8 +214,8 @@ describe('Task node', () => {
   it('evaluated, the chosen child finished: accomplished', () => {
     const status: NodeStatus = { conditionalBranchesStatus: { branches: [{ target: 'a', evaluationResult: 'True' }, { target: 'b', evaluationResult: 'False' }], context: ['{}'] }, chaoscope: { task: { exitCode: 0, stdout: '' } } }
     const two = spec('Task', { conditionalBranches: [{ target: 'a', expression: 'x' }, { target: 'b', expression: 'y' }] })
-    expect(decideNode(facts(two, { status, children: [child('a-1', false)] })).spawnNodes).toEqual([])
-    const d = decideNode(facts(two, { status, children: [child('a-1', true)] }))
+    expect(decideNode(facts(two, { status, children: [child('a-11111', false)] })).spawnNodes).toEqual([])
+    const d = decideNode(facts(two, { status, children: [child('a-11111', true)] }))
     expect(d.status.conditions).toEqual([c('Accomplished', 'True')])
     expect(d.events.map((e) => e.reason)).toEqual(['NodeAccomplished'])
   })

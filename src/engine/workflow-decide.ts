@@ -282,7 +282,7 @@ export function decideNode(f: NodeFacts): NodeDecision {
         const active = f.children.filter((c) => !c.finished)
         const done = f.children.filter((c) => c.finished)
         if (spec.type === 'Serial' && active.length === 0 && done.length < want.length) out.spawnNodes = [want[done.length]!]
-        if (spec.type === 'Parallel' && f.children.length === 0) out.spawnNodes = [...want]
+        if (spec.type === 'Parallel') out.spawnNodes = missing(want, f.children)
       }
       accomplishWhen(f.children.filter((c) => c.finished).length === want.length)
       break
@@ -302,7 +302,7 @@ export function decideNode(f: NodeFacts): NodeDecision {
       }
       const evaluated = branchesEvaluated(spec, status)
       const targets = evaluated ? selectedBranches(status) : []
-      if (evaluated && !finishedNow() && f.children.length === 0 && targets.length > 0) out.spawnNodes = targets
+      if (evaluated && !finishedNow()) out.spawnNodes = missing(targets, f.children)
       accomplishWhen(evaluated && f.children.filter((c) => c.finished).length === targets.length)
       if (f.taskRunning && finishedNow()) out.stopTask = true
       break
@@ -367,6 +367,17 @@ export function decideNode(f: NodeFacts): NodeDecision {
       set({ type: 'Accomplished', status: 'True', reason: '' })
     } else set({ type: 'Accomplished', status: 'False', reason: '' })
   }
+}
+
+/** The templates of `want` that no child was rendered from yet (each counted: a template named twice runs twice). */
+function missing(want: readonly string[], children: readonly ChildNode[]): string[] {
+  const have = new Map<string, number>()
+  for (const c of children) have.set(c.template, (have.get(c.template) ?? 0) + 1)
+  return want.filter((t) => {
+    const n = have.get(t) ?? 0
+    if (n > 0) have.set(t, n - 1)
+    return n === 0
+  })
 }
 
 function evaluateBranch(b: ConditionalBranch, env: { exitCode: number; stdout: string }, evaluate: NodeFacts['evaluate']): ConditionStatus {
