@@ -52,7 +52,6 @@ describe('apply refuses, before anything changes', () => {
     ['JVMChaos', 'JVMChaos needs a cluster: run it against a cluster with Chaos Mesh'],
     ['Workflow', 'Workflow is not yet run by the local controller'],
     ['Schedule', 'Schedule is not yet run by the local controller'],
-    ['StatusCheck', 'StatusCheck is not yet run by the local controller'],
   ])('%s', async (kind, message) => {
     const { ctl, runtime } = setup()
     const e = await refusal(ctl.apply(bare(kind)))

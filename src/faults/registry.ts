@@ -30,6 +30,8 @@ export type LocalSupport<S = Record<string, unknown>> =
   | { needs: string }
   /** Could run locally but does not yet. */
   | { notYet: string }
+  /** Not a fault: the controller runs it with a kind module of its own (engine/kinds.ts), which spawns experiments. */
+  | { controller: string }
 
 export interface BackendSupport<S = Record<string, unknown>> {
   local: LocalSupport<S>
@@ -39,6 +41,7 @@ export interface BackendSupport<S = Record<string, unknown>> {
 
 const cluster = (needs: string): BackendSupport => ({ local: { needs }, kubernetes: true })
 const notYet = (why: string): BackendSupport => ({ local: { notYet: why }, kubernetes: true })
+const controller = (module: string): BackendSupport => ({ local: { controller: module }, kubernetes: true })
 
 /** The one table. `satisfies` keeps it complete: every Chaos Mesh kind, no other. */
 export const BACKENDS = {
@@ -51,7 +54,7 @@ export const BACKENDS = {
   DNSChaos: { local: { injector: dnsChaos }, kubernetes: true } as BackendSupport<DNSChaosSpec>,
   Workflow: notYet('is not yet run by the local controller'),
   Schedule: notYet('is not yet run by the local controller'),
-  StatusCheck: notYet('is not yet run by the local controller'),
+  StatusCheck: controller('engine/status-check.ts'),
   KernelChaos: cluster('needs a cluster'),
   JVMChaos: cluster('needs a cluster'),
   BlockChaos: cluster('needs a cluster'),
@@ -84,7 +87,7 @@ export function localRefusal(kind: string): ChaosError | undefined {
   if (kind === 'App') return new ChaosError('SPEC_LOCAL_UNSUPPORTED', 'an App is run by `chaoscope up -f`, not applied to the controller', { hint: 'start it with `chaoscope up -f app.yaml`' })
   const b = Object.hasOwn(BACKENDS, kind) ? (BACKENDS as Record<string, BackendSupport>)[kind]! : undefined
   if (!b) return new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} is not a kind chaoscope runs`)
-  if ('injector' in b.local) return undefined
+  if ('injector' in b.local || 'controller' in b.local) return undefined
   if ('needs' in b.local) return new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} ${b.local.needs}: run it against a cluster with Chaos Mesh`, { hint: 'chaoscope does not drive a cluster yet (the Kubernetes target is not supported yet)' })
   return new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} ${b.local.notYet}`, { hint: 'not supported yet on the local runtime; it validates, and runs on a cluster with Chaos Mesh' })
 }
