@@ -185,6 +185,10 @@ class ScheduleReconciler implements KindReconciler {
     return { requeueAfterMs: Math.max(0, nextRun - now) }
   }
 
+  deleting(row: ResourceRow): void {
+    this.refused.delete(row.uid)
+  }
+
   /** Spawns the run's object; returns the next run after it, or undefined when refused (retried at the next run). */
   private async spawn(row: ResourceRow, spec: ScheduleSpec, d: Extract<RunDecision, { action: 'spawn' }>, now: number): Promise<number | undefined> {
     const { ctx, family } = this
