@@ -9,7 +9,7 @@ const obj = (kind: string, spec: Record<string, unknown>, status: Record<string,
 
 describe('get and describe of schedules, workflows and status checks', () => {
   it('a schedule row shows its type, cron, policy, active children, last and next run', () => {
-    const s = obj('Schedule', { type: 'PodChaos', schedule: '@every 5s', concurrencyPolicy: 'Forbid' }, { lastScheduleTime: '2026-12-02T09:59:58Z', active: [{ kind: 'PodChaos', name: 'x-abcde' }], chaoscope: { phase: 'running', nextRun: '2026-12-02T10:00:03Z' } })
+    const s = obj('Schedule', { type: 'PodChaos', schedule: '@every 5s', concurrencyPolicy: 'Forbid' }, { time: '2026-12-02T09:59:58Z', active: [{ kind: 'PodChaos', name: 'x-abcde' }], chaoscope: { phase: 'running', nextRun: '2026-12-02T10:00:03Z' } })
     expect(flowCells(s, NOW)).toEqual(['PodChaos', '@every 5s', 'Forbid', '1', '2s ago', 'in 3s', 'Running', '60s'])
     expect(objectTables([s], { wide: false, allNamespaces: false, typed: false, typeName: (k) => k, now: NOW })).toMatch(/^NAME\s+TYPE\s+SCHEDULE\s+POLICY\s+ACTIVE\s+LAST RUN\s+NEXT RUN\s+PHASE\s+AGE\n/)
     expect(flowStatusText(s, NOW)).toContain('Active:         podchaos/x-abcde')

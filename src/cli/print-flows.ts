@@ -85,7 +85,7 @@ export function flowCells(o: ChaosObject, now: number): string[] {
         str(spec.schedule) ?? NONE,
         str(spec.concurrencyPolicy) ?? 'Forbid',
         String(Array.isArray(s.active) ? s.active.length : 0),
-        when(s.lastScheduleTime, now),
+        when(s.time, now),
         when(s.chaoscope?.nextRun, now),
         flowPhase(o),
         created,
@@ -134,7 +134,7 @@ export function flowStatusText(o: ChaosObject, now: number = Date.now()): string
   }
   switch (o.kind) {
     case 'Schedule': {
-      lines.push(`  Last Run:       ${when(s.lastScheduleTime, now)}${str(s.lastScheduleTime) ? ` (${String(s.lastScheduleTime)})` : ''}`)
+      lines.push(`  Last Run:       ${when(s.time, now)}${str(s.time) ? ` (${String(s.time)})` : ''}`)
       lines.push(`  Next Run:       ${when(s.chaoscope?.nextRun, now)}${str(s.chaoscope?.nextRun) ? ` (${String(s.chaoscope?.nextRun)})` : ''}`)
       const active = Array.isArray(s.active) ? (s.active as { kind?: string; name?: string }[]) : []
       lines.push(`  Active:         ${active.length === 0 ? NONE : active.map((a) => `${(a.kind ?? '').toLowerCase()}/${a.name}`).join(', ')}`)

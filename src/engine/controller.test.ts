@@ -51,7 +51,6 @@ describe('apply refuses, before anything changes', () => {
     ['AWSChaos', 'AWSChaos needs a cluster: run it against a cluster with Chaos Mesh'],
     ['JVMChaos', 'JVMChaos needs a cluster: run it against a cluster with Chaos Mesh'],
     ['Workflow', 'Workflow is not yet run by the local controller'],
-    ['Schedule', 'Schedule is not yet run by the local controller'],
   ])('%s', async (kind, message) => {
     const { ctl, runtime } = setup()
     const e = await refusal(ctl.apply(bare(kind)))

@@ -3,6 +3,7 @@
  * that lists them, so that the controller does not import each.
  */
 import type { KindModule } from './family.js'
+import { scheduleModule } from './schedule.js'
 import { statusCheckModule } from './status-check.js'
 
 export interface KindOptions {
@@ -12,5 +13,5 @@ export interface KindOptions {
 
 /** Every kind module, for a controller started with `opts`. */
 export function kindModules(_opts: KindOptions): KindModule[] {
-  return [statusCheckModule]
+  return [scheduleModule, statusCheckModule]
 }

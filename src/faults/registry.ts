@@ -53,7 +53,7 @@ export const BACKENDS = {
   IOChaos: { local: { injector: ioChaos }, kubernetes: true } as BackendSupport<IOChaosSpec>,
   DNSChaos: { local: { injector: dnsChaos }, kubernetes: true } as BackendSupport<DNSChaosSpec>,
   Workflow: notYet('is not yet run by the local controller'),
-  Schedule: notYet('is not yet run by the local controller'),
+  Schedule: controller('engine/schedule.ts'),
   StatusCheck: controller('engine/status-check.ts'),
   KernelChaos: cluster('needs a cluster'),
   JVMChaos: cluster('needs a cluster'),
