@@ -25,8 +25,8 @@ import { startDemo } from '../../test/demo.js'
 
 const WEB = `require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1'); process.on('SIGTERM', () => process.exit(0))`
 const CM = '/work/shared/conformance/chaos-mesh/examples'
-/** Runs of the Forbid test (3 s each): 8 by default; SCHEDULE_FORBID_RUNS=20 makes it a minute. */
-const FORBID_RUNS = Number(process.env.SCHEDULE_FORBID_RUNS ?? 8)
+/** Runs of the Forbid test (3 s each): 20, a minute, as the issue asks; SCHEDULE_FORBID_RUNS=8 for a quicker run. */
+const FORBID_RUNS = Number(process.env.SCHEDULE_FORBID_RUNS ?? 20)
 
 let dir: string
 let rt: LocalRuntime
@@ -129,7 +129,7 @@ describe('Schedule on the local controller', () => {
     await ctl.start()
     const sampler = overlapSampler()
     await ctl.apply(scheduleOf('forbid', { schedule: '@every 2s', policy: 'Forbid', duration: '3s', historyLimit: 2 }))
-    // ~24 s: eight runs of 3 s each, every one delayed by the one before (FORBID_RUNS lengthens it)
+    // a minute: twenty runs of 3 s each, every one delayed by the one before
     await expect.poll(() => eventsOf(ctl, 'forbid', 'Spawned').length, { timeout: FORBID_RUNS * 3000 + 15_000, interval: 200 }).toBeGreaterThanOrEqual(FORBID_RUNS)
     const { most, samples } = await sampler.stop()
     expect(samples).toBeGreaterThan(50)
