@@ -50,7 +50,6 @@ describe('apply refuses, before anything changes', () => {
     ['KernelChaos', 'KernelChaos needs a cluster: run it against a cluster with Chaos Mesh'],
     ['AWSChaos', 'AWSChaos needs a cluster: run it against a cluster with Chaos Mesh'],
     ['JVMChaos', 'JVMChaos needs a cluster: run it against a cluster with Chaos Mesh'],
-    ['Workflow', 'Workflow is not yet run by the local controller'],
   ])('%s', async (kind, message) => {
     const { ctl, runtime } = setup()
     const e = await refusal(ctl.apply(bare(kind)))

@@ -5,6 +5,7 @@
 import type { KindModule } from './family.js'
 import { scheduleModule } from './schedule.js'
 import { statusCheckModule } from './status-check.js'
+import { workflowModule, workflowNodeModule } from './workflow.js'
 
 export interface KindOptions {
   /** Workflow Tasks may run their container's command as a local process (`chaoscope server --allow-exec`). */
@@ -12,6 +13,6 @@ export interface KindOptions {
 }
 
 /** Every kind module, for a controller started with `opts`. */
-export function kindModules(_opts: KindOptions): KindModule[] {
-  return [scheduleModule, statusCheckModule]
+export function kindModules(opts: KindOptions): KindModule[] {
+  return [scheduleModule, statusCheckModule, workflowModule(), workflowNodeModule({ allowExec: opts.allowExec })]
 }

@@ -40,7 +40,6 @@ export interface BackendSupport<S = Record<string, unknown>> {
 }
 
 const cluster = (needs: string): BackendSupport => ({ local: { needs }, kubernetes: true })
-const notYet = (why: string): BackendSupport => ({ local: { notYet: why }, kubernetes: true })
 const controller = (module: string): BackendSupport => ({ local: { controller: module }, kubernetes: true })
 
 /** The one table. `satisfies` keeps it complete: every Chaos Mesh kind, no other. */
@@ -52,7 +51,7 @@ export const BACKENDS = {
   TimeChaos: { local: { injector: timeChaos }, kubernetes: true } as BackendSupport<TimeChaosSpec>,
   IOChaos: { local: { injector: ioChaos }, kubernetes: true } as BackendSupport<IOChaosSpec>,
   DNSChaos: { local: { injector: dnsChaos }, kubernetes: true } as BackendSupport<DNSChaosSpec>,
-  Workflow: notYet('is not yet run by the local controller'),
+  Workflow: controller('engine/workflow.ts'),
   Schedule: controller('engine/schedule.ts'),
   StatusCheck: controller('engine/status-check.ts'),
   KernelChaos: cluster('needs a cluster'),
