@@ -6,7 +6,6 @@
  * and the manual abort recovering the faults; a controller stopped mid-workflow and reopened on the same database
  * continuing the node it was in with its remaining deadline.
  */
-import { execFile } from 'node:child_process'
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
@@ -18,10 +17,7 @@ import { InProcessRuntimeClient } from '../runtime/client.js'
 import type { RuntimeServer } from '../runtime/server.js'
 import { Controller } from './controller.js'
 import type { KindModule } from './family.js'
-import { scheduleModule } from './schedule.js'
-import { statusCheckModule } from './status-check.js'
-import { workflowModule, workflowNodeModule } from './workflow.js'
-import type { WorkflowTools } from './workflow.js'
+import { kindModules } from './kinds.js'
 import type { NodeTree, WorkflowStatus } from './workflow-decide.js'
 import { startDemo } from '../../test/demo.js'
 import { resource } from '../../test/doubles/chaos-yaml.js'
@@ -55,32 +51,8 @@ afterEach(async () => {
   webStatus = 200
 })
 
-/**
- * Stand-ins for engine/task.ts and engine/expression.ts until they land (then: their runTask, parseExpression and
- * evaluate): a real local process for the Task's command, and the `exitCode`/`stdout` comparisons joined by `&&`
- * that the examples use.
- */
-const tools: WorkflowTools = {
-  runTask: (container, opts) =>
-    new Promise((resolve, reject) => {
-      if (!opts.allowExec) return reject(new Error('exec refused'))
-      const [cmd, ...args] = [...((container.command as string[]) ?? []), ...((container.args as string[]) ?? [])]
-      execFile(cmd!, args, { timeout: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) }, (err, stdout, stderr) => {
-        const e = err as (Error & { code?: unknown; killed?: boolean }) | null
-        if (e && typeof e.code === 'string') return reject(e)
-        resolve({ exitCode: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr, timedOut: e?.killed === true })
-      })
-    }),
-  parseExpression: (text) =>
-    text.split('&&').map((part) => {
-      const m = /^\s*(exitCode|stdout)\s*(==|!=)\s*(-?\d+|"[^"]*")\s*$/.exec(part)
-      if (!m) throw new Error(`cannot parse ${JSON.stringify(part.trim())}`)
-      return { field: m[1] as 'exitCode' | 'stdout', op: m[2], value: JSON.parse(m[3]!) as unknown }
-    }),
-  evaluate: (expr: { field: 'exitCode' | 'stdout'; op: string; value: unknown }[], env) => expr.every((c) => (c.op === '==') === (env[c.field] === c.value)),
-}
-
-const modules = (allowExec: boolean): KindModule[] => [workflowModule(tools), workflowNodeModule({ allowExec, tools }), statusCheckModule, scheduleModule]
+/** The controller's own kind modules: Tasks run by engine/task.ts, branches evaluated by engine/expression.ts. */
+const modules = (allowExec: boolean): KindModule[] => kindModules({ allowExec })
 
 function open(db: string, allowExec = false): Controller {
   const ctl = Controller.open({ dbPath: join(dir, db), runtime: new InProcessRuntimeClient(chain.runtime), modules: modules(allowExec), allowExec })

@@ -14,7 +14,6 @@
  */
 import { isDeepStrictEqual } from 'node:util'
 import { ChaosError } from '../errors.js'
-import type { ErrorCode } from '../errors.js'
 import { parseDuration } from '../manifest/duration.js'
 import { EMBED_KEY_OF_KIND } from '../manifest/kinds/embed.js'
 import type { Resource } from '../manifest/validate.js'
@@ -88,7 +87,7 @@ export function admitWorkflow(resource: Pick<Resource, 'spec'>, input: Pick<Kind
   for (const t of templatesOf(resource)) {
     const type = t.templateType
     if (type === 'Task' && !input.allowExec) {
-      throw new ChaosError('CONTROLLER_EXEC_REFUSED' as ErrorCode, `template "${t.name}" is a Task: it runs its container's command as a local process, which this server does not allow`, {
+      throw new ChaosError('CONTROLLER_EXEC_REFUSED', `template "${t.name}" is a Task: it runs its container's command as a local process, which this server does not allow`, {
         hint: 'start the server with --allow-exec to run Workflow Tasks, or remove the Task template',
       })
     }
