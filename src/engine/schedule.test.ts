@@ -232,7 +232,11 @@ describe('Schedule on the local controller', () => {
     await expect(ctl.apply(remote)).rejects.toMatchObject({ code: 'SPEC_LOCAL_UNSUPPORTED', message: expect.stringContaining('Schedule remote: spec.networkChaos: spec.remoteCluster'), hint: expect.stringContaining('remove remoteCluster') })
     const aws = resource(['apiVersion: chaos-mesh.org/v1alpha1', 'kind: Schedule', 'metadata: {name: aws}', 'spec:', '  schedule: "@hourly"', '  type: AWSChaos', '  awsChaos: {action: ec2-stop, secretName: s, awsRegion: us-east-1, ec2Instance: i-1}', ''].join('\n'))
     await expect(ctl.apply(aws)).rejects.toMatchObject({ code: 'SPEC_LOCAL_UNSUPPORTED', message: expect.stringContaining('Schedule aws: spec.awsChaos: ') })
+    // @every counted from the start of a starting-deadline window shorter than it: it would never run
+    await expect(ctl.apply(scheduleOf('never', { schedule: '@every 2s', deadline: 1 }))).rejects.toMatchObject({ code: 'SPEC_INVALID_VALUE', message: expect.stringContaining('would never run'), hint: expect.stringContaining('at least 2') })
     expect(ctl.list()).toEqual([])
+    expect((await ctl.apply(scheduleOf('enough', { schedule: '@every 2s', deadline: 2 }))).action).toBe('created')
+    await ctl.delete('Schedule', 'default', 'enough')
     const wf = resource(['apiVersion: chaos-mesh.org/v1alpha1', 'kind: Schedule', 'metadata: {name: wf}', 'spec:', '  schedule: "@hourly"', '  type: Workflow', '  workflow:', '    entry: e', '    templates:', '      - {name: e, templateType: Suspend, deadline: 1s}', ''].join('\n'))
     const { object } = await ctl.apply(wf)
     expect(object.kind).toBe('Schedule')

@@ -267,6 +267,14 @@ class ScheduleReconciler implements KindReconciler {
  */
 function admit(resource: Resource, input: KindAdmission): void {
   const spec = resource.spec as ScheduleSpec
+  // Chaos Mesh counts `@every` from the start of the starting-deadline window (now - startingDeadlineSeconds),
+  // so a window shorter than the interval never holds a run: such a schedule would never run, silently
+  const cron = parseCron(spec.schedule)
+  if (cron.ok && cron.schedule.kind === 'every' && spec.startingDeadlineSeconds !== undefined && spec.startingDeadlineSeconds * 1000 < cron.schedule.everyMs) {
+    throw new ChaosError('SPEC_INVALID_VALUE', `Schedule ${resource.metadata.name}: "${spec.schedule}" with startingDeadlineSeconds ${spec.startingDeadlineSeconds} would never run: an @every schedule is counted from the start of its starting-deadline window, which is shorter than the interval`, {
+      hint: `set startingDeadlineSeconds to at least ${Math.ceil(cron.schedule.everyMs / 1000)}, leave it out, or write the schedule as a cron expression`,
+    })
+  }
   if (spec.type === 'Workflow') return
   const key = itemKey(spec.type)
   if (!key) throw new ChaosError('SPEC_ENUM', `Schedule ${resource.metadata.name}: type ${JSON.stringify(spec.type)} is not a kind a Schedule can create`, { hint: 'set type to a chaos kind (PodChaos, NetworkChaos, …) or Workflow' })
