@@ -6,21 +6,32 @@
  * `workingDir`, with the container's `env` over the controller's PATH, HOME, LANG and TZ only (not its whole
  * environment). `image`, `volumeMounts`, `resources` and the rest of the container are not used locally.
  *
- * The process leads its own process group: at the timeout (the Task node's deadline) or an abort, the whole group
- * gets SIGTERM, then SIGKILL after a grace of 2 s, so a Task's children die with it. stdout and stderr are kept up
- * to 1 MiB each (the rest is counted, not kept). A command that cannot be started ends with exit code 127 (126
- * when it is not executable) and says why on stderr, as a shell would.
+ * `$(NAME)` in command, args and env values is replaced by the container's env variable NAME, as Kubernetes does
+ * (`$$` is one `$`, so `$$(NAME)` stays `$(NAME)` and a shell's `$$` must be written `$$$$`; a name the container
+ * does not define stays as written).
+ *
+ * The process leads its own process group. As a container ends when its main process exits, the Task ends when
+ * the command exits: whatever it left running in its group is killed then (SIGKILL). At the timeout (the Task
+ * node's deadline) or an abort, the whole group gets SIGTERM, then SIGKILL after a grace of 2 s. stdout and
+ * stderr are kept up to 1 MiB each, and `log` (both, in the order they arrived, as `kubectl logs` shows a
+ * container's output) up to 1 MiB; the rest is counted, not kept. A command that cannot be started ends with
+ * exit code 127 (126 when it is not executable) and says why on stderr, as a shell would.
  */
 import { spawn } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { constants } from 'node:os'
 import { ChaosError } from '../errors.js'
 
-/** What a Task produced. `stdout` and `stderr` as written (a branch expression sees stdout trimmed). */
+/** What a Task produced, as written (not trimmed). */
 export interface TaskResult {
   exitCode: number
   stdout: string
   stderr: string
+  /**
+   * stdout and stderr interleaved in the order they arrived: what Chaos Mesh calls `stdout` in a branch
+   * expression is the Task pod's log, which holds both streams (then trimmed of surrounding white space).
+   */
+  log: string
   /** Stopped at the timeout (or by the abort signal): exitCode is 128 + the signal's number, or 137. */
   timedOut: boolean
 }
@@ -39,6 +50,10 @@ export interface RunTaskOptions {
 /** How much of each stream is kept. */
 export const OUTPUT_CAP = 1024 * 1024
 const GRACE_MS = 2000
+/** After the command exited and its group was killed, how long its output may take to drain. */
+const DRAIN_MS = 1000
+/** The longest delay a Node timer takes (about 24.8 days); a longer timeout would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 interface Container {
   name?: string
@@ -51,10 +66,28 @@ interface Container {
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
 
-/** The command line a Task's container runs here: command + args, or args alone. */
+/** Kubernetes' `$(NAME)` references: replaced from `vars`; `$$` is one `$` (so `$$(NAME)` stays); unknown names stay. */
+export function expandRefs(text: string, vars: ReadonlyMap<string, string>): string {
+  return text.replace(/\$\$|\$\(([^)]*)\)/g, (m, name: string | undefined) => (name === undefined ? '$' : (vars.get(name) ?? m)))
+}
+
+/** The container's env list in order, each value expanded against those before it (as Kubernetes does). */
+function containerEnv(container: Record<string, unknown>): Map<string, string> {
+  const vars = new Map<string, string>()
+  const list = (container as Container).env
+  if (Array.isArray(list)) {
+    for (const e of list as { name?: unknown; value?: unknown }[]) {
+      if (typeof e?.name === 'string') vars.set(e.name, typeof e.value === 'string' ? expandRefs(e.value, vars) : '')
+    }
+  }
+  return vars
+}
+
+/** The command line a Task's container runs here: command + args, or args alone, `$(NAME)` expanded. */
 export function argvOf(container: Record<string, unknown>): string[] {
   const c = container as Container
-  return [...strings(c.command), ...strings(c.args)]
+  const vars = containerEnv(container)
+  return [...strings(c.command), ...strings(c.args)].map((a) => expandRefs(a, vars))
 }
 
 /** One line for `describe`: the command line, and what is not used locally. */
@@ -65,13 +98,11 @@ export function describeTask(container: Record<string, unknown>): string {
   return `${shown || '<no command>'}${typeof c.image === 'string' ? ` (image ${c.image} is not used: the command runs on this machine)` : ''}`
 }
 
+/** The controller's PATH, HOME, LANG and TZ, under the container's env (nothing else of the controller's). */
 function envOf(container: Record<string, unknown>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const k of ['PATH', 'HOME', 'LANG', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k]
-  const list = (container as Container).env
-  if (Array.isArray(list)) {
-    for (const e of list as { name?: unknown; value?: unknown }[]) if (typeof e?.name === 'string') env[e.name] = typeof e.value === 'string' ? e.value : ''
-  }
+  for (const [k, v] of containerEnv(container)) env[k] = v
   return env
 }
 
@@ -112,14 +143,18 @@ export function runTask(container: Record<string, unknown>, opts: RunTaskOptions
   const workingDir = (container as Container).workingDir
   const cwd = typeof workingDir === 'string' && workingDir !== '' ? workingDir : opts.cwd
   if (cwd !== undefined && !(existsSync(cwd) && statSync(cwd).isDirectory())) {
-    return Promise.resolve({ exitCode: 127, stdout: '', stderr: `${argv[0]}: cannot run in ${cwd}: no such directory\n`, timedOut: false })
+    const stderr = `${argv[0]}: cannot run in ${cwd}: no such directory\n`
+    return Promise.resolve({ exitCode: 127, stdout: '', stderr, log: stderr, timedOut: false })
   }
   return new Promise((resolve) => {
     const out = collector()
     const err = collector()
+    const log = collector()
     let timedOut = false
     let settled = false
+    let exitCode: number | undefined
     let killTimer: NodeJS.Timeout | undefined
+    let drainTimer: NodeJS.Timeout | undefined
     const child = spawn(argv[0]!, argv.slice(1), { cwd, env: envOf(container), detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     const group = (sig: NodeJS.Signals) => {
       if (child.pid === undefined) return
@@ -130,33 +165,57 @@ export function runTask(container: Record<string, unknown>, opts: RunTaskOptions
       }
     }
     const stop = () => {
-      if (settled || timedOut) return
+      if (settled || timedOut || exitCode !== undefined) return
       timedOut = true
       group('SIGTERM')
       killTimer = setTimeout(() => group('SIGKILL'), GRACE_MS)
       killTimer.unref()
     }
-    const timer = setTimeout(stop, Math.max(0, opts.timeoutMs))
+    const timer = setTimeout(stop, Math.min(MAX_TIMER_MS, Math.max(0, opts.timeoutMs)))
     timer.unref()
     if (opts.signal?.aborted) stop()
     opts.signal?.addEventListener('abort', stop, { once: true })
-    const finish = (exitCode: number, extraErr?: string) => {
+    const finish = (code: number, extraErr?: string) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
-      if (killTimer) clearTimeout(killTimer)
+      clearTimeout(killTimer)
+      clearTimeout(drainTimer)
       opts.signal?.removeEventListener('abort', stop)
-      // what the process left running in its group goes with it
       group('SIGKILL')
-      resolve({ exitCode, stdout: out.text(), stderr: err.text() + (extraErr ?? ''), timedOut })
+      if (extraErr) {
+        err.push(Buffer.from(extraErr))
+        log.push(Buffer.from(extraErr))
+      }
+      resolve({ exitCode: code, stdout: out.text(), stderr: err.text(), log: log.text(), timedOut })
     }
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      const code = e.code === 'EACCES' ? 126 : 127
-      finish(code, `${argv[0]}: ${e.code === 'ENOENT' ? 'command not found' : e.message}\n`)
+    child.stdout.on('data', (b: Buffer) => {
+      out.push(b)
+      log.push(b)
     })
-    child.on('close', (code, signal) => finish(code ?? 128 + signalNumber(signal)))
+    child.stderr.on('data', (b: Buffer) => {
+      err.push(b)
+      log.push(b)
+    })
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      // the command could not be started (a running child does not emit 'error' for what it does)
+      if (exitCode !== undefined) return
+      finish(e.code === 'EACCES' ? 126 : 127, `${argv[0]}: ${e.code === 'ENOENT' ? 'command not found' : e.message}\n`)
+    })
+    child.on('exit', (code, signal) => {
+      // the container's main process is done: what it left in its group goes with it, then its output drains
+      exitCode = code ?? 128 + signalNumber(signal)
+      clearTimeout(killTimer)
+      group('SIGKILL')
+      drainTimer = setTimeout(() => {
+        // a descendant that left the group (setsid) still holds the pipes: stop reading them
+        child.stdout.destroy()
+        child.stderr.destroy()
+        finish(exitCode!)
+      }, DRAIN_MS)
+      drainTimer.unref()
+    })
+    child.on('close', () => finish(exitCode ?? 127))
   })
 }
 
