@@ -28,6 +28,10 @@ describe('conditionalBranches expressions, as Chaos Mesh evaluates them (expr ov
     ['exitCode in [0, 2]', 1, '', false],
     ['stdout + "!" == "hi!"', 0, 'hi', true],
     ['true', 0, '', true],
+    ['stdout not in ["a", "b"]', 0, 'c', true],
+    ['exitCode not in [0, 2]', 2, '', false],
+    ['exitCode ** 2 == 9', 3, '', true],
+    ['2 ** 3 ** 2 == 512', 0, '', true], // ** is right-associative, as in expr
   ] as const)('%s with exitCode %s, stdout %j → %s', (text, code, out, want) => {
     expect(run(text, code, out)).toBe(want)
   })
@@ -42,6 +46,10 @@ describe('conditionalBranches expressions, as Chaos Mesh evaluates them (expr ov
     ['exitCode && true', /cannot be evaluated: && needs booleans/],
     ['exitCode', /gives 0, not true or false/],
     ['stdout matches "("', /cannot be evaluated: matches/],
+    // expr's precedence: not binds tighter than ==, and comparisons share one level, left to right
+    ['not exitCode == 0', /not needs booleans, got 0/],
+    ['true == exitCode < 3', /< needs numbers, got false/],
+    ['stdout in "abc"', /in needs a list/],
   ])('%s cannot be evaluated: the branch is Unknown (a thrown ChaosError)', (text, message) => {
     expect(() => run(text)).toThrow(message)
   })
@@ -54,6 +62,11 @@ describe('conditionalBranches expressions, as Chaos Mesh evaluates them (expr ov
     ['stdout.length', /member is not supported/],
     ['exitCode == 0 ? true : false', /\?: operator is not supported/],
     ['a, b', /one expression only/],
+    ['stdout "x"', /one expression only: .* no operator between them \(column 8\)/],
+    ['stdout ~ "a"', /Unexpected "~" \(column 8\)/],
+    ['exitCode === 0', /operator === is not supported \(column 10\)/],
+    ['stdout == "exitcode" && exitcode == 0', /unknown name "exitcode".* \(column 25\)/],
+    ['len(stdout) > 0', /\(column 4\)/],
   ])('%j is refused at apply time with the column and what is allowed', (text, message) => {
     const e = (() => {
       try {

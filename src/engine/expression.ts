@@ -4,9 +4,11 @@
  * trimmed) and takes a branch when the result is the boolean true; an expression that fails to evaluate, or that
  * is not a boolean, leaves its branch Unknown (not taken). This is the subset of expr that Chaos Mesh's docs and
  * users write: literals (numbers, "double" or 'single' quoted strings, true, false, nil, [lists]), the two
- * variables, `== != < <= > >=`, `&& || !` and `and or not`, `+ - * / %` on numbers, `+` on strings, parentheses,
- * and expr's string operators `contains`, `startsWith`, `endsWith`, `matches` (a regular expression) and `in`
- * (a list). Parsed by jsep; evaluated here, with expr's rules (no truthiness: `&&` needs booleans).
+ * variables, `== != < <= > >=`, `&& || !` and `and or not`, `+ - * / % **` on numbers, `+` on strings, parentheses,
+ * and expr's string operators `contains`, `startsWith`, `endsWith`, `matches` (a regular expression), `in` and
+ * `not in` (a list). Parsed by jsep; evaluated here, with expr's rules (no truthiness: `&&` needs booleans) and
+ * precedence (comparisons and string operators share one level). One deliberate difference: a name other than
+ * exitCode and stdout is refused at apply time, where expr (whose Eval does not type-check) would read it as nil.
  */
 import jsep from 'jsep'
 import type { Expression } from 'jsep'
@@ -15,7 +17,9 @@ import { ChaosError } from '../errors.js'
 jsep.addBinaryOp('and', 2)
 jsep.addBinaryOp('or', 1)
 jsep.addUnaryOp('not')
-for (const op of ['contains', 'startsWith', 'endsWith', 'matches', 'in']) jsep.addBinaryOp(op, 6)
+// expr puts every comparison and string operator on one level, left to right, above && and below + -
+for (const op of ['<', '<=', '>', '>=', 'contains', 'startsWith', 'endsWith', 'matches', 'in', 'not in']) jsep.addBinaryOp(op, 6)
+jsep.removeUnaryOp('~')
 jsep.addLiteral('nil', null)
 
 /** What a branch expression is evaluated over. */
@@ -28,9 +32,31 @@ export interface TaskEnv {
 export type Expr = Expression & { readonly __checked?: true }
 
 const VARIABLES = new Set(['exitCode', 'stdout'])
-const BINARY = new Set(['==', '!=', '<', '<=', '>', '>=', '&&', '||', 'and', 'or', '+', '-', '*', '/', '%', 'contains', 'startsWith', 'endsWith', 'matches', 'in'])
+const BINARY = new Set(['==', '!=', '<', '<=', '>', '>=', '&&', '||', 'and', 'or', '+', '-', '*', '/', '%', '**', 'contains', 'startsWith', 'endsWith', 'matches', 'in', 'not in'])
 const UNARY = new Set(['!', 'not', '-', '+'])
-const ALLOWED = 'exitCode and stdout; numbers, "strings", true, false, [lists]; == != < <= > >=; && || ! (and or not); contains, startsWith, endsWith, matches, in'
+const ALLOWED = 'exitCode and stdout; numbers, "strings", true, false, [lists]; == != < <= > >=; && || ! (and or not); contains, startsWith, endsWith, matches, in, not in'
+
+/** The 0-based index of `token` in `text` outside string literals (as a whole word when it is one), or undefined. */
+function locate(text: string, token: string, from = 0): number | undefined {
+  const word = /^\w/.test(token)
+  for (let i = from; i < text.length; i++) {
+    const c = text[i]!
+    if (c === '"' || c === "'") {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === '\\') i++
+      continue
+    }
+    if (!text.startsWith(token, i)) continue
+    if (word && (/\w/.test(text[i - 1] ?? '') || /\w/.test(text[i + token.length] ?? ''))) continue
+    return i
+  }
+  return undefined
+}
+
+/** Where each top-level expression jsep read ends (with the spaces after it): the column of a Compound's second part. */
+const ends = new WeakMap<object, number>()
+jsep.hooks.add('after-expression', function (this: { index: number }, env: { node?: unknown }) {
+  if (env.node && typeof env.node === 'object') ends.set(env.node, this.index)
+})
 
 function refuse(text: string, message: string, column?: number): never {
   throw new ChaosError('SPEC_INVALID_VALUE', `expression ${JSON.stringify(text)}: ${message}${column !== undefined ? ` (column ${column + 1})` : ''}`, { hint: `a branch expression may use ${ALLOWED}, e.g. exitCode == 0 && stdout == "ok"` })
@@ -55,25 +81,33 @@ function check(text: string, n: Expression): void {
     case 'Literal':
       return
     case 'Identifier':
-      if (!VARIABLES.has(n.name as string)) refuse(text, `unknown name "${String(n.name)}": only exitCode and stdout are defined`)
+      if (!VARIABLES.has(n.name as string)) refuse(text, `unknown name "${String(n.name)}": only exitCode and stdout are defined`, locate(text, String(n.name)))
       return
     case 'BinaryExpression':
-      if (!BINARY.has(n.operator as string)) refuse(text, `operator ${String(n.operator)} is not supported`)
+      if (!BINARY.has(n.operator as string)) refuse(text, `operator ${String(n.operator)} is not supported`, locate(text, String(n.operator)))
       check(text, n.left as Expression)
       check(text, n.right as Expression)
       return
     case 'UnaryExpression':
-      if (!UNARY.has(n.operator as string)) refuse(text, `operator ${String(n.operator)} is not supported`)
+      if (!UNARY.has(n.operator as string)) refuse(text, `operator ${String(n.operator)} is not supported`, locate(text, String(n.operator)))
       check(text, n.argument as Expression)
       return
     case 'ArrayExpression':
       for (const el of n.elements as (Expression | null)[]) if (el) check(text, el)
       return
-    case 'Compound':
-      refuse(text, 'one expression only (no "," or ";")')
+    case 'Compound': {
+      const first = (n.body as Expression[])[0]
+      refuse(text, 'one expression only: a "," or ";", or two expressions with no operator between them', first ? ends.get(first) : undefined)
       break
+    }
     case 'ConditionalExpression':
-      refuse(text, 'the ?: operator is not supported')
+      refuse(text, 'the ?: operator is not supported', locate(text, '?'))
+      break
+    case 'CallExpression':
+      refuse(text, 'call is not supported (no functions such as len)', locate(text, '('))
+      break
+    case 'MemberExpression':
+      refuse(text, 'member is not supported (no .field or [index])', n.computed ? locate(text, '[') : locate(text, '.'))
       break
     default:
       refuse(text, `${n.type.replace(/Expression$/, '').toLowerCase() || n.type} is not supported (no calls, members or indexes)`)
@@ -154,6 +188,8 @@ function binary(op: string, l: Expression, r: Expression, env: TaskEnv): Value {
       return num(a, op) * num(b, op)
     case '/':
       return num(a, op) / num(b, op)
+    case '**':
+      return num(a, op) ** num(b, op)
     case '%': {
       const y = num(b, op)
       if (y === 0) throw new EvalError('% by zero')
@@ -175,8 +211,9 @@ function binary(op: string, l: Expression, r: Expression, env: TaskEnv): Value {
       return re.test(str(a, op))
     }
     case 'in':
-      if (!Array.isArray(b)) throw new EvalError(`in needs a list, got ${JSON.stringify(b)}`)
-      return b.some((x) => equal(a, x))
+    case 'not in':
+      if (!Array.isArray(b)) throw new EvalError(`${op} needs a list, got ${JSON.stringify(b)}`)
+      return b.some((x) => equal(a, x)) === (op === 'in')
     default:
       throw new EvalError(`operator ${op} is not supported`)
   }
