@@ -91,6 +91,7 @@ export const ERROR_CODES = {
   CONTROLLER_DELETING: ['the experiment is being deleted: its targets are being recovered', 'wait until it is gone, then apply it again'],
   CONTROLLER_STOPPED: ['the controller was stopped', 'start the controller again (`chaoscope up` or `chaoscope server`)'],
   CONTROLLER_DB_IN_USE: ['another controller, alive on this machine, keeps its state in this database', 'stop that one, or give this one a database of its own with --db'],
+  CONTROLLER_NOT_PAUSABLE: ['only experiments and schedules can be paused, as in Chaos Mesh (workflows, their nodes and status checks cannot)', 'abort a workflow with the annotation workflow.chaos-mesh.org/abort: "true", or delete it'],
   CONTROLLER_EXEC_REFUSED: ['a Workflow Task runs its container\'s command as a local process, and this controller was started without --allow-exec', 'start it with `chaoscope up --allow-exec` or `chaoscope server --allow-exec` to let Tasks run, or remove the Task template'],
   // store (SQLite)
   STORE_OPEN_FAILED: ['the state database could not be opened or migrated', 'check the path given with --db and that no other program holds it; the message has SQLite\'s error'],

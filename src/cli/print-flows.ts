@@ -4,7 +4,7 @@
  * `status.chaoscope`). Pure functions of the objects the verbs fetched.
  */
 import type { ChaosObject } from '../index.js'
-import { age, NONE, table } from './print.js'
+import { age, NONE, table } from './format.js'
 
 /** The kinds shown here rather than as experiments. */
 export const FLOW_KINDS: ReadonlySet<string> = new Set(['Schedule', 'Workflow', 'WorkflowNode', 'StatusCheck'])

@@ -18,7 +18,7 @@ import type { RuntimePod } from '../runtime/client.js'
 import type { RecordRow, ResourceRow, Store, StoredMetadata } from '../store/store.js'
 import { planTargets, recordsFor } from './experiment.js'
 import type { PlannedTarget } from './experiment.js'
-import type { KindModule, OwnerReference } from './family.js'
+import type { KindAdmission, KindModule, OwnerReference } from './family.js'
 import type { Random } from './select.js'
 
 /** Held by every experiment until its targets are recovered (Chaos Mesh's `chaos-mesh/records`). */
@@ -125,7 +125,7 @@ export async function admit(input: AdmissionInput, resource: Resource, owner?: O
   if (module) {
     const existing = input.store.findResource(kind, namespace, name)
     if (existing) return reapply(input.store, existing, resource)
-    await module.admit?.(resource, { injectors: input.injectors, pods: input.pods, allowExec: input.allowExec ?? false })
+    await module.admit?.(resource, kindAdmission(input))
     const row = newRow(input, resource, owner, [])
     return { action: 'created', row, records: [], targets: [], plan: { kind, targets: [] } }
   }
@@ -138,6 +138,21 @@ export async function admit(input: AdmissionInput, resource: Resource, owner?: O
   injector.admit?.(spec, targets)
   const row = newRow(input, resource, owner, [FINALIZER])
   return { action: 'created', row, records: recordsFor(row.uid, targets, input.now), targets, plan: planOf(kind, spec, targets) }
+}
+
+/** What a kind module's admission is given: the injectors, the pod list, --allow-exec, and nested admission. */
+function kindAdmission(input: AdmissionInput): KindAdmission {
+  const self: KindAdmission = {
+    injectors: input.injectors,
+    pods: input.pods,
+    allowExec: input.allowExec ?? false,
+    async admitNested(resource) {
+      const m = input.modules && Object.hasOwn(input.modules, resource.kind) ? input.modules[resource.kind] : undefined
+      if (m) await m.admit?.(resource, self)
+      else injectorFor(input.injectors, resource.kind, resource.spec).check?.(resource.spec)
+    },
+  }
+  return self
 }
 
 function newRow(input: AdmissionInput, resource: Resource, owner: OwnerReference | undefined, finalizers: string[]): ResourceRow {

@@ -413,6 +413,12 @@ export class Controller {
       this.assertOpen()
       const row = this.mustFind(kind, namespace, name)
       if (row.deletingAt) throw new ChaosError('CONTROLLER_DELETING', `${kind} ${namespace}/${name} is being deleted`, { hint: 'wait until it is gone' })
+      if (OWNER_KINDS.has(kind) && kind !== 'Schedule') {
+        // as in Chaos Mesh: only experiments and schedules read the pause annotation
+        throw new ChaosError('CONTROLLER_NOT_PAUSABLE', `a ${kind} cannot be ${paused ? 'paused' : 'resumed'}: Chaos Mesh pauses experiments and schedules only`, {
+          hint: kind === 'Workflow' ? 'stop a workflow with the annotation workflow.chaos-mesh.org/abort: "true" (apply it again with the annotation), or delete it' : `pause the experiments or the Schedule instead, or delete the ${kind}`,
+        })
+      }
       const annotations = { ...(row.metadata.annotations ?? {}) }
       if (paused) annotations[PAUSE_ANNOTATION] = 'true'
       else delete annotations[PAUSE_ANNOTATION]

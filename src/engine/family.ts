@@ -69,6 +69,11 @@ export interface KindAdmission {
   pods: () => Promise<RuntimePod[]>
   /** The server was started with --allow-exec: Workflow Tasks may run local processes. */
   allowExec: boolean
+  /**
+   * Admits an object this one will make (a Schedule's Workflow, a Workflow's Schedule): its kind's module admission,
+   * or its injector's check for a chaos kind; throws what that refuses. Nothing is written.
+   */
+  admitNested(resource: Resource): Promise<void>
 }
 
 export interface KindReconciler {

@@ -17,6 +17,7 @@ import type { ResourceRow } from '../store/store.js'
 import { Controller } from './controller.js'
 import type { KindModule } from './family.js'
 import { resource } from '../../test/doubles/chaos-yaml.js'
+import { engineSetup, stopControllers } from '../../test/doubles/engine-setup.js'
 
 const WEB = `require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1'); process.on('SIGTERM', () => process.exit(0))`
 
@@ -122,5 +123,25 @@ describe('kinds that spawn objects', () => {
     await ctl.apply(node('n3'))
     expect(ctl.list({ kind: 'NetworkChaos' })).toEqual([])
     expect(ctl.get('WorkflowNode', 'default', 'n3')!.status).toEqual({})
+  })
+})
+
+describe('deleting an owner whose child cannot recover', () => {
+  afterEach(() => stopControllers())
+  it('retries the child with its own back-off, not at every wake of the owner (a runtime that fails every remove)', async () => {
+    const { ctl, clock, runtime } = engineSetup()
+    await ctl.start()
+    await ctl.apply(resource(`apiVersion: chaos-mesh.org/v1alpha1\nkind: Schedule\nmetadata: {name: s, namespace: default}\nspec:\n  schedule: '@every 1m'\n  type: NetworkChaos\n  concurrencyPolicy: Allow\n  historyLimit: 5\n  networkChaos: {action: delay, mode: all, selector: {labelSelectors: {app: web}}, delay: {latency: 10ms}}\n`))
+    clock.advance(60_000)
+    await expect.poll(() => ctl.list({ kind: 'NetworkChaos' }).map((o) => o.status.experiment.containerRecords[0]?.phase)).toEqual(['Injected'])
+    runtime.broken.add('remove')
+    const before = runtime.calls.filter((c) => c === 'remove').length
+    void ctl.delete('Schedule', 'default', 's', { wait: false })
+    // real time passes, the manual clock does not: back-off timers never fire, so a child retried anyway would spin
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(runtime.calls.filter((c) => c === 'remove').length - before).toBeLessThan(5)
+    runtime.broken.delete('remove')
+    clock.advance(1000)
+    await expect.poll(() => ctl.list().length, { timeout: 5000 }).toBe(0)
   })
 })

@@ -68,8 +68,11 @@ export class Owners implements Family {
       this.toldDeleting.add(row.uid)
     }
     const children = this.children(row.uid)
-    for (const c of children) this.remove(c.uid, `its owner ${row.kind} ${row.name} is being deleted`)
-    if (children.length > 0) return // each child's archive wakes this owner
+    // only the children not yet deleting are marked (and enqueued): one already deleting reconciles on its own,
+    // with its own back-off, and wakes this owner when it is archived (re-enqueueing it on every wake would skip
+    // that back-off and spin on a child whose recovery keeps failing)
+    for (const c of children) if (!c.deletingAt) this.remove(c.uid, `its owner ${row.kind} ${row.name} is being deleted`)
+    if (children.length > 0) return
     this.archive(row)
     this.toldDeleting.delete(row.uid)
   }
@@ -131,14 +134,12 @@ export class Owners implements Family {
   remove(uid: string, reason?: string): void {
     const { ctx } = this.deps
     const row = ctx.store.open ? ctx.store.getResource(uid) : undefined
-    if (!row) return
-    if (!row.deletingAt) {
-      const at = ctx.iso()
-      ctx.commit(uid, (emit) => {
-        ctx.store.updateResource(uid, { deletingAt: at, metadata: { ...row.metadata, deletionTimestamp: at } })
-        emit('Normal', 'Deleted', reason ? `deleted: ${reason}` : 'deleted')
-      })
-    }
+    if (!row || row.deletingAt) return // already deleting: it reconciles on its own (with back-off)
+    const at = ctx.iso()
+    ctx.commit(uid, (emit) => {
+      ctx.store.updateResource(uid, { deletingAt: at, metadata: { ...row.metadata, deletionTimestamp: at } })
+      emit('Normal', 'Deleted', reason ? `deleted: ${reason}` : 'deleted')
+    })
     this.deps.enqueue(uid)
   }
 

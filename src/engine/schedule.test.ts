@@ -17,10 +17,11 @@ import { validatePaths } from '../manifest/validate.js'
 import type { Resource } from '../manifest/validate.js'
 import type { Clock } from './context.js'
 import { Controller } from './controller.js'
-import { MANAGED_BY, scheduleModule, scheduleSummary } from './schedule.js'
+import { MANAGED_BY, scheduleSummary } from './schedule.js'
 import type { ScheduleStatus } from './schedule.js'
 import { resource } from '../../test/doubles/chaos-yaml.js'
 import { ManualClock } from '../../test/doubles/manual-clock.js'
+import { kindModules } from './kinds.js'
 import { startDemo } from '../../test/demo.js'
 
 const WEB = `require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1'); process.on('SIGTERM', () => process.exit(0))`
@@ -55,7 +56,7 @@ function open(db: string, opts: { clock?: Clock; log?: string[]; runtime?: Local
   const ctl = Controller.open({
     dbPath: join(dir, db),
     runtime: new InProcessRuntimeClient(opts.runtime ?? rt),
-    modules: [scheduleModule],
+    modules: kindModules({ allowExec: false }),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.log ? { log: (level, message) => void opts.log!.push(`${level} ${message}`) } : {}),
   })
@@ -238,6 +239,10 @@ describe('Schedule on the local controller', () => {
     expect((await ctl.apply(scheduleOf('enough', { schedule: '@every 2s', deadline: 2 }))).action).toBe('created')
     await ctl.delete('Schedule', 'default', 'enough')
     const wf = resource(['apiVersion: chaos-mesh.org/v1alpha1', 'kind: Schedule', 'metadata: {name: wf}', 'spec:', '  schedule: "@hourly"', '  type: Workflow', '  workflow:', '    entry: e', '    templates:', '      - {name: e, templateType: Suspend, deadline: 1s}', ''].join('\n'))
+    // what each run would make is admitted at apply: a Task needs --allow-exec
+    const task = resource(['apiVersion: chaos-mesh.org/v1alpha1', 'kind: Schedule', 'metadata: {name: wftask}', 'spec:', '  schedule: "@hourly"', '  type: Workflow', '  workflow:', '    entry: t', '    templates:', '      - {name: t, templateType: Task, task: {container: {name: c, image: busybox, command: [echo, hi]}}}', ''].join('\n'))
+    await expect(ctl.apply(task)).rejects.toMatchObject({ code: 'CONTROLLER_EXEC_REFUSED' })
+    expect(ctl.list()).toEqual([])
     const { object } = await ctl.apply(wf)
     expect(object.kind).toBe('Schedule')
     await ctl.pause('Schedule', 'default', 'wf')

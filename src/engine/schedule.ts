@@ -265,7 +265,7 @@ class ScheduleReconciler implements KindReconciler {
  * Refuses at apply time a schedule the local controller could never run: its type's kind has no local injector
  * (SPEC_LOCAL_UNSUPPORTED) or that injector's check() rejects the item. `type: Workflow` is the workflow module's.
  */
-function admit(resource: Resource, input: KindAdmission): void {
+async function admit(resource: Resource, input: KindAdmission): Promise<void> {
   const spec = resource.spec as ScheduleSpec
   // Chaos Mesh counts `@every` from the start of the starting-deadline window (now - startingDeadlineSeconds),
   // so a window shorter than the interval never holds a run: such a schedule would never run, silently
@@ -275,7 +275,12 @@ function admit(resource: Resource, input: KindAdmission): void {
       hint: `set startingDeadlineSeconds to at least ${Math.ceil(cron.schedule.everyMs / 1000)}, leave it out, or write the schedule as a cron expression`,
     })
   }
-  if (spec.type === 'Workflow') return
+  if (spec.type === 'Workflow') {
+    // what each run would make is admitted now, as the Workflow itself would be (a Task without --allow-exec...)
+    const workflow = (spec as unknown as { workflow?: Record<string, unknown> }).workflow ?? {}
+    await input.admitNested({ apiVersion: resource.apiVersion, kind: 'Workflow', metadata: { name: resource.metadata.name, namespace: resource.metadata.namespace }, spec: workflow, source: resource.source })
+    return
+  }
   const key = itemKey(spec.type)
   if (!key) throw new ChaosError('SPEC_ENUM', `Schedule ${resource.metadata.name}: type ${JSON.stringify(spec.type)} is not a kind a Schedule can create`, { hint: 'set type to a chaos kind (PodChaos, NetworkChaos, …) or Workflow' })
   const item = (spec[key] ?? {}) as Record<string, unknown>

@@ -37,7 +37,7 @@ const API_VERSION = 'chaos-mesh.org/v1alpha1'
  */
 export interface WorkflowTools {
   /** Runs a Task's container as a local process; throws CONTROLLER_EXEC_REFUSED when exec is not allowed. */
-  runTask(container: Record<string, unknown>, opts: { allowExec: boolean; timeoutMs: number; signal?: AbortSignal; cwd?: string }): Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean }>
+  runTask(container: Record<string, unknown>, opts: { allowExec: boolean; timeoutMs: number; signal?: AbortSignal; cwd?: string }): Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean; log?: string }>
   /** Parses a branch expression; throws when it does not parse. */
   parseExpression(text: string): unknown
   /** Evaluates a parsed expression on a Task's result. */
@@ -83,7 +83,7 @@ function inTemplate(t: Template, e: unknown): never {
  * template of a chaos kind the local runtime cannot run (also inside a Schedule template), an embedded spec its
  * injector's check() rejects, a branch expression that does not parse.
  */
-export function admitWorkflow(resource: Pick<Resource, 'spec'>, input: Pick<KindAdmission, 'injectors' | 'allowExec'>, tools?: Pick<WorkflowTools, 'parseExpression'>): void {
+export async function admitWorkflow(resource: Pick<Resource, 'spec'> & Partial<Pick<Resource, 'apiVersion' | 'metadata' | 'source'>>, input: Pick<KindAdmission, 'injectors' | 'allowExec'> & Partial<Pick<KindAdmission, 'admitNested'>>, tools?: Pick<WorkflowTools, 'parseExpression'>): Promise<void> {
   for (const t of templatesOf(resource)) {
     const type = t.templateType
     if (type === 'Task' && !input.allowExec) {
@@ -95,6 +95,9 @@ export function admitWorkflow(resource: Pick<Resource, 'spec'>, input: Pick<Kind
       if (isChaosType(type)) {
         const spec = (t[EMBED_KEY_OF_KIND[type]!] ?? {}) as Record<string, unknown>
         injectorFor(input.injectors, type, spec).check?.(spec)
+      } else if (type === 'Schedule' && t.schedule && input.admitNested) {
+        // the Schedule the node will make, admitted as a Schedule is (its kind, its item, an @every that never runs)
+        await input.admitNested({ apiVersion: resource.apiVersion ?? 'chaos-mesh.org/v1alpha1', kind: 'Schedule', metadata: { name: t.name, namespace: resource.metadata?.namespace ?? 'default' }, spec: t.schedule as unknown as Record<string, unknown>, source: resource.source ?? { file: '<workflow>', index: 0, line: 1 } })
       } else if (type === 'Schedule' && t.schedule) {
         const inner = String(t.schedule.type ?? '')
         const key = EMBED_KEY_OF_KIND[inner]
@@ -481,7 +484,8 @@ class WorkflowNodeReconciler implements KindReconciler {
         const tools = this.opts.tools
         if (!tools) throw new Error('this controller has no task runner (engine/task.ts) wired in')
         const r = await tools.runTask(container, { allowExec: this.opts.allowExec, timeoutMs, signal: abort.signal, ...(this.opts.cwd ? { cwd: this.opts.cwd } : {}) })
-        done({ exitCode: r.exitCode, stdout: r.stdout.slice(0, OUTPUT_LIMIT), stderr: r.stderr.slice(0, OUTPUT_LIMIT), timedOut: r.timedOut, startedAt, finishedAt: ctx.iso() })
+        // Chaos Mesh's branch `stdout` is the Task pod's log: both streams, in the order written (engine/task.ts's log)
+        done({ exitCode: r.exitCode, stdout: (r.log ?? r.stdout).slice(0, OUTPUT_LIMIT), stderr: r.stderr.slice(0, OUTPUT_LIMIT), timedOut: r.timedOut, startedAt, finishedAt: ctx.iso() })
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e)
         done({ exitCode: -1, stdout: '', error: message, startedAt, finishedAt: ctx.iso() }, message)
