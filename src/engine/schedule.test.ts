@@ -207,6 +207,12 @@ describe('Schedule on the local controller', () => {
     // the runs missed while paused: caught up once (the most recent), then on time
     await expect.poll(() => eventsOf(ctl, 'paused', 'Spawned').length, { timeout: 5000 }).toBeGreaterThan(before)
     expect(eventsOf(ctl, 'paused', 'Spawned').length).toBeLessThanOrEqual(before + 2)
+    // one child paused by itself stays paused while the schedule goes on (its pause is synced only when it changes)
+    const one = children(ctl, 'paused')[0]!
+    await ctl.pause('NetworkChaos', 'default', one.metadata.name)
+    const spawned = eventsOf(ctl, 'paused', 'Spawned').length
+    await expect.poll(() => eventsOf(ctl, 'paused', 'Spawned').length, { timeout: 5000 }).toBeGreaterThan(spawned)
+    expect(ctl.get('NetworkChaos', 'default', one.metadata.name)!.metadata.annotations?.['experiment.chaos-mesh.org/pause']).toBe('true')
   }, 30_000)
 
   it('a spawn refused (no pod matches): Warning Failed, tried again at the next run, not in a loop', async () => {

@@ -125,7 +125,10 @@ class ScheduleReconciler implements KindReconciler {
     if (spec.type === 'Workflow') {
       if (isPaused) emit(scheduleEvents.notSupported('pausing a workflow schedule'))
     } else {
-      for (const c of family.children(row.uid)) if (!c.deletingAt && paused(c.metadata) !== isPaused) family.setPaused(c.uid, isPaused)
+      // only when the schedule's own pause changed since the last reconcile (its stored phase says): as Chaos Mesh's
+      // pause controller, which runs on changes of the Schedule, so a user may pause or resume one child alone
+      const wasPaused = status.chaoscope?.phase === 'Paused'
+      if (wasPaused !== isPaused) for (const c of family.children(row.uid)) if (!c.deletingAt && paused(c.metadata) !== isPaused) family.setPaused(c.uid, isPaused)
     }
 
     // 2 run (the cron controller)
