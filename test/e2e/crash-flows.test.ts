@@ -9,45 +9,18 @@
  * - the schedule's runs are neither doubled nor lost beyond what its startingDeadlineSeconds allows: its children
  *   never overlap, and their count matches the time it ran.
  */
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
+import type { CliProcess } from '../doubles/cli-process.js'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launch, signalAndWait, waitOutput } from '../doubles/cli-process.js'
 import { startDemo } from '../demo.js'
 import { ControllerClient } from '../../src/api/client.js'
 import type { ChaosObject, RuntimeServer } from '../../src/index.js'
 import { HttpRuntimeClient } from '../../src/runtime/client.js'
 
-const ROOT = join(import.meta.dirname, '../..')
-const BIN = join(ROOT, 'bin/chaoscope.js')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-function launch(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; out: () => string } {
-  let out = ''
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  return { child, out: () => out }
-}
-
-async function waitOutput(p: { child: ChildProcess; out: () => string }, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const m = re.exec(p.out())
-    if (m) return m
-    if (Date.now() > deadline || p.child.exitCode !== null) throw new Error(`no ${re} in the output:\n${p.out()}`)
-    await sleep(25)
-  }
-}
-
-async function signal(c: ChildProcess | undefined, sig: NodeJS.Signals): Promise<void> {
-  if (!c || c.exitCode !== null || c.signalCode !== null) return
-  const exited = new Promise((r) => c.once('exit', r))
-  c.kill(sig)
-  await exited
-}
 
 const WORKFLOW = `apiVersion: chaos-mesh.org/v1alpha1
 kind: Workflow
@@ -113,7 +86,7 @@ describe('crash safety: chaoscope server SIGKILLed mid-workflow and mid-schedule
     const db = join(home, 'flows.db')
     const env = { ...process.env, CHAOSCOPE_HOME: home }
     const rt = new HttpRuntimeClient(demo.state.url)
-    let server: { child: ChildProcess; out: () => string } | undefined
+    let server: CliProcess | undefined
     const start = async (): Promise<ControllerClient> => {
       server = launch(['server', '--runtime', demo.state.url, '--db', db, '--port', '0'], env)
       return new ControllerClient((await waitOutput(server, /API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 20_000))[1]!)
@@ -148,7 +121,7 @@ describe('crash safety: chaoscope server SIGKILLed mid-workflow and mid-schedule
         return first !== undefined && (await api.list({ kind: 'NetworkChaos' })).some((o) => o.metadata.ownerReferences?.[0]?.name === first!.name && o.status?.experiment?.containerRecords?.[0]?.phase === 'Injected')
       }, { timeout: 10_000, interval: 100 }).toBe(true)
       await sleep(1500)
-      await signal(server?.child, 'SIGKILL')
+      await signalAndWait(server?.child, 'SIGKILL')
       const killedAt = Date.now()
       await sleep(1500) // down for a run of the schedule and part of the node
       api = await start()
@@ -193,7 +166,7 @@ describe('crash safety: chaoscope server SIGKILLed mid-workflow and mid-schedule
     } finally {
       sampling = false
       await sampler
-      await signal(server?.child, 'SIGTERM')
+      await signalAndWait(server?.child, 'SIGTERM')
     }
     expect(most).toBeLessThanOrEqual(1)
   }, 90_000)

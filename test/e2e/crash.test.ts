@@ -12,7 +12,6 @@
  *    or on the same database, is refused): each touches only the effects it made (its id, kept in its store), even
  *    when the second one fails to start.
  */
-import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { mkdtempSync } from 'node:fs'
@@ -20,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { edgeDelayYaml } from '../doubles/chaos-yaml.js'
+import { launch, signalAndWait, waitOutput } from '../doubles/cli-process.js'
 import { seeded } from '../seeded.mjs'
 import { startDemo } from '../demo.js'
 import { ControllerClient } from '../../src/api/client.js'
@@ -29,43 +29,12 @@ import type { HeldEffect, RuntimeClient } from '../../src/runtime/client.js'
 import { Store } from '../../src/store/store.js'
 
 const ROOT = join(import.meta.dirname, '../..')
-const BIN = join(ROOT, 'bin/chaoscope.js')
 const APP = join(ROOT, 'demo/chain/app.yaml')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const EDGES = [['middle', 'back'], ['front', 'middle']] as const
 
-/** A child process of the CLI with its output kept. */
-function launch(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; out: () => string } {
-  let out = ''
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  return { child, out: () => out }
-}
-
-async function waitOutput(p: { child: ChildProcess; out: () => string }, re: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const m = re.exec(p.out())
-    if (m) return m
-    if (Date.now() > deadline || p.child.exitCode !== null) throw new Error(`no ${re} in the output:\n${p.out()}`)
-    await sleep(25)
-  }
-}
-
-async function killHard(c: ChildProcess | undefined): Promise<void> {
-  if (!c || c.exitCode !== null || c.signalCode !== null) return
-  const exited = new Promise((r) => c.once('exit', r))
-  c.kill('SIGKILL')
-  await exited
-}
-
-async function stop(c: ChildProcess | undefined): Promise<void> {
-  if (!c || c.exitCode !== null || c.signalCode !== null) return
-  const exited = new Promise((r) => c.once('exit', r))
-  c.kill('SIGTERM')
-  await exited
-}
+const killHard = (c: ChildProcess | undefined) => signalAndWait(c, 'SIGKILL')
+const stop = (c: ChildProcess | undefined) => signalAndWait(c, 'SIGTERM')
 
 /** End (ms since the epoch) of an experiment with a duration in whole seconds. */
 const endOf = (o: { metadata: { creationTimestamp?: string }; spec: Record<string, unknown> }) => Date.parse(o.metadata.creationTimestamp!) + parseFloat(String(o.spec.duration)) * 1000
