@@ -2,7 +2,8 @@
  * The layers hold: every import in src/ goes down a layer (or stays in its own), and no import closes a cycle.
  *
  *   cli → index → wiring → api / engine → faults → runtime client → runtime (the daemon)
- *   leaves: manifest, store, observe, errors, http-client, http-guard, selector, version
+ *   load (the load generator): used by index, wiring, api and engine; imports only leaves
+ *   leaves: manifest, store, observe, errors, http-client, http-guard, selector, version, wire
  *
  * Imports are read with the TypeScript compiler's own parser (every static and dynamic import, `import type`
  * included), so the rule is about the code as the compiler sees it. docs/architecture.md says the same in words.
@@ -15,7 +16,7 @@ import { describe, expect, it } from 'vitest'
 const ROOT = resolve(import.meta.dirname, '..')
 const SRC = join(ROOT, 'src')
 
-type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'http-guard' | 'selector' | 'version'
+type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'load' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'http-guard' | 'selector' | 'version' | 'wire'
 
 /** The layer of a file, by its path under src/. */
 export function layerOf(file: string): Layer {
@@ -25,6 +26,7 @@ export function layerOf(file: string): Layer {
   if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts') return 'wiring'
   if (p.startsWith('api/')) return 'api'
   if (p.startsWith('engine/')) return 'engine'
+  if (p.startsWith('load/')) return 'load'
   if (p.startsWith('faults/')) return 'faults'
   if (p === 'runtime/client.ts' || p === 'runtime/types.ts') return 'runtime-client'
   if (p.startsWith('runtime/')) return 'runtime'
@@ -36,21 +38,23 @@ export function layerOf(file: string): Layer {
   if (p === 'http-guard.ts') return 'http-guard'
   if (p === 'selector.ts') return 'selector'
   if (p === 'version.ts') return 'version'
+  if (p.startsWith('wire/')) return 'wire'
   throw new Error(`${p}: no layer; add it to test/layers.test.ts and docs/architecture.md`)
 }
 
-const LEAVES: Layer[] = ['manifest', 'store', 'observe', 'errors', 'http-client', 'http-guard', 'selector', 'version']
+const LEAVES: Layer[] = ['manifest', 'store', 'observe', 'errors', 'http-client', 'http-guard', 'selector', 'version', 'wire']
 
 /** What each layer may import (besides itself). */
 const MAY_IMPORT: Record<Layer, Layer[]> = {
   cli: ['index'],
-  index: ['wiring', 'api', 'engine', 'faults', 'runtime-client', 'runtime', ...LEAVES],
-  wiring: ['api', 'engine', 'faults', 'runtime-client', 'runtime', ...LEAVES],
-  api: ['engine', 'faults', 'runtime-client', ...LEAVES],
-  engine: ['faults', 'runtime-client', ...LEAVES],
+  index: ['wiring', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
+  wiring: ['api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
+  api: ['engine', 'load', 'faults', 'runtime-client', ...LEAVES],
+  engine: ['load', 'faults', 'runtime-client', ...LEAVES],
+  load: [...LEAVES],
   faults: ['runtime-client', ...LEAVES],
   'runtime-client': ['store', 'errors', 'http-client'],
-  runtime: ['runtime-client', 'store', 'observe', 'errors', 'http-client', 'http-guard', 'selector', 'version'],
+  runtime: ['runtime-client', 'store', 'observe', 'errors', 'http-client', 'http-guard', 'selector', 'version', 'wire'],
   manifest: ['errors'],
   store: ['errors'],
   observe: ['errors', 'version'],
@@ -59,6 +63,7 @@ const MAY_IMPORT: Record<Layer, Layer[]> = {
   'http-guard': ['errors'],
   selector: ['errors'],
   version: [],
+  wire: [],
 }
 
 /**

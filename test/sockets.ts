@@ -5,8 +5,8 @@ import http from 'node:http'
 import type { AddressInfo, Server, Socket } from 'node:net'
 import { Proxy } from '../src/runtime/proxy/proxy.js'
 import type { ProxyOptions } from '../src/runtime/proxy/proxy.js'
-import { HttpParser } from '../src/runtime/proxy/http-parser.js'
-import type { Head } from '../src/runtime/proxy/http-parser.js'
+import { HttpParser } from '../src/wire/http-parser.js'
+import type { Head } from '../src/wire/http-parser.js'
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 export const addr = (port: number): string => `127.0.0.1:${port}`

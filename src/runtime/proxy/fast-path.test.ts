@@ -4,8 +4,8 @@ import net from 'node:net'
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { addr, sleep, withClient, withEcho, withHttpServer, withProxy, withTcpServer, echoHandler } from '../../../test/sockets.js'
-import { HttpParser } from './http-parser.js'
-import type { Head } from './http-parser.js'
+import { HttpParser } from '../../wire/http-parser.js'
+import type { Head } from '../../wire/http-parser.js'
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 

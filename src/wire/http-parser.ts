@@ -1,4 +1,4 @@
-/** @module runtime/proxy/http-parser: an incremental HTTP/1.1 message parser that forwards bytes verbatim. */
+/** @module wire/http-parser: an incremental HTTP/1.1 message parser that forwards bytes verbatim. */
 
 /** The parsed head of a request or response. Offsets index into `raw`. */
 export interface Head {

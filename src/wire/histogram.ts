@@ -1,4 +1,4 @@
-/** @module runtime/proxy/histogram: a fixed-bucket latency histogram cheap enough for every request. */
+/** @module wire/histogram: a fixed-bucket latency histogram cheap enough for every request. */
 
 /** Upper bounds in milliseconds (the last bucket, +Inf, is implicit). */
 export const LATENCY_BOUNDS_MS: readonly number[] = [
