@@ -99,6 +99,10 @@ export const ERROR_CODES = {
   STORE_WRITE_FAILED: ['the state database refused a write (disk full, read-only, locked or damaged); nothing of that change was kept', 'check the disk and the file given with --db; the message has SQLite\'s error'],
   // state files
   STORE_STATE_FILE_CORRUPT: ['a state file in $CHAOSCOPE_HOME (runtime.json, controller.json) exists but cannot be read', 'check its permissions, or remove it when no chaoscope process is running'],
+  // load generator
+  LOAD_INVALID_PLAN: ['the settings of a load run do not fit together (no end, no target, a target that is not http://)', 'follow the message; `chaoscope load --help` lists the flags'],
+  LOAD_TARGET_REFUSED: ['the load target is not on this machine, and remote targets were not allowed', 'point it at 127.0.0.1, localhost or [::1], or pass --allow-remote when the target is yours to load'],
+  LOAD_WORKER_FAILED: ['a load worker thread failed; the run was stopped and nothing was reported', 'report it as a bug with the command; the message has the worker\'s error'],
   // command line
   CLI_USAGE: ['the command line is not valid', 'run the command with --help'],
   INTERNAL: ['an unexpected error inside chaoscope (a bug)', 'report it with the command and the input that caused it'],
@@ -157,7 +161,7 @@ export function httpStatus(code: ErrorCode): 400 | 404 | 405 | 409 | 413 | 415 |
   if (code === 'API_METHOD_NOT_ALLOWED') return 405
   if (code.endsWith('NOT_FOUND') || code.startsWith('RUNTIME_UNKNOWN') || code === 'PROXY_FAULT_NOT_FOUND') return 404
   if (code.endsWith('_EXISTS') || code.endsWith('ALREADY_RUNNING')) return 409
-  if (code === 'INTERNAL' || code === 'PROXY_WORKER_FAILED' || code === 'STORE_WRITE_FAILED' || code === 'API_VALIDATOR_FAILED') return 500
+  if (code === 'INTERNAL' || code === 'PROXY_WORKER_FAILED' || code === 'LOAD_WORKER_FAILED' || code === 'STORE_WRITE_FAILED' || code === 'API_VALIDATOR_FAILED') return 500
   if (code === 'RUNTIME_NO_FREE_PORT') return 503
   if (code === 'RUNTIME_NOT_READY' || code.endsWith('NOT_RUNNING')) return 503
   if (code === 'API_BODY_TOO_LARGE' || code === 'SPEC_FILE_TOO_LARGE') return 413
