@@ -57,7 +57,7 @@ const MAY_IMPORT: Record<Layer, Layer[]> = {
   runtime: ['runtime-client', 'store', 'observe', 'errors', 'http-client', 'http-guard', 'selector', 'version', 'wire'],
   manifest: ['errors'],
   store: ['errors'],
-  observe: ['errors', 'version'],
+  observe: ['errors', 'version', 'wire'],
   errors: [],
   'http-client': ['errors'],
   'http-guard': ['errors'],

@@ -2,49 +2,16 @@
 
 import { Registry } from 'prom-client'
 import type { Metric } from 'prom-client'
+import { histogramSamples, pulledMetric, snapshotter } from '../../observe/pulled.js'
+import type { Labels, Sample } from '../../observe/pulled.js'
 import type { ProxyStats } from './proxy.js'
-
-type Labels = Record<string, string | number>
-interface Sample {
-  value: number
-  labels: Labels
-  metricName?: string
-}
-
-/** Coalesces the snapshot: every metric of one scrape reads the same one. */
-function snapshotter(source: () => Promise<ProxyStats[]>): () => Promise<ProxyStats[]> {
-  let inflight: Promise<ProxyStats[]> | undefined
-  return () => {
-    inflight ??= source().finally(() => {
-      inflight = undefined
-    })
-    return inflight
-  }
-}
 
 function base(p: ProxyStats): Labels {
   return { ...p.labels, proxy: p.name, mode: p.mode }
 }
 
-function metric(
-  name: string,
-  help: string,
-  type: 'counter' | 'gauge' | 'histogram',
-  read: () => Promise<ProxyStats[]>,
-  samples: (stats: ProxyStats[]) => Sample[],
-): Metric {
-  const m = {
-    name,
-    help,
-    type,
-    aggregator: 'sum',
-    async get() {
-      return { name, help, type, aggregator: 'sum', values: samples(await read()) }
-    },
-    reset() {},
-  }
-  return m as unknown as Metric
-}
+const metric = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', read: () => Promise<ProxyStats[]>, samples: (stats: ProxyStats[]) => Sample[]): Metric =>
+  pulledMetric(name, help, type, read, samples)
 
 /** The metric names, for dashboards and tests. */
 export const SIDECAR_METRICS = {
@@ -77,20 +44,7 @@ export function registerSidecarMetrics(registry: Registry, source: () => Promise
     metric(M.duration, 'HTTP request latency as the client sees it through a sidecar', 'histogram', read, (ss) =>
       ss
         .filter((p) => p.mode === 'http')
-        .flatMap((p) => {
-          const l = base(p)
-          const h = p.latency
-          const out: Sample[] = []
-          let cum = 0
-          h.counts.forEach((c, i) => {
-            cum += c
-            const le = i < h.boundsMs.length ? String(h.boundsMs[i]! / 1000) : '+Inf'
-            out.push({ metricName: `${M.duration}_bucket`, value: cum, labels: { ...l, le } })
-          })
-          out.push({ metricName: `${M.duration}_sum`, value: h.sumMs / 1000, labels: l })
-          out.push({ metricName: `${M.duration}_count`, value: h.count, labels: l })
-          return out
-        }),
+        .flatMap((p) => histogramSamples(M.duration, p.latency, base(p))),
     ),
   )
   registry.registerMetric(
