@@ -1,6 +1,7 @@
 /** @module manifest/registry: every kind chaoscope reads, by API group. */
 import type { KindDefinition } from './kind.js'
 import { app } from './kinds/app.js'
+import { loadProfile } from './kinds/load-profile.js'
 import { podChaos } from './kinds/pod-chaos.js'
 import { networkChaos } from './kinds/network-chaos.js'
 import { httpChaos } from './kinds/http-chaos.js'
@@ -60,10 +61,11 @@ export const chaosMeshKinds: { [K in ChaosMeshKind]: KindDefinition } = {
   Workflow: workflow,
 }
 
-export const CHAOSCOPE_KINDS = ['App'] as const
+export const CHAOSCOPE_KINDS = ['App', 'LoadProfile'] as const
 export type ChaoscopeKind = (typeof CHAOSCOPE_KINDS)[number]
 export const chaoscopeKinds: { [K in ChaoscopeKind]: KindDefinition } = {
   App: app,
+  LoadProfile: loadProfile,
 }
 
 export const GROUPS = {
