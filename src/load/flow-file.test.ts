@@ -63,7 +63,7 @@ describe('the shop example', () => {
       vars: { product: ['typewriter', 'film-camera', 'espresso-pot', 'linen-apron', 'desk-lamp', 'sunglasses', 'wool-scarf', 'bamboo-glass-jar', 'record-player'] },
       defaults: {
         target: 'http://127.0.0.1:30090',
-        stages: [{ durationMs: 60_000, from: 5, to: 5 }],
+        stages: [{ durationMs: 0, from: 5, to: 5 }],
         durationMs: 60_000,
         timeoutMs: 5_000,
         headers,
@@ -191,9 +191,9 @@ ${ONE_FLOW}        - post: /search
   })
 
   it('turns rate, stages and users into the open and closed models', () => {
-    // rate without a duration: one constant stage of durationMs 0, "until the run ends"
+    // rate: one constant stage of durationMs 0, "until the run ends" (by its duration, --duration, --requests or ctrl-C)
     expect(flowsOf(`  rate: 20\n${ONE_FLOW}        - get: /\n`).defaults).toEqual({ stages: [{ durationMs: 0, from: 20, to: 20 }] })
-    expect(flowsOf(`  rate: 0.5\n  duration: 1m30s\n${ONE_FLOW}        - get: /\n`).defaults).toEqual({ stages: [{ durationMs: 90_000, from: 0.5, to: 0.5 }], durationMs: 90_000 })
+    expect(flowsOf(`  rate: 0.5\n  duration: 1m30s\n${ONE_FLOW}        - get: /\n`).defaults).toEqual({ stages: [{ durationMs: 0, from: 0.5, to: 0.5 }], durationMs: 90_000 })
     expect(flowsOf(`  startRate: 5\n  stages: [{duration: 10s, target: 50}, {duration: 20s, rate: 80}, {duration: 500ms, target: 10}]\n${ONE_FLOW}        - get: /\n`).defaults).toEqual({
       stages: [{ durationMs: 10_000, from: 5, to: 50 }, { durationMs: 20_000, from: 80, to: 80 }, { durationMs: 500, from: 80, to: 10 }],
     })

@@ -49,9 +49,10 @@ export function loadFlowFile(file: string): { flows: FlowSet } | { issues: Issue
  * over them; bodies are serialized with their content-type (a step's own content-type header wins); placeholders
  * are left for the workers, written `{{name}}`.
  *
- * Stages: `stages` compile as stagesOf says; `rate: N` becomes one constant stage
- * `{ durationMs: <spec.duration in ms, or 0>, from: N, to: N }`, where **durationMs 0 means "until the run ends"**
- * (its duration, request count or interrupt, whatever stops it). `users` stays the closed model's count.
+ * Stages: `stages` compile as stagesOf says; `rate: N` becomes one constant stage `{ durationMs: 0, from: N, to: N }`,
+ * where **durationMs 0 means "until the run ends"**: its duration (`defaults.durationMs`, or `--duration`, which
+ * wins over it), request count or interrupt, whatever stops it first. (A stage as long as spec.duration would end
+ * early when --duration asks for a longer run.) `users` stays the closed model's count.
  */
 export function compileLoadProfile(spec: LoadProfileSpec): FlowSet {
   const headers = lowerKeys(spec.headers)
@@ -59,7 +60,7 @@ export function compileLoadProfile(spec: LoadProfileSpec): FlowSet {
   const timeoutMs = spec.timeout === undefined ? undefined : parseDuration(spec.timeout)
   let stages: Stage[] | undefined
   if (spec.stages !== undefined) stages = stagesOf(spec.stages, spec.startRate, ['stages'], ['startRate'], unreachable)
-  else if (spec.rate !== undefined) stages = [{ durationMs: durationMs ?? 0, from: spec.rate, to: spec.rate }]
+  else if (spec.rate !== undefined) stages = [{ durationMs: 0, from: spec.rate, to: spec.rate }]
   const defaults: FlowDefaults = {
     ...(spec.target !== undefined ? { target: spec.target } : {}),
     ...(stages !== undefined ? { stages } : {}),
