@@ -19,6 +19,9 @@ import type * as Doctor from './doctor.js'
 import type * as Apply from './api/apply.js'
 import type * as Kinds from './api/kinds.js'
 import type { ControllerClient } from './api/client.js'
+import type * as LoadRun from './load/run.js'
+import type * as FlowFile from './load/flow-file.js'
+import type * as LoadMetrics from './load/metrics.js'
 
 // loaded at once (light)
 export { ChaosError, ERROR_CODES, EXIT, isChaosError } from './errors.js'
@@ -32,6 +35,7 @@ export type { Issue } from './manifest/issues.js'
 export { parseSelector } from './selector.js'
 export { parseDuration } from './manifest/duration.js'
 export { VERSION } from './version.js'
+export { parseRate, RateSyntaxError } from './load/schedule.js'
 
 // types of what the functions below load
 export type { Resource, SkippedDocument, ValidationResult } from './manifest/validate.js'
@@ -44,6 +48,9 @@ export type { ControllerHandle, ControllerServer, ControllerServerOptions, Local
 export type { ControllerOptions } from './engine/controller.js'
 export type { Check } from './doctor.js'
 export type { IssuesError } from './api/apply.js'
+export type { FlowSet, LoadPlan, LoadProgress, LoadResult, Quantiles, SecondStats, Stage, StepStats } from './load/types.js'
+export type { LoadHooks, LoadRun, LoadSnapshot } from './load/run.js'
+export type { MetricsServer } from './load/metrics.js'
 
 /**
  * The manifest layer: the one-file bundle that `npm run build` makes of it and the YAML parser
@@ -116,4 +123,32 @@ export async function startControllerServer(...args: Parameters<typeof Wiring.st
 /** Where the controller keeps its SQLite file by default. */
 export async function defaultDbPath(): Promise<string> {
   return (await import('./wiring.js')).defaultDbPath()
+}
+
+/** Starts a load run (`chaoscope load`): worker threads sending the plan's requests; its `result` resolves at the end. */
+export async function startLoad(...args: Parameters<typeof LoadRun.startLoad>): Promise<ReturnType<typeof LoadRun.startLoad>> {
+  return (await import('./load/run.js')).startLoad(...args)
+}
+
+/** Runs a load plan to its end (or until `signal` aborts it) and returns what was measured. */
+export async function runLoad(...args: Parameters<typeof LoadRun.runLoad>): ReturnType<typeof LoadRun.runLoad> {
+  return (await import('./load/run.js')).runLoad(...args)
+}
+
+/** Reads a LoadProfile file (scripted flows): the compiled flows, or every issue with its position. */
+export async function loadFlowFile(...args: Parameters<typeof FlowFile.loadFlowFile>): Promise<ReturnType<typeof FlowFile.loadFlowFile>> {
+  return (await import('./load/flow-file.js')).loadFlowFile(...args)
+}
+
+/** Reads a stages file (`chaoscope load --stages`): the stages, or every issue with its position. */
+export async function parseStagesFile(...args: Parameters<typeof FlowFile.parseStagesFile>): Promise<ReturnType<typeof FlowFile.parseStagesFile>> {
+  return (await import('./load/flow-file.js')).parseStagesFile(...args)
+}
+
+/** Serves a load run's Prometheus metrics on http://host:port/metrics while it runs. */
+export async function serveLoadMetrics(run: Pick<LoadRun.LoadRun, 'snapshot'>, host: string, port: number, labels: Record<string, string> = {}): Promise<LoadMetrics.MetricsServer> {
+  const m = await import('./load/metrics.js')
+  const registry = new m.Registry()
+  m.registerLoadMetrics(registry, () => run.snapshot(), labels)
+  return m.serveMetrics(registry, host, port)
 }

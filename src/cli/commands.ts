@@ -28,6 +28,17 @@ function durationFlag(flag: string): (v: string) => number {
   }
 }
 
+/** A duration above zero: 30s, 1m, 1h30m, 250ms. */
+function positiveDuration(flag: string): (v: string) => number {
+  return (v) => {
+    const ms = parseDuration(v.trim())
+    if (ms === undefined || ms <= 0) throw usage(`${flag} expects a duration above zero like 30s, 2m or 1m30s, got "${v}"`)
+    return ms
+  }
+}
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v]
+
 /** `--log-max-size`: bytes, at least 1024 (a smaller log would rotate at every line). */
 function logSize(v: string): number {
   const n = wholeNumber('--log-max-size', { unit: 'bytes' })(v)
@@ -227,6 +238,42 @@ Examples:
       await (await import('./verbs/experiments.js')).events(opts, run)
     }))
 
+  program
+    .command('load')
+    .description('send HTTP load to a URL: a constant, ramped or stepped arrival rate (open model) or N users as fast as they can (closed)')
+    .argument('[url]', 'the target, http:// on this machine (with -f: the base of the flows\' paths; default the profile\'s target)')
+    .option('-r, --rate <rate>', 'open model: requests (or flow iterations) per second: 500, a ramp 100:1000/30s, steps 100,500,1000/10s')
+    .option('--stages <file>', 'open model: a stages file (a list of {duration, target} ramps or {duration, rate} holds)')
+    .addOption(new Option('-c, --connections <n>', 'closed model (no rate): virtual users, one connection each (default 10); open model: most connections opened (default 200)').argParser(wholeNumber('--connections')))
+    .addOption(new Option('-d, --duration <duration>', 'how long to send (default 10s, or until --requests or the stages end)').argParser(positiveDuration('--duration')))
+    .addOption(new Option('-n, --requests <n>', 'stop after this many requests (flow iterations with -f)').argParser(wholeNumber('--requests')))
+    .option('-m, --method <method>', 'HTTP method (default GET, or POST with --body)')
+    .option('-H, --header <header>', 'a request header "Name: value" (repeatable)', collect)
+    .option('--body <file>', 'the request body, read from a file (- for stdin)')
+    .addOption(new Option('--timeout <duration>', 'per request, from its write to the end of its response (default 30s)').argParser(positiveDuration('--timeout')))
+    .option('-f, --filename <file>', 'a LoadProfile file: scripted user flows with think times (chaoscope.dev/v1alpha1)')
+    .addOption(new Option('--workers <n>', 'worker threads sending (default: one less than the cores, at least 1)').argParser(wholeNumber('--workers')))
+    .option('--metrics-addr <host:port>', 'serve Prometheus metrics on http://host:port/metrics while the run goes')
+    .option('--allow-remote', 'allow a target that is not on this machine (loopback only by default)')
+    .option('-q, --quiet', 'no progress lines on stderr')
+    .addOption(outputOption(['text', 'json'], 'text'))
+    .addHelpText('after', `
+Latency is measured from each request's intended send time, so a server that stalls shows in the
+percentiles (no coordinated omission); the service time beside it counts from the actual write. In the open
+model a request waits for a free connection when all are busy (its wait counts in its latency); one sent
+more than 10 ms late counts as late, one that finds no connection before --timeout (or the end) as dropped.
+The run stops by itself: after --duration or --requests, then waits for the responses in flight (at most
+--timeout). Ctrl-C stops it early and prints what was measured.
+Exit codes: 0 done, 1 no request succeeded (or none was sent), 2 usage or an invalid file.
+Examples:
+  chaoscope load http://127.0.0.1:30090/ --rate 200 --duration 30s
+  chaoscope load http://127.0.0.1:8080/api --rate 100:1000/1m -o json > run.json
+  chaoscope load http://127.0.0.1:8080/ -c 50 -d 10s
+  chaoscope load -f examples/load/shop.yaml --rate 5 --duration 1m`)
+    .action(act(run, async (url: string | undefined, opts: LoadFlags) => {
+      await (await import('./verbs/load.js')).load(url, opts, run)
+    }))
+
   addRetention(program
     .command('server')
     .description('run the controller and its API (/api/v1) on 127.0.0.1, for a local runtime already up (foreground)')
@@ -252,6 +299,10 @@ export interface RetentionFlags { eventTtl?: number; maxEvents?: number; archive
 export interface UpFlags extends RetentionFlags {
   filename: string; detach?: boolean; readyTimeout: number; controlPort: number; db?: string; hostPorts: 'fixed' | 'ephemeral'
   logMaxSize: number; logMaxFiles: number; logFile?: string
+}
+export interface LoadFlags {
+  rate?: string; stages?: string; connections?: number; duration?: number; requests?: number; method?: string; header?: string[]; body?: string
+  timeout?: number; filename?: string; workers?: number; metricsAddr?: string; allowRemote?: boolean; quiet?: boolean; output: 'text' | 'json'
 }
 export interface ServerFlags extends RetentionFlags { runtime?: string; db?: string; port: number }
 export interface GetFlags { namespace?: string; allNamespaces?: boolean; selector?: string; output: 'table' | 'wide' | 'yaml' | 'json'; watch?: boolean }

@@ -228,8 +228,10 @@ export class Driver {
     const wait = startEpochMs - now()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     if (this.plan.stages) await this.runOpen()
-    else await this.runClosed()
-    this.sendEnd = Math.min(now(), this.endAt)
+    else {
+      await this.runClosed()
+      this.sendEnd = Math.min(now(), this.endAt)
+    }
     await this.drain()
     clearInterval(this.sweeper)
     clearTimeout(this.ticker)
@@ -278,9 +280,19 @@ export class Driver {
     const arrivals = new Arrivals(stages, this.index, this.count)
     let next = arrivals.take()
     const running = new Set<Promise<void>>()
-    while (next !== undefined && next.index < limit && !this.stopping) {
+    // the send phase ends at the planned end (the schedule's or --duration's), or at the last send when the
+    // request count or a stop ends it first; the achieved rate is over this window
+    let sendEnd = fitted ? this.start + fitted.totalMs : Infinity
+    while (next !== undefined && !this.stopping) {
+      if (next.index >= limit) {
+        sendEnd = now()
+        break
+      }
       const due = this.start + next.at
-      if (due >= this.endAt) break
+      if (due >= this.endAt) {
+        sendEnd = this.endAt
+        break
+      }
       const t = now()
       if (due > t) {
         await new Promise<void>((r) => {
@@ -295,6 +307,9 @@ export class Driver {
       void p.then(() => running.delete(p))
       next = arrivals.take()
     }
+    if (this.stopping) sendEnd = Math.min(sendEnd, now())
+    if (Number.isFinite(sendEnd) && sendEnd > now()) await new Promise((r) => setTimeout(r, sendEnd - now()))
+    this.sendEnd = Math.min(sendEnd, now())
     // the send phase is over: what still waits for a connection is dropped; iterations in flight end their request
     this.stopping = true
     for (const pool of this.pools.values()) this.rec.totals.dropped += pool.drop(undefined)
