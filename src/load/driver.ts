@@ -92,14 +92,15 @@ function requestBytes(method: string, target: string, origin: Origin, headers: [
   return b === undefined ? head : Buffer.concat([head, b])
 }
 
-function prepare(base: URL, step: StepPlan, flow: string, index: number, common: Record<string, string>, cookies: boolean): Prepared {
+function prepare(base: URL, step: StepPlan, flow: string, index: number, overrides: Record<string, string>, cookies: boolean): Prepared {
   const url = /^https?:\/\//i.test(step.path) ? new URL(step.path) : new URL(step.path.startsWith('/') ? step.path : `/${step.path}`, base)
   const origin = originOf(url)
   // placeholders survive URL parsing percent-encoded: restore them in the request target
   const target = compile((url.pathname + url.search).replaceAll('%7B%7B', '{{').replaceAll('%7D%7D', '}}'))
+  // the step's headers (a profile's own headers are already in them), then the command line's -H over all
   const merged = new Map<string, string>()
-  for (const [k, v] of Object.entries(common)) merged.set(k.toLowerCase(), v)
   for (const [k, v] of Object.entries(step.headers)) merged.set(k.toLowerCase(), v)
+  for (const [k, v] of Object.entries(overrides)) merged.set(k.toLowerCase(), v)
   const headers = [...merged].map(([k, v]) => [k, compile(v)] as [string, Template])
   const body = step.body === undefined ? undefined : compile(step.body)
   const method = step.method.toUpperCase()
@@ -208,11 +209,10 @@ export class Driver {
     this.plan = plan
     this.base = new URL(plan.url)
     const cookies = plan.flows !== undefined
-    const common = plan.flows?.defaults.headers ?? {}
     const flows: FlowPlan[] = plan.flows?.flows ?? [
       { name: '', weight: 1, steps: [{ name: `${plan.method} ${this.base.pathname}${this.base.search}`, method: plan.method, path: this.base.href, headers: plan.headers, body: plan.body }] },
     ]
-    this.flows = flows.map((f) => ({ flow: f, steps: f.steps.map((s, i) => prepare(this.base, s, f.name, i, plan.flows ? { ...common, ...plan.headers } : {}, cookies)) }))
+    this.flows = flows.map((f) => ({ flow: f, steps: f.steps.map((s, i) => prepare(this.base, s, f.name, i, plan.flows ? plan.headers : {}, cookies)) }))
     this.weights = flows.map((f) => f.weight)
     this.totalWeight = this.weights.reduce((a, b) => a + b, 0)
     this.vars = plan.flows?.vars ?? {}
