@@ -267,7 +267,7 @@ The run stops by itself: after --duration or --requests, then waits for the resp
 Exit codes: 0 done, 1 no request succeeded (or none was sent), 2 usage or an invalid file.
 Examples:
   chaoscope load http://127.0.0.1:30090/ --rate 200 --duration 30s
-  chaoscope load http://127.0.0.1:8080/api --rate 100:1000/1m -o json > run.json
+  chaoscope load http://127.0.0.1:8080/api --rate 100:1000/1m -o json
   chaoscope load http://127.0.0.1:8080/ -c 50 -d 10s
   chaoscope load -f examples/load/shop.yaml --rate 5 --duration 1m`)
     .action(act(run, async (url: string | undefined, opts: LoadFlags) => {

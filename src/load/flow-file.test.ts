@@ -341,7 +341,7 @@ ${ONE_FLOW}        - get: /product/{{prodcut}}
   it('headers: HTTP names, one line, not the ones chaoscope writes, unique whatever their case', () => {
     expect(issuesOf(`  headers: {"bad name": x, Content-Length: "3", X-A: "1", x-a: "2"}\n${ONE_FLOW}        - get: /\n          headers: {h: "a\\nb"}\n`)).toEqual([
       '5:13 spec.headers["bad name"]: "bad name" is not a header name [SPEC_INVALID_VALUE]',
-      '5:28 spec.headers.Content-Length: chaoscope writes content-length itself [SPEC_INVALID_VALUE]',
+      '5:28 spec.headers.Content-Length: content-length is written by the load generator itself [SPEC_INVALID_VALUE]',
       '5:59 spec.headers.x-a: header "x-a" is also written as "X-A" (header names ignore case) [SPEC_DUPLICATE_KEY]',
       '10:24 spec.flows[0].steps[0].headers.h: a header value is one line [SPEC_INVALID_VALUE]',
     ])

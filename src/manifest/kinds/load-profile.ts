@@ -328,7 +328,7 @@ function checkHeaders(headers: Record<string, string>, at: FieldPath, known: rea
     const p = [...at, name]
     const lower = name.toLowerCase()
     if (!HEADER_NAME.test(name)) report(p, 'SPEC_INVALID_VALUE', `${JSON.stringify(name)} is not a header name`, 'header names are letters, digits and - (no spaces or colons)', { key: true })
-    else if (OWN_HEADERS.includes(lower)) report(p, 'SPEC_INVALID_VALUE', `chaoscope writes ${lower} itself`, 'remove it: the body and the keep-alive connection decide it', { key: true })
+    else if (OWN_HEADERS.includes(lower)) report(p, 'SPEC_INVALID_VALUE', `${lower} is written by the load generator itself`, 'remove it: the body and the keep-alive connection decide it', { key: true })
     const first = seen.get(lower)
     if (first !== undefined) report(p, 'SPEC_DUPLICATE_KEY', `header "${name}" is also written as "${first}" (header names ignore case)`, 'keep one of them', { key: true })
     else seen.set(lower, name)
