@@ -31,7 +31,7 @@ export function notApplicable(r: ValidationResult): Issue[] {
   for (const res of r.resources) {
     const at2 = (code: ErrorCode, message: string, hint: string) => at(res.source.file, res.source.line, code, message, hint)
     if (!res.apiVersion.startsWith('chaos-mesh.org/') || !findKind(res.kind)) {
-      at2('SPEC_UNRECOGNIZED_DOCUMENT', `${res.kind} ${res.metadata.name} is not a chaos-mesh.org resource; the controller does not keep it`, res.kind === 'App' ? 'run an App with `chaoscope up -f FILE`' : 'remove it from the input')
+      at2('SPEC_UNRECOGNIZED_DOCUMENT', `${res.kind} ${res.metadata.name} is not a chaos-mesh.org resource; the controller does not keep it`, res.kind === 'App' ? 'run an App with `chaoscope up -f FILE`' : res.kind === 'LoadProfile' ? 'run a LoadProfile with `chaoscope load -f FILE`' : 'remove it from the input')
       continue
     }
     const key = `${res.kind}/${res.metadata.namespace}/${res.metadata.name}`

@@ -84,6 +84,7 @@ export function injectorFor(kind: string): FaultInjector | undefined {
  */
 export function localRefusal(kind: string): ChaosError | undefined {
   if (kind === 'App') return new ChaosError('SPEC_LOCAL_UNSUPPORTED', 'an App is run by `chaoscope up -f`, not applied to the controller', { hint: 'start it with `chaoscope up -f app.yaml`' })
+  if (kind === 'LoadProfile') return new ChaosError('SPEC_LOCAL_UNSUPPORTED', 'a LoadProfile is run by `chaoscope load -f`, not applied to the controller', { hint: 'send its load with `chaoscope load -f profile.yaml`' })
   const b = Object.hasOwn(BACKENDS, kind) ? (BACKENDS as Record<string, BackendSupport>)[kind]! : undefined
   if (!b) return new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} is not a kind chaoscope runs`)
   if ('injector' in b.local || 'controller' in b.local) return undefined

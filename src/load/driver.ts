@@ -423,7 +423,8 @@ export class Driver {
       conn = c
     } else {
       pool = this.pools.get(step.origin.key)
-      if (!pool) this.pools.set(step.origin.key, (pool = new Pool(step.origin, this.plan.connections, this.connections)))
+      // the run's connection limit is shared among its workers
+      if (!pool) this.pools.set(step.origin.key, (pool = new Pool(step.origin, Math.max(1, Math.ceil(this.plan.connections / this.count)), this.connections)))
       const got = pool.acquire(intended)
       try {
         conn = got instanceof Connection ? got : await got
