@@ -55,7 +55,7 @@ export class Connection {
   private socket: Socket | undefined
   private connected = false
   private pending: Pending | undefined
-  private readonly parser: HttpParser
+  private parser: HttpParser
   /** When the current request times out (epoch ms, as the driver's clock); checked by the driver's sweep. */
   deadline = Infinity
   /** False once the connection closed or failed: the pool opens a new one. */
@@ -66,7 +66,11 @@ export class Connection {
     private readonly host: string,
     private readonly port: number,
   ) {
-    this.parser = new HttpParser('response', {
+    this.parser = this.newParser()
+  }
+
+  private newParser(): HttpParser {
+    return new HttpParser('response', {
       head: (h: Head) => this.onHead(h),
       body: (b: Buffer) => {
         if (this.pending) this.pending.bytesIn += b.length
@@ -103,8 +107,12 @@ export class Connection {
   }
 
   private open(): Socket {
+    // a connection the server closed while idle (keep-alive timeout) opens again on its next request
     const s = connect({ host: this.host, port: this.port, noDelay: true })
     this.socket = s
+    this.usable = true
+    this.connected = false
+    this.parser = this.newParser()
     s.on('connect', () => {
       this.connected = true
     })

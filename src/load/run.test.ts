@@ -142,6 +142,18 @@ describe('open model', () => {
   })
 })
 
+describe('keep-alive', () => {
+  it('a connection the server closed while idle opens again on its next request, with no error', async () => {
+    const url = await serve(ok)
+    servers[servers.length - 1]!.keepAliveTimeout = 50
+    // one connection, a request every 200 ms: the server has closed it before each next request
+    const r = await runLoad(plan(url, { stages: [{ durationMs: 0, from: 5, to: 5 }], durationMs: 1000, connections: 1 }))
+    expect(r.requests).toBe(5)
+    expect(r.errors).toBe(0)
+    expect(r.statusCodes).toEqual({ '200': 5 })
+  })
+})
+
 describe('errors', () => {
   it('a server that never answers: every request is a timeout after --timeout', async () => {
     const url = await serve(() => {})
