@@ -109,12 +109,15 @@ function startTarget() {
 // ---- running one tool ---------------------------------------------------------------------------------------
 const scratch = mkdtempSync(join(tmpdir(), 'chaoscope-bench-load-'))
 let timeFiles = 0
+/** The tool running now, ended with the bench. */
+let running
 
 /** Runs a command under GNU time to its end (bounded: kills it 30 s past its planned length). */
 function runTool(cmd, args, plannedSeconds) {
   const timeFile = join(scratch, `time-${timeFiles++}`)
   return new Promise((resolve, reject) => {
     const child = spawn(TIME, ['-f', '%U %S %e', '-o', timeFile, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT })
+    running = child
     let out = ''
     let err = ''
     child.stdout.on('data', (b) => (out += b))
@@ -123,6 +126,7 @@ function runTool(cmd, args, plannedSeconds) {
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(killer)
+      running = undefined
       let cpu = NaN
       let wall = NaN
       try {
@@ -376,9 +380,17 @@ async function stall(target) {
 const started = Date.now()
 const target = await startTarget()
 process.on('exit', () => {
+  // the tool is GNU time's child: end it by its pid first (time does not pass SIGTERM on)
+  if (running) {
+    try {
+      for (const pid of readFileSync(`/proc/${running.pid}/task/${running.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) process.kill(Number(pid))
+    } catch {}
+    running.kill()
+  }
   target.stop()
   rmSync(scratch, { recursive: true, force: true })
 })
+process.on('SIGINT', () => process.exit(130))
 console.log(`machine: ${versions()}`)
 console.log(`target: plain Node http server, 12-byte body, keep-alive, its own process, 127.0.0.1:${target.port}`)
 try {
