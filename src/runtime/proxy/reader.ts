@@ -1,31 +1,12 @@
-/** @module runtime/proxy/reader: socket reads into one shared scratch buffer, without Node's readable-stream layer. */
+/** @module runtime/proxy/reader: accepted sockets re-wrapped to read through `onread` (wire/reader). */
 
 import net from 'node:net'
 import type { Socket } from 'node:net'
+import { onread } from '../../wire/reader.js'
+import type { OnChunk } from '../../wire/reader.js'
 
-/**
- * Every proxied socket of this thread reads into this one buffer (Node's `onread` option); the callback copies
- * the bytes out at once, so no two sockets can ever see each other's data and every chunk handed on owns its
- * memory. Compared with `'data'` events this skips, per read, a 64 KiB allocation, the readable-stream
- * machinery and an event emit: the copy of the few bytes actually read is cheaper than all of them.
- */
-const SCRATCH = Buffer.allocUnsafe(64 * 1024)
-
-export type OnChunk = (chunk: Buffer) => void
-
-/** The `onread` option for a socket that hands each read on as an owned Buffer. */
-export function onread(onChunk: OnChunk): { buffer: Buffer; callback: (n: number) => boolean } {
-  return {
-    buffer: SCRATCH,
-    // Returning false would stop reading; pausing is done with socket.pause() instead.
-    callback: (n: number): boolean => {
-      const b = Buffer.allocUnsafe(n)
-      SCRATCH.copy(b, 0, 0, n)
-      onChunk(b)
-      return true
-    },
-  }
-}
+export { onread }
+export type { OnChunk }
 
 interface HandleOwner {
   _handle: { useUserBuffer?: unknown } | null
