@@ -308,7 +308,16 @@ export class Driver {
       next = arrivals.take()
     }
     if (this.stopping) sendEnd = Math.min(sendEnd, now())
-    if (Number.isFinite(sendEnd) && sendEnd > now()) await new Promise((r) => setTimeout(r, sendEnd - now()))
+    // the schedule's last send came before its end (a ramp down to 0): the send phase still lasts until then,
+    // unless stop() ends it
+    if (Number.isFinite(sendEnd) && sendEnd > now() && !this.stopping) {
+      await new Promise<void>((r) => {
+        this.wake = r
+        setTimeout(r, sendEnd - now())
+      })
+      this.wake = undefined
+      if (this.stopping) sendEnd = Math.min(sendEnd, now())
+    }
     this.sendEnd = Math.min(sendEnd, now())
     // the send phase is over: what still waits for a connection is dropped; iterations in flight end their request
     this.stopping = true
