@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads'
 import { ChaosError } from '../errors.js'
 import type { ValidationResult } from '../manifest/validate.js'
 import type { ValidateReply, ValidateRequest } from './validate-worker.js'
+import { workerSpec } from '../wire/worker-spec.js'
 
 export interface ValidatePoolOptions {
   /** Workers at most (default: 2, or 1 on a machine with two cores or fewer, leaving one to the API). */
@@ -40,16 +41,6 @@ interface Slot {
   gone: boolean
 }
 
-function workerSpec(): { url: URL; execArgv: string[] | undefined } {
-  const here = import.meta.url
-  if (here.endsWith('.ts')) {
-    // Running from sources (vitest): the worker is TypeScript too; the data plane's module hook transpiles it.
-    const hooks = new URL('../runtime/proxy/ts-worker-hooks.mjs', here).href
-    const register = `import{register}from"node:module";register(${JSON.stringify(hooks)})`
-    return { url: new URL('./validate-worker.ts', here), execArgv: ['--import', `data:text/javascript,${encodeURIComponent(register)}`] }
-  }
-  return { url: new URL('./validate-worker.js', here), execArgv: undefined }
-}
 
 /**
  * @example
@@ -115,7 +106,7 @@ export class ValidatePool {
   }
 
   private start(): Slot {
-    const { url, execArgv } = workerSpec()
+    const { url, execArgv } = workerSpec(import.meta.url, './validate-worker')
     const worker = new Worker(url, { execArgv, name: 'chaoscope-validate', resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } })
     const slot: Slot = { worker, gone: false }
     worker.on('message', (m: ValidateReply) => {

@@ -15,17 +15,8 @@ import type { StepRecord, Totals } from './stats.js'
 import type { MainMessage, WorkerMessage } from './driver.js'
 import type { LoadPlan, LoadProgress, LoadResult, StepStats } from './types.js'
 import type { HistogramSnapshot } from '../wire/histogram.js'
+import { workerSpec } from '../wire/worker-spec.js'
 
-function workerSpec(): { url: URL; execArgv: string[] | undefined } {
-  const here = import.meta.url
-  if (here.endsWith('.ts')) {
-    // from the TypeScript sources (tests): the worker is TypeScript too; the sidecars' module hook transpiles it
-    const hooks = new URL('../runtime/proxy/ts-worker-hooks.mjs', here).href
-    const register = `import{register}from"node:module";register(${JSON.stringify(hooks)})`
-    return { url: new URL('./worker.ts', here), execArgv: ['--import', `data:text/javascript,${encodeURIComponent(register)}`] }
-  }
-  return { url: new URL('./worker.js', here), execArgv: undefined }
-}
 
 /** The run's totals so far, summed over its workers: what progress lines and /metrics read. */
 export interface LoadSnapshot extends Totals {
@@ -140,7 +131,7 @@ export function startLoad(plan: LoadPlan, hooks: LoadHooks = {}): LoadRun {
       for (const w of workers) void w.terminate()
       reject(err)
     }
-    const { url, execArgv } = workerSpec()
+    const { url, execArgv } = workerSpec(import.meta.url, './worker')
     for (let i = 0; i < count; i++) {
       const w = new Worker(url, { execArgv, name: `chaoscope-load-${i}`, workerData: { plan, index: i, count } })
       workers.push(w)

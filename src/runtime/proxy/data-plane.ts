@@ -8,6 +8,7 @@ import type { FaultSpec } from './toxic.js'
 import { checkFault } from './toxic.js'
 import type { Command, ReplyMessage, Results } from './protocol.js'
 import { sidecarRegistry } from './metrics.js'
+import { workerSpec } from '../../wire/worker-spec.js'
 
 export interface DataPlaneOptions {
   /** A command not answered within this time fails with PROXY_WORKER_FAILED (default 10 s). */
@@ -20,19 +21,6 @@ interface Waiter {
   timer: NodeJS.Timeout
 }
 
-function workerSpec(): { url: URL; execArgv: string[] | undefined } {
-  const here = import.meta.url
-  if (here.endsWith('.ts')) {
-    // Running from sources (vitest): the worker is TypeScript too; a module hook transpiles it.
-    const hooks = new URL('./ts-worker-hooks.mjs', here).href
-    const register = `import{register}from"node:module";register(${JSON.stringify(hooks)})`
-    return {
-      url: new URL('./worker.ts', here),
-      execArgv: ['--import', `data:text/javascript,${encodeURIComponent(register)}`],
-    }
-  }
-  return { url: new URL('./worker.js', here), execArgv: undefined }
-}
 
 /**
  * The data plane: one worker thread owns every proxy, socket and fault, so a busy main thread (API,
@@ -81,7 +69,7 @@ export class DataPlane {
 
   /** Starts the worker thread; resolves once it answers. */
   static async start(opts: DataPlaneOptions = {}): Promise<DataPlane> {
-    const { url, execArgv } = workerSpec()
+    const { url, execArgv } = workerSpec(import.meta.url, './worker')
     const worker = new Worker(url, { execArgv, name: 'chaoscope-data-plane' })
     const dp = new DataPlane(worker, opts.callTimeoutMs ?? 10_000)
     await dp.call({ op: 'stats' })

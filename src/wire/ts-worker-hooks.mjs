@@ -1,5 +1,5 @@
-/** @module runtime/proxy/ts-worker-hooks: lets the data plane worker run from TypeScript sources (tests, dev). */
-// Only used when DataPlane itself was loaded from a .ts file (vitest); the built package runs dist/*.js.
+/** @module wire/ts-worker-hooks: lets a worker thread run from TypeScript sources (tests, dev). */
+// Only used when the module starting the worker was itself loaded from a .ts file (vitest); the built package runs dist/*.js.
 // Module hooks for node:module register(): `.js` imports that only exist as `.ts` resolve to the `.ts`
 // file, and `.ts` files are transpiled (types stripped) with the project's TypeScript.
 import { readFile } from 'node:fs/promises'
