@@ -37,6 +37,12 @@ function positiveDuration(flag: string): (v: string) => number {
   }
 }
 
+function workersFlag(v: string): number {
+  const n = wholeNumber('--workers')(v)
+  if (n > 64) throw usage(`--workers expects 1 to 64 threads, got ${n}`)
+  return n
+}
+
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v]
 
 /** `--log-max-size`: bytes, at least 1024 (a smaller log would rotate at every line). */
@@ -252,7 +258,7 @@ Examples:
     .option('--body <file>', 'the request body, read from a file (- for stdin)')
     .addOption(new Option('--timeout <duration>', 'per request, from its write to the end of its response (default 30s)').argParser(positiveDuration('--timeout')))
     .option('-f, --filename <file>', 'a LoadProfile file: scripted user flows with think times (chaoscope.dev/v1alpha1)')
-    .addOption(new Option('--workers <n>', 'worker threads sending (default: one less than the cores, at least 1)').argParser(wholeNumber('--workers')))
+    .addOption(new Option('--workers <n>', 'worker threads sending, 1 to 64 (default: one less than the cores, at least 1)').argParser(workersFlag))
     .option('--metrics-addr <host:port>', 'serve Prometheus metrics on http://host:port/metrics while the run goes')
     .option('--allow-remote', 'allow a target that is not on this machine (loopback only by default)')
     .option('-q, --quiet', 'no progress lines on stderr')
@@ -261,9 +267,10 @@ Examples:
 Latency is measured from each request's intended send time, so a server that stalls shows in the
 percentiles (no coordinated omission); the service time beside it counts from the actual write. In the open
 model a request waits for a free connection when all are busy (its wait counts in its latency); one sent
-more than 10 ms late counts as late, one that finds no connection before --timeout (or the end) as dropped.
-The run stops by itself: after --duration or --requests, then waits for the responses in flight (at most
---timeout). Ctrl-C stops it early and prints what was measured.
+more than 10 ms late counts as late, one that finds no connection before --timeout as dropped (dropped ones
+count against success). The run stops by itself: it starts requests (or flow iterations) until --duration or
+--requests, then lets what it started end (each request at most --timeout). Ctrl-C stops it early and prints
+what was measured.
 Exit codes: 0 done, 1 no request succeeded (or none was sent), 2 usage or an invalid file.
 Examples:
   chaoscope load http://127.0.0.1:30090/ --rate 200 --duration 30s

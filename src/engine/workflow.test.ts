@@ -95,10 +95,13 @@ describe('Chaos Mesh workflow examples on the chain demo', () => {
     })
     // the network node's fault is on the runtime while (and only while) that node runs
     const seen = new Set<string>()
+    const runningNode = () => tree(ctl, 'try-workflow-serial')[0]?.children.find((c) => c.phase === 'Running')?.template
     const watch = setInterval(() => {
+      // the node is read before and after the effects: a reading that spans a node's change proves nothing
+      const before = runningNode()
       void effects().then((es) => {
-        const running = tree(ctl, 'try-workflow-serial')[0]?.children.find((c) => c.phase === 'Running')?.template
-        if (running) for (const e of es) seen.add(`${running}:${e.type}`)
+        const running = runningNode()
+        if (running && running === before) for (const e of es) seen.add(`${running}:${e.type}`)
       })
     }, 100)
     try {

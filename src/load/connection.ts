@@ -44,6 +44,10 @@ function kindOf(err: NodeJS.ErrnoException): ErrorKind {
 }
 
 interface Pending {
+  bytes: Buffer
+  /** Written on a connection that had served a request before (it may have been closed by the server meanwhile). */
+  reused: boolean
+  retried: boolean
   resolve(r: Response): void
   reject(e: RequestError): void
   head: boolean
@@ -62,7 +66,6 @@ export class Connection {
   deadline = Infinity
   /** False once the connection closed or failed: the pool opens a new one. */
   usable = true
-  bytesOut = 0
 
   constructor(
     private readonly host: string,
@@ -89,11 +92,15 @@ export class Connection {
   /** Writes one request and resolves with its response; rejects with a RequestError (never anything else). */
   request(bytes: Buffer, opts: { head?: boolean; wantCookies?: boolean; deadline: number }): Promise<Response> {
     return new Promise<Response>((resolve, reject) => {
-      this.pending = { resolve, reject, head: opts.head ?? false, wantCookies: opts.wantCookies ?? false, status: 0, cookies: undefined, bytesIn: 0 }
+      let s = this.socket
+      // the server half-closed it since the last response (keep-alive timeout): open a new one rather than write into it
+      if (s && (!s.writable || s.readableEnded)) {
+        this.close()
+        s = undefined
+      }
+      this.pending = { bytes, reused: s !== undefined, retried: false, resolve, reject, head: opts.head ?? false, wantCookies: opts.wantCookies ?? false, status: 0, cookies: undefined, bytesIn: 0 }
       this.deadline = opts.deadline
-      const s = this.socket ?? this.open()
-      this.bytesOut += bytes.length
-      s.write(bytes)
+      ;(s ?? this.open()).write(bytes)
     })
   }
 
@@ -159,6 +166,15 @@ export class Connection {
 
   private fail(err: RequestError): void {
     const p = this.pending
+    if (p && p.reused && !p.retried && p.bytesIn === 0 && (err.kind === 'reset' || err.kind === 'closed')) {
+      // a reused keep-alive connection the server closed just as the request went out: nothing was answered,
+      // so the request is written once more on a new connection (as browsers and HTTP clients do)
+      p.retried = true
+      p.reused = false
+      this.close()
+      this.open().write(p.bytes)
+      return
+    }
     this.pending = undefined
     this.deadline = Infinity
     this.close()

@@ -17,7 +17,7 @@ import type { FlowPlan, LoadPlan, StepPlan } from './types.js'
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'tick'; seconds: SecondRecord[]; totals: Totals }
-  | { type: 'done'; seconds: SecondRecord[]; totals: Totals; steps: StepRecord[]; sendEndMs: number; lastEndMs: number; ok: number }
+  | { type: 'done'; seconds: SecondRecord[]; totals: Totals; steps: StepRecord[]; lastWriteMs: number; lastEndMs: number; stoppedAtMs: number | null; ok: number }
   | { type: 'fatal'; message: string }
 
 export type MainMessage = { type: 'start'; startEpochMs: number } | { type: 'stop' }
@@ -42,7 +42,7 @@ function originOf(url: URL): Origin {
 /** A string with {{placeholders}}: literal and name parts, alternating (literals at even indexes). */
 type Template = string[]
 
-function compile(text: string): Template {
+function compileTemplate(text: string): Template {
   const parts: string[] = []
   let last = 0
   for (const m of text.matchAll(PLACEHOLDER)) {
@@ -78,7 +78,8 @@ interface Prepared {
 }
 
 function requestBytes(method: string, target: string, origin: Origin, headers: [string, string][], body: string | undefined): Buffer {
-  let s = `${method} ${target} HTTP/1.1\r\nhost: ${origin.hostHeader}\r\n`
+  const host = headers.find(([k]) => k === 'host')?.[1] ?? origin.hostHeader
+  let s = `${method} ${target} HTTP/1.1\r\nhost: ${host}\r\n`
   let agent = false
   for (const [k, v] of headers) {
     if (k === 'host' || k === 'content-length') continue
@@ -92,11 +93,15 @@ function requestBytes(method: string, target: string, origin: Origin, headers: [
   return b === undefined ? head : Buffer.concat([head, b])
 }
 
-function prepare(base: URL, step: StepPlan, flow: string, index: number, overrides: Record<string, string>, cookies: boolean): Prepared {
+function prepare(base: URL, step: StepPlan, flow: string, index: number, overrides: Record<string, string>, flows: boolean): Prepared {
+  // outside a flow file nothing is a placeholder: a URL, header or body with {{x}} is sent as written
+  const compile = flows ? compileTemplate : (text: string): Template => [text]
+  const cookies = flows
   const url = /^https?:\/\//i.test(step.path) ? new URL(step.path) : new URL(step.path.startsWith('/') ? step.path : `/${step.path}`, base)
   const origin = originOf(url)
   // placeholders survive URL parsing percent-encoded: restore them in the request target
-  const target = compile((url.pathname + url.search).replaceAll('%7B%7B', '{{').replaceAll('%7D%7D', '}}'))
+  const raw = url.pathname + url.search
+  const target = compile(flows ? raw.replaceAll('%7B%7B', '{{').replaceAll('%7D%7D', '}}') : raw)
   // the step's headers (a profile's own headers are already in them), then the command line's -H over all
   const merged = new Map<string, string>()
   for (const [k, v] of Object.entries(step.headers)) merged.set(k.toLowerCase(), v)
@@ -121,45 +126,78 @@ function prepare(base: URL, step: StepPlan, flow: string, index: number, overrid
   }
 }
 
-/** The connections to one origin, opened on demand up to `max`; requests wait in order for a free one. */
+interface Waiter {
+  intended: number
+  resolve(c: Connection): void
+  reject(e: RequestError): void
+}
+
+/** Most requests one pool lets wait for a connection; beyond it an arrival is dropped at once. */
+const MAX_WAITING = 100_000
+
+/**
+ * The connections to one origin, opened on demand up to `max`; requests wait in order for a free one. The
+ * queue is read from a moving head (no shift() of a long array), and bounded.
+ */
 class Pool {
   private readonly idle: Connection[] = []
   private open = 0
-  readonly waiters: { intended: number; resolve(c: Connection): void; reject(e: RequestError): void }[] = []
+  private queue: Waiter[] = []
+  private head = 0
   constructor(
     private readonly origin: Origin,
     private readonly max: number,
     private readonly all: Set<Connection>,
+    /** Told of each request dropped, with its intended time. */
+    private readonly onDrop: (intended: number) => void,
   ) {}
+
+  get waiting(): number {
+    return this.queue.length - this.head
+  }
 
   acquire(intended: number): Connection | Promise<Connection> {
     const c = this.idle.pop()
     if (c) return c
     if (this.open < this.max) return this.create()
-    return new Promise((resolve, reject) => this.waiters.push({ intended, resolve, reject }))
+    if (this.waiting >= MAX_WAITING) {
+      this.onDrop(intended)
+      return Promise.reject(new RequestError('dropped', 'too many requests waiting for a connection'))
+    }
+    return new Promise((resolve, reject) => this.queue.push({ intended, resolve, reject }))
+  }
+
+  private next(): Waiter | undefined {
+    if (this.head >= this.queue.length) return undefined
+    const w = this.queue[this.head]!
+    this.queue[this.head++] = undefined as unknown as Waiter
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+    return w
   }
 
   release(c: Connection): void {
     if (!c.usable) {
       this.all.delete(c)
       this.open--
-      const w = this.waiters.shift()
+      const w = this.next()
       if (w) w.resolve(this.create())
       return
     }
-    const w = this.waiters.shift()
+    const w = this.next()
     if (w) w.resolve(c)
     else this.idle.push(c)
   }
 
-  /** Rejects the waiters that waited past `before` (all of them without it). */
-  drop(before: number | undefined): number {
-    let n = 0
-    while (this.waiters.length > 0 && (before === undefined || this.waiters[0]!.intended < before)) {
-      this.waiters.shift()!.reject(new RequestError('dropped', 'no connection came free in time'))
-      n++
+  /** Drops the waiters that wanted to be sent before `before` (all of them without it). */
+  drop(before: number | undefined): void {
+    while (this.head < this.queue.length && (before === undefined || this.queue[this.head]!.intended < before)) {
+      const w = this.next()!
+      this.onDrop(w.intended)
+      w.reject(new RequestError('dropped', 'no connection came free in time'))
     }
-    return n
   }
 
   private create(): Connection {
@@ -188,9 +226,14 @@ export class Driver {
   private rec!: Recorder
   private start = 0
   private endAt = Infinity
+  /** No new arrivals or iterations (the send phase is over, or stop()). */
   private stopping = false
+  /** stop(): iterations in flight end at their next step, think times are cut short. */
+  private halted = false
+  /** A second after stop(): requests in flight are canceled. */
   private canceled = false
-  private sendEnd = 0
+  private stoppedAt: number | null = null
+  private lastWrite = 0
   private lastEnd = 0
   private ok = 0
   /** Closed model: requests (or iterations) this worker may still start. */
@@ -208,11 +251,10 @@ export class Driver {
   ) {
     this.plan = plan
     this.base = new URL(plan.url)
-    const cookies = plan.flows !== undefined
     const flows: FlowPlan[] = plan.flows?.flows ?? [
       { name: '', weight: 1, steps: [{ name: `${plan.method} ${this.base.pathname}${this.base.search}`, method: plan.method, path: this.base.href, headers: plan.headers, body: plan.body }] },
     ]
-    this.flows = flows.map((f) => ({ flow: f, steps: f.steps.map((s, i) => prepare(this.base, s, f.name, i, plan.flows ? plan.headers : {}, cookies)) }))
+    this.flows = flows.map((f) => ({ flow: f, steps: f.steps.map((s, i) => prepare(this.base, s, f.name, i, plan.flows ? plan.headers : {}, plan.flows !== undefined)) }))
     this.weights = flows.map((f) => f.weight)
     this.totalWeight = this.weights.reduce((a, b) => a + b, 0)
     this.vars = plan.flows?.vars ?? {}
@@ -228,29 +270,24 @@ export class Driver {
     const wait = startEpochMs - now()
     if (wait > 0) await new Promise((r) => setTimeout(r, wait))
     if (this.plan.stages) await this.runOpen()
-    else {
-      await this.runClosed()
-      this.sendEnd = Math.min(now(), this.endAt)
-    }
+    else await this.runClosed()
     await this.drain()
     clearInterval(this.sweeper)
     clearTimeout(this.ticker)
     for (const c of this.connections) c.close()
     const t = now()
-    this.post({ type: 'done', seconds: this.rec.flush(t, true), totals: this.rec.totals, steps: this.rec.stepRecords(), sendEndMs: this.sendEnd - this.start, lastEndMs: Math.max(0, this.lastEnd - this.start), ok: this.ok })
+    this.post({ type: 'done', seconds: this.rec.flush(t, true), totals: this.rec.totals, steps: this.rec.stepRecords(), lastWriteMs: Math.max(0, this.lastWrite - this.start), lastEndMs: Math.max(0, this.lastEnd - this.start), stoppedAtMs: this.stoppedAt === null ? null : this.stoppedAt - this.start, ok: this.ok })
   }
 
-  /** Stops sending; what is in flight gets a second to end, then is canceled. */
+  /** Stops sending; iterations end at their next step; what is in flight gets a second to end, then is canceled. */
   stop(): void {
-    if (this.stopping) return
+    if (this.halted) return
+    this.halted = true
     this.stopping = true
-    this.endAt = Math.min(this.endAt, now())
-    for (const p of this.pools.values()) this.rec.totals.dropped += p.drop(undefined)
-    for (const s of this.sleepers) {
-      clearTimeout(s.timer)
-      s.resolve()
-    }
-    this.sleepers.clear()
+    this.stoppedAt = now()
+    this.endAt = Math.min(this.endAt, this.stoppedAt)
+    for (const p of this.pools.values()) p.drop(undefined)
+    this.wakeSleepers()
     this.wake?.()
     setTimeout(() => {
       this.canceled = true
@@ -270,7 +307,7 @@ export class Driver {
   private sweep(): void {
     const t = now()
     for (const c of this.connections) if (c.deadline < t) c.abort('timeout', `no response within ${this.plan.timeoutMs} ms`)
-    for (const p of this.pools.values()) this.rec.totals.dropped += p.drop(t - this.plan.timeoutMs)
+    for (const p of this.pools.values()) p.drop(t - this.plan.timeoutMs)
   }
 
   private async runOpen(): Promise<void> {
@@ -280,19 +317,11 @@ export class Driver {
     const arrivals = new Arrivals(stages, this.index, this.count)
     let next = arrivals.take()
     const running = new Set<Promise<void>>()
-    // the send phase ends at the planned end (the schedule's or --duration's), or at the last send when the
-    // request count or a stop ends it first; the achieved rate is over this window
-    let sendEnd = fitted ? this.start + fitted.totalMs : Infinity
-    while (next !== undefined && !this.stopping) {
-      if (next.index >= limit) {
-        sendEnd = now()
-        break
-      }
+    let slice = now()
+    let sent = 0
+    while (next !== undefined && next.index < limit && !this.stopping) {
       const due = this.start + next.at
-      if (due >= this.endAt) {
-        sendEnd = this.endAt
-        break
-      }
+      if (due >= this.endAt) break
       const t = now()
       if (due > t) {
         await new Promise<void>((r) => {
@@ -300,30 +329,29 @@ export class Driver {
           setTimeout(r, Math.max(1, Math.floor(due - t)))
         })
         this.wake = undefined
+        slice = now()
+        sent = 0
         continue
       }
-      const p = this.iterate(due, next.index, undefined)
+      // behind schedule: send what is due, but let responses, timeouts and ticks run every couple of ms
+      if (++sent > 256 || t - slice > 2) {
+        await new Promise((r) => setImmediate(r))
+        slice = now()
+        sent = 0
+      }
+      const p = this.iterate(due, next.index, undefined).catch((err: unknown) => this.fatal(err))
       running.add(p)
       void p.then(() => running.delete(p))
       next = arrivals.take()
     }
-    if (this.stopping) sendEnd = Math.min(sendEnd, now())
-    // the schedule's last send came before its end (a ramp down to 0): the send phase still lasts until then,
-    // unless stop() ends it
-    if (Number.isFinite(sendEnd) && sendEnd > now() && !this.stopping) {
-      await new Promise<void>((r) => {
-        this.wake = r
-        setTimeout(r, sendEnd - now())
-      })
-      this.wake = undefined
-      if (this.stopping) sendEnd = Math.min(sendEnd, now())
-    }
-    this.sendEnd = Math.min(sendEnd, now())
-    // the send phase is over: what still waits for a connection is dropped; iterations in flight end their request
+    // the send phase is over: no new arrivals; iterations already started run to their end (requests still
+    // waiting for a connection are sent, late, or dropped at their timeout), unless stop() cuts them
     this.stopping = true
-    for (const pool of this.pools.values()) this.rec.totals.dropped += pool.drop(undefined)
-    this.wakeSleepers()
     await Promise.all(running)
+  }
+
+  private fatal(err: unknown): void {
+    this.post({ type: 'fatal', message: err instanceof Error ? err.message : String(err) })
   }
 
   private async runClosed(): Promise<void> {
@@ -336,9 +364,9 @@ export class Driver {
     }
     let endTimer: NodeJS.Timeout | undefined
     if (Number.isFinite(this.endAt)) {
+      // no new iterations after the end; those in flight run to their end
       endTimer = setTimeout(() => {
         this.stopping = true
-        this.wakeSleepers()
       }, Math.max(0, this.endAt - now()))
     }
     let iteration = this.index
@@ -349,7 +377,7 @@ export class Driver {
           this.budget--
           const it = iteration
           iteration += this.count
-          await this.iterate(now(), it, vu)
+          await this.iterate(now(), it, vu).catch((err: unknown) => this.fatal(err))
         }
       }),
     )
@@ -366,7 +394,7 @@ export class Driver {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.stopping || ms <= 0) return Promise.resolve()
+    if (this.halted || ms <= 0) return Promise.resolve()
     return new Promise((resolve) => {
       const s = { timer: setTimeout(() => {
         this.sleepers.delete(s)
@@ -401,7 +429,7 @@ export class Driver {
     let due = intended
     let finished = true
     for (let i = 0; i < steps.length; i++) {
-      if (i > 0 && this.stopping) {
+      if (i > 0 && this.halted) {
         finished = false
         break
       }
@@ -433,7 +461,11 @@ export class Driver {
     } else {
       pool = this.pools.get(step.origin.key)
       // the run's connection limit is shared among its workers
-      if (!pool) this.pools.set(step.origin.key, (pool = new Pool(step.origin, Math.max(1, Math.ceil(this.plan.connections / this.count)), this.connections)))
+      if (!pool) {
+        const c = this.plan.connections
+        const max = Math.floor(c / this.count) + (this.index < c % this.count ? 1 : 0)
+        this.pools.set(step.origin.key, (pool = new Pool(step.origin, Math.max(1, max), this.connections, (intended) => this.rec.dropped(now(), intended))))
+      }
       const got = pool.acquire(intended)
       try {
         conn = got instanceof Connection ? got : await got
@@ -447,6 +479,7 @@ export class Driver {
     }
     const bytes = step.fixed ?? this.build(step, vars!, jar)
     const written = now()
+    this.lastWrite = written
     this.rec.sent(written, written - intended > this.plan.lateAfterMs)
     let status: number | undefined
     let kind: string | undefined

@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import { ChaosError } from '../errors.js'
-import { fitStages, meanRate, rateAt } from './schedule.js'
+import { Arrivals, fitStages, meanRate, rateAt } from './schedule.js'
 import { SecondsMerger, decodeHdr, encodeHdr, newHdr, quantiles } from './stats.js'
 import type { StepRecord, Totals } from './stats.js'
 import type { MainMessage, WorkerMessage } from './driver.js'
@@ -101,8 +101,11 @@ export function checkPlan(plan: LoadPlan): void {
 export function startLoad(plan: LoadPlan, hooks: LoadHooks = {}): LoadRun {
   checkPlan(plan)
   const open = plan.stages !== undefined
-  const count = Math.max(1, Math.min(plan.workers, open ? plan.workers : plan.connections))
+  // no more workers than connections: each worker needs one at least (its share of the limit)
+  const count = Math.max(1, Math.min(plan.workers, plan.connections))
   const fitted = open ? fitStages(plan.stages!, plan.durationMs) : undefined
+  // the stages with the open-ended last one made long (a run that only --requests ends)
+  const unbounded = open ? plan.stages!.map((x) => (x.durationMs === 0 ? { ...x, durationMs: 365 * 24 * 3600_000 } : x)) : []
   const merger = new SecondsMerger()
   const totals: Totals[] = []
   const steps: StepRecord[][] = []
@@ -116,7 +119,7 @@ export function startLoad(plan: LoadPlan, hooks: LoadHooks = {}): LoadRun {
   const snapshot = (): LoadSnapshot => {
     const t = sumTotals(totals.filter(Boolean))
     const elapsedMs = startEpoch === 0 ? 0 : Math.max(0, now() - startEpoch)
-    const targetRate = !open ? null : running ? rateAt(fitted?.stages ?? plan.stages!, elapsedMs) || (fitted ? 0 : plan.stages![0]!.to) : 0
+    const targetRate = !open ? null : running ? rateAt(fitted?.stages ?? unbounded, elapsedMs) : 0
     return { ...t, elapsedMs, targetRate, running }
   }
 
@@ -187,7 +190,20 @@ export function startLoad(plan: LoadPlan, hooks: LoadHooks = {}): LoadRun {
     const t = sumTotals(totals)
     const ends = done.map((d) => d!)
     const ok = ends.reduce((n, d) => n + d.ok, 0)
-    const sendMs = Math.max(1, ...ends.map((d) => d.sendEndMs))
+    const lastWrite = Math.max(0, ...ends.map((d) => d.lastWriteMs))
+    const stops = ends.map((d) => d.stoppedAtMs).filter((x): x is number => x !== null)
+    const stoppedAt = stops.length > 0 ? Math.min(...stops) : undefined
+    // the send window: the planned one (cut at a stop), stretched to the last write when sends ran late, so a
+    // generator that falls behind shows a lower rate instead of the schedule's
+    let planned: number
+    if (open) {
+      const nth = plan.requests === undefined ? undefined : new Arrivals(unbounded, plan.requests, 1).take()?.at
+      planned = fitted ? Math.min(fitted.totalMs, nth ?? Infinity) : (nth ?? lastWrite)
+    } else {
+      planned = plan.durationMs !== undefined && plan.requests === undefined ? plan.durationMs : lastWrite
+    }
+    if (stoppedAt !== undefined) planned = Math.min(planned, stoppedAt)
+    const sendMs = Math.max(1, planned, lastWrite)
     const totalMs = Math.max(sendMs, ...ends.map((d) => d.lastEndMs))
     const stepStats = new Map<string, { s: StepStats; h: ReturnType<typeof newHdr> }>()
     const order: string[] = []
@@ -213,11 +229,12 @@ export function startLoad(plan: LoadPlan, hooks: LoadHooks = {}): LoadRun {
     return {
       url: plan.url,
       model: open ? 'open' : 'closed',
-      targetRate: open ? round(fitted ? meanRate(fitted.stages) : plan.stages![0]!.to) : null,
+      targetRate: open ? round(meanRate(fitStages(plan.stages!, Math.max(1, Math.min(planned, sendMs)))!.stages)) : null,
       requests: t.sent,
       achievedRate: round((t.sent * 1000) / sendMs),
       throughput: round((ok * 1000) / totalMs),
-      success: t.done === 0 ? 0 : round(ok / t.done, 4),
+      // dropped sends count against success: they were due and got nothing
+      success: t.done + t.dropped === 0 ? 0 : round(ok / (t.done + t.dropped), 4),
       errors: t.errors,
       errorKinds: t.errorKinds,
       statusCodes: merger.statusCodes,

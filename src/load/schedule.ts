@@ -11,11 +11,11 @@ export class RateSyntaxError extends Error {}
 
 const NUMBER = /^\d+(\.\d+)?$/
 
-function rateNumber(text: string, whole: string): number {
+function rateNumber(text: string, whole: string, zeroOk = false): number {
   const t = text.trim()
   if (!NUMBER.test(t)) throw new RateSyntaxError(`--rate expects requests per second like 100, a ramp like 100:1000/30s or steps like 100,500,1000/10s; "${t}" in "${whole}" is not a rate`)
   const n = Number(t)
-  if (!(n > 0) || n > 1_000_000) throw new RateSyntaxError(`--rate: each rate must be above 0 and at most 1000000 per second, got ${t}`)
+  if (n < 0 || (n === 0 && !zeroOk) || n > 1_000_000) throw new RateSyntaxError(`--rate: ${zeroOk ? 'a ramp or step may start at 0, and each rate is' : 'a rate must be'} above 0 and at most 1000000 per second, got ${t}`)
   return n
 }
 
@@ -37,11 +37,12 @@ export function parseRate(text: string): Stage[] {
   if (head.includes(':')) {
     const parts = head.split(':')
     if (parts.length !== 2) throw new RateSyntaxError(`--rate: a ramp has two rates, from:to/duration, got "${whole}"`)
-    const from = rateNumber(parts[0]!, whole)
-    const to = rateNumber(parts[1]!, whole)
+    const from = rateNumber(parts[0]!, whole, true)
+    const to = rateNumber(parts[1]!, whole, true)
+    if (from === 0 && to === 0) throw new RateSyntaxError(`--rate: a ramp from 0 to 0 sends nothing, got "${whole}"`)
     return [{ durationMs: span, from, to }, { durationMs: 0, from: to, to }]
   }
-  const rates = head.split(',').map((p) => rateNumber(p, whole))
+  const rates = head.split(',').map((p, i, all) => rateNumber(p, whole, i < all.length - 1))
   if (rates.length < 2) throw new RateSyntaxError(`--rate: steps need two rates or more, like 100,500/10s; for one rate write --rate ${rates[0]}`)
   return rates.map((r, i) => ({ durationMs: i === rates.length - 1 ? 0 : span, from: r, to: r }))
 }

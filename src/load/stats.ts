@@ -108,8 +108,12 @@ export class Recorder {
     this.second(now).sent++
   }
 
-  dropped(): void {
+  /** An intended request never sent: counted, and its wait (intended time to now) kept in the latency figures. */
+  dropped(now: number, intended: number): void {
     this.totals.dropped++
+    const us = Math.max(1, Math.round((now - intended) * 1000))
+    this.second(now).latency.recordValue(us)
+    this.latencyBuckets.record(us / 1000)
   }
 
   /** A request ended with a response (status) or an error kind; times in ms (performance.now()). */

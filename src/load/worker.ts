@@ -18,7 +18,7 @@ port.on('message', (m: MainMessage) => {
   if (m.type === 'start') {
     driver.run(m.startEpochMs).then(
       () => port.close(),
-      (err: unknown) => post({ type: 'fatal', message: (err as Error).stack ?? String(err) }),
+      (err: unknown) => post({ type: 'fatal', message: err instanceof Error ? err.message : String(err) }),
     )
   } else if (m.type === 'stop') driver.stop()
 })

@@ -1,5 +1,5 @@
 /** @module cli/verbs/load: `chaoscope load URL`: open- or closed-model HTTP load with honest latencies. */
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { ChaosError, EXIT, RateSyntaxError, formatIssue, loadFlowFile, parseRate, parseStagesFile, serveLoadMetrics, startLoad } from '../../index.js'
 import type { FlowSet, Issue, LoadPlan, LoadResult, Stage } from '../../index.js'
@@ -46,8 +46,23 @@ function headerPair(text: string): [string, string] {
   return [name.toLowerCase(), text.slice(c + 1).trim()]
 }
 
-function issuesError(issues: Issue[], what: string): ChaosError {
-  return new ChaosError(issues[0]!.code, `${what}:\n${issues.map(formatIssue).join('\n')}`, { at: { file: issues[0]!.file, line: issues[0]!.line, col: issues[0]!.col } })
+/** Prints every issue (each with its code) and returns the one error that ends the command. */
+function issuesError(run: Run, issues: Issue[], what: string, flag: string): ChaosError {
+  for (const i of issues) {
+    const shown = i.code === 'SPEC_FILE_NOT_FOUND' ? { ...i, hint: `check the path given to ${flag}` } : i
+    run.err(`${formatIssue(shown)}\n`)
+  }
+  return new ChaosError(issues[0]!.code, `${what}: ${issues.length} problem${issues.length === 1 ? '' : 's'}, listed above`, { at: { file: issues[0]!.file, line: issues[0]!.line, col: issues[0]!.col } })
+}
+
+function notADirectory(flag: string, file: string): void {
+  let dir = false
+  try {
+    dir = statSync(file).isDirectory()
+  } catch {
+    return // a missing file is reported by the reader, with its position
+  }
+  if (dir) throw usage(`${flag} takes one file, and ${file} is a directory`, `${flag} examples/load/shop.yaml`)
 }
 
 function parseAddr(text: string): { host: string; port: number } {
@@ -61,8 +76,9 @@ function parseAddr(text: string): { host: string; port: number } {
 export async function planOf(urlArg: string | undefined, o: LoadOptions, run: Run): Promise<LoadPlan> {
   let flows: FlowSet | undefined
   if (o.filename) {
+    notADirectory('-f', o.filename)
     const r = await loadFlowFile(o.filename)
-    if ('issues' in r) throw issuesError(r.issues, `${o.filename} is not a valid LoadProfile`)
+    if ('issues' in r) throw issuesError(run, r.issues, `${o.filename} is not a valid LoadProfile`, '-f')
     flows = r.flows
   }
   const d = flows?.defaults
@@ -75,6 +91,8 @@ export async function planOf(urlArg: string | undefined, o: LoadOptions, run: Ru
     throw usage(`"${target}" is not a URL`, 'write it like http://127.0.0.1:8080/path')
   }
   if (url.protocol !== 'http:') throw usage(`only http:// URLs are supported, got ${url.protocol}//`, 'chaoscope load speaks HTTP/1.1 without TLS')
+  if (url.username || url.password) throw usage('credentials in the URL are not sent (and would be printed in the report)', "send them as a header: -H 'authorization: Basic …'")
+  if (o.method !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(o.method)) throw usage(`-m expects an HTTP method like GET or POST, got "${o.method}"`)
   const remote = [url, ...(flows?.flows.flatMap((f) => f.steps.filter((s) => /^https?:\/\//i.test(s.path)).map((s) => new URL(s.path))) ?? [])].find((u) => !isLoopbackUrl(u))
   if (remote && !o.allowRemote) throw new ChaosError('LOAD_TARGET_REFUSED', `${remote.host} is not this machine; chaoscope load sends to loopback addresses unless told otherwise`, { hint: 'use 127.0.0.1, localhost or [::1], or pass --allow-remote when the target is yours to load' })
 
@@ -88,8 +106,9 @@ export async function planOf(urlArg: string | undefined, o: LoadOptions, run: Ru
       throw e
     }
   } else if (o.stages !== undefined) {
+    notADirectory('--stages', o.stages)
     const r = await parseStagesFile(o.stages)
-    if ('issues' in r) throw issuesError(r.issues, `${o.stages} is not a valid stages file`)
+    if ('issues' in r) throw issuesError(run, r.issues, `${o.stages} is not a valid stages file`, '--stages')
     stages = r.stages
   } else {
     // the profile's rate or stages (a profile has those or users, not both)
@@ -166,6 +185,7 @@ export async function load(urlArg: string | undefined, o: LoadOptions, run: Run)
   }
   if (latch.reason) run.err(`stopped by ${latch.reason} after ${result.duration.send}s: the figures cover what was sent\n`)
   run.out(o.output === 'json' ? json(result) : summary(result))
+  if (result.dropped > 0) run.err(`${result.dropped} intended request(s) were dropped: no connection came free within the timeout; they count against success (raise --connections, or lower --rate)\n`)
   if (result.requests === 0 || result.success === 0) {
     run.err(result.requests === 0 ? 'no request was sent\n' : `no request succeeded (${Object.entries(result.errorKinds).map(([k, n]) => `${k}: ${n}`).join(', ') || 'every status was an error'})\n`)
     run.exitCode = EXIT.FAILED

@@ -12,7 +12,8 @@ import type { FaultSpec, HttpFault } from './toxic.js'
 import { newCounters } from './stream.js'
 import type { FaultCounters } from './stream.js'
 import { resetSockets } from './toxics/reset.js'
-import { adopt, onread } from './reader.js'
+import { adopt } from './reader.js'
+import { onread } from '../../wire/reader.js'
 
 export type ProxyMode = 'tcp' | 'http'
 

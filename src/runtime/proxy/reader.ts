@@ -5,9 +5,6 @@ import type { Socket } from 'node:net'
 import { onread } from '../../wire/reader.js'
 import type { OnChunk } from '../../wire/reader.js'
 
-export { onread }
-export type { OnChunk }
-
 interface HandleOwner {
   _handle: { useUserBuffer?: unknown } | null
 }
