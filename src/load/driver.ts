@@ -17,7 +17,7 @@ import type { FlowPlan, LoadPlan, StepPlan } from './types.js'
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'tick'; seconds: SecondRecord[]; totals: Totals }
-  | { type: 'done'; seconds: SecondRecord[]; totals: Totals; steps: StepRecord[]; lastWriteMs: number; lastEndMs: number; stoppedAtMs: number | null; ok: number }
+  | { type: 'done'; seconds: SecondRecord[]; totals: Totals; steps: StepRecord[]; lastWriteMs: number; lastFirstWriteMs: number; lastEndMs: number; stoppedAtMs: number | null; ok: number }
   | { type: 'fatal'; message: string }
 
 export type MainMessage = { type: 'start'; startEpochMs: number } | { type: 'stop' }
@@ -234,6 +234,8 @@ export class Driver {
   private canceled = false
   private stoppedAt: number | null = null
   private lastWrite = 0
+  /** The last write of an iteration's first request: with flows, the rate is of iterations. */
+  private lastFirstWrite = 0
   private lastEnd = 0
   private ok = 0
   /** Closed model: requests (or iterations) this worker may still start. */
@@ -276,7 +278,7 @@ export class Driver {
     clearTimeout(this.ticker)
     for (const c of this.connections) c.close()
     const t = now()
-    this.post({ type: 'done', seconds: this.rec.flush(t, true), totals: this.rec.totals, steps: this.rec.stepRecords(), lastWriteMs: Math.max(0, this.lastWrite - this.start), lastEndMs: Math.max(0, this.lastEnd - this.start), stoppedAtMs: this.stoppedAt === null ? null : this.stoppedAt - this.start, ok: this.ok })
+    this.post({ type: 'done', seconds: this.rec.flush(t, true), totals: this.rec.totals, steps: this.rec.stepRecords(), lastWriteMs: Math.max(0, this.lastWrite - this.start), lastFirstWriteMs: Math.max(0, this.lastFirstWrite - this.start), lastEndMs: Math.max(0, this.lastEnd - this.start), stoppedAtMs: this.stoppedAt === null ? null : this.stoppedAt - this.start, ok: this.ok })
   }
 
   /** Stops sending; iterations end at their next step; what is in flight gets a second to end, then is canceled. */
@@ -434,7 +436,7 @@ export class Driver {
         break
       }
       const step = steps[i]!
-      const sent = await this.send(step, due, vu, vars, jar)
+      const sent = await this.send(step, due, vu, vars, jar, i === 0)
       if (!sent) {
         finished = false
         break
@@ -446,7 +448,7 @@ export class Driver {
   }
 
   /** Sends one request and records it; false when it was never sent (dropped, or the run ended first). */
-  private async send(step: Prepared, intended: number, vu: Vu | undefined, vars: Record<string, string> | undefined, jar: Map<string, string> | undefined): Promise<boolean> {
+  private async send(step: Prepared, intended: number, vu: Vu | undefined, vars: Record<string, string> | undefined, jar: Map<string, string> | undefined, first: boolean): Promise<boolean> {
     let conn: Connection
     let pool: Pool | undefined
     if (vu) {
@@ -480,6 +482,7 @@ export class Driver {
     const bytes = step.fixed ?? this.build(step, vars!, jar)
     const written = now()
     this.lastWrite = written
+    if (first) this.lastFirstWrite = written
     this.rec.sent(written, written - intended > this.plan.lateAfterMs)
     let status: number | undefined
     let kind: string | undefined

@@ -258,6 +258,10 @@ describe('flows', () => {
     const r = await runLoad(plan(url, { flows, stages: [{ durationMs: 0, from: 20, to: 20 }], durationMs: 1000 }))
     expect(r.iterations).toEqual({ started: 20, completed: 20 })
     expect(r.requests).toBe(60)
+    // with flows the rate is of iterations, whatever the steps after the send phase
+    expect(r.targetRate).toBe(20)
+    expect(r.achievedRate).toBeGreaterThan(19)
+    expect(r.achievedRate).toBeLessThan(21)
     expect(r.success).toBe(1)
     expect(r.steps.map((s) => [s.flow, s.name, s.requests, s.failed])).toEqual([['buy', 'home', 20, 0], ['buy', 'product', 20, 0], ['buy', 'add', 20, 0]])
     // each iteration carries its own session cookie from its first response to its later requests

@@ -190,7 +190,9 @@ export function startLoad(plan: LoadPlan, hooks: LoadHooks = {}): LoadRun {
     const t = sumTotals(totals)
     const ends = done.map((d) => d!)
     const ok = ends.reduce((n, d) => n + d.ok, 0)
-    const lastWrite = Math.max(0, ...ends.map((d) => d.lastWriteMs))
+    // with flows the rate is of iterations, and an iteration's later steps may come after the send phase
+    const flows = plan.flows !== undefined
+    const lastWrite = Math.max(0, ...ends.map((d) => (flows ? d.lastFirstWriteMs : d.lastWriteMs)))
     const stops = ends.map((d) => d.stoppedAtMs).filter((x): x is number => x !== null)
     const stoppedAt = stops.length > 0 ? Math.min(...stops) : undefined
     // the send window: the planned one (cut at a stop), stretched to the last write when sends ran late, so a
@@ -231,7 +233,7 @@ export function startLoad(plan: LoadPlan, hooks: LoadHooks = {}): LoadRun {
       model: open ? 'open' : 'closed',
       targetRate: open ? round(meanRate(fitStages(plan.stages!, Math.max(1, Math.min(planned, sendMs)))!.stages)) : null,
       requests: t.sent,
-      achievedRate: round((t.sent * 1000) / sendMs),
+      achievedRate: round(((flows ? t.iterationsStarted : t.sent) * 1000) / sendMs),
       throughput: round((ok * 1000) / totalMs),
       // dropped sends count against success: they were due and got nothing
       success: t.done + t.dropped === 0 ? 0 : round(ok / (t.done + t.dropped), 4),

@@ -122,11 +122,11 @@ export interface StepStats {
 export interface LoadResult {
   url: string
   model: 'open' | 'closed'
-  /** The open model's rate over the send phase (its mean), or null in the closed model. */
+  /** The open model's rate over the send phase (its mean; with flows, of iterations), or null in the closed model. */
   targetRate: number | null
   /** Requests sent (every one ends as a response or an error). */
   requests: number
-  /** Requests sent per second of the send phase. */
+  /** Requests (with flows: iterations) started per second of the send phase. */
   achievedRate: number
   /** Responses that counted as success per second, from the first send to the last response. */
   throughput: number
