@@ -61,7 +61,8 @@ export class Connection {
   private socket: Socket | undefined
   private connected = false
   private pending: Pending | undefined
-  private parser: HttpParser
+  /** Made new with each socket (open()). */
+  private parser!: HttpParser
   /** When the current request times out (epoch ms, as the driver's clock); checked by the driver's sweep. */
   deadline = Infinity
   /** False once the connection closed or failed: the pool opens a new one. */
@@ -70,9 +71,7 @@ export class Connection {
   constructor(
     private readonly host: string,
     private readonly port: number,
-  ) {
-    this.parser = this.newParser()
-  }
+  ) {}
 
   private newParser(): HttpParser {
     return new HttpParser('response', {

@@ -9,7 +9,7 @@
  * to parentPort; tests may run a driver in-process).
  */
 import { Connection, RequestError } from './connection.js'
-import { Arrivals, fitStages } from './schedule.js'
+import { Arrivals, epochNow, fitStages, unboundedStages } from './schedule.js'
 import { Recorder } from './stats.js'
 import type { SecondRecord, StepRecord, Totals } from './stats.js'
 import type { FlowPlan, LoadPlan, StepPlan } from './types.js'
@@ -22,7 +22,7 @@ export type WorkerMessage =
 
 export type MainMessage = { type: 'start'; startEpochMs: number } | { type: 'stop' }
 
-const now = (): number => performance.timeOrigin + performance.now()
+const now = epochNow
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/g
 
 interface Origin {
@@ -314,7 +314,7 @@ export class Driver {
 
   private async runOpen(): Promise<void> {
     const fitted = fitStages(this.plan.stages!, this.plan.durationMs)
-    const stages = fitted?.stages ?? this.plan.stages!.map((s) => (s.durationMs === 0 ? { ...s, durationMs: 365 * 24 * 3600_000 } : s))
+    const stages = fitted?.stages ?? unboundedStages(this.plan.stages!)
     const limit = this.plan.requests ?? Infinity
     const arrivals = new Arrivals(stages, this.index, this.count)
     let next = arrivals.take()

@@ -9,14 +9,13 @@
  */
 import { Worker } from 'node:worker_threads'
 import { ChaosError } from '../errors.js'
-import { Arrivals, fitStages, meanRate, rateAt } from './schedule.js'
+import { Arrivals, epochNow, fitStages, meanRate, rateAt, unboundedStages } from './schedule.js'
 import { SecondsMerger, decodeHdr, encodeHdr, newHdr, quantiles } from './stats.js'
 import type { StepRecord, Totals } from './stats.js'
 import type { MainMessage, WorkerMessage } from './driver.js'
 import type { LoadPlan, LoadProgress, LoadResult, StepStats } from './types.js'
 import type { HistogramSnapshot } from '../wire/histogram.js'
 import { workerSpec } from '../wire/worker-spec.js'
-
 
 /** The run's totals so far, summed over its workers: what progress lines and /metrics read. */
 export interface LoadSnapshot extends Totals {
@@ -38,7 +37,7 @@ export interface LoadRun {
   snapshot(): LoadSnapshot
 }
 
-const now = (): number => performance.timeOrigin + performance.now()
+const now = epochNow
 
 function addBuckets(a: HistogramSnapshot | undefined, b: HistogramSnapshot): HistogramSnapshot {
   if (!a) return { boundsMs: b.boundsMs, counts: b.counts.slice(), sumMs: b.sumMs, count: b.count }
@@ -105,7 +104,7 @@ export function startLoad(plan: LoadPlan, hooks: LoadHooks = {}): LoadRun {
   const count = Math.max(1, Math.min(plan.workers, plan.connections))
   const fitted = open ? fitStages(plan.stages!, plan.durationMs) : undefined
   // the stages with the open-ended last one made long (a run that only --requests ends)
-  const unbounded = open ? plan.stages!.map((x) => (x.durationMs === 0 ? { ...x, durationMs: 365 * 24 * 3600_000 } : x)) : []
+  const unbounded = open ? unboundedStages(plan.stages!) : []
   const merger = new SecondsMerger()
   const totals: Totals[] = []
   const steps: StepRecord[][] = []
@@ -231,7 +230,7 @@ export function startLoad(plan: LoadPlan, hooks: LoadHooks = {}): LoadRun {
     return {
       url: plan.url,
       model: open ? 'open' : 'closed',
-      targetRate: open ? round(meanRate(fitStages(plan.stages!, Math.max(1, Math.min(planned, sendMs)))!.stages)) : null,
+      targetRate: open ? round(meanRate(fitStages(plan.stages!, Math.max(1, planned))!.stages)) : null,
       requests: t.sent,
       achievedRate: round(((flows ? t.iterationsStarted : t.sent) * 1000) / sendMs),
       throughput: round((ok * 1000) / totalMs),

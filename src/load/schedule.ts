@@ -77,6 +77,17 @@ export function fitStages(stages: Stage[], runMs: number | undefined): { stages:
   return { stages: out, totalMs: runMs }
 }
 
+/** A year: how long an open-ended stage lasts in a run that only --requests (or a stop) ends. */
+const OPEN_ENDED_MS = 365 * 24 * 3600_000
+
+/** The stages with the open-ended ones (durationMs 0) made a year long, for a run with no planned end. */
+export function unboundedStages(stages: Stage[]): Stage[] {
+  return stages.map((s) => (s.durationMs === 0 ? { ...s, durationMs: OPEN_ENDED_MS } : s))
+}
+
+/** Milliseconds since the epoch, sub-millisecond: the one clock the main thread and the workers share. */
+export const epochNow = (): number => performance.timeOrigin + performance.now()
+
 /** How many arrivals a stage holds (its area, rates per second and duration in ms). */
 function area(s: Stage): number {
   return ((s.from + s.to) / 2) * (s.durationMs / 1000)
