@@ -324,6 +324,11 @@ class WorkflowNodeReconciler implements KindReconciler {
     return undefined
   }
 
+  /** Finished, and nothing it spawned but its child nodes is left (a removed chaos is gone once it has recovered). */
+  private settled(row: ResourceRow): boolean {
+    return nodeFinished(nodeStatus(row)) && !this.family.children(row.uid).some((k) => k.kind !== 'WorkflowNode')
+  }
+
   async reconcile(row: ResourceRow): Promise<{ requeueAfterMs?: number } | void> {
     const { ctx, family } = this
     const chain = this.ancestors(row)
@@ -340,7 +345,9 @@ class WorkflowNodeReconciler implements KindReconciler {
     const d = decideNode({
       spec,
       status: nodeStatus(row),
-      children: nodes.map((n) => ({ name: n.name, template: nodeSpec(n).templateName, finished: nodeFinished(nodeStatus(n)) })),
+      // a child counts as finished once its faults are recovered too (its chaos, Schedule or StatusCheck gone), so
+      // a Serial's next node never overlaps the one before, and a parent ends with no fault of its subtree left
+      children: nodes.map((n) => ({ name: n.name, template: nodeSpec(n).templateName, finished: this.settled(n) })),
       objects: objects.map((o) => ({ kind: o.kind, name: o.name, deleting: o.deletingAt !== undefined })),
       ...(outcome ? { statusCheck: outcome } : {}),
       taskRunning: this.tasks.has(row.uid),
@@ -415,6 +422,9 @@ class WorkflowNodeReconciler implements KindReconciler {
     let retryMs: number | undefined
     if (d.spawnObject) retryMs = await this.spawnObject(row)
     if (d.runTask) this.startTask(row)
+
+    // a finished node whose last object just went (it wakes its owner) may let its parent move on
+    if (d.finished && objects.length === 0 && d.removeObjects.length === 0) family.enqueue(chain[0]!.uid)
 
     const wakes = [d.wakeAt !== undefined ? d.wakeAt - now : undefined, retryMs].filter((x): x is number => x !== undefined)
     if (wakes.length > 0) return { requeueAfterMs: Math.max(0, Math.min(...wakes)) }
