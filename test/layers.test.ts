@@ -3,6 +3,7 @@
  *
  *   cli → index → wiring → api / engine → faults → runtime client → runtime (the daemon)
  *   load (the load generator): used by index, wiring, api and engine; imports only leaves
+ *   verdict (chaoscope run: hypotheses, Chaos Toolkit's run loop and journal): used by index and wiring; imports load and leaves
  *   leaves: manifest, store, observe, errors, http-client, http-guard, selector, version, wire
  *
  * Imports are read with the TypeScript compiler's own parser (every static and dynamic import, `import type`
@@ -16,17 +17,18 @@ import { describe, expect, it } from 'vitest'
 const ROOT = resolve(import.meta.dirname, '..')
 const SRC = join(ROOT, 'src')
 
-type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'load' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'http-guard' | 'selector' | 'version' | 'wire'
+type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'load' | 'verdict' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'http-guard' | 'selector' | 'version' | 'wire'
 
 /** The layer of a file, by its path under src/. */
 export function layerOf(file: string): Layer {
   const p = relative(SRC, file).replaceAll('\\', '/')
   if (p.startsWith('cli/')) return 'cli'
   if (p === 'index.ts') return 'index'
-  if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts') return 'wiring'
+  if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts' || p === 'run-target.ts') return 'wiring'
   if (p.startsWith('api/')) return 'api'
   if (p.startsWith('engine/')) return 'engine'
   if (p.startsWith('load/')) return 'load'
+  if (p.startsWith('verdict/')) return 'verdict'
   if (p.startsWith('faults/')) return 'faults'
   if (p === 'runtime/client.ts' || p === 'runtime/types.ts') return 'runtime-client'
   if (p.startsWith('runtime/')) return 'runtime'
@@ -47,11 +49,12 @@ const LEAVES: Layer[] = ['manifest', 'store', 'observe', 'errors', 'http-client'
 /** What each layer may import (besides itself). */
 const MAY_IMPORT: Record<Layer, Layer[]> = {
   cli: ['index'],
-  index: ['wiring', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
-  wiring: ['api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
+  index: ['wiring', 'verdict', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
+  wiring: ['verdict', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
   api: ['engine', 'load', 'faults', 'runtime-client', ...LEAVES],
   engine: ['load', 'faults', 'runtime-client', ...LEAVES],
   load: [...LEAVES],
+  verdict: ['load', ...LEAVES],
   faults: ['runtime-client', ...LEAVES],
   'runtime-client': ['store', 'errors', 'http-client'],
   runtime: ['runtime-client', 'store', 'observe', 'errors', 'http-client', 'http-guard', 'selector', 'version', 'wire'],
