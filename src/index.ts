@@ -22,6 +22,10 @@ import type { ControllerClient } from './api/client.js'
 import type * as LoadRun from './load/run.js'
 import type * as FlowFile from './load/flow-file.js'
 import type * as LoadMetrics from './load/metrics.js'
+import type * as Prepare from './verdict/prepare.js'
+import type * as Runner from './verdict/runner.js'
+import type { Journal } from './verdict/types.js'
+import type { Target } from './verdict/types.js'
 
 // loaded at once (light)
 export { ChaosError, ERROR_CODES, EXIT, isChaosError } from './errors.js'
@@ -51,6 +55,8 @@ export type { IssuesError } from './api/apply.js'
 export type { FlowSet, LoadPlan, LoadProgress, LoadResult, Quantiles, SecondStats, Stage, StepStats } from './load/types.js'
 export type { LoadHooks, LoadRun, LoadSnapshot } from './load/run.js'
 export type { MetricsServer } from './load/metrics.js'
+export type { ActivityRun, Journal, RunEvent, RunOptions, SteadyState, Target, ToleranceCheck } from './verdict/types.js'
+export type { PreparedRun, RunFlags } from './verdict/prepare.js'
 
 /**
  * The manifest layer: the one-file bundle that `npm run build` makes of it and the YAML parser
@@ -151,4 +157,29 @@ export async function serveLoadMetrics(run: Pick<LoadRun.LoadRun, 'snapshot'>, h
   const registry = new m.Registry()
   m.registerLoadMetrics(registry, () => run.snapshot(), labels)
   return m.serveMetrics(registry, host, port)
+}
+
+/** Checks a Chaos Toolkit experiment and everything its run needs (`chaoscope run`): the issues, or the prepared run. */
+export async function prepareRun(...args: Parameters<typeof Prepare.prepareRun>): ReturnType<typeof Prepare.prepareRun> {
+  return (await import('./verdict/prepare.js')).prepareRun(...args)
+}
+
+/** Runs a prepared experiment to its journal (Chaos Toolkit's run loop and statuses). */
+export async function runExperiment(...args: Parameters<typeof Runner.runExperiment>): ReturnType<typeof Runner.runExperiment> {
+  return (await import('./verdict/runner.js')).runExperiment(...args)
+}
+
+/** A journal as JUnit XML: a testcase per probe and phase. */
+export async function junitXml(journal: Journal): Promise<string> {
+  return (await import('./verdict/junit.js')).junitXml(journal)
+}
+
+/** The target of `chaoscope run` (the controller and runtime the state files name); undefined when none runs. */
+export async function connectTarget(): Promise<Target | undefined> {
+  return (await import('./run-target.js')).connectTarget()
+}
+
+/** The JSON Schema of Chaos Toolkit's experiment format, as chaoscope checks it (`chaoscope schema experiment`). */
+export async function experimentSchema(): Promise<Record<string, unknown>> {
+  return (await import('./manifest/chaos-toolkit.js')).chaosToolkitSchema as unknown as Record<string, unknown>
 }

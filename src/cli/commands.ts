@@ -4,7 +4,7 @@
  */
 import { Option } from 'commander'
 import type { Command } from 'commander'
-import { parseDuration } from '../index.js'
+import { experimentSchema, parseDuration } from '../index.js'
 import { outputOption, port, selector, usage, wholeNumber } from './flags.js'
 import type { Run } from './main.js'
 
@@ -44,6 +44,15 @@ function workersFlag(v: string): number {
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v]
+
+/** Seconds above zero, as a number: 1, 0.5, 2.5. */
+function positiveSeconds(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v.trim())
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw usage(`${flag} expects a number of seconds above zero like 1 or 0.5, got "${v}"`)
+    return n
+  }
+}
 
 /** `--log-max-size`: bytes, at least 1024 (a smaller log would rotate at every line). */
 function logSize(v: string): number {
@@ -281,6 +290,58 @@ Examples:
       await (await import('./verbs/load.js')).load(url, opts, run)
     }))
 
+  program
+    .command('run')
+    .description('run a Chaos Toolkit experiment: the steady-state hypothesis before, during and after its method, rollbacks, a verdict and a journal')
+    .argument('<experiment>', 'a Chaos Toolkit experiment file (JSON or YAML)')
+    .addOption(new Option('--rollback-strategy <strategy>', 'when rollbacks run: default (not after a failed or interrupted run), always, never, deviated').choices(['default', 'always', 'never', 'deviated']))
+    .addOption(new Option('--hypothesis-strategy <strategy>', 'when the hypothesis runs').choices(['default', 'before-method-only', 'after-method-only', 'during-method-only', 'continuously', 'continously']))
+    .addOption(new Option('--hypothesis-frequency <seconds>', 'seconds between two runs of the hypothesis during the method (default 1)').argParser(positiveSeconds('--hypothesis-frequency')))
+    .option('--fail-fast', 'during-method-only / continuously: end the method at the first deviation')
+    .option('--var <key[:type]=value>', 'a configuration value (type str, int, float, bytes, bool, json); repeatable', collect)
+    .option('--var-file <file>', 'configuration and secrets from a JSON or YAML file, or environment variables from a .env file; repeatable', collect)
+    .option('--journal-path <file>', 'where the journal is written', './journal.json')
+    .addOption(new Option('--dry <mode>', 'run without executing: probes, actions, activities, or pause (no pauses)').choices(['probes', 'actions', 'activities', 'pause']))
+    .option('--no-validation', 'do not check the experiment before running it (syntax errors still stop it)')
+    .option('--no-verify-tls', 'accept any TLS certificate in http activities')
+    .option('--settings <file>', 'a Chaos Toolkit settings file (default ~/.chaostoolkit/settings.yaml when it exists; its runtime strategies are read)')
+    .option('--control-file <file>', 'global controls (refused: chaoscope runs only the safeguards control written in the experiment)', collect)
+    .option('--allow-exec', 'let process activities and Python activities of your own (through python3) run; refused before the run otherwise')
+    .option('--junit <file>', 'also write a JUnit XML report: a testcase per probe and phase')
+    .option('-q, --quiet', 'no progress lines on stderr (warnings still)')
+    .addOption(outputOption(['text', 'json'], 'text'))
+    .addHelpText('after', `
+Chaos Toolkit's run loop: the steady-state hypothesis before the method (not met: the method is skipped), the
+method's activities in order (background ones beside them), the hypothesis after it (not met: deviated), then the
+rollbacks as the strategy says. The journal (--journal-path) has Chaos Toolkit's structure, so tools that read
+Chaos Toolkit journals read it. Activities that act on pods, sidecars or Chaos Mesh resources need a controller
+(chaoscope up); chaosk8s, chaosprometheus and chaoscope.* Python activities are implemented by chaoscope.
+Ctrl-C or SIGTERM interrupts: the journal says interrupted, rollbacks run as the strategy says (a second signal
+skips the remaining ones), and the journal is written.
+Exit codes: 0 completed, not deviated and the steady state held before; 1 deviated, failed, aborted,
+interrupted, or not in its steady state before the method; 2 an invalid experiment, an activity that cannot run
+here, or a usage error.
+Examples:
+  chaoscope run experiment.json
+  chaoscope run experiment.yaml --var front_url=http://127.0.0.1:30080/ --junit report.xml
+  chaoscope run experiment.json --hypothesis-strategy continuously --hypothesis-frequency 2 --fail-fast
+  chaoscope run experiment.json --allow-exec --rollback-strategy always -o json`)
+    .action(act(run, async (file: string, opts: RunCommandFlags) => {
+      await (await import('./verbs/run.js')).run(file, opts, run)
+    }))
+
+  program
+    .command('schema')
+    .description('print a JSON Schema, for editors: `experiment` (Chaos Toolkit\'s experiment format, as chaoscope checks it)')
+    .argument('<what>', 'experiment')
+    .addHelpText('after', `
+Examples:
+  chaoscope schema experiment`)
+    .action(act(run, async (what: string) => {
+      if (what !== 'experiment') throw usage(`unknown schema ${JSON.stringify(what)}`, 'chaoscope schema experiment')
+      run.out(`${JSON.stringify(await experimentSchema(), null, 2)}\n`)
+    }))
+
   addRetention(program
     .command('server')
     .description('run the controller and its API (/api/v1) on 127.0.0.1, for a local runtime already up (foreground)')
@@ -310,6 +371,11 @@ export interface UpFlags extends RetentionFlags {
 export interface LoadFlags {
   rate?: string; stages?: string; connections?: number; duration?: number; requests?: number; method?: string; header?: string[]; body?: string
   timeout?: number; filename?: string; workers?: number; metricsAddr?: string; allowRemote?: boolean; quiet?: boolean; output: 'text' | 'json'
+}
+export interface RunCommandFlags {
+  rollbackStrategy?: string; hypothesisStrategy?: string; hypothesisFrequency?: number; failFast?: boolean; var?: string[]; varFile?: string[]
+  journalPath: string; dry?: string; validation: boolean; verifyTls: boolean; settings?: string; controlFile?: string[]; allowExec?: boolean
+  junit?: string; quiet?: boolean; output: 'text' | 'json'
 }
 export interface ServerFlags extends RetentionFlags { runtime?: string; db?: string; port: number }
 export interface GetFlags { namespace?: string; allNamespaces?: boolean; selector?: string; output: 'table' | 'wide' | 'yaml' | 'json'; watch?: boolean }

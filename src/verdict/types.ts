@@ -193,7 +193,7 @@ export type RunEvent =
   | { type: 'activity'; phase: 'before' | 'method' | 'after' | 'during' | 'rollbacks'; activity: ChaosToolkitActivityDefinition; background: boolean }
   | { type: 'pause'; activity: string; when: 'before' | 'after'; seconds: number; skipped: boolean }
   | { type: 'done'; phase: 'before' | 'method' | 'after' | 'during' | 'rollbacks'; run: ActivityRun; check?: ToleranceCheck }
-  | { type: 'hypothesis'; phase: 'before' | 'after' | 'during'; met: boolean | null }
+  | { type: 'hypothesis'; phase: 'before' | 'after' | 'during'; met: boolean | null; state: SteadyState }
   | { type: 'skipped'; phase: 'rollbacks' | 'after' | 'method'; reason: string }
   | { type: 'warning'; message: string }
   | { type: 'end'; journal: Journal }
