@@ -1,18 +1,42 @@
 #!/usr/bin/env bash
 # Installs what chaoscope's runtime, tests and benchmarks use, when it is missing: the system packages
-# (`chaoscope doctor` reports the runtime's and the benchmarks'), and schemathesis, which the OpenAPI test
-# (test/e2e/openapi.test.ts) runs, from PyPI into a virtualenv outside the repository, one per version, with the
-# dependencies pinned in scripts/schemathesis-requirements.txt (about 15 s from PyPI with no pip cache).
-# Idempotent: apt-get and pip run only when something is not installed.
+# (`chaoscope doctor` reports the runtime's and the benchmarks'); from PyPI, each into a virtualenv outside the
+# repository, one per version, with the dependencies pinned in scripts/*-requirements.txt: schemathesis, which the
+# OpenAPI test (test/e2e/openapi.test.ts) runs, and the real Chaos Toolkit, the oracle of the `chaoscope run` tests
+# (about 15 s each from PyPI with no pip cache); and vegeta, the load tool the public Chaos Toolkit demo
+# experiments call, built with `go install` from the Go module proxy into ~/.cache/chaoscope/vegeta-<version>.
+# Idempotent: apt-get, pip and go run only when something is not installed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-REQUIREMENTS=schemathesis-requirements.txt
-SCHEMATHESIS_VERSION=$(sed -n 's/^schemathesis==//p' "$REQUIREMENTS")
-VENV="${XDG_CACHE_HOME:-$HOME/.cache}/chaoscope/venv-schemathesis-$SCHEMATHESIS_VERSION"
-# The virtualenv is complete once its marker holds the pins it was made from.
-PINS=$(grep -v '^#' "$REQUIREMENTS" | sort)
-venv_current() { [ -f "$VENV/.complete" ] && [ "$(cat "$VENV/.complete")" = "$PINS" ] && "$VENV/bin/python" -c '' >/dev/null 2>&1; }
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/chaoscope"
+VEGETA_VERSION=12.13.0
+
+# venv_current NAME REQUIREMENTS: the virtualenv is complete once its marker holds the pins it was made from.
+venv_dir() { echo "$CACHE/venv-$1-$(sed -n "s/^$1==//p" "$2")"; }
+venv_current() {
+  local dir pins
+  dir=$(venv_dir "$1" "$2")
+  pins=$(grep -v '^#' "$2" | sort)
+  [ -f "$dir/.complete" ] && [ "$(cat "$dir/.complete")" = "$pins" ] && "$dir/bin/python" -c '' >/dev/null 2>&1
+}
+# install_venv NAME REQUIREMENTS COMMAND: COMMAND --version proves it works.
+install_venv() {
+  local dir pins
+  dir=$(venv_dir "$1" "$2")
+  pins=$(grep -v '^#' "$2" | sort)
+  if venv_current "$1" "$2"; then
+    echo "setup: $1 present ($dir)"
+    return
+  fi
+  echo "setup: installing $1 into $dir"
+  rm -rf "$dir"
+  mkdir -p "$CACHE"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$2"
+  "$dir/bin/$3" --version >/dev/null
+  printf '%s' "$pins" >"$dir/.complete"
+}
 
 # package:command-that-proves-it-is-there
 PACKAGES=(
@@ -27,6 +51,7 @@ PACKAGES=(
   "redis-tools:redis-cli"
   "postgresql-15:/usr/lib/postgresql/15/bin/postgres"
   "postgresql-client-15:psql"
+  "golang-go:go"
 )
 
 missing=()
@@ -38,7 +63,7 @@ for entry in "${PACKAGES[@]}"; do
   fi
 done
 # `python3 -m venv` needs ensurepip, which Debian ships apart (python3-venv); only needed to make the virtualenv.
-if ! venv_current && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+if { ! venv_current schemathesis schemathesis-requirements.txt || ! venv_current chaostoolkit chaostoolkit-requirements.txt; } && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
   missing+=("python3-venv")
 fi
 
@@ -55,14 +80,14 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if venv_current; then
-  echo "setup: schemathesis $SCHEMATHESIS_VERSION present ($VENV)"
+install_venv schemathesis schemathesis-requirements.txt schemathesis
+install_venv chaostoolkit chaostoolkit-requirements.txt chaos
+
+VEGETA="$CACHE/vegeta-$VEGETA_VERSION/vegeta"
+if [ -x "$VEGETA" ]; then
+  echo "setup: vegeta $VEGETA_VERSION present ($VEGETA)"
 else
-  echo "setup: installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
-  rm -rf "$VENV"
-  mkdir -p "$(dirname "$VENV")"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
-  "$VENV/bin/schemathesis" --version >/dev/null
-  printf '%s' "$PINS" >"$VENV/.complete"
+  echo "setup: building vegeta $VEGETA_VERSION with go install into $(dirname "$VEGETA")"
+  mkdir -p "$(dirname "$VEGETA")"
+  GOBIN="$(dirname "$VEGETA")" GOFLAGS=-mod=mod go install "github.com/tsenart/vegeta/v12@v$VEGETA_VERSION"
 fi
