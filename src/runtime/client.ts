@@ -105,6 +105,11 @@ export class HttpRuntimeClient implements RuntimeClient {
     return request(`${this.url}/runtime/v1/pods/${encodeURIComponent(pod)}/logs${query({ tail: opts.tail, follow: opts.follow || undefined })}`, { unreachable: this.unreachable, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.follow ? { timeoutMs: 2 ** 31 - 1 } : {}) })
   }
 
+  /** Every sidecar's counters now (`GET /runtime/v1/sidecars`): labels, requests by status class, latency histogram. */
+  async sidecars(): Promise<{ name: string; mode: string; labels: Record<string, string>; requests: Record<string, number>; latency: { boundsMs: number[]; counts: number[]; sumMs: number; count: number } }[]> {
+    return (await this.call<{ items: Awaited<ReturnType<HttpRuntimeClient['sidecars']>> }>('GET', '/runtime/v1/sidecars')).items
+  }
+
   /** Asks the runtime to stop every pod and exit; resolves once it accepted. */
   async shutdown(): Promise<void> {
     await this.call('POST', '/runtime/v1/shutdown')
