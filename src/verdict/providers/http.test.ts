@@ -55,6 +55,10 @@ function reply(req: http.IncomingMessage, res: http.ServerResponse, body: string
     res.writeHead(302, { Location: '/echo?from=redirect' })
     return void res.end()
   }
+  if (path === '/busy') {
+    res.writeHead(503, { 'Retry-After': '0', 'Content-Type': 'text/plain' })
+    return void res.end('busy')
+  }
   if (path === '/silent') return // never answers
   res.writeHead(200, { 'Content-Type': 'application/json' })
   res.end(JSON.stringify({ method: req.method, url: req.url, body, contentType: req.headers['content-type'] ?? null }))
@@ -245,6 +249,8 @@ describe('failures', () => {
     const url = `http://127.0.0.1:${port}/`
     await expect(runHttp(act({ url }), ctxOf())).rejects.toThrow(`failed to connect to ${url}: connection refused (ECONNREFUSED)`)
     await expect(runHttp(act({ url, max_retries: 3 }), ctxOf())).rejects.toThrow('(4 attempts)')
+    // the request never left: retried whatever the method
+    await expect(runHttp(act({ url, method: 'POST', max_retries: 2 }), ctxOf())).rejects.toThrow('(3 attempts)')
     if (haveChaoslib) expect((await chaoslib(act({ url }))).error).toMatch(new RegExp(`^failed to connect to ${url}: .*Connection refused`))
   })
 
@@ -267,6 +273,23 @@ describe('failures', () => {
       }
     } finally {
       await flaky.close()
+    }
+  })
+
+  it('an answer 503 with Retry-After is asked again max_retries times, then returned', async () => {
+    seen = []
+    expect((await runHttp(act({ url: `${base}/busy` }), ctxOf())).status).toBe(503)
+    expect(seen).toHaveLength(1)
+    seen = []
+    expect((await runHttp(act({ url: `${base}/busy`, max_retries: 2 }), ctxOf())).status).toBe(503)
+    expect(seen).toHaveLength(3)
+    seen = []
+    await runHttp(act({ url: `${base}/busy`, method: 'POST', max_retries: 2 }), ctxOf())
+    expect(seen).toHaveLength(1)
+    if (haveChaoslib) {
+      seen = []
+      expect(((await chaoslib(act({ url: `${base}/busy`, max_retries: 2 }))).value as { status: number }).status).toBe(503)
+      expect(seen).toHaveLength(3)
     }
   })
 
