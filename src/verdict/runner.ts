@@ -144,7 +144,7 @@ class ExperimentRun {
       allowExec: this.opts.allowExec,
       cwd: this.opts.cwd,
       verifyTls: this.opts.verifyTls,
-      log: (line) => this.emit({ type: 'warning', message: line }),
+      log: (line) => this.emit({ type: 'log', message: line }),
       runProbe: (probe) => this.execute(probe, 'during', signal, { quiet: true }),
       checkTolerance: (tolerance, value) => this.check(tolerance, value, signal),
       results: this.results,

@@ -196,4 +196,6 @@ export type RunEvent =
   | { type: 'hypothesis'; phase: 'before' | 'after' | 'during'; met: boolean | null; state: SteadyState }
   | { type: 'skipped'; phase: 'rollbacks' | 'after' | 'method'; reason: string }
   | { type: 'warning'; message: string }
+  /** What an activity said while it ran (a Python activity's print(), a note of an implementation). */
+  | { type: 'log'; message: string }
   | { type: 'end'; journal: Journal }

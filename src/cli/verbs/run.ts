@@ -76,6 +76,8 @@ export function progressLine(e: RunEvent): string | undefined {
       return `${at}${e.phase} skipped: ${e.reason}`
     case 'warning':
       return `${at}  warning: ${e.message}`
+    case 'log':
+      return `${at}    ${e.message}`
     case 'end':
       return undefined
   }
