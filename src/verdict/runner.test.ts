@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { junitXml } from './junit.js'
 import { runExperiment } from './runner.js'
-import type { ChaosToolkitExperiment, RunEvent, RunOptions } from './types.js'
+import type { ChaosToolkitExperiment, ChaosToolkitTolerance, RunEvent, RunOptions } from './types.js'
 
 let server: http.Server
 let base = ''
@@ -30,7 +30,7 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())))
 
 const OPTS: RunOptions = { hypothesisStrategy: 'default', hypothesisFrequency: 1, failFast: false, rollbackStrategy: 'default', allowExec: true, verifyTls: true, cwd: tmpdir() }
 const values = { configuration: {}, secrets: {} }
-const probe = (name: string, tolerance: unknown = 200) => ({ type: 'probe' as const, name, tolerance, provider: { type: 'http' as const, url: `${base}/health` } })
+const probe = (name: string, tolerance: ChaosToolkitTolerance = 200) => ({ type: 'probe' as const, name, tolerance, provider: { type: 'http' as const, url: `${base}/health` } })
 const call = (name: string, path: string, extra: object = {}) => ({ type: 'action' as const, name, provider: { type: 'http' as const, url: `${base}${path}` }, ...extra })
 const exp = (e: Partial<ChaosToolkitExperiment>): ChaosToolkitExperiment => ({ title: 't', description: 'd', 'steady-state-hypothesis': { title: 'h', probes: [probe('health')] }, method: [], ...e }) as ChaosToolkitExperiment
 
@@ -96,7 +96,7 @@ describe('runExperiment', () => {
     expect(xml).toMatch(/<testsuite name="t: steady state before the method" tests="1" failures="0" errors="0" skipped="0"/)
     expect(xml).toMatch(/<testsuite name="t: steady state after the method" tests="1" failures="1"/)
     expect(xml).toMatch(/<failure message="observed [^"]*503[^"]*, expected [^"]*200[^"]*" type="ToleranceNotMet">/)
-    expect(xml).toMatch(/^<testsuites name="t \(deviated\)" tests="3" failures="1" errors="0"/m)
+    expect(xml).toMatch(/^<testsuites name="t \(deviated\)" tests="4" failures="1" errors="0"/m) // before, after, the method and the rollbacks
   })
 
   it('the hypothesis stops at its first probe that is not met; JUnit marks the rest skipped', async () => {
