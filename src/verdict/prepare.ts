@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs'
 import YAML from 'yaml'
 import { ChaosError } from '../errors.js'
 import type { Issue } from '../manifest/issues.js'
+import { isChaosToolkitLike } from '../manifest/chaos-toolkit.js'
 import { parseSource } from '../manifest/parse.js'
 import { validatePaths } from '../manifest/validate.js'
 import { processRefusal } from './providers/process.js'
@@ -120,8 +121,9 @@ export async function prepareRun(file: string, flags: RunFlags): Promise<{ issue
   const blocking = flags.noValidation ? result.issues.filter((i) => i.code.startsWith('SPEC_FILE') || i.code === 'SPEC_YAML_SYNTAX' || i.code === 'SPEC_INVALID_UTF8') : result.issues.filter((i) => !RUNNABLE_1X(i))
   for (const i of result.issues) if (RUNNABLE_1X(i)) warnings.push(`${i.file}:${i.line}:${i.col}  ${i.path}: Chaos Mesh 1.x scheduler; it runs as a Schedule of that chaos, as 1.x ran it`)
   if (blocking.length > 0) return { issues: blocking, warnings }
-  const experiment = result.experiments[0]
-  if (!experiment || result.experiments.length + result.resources.length !== 1) {
+  // an experiment whose only issues run anyway (a 1.x scheduler) or were not checked (--no-validation): read as written
+  const experiment = result.experiments[0] ?? (result.resources.length === 0 ? readAsWritten(file) : undefined)
+  if (!experiment || Math.max(result.experiments.length, 1) + result.resources.length !== 1) {
     const found = result.resources.length > 0 ? `${result.resources.length} Chaos Mesh resource(s)` : 'no Chaos Toolkit experiment'
     return {
       issues: [{ code: 'CTK_INVALID_EXPERIMENT', file, line: 1, col: 1, path: '', message: `chaoscope run takes one Chaos Toolkit experiment per file; ${file} holds ${found}${result.experiments.length > 1 ? ` and ${result.experiments.length} experiments` : ''}`, hint: 'apply Chaos Mesh resources with `chaoscope apply -f`, or put each experiment in its own file' }],
@@ -174,6 +176,20 @@ export async function prepareRun(file: string, flags: RunFlags): Promise<{ issue
     cwd: flags.cwd,
   }
   return { run: { experiment: exp, file: source.file, options, values, env: files.env, warnings } }
+}
+
+/** The one Chaos Toolkit experiment of `file` as parsed, without its validation (see prepareRun). */
+function readAsWritten(file: string): (ChaosToolkitExperiment & { source: { file: string; index: number; line: number } }) | undefined {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+  const docs = parseSource(file, text).documents.filter((d) => d.value && typeof d.value === 'object' && !Array.isArray(d.value) && isChaosToolkitLike(d.value as Record<string, unknown>))
+  if (docs.length !== 1) return undefined
+  const d = docs[0]!
+  return { ...(d.value as ChaosToolkitExperiment), source: { file, index: d.index, line: d.line } }
 }
 
 /** Controls other than chaosaddons' safeguards are not run here: refused, so no safety net is silently missing. */
