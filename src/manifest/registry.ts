@@ -2,6 +2,7 @@
 import type { KindDefinition } from './kind.js'
 import { app } from './kinds/app.js'
 import { loadProfile } from './kinds/load-profile.js'
+import { experiment } from './kinds/experiment.js'
 import { podChaos } from './kinds/pod-chaos.js'
 import { networkChaos } from './kinds/network-chaos.js'
 import { httpChaos } from './kinds/http-chaos.js'
@@ -61,11 +62,12 @@ export const chaosMeshKinds: { [K in ChaosMeshKind]: KindDefinition } = {
   Workflow: workflow,
 }
 
-export const CHAOSCOPE_KINDS = ['App', 'LoadProfile'] as const
+export const CHAOSCOPE_KINDS = ['App', 'LoadProfile', 'Experiment'] as const
 export type ChaoscopeKind = (typeof CHAOSCOPE_KINDS)[number]
 export const chaoscopeKinds: { [K in ChaoscopeKind]: KindDefinition } = {
   App: app,
   LoadProfile: loadProfile,
+  Experiment: experiment,
 }
 
 export const GROUPS = {
