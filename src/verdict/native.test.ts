@@ -1,13 +1,16 @@
 /** chaoscope's Experiment compiled into the Chaos Toolkit experiment the run loop runs: its structure, and that it passes Chaos Toolkit's checks. */
 import { readdirSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isChaosError } from '../errors.js'
 import { validateText } from '../manifest/validate.js'
 import type { Resource } from '../manifest/validate.js'
 import { PACKAGE_ROOT } from '../version.js'
 import { nativeExperiment } from './native.js'
-import type { ChaosToolkitActivityDefinition, ChaosToolkitExperiment } from './types.js'
+import { runExperiment } from './runner.js'
+import type { ChaosToolkitActivityDefinition, ChaosToolkitExperiment, SidecarSnapshot, Target } from './types.js'
 
 function resourceOf(yaml: string): Resource {
   const r = validateText(yaml, 'exp.yaml')
@@ -208,4 +211,96 @@ spec:
     expect(isChaosError(err)).toBe(true)
     expect(err).toMatchObject({ code: 'CTK_INVALID_EXPERIMENT', message: 'pod.yaml: PodChaos k is not an Experiment (chaoscope.dev/v1alpha1)' })
   })
+})
+
+describe('a compiled experiment under the run loop', () => {
+  // windows of 3 s: the first one also holds the load's start (its worker, transpiled under vitest, takes a while)
+  // front: a real server on loopback; the "NetworkChaos" the target applies makes it answer 300 ms late
+  let slow = false
+  const durations: number[] = []
+  const server = createServer((req, res) => {
+    const t0 = performance.now()
+    res.on('finish', () => durations.push((performance.now() - t0) / 1000))
+    setTimeout(() => res.end('ok'), slow ? 300 : 0)
+  })
+  let url = ''
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  })
+  afterAll(() => new Promise<void>((r) => server.close(() => r())))
+
+  const LE = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, Infinity]
+  const calls: string[] = []
+  const target = {
+    async apply(text: string) {
+      const m = JSON.parse(text) as { kind: string; metadata: { name: string; namespace: string } }
+      calls.push(`apply ${m.kind} ${m.metadata.name}`)
+      slow = true
+      return [{ kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name, action: 'created' }]
+    },
+    async delete(kind: string, ns: string, name: string) {
+      calls.push(`delete ${kind} ${ns}/${name}`)
+      const was = slow
+      slow = false
+      return was
+    },
+    // what front's ingress sidecar would count: the server's own requests
+    async sidecars(): Promise<SidecarSnapshot[]> {
+      const d = [...durations]
+      return [{
+        name: 'front-ingress', mode: 'ingress', labels: { source: 'ingress', destination: 'front' },
+        requests: { '2xx': d.length },
+        latency: { buckets: LE.map((le) => ({ le, count: d.filter((x) => x <= le).length })), sum: d.reduce((a, b) => a + b, 0), count: d.length },
+      }]
+    },
+  } as unknown as Target
+
+  const yaml = (extra: string) => `apiVersion: chaoscope.dev/v1alpha1
+kind: Experiment
+metadata: {name: front-holds}
+spec:
+  hypothesis:
+    - {service: front, window: 3s, throughput: {min: 5}, latency: {p99: 100ms}}
+  load: {url: "${url}", rate: 40}
+  faults:
+    - apiVersion: chaos-mesh.org/v1alpha1
+      kind: NetworkChaos
+      metadata: {name: front-slow}
+      spec: {action: delay, mode: all, selector: {labelSelectors: {app: front}}, delay: {latency: 300ms}}
+  duration: 3s
+${extra}`
+
+  const run = (e: ChaosToolkitExperiment) => runExperiment(e, {
+    hypothesisStrategy: 'default', hypothesisFrequency: 1, failFast: false, rollbackStrategy: 'always', allowExec: false, verifyTls: true, cwd: process.cwd(),
+  }, { values: { configuration: {}, secrets: {} }, target })
+
+  it('deviates when the fault breaks an SLO, with the observed value next to the expected one, and deletes the fault', async () => {
+    calls.length = 0
+    const j = await run(compile(yaml('')))
+    expect(j.steady_states.before?.steady_state_met).toBe(true)
+    expect(j.deviated).toBe(true)
+    const after = j.steady_states.after!.probes
+    expect(after.map((p) => [p.activity.name, p.tolerance_met])).toEqual([['front throughput >= 5 req/s', true], ['front p99 latency <= 100ms', false]])
+    expect(after[1]!.chaoscope?.expected).toBe('between 0 and 100')
+    expect(Number(after[1]!.chaoscope?.observed)).toBeGreaterThan(100)
+    expect(j.run.map((r) => r.activity.name)).toEqual(['apply NetworkChaos front-slow'])
+    expect(calls).toEqual(['apply NetworkChaos front-slow', 'delete NetworkChaos default/front-slow'])
+  }, 30_000)
+
+  it('with recovery, the hypothesis after holds once the fault is gone', async () => {
+    calls.length = 0
+    const j = await run(compile(yaml('  recovery: {within: 10s}\n')))
+    expect(j.deviated).toBe(false)
+    expect(j.status).toBe('completed')
+    expect(j.steady_states.after?.steady_state_met).toBe(true)
+    expect(j.run.map((r) => r.activity.name)).toEqual([
+      'apply NetworkChaos front-slow',
+      'delete NetworkChaos front-slow',
+      'front throughput >= 5 req/s again within 10s',
+      'front p99 latency <= 100ms again within 10s',
+    ])
+    expect(j.run.slice(2).map((r) => r.output)).toEqual([true, true])
+    expect(calls).toEqual(['apply NetworkChaos front-slow', 'delete NetworkChaos default/front-slow', 'delete NetworkChaos default/front-slow'])
+  }, 30_000)
 })
