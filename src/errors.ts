@@ -107,7 +107,7 @@ export const ERROR_CODES = {
   RUN_REFUSED_ACTIVITY: ['an activity of the experiment cannot run here: a process or a Python module of your own without --allow-exec, a Python module that cannot be imported, or a program that is not on the PATH; nothing was run', 'pass --allow-exec when the experiment is yours to run, install what is missing, or change the activity; the message names each one'],
   RUN_INVALID_VAR: ['a --var or --var-file value cannot be read the way Chaos Toolkit reads it', 'write --var name=value or name:type=value with type str, int, float, bytes, bool or json; a var file is JSON or YAML with configuration and secrets, or a .env file'],
   RUN_MISSING_ENV: ['the configuration or the secrets name an environment variable that is not set and has no default', 'export the variable, give it a default in the experiment, or pass --var name=value'],
-  RUN_NO_TARGET: ['an activity acts on chaoscope resources, pods or sidecars, and no controller is running', 'start the services with `chaoscope up -f app.yaml` (or `chaoscope server` beside a runtime), then run the experiment again'],
+  RUN_NO_TARGET: ['an activity acts on Chaos Mesh resources, pods or sidecars, and no controller is running', 'start the services with `chaoscope up -f app.yaml` (or `chaoscope server` beside a runtime), then run the experiment again'],
   // command line
   CLI_USAGE: ['the command line is not valid', 'run the command with --help'],
   INTERNAL: ['an unexpected error inside chaoscope (a bug)', 'report it with the command and the input that caused it'],

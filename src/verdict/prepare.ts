@@ -17,6 +17,7 @@ import { parseSource } from '../manifest/parse.js'
 import { validatePaths } from '../manifest/validate.js'
 import { processRefusal } from './providers/process.js'
 import { pythonRefusals } from './providers/python.js'
+import { nativeExperiment } from './native.js'
 import { activitiesOf } from './runner.js'
 import type { ChaosToolkitExperiment, DryMode, HypothesisStrategy, Refusal, RollbackStrategy, RunOptions, Values } from './types.js'
 import { loadValues, readVarFiles, parseVar } from './vars.js'
@@ -121,12 +122,17 @@ export async function prepareRun(file: string, flags: RunFlags): Promise<{ issue
   const blocking = flags.noValidation ? result.issues.filter((i) => i.code.startsWith('SPEC_FILE') || i.code === 'SPEC_YAML_SYNTAX' || i.code === 'SPEC_INVALID_UTF8') : result.issues.filter((i) => !RUNNABLE_1X(i))
   for (const i of result.issues) if (RUNNABLE_1X(i)) warnings.push(`${i.file}:${i.line}:${i.col}  ${i.path}: Chaos Mesh 1.x scheduler; it runs as a Schedule of that chaos, as 1.x ran it`)
   if (blocking.length > 0) return { issues: blocking, warnings }
+  // chaoscope's own Experiment kind, compiled to a Chaos Toolkit experiment
+  const native = result.resources.length === 1 && result.experiments.length === 0 && result.resources[0]!.kind === 'Experiment' && result.resources[0]!.apiVersion === 'chaoscope.dev/v1alpha1'
+  const r0 = result.resources[0]
   // an experiment whose only issues run anyway (a 1.x scheduler) or were not checked (--no-validation): read as written
-  const experiment = result.experiments[0] ?? (result.resources.length === 0 ? readAsWritten(file) : undefined)
-  if (!experiment || Math.max(result.experiments.length, 1) + result.resources.length !== 1) {
+  const experiment = native && r0
+    ? { ...nativeExperiment(r0), source: { file: r0.source?.file ?? file, index: r0.source?.index ?? 0, line: r0.source?.line ?? 1 } }
+    : (result.experiments[0] ?? (result.resources.length === 0 ? readAsWritten(file) : undefined))
+  if (!experiment || (!native && Math.max(result.experiments.length, 1) + result.resources.length !== 1)) {
     const found = result.resources.length > 0 ? `${result.resources.length} Chaos Mesh resource(s)` : 'no Chaos Toolkit experiment'
     return {
-      issues: [{ code: 'CTK_INVALID_EXPERIMENT', file, line: 1, col: 1, path: '', message: `chaoscope run takes one Chaos Toolkit experiment per file; ${file} holds ${found}${result.experiments.length > 1 ? ` and ${result.experiments.length} experiments` : ''}`, hint: 'apply Chaos Mesh resources with `chaoscope apply -f`, or put each experiment in its own file' }],
+      issues: [{ code: 'CTK_INVALID_EXPERIMENT', file, line: 1, col: 1, path: '', message: `one Chaos Toolkit experiment (or one chaoscope Experiment) per file is run; ${file} holds ${found}${result.experiments.length > 1 ? ` and ${result.experiments.length} experiments` : ''}`, hint: 'apply Chaos Mesh resources with `chaoscope apply -f`, or put each experiment in its own file' }],
       warnings,
     }
   }

@@ -187,7 +187,7 @@ describe.skipIf(!havePython)('the bridge to python3', () => {
 
   it('refuses to run without --allow-exec', async () => {
     await expect(runPython(act('with_secrets'), ctxOf({ allowExec: false }))).rejects.toThrow(
-      'the Python activity tolerances.with_secrets is not one chaoscope implements; it runs through your python3 only with --allow-exec',
+      'the Python activity tolerances.with_secrets is not implemented by chaoscope; it runs through your python3 only with --allow-exec',
     )
   })
 })
@@ -201,7 +201,7 @@ describe('refusals before the run', () => {
       {
         activity: 'p',
         path: 'method[1]',
-        reason: 'the Python activity tolerances.should_not_have_any_errors is not one chaoscope implements; it runs through your python3 only with --allow-exec',
+        reason: 'the Python activity tolerances.should_not_have_any_errors is not implemented by chaoscope; it runs through your python3 only with --allow-exec',
         hint: expect.stringContaining('--allow-exec') as unknown,
       },
     ])

@@ -36,7 +36,7 @@ export function mappedActivity(module: string, func: string): PythonActivity | u
 }
 
 function notMapped(module: string, func: string): string {
-  return `the Python activity ${module}.${func} is not one chaoscope implements; it runs through your python3 only with --allow-exec`
+  return `the Python activity ${module}.${func} is not implemented by chaoscope; it runs through your python3 only with --allow-exec`
 }
 
 // ─── the bridge ──────────────────────────────────────────────────────────────────────────────────────────
