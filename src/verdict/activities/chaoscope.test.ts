@@ -151,7 +151,9 @@ describe('on the chain demo', () => {
 
       stopLoad.abort()
       const summary = (await traffic) as LoadSummary
-      expect(summary.requests).toBeGreaterThan(50)
+      // an open model at 20/s: as many requests as its time allowed, give or take a second's worth
+      expect(summary.requests).toBeGreaterThan(10)
+      expect(Math.abs(summary.requests - 20 * summary.duration_s)).toBeLessThanOrEqual(20)
       expect(summary.duration_s).toBeLessThan(55)
       expect(summary.error_rate).toBe(0)
       expect(await act('probes.load_result')({ name: 'traffic', signal: 'requests' }, ctx)).toBe(summary.requests)
