@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs'
 import type * as AppFile from './app-file.js'
 import type * as Validate from './manifest/validate.js'
 import type * as Wiring from './wiring.js'
+import type * as ToxiproxyApi from './runtime/toxiproxy/api.js'
 import type * as Doctor from './doctor.js'
 import type * as Apply from './api/apply.js'
 import type * as Kinds from './api/kinds.js'
@@ -104,6 +105,11 @@ export async function controllerClient(url?: string): Promise<ControllerClient> 
 /** Starts a local runtime with its control API and its state file (what `chaoscope up` runs). */
 export async function startRuntimeServer(...args: Parameters<typeof Wiring.startRuntimeServer>): ReturnType<typeof Wiring.startRuntimeServer> {
   return (await import('./wiring.js')).startRuntimeServer(...args)
+}
+
+/** Serves Toxiproxy's HTTP API over a local runtime's proxies (`chaoscope proxy`). */
+export async function startToxiproxyApi(...args: Parameters<typeof ToxiproxyApi.startToxiproxyApi>): ReturnType<typeof ToxiproxyApi.startToxiproxyApi> {
+  return (await import('./runtime/toxiproxy/api.js')).startToxiproxyApi(...args)
 }
 
 /** The checks `chaoscope doctor` makes: the runtime's own (cgroups, tools), and the system packages. */

@@ -125,6 +125,32 @@ Examples:
       await (await import('./verbs/runtime.js')).up(opts, run)
     }))
 
+  addRetention(program
+    .command('proxy')
+    .description('proxy mode: serve Toxiproxy\'s HTTP API, with fault proxies in front of services that already run (foreground)')
+    .option('--host <host>', 'address of the Toxiproxy API', '127.0.0.1')
+    .addOption(new Option('--port <port>', 'port of the Toxiproxy API (0: any free port)').argParser(port('--port')).default(8474))
+    .option('--config <file>', 'Toxiproxy\'s JSON config: a list of proxies {name, listen, upstream, enabled} made at start')
+    .option('-f, --filename <file>', 'an App file: its proxies (and services) start with it')
+    .option('--allow-remote', 'let proxies forward to addresses off this machine (default: loopback and localhost only)')
+    .addOption(new Option('--control-port <port>', 'port of the runtime\'s control API on 127.0.0.1 (0: any free port)').argParser(port('--control-port')).default(0))
+    .option('--db <file>', 'the controller\'s SQLite file (default $CHAOSCOPE_HOME/chaoscope.db)'))
+    .addHelpText('after', `
+Toxiproxy's clients (Go, Ruby, Python, Node, Java, .NET) and the tests that use them work unchanged: the API
+has Toxiproxy's routes, JSON, status codes and errors, and every toxic (latency, bandwidth, slow_close,
+timeout, reset_peer, slicer, limit_data), with toxicity rolled once per connection.
+Each proxy is also a pod (named as the proxy, labelled app: <name>): NetworkChaos and HTTPChaos select it, so
+\`chaoscope apply\` and \`chaoscope run\` act on services nobody started with \`up\`.
+One runtime per $CHAOSCOPE_HOME: \`chaoscope get pods\` lists the proxies, \`chaoscope down\` stops it.
+Exit codes: 0 ok (also after Ctrl-C), 1 failed (a port in use, already running), 2 an invalid App file or config.
+Examples:
+  chaoscope proxy
+  chaoscope proxy --port 8474 --config toxiproxy.json
+  chaoscope proxy -f examples/proxy/redis-proxies.yaml   # then: chaoscope apply -f examples/proxy/redis-latency.yaml`)
+    .action(act(run, async (opts: ProxyFlags) => {
+      await (await import('./verbs/proxy.js')).proxy(opts, run)
+    }))
+
   program
     .command('logs')
     .description('print the logs of a pod (stdout and stderr, with timestamps)')
@@ -367,6 +393,9 @@ export interface RetentionFlags { eventTtl?: number; maxEvents?: number; archive
 export interface UpFlags extends RetentionFlags {
   filename: string; detach?: boolean; readyTimeout: number; controlPort: number; db?: string; hostPorts: 'fixed' | 'ephemeral'
   logMaxSize: number; logMaxFiles: number; logFile?: string
+}
+export interface ProxyFlags extends RetentionFlags {
+  host: string; port: number; config?: string; filename?: string; allowRemote?: boolean; controlPort: number; db?: string
 }
 export interface LoadFlags {
   rate?: string; stages?: string; connections?: number; duration?: number; requests?: number; method?: string; header?: string[]; body?: string

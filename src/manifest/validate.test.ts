@@ -31,10 +31,19 @@ describe('invalid files report every problem at its position', () => {
       '15:25 spec.selector.podPhaseSelectors[0]: expected one of "Pending", "Running", "Succeeded", "Failed", "Unknown", got "Runing" [SPEC_ENUM]',
     ],
     'app-unknown-dependency.yaml': [
-      '10:22 spec.services[0].dependencies[0]: no service named "catalog" in this app [SPEC_UNKNOWN_SERVICE]',
+      '10:22 spec.services[0].dependencies[0]: no service or proxy named "catalog" in this app [SPEC_UNKNOWN_SERVICE]',
       '11:13 spec.services[1].name: service "frontend" is also defined at services[0] [SPEC_DUPLICATE_NAME]',
       '12:17 spec.services[1].external: expected a loopback address like "127.0.0.1:6379", got "10.0.0.5:5432" [SPEC_INVALID_VALUE]',
     ],
+    'app-proxies-problems.yaml': [
+      '11:29 spec.services[0].dependencies[1]: no service or proxy named "pg" in this app [SPEC_UNKNOWN_SERVICE]',
+      '14:15 spec.proxies[0].listen: port 26379 is also used by services[0].hostPort [SPEC_DUPLICATE_NAME]',
+      '16:13 spec.proxies[1].name: "web" is also the name of services[0] [SPEC_DUPLICATE_NAME]',
+      '17:15 spec.proxies[1].listen: expected host:port like "127.0.0.1:26379", got "10.0.0.1:80" [SPEC_INVALID_VALUE]',
+      '18:17 spec.proxies[1].upstream: expected a loopback address like "127.0.0.1:6379", got "db.example.com:5432" [SPEC_INVALID_VALUE]',
+      '19:13 spec.proxies[2].name: proxy "redis" is also defined at proxies[0] [SPEC_DUPLICATE_NAME]',
+    ],
+    'app-empty.yaml': ['5:1 spec.services: an App needs at least one service or proxy [SPEC_REQUIRED]'],
     'duration-longer-than-go-holds.yaml': [
       '12:13 spec.duration: expected a duration of at most 2562047h47m16.854775807s, got "2562048h" [SPEC_INVALID_DURATION]',
       '25:14 spec.delay.latency: expected a duration of at most 2562047h47m16.854775807s, got "9223372037s" [SPEC_INVALID_DURATION]',

@@ -38,8 +38,28 @@ export interface ServiceConfig {
   preload?: boolean
 }
 
+/**
+ * Proxy mode: a named listener in front of an address that already runs (a local database, a compose service).
+ * It is a pod to selectors (named `name`, labelled `app: <name>` and its own labels), and Chaos Mesh's network and
+ * HTTP faults act on its sidecar; nothing is run.
+ */
+export interface ProxyConfig {
+  name: string
+  namespace?: string
+  /** `host:port` it listens on (port 0: a free one; host empty, `0.0.0.0` or `[::]`: every address). */
+  listen: string
+  /** `host:port` on this machine it forwards to. */
+  upstream: string
+  protocol?: 'tcp' | 'http'
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+  /** false: declared but not listening (Toxiproxy's `enabled`). Default true. */
+  enabled?: boolean
+}
+
 export interface AppConfig {
-  services: ServiceConfig[]
+  services?: ServiceConfig[]
+  proxies?: ProxyConfig[]
 }
 
 /** A validated App resource: its name and namespace, and its services. */

@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { ChaosError } from '../errors.js'
-import type { AppConfig as AppSpec, ServiceConfig as ServiceSpec } from './app.js'
+import type { AppConfig as AppSpec, ProxyConfig, ServiceConfig as ServiceSpec } from './app.js'
 import { PodSupervisor } from './process/supervisor.js'
 import type { SupervisorOptions } from './process/supervisor.js'
 import { matchesSelector } from '../selector.js'
@@ -14,6 +14,7 @@ import type { LogBuffer } from './process/log-buffer.js'
 import type { Pod, PodEvent } from './process/types.js'
 import { DataPlane } from './proxy/data-plane.js'
 import type { ProxyStats } from './proxy/proxy.js'
+import type { FaultSpec } from './proxy/toxic.js'
 import { parseEffect } from './effect.js'
 import type { EffectHost } from './effect.js'
 import type { ApplyOutcome, EffectSpec, EffectTarget, HeldEffect, RuntimePod } from './types.js'
@@ -84,6 +85,8 @@ export class LocalRuntime implements EffectHost {
   private readonly externals = new Map<string, RuntimePod>() // service name → pseudo-pod
   private readonly egress = new Map<string, { pod: string; dep: string }>() // proxy name → edge
   private readonly hostPortAddr = new Map<string, string>() // service → "127.0.0.1:port"
+  /** Proxy mode: proxy name → its declaration as it stands (listen resolved once bound) and, while disabled, its faults. */
+  private readonly proxyDecls = new Map<string, { config: ProxyConfig; saved: FaultSpec[] }>()
   private pending: Promise<unknown> = Promise.resolve()
   private stopped = false
   private readonly held: EffectStore
@@ -118,16 +121,18 @@ export class LocalRuntime implements EffectHost {
   }
 
   private async boot(app: AppSpec): Promise<void> {
-    for (const s of app.services) this.services.set(s.name, s)
+    const services = app.services ?? []
+    for (const s of services) this.services.set(s.name, s)
     this.supervisor.on('pod', (e) => this.serialize(() => this.onPodEvent(e)))
     // Externals first: they are ready at once, so the pods that call them find an upstream from the start.
-    for (const s of app.services.filter((x) => x.external !== undefined)) await this.startExternal(s)
-    for (const s of app.services.filter((x) => x.hostPort !== undefined)) {
+    for (const s of services.filter((x) => x.external !== undefined)) await this.startExternal(s)
+    for (const p of app.proxies ?? []) await this.addProxy(p)
+    for (const s of services.filter((x) => x.hostPort !== undefined)) {
       const listen = { port: this.opts.hostPorts === 'ephemeral' ? 0 : s.hostPort! }
       const r = await this.dataPlane.createProxy({ name: hostPortName(s.name), mode: s.protocol ?? 'tcp', upstreams: [], listen, labels: { destination: s.name, source: 'hostport' } })
       this.hostPortAddr.set(s.name, `127.0.0.1:${r.port}`)
     }
-    for (const s of app.services.filter((x) => x.command !== undefined)) {
+    for (const s of services.filter((x) => x.command !== undefined)) {
       await this.supervisor.start(s, { podEnv: (pod) => this.serialize(() => this.egressEnv(pod, s)) })
     }
     await this.pending
@@ -151,6 +156,143 @@ export class LocalRuntime implements EffectHost {
       annotations: { ...(s.annotations ?? {}), 'chaoscope.dev/external': s.external! }, phase: 'Running', ready: true, restartCount: 0,
       startTime: new Date().toISOString(), port, external: s.external!, address: `127.0.0.1:${r.port}`, ...this.serviceFacts(s.name),
     })
+  }
+
+  /**
+   * Proxy mode: starts a named listener in front of an address that already runs, as a pod of its own (see
+   * {@link ProxyConfig}). Throws RUNTIME_PROXY_EXISTS when a pod or proxy has the name, PROXY_LISTEN_FAILED when the
+   * address is taken, PROXY_INVALID_UPSTREAM.
+   */
+  async addProxy(config: ProxyConfig): Promise<RuntimePod> {
+    return this.serialize(async () => {
+      if (this.proxyDecls.has(config.name) || this.findPod(config.name) || this.services.has(config.name)) {
+        throw new ChaosError('PROXY_EXISTS', `a proxy or pod named ${config.name} exists`, { hint: 'give the proxy another name, or delete the one there' })
+      }
+      const decl = { config: { ...config, labels: { ...(config.labels ?? {}) } }, saved: [] as FaultSpec[] }
+      if (config.enabled !== false) await this.listenProxy(decl)
+      this.proxyDecls.set(config.name, decl)
+      this.setProxyPod(decl.config)
+      return this.pod(config.name)
+    })
+  }
+
+  private async listenProxy(decl: { config: ProxyConfig; saved: FaultSpec[] }): Promise<void> {
+    const c = decl.config
+    const { host, port } = parseListen(c.listen)
+    const r = await this.dataPlane.createProxy({ name: ingressName(c.name), mode: c.protocol ?? 'tcp', upstreams: [c.upstream], listen: { host, port }, labels: { destination: c.name, source: 'proxy' } })
+    // a proxy that is stopped and started again listens where it listened (Toxiproxy keeps the bound address)
+    c.listen = formatListen(host, r.port)
+    this.ingress.set(c.name, `${host.includes(':') ? `[${host}]` : host}:${r.port}`)
+    for (const f of decl.saved.splice(0)) await this.dataPlane.addFault(ingressName(c.name), f)
+  }
+
+  private async unlistenProxy(decl: { config: ProxyConfig; saved: FaultSpec[] }): Promise<void> {
+    const name = decl.config.name
+    if (!this.ingress.has(name)) return
+    decl.saved = await this.dataPlane.listFaults(ingressName(name))
+    await this.dataPlane.removeProxy(ingressName(name))
+    this.ingress.delete(name)
+  }
+
+  private setProxyPod(c: ProxyConfig): void {
+    const address = this.ingress.get(c.name)
+    const enabled = address !== undefined
+    const port = Number(c.upstream.slice(c.upstream.lastIndexOf(':') + 1))
+    const before = this.externals.get(c.name)
+    this.externals.set(c.name, {
+      namespace: c.namespace ?? this.opts.namespace ?? 'default', name: c.name, uid: `proxy-${c.name}`, service: c.name,
+      labels: { ...(c.labels ?? {}) }, annotations: { ...(c.annotations ?? {}), 'chaoscope.dev/proxy': c.listen, 'chaoscope.dev/external': c.upstream },
+      phase: enabled ? 'Running' : 'Pending', ready: enabled, restartCount: 0, startTime: before?.startTime ?? new Date().toISOString(),
+      ...(enabled ? {} : { message: 'the proxy is disabled: it does not listen' }),
+      port, external: c.upstream, ...(address ? { address } : {}), protocol: c.protocol ?? 'tcp', dependencies: [],
+    })
+  }
+
+  /**
+   * Changes a proxy as Toxiproxy's update does: a new listen address or upstream stops it and starts it again
+   * (its connections end; its faults stay), `enabled` stops or starts it. Throws RUNTIME_UNKNOWN_POD.
+   */
+  async updateProxy(name: string, change: { listen?: string; upstream?: string; enabled?: boolean }): Promise<RuntimePod> {
+    return this.serialize(async () => {
+      const decl = this.proxyDecl(name)
+      const c = decl.config
+      const moved = (change.listen !== undefined && !sameListen(change.listen, c.listen)) || (change.upstream !== undefined && change.upstream !== c.upstream)
+      const enable = change.enabled ?? this.ingress.has(name)
+      if (moved || !enable) await this.unlistenProxy(decl)
+      if (change.listen !== undefined && moved) c.listen = change.listen
+      if (change.upstream !== undefined) c.upstream = change.upstream
+      try {
+        if (enable && !this.ingress.has(name)) await this.listenProxy(decl)
+      } catch (e) {
+        // Toxiproxy keeps the new address and leaves the proxy disabled when it cannot listen there
+        this.setProxyPod(c)
+        throw e
+      }
+      this.setProxyPod(c)
+      await this.refreshDependents(name)
+      return this.pod(name)
+    })
+  }
+
+  /** Stops and forgets a proxy: its connections end, the effects held on it go. False when there was none. */
+  async removeProxy(name: string): Promise<boolean> {
+    return this.serialize(async () => {
+      const decl = this.proxyDecls.get(name)
+      if (!decl) return false
+      await this.held.forgetPod(name)
+      await this.unlistenProxy(decl)
+      this.proxyDecls.delete(name)
+      this.externals.delete(name)
+      return true
+    })
+  }
+
+  /** The proxies (proxy mode), as declared now: listen is the bound address once one was bound. */
+  proxies(): ProxyConfig[] {
+    return [...this.proxyDecls.values()].map((d) => ({ ...d.config, labels: { ...(d.config.labels ?? {}) }, enabled: this.ingress.has(d.config.name) }))
+  }
+
+  /** The faults on a proxy's listener (kept while it is disabled). Throws RUNTIME_UNKNOWN_POD. */
+  async proxyFaults(name: string): Promise<FaultSpec[]> {
+    const decl = this.proxyDecl(name)
+    return this.ingress.has(name) ? this.dataPlane.listFaults(ingressName(name)) : decl.saved.map((f) => structuredClone(f))
+  }
+
+  /**
+   * Adds a fault to a proxy's listener directly (Toxiproxy's toxics: the runtime does not hold them as effects and
+   * they do not expire). While the proxy is disabled it waits for it to start again.
+   */
+  async addProxyFault(name: string, fault: FaultSpec): Promise<void> {
+    return this.serialize(async () => {
+      const decl = this.proxyDecl(name)
+      if (this.ingress.has(name)) await this.dataPlane.addFault(ingressName(name), fault)
+      else {
+        if (decl.saved.some((f) => f.id === fault.id)) throw new ChaosError('PROXY_FAULT_EXISTS', `proxy ${name} already has a fault ${fault.id}`)
+        decl.saved.push(structuredClone(fault))
+      }
+    })
+  }
+
+  /** Removes a fault added with {@link addProxyFault}; false when the proxy has none of that id. */
+  async removeProxyFault(name: string, id: string): Promise<boolean> {
+    return this.serialize(async () => {
+      const decl = this.proxyDecl(name)
+      if (this.ingress.has(name)) return this.dataPlane.removeFault(ingressName(name), id)
+      const before = decl.saved.length
+      decl.saved = decl.saved.filter((f) => f.id !== id)
+      return decl.saved.length < before
+    })
+  }
+
+  private proxyDecl(name: string): { config: ProxyConfig; saved: FaultSpec[] } {
+    const decl = this.proxyDecls.get(name)
+    if (!decl) throw new ChaosError('RUNTIME_UNKNOWN_POD', `no proxy named "${name}"`, { hint: 'list the pods with `chaoscope get pods`' })
+    return decl
+  }
+
+  /** Egress sidecars of services that call a proxy follow it when it moves or stops. */
+  private async refreshDependents(name: string): Promise<void> {
+    for (const [proxy, edge] of this.egress) if (edge.dep === name) await this.dataPlane.setUpstreams(proxy, this.readyAddresses(name))
   }
 
   /** Creates the pod's egress sidecars (one per dependency) and returns the env that points the pod at them (and names it for tracing). */
@@ -272,7 +414,7 @@ export class LocalRuntime implements EffectHost {
   /** Ingress addresses of the service's ready pods (or its external's sidecar). */
   private readyAddresses(service: string): string[] {
     const ext = this.externals.get(service)
-    if (ext) return [ext.address!]
+    if (ext) return ext.address !== undefined ? [ext.address] : []
     return this.supervisor
       .list()
       .filter((p) => p.service === service && p.ready && this.ingress.has(p.name))
@@ -335,7 +477,7 @@ export class LocalRuntime implements EffectHost {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       await this.pending
-      const pods = this.pods()
+      const pods = this.pods().filter((p) => !this.proxyDecls.has(p.name))
       const expected = [...this.services.values()].reduce((n, s) => n + (s.external !== undefined ? 1 : (s.replicas ?? 1)), 0)
       const notReady = pods.filter((p) => !p.ready)
       if (pods.length >= expected && notReady.length === 0) {
@@ -401,5 +543,31 @@ export class LocalRuntime implements EffectHost {
     for (const lib of this.libraries.values()) if ('dir' in lib) removePodDir(lib.dir)
     this.libraries.clear()
     await this.dataPlane.close()
+  }
+}
+
+/** Toxiproxy's listen forms: `host:port`, `[v6]:port`, `:port` (every address); `localhost` binds 127.0.0.1. */
+export function parseListen(listen: string): { host: string; port: number } {
+  if (listen === '') return { host: '::', port: 0 }
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(listen)
+  const port = m ? Number(m[3]) : NaN
+  if (!m || !(port >= 0 && port <= 65535)) {
+    throw new ChaosError('PROXY_LISTEN_FAILED', `listen address ${JSON.stringify(listen)} is not host:port`, { hint: 'for example "127.0.0.1:26379", or "127.0.0.1:0" for a free port' })
+  }
+  const host = m[1] ?? m[2] ?? ''
+  return { host: host === '' ? '::' : host === 'localhost' ? '127.0.0.1' : host, port }
+}
+
+/** `host:port` as Go's net.Addr prints a bound listener (`[::]:8080` for every address). */
+export function formatListen(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+}
+
+function sameListen(a: string, b: string): boolean {
+  try {
+    const x = parseListen(a)
+    return formatListen(x.host, x.port) === b
+  } catch {
+    return false
   }
 }

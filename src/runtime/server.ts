@@ -91,7 +91,7 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
   return {
     runtime,
     state,
-    hostPorts: () => spec.services.filter((s) => s.hostPort !== undefined).map((s) => [s.name, runtime.hostPortAddress(s.name)!] as [string, string]),
+    hostPorts: () => (spec.services ?? []).filter((s) => s.hostPort !== undefined).map((s) => [s.name, runtime.hostPortAddress(s.name)!] as [string, string]),
     onShutdownRequest(fn) {
       shutdownRequested = fn
     },

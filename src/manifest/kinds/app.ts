@@ -53,12 +53,33 @@ export const serviceSpec = obj({
 })
 export type ServiceSpec = Static<typeof serviceSpec>
 
+export const proxySpec = obj({
+  /** DNS-1123 label: the proxy's pod name, and its `app` label. */
+  name: str({ pattern: DNS_LABEL }),
+  namespace: opt(str({ pattern: DNS_LABEL })),
+  /** Where clients connect: `127.0.0.1:26379` (port 0: a free one; `0.0.0.0:P` or `[::]:P`: every address). */
+  listen: str(),
+  /** What already runs on this machine: `127.0.0.1:6379`. */
+  upstream: str(),
+  /** `http` lets HTTPChaos act on it. */
+  protocol: opt(oneOf(['tcp', 'http'] as const, { default: 'tcp' })),
+  labels: opt(map(str())),
+  annotations: opt(map(str())),
+  /** false: declared, not listening (Toxiproxy's enabled). */
+  enabled: opt(bool({ default: true })),
+})
+export type ProxySpec = Static<typeof proxySpec>
+
 export const appSpec = obj({
-  services: arr(serviceSpec, { minItems: 1 }),
+  /** The services chaoscope runs as pods (or fronts, when external). An App needs services, proxies, or both. */
+  services: opt(arr(serviceSpec)),
+  /** Proxy mode: listeners in front of addresses that already run, selected like pods by Chaos Mesh's faults. */
+  proxies: opt(arr(proxySpec)),
 })
 export type AppSpec = Static<typeof appSpec>
 
 const LOOPBACK_ADDRESS = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\]):(\d{1,5})$/
+const LISTEN_ADDRESS = /^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\]|0\.0\.0\.0|\[::\]|):(\d{1,5})$/
 
 export const app = defineKind({
   apiVersion: 'chaoscope.dev/v1alpha1',
@@ -67,7 +88,11 @@ export const app = defineKind({
   check(spec, ctx) {
     const names = new Map<string, number>()
     const hostPorts = new Map<number, number>()
-    spec.services.forEach((s, i) => {
+    const services = spec.services ?? []
+    if (services.length === 0 && (spec.proxies ?? []).length === 0) {
+      ctx.issue(['services'], 'SPEC_REQUIRED', 'an App needs at least one service or proxy', 'services: [{name: web, command: ["node", "server.js"], port: 8080}]  or  proxies: [{name: redis, listen: "127.0.0.1:26379", upstream: "127.0.0.1:6379"}]')
+    }
+    services.forEach((s, i) => {
       const p = ['services', i]
       const first = names.get(s.name)
       if (first !== undefined) ctx.issue([...p, 'name'], 'SPEC_DUPLICATE_NAME', `service "${s.name}" is also defined at services[${first}]`, 'give each service its own name')
@@ -96,14 +121,40 @@ export const app = defineKind({
         ctx.issue([...p, 'readinessProbe'], 'SPEC_INVALID_VALUE', 'a readiness probe has one handler: httpGet or tcpSocket')
       }
     })
-    spec.services.forEach((s, i) => {
+    const listens = new Map<number, string>()
+    for (const [port, i] of hostPorts) listens.set(port, `services[${i}].hostPort`)
+    spec.proxies?.forEach((x, i) => {
+      const p = ['proxies', i]
+      const first = names.get(x.name)
+      if (first !== undefined) ctx.issue([...p, 'name'], 'SPEC_DUPLICATE_NAME', `"${x.name}" is also the name of services[${first}]`, 'a proxy is a pod of its own: give it its own name')
+      else if (spec.proxies!.findIndex((y) => y.name === x.name) < i) ctx.issue([...p, 'name'], 'SPEC_DUPLICATE_NAME', `proxy "${x.name}" is also defined at proxies[${spec.proxies!.findIndex((y) => y.name === x.name)}]`, 'give each proxy its own name')
+      const lm = LISTEN_ADDRESS.exec(x.listen)
+      if (!lm || Number(lm[1]) > 65535) {
+        ctx.issue([...p, 'listen'], 'SPEC_INVALID_VALUE', `expected host:port like "127.0.0.1:26379", got ${JSON.stringify(x.listen)}`, 'a loopback address, or 0.0.0.0 / [::] / an empty host for every address; port 0 picks a free one')
+      } else if (Number(lm[1]) !== 0) {
+        const other = listens.get(Number(lm[1]))
+        if (other !== undefined) ctx.issue([...p, 'listen'], 'SPEC_DUPLICATE_NAME', `port ${lm[1]} is also used by ${other}`)
+        else listens.set(Number(lm[1]), `proxies[${i}].listen`)
+      }
+      const um = LOOPBACK_ADDRESS.exec(x.upstream)
+      if (!um || Number(um[2]) < 1 || Number(um[2]) > 65535) {
+        ctx.issue([...p, 'upstream'], 'SPEC_INVALID_VALUE', `expected a loopback address like "127.0.0.1:6379", got ${JSON.stringify(x.upstream)}`, 'chaoscope sends traffic only to this machine (127.0.0.0/8 or [::1])')
+      }
+    })
+    const callable = new Set([...names.keys(), ...(spec.proxies ?? []).map((x) => x.name)])
+    services.forEach((s, i) => {
       s.dependencies?.forEach((d, j) => {
-        if (!names.has(d)) ctx.issue(['services', i, 'dependencies', j], 'SPEC_UNKNOWN_SERVICE', `no service named "${d}" in this app`, `known services: ${[...names.keys()].join(', ')}`)
+        if (!callable.has(d)) ctx.issue(['services', i, 'dependencies', j], 'SPEC_UNKNOWN_SERVICE', `no service or proxy named "${d}" in this app`, `known: ${[...callable].join(', ')}`)
         else if (d === s.name) ctx.issue(['services', i, 'dependencies', j], 'SPEC_INVALID_VALUE', 'a service cannot depend on itself')
       })
     })
   },
   defaults(spec, metadata) {
+    spec.services ??= []
+    for (const x of spec.proxies ?? []) {
+      x.namespace ??= metadata.namespace ?? 'default'
+      x.labels = { app: x.name, ...(x.labels ?? {}) }
+    }
     for (const s of spec.services) {
       s.namespace ??= metadata.namespace ?? 'default'
       s.labels = { app: s.name, 'app.kubernetes.io/component': s.name, ...(s.labels ?? {}) }
