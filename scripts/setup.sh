@@ -4,13 +4,17 @@
 # repository, one per version, with the dependencies pinned in scripts/*-requirements.txt: schemathesis, which the
 # OpenAPI test (test/e2e/openapi.test.ts) runs, and the real Chaos Toolkit, the oracle of the `chaoscope run` tests
 # (about 15 s each from PyPI with no pip cache); and vegeta, the load tool the public Chaos Toolkit demo
-# experiments call, built with `go install` from the Go module proxy into ~/.cache/chaoscope/vegeta-<version>.
+# experiments call, built with `go install` from the Go module proxy into ~/.cache/chaoscope/vegeta-<version>;
+# and the real Toxiproxy (server and CLI, `go install`ed like vegeta), with its Go client built into our scenario
+# program (test/peers/toxiproxy/go) and its Python client (toxiproxy-python) in a virtualenv: the oracles of the
+# `chaoscope proxy` tests (test/e2e/toxiproxy-*.test.ts) and of bench/toxiproxy.mjs, in ~/.cache/chaoscope/toxiproxy-<version>.
 # Idempotent: apt-get, pip and go run only when something is not installed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/chaoscope"
 VEGETA_VERSION=12.13.0
+TOXIPROXY_VERSION=2.12.0
 
 # venv_current NAME REQUIREMENTS: the virtualenv is complete once its marker holds the pins it was made from.
 venv_dir() { echo "$CACHE/venv-$1-$(sed -n "s/^$1==//p" "$2")"; }
@@ -65,6 +69,8 @@ done
 # `python3 -m venv` needs ensurepip, which Debian ships apart (python3-venv); only needed to make the virtualenv.
 if { ! venv_current schemathesis schemathesis-requirements.txt || ! venv_current chaostoolkit chaostoolkit-requirements.txt; } && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
   missing+=("python3-venv")
+elif ! venv_current toxiproxy-python toxiproxy-python-requirements.txt && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+  missing+=("python3-venv")
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
@@ -82,6 +88,7 @@ fi
 
 install_venv schemathesis schemathesis-requirements.txt schemathesis
 install_venv chaostoolkit chaostoolkit-requirements.txt chaos
+install_venv toxiproxy-python toxiproxy-python-requirements.txt python
 
 VEGETA="$CACHE/vegeta-$VEGETA_VERSION/vegeta"
 if [ -x "$VEGETA" ]; then
@@ -90,4 +97,32 @@ else
   echo "setup: building vegeta $VEGETA_VERSION with go install into $(dirname "$VEGETA")"
   mkdir -p "$(dirname "$VEGETA")"
   GOBIN="$(dirname "$VEGETA")" GOFLAGS=-mod=mod go install "github.com/tsenart/vegeta/v12@v$VEGETA_VERSION"
+fi
+
+# Toxiproxy: the server and CLI of the release (its /version says the version, as the released binaries' do), and
+# our scenario program over its Go client, cached under a hash of the program's sources (the tests compute the same
+# hash to find it: sha256 of go.mod, go.sum, then the *.go files in byte order; first 12 hex digits).
+TOXIPROXY_DIR="$CACHE/toxiproxy-$TOXIPROXY_VERSION"
+if [ -x "$TOXIPROXY_DIR/toxiproxy-server" ] && [ -x "$TOXIPROXY_DIR/toxiproxy-cli" ]; then
+  echo "setup: toxiproxy $TOXIPROXY_VERSION present ($TOXIPROXY_DIR)"
+else
+  echo "setup: building toxiproxy $TOXIPROXY_VERSION (server, cli) with go install into $TOXIPROXY_DIR"
+  mkdir -p "$TOXIPROXY_DIR"
+  rm -rf "$TOXIPROXY_DIR/.gobin"
+  GOBIN="$TOXIPROXY_DIR/.gobin" GOFLAGS=-mod=mod go install \
+    -ldflags "-X github.com/Shopify/toxiproxy/v2.Version=$TOXIPROXY_VERSION" \
+    "github.com/Shopify/toxiproxy/v2/cmd/server@v$TOXIPROXY_VERSION" "github.com/Shopify/toxiproxy/v2/cmd/cli@v$TOXIPROXY_VERSION"
+  mv "$TOXIPROXY_DIR/.gobin/cli" "$TOXIPROXY_DIR/toxiproxy-cli"
+  mv "$TOXIPROXY_DIR/.gobin/server" "$TOXIPROXY_DIR/toxiproxy-server"
+  rmdir "$TOXIPROXY_DIR/.gobin"
+fi
+TOXIPROXY_GO=../test/peers/toxiproxy/go
+scenario_hash=$(cd "$TOXIPROXY_GO" && cat go.mod go.sum $(LC_ALL=C ls -- *.go) | sha256sum | cut -c1-12)
+SCENARIO="$TOXIPROXY_DIR/toxiproxy-scenario-$scenario_hash"
+if [ -x "$SCENARIO" ]; then
+  echo "setup: toxiproxy Go client scenario present ($SCENARIO)"
+else
+  echo "setup: building the toxiproxy Go client scenario into $SCENARIO"
+  rm -f "$TOXIPROXY_DIR"/toxiproxy-scenario-*
+  (cd "$TOXIPROXY_GO" && GOFLAGS=-mod=mod go build -o "$SCENARIO.tmp" . && mv "$SCENARIO.tmp" "$SCENARIO")
 fi
