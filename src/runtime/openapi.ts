@@ -33,6 +33,8 @@ const NO_POD = error('no pod has that name (RUNTIME_UNKNOWN_POD)')
 const ms = { type: 'number', minimum: 0, maximum: 3_600_000 }
 const pct = { type: 'number', minimum: 0, maximum: 100 }
 const bytes = { type: 'number', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }
+/** A duration in ms up to the longest timer Node keeps. */
+const timerMs = { type: 'number', minimum: 0, maximum: 2_147_483_647 }
 /** One type of sidecar fault: what every fault has (direction, percent, upstreams) and its own fields. */
 const fault = (type: string, required: string[], own: Record<string, unknown>) => ({
   type: 'object',
@@ -238,13 +240,26 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
           },
         },
         Fault: {
-          description: 'a sidecar fault (src/runtime/proxy/toxic.ts): latency, bandwidth, stall, blackhole, reset (tcp or http sidecars) or http (abort, delay, replace, patch; http sidecars only)',
+          description: 'a sidecar fault (src/runtime/proxy/toxic.ts): latency, bandwidth, stall, blackhole, reset, slicer, slowClose (tcp or http sidecars), limitData, timeout, reset with timeoutMs (tcp sidecars only) or http (abort, delay, replace, patch; http sidecars only)',
           oneOf: [
             fault('latency', ['latencyMs'], { latencyMs: ms, jitterMs: ms, correlation: pct, reorder: pct, reorderCorrelation: pct, reorderGap: { type: 'number', minimum: 0, maximum: 1_000_000 } }),
-            fault('bandwidth', ['rate'], { rate: { type: 'number', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, limit: bytes, buffer: bytes }),
+            fault('bandwidth', ['rate'], {
+              rate: { type: 'number', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'bytes/s' },
+              limit: bytes,
+              buffer: bytes,
+              shape: { type: 'string', enum: ['bucket', 'serialize'], description: 'bucket (default): token bucket with buffer bytes of burst; serialize: each piece (rate/10 bytes at most) leaves size/rate after it arrived or the one before it left (Toxiproxy)' },
+            }),
             fault('stall', ['probability'], { probability: pct, rtoMs: ms }),
             fault('blackhole', [], {}),
-            fault('reset', [], {}),
+            fault('reset', [], { timeoutMs: { ...timerMs, description: 'absent: reset at once and at accept; set (tcp only): the first chunk in the direction starts the wait, then both sockets are reset (Toxiproxy reset_peer)' } }),
+            fault('slicer', ['averageSize'], {
+              averageSize: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'bytes' },
+              sizeVariation: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'bytes' },
+              delayUs: { type: 'number', minimum: 0, maximum: 2_147_483_647, description: 'microseconds between pieces' },
+            }),
+            fault('limitData', ['bytes'], { bytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'after this many bytes in the direction the connection is closed (tcp only)' } }),
+            fault('timeout', ['timeoutMs'], { timeoutMs: { ...timerMs, description: 'data dropped; closed after this long with no data (0: never by time; removal closes; tcp only)' } }),
+            fault('slowClose', ['delayMs'], { delayMs: { ...timerMs, description: 'the FIN of the direction is held this long' } }),
             {
               ...fault('http', ['target', 'action'], {
                 target: { type: 'string', enum: ['Request', 'Response'], description: 'Request acts on direction upstream, Response on downstream' },

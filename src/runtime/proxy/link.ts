@@ -34,11 +34,21 @@ export class Link implements StageHost {
   private batching = 0
   private readonly out: Buffer[] = []
   private readonly outDone: (() => void)[] = []
+  /** An end (FIN) was fed in. */
+  inputEnded = false
+  /** The end reached `dst` (`dst.end()` was called, or the link was reset). */
+  outputEnded = false
+  /** The connection is being closed by a toxic: whatever is fed in from now on is dropped. */
+  shut = false
+  /** Treat the end, when it reaches `dst`, as a toxic's `fin` close (the other direction was closed first). */
+  closeOnEnd = false
 
   constructor(
     readonly src: Socket,
     readonly dst: Socket,
     private readonly onBytes: (n: number) => void,
+    /** A toxic's close (an end chunk with `close`, or any end after `closeOnEnd`) reached `dst`. */
+    private readonly onClose?: (how: 'fin' | 'rst') => void,
   ) {
     this.terminal = { write: (c: Chunk) => this.deliver(c) }
     this.head = this.terminal
@@ -49,20 +59,25 @@ export class Link implements StageHost {
   }
 
   private deliver(c: Chunk): void {
-    if (this.dst.destroyed) return
-    if (this.batching > 0) {
-      if (c.end) {
-        this.flushOut()
-        this.dst.end()
-        c.done?.()
+    if (this.dst.destroyed || this.outputEnded) return
+    if (c.end) {
+      if (this.batching > 0) this.flushOut()
+      this.outputEnded = true
+      if (c.close === 'rst') {
+        this.onClose?.('rst')
         return
       }
+      this.dst.end()
+      c.done?.()
+      if (c.close || this.closeOnEnd) this.onClose?.('fin')
+      return
+    }
+    if (this.batching > 0) {
       if (c.data.length > 0) this.gather(c.data)
       if (c.done) this.outDone.push(c.done)
       return
     }
-    if (c.end) this.dst.end()
-    else if (c.data.length > 0) this.send(c.data)
+    if (c.data.length > 0) this.send(c.data)
     c.done?.()
   }
 
@@ -122,6 +137,7 @@ export class Link implements StageHost {
 
   /** Feeds raw stream bytes of message 0 (tcp mode). With no stage and no batch, writes straight to `dst`. */
   push(data: Buffer): void {
+    if (this.shut) return
     if (this.stages.length === 0 && this.batching === 0) {
       if (!this.dst.destroyed) this.send(data)
       return
@@ -131,6 +147,8 @@ export class Link implements StageHost {
 
   /** Feeds one chunk in. The caller (socket reader or HTTP session) must call it in stream order. */
   write(chunk: Chunk): void {
+    if (this.shut) return
+    if (chunk.end) this.inputEnded = true
     this.head.write(chunk)
     if (this.stages.length > 0) this.check()
   }
@@ -160,7 +178,7 @@ export class Link implements StageHost {
     if (pause && !this.paused) {
       this.paused = true
       this.src.pause()
-    } else if (!pause && this.paused) {
+    } else if (!pause && this.paused && !this.shut) {
       this.paused = false
       if (!this.src.destroyed) this.src.resume()
     }

@@ -7,7 +7,7 @@ import { Link } from './link.js'
 import { HttpSession } from './http-session.js'
 import { Histogram } from '../../wire/histogram.js'
 import type { HistogramSnapshot } from '../../wire/histogram.js'
-import { actsOn, checkFault, makeStage } from './toxic.js'
+import { actsOn, checkFault, isImmediateReset, makeStage } from './toxic.js'
 import type { FaultSpec, HttpFault } from './toxic.js'
 import { newCounters } from './stream.js'
 import type { FaultCounters } from './stream.js'
@@ -55,7 +55,13 @@ export interface ProxyStats {
   upstreams: string[]
   labels: Record<string, string>
   connections: { active: number; total: number; refused: number }
+  /** Bytes delivered: written to the server (upstream) and to the client (downstream), after the faults. */
   bytes: { upstream: number; downstream: number }
+  /**
+   * Bytes read: from the client (upstream) and from the server (downstream), before the faults. Toxiproxy's
+   * received_bytes_total; `bytes` is its sent_bytes_total.
+   */
+  received: { upstream: number; downstream: number }
   requests: StatusCounts
   latency: HistogramSnapshot
   faults: FaultStats[]
@@ -108,20 +114,41 @@ class Conn {
   ) {
     // Both sockets read through `onread` (reader.ts): each read arrives here as one owned Buffer.
     const http = proxy.mode === 'http'
-    const client = adopt(accepted, http ? (b) => this.session!.fromClient(b) : (b) => this.up.push(b))
+    const client = adopt(
+      accepted,
+      http
+        ? (b) => {
+            proxy.receivedUp += b.length
+            this.session!.fromClient(b)
+          }
+        : (b) => {
+            proxy.receivedUp += b.length
+            this.up.push(b)
+          },
+    )
     const upstream = net.connect({
       host: to.host,
       port: to.port,
       allowHalfOpen: true,
       noDelay: true,
-      onread: onread(http ? (b) => this.session!.fromUpstream(b) : (b) => this.down.push(b)),
+      onread: onread(
+        http
+          ? (b) => {
+              proxy.receivedDown += b.length
+              this.session!.fromUpstream(b)
+            }
+          : (b) => {
+              proxy.receivedDown += b.length
+              this.down.push(b)
+            },
+      ),
     })
     upstream.on('error', () => {})
     client.setNoDelay(true)
     this.client = client
     this.upstream = upstream
-    this.up = new Link(client, upstream, (n) => (proxy.bytesUp += n))
-    this.down = new Link(upstream, client, (n) => (proxy.bytesDown += n))
+    this.up = new Link(client, upstream, (n) => (proxy.bytesUp += n), (how) => this.closeBy(this.up, how))
+    this.down = new Link(upstream, client, (n) => (proxy.bytesDown += n), (how) => this.closeBy(this.down, how))
     if (http) {
       this.session = new HttpSession(proxy, client, upstream, this.up, this.down)
     } else {
@@ -152,11 +179,44 @@ class Conn {
     for (const f of proxy.faultList()) this.apply(f)
   }
 
+  /** Links whose destination a toxic's close has closed (see `closeBy`). */
+  private readonly shutLinks = new Set<Link>()
+
+  /**
+   * A toxic's close reached `link`'s destination, as Toxiproxy closes a link when a stub closes. `rst`: both
+   * sockets are reset. `fin`: the destination got its FIN and is closed once it is flushed (Go's Close); the
+   * other direction then ends as if its source (that socket) had closed: its FIN goes through its stages,
+   * and its destination is closed in turn. Bytes read afterwards are dropped.
+   */
+  private closeBy(link: Link, how: 'fin' | 'rst'): void {
+    if (how === 'rst') {
+      this.up.shut = this.down.shut = true
+      resetSockets(this.client, this.upstream)
+      return
+    }
+    if (this.shutLinks.has(link)) return
+    this.shutLinks.add(link)
+    link.shut = true
+    const dst = link.dst
+    if (!dst.destroyed) {
+      if (dst.writableFinished) dst.destroy()
+      else dst.once('finish', () => dst.destroy())
+    }
+    const other = link === this.up ? this.down : this.up
+    if (this.shutLinks.has(other)) return
+    if (other.outputEnded) this.closeBy(other, 'fin')
+    else if (other.inputEnded) other.closeOnEnd = true
+    else {
+      other.write({ data: EMPTY, msg: 0, end: true, close: 'fin' })
+      other.shut = true
+    }
+  }
+
   /** Puts a fault on this connection (called for existing connections when it is added, and on accept). */
   apply(f: FaultEntry): void {
     const s = f.spec
     if (s.type !== 'http' && s.upstreams && !s.upstreams.includes(this.upstreamAddress)) return
-    if (s.type === 'reset') {
+    if (isImmediateReset(s)) {
       if (Math.random() * 100 < (s.percent ?? 100)) {
         f.counters.connections++
         resetSockets(this.client, this.upstream)
@@ -164,7 +224,18 @@ class Conn {
       return
     }
     const http = this.proxy.mode === 'http'
-    if (!http && s.type !== 'http' && Math.random() * 100 >= (s.percent ?? 100)) return
+    if (!http && s.type !== 'http' && Math.random() * 100 >= (s.percent ?? 100)) {
+      // Not selected. A timeout still closes the connection when it is removed, as Toxiproxy's cleanup does.
+      if (s.type === 'timeout') {
+        for (const [dir, link] of [
+          ['upstream', this.up],
+          ['downstream', this.down],
+        ] as const) {
+          if (actsOn(s, dir)) link.addStage((host, next) => makeStage(s, host, f.counters, http, next, true))
+        }
+      }
+      return
+    }
     if (!http) f.counters.connections++
     for (const [dir, link] of [
       ['upstream', this.up],
@@ -208,6 +279,8 @@ export class Proxy {
   readonly conns = new Set<Conn>()
   bytesUp = 0
   bytesDown = 0
+  receivedUp = 0
+  receivedDown = 0
   private total = 0
   private refused = 0
   private readonly requests: StatusCounts = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, error: 0 }
@@ -270,7 +343,7 @@ export class Proxy {
     const address = this.upstreamText[i]!
     for (const f of this.faults.values()) {
       if (f.spec.upstreams && !f.spec.upstreams.includes(address)) continue
-      if (f.spec.type === 'reset' && Math.random() * 100 < (f.spec.percent ?? 100)) {
+      if (isImmediateReset(f.spec) && Math.random() * 100 < (f.spec.percent ?? 100)) {
         f.counters.connections++
         this.refused++
         resetSockets(client)
@@ -283,7 +356,7 @@ export class Proxy {
   }
 
   faultList(): FaultEntry[] {
-    return [...this.faults.values()].filter((f) => f.spec.type !== 'reset')
+    return [...this.faults.values()].filter((f) => !isImmediateReset(f.spec))
   }
 
   /** Session host: the http faults, read per message. */
@@ -345,6 +418,7 @@ export class Proxy {
       labels: { ...this.labels },
       connections: { active: this.conns.size, total: this.total, refused: this.refused },
       bytes: { upstream: this.bytesUp, downstream: this.bytesDown },
+      received: { upstream: this.receivedUp, downstream: this.receivedDown },
       requests: { ...this.requests },
       latency: this.latency.snapshot(),
       faults: this.faultStats(),

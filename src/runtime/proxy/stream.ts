@@ -17,6 +17,12 @@ export interface Chunk {
   /** Ordinal of the message the bytes belong to (a request or a response; 0 for a TCP connection). */
   msg: number
   end?: boolean
+  /**
+   * With `end`: a toxic closes the connection here (Toxiproxy closing a stub). `fin`: this direction's
+   * destination gets its FIN and is then closed, and the other direction ends as if its source had closed;
+   * `rst`: both sockets are reset. The chunk flows through later stages like any end (FIFO).
+   */
+  close?: 'fin' | 'rst'
   meta?: MessageMeta
   /** Called once the chunk has been handed to the destination socket (the last chunk of an HTTP message). */
   done?: () => void
@@ -122,6 +128,17 @@ export abstract class Stage implements Sink {
   /** The time the chunk may leave, given the due time of the chunk before it (FIFO). Infinity holds it. */
   protected abstract dueFor(chunk: Chunk, t: number, lastDue: number): number
 
+  /** The time the end (FIN) may leave; by default right behind the chunk before it. */
+  protected dueForEnd(_chunk: Chunk, _t: number, lastDue: number): number {
+    return Math.max(lastDue, 0)
+  }
+
+  /**
+   * Whether chunks released together are gathered into one write. A stage whose point is separate writes
+   * (the slicer) turns it off.
+   */
+  protected batchRelease = true
+
   private lastDue = 0
 
   write(chunk: Chunk): void {
@@ -132,7 +149,7 @@ export abstract class Stage implements Sink {
     }
     const t = now()
     const prev = this.queue.length > this.head ? this.lastDue : 0
-    const due = chunk.end ? Math.max(prev, 0) : this.dueFor(chunk, t, prev)
+    const due = chunk.end ? this.dueForEnd(chunk, t, prev) : this.dueFor(chunk, t, prev)
     if (due <= t && this.queue.length === this.head) {
       this.next.write(chunk)
       return
@@ -203,7 +220,7 @@ export abstract class Stage implements Sink {
   /** Passes on every held chunk due by `until`, in order. */
   protected release(until: number): void {
     let n = 0
-    const many = this.queue.length > this.head + 1 && this.queue[this.head + 1]!.due <= until
+    const many = this.batchRelease && this.queue.length > this.head + 1 && this.queue[this.head + 1]!.due <= until
     if (many) this.host.beginBatch()
     try {
       while (this.queue.length > this.head) {

@@ -7,6 +7,11 @@ import { BandwidthStage } from './toxics/bandwidth.js'
 import { StallStage } from './toxics/stall.js'
 import { BlackholeStage } from './toxics/blackhole.js'
 import { HttpDelayStage } from './toxics/http.js'
+import { SlicerStage } from './toxics/slicer.js'
+import { LimitDataStage } from './toxics/limit-data.js'
+import { TimeoutStage } from './toxics/timeout.js'
+import { ResetPeerStage } from './toxics/reset.js'
+import { SlowCloseStage } from './toxics/slow-close.js'
 
 /**
  * `upstream`: bytes or requests from the client to the server; `downstream`: the replies;
@@ -45,12 +50,18 @@ export interface LatencyFault extends FaultBase {
   reorderGap?: number
 }
 
-/** Token bucket: `rate` bytes/s, `buffer` bytes of burst, `limit` bytes queued before the sender is paused. */
+/**
+ * `rate` bytes/s. `shape` `bucket` (default): a token bucket, `buffer` bytes of burst. `serialize`: no burst;
+ * each piece (at most 100 ms worth, rate/10 bytes) leaves once its own transmission time (size/rate) has passed
+ * since it arrived or since the piece before it left, whichever is later: Toxiproxy's bandwidth toxic.
+ * `limit`: bytes queued before the sender is paused.
+ */
 export interface BandwidthFault extends FaultBase {
   type: 'bandwidth'
   rate: number
   limit?: number
   buffer?: number
+  shape?: 'bucket' | 'serialize'
 }
 
 /**
@@ -68,9 +79,56 @@ export interface BlackholeFault extends FaultBase {
   type: 'blackhole'
 }
 
-/** Selected connections are reset (RST) at once; new ones are reset as they arrive. */
+/**
+ * Without `timeoutMs`: selected connections are reset (RST) at once; new ones are reset as they arrive.
+ * With `timeoutMs` (Toxiproxy's reset_peer, tcp only): the first chunk (data or FIN) that reaches the fault in
+ * its direction starts a timer, that chunk and everything after it in that direction are dropped, and when the
+ * timer fires (at once for 0) both sockets are reset: the client sees ECONNRESET. Removing the fault before the
+ * first chunk leaves the connection alone; once the timer runs the reset still comes.
+ */
 export interface ResetFault extends FaultBase {
   type: 'reset'
+  timeoutMs?: number
+}
+
+/**
+ * Each chunk is cut into pieces of about `averageSize` ± `sizeVariation` bytes (Toxiproxy's halving: a piece
+ * longer than averageSize + sizeVariation is split near its middle, moved by up to ± sizeVariation, and so on),
+ * and the pieces are written separately, `delayUs` microseconds apart (default 0). Order and bytes are kept.
+ */
+export interface SlicerFault extends FaultBase {
+  type: 'slicer'
+  averageSize: number
+  sizeVariation?: number
+  delayUs?: number
+}
+
+/**
+ * Tcp only. Once `bytes` bytes have passed in the fault's direction (counted per connection from when the fault
+ * is on it), the connection is closed as Toxiproxy closes it: exactly `bytes` are delivered, then that
+ * direction's destination gets a FIN and is closed, and the other direction ends (FIN) after what it holds.
+ * Bytes after the limit are dropped. With 0 the first chunk closes it.
+ */
+export interface LimitDataFault extends FaultBase {
+  type: 'limitData'
+  bytes: number
+}
+
+/**
+ * Tcp only. Every byte in the fault's direction is dropped. After `timeoutMs` with no byte arriving in that
+ * direction (each chunk restarts the wait, as Toxiproxy's loop does) the connection is closed (FIN both ways,
+ * as limitData closes it); 0: never closed by time. A FIN arriving closes it at once. Removing the fault
+ * closes every connection it was put on, selected by `percent` or not (Toxiproxy's cleanup does).
+ */
+export interface TimeoutFault extends FaultBase {
+  type: 'timeout'
+  timeoutMs: number
+}
+
+/** The end (FIN) of the fault's direction is held `delayMs` after it would have left; data is untouched. */
+export interface SlowCloseFault extends FaultBase {
+  type: 'slowClose'
+  delayMs: number
 }
 
 /** Which HTTP messages an http fault acts on; every given matcher must match. */
@@ -114,10 +172,39 @@ export interface HttpFault extends FaultBase {
   patch?: HttpPatch
 }
 
-export type FaultSpec = LatencyFault | BandwidthFault | StallFault | BlackholeFault | ResetFault | HttpFault
+export type FaultSpec =
+  | LatencyFault
+  | BandwidthFault
+  | StallFault
+  | BlackholeFault
+  | ResetFault
+  | SlicerFault
+  | LimitDataFault
+  | TimeoutFault
+  | SlowCloseFault
+  | HttpFault
 export type FaultType = FaultSpec['type']
 
-const FAULT_TYPES: readonly FaultType[] = ['latency', 'bandwidth', 'stall', 'blackhole', 'reset', 'http']
+const FAULT_TYPES: readonly FaultType[] = [
+  'latency',
+  'bandwidth',
+  'stall',
+  'blackhole',
+  'reset',
+  'slicer',
+  'limitData',
+  'timeout',
+  'slowClose',
+  'http',
+]
+
+/** The longest timer Node keeps (a longer setTimeout fires after 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647
+
+/** Whether the fault is reset without a timeout: connections are reset at once and at accept, no stage. */
+export function isImmediateReset(f: FaultSpec): boolean {
+  return f.type === 'reset' && f.timeoutMs === undefined
+}
 
 function invalid(msg: string): never {
   throw new ChaosError('PROXY_INVALID_FAULT', msg, { hint: 'see the fault fields in src/runtime/proxy/toxic.ts' })
@@ -129,6 +216,16 @@ function num(f: Record<string, unknown>, key: string, min: number, max: number, 
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
     invalid(`fault ${String(f.id)}: ${key} must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`)
   }
+}
+
+function int(f: Record<string, unknown>, key: string, min: number, max: number, required: boolean): void {
+  num(f, key, min, max, required)
+  const v = f[key]
+  if (v !== undefined && !Number.isInteger(v)) invalid(`fault ${String(f.id)}: ${key} must be a whole number, got ${JSON.stringify(v)}`)
+}
+
+function tcpOnly(r: Record<string, unknown>, mode: 'tcp' | 'http', what: string): void {
+  if (mode !== 'tcp') invalid(`fault ${String(r.id)}: ${what} needs a proxy in tcp mode`)
 }
 
 /** Checks a fault description; throws PROXY_INVALID_FAULT naming the first bad field. Returns it unchanged. */
@@ -157,13 +254,35 @@ export function checkFault(f: unknown, mode: 'tcp' | 'http'): FaultSpec {
       num(r, 'rate', 1, Number.MAX_SAFE_INTEGER, true)
       num(r, 'limit', 0, Number.MAX_SAFE_INTEGER, false)
       num(r, 'buffer', 0, Number.MAX_SAFE_INTEGER, false)
+      if (r.shape !== undefined && r.shape !== 'bucket' && r.shape !== 'serialize') {
+        invalid(`fault ${r.id}: shape must be bucket or serialize, got ${JSON.stringify(r.shape)}`)
+      }
       break
     case 'stall':
       num(r, 'probability', 0, 100, true)
       num(r, 'rtoMs', 0, 3_600_000, false)
       break
     case 'blackhole':
+      break
     case 'reset':
+      num(r, 'timeoutMs', 0, MAX_TIMER_MS, false)
+      if (r.timeoutMs !== undefined) tcpOnly(r, mode, 'reset with timeoutMs')
+      break
+    case 'slicer':
+      int(r, 'averageSize', 1, Number.MAX_SAFE_INTEGER, true)
+      int(r, 'sizeVariation', 0, Number.MAX_SAFE_INTEGER, false)
+      num(r, 'delayUs', 0, MAX_TIMER_MS, false)
+      break
+    case 'limitData':
+      tcpOnly(r, mode, 'limitData')
+      int(r, 'bytes', 0, Number.MAX_SAFE_INTEGER, true)
+      break
+    case 'timeout':
+      tcpOnly(r, mode, 'timeout')
+      num(r, 'timeoutMs', 0, MAX_TIMER_MS, true)
+      break
+    case 'slowClose':
+      num(r, 'delayMs', 0, MAX_TIMER_MS, true)
       break
     case 'http': {
       if (mode !== 'http') invalid(`fault ${r.id}: http faults need a proxy in http mode`)
@@ -198,8 +317,9 @@ export function actsOn(f: FaultSpec, dir: 'upstream' | 'downstream'): boolean {
 
 /**
  * Builds the stage a fault puts on one direction of one connection, or undefined when the fault has no
- * per-byte stage (reset, and the http actions the session applies itself: abort, replace, patch).
- * `perMessage`: in http mode percent is drawn per request instead of per connection.
+ * per-byte stage (reset without timeout, and the http actions the session applies itself: abort, replace, patch).
+ * `perMessage`: in http mode percent is drawn per request instead of per connection. `passive`: the connection
+ * was not selected by `percent`; only a fault that acts on removal anyway (timeout) gets a stage then.
  */
 export function makeStage(
   f: FaultSpec,
@@ -207,7 +327,9 @@ export function makeStage(
   counters: FaultCounters,
   perMessage: boolean,
   next: Sink,
+  passive = false,
 ): Stage | undefined {
+  if (passive) return f.type === 'timeout' ? new TimeoutStage(f, host, counters, OPTS_ALL, next, true) : undefined
   // Tcp: the link drew the percent for the whole connection. Http faults: the session drew it with the matchers.
   const pm: StageOptions =
     f.type === 'http'
@@ -222,9 +344,19 @@ export function makeStage(
       return new StallStage(f, host, counters, pm, next)
     case 'blackhole':
       return new BlackholeStage(f, host, counters, pm, next)
+    case 'slicer':
+      return new SlicerStage(f, host, counters, pm, next)
+    case 'limitData':
+      return new LimitDataStage(f, host, counters, pm, next)
+    case 'timeout':
+      return new TimeoutStage(f, host, counters, pm, next, false)
+    case 'slowClose':
+      return new SlowCloseStage(f, host, counters, pm, next)
     case 'http':
       return f.action === 'delay' ? new HttpDelayStage(f, host, counters, pm, next) : undefined
     case 'reset':
-      return undefined
+      return f.timeoutMs === undefined ? undefined : new ResetPeerStage(f, host, counters, pm, next)
   }
 }
+
+const OPTS_ALL: StageOptions = { perMessage: false, percent: 100, needsMatch: false }
