@@ -214,7 +214,8 @@ spec:
 })
 
 describe('a compiled experiment under the run loop', () => {
-  // windows of 3 s: the first one also holds the load's start (its worker, transpiled under vitest, takes a while)
+  // windows of 5 s: the first one also holds the load's start (its worker, transpiled under vitest, can take 3 s or
+  // more while other test files run)
   // front: a real server on loopback; the "NetworkChaos" the target applies makes it answer 300 ms late
   let slow = false
   const durations: number[] = []
@@ -261,14 +262,14 @@ kind: Experiment
 metadata: {name: front-holds}
 spec:
   hypothesis:
-    - {service: front, window: 3s, throughput: {min: 5}, latency: {p99: 100ms}}
+    - {service: front, window: 5s, throughput: {min: 2}, latency: {p99: 200ms}}
   load: {url: "${url}", rate: 40}
   faults:
     - apiVersion: chaos-mesh.org/v1alpha1
       kind: NetworkChaos
       metadata: {name: front-slow}
       spec: {action: delay, mode: all, selector: {labelSelectors: {app: front}}, delay: {latency: 300ms}}
-  duration: 3s
+  duration: 5s
 ${extra}`
 
   const run = (e: ChaosToolkitExperiment) => runExperiment(e, {
@@ -281,26 +282,26 @@ ${extra}`
     expect(j.steady_states.before?.steady_state_met).toBe(true)
     expect(j.deviated).toBe(true)
     const after = j.steady_states.after!.probes
-    expect(after.map((p) => [p.activity.name, p.tolerance_met])).toEqual([['front throughput >= 5 req/s', true], ['front p99 latency <= 100ms', false]])
-    expect(after[1]!.chaoscope?.expected).toBe('between 0 and 100')
-    expect(Number(after[1]!.chaoscope?.observed)).toBeGreaterThan(100)
+    expect(after.map((p) => [p.activity.name, p.tolerance_met])).toEqual([['front throughput >= 2 req/s', true], ['front p99 latency <= 200ms', false]])
+    expect(after[1]!.chaoscope?.expected).toBe('between 0 and 200')
+    expect(Number(after[1]!.chaoscope?.observed)).toBeGreaterThan(200)
     expect(j.run.map((r) => r.activity.name)).toEqual(['apply NetworkChaos front-slow'])
     expect(calls).toEqual(['apply NetworkChaos front-slow', 'delete NetworkChaos default/front-slow'])
-  }, 30_000)
+  }, 60_000)
 
   it('with recovery, the hypothesis after holds once the fault is gone', async () => {
     calls.length = 0
-    const j = await run(compile(yaml('  recovery: {within: 10s}\n')))
+    const j = await run(compile(yaml('  recovery: {within: 15s}\n')))
     expect(j.deviated).toBe(false)
     expect(j.status).toBe('completed')
     expect(j.steady_states.after?.steady_state_met).toBe(true)
     expect(j.run.map((r) => r.activity.name)).toEqual([
       'apply NetworkChaos front-slow',
       'delete NetworkChaos front-slow',
-      'front throughput >= 5 req/s again within 10s',
-      'front p99 latency <= 100ms again within 10s',
+      'front throughput >= 2 req/s again within 15s',
+      'front p99 latency <= 200ms again within 15s',
     ])
     expect(j.run.slice(2).map((r) => r.output)).toEqual([true, true])
     expect(calls).toEqual(['apply NetworkChaos front-slow', 'delete NetworkChaos default/front-slow', 'delete NetworkChaos default/front-slow'])
-  }, 30_000)
+  }, 60_000)
 })

