@@ -251,7 +251,7 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
             }),
             fault('stall', ['probability'], { probability: pct, rtoMs: ms }),
             fault('blackhole', [], {}),
-            fault('reset', [], { timeoutMs: { ...timerMs, description: 'absent: reset at once and at accept; set (tcp only): the first chunk in the direction starts the wait, then both sockets are reset (Toxiproxy reset_peer)' } }),
+            fault('reset', [], { timeoutMs: { ...timerMs, description: 'absent: reset at once and at accept; set (tcp only): the first chunk in the direction starts the wait, then both sockets are reset (Toxiproxy reset_peer)' }, finOnExisting: { type: 'boolean', description: 'with timeoutMs: connections open before the fault close with a FIN, as in Toxiproxy' } }),
             fault('slicer', ['averageSize'], {
               averageSize: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'bytes' },
               sizeVariation: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'bytes' },

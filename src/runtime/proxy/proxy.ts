@@ -212,8 +212,11 @@ class Conn {
     }
   }
 
-  /** Puts a fault on this connection (called for existing connections when it is added, and on accept). */
-  apply(f: FaultEntry): void {
+  /**
+   * Puts a fault on this connection (called on accept, and for existing connections when it is added:
+   * `existing`).
+   */
+  apply(f: FaultEntry, existing = false): void {
     const s = f.spec
     if (s.type !== 'http' && s.upstreams && !s.upstreams.includes(this.upstreamAddress)) return
     if (isImmediateReset(s)) {
@@ -231,7 +234,7 @@ class Conn {
           ['upstream', this.up],
           ['downstream', this.down],
         ] as const) {
-          if (actsOn(s, dir)) link.addStage((host, next) => makeStage(s, host, f.counters, http, next, true))
+          if (actsOn(s, dir)) link.addStage((host, next) => makeStage(s, host, f.counters, http, next, true, existing))
         }
       }
       return
@@ -241,7 +244,7 @@ class Conn {
       ['upstream', this.up],
       ['downstream', this.down],
     ] as const) {
-      if (actsOn(s, dir)) link.addStage((host, next) => makeStage(s, host, f.counters, http, next))
+      if (actsOn(s, dir)) link.addStage((host, next) => makeStage(s, host, f.counters, http, next, false, existing))
     }
   }
 
@@ -382,7 +385,7 @@ export class Proxy {
     const entry: FaultEntry = { spec: structuredClone(spec), counters: newCounters(), addedAt: Date.now() }
     this.faults.set(spec.id, entry)
     if (entry.spec.type === 'http') this.httpList = [...this.httpList, entry as { spec: HttpFault; counters: FaultCounters }]
-    for (const c of [...this.conns]) c.apply(entry)
+    for (const c of [...this.conns]) c.apply(entry, true)
   }
 
   /** Removes a fault: what it holds is passed on in order at once. Returns false when there was none. */

@@ -89,6 +89,11 @@ export interface BlackholeFault extends FaultBase {
 export interface ResetFault extends FaultBase {
   type: 'reset'
   timeoutMs?: number
+  /**
+   * With `timeoutMs`: on connections that were open before the fault was added, close with a FIN instead of a
+   * reset, as Toxiproxy does (it sets SO_LINGER 0, which makes its close a reset, only when a link starts).
+   */
+  finOnExisting?: boolean
 }
 
 /**
@@ -267,6 +272,9 @@ export function checkFault(f: unknown, mode: 'tcp' | 'http'): FaultSpec {
     case 'reset':
       num(r, 'timeoutMs', 0, MAX_TIMER_MS, false)
       if (r.timeoutMs !== undefined) tcpOnly(r, mode, 'reset with timeoutMs')
+      if (r.finOnExisting !== undefined && typeof r.finOnExisting !== 'boolean') {
+        invalid(`fault ${r.id}: finOnExisting must be true or false, got ${JSON.stringify(r.finOnExisting)}`)
+      }
       break
     case 'slicer':
       int(r, 'averageSize', 1, Number.MAX_SAFE_INTEGER, true)
@@ -320,6 +328,7 @@ export function actsOn(f: FaultSpec, dir: 'upstream' | 'downstream'): boolean {
  * per-byte stage (reset without timeout, and the http actions the session applies itself: abort, replace, patch).
  * `perMessage`: in http mode percent is drawn per request instead of per connection. `passive`: the connection
  * was not selected by `percent`; only a fault that acts on removal anyway (timeout) gets a stage then.
+ * `existing`: the connection was open before the fault was added (not a new one taking the proxy's faults).
  */
 export function makeStage(
   f: FaultSpec,
@@ -328,6 +337,7 @@ export function makeStage(
   perMessage: boolean,
   next: Sink,
   passive = false,
+  existing = false,
 ): Stage | undefined {
   if (passive) return f.type === 'timeout' ? new TimeoutStage(f, host, counters, OPTS_ALL, next, true) : undefined
   // Tcp: the link drew the percent for the whole connection. Http faults: the session drew it with the matchers.
@@ -355,7 +365,8 @@ export function makeStage(
     case 'http':
       return f.action === 'delay' ? new HttpDelayStage(f, host, counters, pm, next) : undefined
     case 'reset':
-      return f.timeoutMs === undefined ? undefined : new ResetPeerStage(f, host, counters, pm, next)
+      if (f.timeoutMs === undefined) return undefined
+      return new ResetPeerStage(f, host, counters, pm, next, existing && f.finOnExisting === true ? 'fin' : 'rst')
   }
 }
 

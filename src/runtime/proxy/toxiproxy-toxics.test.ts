@@ -341,6 +341,25 @@ describe('reset with timeoutMs (reset_peer)', () => {
     )
   })
 
+  it('finOnExisting: connections open before the fault end with a FIN, new ones with a reset (Toxiproxy)', async () => {
+    await withEcho((up) =>
+      tcp(up, async (p) => {
+        const old = await connect(p.port)
+        old.socket.write('a')
+        expect(await old.until(() => old.size === 1)).toBe(true)
+        p.addFault({ id: 'r', type: 'reset', direction: 'downstream', timeoutMs: 0, finOnExisting: true })
+        const fresh = await connect(p.port)
+        for (const k of [old, fresh]) k.socket.write('hi')
+        expect(await old.until(() => old.endedAt !== undefined || old.error !== undefined)).toBe(true)
+        expect(old.error).toBeUndefined()
+        expect(old.size).toBe(1)
+        expect(await fresh.until(() => fresh.error !== undefined)).toBe(true)
+        expect(fresh.error!.code).toBe('ECONNRESET')
+        old.socket.destroy()
+      }),
+    )
+  })
+
   it('removed before any byte, it leaves the connection alone', async () => {
     await withEcho((up) =>
       tcp(up, async (p) =>

@@ -30,7 +30,7 @@ const EMPTY = Buffer.alloc(0)
 /**
  * `reset` with `timeoutMs` (Toxiproxy's reset_peer): the first chunk to arrive, data or FIN, starts the timer
  * and is dropped with everything after it; when the timer fires an end with `close: 'rst'` goes on, and the
- * connection resets both sockets when it gets it. As in Toxiproxy, removing the fault once the timer runs
+ * connection resets both sockets when it gets it (`close: 'fin'`, a FIN close, for finOnExisting). As in Toxiproxy, removing the fault once the timer runs
  * does not stop the reset; removed before the first chunk, the stage just passes bytes on.
  */
 export class ResetPeerStage extends Stage {
@@ -38,7 +38,15 @@ export class ResetPeerStage extends Stage {
   private triggered = false
   private out: Sink
 
-  constructor(private readonly f: ResetFault, host: StageHost, counters: FaultCounters, opts: StageOptions, next: Sink) {
+  constructor(
+    private readonly f: ResetFault,
+    host: StageHost,
+    counters: FaultCounters,
+    opts: StageOptions,
+    next: Sink,
+    /** How the connection ends when the timer fires: reset, or (finOnExisting) a FIN close. */
+    private readonly how: 'fin' | 'rst' = 'rst',
+  ) {
     super(f.id, host, counters, opts, next)
     this.out = next
   }
@@ -53,7 +61,7 @@ export class ResetPeerStage extends Stage {
     this.out = this.next
     const fire = (): void => {
       this.closeTimer = undefined
-      this.out.write({ data: EMPTY, msg: 0, end: true, close: 'rst' })
+      this.out.write({ data: EMPTY, msg: 0, end: true, close: this.how })
     }
     const ms = this.f.timeoutMs ?? 0
     if (ms <= 0) fire()
