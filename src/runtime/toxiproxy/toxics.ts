@@ -152,25 +152,20 @@ const nonNegative = (n: number | undefined): number => Math.max(0, n ?? 0)
  * timers and loops treat them.
  */
 export function faultOf(t: Toxic): FaultSpec {
-  return faultOfAny(t) as FaultSpec
-}
-
-// TODO(lead): drop once the data plane's new fault types land
-function faultOfAny(t: Toxic): unknown {
   const base = { id: faultIdOf(t.name), direction: directionOf(t.stream) ?? 'downstream', percent: percentOf(t.toxicity) }
   const a = t.attributes
   switch (t.type) {
     case 'latency':
-      return { ...base, type: 'latency', latencyMs: nonNegative(a.latency), jitterMs: nonNegative(a.jitter), jitterDistribution: 'uniform' }
+      return { ...base, type: 'latency', latencyMs: nonNegative(a.latency), jitterMs: nonNegative(a.jitter) }
     case 'bandwidth':
       // Toxiproxy's rate is in KB/s of 1000 bytes; 0 or less lets everything through
-      return (a.rate ?? 0) > 0 ? { ...base, type: 'bandwidth', rate: a.rate! * 1000 } : { ...base, type: 'latency', latencyMs: 0 }
+      return (a.rate ?? 0) > 0 ? { ...base, type: 'bandwidth', rate: a.rate! * 1000, shape: 'serialize' } : { ...base, type: 'latency', latencyMs: 0 }
     case 'slow_close':
       return { ...base, type: 'slowClose', delayMs: nonNegative(a.delay) }
     case 'timeout':
       return { ...base, type: 'timeout', timeoutMs: nonNegative(a.timeout) }
     case 'reset_peer':
-      return { ...base, type: 'reset', timeoutMs: nonNegative(a.timeout) }
+      return { ...base, type: 'reset', timeoutMs: nonNegative(a.timeout), finOnExisting: true }
     case 'slicer':
       return { ...base, type: 'slicer', averageSize: nonNegative(a.average_size), sizeVariation: nonNegative(a.size_variation), delayUs: nonNegative(a.delay) }
     case 'limit_data':
