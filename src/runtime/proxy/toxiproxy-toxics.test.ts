@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { ChaosError } from '../../errors.js'
 import { Client, addr, withClient, withEcho, withProxy, withTcpServer } from '../../../test/sockets.js'
 import type { Proxy } from './proxy.js'
+import { DataPlane } from './data-plane.js'
 import { checkFault } from './toxic.js'
 import type { FaultSpec } from './toxic.js'
 import { sliceEnds } from './toxics/slicer.js'
@@ -469,5 +470,37 @@ describe('checks', () => {
     ]
     for (const f of ok) expect(checkFault(f, 'tcp')).toBe(f)
     expect(checkFault({ id: 'r', direction: 'both', type: 'reset' }, 'http').type).toBe('reset')
+  })
+})
+
+describe('through the data plane worker', () => {
+  it('takes the new types and reports bytes received before the faults beside bytes delivered', async () => {
+    const data = randomBytes(1000)
+    await withServer(
+      (s) => s.socket.on('data', () => s.socket.write(data)),
+      async (up) => {
+        const dp = await DataPlane.start()
+        try {
+          const { port } = await dp.createProxy({ name: 'tp', mode: 'tcp', upstreams: [addr(up)] })
+          await dp.addFault('tp', { id: 'l', type: 'limitData', direction: 'downstream', bytes: 400 })
+          await dp.addFault('tp', { id: 's', type: 'slicer', direction: 'downstream', averageSize: 64 })
+          await expect(dp.addFault('tp', { id: 'x', type: 'slicer', direction: 'downstream' } as unknown as FaultSpec)).rejects.toMatchObject({
+            code: 'PROXY_INVALID_FAULT',
+          })
+          const c = await connect(port)
+          c.socket.write('?')
+          expect(await c.until(() => c.endedAt !== undefined)).toBe(true)
+          expect(c.bytes.equals(data.subarray(0, 400))).toBe(true)
+          let st = (await dp.stats())[0]!
+          const deadline = Date.now() + 5000
+          while (st.received.downstream < 1000 && Date.now() < deadline) st = (await dp.stats())[0]!
+          expect(st.received).toEqual({ upstream: 1, downstream: 1000 })
+          expect(st.bytes).toEqual({ upstream: 1, downstream: 400 })
+          c.socket.destroy()
+        } finally {
+          await dp.close()
+        }
+      },
+    )
   })
 })
