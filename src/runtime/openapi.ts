@@ -227,13 +227,14 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
         },
         Sidecar: {
           type: 'object',
-          required: ['name', 'mode', 'host', 'port', 'upstreams', 'labels', 'connections', 'bytes', 'requests', 'latency', 'faults'],
+          required: ['name', 'mode', 'host', 'port', 'upstreams', 'labels', 'connections', 'bytes', 'received', 'requests', 'latency', 'faults'],
           properties: {
             name: { type: 'string', description: 'the pod for an ingress sidecar, pod>dependency for an egress one' },
             mode: { type: 'string', enum: ['tcp', 'http'] }, host: { type: 'string' }, port: { type: 'integer' },
             upstreams: { type: 'array', items: { type: 'string' } }, labels: { type: 'object', additionalProperties: { type: 'string' } },
             connections: { type: 'object', properties: { active: { type: 'integer' }, total: { type: 'integer' }, refused: { type: 'integer' } } },
-            bytes: { type: 'object', properties: { upstream: { type: 'integer' }, downstream: { type: 'integer' } } },
+            bytes: { type: 'object', description: 'bytes delivered, after the faults', properties: { upstream: { type: 'integer' }, downstream: { type: 'integer' } } },
+            received: { type: 'object', description: 'bytes read from the client (upstream) and the server (downstream), before the faults', properties: { upstream: { type: 'integer' }, downstream: { type: 'integer' } } },
             requests: { type: 'object', description: 'HTTP answers by class (1xx..5xx) and errors', additionalProperties: { type: 'integer' } },
             latency: { type: 'object', properties: { boundsMs: { type: 'array', items: { type: 'number' } }, counts: { type: 'array', items: { type: 'integer' } }, sumMs: { type: 'number' }, count: { type: 'integer' } } },
             faults: { type: 'array', items: { type: 'object', required: ['spec', 'addedAt', 'touched'], properties: { spec: ref('Fault'), addedAt: { type: 'number' }, touched: { type: 'object' } } } },

@@ -151,6 +151,16 @@ describe('the Toxiproxy API', () => {
     await call('POST', '/proxies/echo/toxics/latency_downstream', { attributes: { latency: 0, jitter: 0 } })
     expect((await roundTrip(port)) as number).toBeLessThan(100)
 
+    // bandwidth 0: nothing leaves while it is on, as in Toxiproxy
+    await call('POST', '/proxies/echo/toxics', { name: 'stopped', type: 'bandwidth', attributes: { rate: 0 } })
+    expect(await roundTrip(port, 16, 400)).toBe('timeout')
+    await call('DELETE', '/proxies/echo/toxics/stopped')
+
+    const metrics = await call('GET', '/metrics')
+    const series = (name: string, dir: string) => Number(new RegExp(`^${name}\\{direction="${dir}",listener="127\\.0\\.0\\.1:${port}",proxy="echo",upstream="[^"]+"\\} (\\d+)$`, 'm').exec(metrics.text)?.[1])
+    expect(series('toxiproxy_proxy_received_bytes_total', 'upstream')).toBeGreaterThanOrEqual(16 * 4)
+    expect(series('toxiproxy_proxy_sent_bytes_total', 'downstream')).toBeGreaterThanOrEqual(16 * 3)
+
     expect((await call('DELETE', '/proxies/echo/toxics/up')).status).toBe(204)
     expect((await call('DELETE', '/proxies/echo/toxics/up')).status).toBe(404)
     expect(((await call('GET', '/proxies/echo')).json as { toxics: unknown[] }).toxics).toHaveLength(1)

@@ -276,13 +276,12 @@ class ToxiproxyState {
       if (!s) continue
       for (const dir of ['downstream', 'upstream'] as const) {
         const labels = `direction="${dir}",listener="${label(c.listen)}",proxy="${label(c.name)}",upstream="${label(c.upstream)}"`
-        const r = (s as { received?: Record<string, number> }).received?.[dir]
-        if (r !== undefined) received.push(`toxiproxy_proxy_received_bytes_total{${labels}} ${r}`)
+        received.push(`toxiproxy_proxy_received_bytes_total{${labels}} ${s.received[dir]}`)
         sent.push(`toxiproxy_proxy_sent_bytes_total{${labels}} ${s.bytes[dir]}`)
       }
     }
     const out: string[] = []
-    if (received.length > 0) out.push('# HELP toxiproxy_proxy_received_bytes_total Bytes received from the sending side, by direction.', '# TYPE toxiproxy_proxy_received_bytes_total counter', ...received)
+    out.push('# HELP toxiproxy_proxy_received_bytes_total Bytes received from the sending side, by direction.', '# TYPE toxiproxy_proxy_received_bytes_total counter', ...received)
     out.push('# HELP toxiproxy_proxy_sent_bytes_total Bytes sent to the receiving side, by direction.', '# TYPE toxiproxy_proxy_sent_bytes_total counter', ...sent)
     return `${out.join('\n')}\n`
   }

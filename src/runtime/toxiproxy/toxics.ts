@@ -158,8 +158,8 @@ export function faultOf(t: Toxic): FaultSpec {
     case 'latency':
       return { ...base, type: 'latency', latencyMs: nonNegative(a.latency), jitterMs: nonNegative(a.jitter) }
     case 'bandwidth':
-      // Toxiproxy's rate is in KB/s of 1000 bytes; 0 or less lets everything through
-      return (a.rate ?? 0) > 0 ? { ...base, type: 'bandwidth', rate: a.rate! * 1000, shape: 'serialize' } : { ...base, type: 'latency', latencyMs: 0 }
+      // Toxiproxy's rate is in KB/s of 1000 bytes; at 0 its bytes never leave (until the toxic goes): a black hole
+      return (a.rate ?? 0) > 0 ? { ...base, type: 'bandwidth', rate: a.rate! * 1000, shape: 'serialize' } : { ...base, type: 'blackhole' }
     case 'slow_close':
       return { ...base, type: 'slowClose', delayMs: nonNegative(a.delay) }
     case 'timeout':
