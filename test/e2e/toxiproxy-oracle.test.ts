@@ -10,8 +10,10 @@
  * Needs `npm run build` and `bash scripts/setup.sh`; outside CI it skips, saying which, when either is missing.
  * TOXIPROXY_ORACLE_DUMP=FILE writes both sides' normalised answers there, one step a line, to read a difference whole.
  */
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TOXIPROXY_SERVER, missingPeers, portNormaliser, startChaoscope, startEcho, startToxiproxy } from '../peers/toxiproxy/peers.js'
 import type { Peer } from '../peers/toxiproxy/peers.js'
@@ -308,4 +310,34 @@ describe.skipIf(peers.skip)(`chaoscope proxy answers Toxiproxy's API as Toxiprox
       expect(STEPS.some((s) => s.name === name), `DIFFERENCES names a step that is not in the list: ${name}`).toBe(true)
     }
   })
+})
+
+describe.skipIf(peers.skip)(`chaoscope proxy --config populates at start as toxiproxy-server -config does${peers.skip ? ` (skipped: ${peers.why})` : ''}`, () => {
+  it('the same proxies, enabled or not, listening or not, with no toxics', async () => {
+    if (peers.why) throw new Error(peers.why)
+    const dir = mkdtempSync(join(tmpdir(), 'chaoscope-toxiproxy-config-'))
+    const echo = await startEcho()
+    const started: Peer[] = []
+    try {
+      const file = join(dir, 'toxiproxy.json')
+      writeFileSync(file, JSON.stringify([
+        { name: 'one', listen: '127.0.0.1:0', upstream: echo.addr },
+        { name: 'two', listen: '127.0.0.1:0', upstream: echo.addr, enabled: false },
+      ]))
+      started.push(...(await Promise.all([startToxiproxy(['-config', file]), startChaoscope(['--config', file])])))
+      const seen: unknown[] = []
+      for (const peer of started) {
+        const res = await fetch(`${peer.url}/proxies`, { signal: AbortSignal.timeout(10_000) })
+        const body = (await res.json()) as Record<string, { listen: string }>
+        const probes = { one: await probe(body.one?.listen), two: await probe(body.two?.listen) }
+        seen.push(portNormaliser({ [echo.addr]: 'UP' })({ status: res.status, body, probes }))
+      }
+      const [theirs, mine] = seen
+      expect(theirs).toMatchObject({ status: 200, probes: { one: 'echoed', two: 'refused' } })
+      expect(mine).toEqual(theirs)
+    } finally {
+      await Promise.all([...started.map((p) => p.stop()), echo.close()])
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

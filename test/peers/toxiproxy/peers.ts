@@ -108,11 +108,11 @@ async function answering(url: string, child: ChildProcess): Promise<string> {
 }
 
 /** The real Toxiproxy on a free loopback port (it has no port 0: a free port is picked, and tried again if taken). */
-export async function startToxiproxy(): Promise<Peer> {
+export async function startToxiproxy(extra: string[] = []): Promise<Peer> {
   let last: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort()
-    const child = spawn(TOXIPROXY_SERVER, ['-host', '127.0.0.1', '-port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(TOXIPROXY_SERVER, ['-host', '127.0.0.1', '-port', String(port), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
     try {
       return await watch('toxiproxy', child, answering(`http://127.0.0.1:${port}`, child), () => {})
     } catch (e) {
