@@ -95,14 +95,14 @@ describe('the Toxiproxy API', () => {
   it('lists the App file\'s proxies, creates proxies with Toxiproxy\'s shapes and codes, and refuses what Toxiproxy refuses', async () => {
     const index = await call('GET', '/proxies')
     expect(index.status).toBe(200)
-    expect(index.json).toEqual({ 'from-app': { name: 'from-app', listen: expect.stringMatching(/^127\.0\.0\.1:\d+$/), upstream: `127.0.0.1:${echo.port}`, enabled: true, toxics: [] } })
+    expect(index.json).toEqual({ 'from-app': { name: 'from-app', listen: expect.stringMatching(/^127\.0\.0\.1:\d+$/), upstream: `127.0.0.1:${echo.port}`, enabled: true, Logger: {}, toxics: [] } })
 
     const made = await call('POST', '/proxies', { name: 'echo', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` })
     expect(made.status).toBe(201)
     expect(made.type).toBe('application/json')
     const p = made.json as { name: string; listen: string }
     // the real port comes back, and the keys are in Toxiproxy's order
-    expect(Object.keys(p)).toEqual(['name', 'listen', 'upstream', 'enabled', 'toxics'])
+    expect(Object.keys(p)).toEqual(['name', 'listen', 'upstream', 'enabled', 'Logger', 'toxics'])
     expect(p.listen).toMatch(/^127\.0\.0\.1:[1-9]\d*$/)
     expect(typeof (await roundTrip(portOf(p.listen)))).toBe('number')
 

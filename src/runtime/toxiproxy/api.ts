@@ -45,6 +45,8 @@ interface ProxyJson {
   listen: string
   upstream: string
   enabled: boolean
+  /** Toxiproxy 2.12 marshals its proxy's logger field (an exported struct with no JSON tag) as `{}`; so do we. */
+  Logger: Record<string, never>
   toxics: Toxic[]
 }
 
@@ -105,7 +107,7 @@ class ToxiproxyState {
   }
 
   private json(c: ProxyConfig): ProxyJson {
-    return { name: c.name, listen: c.listen, upstream: c.upstream, enabled: c.enabled !== false, toxics: this.toxicsOf(c.name).map(toxicJson) }
+    return { name: c.name, listen: c.listen, upstream: c.upstream, enabled: c.enabled !== false, Logger: {}, toxics: this.toxicsOf(c.name).map(toxicJson) }
   }
 
   index(): Record<string, ProxyJson> {
@@ -149,7 +151,7 @@ class ToxiproxyState {
     if (input.upstream.length < 1) throw missing('upstream')
     this.checkUpstream(input.upstream)
     if (this.rt.proxies().some((p) => p.name === input.name)) throw new ToxiproxyError('proxy already exists', 409)
-    await this.rt.addProxy({ name: input.name, listen: input.listen, upstream: input.upstream, enabled: input.enabled, ...labelsFor(input.name) })
+    await listening(input.listen, () => this.rt.addProxy({ name: input.name, listen: input.listen, upstream: input.upstream, enabled: input.enabled, ...labelsFor(input.name) }))
     this.toxics.set(input.name, [])
     return this.show(input.name)
   }
@@ -158,7 +160,7 @@ class ToxiproxyState {
     const c = this.config(name)
     const input = this.proxyFields(body, { name: c.name, listen: c.listen, upstream: c.upstream, enabled: c.enabled !== false }, 'toxiproxy.Proxy')
     if (input.upstream !== c.upstream) this.checkUpstream(input.upstream)
-    await this.rt.updateProxy(name, { listen: input.listen, upstream: input.upstream, enabled: input.enabled })
+    await listening(input.listen, () => this.rt.updateProxy(name, { listen: input.listen, upstream: input.upstream, enabled: input.enabled }))
     return this.show(name)
   }
 
@@ -199,7 +201,7 @@ class ToxiproxyState {
           await this.rt.removeProxy(x.name)
           this.toxics.delete(x.name)
         }
-        await this.rt.addProxy({ name: x.name, listen: x.listen, upstream: x.upstream, enabled: x.enabled, ...labelsFor(x.name) })
+        await listening(x.listen, () => this.rt.addProxy({ name: x.name, listen: x.listen, upstream: x.upstream, enabled: x.enabled, ...labelsFor(x.name) }))
         this.toxics.set(x.name, [])
         done.push(this.show(x.name))
       } catch (e) {
@@ -213,7 +215,7 @@ class ToxiproxyState {
   /** Every proxy started, every toxic removed. */
   async reset(): Promise<void> {
     for (const c of this.rt.proxies()) {
-      if (c.enabled === false) await this.rt.updateProxy(c.name, { enabled: true })
+      if (c.enabled === false) await listening(c.listen, () => this.rt.updateProxy(c.name, { enabled: true }))
       for (const t of this.toxicsOf(c.name).splice(0)) await this.rt.removeProxyFault(c.name, faultIdOf(t.name))
     }
   }
@@ -301,6 +303,21 @@ function sameAddress(listen: string, bound: string): boolean {
   }
 }
 
+const BIND_ERRORS: Record<string, string> = { EADDRINUSE: 'address already in use', EACCES: 'permission denied', EADDRNOTAVAIL: 'cannot assign requested address' }
+
+/** Runs a start of a proxy; a failure to listen is worded as Go's net.Listen words it (`listen tcp A: bind: …`). */
+async function listening<T>(listen: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (e) {
+    if (isChaosError(e) && e.code === 'PROXY_LISTEN_FAILED') {
+      const errno = /\b(E[A-Z]+)\b/.exec(e.message)?.[1]
+      if (errno && BIND_ERRORS[errno]) throw new ToxiproxyError(`listen tcp ${listen}: bind: ${BIND_ERRORS[errno]}`, 500)
+    }
+    throw e
+  }
+}
+
 /** A thrown error as Toxiproxy's ApiError: its own, the runtime's coded ones mapped, anything else a 500. */
 function apiError(e: unknown): { message: string; status: number } {
   if (e instanceof ToxiproxyError) return { message: e.message, status: e.status }
@@ -380,7 +397,14 @@ function routes(state: ToxiproxyState, opts: ToxiproxyApiOptions): Route[] {
       pattern: /^\/populate$/,
       methods: {
         POST: async (res, req) => {
-          const body = await readJson(req)
+          // populate answers its own shape even for a body that is not JSON: {"error", "status", "proxies": null}
+          let body: unknown
+          try {
+            body = await readJson(req)
+          } catch (e) {
+            const { message, status } = apiError(e)
+            return sendJson(res, status, { error: message, status, proxies: null })
+          }
           const r = await serial(() => state.populate(body))
           sendJson(res, r.status, r.body)
         },

@@ -167,7 +167,8 @@ export function faultOf(t: Toxic): FaultSpec {
     case 'reset_peer':
       return { ...base, type: 'reset', timeoutMs: nonNegative(a.timeout), finOnExisting: true }
     case 'slicer':
-      return { ...base, type: 'slicer', averageSize: nonNegative(a.average_size), sizeVariation: nonNegative(a.size_variation), delayUs: nonNegative(a.delay) }
+      // an average of 0 would cut forever (Toxiproxy's halving never ends there): pieces of one byte are the least
+      return { ...base, type: 'slicer', averageSize: Math.max(1, a.average_size ?? 0), sizeVariation: nonNegative(a.size_variation), delayUs: nonNegative(a.delay) }
     case 'limit_data':
       return { ...base, type: 'limitData', bytes: nonNegative(a.bytes) }
     default:
