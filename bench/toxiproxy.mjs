@@ -10,7 +10,9 @@
 // its own HTTP API (listen 127.0.0.1:0). All traffic to 127.0.0.1; every loop is bounded: the default run takes
 // about 2 minutes, --quick about 30 s.
 //
-// Usage: npm run build && node bench/toxiproxy.mjs [--quick]
+// Usage: npm run build && node bench/toxiproxy.mjs [--quick] [--toxiproxy-log-level LEVEL] [--json]
+//   --toxiproxy-log-level: Toxiproxy's LOG_LEVEL (default: none set, its own default, which logs every
+//   connection at trace level); chaoscope proxy logs no connection either way.
 // Needs wrk (scripts/setup.sh installs it) and Toxiproxy (scripts/setup.sh builds it).
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -26,6 +28,7 @@ const RUNS = QUICK ? 1 : 3
 const CONNECTIONS = 32
 const LATENCY_MS = 10
 const FIDELITY_N = QUICK ? 100 : 300
+const LOG_LEVEL = process.argv.includes('--toxiproxy-log-level') ? process.argv[process.argv.indexOf('--toxiproxy-log-level') + 1] : undefined
 
 const TOXIPROXY_VERSION = /^TOXIPROXY_VERSION=(.+)$/m.exec(readFileSync(join(ROOT, 'scripts/setup.sh'), 'utf8'))[1]
 const CACHE = join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? '/root', '.cache'), 'chaoscope')
@@ -96,7 +99,10 @@ async function startUpstream() {
 }
 async function startToxiproxy() {
   const port = await freePort()
-  const p = start(TOXIPROXY, ['-host', '127.0.0.1', '-port', String(port)])
+  const env = { ...process.env }
+  delete env.LOG_LEVEL
+  if (LOG_LEVEL) env.LOG_LEVEL = LOG_LEVEL
+  const p = start(TOXIPROXY, ['-host', '127.0.0.1', '-port', String(port)], { env })
   const url = `http://127.0.0.1:${port}`
   await until('toxiproxy', () => fetch(`${url}/version`).then((r) => r.ok, () => false))
   return { name: 'toxiproxy', url, pid: p.child.pid }
@@ -176,7 +182,7 @@ try {
   }
   const version = await api(chaoscope.url, 'GET', '/version')
   console.log(`machine: ${cpus().length} x ${cpus()[0].model}, node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`)
-  console.log(`toxiproxy ${TOXIPROXY_VERSION} (go install from the Go module proxy, ${execFileSync('go', ['version'], { encoding: 'utf8' }).trim()}); chaoscope ${version.chaoscope ?? '?'} (API ${version.version})`)
+  console.log(`toxiproxy ${TOXIPROXY_VERSION} (go install from the Go module proxy, ${execFileSync('go', ['version'], { encoding: 'utf8' }).trim()}); chaoscope ${version.chaoscope ?? '?'} (API ${version.version}); Toxiproxy LOG_LEVEL ${LOG_LEVEL ?? 'unset (its default: every level)'}`)
 
   const results = {}
   const measure = async (label) => {
