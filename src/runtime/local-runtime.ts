@@ -563,7 +563,8 @@ export function formatListen(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
-function sameListen(a: string, b: string): boolean {
+/** Whether a listen address, as a client writes it, is the address a proxy bound (`formatListen`'s form). */
+export function sameListen(a: string, b: string): boolean {
   try {
     const x = parseListen(a)
     return formatListen(x.host, x.port) === b

@@ -10,7 +10,7 @@ import { isIP } from 'node:net'
 import { isChaosError } from '../../errors.js'
 import type { ProxyConfig } from '../app.js'
 import type { LocalRuntime } from '../local-runtime.js'
-import { formatListen, parseListen } from '../local-runtime.js'
+import { sameListen } from '../local-runtime.js'
 import { TOXIC_TYPES, ToxiproxyError, directionOf, faultIdOf, faultOf, jsonKind, toxicFromBody, toxicJson, updatedToxic } from './toxics.js'
 import type { Toxic } from './toxics.js'
 
@@ -193,7 +193,7 @@ class ToxiproxyState {
     for (const x of inputs) {
       try {
         const existing = this.rt.proxies().find((p) => p.name === x.name)
-        if (existing && sameAddress(x.listen, existing.listen) && x.upstream === existing.upstream) {
+        if (existing && sameListen(x.listen, existing.listen) && x.upstream === existing.upstream) {
           done.push(this.json(existing))
           continue
         }
@@ -292,15 +292,6 @@ class ToxiproxyState {
 /** Labels of a proxy made through the API: `app: <name>` when the name can be a label value. */
 function labelsFor(name: string): { labels?: Record<string, string> } {
   return /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(name) && name.length <= 63 ? { labels: { app: name } } : {}
-}
-
-function sameAddress(listen: string, bound: string): boolean {
-  try {
-    const x = parseListen(listen)
-    return formatListen(x.host, x.port) === bound
-  } catch {
-    return false
-  }
 }
 
 const BIND_ERRORS: Record<string, string> = { EADDRINUSE: 'address already in use', EACCES: 'permission denied', EADDRNOTAVAIL: 'cannot assign requested address' }
