@@ -65,6 +65,7 @@ const EFFECTS: Record<string, { kind: (e: Exchange) => unknown; ms?: [number, nu
 }
 
 const peers = missingPeers([TOXIPROXY_SERVER])
+if (peers.skip) console.warn(`toxiproxy-clients: skipped (not under CI): ${peers.why}`)
 
 describe.skipIf(peers.skip)(`Toxiproxy's clients work the same against chaoscope proxy${peers.skip ? ` (skipped: ${peers.why})` : ''}`, () => {
   let real: Peer | undefined

@@ -7,6 +7,7 @@
  * attributes), POST and PATCH for updates, /populate (unchanged, replaced, new, an error at an index), /reset (enables
  * every proxy, removes every toxic), `enabled: false` taking a proxy's listener down (probed with real connects),
  * unknown routes and methods, and the browser guard. Where ours must differ, DIFFERENCES below says so and why.
+ * Then `--config` against toxiproxy-server -config, and /metrics against toxiproxy-server -proxy-metrics.
  * Needs `npm run build` and `bash scripts/setup.sh`; outside CI it skips, saying which, when either is missing.
  * TOXIPROXY_ORACLE_DUMP=FILE writes both sides' normalised answers there, one step a line, to read a difference whole.
  */
@@ -179,6 +180,10 @@ const DIFFERENCES: Record<string, { why: string; compare: (a: Answer) => unknown
     compare: (a) => ({ ...a, body: { version: (a.body as { version: string }).version } }),
   },
 }
+DIFFERENCES['metrics (off by default)'] = {
+  why: 'ours always serves /metrics (Toxiproxy only with -proxy-metrics): compared with that below',
+  compare: () => 'not compared',
+}
 /** Steps whose error texts carry a JSON parser's own words after Toxiproxy's prefix: Go's and JavaScript's differ. */
 const PARSER_WORDS = new Set(['create: bad JSON', 'create: not an object', 'create: wrong type', 'update: bad JSON', 'add: bad JSON', 'add: attribute of a wrong type', 'update toxic: bad JSON', 'populate: bad JSON', 'populate: an object'])
 for (const name of PARSER_WORDS) {
@@ -253,6 +258,7 @@ async function play(peer: Peer, up: string, up2: string): Promise<Map<string, un
 }
 
 const peers = missingPeers([TOXIPROXY_SERVER])
+if (peers.skip) console.warn(`toxiproxy-oracle: skipped (not under CI): ${peers.why}`)
 
 describe.skipIf(peers.skip)(`chaoscope proxy answers Toxiproxy's API as Toxiproxy does${peers.skip ? ` (skipped: ${peers.why})` : ''}`, () => {
   let real: Peer | undefined
@@ -338,6 +344,38 @@ describe.skipIf(peers.skip)(`chaoscope proxy --config populates at start as toxi
     } finally {
       await Promise.all([...started.map((p) => p.stop()), echo.close()])
       rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+})
+
+describe.skipIf(peers.skip)(`chaoscope proxy's /metrics is toxiproxy-server -proxy-metrics's${peers.skip ? ` (skipped: ${peers.why})` : ''}`, () => {
+  it('the same counters, labels and values after the same bytes (HELP texts and the Content-Type parameters aside)', async () => {
+    if (peers.why) throw new Error(peers.why)
+    const echo = await startEcho()
+    const started: Peer[] = []
+    try {
+      started.push(...(await Promise.all([startToxiproxy(['-proxy-metrics']), startChaoscope()])))
+      const seen: unknown[] = []
+      for (const peer of started) {
+        const made = await fetch(`${peer.url}/proxies`, { method: 'POST', body: JSON.stringify({ name: 'm', listen: '127.0.0.1:0', upstream: echo.addr }) })
+        const { listen } = (await made.json()) as { listen: string }
+        const through = [await probe(listen), await probe(listen)]
+        // Toxiproxy counts a link's bytes as they pass; wait until both directions show them (2 s at most)
+        let samples: string[] = []
+        for (let i = 0; i < 40; i++) {
+          const res = await fetch(`${peer.url}/metrics`, { signal: AbortSignal.timeout(10_000) })
+          const text = await res.text()
+          samples = text.split('\n').filter((l) => /^toxiproxy_/.test(l) || /^# TYPE toxiproxy_/.test(l))
+          if (samples.filter((l) => / 16$/.test(l)).length === 4) break
+          await new Promise((r) => setTimeout(r, 50))
+        }
+        seen.push(portNormaliser({ [echo.addr]: 'UP' })({ through, samples }))
+      }
+      const [theirs, mine] = seen
+      expect((theirs as { samples: string[] }).samples.length).toBeGreaterThan(0)
+      expect(mine).toEqual(theirs)
+    } finally {
+      await Promise.all([...started.map((p) => p.stop()), echo.close()])
     }
   }, 60_000)
 })
