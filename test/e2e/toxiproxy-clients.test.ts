@@ -138,6 +138,25 @@ describe.skipIf(peers.skip)(`Toxiproxy's clients work the same against chaoscope
         expect(Math.abs(added(mine) - added(theirs)), 'added latency, ours against Toxiproxy').toBeLessThan(40)
       })
 
+      it('toxicity 0 applies to no connection; a toxic added or removed while a connection is open applies to it', (ctx) => {
+        if (!theirs) return ctx.skip(missingPeers([client.bin]).why)
+        for (const [who, out] of [['toxiproxy', theirs], ['chaoscope', mine]] as const) {
+          const e = out.effects as { latency_toxicity_zero_rtt_ms: number; latency_on_open_connection_ms: number[] }
+          expect.soft(e.latency_toxicity_zero_rtt_ms, `${who}: latency 100 at toxicity 0`).toBeLessThan(50)
+          const [before, during, after] = e.latency_on_open_connection_ms
+          expect.soft(before, `${who}: open connection, before the toxic`).toBeLessThan(50)
+          expect.soft(during, `${who}: open connection, with latency 100 added`).toBeGreaterThanOrEqual(95)
+          expect.soft(during, `${who}: open connection, with latency 100 added`).toBeLessThan(200)
+          expect.soft(after, `${who}: open connection, the toxic removed`).toBeLessThan(50)
+        }
+      })
+
+      it('disabling a proxy drops the connections it holds, as Toxiproxy does', (ctx) => {
+        if (!theirs) return ctx.skip(missingPeers([client.bin]).why)
+        expect(['eof', 'reset']).toContain(theirs.effects.disable_drops_open)
+        expect(mine.effects.disable_drops_open).toBe(theirs.effects.disable_drops_open)
+      })
+
       it('the other toxics do to traffic what they do through Toxiproxy', (ctx) => {
         if (!theirs) return ctx.skip(missingPeers([client.bin]).why)
         for (const [name, want] of Object.entries(EFFECTS)) {

@@ -326,6 +326,66 @@ func measure(c *toxiproxy.Client, upstream string) {
 		return rtt
 	})
 
+	// toxicity 0: the toxic is there and applies to no connection
+	effects["latency_toxicity_zero_rtt_ms"] = func() interface{} {
+		if _, err := p.AddToxic("", "latency", "", 0, toxiproxy.Attributes{"latency": 100}); err != nil {
+			return err.Error()
+		}
+		defer func() { _ = p.RemoveToxic("latency_downstream") }()
+		rtt, err := roundTrip(p.Listen, 5)
+		if err != nil {
+			return kind(err)
+		}
+		return rtt
+	}()
+	// a toxic added while a connection is open applies to it, and its removal too
+	effects["latency_on_open_connection_ms"] = func() interface{} {
+		conn, err := net.DialTimeout("tcp", p.Listen, ioLimit)
+		if err != nil {
+			return kind(err)
+		}
+		defer conn.Close()
+		once := func() float64 {
+			_ = conn.SetDeadline(time.Now().Add(ioLimit))
+			start := time.Now()
+			buf := make([]byte, 4)
+			if _, err := conn.Write([]byte("ping")); err != nil {
+				return -1
+			}
+			if _, err := io.ReadFull(conn, buf); err != nil {
+				return -1
+			}
+			return ms(time.Since(start))
+		}
+		before := once()
+		if _, err := p.AddToxic("", "latency", "", 1, toxiproxy.Attributes{"latency": 100}); err != nil {
+			return err.Error()
+		}
+		during := once()
+		_ = p.RemoveToxic("latency_downstream")
+		after := once()
+		return []float64{before, during, after}
+	}()
+	// disabling a proxy drops the connections it holds
+	effects["disable_drops_open"] = func() interface{} {
+		conn, err := net.DialTimeout("tcp", p.Listen, ioLimit)
+		if err != nil {
+			return kind(err)
+		}
+		defer conn.Close()
+		_, _ = conn.Write([]byte("ping"))
+		buf := make([]byte, 64)
+		_ = conn.SetReadDeadline(time.Now().Add(ioLimit))
+		if _, err := io.ReadFull(conn, buf[:4]); err != nil {
+			return "no echo: " + kind(err)
+		}
+		_ = p.Disable()
+		defer func() { _ = p.Enable() }()
+		_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err = conn.Read(buf)
+		return kind(err)
+	}()
+
 	_ = p.Disable()
 	effects["disabled"] = exchange(p.Listen, []byte("x"), time.Second)
 	_ = p.Enable()

@@ -239,6 +239,50 @@ def measure(server, up):
     effects["baseline_rtt_ms"] = rtt(9)
     effects["latency_rtt_ms"] = with_toxic("latency", {"latency": 100}, lambda: rtt(5))
     effects["latency_upstream_rtt_ms"] = with_toxic("latency", {"latency": 50}, lambda: rtt(5), stream="upstream")
+    # toxicity 0: the toxic is there and applies to no connection
+    p.add_toxic(type="latency", toxicity=0, attributes={"latency": 100})
+    effects["latency_toxicity_zero_rtt_ms"] = rtt(5)
+    p.destroy_toxic("latency_downstream")
+
+    # a toxic added while a connection is open applies to it, and its removal too
+    def on_open():
+        with socket.create_connection(addr_of(p.listen), timeout=IO_LIMIT) as s:
+            def once():
+                start = time.perf_counter()
+                s.sendall(b"ping")
+                got = b""
+                while len(got) < 4:
+                    chunk = s.recv(4 - len(got))
+                    if not chunk:
+                        return -1
+                    got += chunk
+                return round((time.perf_counter() - start) * 1000, 3)
+
+            before = once()
+            p.add_toxic(type="latency", attributes={"latency": 100})
+            during = once()
+            p.destroy_toxic("latency_downstream")
+            return [before, during, once()]
+
+    effects["latency_on_open_connection_ms"] = on_open()
+
+    # disabling a proxy drops the connections it holds
+    def drops():
+        with socket.create_connection(addr_of(p.listen), timeout=IO_LIMIT) as s:
+            s.sendall(b"ping")
+            if s.recv(4) != b"ping":
+                return "no echo"
+            p.disable()
+            try:
+                s.settimeout(2.0)
+                return "eof" if s.recv(64) == b"" else "data"
+            except OSError as e:
+                return kind(e)
+            finally:
+                p.enable()
+
+    effects["disable_drops_open"] = drops()
+
     p.disable()
     effects["disabled"] = exchange(p.listen, b"x", 1.0)
     p.enable()
