@@ -9,14 +9,15 @@
  * in kind (bytes through, how the connection ended) and in time within tolerances, and both must be what the
  * toxic asks for: latency adds its latency, a disabled proxy refuses, limit_data closes after its bytes, timeout
  * closes after its time (or holds with 0), reset_peer resets, bandwidth slows to its rate, slow_close delays the
- * close, slicer cuts the data into many reads.
+ * close, slicer cuts the data into many reads. Then Toxiproxy's own CLI (toxiproxy-cli) runs the same commands
+ * against both: the same exit codes and output.
  * Needs `npm run build` and `bash scripts/setup.sh`; outside CI it skips, saying which, when either is missing.
  * TOXIPROXY_CLIENTS_DUMP=DIR writes each scenario's output from both servers there, to read a difference whole.
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PYTHON, PY_SCENARIO, TOXIPROXY_SERVER, goScenario, missingPeers, portNormaliser, runScenario, startChaoscope, startEcho, startToxiproxy } from '../peers/toxiproxy/peers.js'
+import { PYTHON, PY_SCENARIO, TOXIPROXY_CLI, TOXIPROXY_SERVER, goScenario, missingPeers, portNormaliser, run, runScenario, startChaoscope, startEcho, startToxiproxy } from '../peers/toxiproxy/peers.js'
 import type { Peer } from '../peers/toxiproxy/peers.js'
 
 type Output = Awaited<ReturnType<typeof runScenario>>
@@ -85,6 +86,58 @@ describe.skipIf(peers.skip)(`Toxiproxy's clients work the same against chaoscope
     { name: 'Go client', bin: goScenario(), args: (api: string, up: string) => [goScenario(), ['-api', api, '-upstream', up]] as const },
     { name: 'Python client (toxiproxy-python)', bin: PYTHON, args: (api: string, up: string) => [PYTHON, [PY_SCENARIO, '--api', api, '--upstream', up]] as const },
   ]
+
+  it('toxiproxy-cli prints the same and exits the same against both', async (ctx) => {
+    const installed = missingPeers([TOXIPROXY_CLI])
+    if (installed.why) {
+      if (installed.skip) return ctx.skip(installed.why)
+      throw new Error(installed.why)
+    }
+    const up = echo!.addr
+    const commands = [
+      ['list'],
+      ['create', '-l', '127.0.0.1:0', '-u', up, 'cli_one'],
+      ['create', '-l', '127.0.0.1:0', '-u', up, 'cli_one'],
+      ['create', '-l', '127.0.0.1:0', '-u', up, 'cli_two'],
+      ['list'],
+      ['inspect', 'cli_one'],
+      ['inspect', 'cli_nope'],
+      ['toxic', 'add', '-t', 'latency', '-a', 'latency=100', '-a', 'jitter=5', 'cli_one'],
+      ['toxic', 'add', '-t', 'bandwidth', '-u', '-a', 'rate=50', 'cli_one'],
+      ['toxic', 'add', '-t', 'limit_data', '-n', 'cut', '--tox', '0.5', '-a', 'bytes=100', 'cli_one'],
+      ['toxic', 'add', '-t', 'latency', 'cli_one'],
+      ['toxic', 'add', '-t', 'no_such', 'cli_one'],
+      ['toxic', 'update', '-n', 'latency_downstream', '-a', 'latency=200', 'cli_one'],
+      ['toxic', 'update', '-n', 'nope', '-a', 'latency=1', 'cli_one'],
+      ['inspect', 'cli_one'],
+      ['toggle', 'cli_one'],
+      ['list'],
+      ['toggle', 'cli_one'],
+      ['toxic', 'remove', '-n', 'cut', 'cli_one'],
+      ['toxic', 'remove', '-n', 'cut', 'cli_one'],
+      ['inspect', 'cli_one'],
+      ['delete', 'cli_two'],
+      ['delete', 'cli_two'],
+      ['list'],
+      ['delete', 'cli_one'],
+    ]
+    const seen: unknown[][] = []
+    for (const peer of [real!, ours!]) {
+      const norm = portNormaliser({ [up]: 'UP', [peer.url.replace('http://', '')]: 'API' })
+      const outs: unknown[] = []
+      for (const c of commands) {
+        const r = await run(TOXIPROXY_CLI, ['-h', peer.url, ...c])
+        outs.push(norm({ command: c.join(' '), ...r }))
+      }
+      seen.push(outs)
+    }
+    const [theirs, mine] = seen as { code: number; out: string; err: string }[][]
+    for (let i = 0; i < commands.length; i++) expect.soft(mine![i], commands[i]!.join(' ')).toEqual(theirs![i])
+    // the oracle is about something: what the real one printed
+    expect(theirs![1]).toMatchObject({ code: 0, out: 'Created new proxy cli_one\n' })
+    expect(theirs![6]!.code).not.toBe(0)
+    expect(theirs![14]!.out).toMatch(/latency_downstream\ttype=latency\tstream=downstream/)
+  }, 120_000)
 
   for (const client of clients) {
     describe(client.name, () => {

@@ -17,6 +17,7 @@ export const TOXIPROXY_VERSION = /^TOXIPROXY_VERSION=(.+)$/m.exec(readFileSync(j
 const CACHE = join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? '/root', '.cache'), 'chaoscope')
 export const TOXIPROXY_DIR = join(CACHE, `toxiproxy-${TOXIPROXY_VERSION}`)
 export const TOXIPROXY_SERVER = join(TOXIPROXY_DIR, 'toxiproxy-server')
+export const TOXIPROXY_CLI = join(TOXIPROXY_DIR, 'toxiproxy-cli')
 const GO_SOURCES = join(ROOT, 'test/peers/toxiproxy/go')
 const PY_VERSION = /^toxiproxy-python==(.+)$/m.exec(readFileSync(join(ROOT, 'scripts/toxiproxy-python-requirements.txt'), 'utf8'))![1]!
 export const PYTHON = join(CACHE, `venv-toxiproxy-python-${PY_VERSION}`, 'bin', 'python')
@@ -207,6 +208,23 @@ export function runScenario(cmd: string, args: string[]): Promise<{ steps: unkno
       } catch {
         reject(new Error(`${cmd} exited ${code} without JSON:\n${out}\n${err}`))
       }
+    })
+  })
+}
+
+/** Runs a command to its end (20 s at most): its exit code, stdout and stderr. */
+export function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, out, err })
     })
   })
 }
