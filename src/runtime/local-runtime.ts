@@ -190,7 +190,8 @@ export class LocalRuntime implements EffectHost {
     const name = decl.config.name
     if (!this.ingress.has(name)) return
     decl.saved = await this.dataPlane.listFaults(ingressName(name))
-    await this.dataPlane.removeProxy(ingressName(name))
+    // Toxiproxy closes a stopped proxy's connections (FIN), it does not reset them
+    await this.dataPlane.removeProxy(ingressName(name), 'close')
     this.ingress.delete(name)
   }
 

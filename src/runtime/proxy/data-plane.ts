@@ -94,9 +94,9 @@ export class DataPlane {
     return this.call({ op: 'createProxy', opts })
   }
 
-  /** Stops a proxy and resets its connections. Resolves false when there was none. */
-  removeProxy(name: string): Promise<boolean> {
-    return this.call({ op: 'removeProxy', name })
+  /** Stops a proxy and resets its connections (`close`: closes them, a FIN, as Toxiproxy does). Resolves false when there was none. */
+  removeProxy(name: string, how?: 'reset' | 'close'): Promise<boolean> {
+    return this.call({ op: 'removeProxy', name, ...(how ? { how } : {}) })
   }
 
   /** New connections use the new list at once; existing ones stay. */

@@ -6,7 +6,7 @@ import type { FaultSpec } from './toxic.js'
 /** Commands the main thread sends; each gets exactly one reply with the same id. */
 export type Command =
   | { op: 'createProxy'; opts: ProxyOptions }
-  | { op: 'removeProxy'; name: string }
+  | { op: 'removeProxy'; name: string; how?: 'reset' | 'close' }
   | { op: 'setUpstreams'; name: string; upstreams: string[] }
   | { op: 'addFault'; name: string; fault: FaultSpec }
   | { op: 'removeFault'; name: string; id: string }

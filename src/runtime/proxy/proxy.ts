@@ -428,9 +428,16 @@ export class Proxy {
     }
   }
 
-  /** Stops listening and ends every connection (reset). Idempotent. */
-  async close(): Promise<void> {
-    for (const c of this.conns) resetSockets(c.client, c.upstream)
+  /** Stops listening and ends every connection: reset (default), or closed as a program closes its sockets. Idempotent. */
+  async close(how: 'reset' | 'close' = 'reset'): Promise<void> {
+    for (const c of this.conns) {
+      if (how === 'reset') resetSockets(c.client, c.upstream)
+      else {
+        // what Go's Close does to a connection (Toxiproxy stopping a proxy): the socket is closed, a FIN to the peer
+        c.client.destroy()
+        c.upstream.destroy()
+      }
+    }
     this.conns.clear()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }

@@ -49,7 +49,7 @@ async function handle(cmd: Command): Promise<unknown> {
       const p = proxies.get(cmd.name)
       if (!p) return false
       proxies.delete(cmd.name)
-      await p.close()
+      await p.close(cmd.how)
       return true
     }
     case 'setUpstreams':
