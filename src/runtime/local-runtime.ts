@@ -14,6 +14,7 @@ import type { LogBuffer } from './process/log-buffer.js'
 import type { Pod, PodEvent } from './process/types.js'
 import { DataPlane } from './proxy/data-plane.js'
 import type { ProxyStats } from './proxy/proxy.js'
+import { parseAddress } from './proxy/proxy.js'
 import type { FaultSpec } from './proxy/toxic.js'
 import { parseEffect } from './effect.js'
 import type { EffectHost } from './effect.js'
@@ -85,8 +86,8 @@ export class LocalRuntime implements EffectHost {
   private readonly externals = new Map<string, RuntimePod>() // service name → pseudo-pod
   private readonly egress = new Map<string, { pod: string; dep: string }>() // proxy name → edge
   private readonly hostPortAddr = new Map<string, string>() // service → "127.0.0.1:port"
-  /** Proxy mode: proxy name → its declaration as it stands (listen resolved once bound) and, while disabled, its faults. */
-  private readonly proxyDecls = new Map<string, { config: ProxyConfig; saved: FaultSpec[] }>()
+  /** Proxy mode: proxy name → its declaration as it stands (listen resolved once bound), and whether it listens. */
+  private readonly proxyDecls = new Map<string, { config: ProxyConfig; enabled: boolean }>()
   private pending: Promise<unknown> = Promise.resolve()
   private stopped = false
   private readonly held: EffectStore
@@ -160,138 +161,133 @@ export class LocalRuntime implements EffectHost {
 
   /**
    * Proxy mode: starts a named listener in front of an address that already runs, as a pod of its own (see
-   * {@link ProxyConfig}). Throws RUNTIME_PROXY_EXISTS when a pod or proxy has the name, PROXY_LISTEN_FAILED when the
-   * address is taken, PROXY_INVALID_UPSTREAM.
+   * {@link ProxyConfig}); with `enabled: false` it is made without listening. Throws PROXY_EXISTS when a pod or proxy
+   * has the name, PROXY_LISTEN_FAILED when the address is taken (nothing is left of it), PROXY_INVALID_UPSTREAM.
    */
   async addProxy(config: ProxyConfig): Promise<RuntimePod> {
     return this.serialize(async () => {
       if (this.proxyDecls.has(config.name) || this.findPod(config.name) || this.services.has(config.name)) {
         throw new ChaosError('PROXY_EXISTS', `a proxy or pod named ${config.name} exists`, { hint: 'give the proxy another name, or delete the one there' })
       }
-      const decl = { config: { ...config, labels: { ...(config.labels ?? {}) } }, saved: [] as FaultSpec[] }
-      if (config.enabled !== false) await this.listenProxy(decl)
-      this.proxyDecls.set(config.name, decl)
-      this.setProxyPod(decl.config)
-      return this.pod(config.name)
+      const c: ProxyConfig = { ...config, labels: { ...(config.labels ?? {}) } }
+      const { host, port } = parseListen(c.listen)
+      const enabled = c.enabled !== false
+      const r = await this.dataPlane.createProxy({ name: ingressName(c.name), mode: c.protocol ?? 'tcp', upstreams: [c.upstream], listen: { host, port }, labels: { destination: c.name, source: 'proxy' }, listening: enabled })
+      // the sidecar exists while the proxy is declared (a disabled one keeps its faults, as Toxiproxy keeps its toxics)
+      this.ingress.set(c.name, formatListen(host, r.port))
+      if (enabled) c.listen = formatListen(host, r.port)
+      const decl = { config: c, enabled }
+      this.proxyDecls.set(c.name, decl)
+      this.setProxyPod(decl)
+      return this.pod(c.name)
     })
   }
 
-  private async listenProxy(decl: { config: ProxyConfig; saved: FaultSpec[] }): Promise<void> {
+  private setProxyPod(decl: { config: ProxyConfig; enabled: boolean }): void {
     const c = decl.config
-    const { host, port } = parseListen(c.listen)
-    const r = await this.dataPlane.createProxy({ name: ingressName(c.name), mode: c.protocol ?? 'tcp', upstreams: [c.upstream], listen: { host, port }, labels: { destination: c.name, source: 'proxy' } })
-    // a proxy that is stopped and started again listens where it listened (Toxiproxy keeps the bound address)
-    c.listen = formatListen(host, r.port)
-    this.ingress.set(c.name, `${host.includes(':') ? `[${host}]` : host}:${r.port}`)
-    for (const f of decl.saved.splice(0)) await this.dataPlane.addFault(ingressName(c.name), f)
-  }
-
-  private async unlistenProxy(decl: { config: ProxyConfig; saved: FaultSpec[] }): Promise<void> {
-    const name = decl.config.name
-    if (!this.ingress.has(name)) return
-    decl.saved = await this.dataPlane.listFaults(ingressName(name))
-    // Toxiproxy closes a stopped proxy's connections (FIN), it does not reset them
-    await this.dataPlane.removeProxy(ingressName(name), 'close')
-    this.ingress.delete(name)
-  }
-
-  private setProxyPod(c: ProxyConfig): void {
-    const address = this.ingress.get(c.name)
-    const enabled = address !== undefined
     const port = Number(c.upstream.slice(c.upstream.lastIndexOf(':') + 1))
     const before = this.externals.get(c.name)
     this.externals.set(c.name, {
       namespace: c.namespace ?? this.opts.namespace ?? 'default', name: c.name, uid: `proxy-${c.name}`, service: c.name,
       labels: { ...(c.labels ?? {}) }, annotations: { ...(c.annotations ?? {}), 'chaoscope.dev/proxy': c.listen, 'chaoscope.dev/external': c.upstream },
-      phase: enabled ? 'Running' : 'Pending', ready: enabled, restartCount: 0, startTime: before?.startTime ?? new Date().toISOString(),
-      ...(enabled ? {} : { message: 'the proxy is disabled: it does not listen' }),
-      port, external: c.upstream, ...(address ? { address } : {}), protocol: c.protocol ?? 'tcp', dependencies: [],
+      phase: decl.enabled ? 'Running' : 'Pending', ready: decl.enabled, restartCount: 0, startTime: before?.startTime ?? new Date().toISOString(),
+      ...(decl.enabled ? { address: this.ingress.get(c.name)! } : { message: 'the proxy is disabled: it does not listen' }),
+      port, external: c.upstream, protocol: c.protocol ?? 'tcp', dependencies: [],
     })
   }
 
   /**
-   * Changes a proxy as Toxiproxy's update does: a new listen address or upstream stops it and starts it again
-   * (its connections end; its faults stay), `enabled` stops or starts it. Throws RUNTIME_UNKNOWN_POD.
+   * Changes a proxy as Toxiproxy's update does: a new listen address or upstream stops it and starts it again (its
+   * connections are closed; its faults stay), `enabled` stops or starts it. The new address and upstream are checked
+   * first: a bad one changes nothing. When it cannot listen at the new address it stays stopped there (Toxiproxy
+   * too) and this throws PROXY_LISTEN_FAILED. Throws RUNTIME_UNKNOWN_POD.
    */
   async updateProxy(name: string, change: { listen?: string; upstream?: string; enabled?: boolean }): Promise<RuntimePod> {
     return this.serialize(async () => {
       const decl = this.proxyDecl(name)
       const c = decl.config
+      if (change.listen !== undefined) parseListen(change.listen)
+      if (change.upstream !== undefined) parseAddress(change.upstream)
       const moved = (change.listen !== undefined && !sameListen(change.listen, c.listen)) || (change.upstream !== undefined && change.upstream !== c.upstream)
-      const enable = change.enabled ?? this.ingress.has(name)
-      if (moved || !enable) await this.unlistenProxy(decl)
-      if (change.listen !== undefined && moved) c.listen = change.listen
-      if (change.upstream !== undefined) c.upstream = change.upstream
-      try {
-        if (enable && !this.ingress.has(name)) await this.listenProxy(decl)
-      } catch (e) {
-        // Toxiproxy keeps the new address and leaves the proxy disabled when it cannot listen there
-        this.setProxyPod(c)
-        throw e
+      const enable = change.enabled ?? decl.enabled
+      const sidecar = ingressName(name)
+      if ((moved || !enable) && decl.enabled) {
+        await this.dataPlane.setListening(sidecar, false)
+        decl.enabled = false
       }
-      this.setProxyPod(c)
-      await this.refreshDependents(name)
+      if (moved && change.listen !== undefined) c.listen = change.listen
+      if (change.upstream !== undefined && change.upstream !== c.upstream) {
+        c.upstream = change.upstream
+        await this.dataPlane.setUpstreams(sidecar, [c.upstream])
+      }
+      try {
+        if (enable && !decl.enabled) {
+          // where it is declared to listen: the address it bound last, or the new one
+          const r = await this.dataPlane.setListening(sidecar, true, parseListen(c.listen))
+          decl.enabled = true
+          c.listen = formatListen(r.host, r.port)
+          this.ingress.set(name, c.listen)
+        }
+      } finally {
+        this.setProxyPod(decl)
+        await this.refreshDependents(name)
+      }
       return this.pod(name)
     })
   }
 
-  /** Stops and forgets a proxy: its connections end, the effects held on it go. False when there was none. */
+  /** Stops and forgets a proxy: the effects held on it end, its connections are closed. False when there was none. */
   async removeProxy(name: string): Promise<boolean> {
     return this.serialize(async () => {
-      const decl = this.proxyDecls.get(name)
-      if (!decl) return false
+      if (!this.proxyDecls.has(name)) return false
       await this.held.forgetPod(name)
-      await this.unlistenProxy(decl)
+      // Toxiproxy closes a deleted proxy's connections (FIN), it does not reset them
+      await this.dataPlane.removeProxy(ingressName(name), 'close')
+      this.ingress.delete(name)
       this.proxyDecls.delete(name)
       this.externals.delete(name)
+      await this.refreshDependents(name)
       return true
     })
   }
 
   /** The proxies (proxy mode), as declared now: listen is the bound address once one was bound. */
   proxies(): ProxyConfig[] {
-    return [...this.proxyDecls.values()].map((d) => ({ ...d.config, labels: { ...(d.config.labels ?? {}) }, enabled: this.ingress.has(d.config.name) }))
+    return [...this.proxyDecls.values()].map((d) => ({ ...d.config, labels: { ...(d.config.labels ?? {}) }, enabled: d.enabled }))
   }
 
-  /** The faults on a proxy's listener (kept while it is disabled). Throws RUNTIME_UNKNOWN_POD. */
+  /** The faults on a proxy's sidecar, Toxiproxy's toxics and Chaos Mesh's alike (kept while it is disabled). */
   async proxyFaults(name: string): Promise<FaultSpec[]> {
-    const decl = this.proxyDecl(name)
-    return this.ingress.has(name) ? this.dataPlane.listFaults(ingressName(name)) : decl.saved.map((f) => structuredClone(f))
+    this.proxyDecl(name)
+    return this.dataPlane.listFaults(ingressName(name))
   }
 
   /**
-   * Adds a fault to a proxy's listener directly (Toxiproxy's toxics: the runtime does not hold them as effects and
-   * they do not expire). While the proxy is disabled it waits for it to start again.
+   * Adds a fault to a proxy's sidecar directly (Toxiproxy's toxics: the runtime does not hold them as effects and
+   * they do not expire). Checked against the proxy's protocol: PROXY_INVALID_FAULT, PROXY_FAULT_EXISTS.
    */
   async addProxyFault(name: string, fault: FaultSpec): Promise<void> {
     return this.serialize(async () => {
-      const decl = this.proxyDecl(name)
-      if (this.ingress.has(name)) await this.dataPlane.addFault(ingressName(name), fault)
-      else {
-        if (decl.saved.some((f) => f.id === fault.id)) throw new ChaosError('PROXY_FAULT_EXISTS', `proxy ${name} already has a fault ${fault.id}`)
-        decl.saved.push(structuredClone(fault))
-      }
+      this.proxyDecl(name)
+      await this.dataPlane.addFault(ingressName(name), fault)
     })
   }
 
   /** Removes a fault added with {@link addProxyFault}; false when the proxy has none of that id. */
   async removeProxyFault(name: string, id: string): Promise<boolean> {
     return this.serialize(async () => {
-      const decl = this.proxyDecl(name)
-      if (this.ingress.has(name)) return this.dataPlane.removeFault(ingressName(name), id)
-      const before = decl.saved.length
-      decl.saved = decl.saved.filter((f) => f.id !== id)
-      return decl.saved.length < before
+      this.proxyDecl(name)
+      return this.dataPlane.removeFault(ingressName(name), id)
     })
   }
 
-  private proxyDecl(name: string): { config: ProxyConfig; saved: FaultSpec[] } {
+  private proxyDecl(name: string): { config: ProxyConfig; enabled: boolean } {
     const decl = this.proxyDecls.get(name)
     if (!decl) throw new ChaosError('RUNTIME_UNKNOWN_POD', `no proxy named "${name}"`, { hint: 'list the pods with `chaoscope get pods`' })
     return decl
   }
 
-  /** Egress sidecars of services that call a proxy follow it when it moves or stops. */
+  /** Egress sidecars of services that call a proxy follow it when it moves, stops or goes. */
   private async refreshDependents(name: string): Promise<void> {
     for (const [proxy, edge] of this.egress) if (edge.dep === name) await this.dataPlane.setUpstreams(proxy, this.readyAddresses(name))
   }
@@ -301,7 +297,8 @@ export class LocalRuntime implements EffectHost {
     // each pod traces as its own service (the service's env may still say otherwise)
     const env: Record<string, string> = { OTEL_SERVICE_NAME: s.name, ...this.libraryEnv(pod, s) }
     for (const dep of s.dependencies ?? []) {
-      const target = this.services.get(dep)!
+      // a dependency is a service of the App or one of its proxies
+      const target: { protocol?: 'tcp' | 'http'; namespace?: string } = this.services.get(dep) ?? this.proxyDecls.get(dep)!.config
       const name = egressName(pod.name, dep)
       const r = await this.dataPlane.createProxy({ name, mode: target.protocol ?? 'tcp', upstreams: this.readyAddresses(dep), labels: { source: s.name, destination: dep } })
       this.egress.set(name, { pod: pod.name, dep })
@@ -334,7 +331,7 @@ export class LocalRuntime implements EffectHost {
     const dir = join(this.opts.faultDir ?? join(stateDir(), 'pods'), pod.uid)
     const ns = pod.namespace
     const hosts = (s.dependencies ?? []).map((dep) => {
-      const depNs = this.services.get(dep)?.namespace ?? this.opts.namespace ?? 'default'
+      const depNs = (this.services.get(dep) ?? this.proxyDecls.get(dep)?.config)?.namespace ?? this.opts.namespace ?? 'default'
       const names = [`${dep}.${depNs}.svc.cluster.local`, `${dep}.${depNs}.svc`, `${dep}.${depNs}`, ...(depNs === ns ? [dep] : [])]
       return { address: '127.0.0.1', names }
     })

@@ -99,6 +99,14 @@ export class DataPlane {
     return this.call({ op: 'removeProxy', name, ...(how ? { how } : {}) })
   }
 
+  /**
+   * Stops a proxy listening (its connections closed with a FIN, its faults kept) or starts it again, on `listen`
+   * when given; resolves with where it listens. PROXY_NOT_FOUND, PROXY_LISTEN_FAILED (it stays stopped).
+   */
+  setListening(name: string, listening: boolean, listen?: { host?: string; port?: number }): Promise<Results['setListening']> {
+    return this.call({ op: 'setListening', name, listening, ...(listen ? { listen } : {}) })
+  }
+
   /** New connections use the new list at once; existing ones stay. */
   async setUpstreams(name: string, upstreams: string[]): Promise<void> {
     await this.call({ op: 'setUpstreams', name, upstreams })

@@ -7,6 +7,8 @@ import type { FaultSpec } from './toxic.js'
 export type Command =
   | { op: 'createProxy'; opts: ProxyOptions }
   | { op: 'removeProxy'; name: string; how?: 'reset' | 'close' }
+  /** Stops listening (its connections closed, its faults kept), or listens again, on `listen` when given. */
+  | { op: 'setListening'; name: string; listening: boolean; listen?: { host?: string; port?: number } }
   | { op: 'setUpstreams'; name: string; upstreams: string[] }
   | { op: 'addFault'; name: string; fault: FaultSpec }
   | { op: 'removeFault'; name: string; id: string }
@@ -20,6 +22,7 @@ export type Command =
 export interface Results {
   createProxy: { name: string; host: string; port: number }
   removeProxy: boolean
+  setListening: { host: string; port: number }
   setUpstreams: null
   addFault: null
   removeFault: boolean

@@ -27,6 +27,8 @@ export interface ProxyOptions {
   listen?: { host?: string; port?: number }
   /** Extra labels for this proxy's metrics (e.g. source and destination service). */
   labels?: Record<string, string>
+  /** false: made without listening (a stopped Toxiproxy proxy); {@link Proxy.listen} starts it. Default true. */
+  listening?: boolean
 }
 
 /** Requests by status class; `error` counts requests that got no response (aborted, reset, closed). */
@@ -292,8 +294,9 @@ export class Proxy {
   private constructor(
     opts: ProxyOptions,
     private readonly server: Server,
-    readonly host: string,
-    readonly port: number,
+    /** Where it listens, or last listened (or will, while stopped: port 0 until it first binds). */
+    public host: string,
+    public port: number,
   ) {
     this.name = opts.name
     this.mode = opts.mode
@@ -311,18 +314,56 @@ export class Proxy {
     const host = opts.listen?.host ?? '127.0.0.1'
     // pauseOnConnect: nothing is read before `adopt` moves the socket to `onread`.
     const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true })
+    const p = new Proxy(opts, server, host, opts.listen?.port ?? 0)
+    if (opts.listening !== false) await p.listen()
+    return p
+  }
+
+  private listening = false
+
+  /** Whether it accepts connections now. */
+  get isListening(): boolean {
+    return this.listening
+  }
+
+  /**
+   * Starts listening (again), on `to` when given, else where it listened last; resolves with the bound port.
+   * Its faults stay as they were. Throws PROXY_LISTEN_FAILED (it stays stopped, with the new address).
+   */
+  async listen(to?: { host?: string; port?: number }): Promise<number> {
+    if (to) {
+      this.host = to.host ?? this.host
+      this.port = to.port ?? this.port
+    }
+    if (this.listening) return this.port
+    const { server, host, port } = this
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) =>
-        reject(
-          new ChaosError('PROXY_LISTEN_FAILED', `proxy ${opts.name} cannot listen on ${host}:${opts.listen?.port ?? 0}: ${e.message}`, {
-            cause: e,
-          }),
-        ),
-      )
-      server.listen({ host, port: opts.listen?.port ?? 0, backlog: 1024 }, () => resolve())
+      const failed = (e: Error): void =>
+        reject(new ChaosError('PROXY_LISTEN_FAILED', `proxy ${this.name} cannot listen on ${host}:${port}: ${e.message}`, { cause: e }))
+      server.once('error', failed)
+      server.listen({ host, port, backlog: 1024 }, () => {
+        server.off('error', failed)
+        resolve()
+      })
     })
-    const addr = server.address() as net.AddressInfo
-    return new Proxy(opts, server, host, addr.port)
+    this.port = (server.address() as net.AddressInfo).port
+    this.listening = true
+    return this.port
+  }
+
+  /**
+   * Stops listening and closes every connection as a program closes its sockets (a FIN): what Toxiproxy does to a
+   * proxy it disables or moves. Its faults stay, for when it listens again. Idempotent.
+   */
+  async stopListening(): Promise<void> {
+    if (!this.listening) return
+    this.listening = false
+    for (const c of this.conns) {
+      c.client.destroy()
+      c.upstream.destroy()
+    }
+    this.conns.clear()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
   /** Replaces the upstream list: new connections use it; existing connections stay where they are. */
@@ -430,15 +471,11 @@ export class Proxy {
 
   /** Stops listening and ends every connection: reset (default), or closed as a program closes its sockets. Idempotent. */
   async close(how: 'reset' | 'close' = 'reset'): Promise<void> {
-    for (const c of this.conns) {
-      if (how === 'reset') resetSockets(c.client, c.upstream)
-      else {
-        // what Go's Close does to a connection (Toxiproxy stopping a proxy): the socket is closed, a FIN to the peer
-        c.client.destroy()
-        c.upstream.destroy()
-      }
-    }
+    if (how === 'close') return this.stopListening()
+    for (const c of this.conns) resetSockets(c.client, c.upstream)
     this.conns.clear()
+    if (!this.listening) return
+    this.listening = false
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 }

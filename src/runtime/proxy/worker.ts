@@ -52,6 +52,12 @@ async function handle(cmd: Command): Promise<unknown> {
       await p.close(cmd.how)
       return true
     }
+    case 'setListening': {
+      const p = get(cmd.name)
+      if (cmd.listening) await p.listen(cmd.listen)
+      else await p.stopListening()
+      return { host: p.host, port: p.port }
+    }
     case 'setUpstreams':
       get(cmd.name).setUpstreams(cmd.upstreams)
       return null

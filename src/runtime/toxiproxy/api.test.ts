@@ -122,6 +122,9 @@ describe('the Toxiproxy API', () => {
     expect(await call('GET', '/proxies', undefined, { 'User-Agent': 'Mozilla/5.0' })).toMatchObject({ status: 403, text: 'User agent not allowed\n' })
     expect(await call('GET', '/nosuch')).toMatchObject({ status: 404, text: '404 page not found\n' })
     expect((await call('PUT', '/proxies')).status).toBe(405)
+    expect((await call('GET', '/proxies/%E0')).json).toEqual({ error: 'proxy not found', status: 404 })
+    const big = await call('POST', '/proxies', `{"name": "${'x'.repeat(2 * 1024 * 1024)}"}`)
+    expect(big.status).toBe(413)
   })
 
   it('toxics: defaults, order, update and removal, each acting on the traffic', async () => {
@@ -161,6 +164,15 @@ describe('the Toxiproxy API', () => {
     expect(series('toxiproxy_proxy_received_bytes_total', 'upstream')).toBeGreaterThanOrEqual(16 * 4)
     expect(series('toxiproxy_proxy_sent_bytes_total', 'downstream')).toBeGreaterThanOrEqual(16 * 3)
 
+    // a refused update leaves the toxic as it was, on the traffic and in the list
+    await call('POST', '/proxies/echo/toxics', { name: 'L', type: 'latency', attributes: { latency: 120 } })
+    const refused = await call('PATCH', '/proxies/echo/toxics/L', { attributes: { latency: 100_000_000_000 } })
+    expect(refused.status).toBe(400)
+    expect(((await call('GET', '/proxies/echo/toxics/L')).json as { attributes: { latency: number } }).attributes.latency).toBe(120)
+    expect((await rt.proxyFaults('echo')).map((f) => f.id)).toContain('toxiproxy:L')
+    expect((await roundTrip(port)) as number).toBeGreaterThanOrEqual(115)
+    await call('DELETE', '/proxies/echo/toxics/L')
+
     expect((await call('DELETE', '/proxies/echo/toxics/up')).status).toBe(204)
     expect((await call('DELETE', '/proxies/echo/toxics/up')).status).toBe(404)
     expect(((await call('GET', '/proxies/echo')).json as { toxics: unknown[] }).toxics).toHaveLength(1)
@@ -175,6 +187,11 @@ describe('the Toxiproxy API', () => {
     expect(rt.pod('echo')).toMatchObject({ ready: false, phase: 'Pending' })
     await call('POST', '/proxies/echo', { enabled: true })
     expect((await roundTrip(portOf(listen))) as number).toBeGreaterThanOrEqual(115)
+
+    // a bad address or upstream changes nothing: the proxy keeps listening where it did
+    expect((await call('PATCH', '/proxies/echo', { listen: 'bogus' })).status).toBe(500)
+    expect((await call('PATCH', '/proxies/echo', { upstream: '127.0.0.1:99999' })).status).toBe(400)
+    expect((await call('GET', '/proxies/echo')).json).toMatchObject({ listen, enabled: true, upstream: `127.0.0.1:${echo.port}` })
 
     await call('PATCH', '/proxies/echo', { enabled: false })
     expect((await call('POST', '/reset')).status).toBe(204)
@@ -255,8 +272,47 @@ spec:
     await expect.poll(async () => (await roundTrip(port)) as number, { timeout: 10_000 }).toBeGreaterThanOrEqual(190)
     // the Toxiproxy API shows its own toxics only: the Chaos Mesh fault is the runtime's
     expect(((await (await fetch(`${api.url}/proxies/db`)).json()) as { toxics: unknown[] }).toxics).toEqual([])
+    // disabled while the fault is held: the fault stays on the sidecar; deleted meanwhile, it does not come back
+    await fetch(`${api.url}/proxies/db`, { method: 'PATCH', body: JSON.stringify({ enabled: false }) })
+    expect(await roundTrip(port)).toBe('ECONNREFUSED')
     await client.call('DELETE', '/api/v1/namespaces/default/networkchaos/slow-db')
-    await expect.poll(async () => (await roundTrip(port)) as number, { timeout: 10_000 }).toBeLessThan(100)
-    expect(await server.runtime.effects()).toEqual([])
+    await expect.poll(async () => (await server.runtime.effects()).length, { timeout: 10_000 }).toBe(0)
+    await fetch(`${api.url}/proxies/db`, { method: 'PATCH', body: JSON.stringify({ enabled: true }) })
+    expect(await server.runtime.proxyFaults('db')).toEqual([])
+    expect((await roundTrip(port)) as number).toBeLessThan(100)
   }, 30_000)
+})
+
+describe('a service that calls a proxy', () => {
+  let rt: LocalRuntime
+  let api: ToxiproxyApi
+  let echo: Awaited<ReturnType<typeof echoServer>>
+
+  beforeAll(async () => {
+    echo = await echoServer()
+    // web relays each connection to its dependency db (a proxy), through its egress sidecar ($DB_ADDR)
+    const relay = "const net=require('net');net.createServer(c=>{const [h,p]=process.env.DB_ADDR.split(':');const u=net.connect(+p,h);c.pipe(u).pipe(c);u.on('error',()=>c.destroy());c.on('error',()=>u.destroy())}).listen(+process.env.PORT,'127.0.0.1')"
+    rt = await LocalRuntime.start({
+      proxies: [{ name: 'db', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}`, labels: { app: 'db' } }],
+      services: [{ name: 'web', command: [process.execPath, '-e', relay], port: 8080, dependencies: ['db'], readinessProbe: { tcpSocket: {} }, labels: { app: 'web' } }],
+    }, { appFile: join(tmpdir(), 'app.yaml') })
+    await rt.waitReady(20_000)
+    api = await startToxiproxyApi(rt, { port: 0 })
+  }, 30_000)
+
+  afterAll(async () => {
+    await api?.close()
+    await rt?.stop()
+    await echo?.close()
+  })
+
+  it('reaches it through its egress sidecar, and a toxic on the proxy slows the service\'s calls', async () => {
+    const web = portOf(rt.pods('app=web')[0]!.address!)
+    expect((await roundTrip(web)) as number).toBeLessThan(150)
+    await fetch(`${api.url}/proxies/db/toxics`, { method: 'POST', body: JSON.stringify({ type: 'latency', attributes: { latency: 200 } }) })
+    expect((await roundTrip(web)) as number).toBeGreaterThanOrEqual(195)
+    // disabled: web's calls to db are refused, so web closes its callers' connections
+    await fetch(`${api.url}/proxies/db`, { method: 'PATCH', body: JSON.stringify({ enabled: false }) })
+    expect(typeof (await roundTrip(web, 16, 2000))).toBe('string')
+  })
 })

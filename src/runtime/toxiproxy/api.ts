@@ -7,9 +7,10 @@ import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isIP } from 'node:net'
-import { isChaosError } from '../../errors.js'
+import { ChaosError, isChaosError } from '../../errors.js'
 import type { ProxyConfig } from '../app.js'
 import type { LocalRuntime } from '../local-runtime.js'
+import { checkFault } from '../proxy/toxic.js'
 import { sameListen } from '../local-runtime.js'
 import { TOXIC_TYPES, ToxiproxyError, directionOf, faultIdOf, faultOf, jsonKind, toxicFromBody, toxicJson, updatedToxic } from './toxics.js'
 import type { Toxic } from './toxics.js'
@@ -122,6 +123,9 @@ class ToxiproxyState {
   }
 
   private checkUpstream(upstream: string): void {
+    if (!/^(?:\[[^\]]+\]|[^:[\]]*):\d{1,5}$/.test(upstream)) {
+      throw new ToxiproxyError(`upstream ${JSON.stringify(upstream)} is not host:port (like "127.0.0.1:6379")`, 400)
+    }
     if (!this.opts.allowRemote && !onThisMachine(upstream)) {
       throw new ToxiproxyError(`upstream ${upstream} is not on this machine: chaoscope proxy forwards to loopback addresses and localhost only, unless it was started with --allow-remote`, 400)
     }
@@ -198,11 +202,20 @@ class ToxiproxyState {
           continue
         }
         if (existing) {
-          await this.rt.removeProxy(x.name)
-          this.toxics.delete(x.name)
+          // Toxiproxy stops the old proxy and starts a new one without toxics; when the new one cannot start, the
+          // old one stays, stopped, with its toxics
+          await this.rt.updateProxy(x.name, { enabled: false })
+          try {
+            await listening(x.listen, () => this.rt.updateProxy(x.name, { listen: x.listen, upstream: x.upstream, enabled: x.enabled }))
+          } catch (e) {
+            await this.rt.updateProxy(x.name, { listen: existing.listen, upstream: existing.upstream, enabled: false }).catch(() => undefined)
+            throw e
+          }
+          for (const t of this.toxicsOf(x.name).splice(0)) await this.rt.removeProxyFault(x.name, faultIdOf(t.name))
+        } else {
+          await listening(x.listen, () => this.rt.addProxy({ name: x.name, listen: x.listen, upstream: x.upstream, enabled: x.enabled, ...labelsFor(x.name) }))
+          this.toxics.set(x.name, [])
         }
-        await listening(x.listen, () => this.rt.addProxy({ name: x.name, listen: x.listen, upstream: x.upstream, enabled: x.enabled, ...labelsFor(x.name) }))
-        this.toxics.set(x.name, [])
         done.push(this.show(x.name))
       } catch (e) {
         const { message, status } = apiError(e)
@@ -237,6 +250,7 @@ class ToxiproxyState {
     const t = toxicFromBody(body)
     const list = this.toxicsOf(name)
     if (list.some((x) => x.name === t.name)) throw new ToxiproxyError('toxic already exists', 409)
+    checkFault(faultOf(t), this.config(name).protocol ?? 'tcp')
     await this.rt.addProxyFault(name, faultOf(t))
     // upstream toxics list before downstream ones, each in the order added
     const up = directionOf(t.stream) === 'upstream'
@@ -251,9 +265,17 @@ class ToxiproxyState {
     const list = this.toxicsOf(name)
     const i = list.findIndex((x) => x.name === toxic)
     if (i < 0) throw new ToxiproxyError('toxic not found', 404)
-    const t = updatedToxic(list[i]!, body)
+    const old = list[i]!
+    const t = updatedToxic(old, body)
+    checkFault(faultOf(t), this.config(name).protocol ?? 'tcp')
     await this.rt.removeProxyFault(name, faultIdOf(t.name))
-    await this.rt.addProxyFault(name, faultOf(t))
+    try {
+      await this.rt.addProxyFault(name, faultOf(t))
+    } catch (e) {
+      // the toxic stays as it was, on the traffic and in the list
+      await this.rt.addProxyFault(name, faultOf(old)).catch(() => undefined)
+      throw e
+    }
     list[i] = t
     return toxicJson(t)
   }
@@ -328,8 +350,9 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     req.on('data', (c: Buffer) => {
       size += c.length
       if (size > MAX_BODY) {
+        // stop reading; the answer is sent, then the connection is closed (see sendError)
+        req.pause()
         reject(new ToxiproxyError(`bad request body: larger than ${MAX_BODY} bytes`, 413))
-        req.destroy()
         return
       }
       chunks.push(c)
@@ -357,8 +380,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 function sendError(res: ServerResponse, e: unknown): void {
   const { message, status } = apiError(e)
   const data = `${goJson({ error: message, status })}\n`
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(data) })
-  res.end(data)
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(data), ...(status === 413 ? { Connection: 'close' } : {}) })
+  res.end(data, () => {
+    if (status === 413) res.socket?.destroy()
+  })
 }
 
 function noContent(res: ServerResponse): void {
@@ -370,7 +395,14 @@ type Route = { pattern: RegExp; methods: Record<string, (res: ServerResponse, re
 
 function routes(state: ToxiproxyState, opts: ToxiproxyApiOptions): Route[] {
   const seg = '([^/]+)'
-  const name = (m: string[], i: number) => decodeURIComponent(m[i]!)
+  const name = (m: string[], i: number): string => {
+    try {
+      return decodeURIComponent(m[i]!)
+    } catch {
+      // no proxy or toxic has a name that is not UTF-8
+      throw new ToxiproxyError(i === 1 ? 'proxy not found' : 'toxic not found', 404)
+    }
+  }
   const serial = state.serial.bind(state)
   return [
     { pattern: /^\/reset$/, methods: { POST: async (res) => (await serial(() => state.reset()), noContent(res)) } },
@@ -508,9 +540,11 @@ export async function startToxiproxyApi(rt: LocalRuntime, opts: ToxiproxyApiOpti
   })
   const host = opts.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    const failed = (e: Error): void =>
+      reject(new ChaosError('API_LISTEN_FAILED', `the Toxiproxy API cannot listen on ${host}:${opts.port ?? 8474}: ${e.message}`, { cause: e, hint: 'another program (a Toxiproxy?) has the port: stop it, or start chaoscope proxy with --port (0: a free one)' }))
+    server.once('error', failed)
     server.listen({ host, port: opts.port ?? 8474 }, () => {
-      server.off('error', reject)
+      server.off('error', failed)
       resolve()
     })
   })
