@@ -181,11 +181,12 @@ export abstract class Stage implements Sink {
     if (this.timer !== undefined && this.timerDue <= due) return
     this.stopTimer()
     this.timerDue = due
-    // Timers fire on a millisecond clock: aim half a ms early and release what is due within 0.6 ms. A timer
-    // can also fire early (its start is the loop's cached clock); then the last fraction of a millisecond is
-    // waited out on the next loop turns (I/O still runs in between) instead of a further timer that could
-    // not wait less than 1 ms. Only for the chunk the timer was aimed at, so no stage ever spins for long.
-    const wait = due - now() - 0.5
+    // Never early: a chunk leaves once its due time has passed (a latency of 10 ms is at least 10 ms, as netem and
+    // Toxiproxy hold it). Timers fire on a millisecond clock and can fire early (their start is the loop's cached
+    // clock); then the last fraction of a millisecond is waited out on the next loop turns (I/O still runs in
+    // between) instead of a further timer that could not wait less than 1 ms. Only for the chunk the timer was
+    // aimed at, so no stage ever spins for long.
+    const wait = due - now()
     if (wait < 1 && due === this.aimed) {
       this.soon = true
       this.timer = setImmediate(this.fire)
@@ -213,7 +214,7 @@ export abstract class Stage implements Sink {
     this.aimed = this.timerDue
     this.timer = undefined
     this.timerDue = Infinity
-    this.release(now() + 0.6)
+    this.release(now())
     this.aimed = NaN
   }
 
