@@ -136,9 +136,9 @@ Examples:
     .addOption(new Option('--control-port <port>', 'port of the runtime\'s control API on 127.0.0.1 (0: any free port)').argParser(port('--control-port')).default(0))
     .option('--db <file>', 'the controller\'s SQLite file (default $CHAOSCOPE_HOME/chaoscope.db)'))
     .addHelpText('after', `
-Toxiproxy's clients (Go, Ruby, Python, Node, Java, .NET) and the tests that use them work unchanged: the API
-has Toxiproxy's routes, JSON, status codes and errors, and every toxic (latency, bandwidth, slow_close,
-timeout, reset_peer, slicer, limit_data), with toxicity rolled once per connection.
+Toxiproxy's clients and the tests that use them work unchanged (checked with its Go and Python clients and
+toxiproxy-cli): the API has Toxiproxy 2.12's routes, JSON, status codes and errors, and every toxic (latency,
+bandwidth, slow_close, timeout, reset_peer, slicer, limit_data), with toxicity rolled once per connection.
 Each proxy is also a pod (named as the proxy, labelled app: <name>): NetworkChaos and HTTPChaos select it, so
 \`chaoscope apply\` and \`chaoscope run\` act on services nobody started with \`up\`.
 One runtime per $CHAOSCOPE_HOME: \`chaoscope get pods\` lists the proxies, \`chaoscope down\` stops it.
