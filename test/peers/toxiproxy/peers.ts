@@ -192,35 +192,24 @@ export function portNormaliser(fixed: Record<string, string>): (v: unknown) => u
 }
 
 /** Runs a scenario program to its end (60 s at most): its stdout parsed as JSON. */
-export function runScenario(cmd: string, args: string[]): Promise<{ steps: unknown[]; effects: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      try {
-        resolve(JSON.parse(out) as { steps: unknown[]; effects: Record<string, unknown> })
-      } catch {
-        reject(new Error(`${cmd} exited ${code} without JSON:\n${out}\n${err}`))
-      }
-    })
-  })
+export async function runScenario(cmd: string, args: string[]): Promise<{ steps: unknown[]; effects: Record<string, unknown> }> {
+  const { code, out, err } = await run(cmd, args, 60_000)
+  try {
+    return JSON.parse(out) as { steps: unknown[]; effects: Record<string, unknown> }
+  } catch {
+    throw new Error(`${cmd} exited ${code} without JSON:\n${out}\n${err}`)
+  }
 }
 
-/** Runs a command to its end (20 s at most): its exit code, stdout and stderr. */
-export function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+/** Runs a command to its end (20 s at most, or `timeoutMs`): its exit code, stdout and stderr. */
+export function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (c: Buffer) => (out += c.toString()))
     child.stderr.on('data', (c: Buffer) => (err += c.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(timer)
