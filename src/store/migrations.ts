@@ -89,4 +89,40 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX archive_finished ON archive (finished_at);
     `,
   },
+  {
+    version: 4,
+    name: 'tokens and the audit log',
+    // A token is kept as the sha256 of its text only: a copy of the database does not let anyone call the API.
+    // The audit log is append-only in SQLite itself, so that no code path (nor a bug in one) rewrites history.
+    sql: `
+      CREATE TABLE tokens (
+        name TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        namespaces TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT,
+        last_used_at TEXT,
+        created_by TEXT
+      );
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT,
+        remote TEXT NOT NULL,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        namespace TEXT NOT NULL DEFAULT '',
+        status INTEGER NOT NULL,
+        code TEXT
+      );
+      CREATE INDEX audit_time ON audit (time);
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    `,
+  },
 ]

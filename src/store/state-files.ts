@@ -1,10 +1,16 @@
 /**
  * @module store/state-files: where running processes say they are, in $CHAOSCOPE_HOME: `runtime.json` (a local
- * runtime's control API) and `controller.json` (a controller's API). One file per kind of process; a file whose
- * process is gone is stale and removed when read through `require*`. A file that exists but cannot be read is an
- * error that names it, never "nothing running".
+ * runtime's control API) and `controller.json` (a controller's API), and the secrets kept beside them (`token`,
+ * the local admin token). One file per kind of process; a file whose process is gone is stale and removed when
+ * read through `require*`. A file that exists but cannot be read is an error that names it, never "nothing
+ * running".
+ *
+ * The home is private: made 0700, every file in it 0600, and one that others could write (or that belongs to
+ * another user) is refused before anything is read from it or written to it, since whoever can put a
+ * controller.json there can point the CLI, and the token it sends, at a server of their own.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import type { Stats } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ChaosError } from '../errors.js'
@@ -17,6 +23,8 @@ export interface RuntimeState {
   appFile: string
   app: string
   startedAt: string
+  /** The runtime's own API token, so that the CLI and `chaoscope server` can call it (the file is 0600 in a 0700 home). */
+  token?: string
 }
 
 export interface ControllerState {
@@ -31,6 +39,120 @@ export interface ControllerState {
 /** The state directory: $CHAOSCOPE_HOME, else ~/.chaoscope. */
 export function stateDir(): string {
   return process.env.CHAOSCOPE_HOME ?? join(homedir(), '.chaoscope')
+}
+
+/**
+ * Makes the home (0700, with its parents) or checks the one there is: STORE_HOME_UNSAFE when group or others
+ * can write it or another user owns it. One that others can only read or enter (0755) is ours, and is made
+ * 0700. Returns the directory.
+ */
+export function ensureHome(dir = stateDir()): string {
+  let st = statOf(dir)
+  if (!st) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    st = statSync(dir)
+  }
+  refuseUnsafe(dir, st)
+  if (privateModes() && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700)
+  return dir
+}
+
+/** The read side of {@link ensureHome}: STORE_HOME_UNSAFE on the same conditions; a home that does not exist is fine. */
+export function checkHome(dir = stateDir()): void {
+  const st = statOf(dir)
+  if (st) refuseUnsafe(dir, st)
+}
+
+/** The file of the local admin token, in the home. */
+export const ADMIN_TOKEN_FILE = 'token'
+
+/**
+ * The secret kept in `file` of the home, trimmed; undefined when there is none (no file, or an empty one).
+ * STORE_STATE_FILE_CORRUPT when the file cannot be read, or group or others may read or write it (a secret
+ * others saw is spent).
+ */
+export function readSecret(file: string): string | undefined {
+  checkHome()
+  const path = join(stateDir(), file)
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new ChaosError('STORE_STATE_FILE_CORRUPT', `cannot read ${path}: ${(e as Error).message}`, { cause: e, hint: 'check its permissions' })
+  }
+  let text: string
+  try {
+    // the mode of the file opened, not of a path that may have been replaced since
+    const mode = fstatSync(fd).mode
+    if (privateModes() && (mode & 0o077) !== 0) {
+      throw new ChaosError('STORE_STATE_FILE_CORRUPT', `${path} is open to other users (mode ${octal(mode)}): a secret must be private to its owner`, {
+        hint: `run \`chmod 600 ${path}\`; if others could read it, revoke the secret and make a new one`,
+      })
+    }
+    text = readFileSync(fd, 'utf8').trim()
+  } catch (e) {
+    if (e instanceof ChaosError) throw e
+    throw new ChaosError('STORE_STATE_FILE_CORRUPT', `cannot read ${path}: ${(e as Error).message}`, { cause: e, hint: 'check that it is a file you can read' })
+  } finally {
+    closeSync(fd)
+  }
+  // an empty file holds no secret: the server that keeps one there writes a new one when it starts
+  return text === '' ? undefined : text
+}
+
+/** Keeps `value` in `file` of the home (made if needed), 0600, written whole or not at all. */
+export function writeSecret(file: string, value: string): void {
+  ensureHome()
+  writePrivate(join(stateDir(), file), `${value}\n`)
+}
+
+export function removeSecret(file: string): void {
+  rmSync(join(stateDir(), file), { force: true })
+}
+
+/** Modes mean something on POSIX systems only; on Windows the home's ACLs are the user's profile's. */
+const privateModes = (): boolean => process.platform !== 'win32'
+
+const octal = (mode: number): string => `0${(mode & 0o777).toString(8).padStart(3, '0')}`
+
+function statOf(dir: string): Stats | undefined {
+  try {
+    return statSync(dir)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new ChaosError('STORE_HOME_UNSAFE', `cannot check the state directory ${dir}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'point CHAOSCOPE_HOME at a directory of your own',
+    })
+  }
+}
+
+function refuseUnsafe(dir: string, st: Stats): void {
+  if (!st.isDirectory()) {
+    throw new ChaosError('STORE_HOME_UNSAFE', `the state directory ${dir} is not a directory`, { hint: 'remove it, or point CHAOSCOPE_HOME at a directory of your own' })
+  }
+  if (!privateModes()) return
+  const uid = process.getuid!()
+  if (st.uid !== uid) {
+    throw new ChaosError('STORE_HOME_UNSAFE', `the state directory ${dir} belongs to uid ${st.uid}, not to this user (uid ${uid}; mode ${octal(st.mode)})`, {
+      hint: `point CHAOSCOPE_HOME at a directory of your own, or make it yours with \`chown ${uid} ${dir} && chmod 700 ${dir}\``,
+    })
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new ChaosError('STORE_HOME_UNSAFE', `the state directory ${dir} can be written by other users (mode ${octal(st.mode)}, owner uid ${st.uid})`, {
+      hint: `run \`chmod 700 ${dir}\`, or point CHAOSCOPE_HOME at a directory of your own`,
+    })
+  }
+}
+
+/** Writes `text` to `path`, 0600, whole or not at all (a fresh temporary file renamed over it): a reader never sees half a file. */
+function writePrivate(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`
+  // one left by a crashed process of the same pid is removed: 'wx' then makes a new file, so the mode is ours
+  rmSync(tmp, { force: true })
+  writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' })
+  renameSync(tmp, path)
 }
 
 export function pidAlive(pid: number): boolean {
@@ -54,16 +176,18 @@ class StateFile<T extends { pid: number; url: string }> {
     return join(stateDir(), this.file)
   }
 
-  /** Written whole or not at all (a temporary file renamed over it): a reader never sees half a file. */
+  /** Written whole or not at all, 0600, in a home {@link ensureHome} made or checked. */
   write(s: T): void {
-    mkdirSync(stateDir(), { recursive: true, mode: 0o700 })
-    const tmp = `${this.path()}.${process.pid}.tmp`
-    writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 })
-    renameSync(tmp, this.path())
+    ensureHome()
+    writePrivate(this.path(), `${JSON.stringify(s, null, 2)}\n`)
   }
 
-  /** The state, or undefined when there is no file. STORE_STATE_FILE_CORRUPT when there is one that is not ours to read. */
+  /**
+   * The state, or undefined when there is no file. STORE_HOME_UNSAFE when others could have planted it;
+   * STORE_STATE_FILE_CORRUPT when there is one that is not ours to read.
+   */
   read(): T | undefined {
+    checkHome()
     let text: string
     try {
       text = readFileSync(this.path(), 'utf8')

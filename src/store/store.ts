@@ -1,9 +1,10 @@
 /**
- * @module store/store: the controller's state in SQLite: resources, per-target records, events and the archive
- * of finished experiments. Synchronous (better-sqlite3), WAL, numbered migrations.
+ * @module store/store: the controller's state in SQLite: resources, per-target records, events, the archive
+ * of finished experiments, API tokens (their hashes) and the append-only audit log. Synchronous
+ * (better-sqlite3), WAL, numbered migrations; on disk, the files are readable by their owner only.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { ChaosError } from '../errors.js'
@@ -161,6 +162,59 @@ export interface EventQuery {
   limit?: number
 }
 
+/** What a token may do: viewer reads; operator also changes experiments; admin also manages tokens and reads the audit log. */
+export type Role = 'viewer' | 'operator' | 'admin'
+
+/** One API token. The token's text is never stored, only its sha256 (hex) in `hash`. */
+export interface TokenRow {
+  name: string
+  hash: string
+  role: Role
+  /** The namespaces the token may act in; empty: every namespace. */
+  namespaces: string[]
+  createdAt: string
+  expiresAt?: string
+  revokedAt?: string
+  lastUsedAt?: string
+  /** The name of the token that created this one. */
+  createdBy?: string
+}
+
+/** One entry of the audit log: who asked what, from where, and how it ended. */
+export interface AuditRow {
+  id: number
+  time: string
+  /** The token's name (or what the server calls an unauthenticated caller). */
+  actor: string
+  role?: string
+  remote: string
+  method: string
+  path: string
+  action: string
+  target: string
+  namespace: string
+  /** The HTTP status answered. */
+  status: number
+  /** The error code, when the call was refused or failed. */
+  code?: string
+}
+
+/**
+ * A page of the audit log, in id order (the order entries were written). `since` (included) and `until`
+ * (excluded) are ISO times; `afterId` starts after the last id of the page before; `limit` defaults to
+ * {@link AUDIT_LIMIT} and is at most {@link AUDIT_MAX_LIMIT}.
+ */
+export interface AuditQuery {
+  since?: string
+  until?: string
+  actor?: string
+  afterId?: number
+  limit?: number
+}
+
+export const AUDIT_LIMIT = 1000
+export const AUDIT_MAX_LIMIT = 10_000
+
 type Row = Record<string, unknown>
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v))
 const parse = <T>(v: unknown): T | undefined => (typeof v === 'string' ? (JSON.parse(v) as T) : undefined)
@@ -180,11 +234,20 @@ export class Store {
     readonly path: string,
   ) {}
 
-  /** Opens (creating it and its directory if needed) and migrates the database at `path` (`:memory:` for tests). */
+  /**
+   * Opens (creating it and its directory if needed) and migrates the database at `path` (`:memory:` for tests).
+   * A directory it makes is 0700; the file and its -wal and -shm siblings are made 0600, also when they existed:
+   * they hold the token hashes and the audit log.
+   */
   static open(path: string): Store {
+    const onDisk = path !== ':memory:'
     let db: Database.Database
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+      if (onDisk) {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+        // made private before SQLite creates it, so it is never readable by others, not even for a moment
+        closeSync(openSync(path, 'a', 0o600))
+      }
       db = new Database(path)
       db.pragma('journal_mode = WAL')
       // WAL + NORMAL: a process crash loses nothing; only a power loss can lose the last transactions.
@@ -193,6 +256,18 @@ export class Store {
       db.pragma('busy_timeout = 5000')
     } catch (cause) {
       throw new ChaosError('STORE_OPEN_FAILED', `cannot open the state database ${path}: ${(cause as Error).message}`, { cause })
+    }
+    if (onDisk) {
+      try {
+        // SQLite gives the -wal and -shm files it makes later the mode of the database file
+        for (const f of [path, `${path}-wal`, `${path}-shm`]) chmodPrivate(f)
+      } catch (cause) {
+        db.close()
+        throw new ChaosError('STORE_OPEN_FAILED', `cannot make the state database ${path} private to its owner: ${(cause as Error).message}`, {
+          cause,
+          hint: 'the file belongs to another user: run chaoscope as its owner, or point --db at a file of your own',
+        })
+      }
     }
     const store = new Store(db, path)
     try {
@@ -252,6 +327,16 @@ export class Store {
       this.statements.set(sql, s)
     }
     return s
+  }
+
+  /** Runs one write of `what`; SQLite's refusal (disk full, read-only, locked, damaged) becomes STORE_WRITE_FAILED. */
+  private write<T>(what: string, fn: () => T): T {
+    try {
+      return fn()
+    } catch (e) {
+      if (e instanceof ChaosError) throw e
+      throw new ChaosError('STORE_WRITE_FAILED', `cannot ${what}: the state database refused the write: ${(e as Error).message}`, { cause: e })
+    }
   }
 
   close(): void {
@@ -439,6 +524,92 @@ export class Store {
     return (this.stmt(sql).all(...args) as Row[]).map(archiveOf)
   }
 
+  // ── tokens ──────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Adds a token. AUTH_TOKEN_EXISTS when a live token has that name; one that was revoked, or expired by the
+   * time the new one is created, is replaced (in one transaction, so two creates of one name never both win).
+   */
+  insertToken(t: Omit<TokenRow, 'revokedAt' | 'lastUsedAt'>): void {
+    this.write(`add the token ${t.name}`, () =>
+      this.transaction(() => {
+        const old = this.token(t.name)
+        if (old && !old.revokedAt && !(old.expiresAt !== undefined && Date.parse(old.expiresAt) <= Date.parse(t.createdAt))) {
+          throw new ChaosError('AUTH_TOKEN_EXISTS', `a token named ${t.name} already exists (role ${old.role}, created ${old.createdAt})`, {
+            hint: `choose another name, or revoke the old one first (\`chaoscope token revoke ${t.name}\`)`,
+          })
+        }
+        this.upsertToken(t)
+      }),
+    )
+  }
+
+  /** Adds or replaces the token named `t.name`, whatever its state (the local admin token is re-issued this way). */
+  replaceToken(t: Omit<TokenRow, 'revokedAt' | 'lastUsedAt'>): void {
+    this.write(`replace the token ${t.name}`, () => this.upsertToken(t))
+  }
+
+  private upsertToken(t: Omit<TokenRow, 'revokedAt' | 'lastUsedAt'>): void {
+    this
+      .stmt(
+        `INSERT INTO tokens (name, hash, role, namespaces, created_at, expires_at, revoked_at, last_used_at, created_by) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?)
+         ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, role = excluded.role, namespaces = excluded.namespaces, created_at = excluded.created_at,
+           expires_at = excluded.expires_at, revoked_at = NULL, last_used_at = NULL, created_by = excluded.created_by`,
+      )
+      .run(t.name, t.hash, t.role, json(t.namespaces), t.createdAt, t.expiresAt ?? null, t.createdBy ?? null)
+  }
+
+  /** The token whose sha256 is `hash`, revoked or expired ones included (the caller tells why it is refused). */
+  tokenByHash(hash: string): TokenRow | undefined {
+    const row = this.stmt('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined
+    return row ? tokenOf(row) : undefined
+  }
+
+  token(name: string): TokenRow | undefined {
+    const row = this.stmt('SELECT * FROM tokens WHERE name = ?').get(name) as Row | undefined
+    return row ? tokenOf(row) : undefined
+  }
+
+  /** Every token, revoked ones included, by name. */
+  listTokens(): TokenRow[] {
+    return (this.stmt('SELECT * FROM tokens ORDER BY name').all() as Row[]).map(tokenOf)
+  }
+
+  /** Revokes the token at `at`. False when there is no such token or it was revoked already (the first time stays). */
+  revokeToken(name: string, at: string): boolean {
+    return this.write(`revoke the token ${name}`, () => this.stmt('UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL').run(at, name).changes > 0)
+  }
+
+  /** Notes that the token was used at `at`. */
+  touchToken(name: string, at: string): void {
+    this.write(`note the use of the token ${name}`, () => this.stmt('UPDATE tokens SET last_used_at = ? WHERE name = ?').run(at, name))
+  }
+
+  // ── audit ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Appends one entry to the audit log (it has no update nor delete: SQLite refuses both). */
+  addAudit(e: Omit<AuditRow, 'id'>): AuditRow {
+    return this.write('write to the audit log', () => {
+      const r = this
+        .stmt('INSERT INTO audit (time, actor, role, remote, method, path, action, target, namespace, status, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(e.time, e.actor, e.role ?? null, e.remote, e.method, e.path, e.action, e.target, e.namespace, e.status, e.code ?? null)
+      return { id: Number(r.lastInsertRowid), ...e }
+    })
+  }
+
+  /** Entries of the audit log, in id order: the first `limit` of those {@link AuditQuery} picks. */
+  audit(q: AuditQuery = {}): AuditRow[] {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.since !== undefined) where.push('time >= ?'), args.push(timeKey(q.since))
+    if (q.until !== undefined) where.push('time < ?'), args.push(timeKey(q.until))
+    if (q.actor !== undefined) where.push('actor = ?'), args.push(q.actor)
+    if (q.afterId !== undefined) where.push('id > ?'), args.push(q.afterId)
+    const limit = Math.min(AUDIT_MAX_LIMIT, q.limit === undefined ? AUDIT_LIMIT : Math.max(0, Math.floor(q.limit)))
+    const sql = `SELECT * FROM audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`
+    return (this.stmt(sql).all(...args, limit) as Row[]).map(auditOf)
+  }
+
   // ── retention ───────────────────────────────────────────────────────────────────────────────────────────
 
   /**
@@ -477,6 +648,24 @@ export class Store {
       return { events, archived, more: events >= eventBudget || archived >= archiveBudget }
     })
   }
+}
+
+/** Makes `file` readable and writable by its owner only; a file that does not exist is left so. */
+function chmodPrivate(file: string): void {
+  try {
+    chmodSync(file, 0o600)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
+}
+
+/**
+ * An ISO time as the audit log writes it (`toISOString`, UTC), so that text order is time order: a bound
+ * given with an offset (`+02:00`) or without milliseconds compares right. Text that is no time is compared as is.
+ */
+function timeKey(t: string): string {
+  const ms = Date.parse(t)
+  return Number.isNaN(ms) ? t : new Date(ms).toISOString()
 }
 
 /** A LIMIT value: -1 is SQLite's "no limit". */
@@ -538,6 +727,37 @@ function recordOf(row: Row): RecordRow {
     ...(row.last_error ? { lastError: row.last_error as string } : {}),
     history: parse<RecordHistoryEntry[]>(row.history) ?? [],
     updatedAt: row.updated_at as string,
+  }
+}
+
+function tokenOf(row: Row): TokenRow {
+  return {
+    name: row.name as string,
+    hash: row.hash as string,
+    role: row.role as Role,
+    namespaces: parse<string[]>(row.namespaces) ?? [],
+    createdAt: row.created_at as string,
+    ...(row.expires_at ? { expiresAt: row.expires_at as string } : {}),
+    ...(row.revoked_at ? { revokedAt: row.revoked_at as string } : {}),
+    ...(row.last_used_at ? { lastUsedAt: row.last_used_at as string } : {}),
+    ...(row.created_by ? { createdBy: row.created_by as string } : {}),
+  }
+}
+
+function auditOf(row: Row): AuditRow {
+  return {
+    id: row.id as number,
+    time: row.time as string,
+    actor: row.actor as string,
+    ...(row.role !== null ? { role: row.role as string } : {}),
+    remote: row.remote as string,
+    method: row.method as string,
+    path: row.path as string,
+    action: row.action as string,
+    target: row.target as string,
+    namespace: row.namespace as string,
+    status: row.status as number,
+    ...(row.code !== null ? { code: row.code as string } : {}),
   }
 }
 
