@@ -4,6 +4,9 @@ import { ERROR_CODES } from './errors.js'
 const AREAS: Record<string, string> = {
   SPEC: 'Reading and validating files',
   CTK: 'Chaos Toolkit experiments',
+  AUTH: 'Tokens and roles',
+  POLICY: 'Namespace policy',
+  CONFIG: 'Server configuration',
   CLI: 'Command line',
   INTERNAL: 'Bugs',
 }

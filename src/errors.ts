@@ -84,6 +84,23 @@ export const ERROR_CODES = {
   API_CONTROLLER_NOT_RUNNING: ['no controller is running (or its API does not answer)', 'start one with `chaoscope up -f app.yaml` or `chaoscope server`'],
   API_CONTROLLER_ALREADY_RUNNING: ['a controller is already running for this state directory', 'stop it, or set CHAOSCOPE_HOME to run another'],
   API_WATCH_DROPPED: ['the controller ended a watch because the watcher read its changes too slowly (its queue passed the limit) or a change could not be sent', 'run the command again: it lists afresh, then watches'],
+  API_HOST_REFUSED: ['the request\'s Host header names an address this server does not serve (the mark of a DNS-rebinding page in a browser)', 'call the server by an IP address, localhost, or a name given to --allowed-hosts'],
+  API_CROSS_ORIGIN: ['a browser page from another origin sent the request, and that origin was not allowed (--cors-origin)', 'call the API from the CLI or a script, or start the server with --cors-origin ORIGIN for a page you trust'],
+  // security: tokens, roles, namespaces, what a request may be (src/api/auth.ts, src/http-security.ts)
+  AUTH_REQUIRED: ['the API needs a token and the request carried none', 'send `Authorization: Bearer <token>`; the CLI sends $CHAOSCOPE_TOKEN, else the local admin token in $CHAOSCOPE_HOME/token'],
+  AUTH_INVALID_TOKEN: ['the token is not one this server issued (mistyped, forged, or from another server)', 'use a token printed by `chaoscope token create`, or the local admin token in $CHAOSCOPE_HOME/token'],
+  AUTH_TOKEN_EXPIRED: ['the token was valid but its --expires time has passed', 'ask an admin for a new one: `chaoscope token create NAME --role ROLE --expires 30d`'],
+  AUTH_TOKEN_REVOKED: ['the token was revoked with `chaoscope token revoke`', 'ask an admin for a new one'],
+  AUTH_FORBIDDEN: ['the token\'s role does not allow the call (viewer reads; operator also creates, pauses, resumes and deletes; admin also manages tokens and reads the audit log)', 'use a token whose role has the permission the message names, or ask an admin for one'],
+  AUTH_NAMESPACE_FORBIDDEN: ['the token is limited to namespaces that do not include the one the call acts in', 'use a token for that namespace (`chaoscope token create NAME --namespace NS`), or act in one of the token\'s namespaces'],
+  AUTH_TOKEN_IN_URL: ['a token was put in the URL (a query parameter), where proxies, logs and browser history keep it', 'send it in the `Authorization: Bearer` header instead, and revoke the one that was exposed'],
+  AUTH_RATE_LIMITED: ['too many requests with a bad token came from one address; requests from it are refused for a while', 'wait the seconds Retry-After gives, and check the token the client uses'],
+  AUTH_TOKEN_EXISTS: ['a live token with that name already exists', 'choose another name, or revoke the old one first (`chaoscope token revoke NAME`)'],
+  AUTH_TOKEN_NOT_FOUND: ['no token has that name', 'list them with `chaoscope token list`'],
+  AUTH_NONE_NOT_LOOPBACK: ['`--auth none` was asked for on an address other machines can reach', 'listen on 127.0.0.1 (the default) to run without tokens, or leave --auth at its default'],
+  // namespaces the server lets experiments act in (--allowed-namespaces, --protected-namespaces)
+  POLICY_NAMESPACE_NOT_ALLOWED: ['the resource, or a pod its selector reaches, is in a namespace outside the server\'s --allowed-namespaces', 'act in one of the allowed namespaces the message lists, or restart the server with the namespace allowed'],
+  POLICY_NAMESPACE_PROTECTED: ['the resource, or a pod its selector reaches, is in a namespace the server protects (--protected-namespaces)', 'narrow the selector (selector.namespaces) to namespaces that are not protected'],
   // controller (engine)
   CONTROLLER_NOT_FOUND: ['no experiment of that kind, namespace and name exists (it may have finished and been archived)', 'list them with `chaoscope get all -A`'],
   CONTROLLER_IMMUTABLE: ['the spec of a chaos experiment cannot change once it is created, as in Chaos Mesh', 'delete the experiment and apply it again; labels and annotations (such as the pause annotation) may change'],
@@ -98,6 +115,7 @@ export const ERROR_CODES = {
   STORE_SCHEMA_TOO_NEW: ['the state database was written by a newer chaoscope (it has migrations this version does not know)', 'run the newer chaoscope, or point --db at another file'],
   STORE_WRITE_FAILED: ['the state database refused a write (disk full, read-only, locked or damaged); nothing of that change was kept', 'check the disk and the file given with --db; the message has SQLite\'s error'],
   // state files
+  STORE_HOME_UNSAFE: ['$CHAOSCOPE_HOME can be written by other users, or belongs to another user, so its tokens and database could be read or replaced', 'run `chmod 700` on the directory (the message names it), or point CHAOSCOPE_HOME at a directory of your own'],
   STORE_STATE_FILE_CORRUPT: ['a state file in $CHAOSCOPE_HOME (runtime.json, controller.json) exists but cannot be read', 'check its permissions, or remove it when no chaoscope process is running'],
   // load generator
   LOAD_INVALID_PLAN: ['the settings of a load run do not fit together (no end, no target, a target that is not http://)', 'follow the message; `chaoscope load --help` lists the flags'],
@@ -109,6 +127,7 @@ export const ERROR_CODES = {
   RUN_MISSING_ENV: ['the configuration or the secrets name an environment variable that is not set and has no default', 'export the variable, give it a default in the experiment, or pass --var name=value'],
   RUN_NO_TARGET: ['an activity acts on Chaos Mesh resources, pods or sidecars, and no controller is running', 'start the services with `chaoscope up -f app.yaml` (or `chaoscope server` beside a runtime), then run the experiment again'],
   // command line
+  CONFIG_INVALID: ['the server config file (--config) cannot be read or has a field that is wrong', 'fix the field at the position shown; docs/security.md lists the fields'],
   CLI_USAGE: ['the command line is not valid', 'run the command with --help'],
   INTERNAL: ['an unexpected error inside chaoscope (a bug)', 'report it with the command and the input that caused it'],
 } as const satisfies Record<string, readonly [meaning: string, fix: string]>
@@ -157,12 +176,15 @@ const UNREADABLE = new Set<string>(['SPEC_YAML_SYNTAX', 'SPEC_DUPLICATE_KEY', 'S
 
 /**
  * The HTTP status for an error code: the one mapping, for the runtime's control API and the controller's API.
- * 400 unreadable request, 404 unknown thing, 405 a method the endpoint does not take, 409 conflict with what exists, 413 body too large,
+ * 400 unreadable request, 401 no valid token, 403 a token, origin or namespace policy that does not allow the call, 404 unknown thing, 405 a method the endpoint does not take, 409 conflict with what exists, 413 body too large,
  * 415 a body type the endpoint does not read, 429 too many requests from one client,
  * 422 readable but refused (validation, immutable fields, a kind or selector the runtime cannot serve),
  * 500 bug, 503 a dependency is not up.
  */
-export function httpStatus(code: ErrorCode): 400 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503 {
+export function httpStatus(code: ErrorCode): 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503 {
+  if (code === 'AUTH_REQUIRED' || code === 'AUTH_INVALID_TOKEN' || code === 'AUTH_TOKEN_EXPIRED' || code === 'AUTH_TOKEN_REVOKED') return 401
+  if (code === 'AUTH_FORBIDDEN' || code === 'AUTH_NAMESPACE_FORBIDDEN' || code === 'API_HOST_REFUSED' || code === 'API_CROSS_ORIGIN' || code.startsWith('POLICY_')) return 403
+  if (code === 'AUTH_RATE_LIMITED') return 429
   if (code === 'API_METHOD_NOT_ALLOWED') return 405
   if (code.endsWith('NOT_FOUND') || code.startsWith('RUNTIME_UNKNOWN') || code === 'PROXY_FAULT_NOT_FOUND') return 404
   if (code.endsWith('_EXISTS') || code.endsWith('ALREADY_RUNNING')) return 409

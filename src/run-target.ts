@@ -4,7 +4,7 @@
  *
  *   connectTarget() ─ state files ─▶ targetOver(ControllerClient, HttpRuntimeClient) ─▶ Target (verdict/types.ts)
  */
-import { ControllerClient } from './api/client.js'
+import { cliToken, ControllerClient } from './api/client.js'
 import { ChaosError, isChaosError } from './errors.js'
 import { HttpRuntimeClient } from './runtime/client.js'
 import type { RuntimePod } from './runtime/client.js'
@@ -22,8 +22,8 @@ export async function connectTarget(): Promise<Target | undefined> {
   const ctl = readControllerState()
   if (!ctl || !pidAlive(ctl.pid)) return undefined
   const rt = readState()
-  const runtime = rt && pidAlive(rt.pid) ? new HttpRuntimeClient(rt.url) : undefined
-  return targetOver(new ControllerClient(ctl.url), runtime)
+  const runtime = rt && pidAlive(rt.pid) ? new HttpRuntimeClient(rt.url, rt.token) : undefined
+  return targetOver(new ControllerClient(ctl.url, cliToken()), runtime)
 }
 
 function noRuntime(): never {

@@ -1,6 +1,7 @@
 /**
- * @module wiring: a controller with its API on 127.0.0.1: on its own listener (`chaoscope server`), or mounted
- * on the runtime's (`chaoscope up`). Writes $CHAOSCOPE_HOME/controller.json so that the CLI finds it.
+ * @module wiring: a controller with its API (127.0.0.1 unless --listen says otherwise): on its own listener
+ * (`chaoscope server`), or mounted on the runtime's (`chaoscope up`). Writes $CHAOSCOPE_HOME/controller.json so
+ * that the CLI finds it, and the local admin token, $CHAOSCOPE_HOME/token (0600), that the CLI sends.
  *
  *   start: controller.start() (recover, remove orphan faults, reconcile all) ─▶ listen ─▶ controller.json
  *   close: controller.stop() (no recovery: stopping is not deleting) ─▶ close watch streams ─▶ unlisten ─▶ rm controller.json
@@ -20,7 +21,13 @@ import type { RuntimeServer, RuntimeServerOptions } from './runtime/server.js'
 import { clearControllerState, clearState, pidAlive, readControllerState, readState, stateDir, writeControllerState, writeState } from './store/state-files.js'
 import type { ControllerState } from './store/state-files.js'
 import { apiApp } from './api/app.js'
+import type { TokenStore } from './api/app.js'
+import { hashToken, newToken, tokenState } from './api/auth.js'
 import type { ControllerApi } from './api/types.js'
+import type { NamespacePolicy } from './engine/namespace-policy.js'
+import { isLoopbackHost } from './http-security.js'
+import { ADMIN_TOKEN_FILE, ensureHome, readSecret, writeSecret } from './store/state-files.js'
+import type { TokenRow } from './store/store.js'
 
 /** A controller as the servers run it: the API's view plus its lifecycle. */
 export interface ControllerHandle extends ControllerApi {
@@ -28,23 +35,73 @@ export interface ControllerHandle extends ControllerApi {
   stop(): unknown
   /** The controller's Prometheus registry. */
   metrics?: { text(): Promise<string> }
+  /** Where its tokens and audit log are kept. */
+  store: TokenStore & { replaceToken(t: Omit<TokenRow, 'revokedAt' | 'lastUsedAt'>): void }
+}
+
+/** How an API is reached and who may call it: `--listen`, `--auth`, `--allowed-hosts`, `--cors-origin`. */
+export interface AccessOptions {
+  host?: string
+  /** 'token' (default): every call carries a token; 'none': nobody needs one (loopback only). */
+  auth?: 'token' | 'none'
+  allowedHosts?: string[]
+  corsOrigins?: string[]
+}
+
+/** AUTH_NONE_NOT_LOOPBACK unless `--auth none` is asked for on a loopback address only. */
+export function checkAccess(a: AccessOptions): void {
+  const host = a.host ?? '127.0.0.1'
+  if (a.auth === 'none' && !isLoopbackHost(host)) {
+    throw new ChaosError('AUTH_NONE_NOT_LOOPBACK', `--auth none was asked for on ${host}, which other machines can reach: anyone there could kill processes and cut traffic here`, { hint: 'listen on 127.0.0.1 (the default) to run without tokens, or leave --auth at its default (tokens)' })
+  }
+}
+
+/** The name of the admin token `up` and `server` keep in $CHAOSCOPE_HOME/token for the CLI. */
+export const LOCAL_ADMIN = 'local-admin'
+
+/**
+ * The local admin token: the one in $CHAOSCOPE_HOME/token when this store knows it (and it is live), else a new
+ * one, replacing the store's `local-admin` and the file. `stateless` (tests): a new one, no file.
+ */
+export function localAdminToken(store: ControllerHandle['store'], stateless = false): string {
+  const existing = stateless ? undefined : readSecret(ADMIN_TOKEN_FILE)
+  if (existing) {
+    const row = store.tokenByHash(hashToken(existing))
+    if (row && row.name === LOCAL_ADMIN && row.role === 'admin' && row.namespaces.length === 0 && tokenState(row, Date.now()) === 'active') return existing
+  }
+  const token = newToken()
+  store.replaceToken({ name: LOCAL_ADMIN, hash: hashToken(token), role: 'admin', namespaces: [], createdAt: new Date().toISOString(), createdBy: 'chaoscope' })
+  if (!stateless) writeSecret(ADMIN_TOKEN_FILE, token)
+  return token
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+/** The URL clients on this machine use for a listener on `host` (a wildcard is reached on loopback). */
+function localUrl(host: string, port: number): string {
+  if (host === '0.0.0.0') return `http://127.0.0.1:${port}`
+  if (host === '::') return `http://[::1]:${port}`
+  return `http://${hostPort(host, port)}`
 }
 
 export interface ControllerServer {
   state: ControllerState
   controller: ControllerHandle
+  /** The local admin token (undefined with --auth none); also in $CHAOSCOPE_HOME/token unless stateless. */
+  adminToken: string | undefined
   /** Stops the controller (without recovering anything), the listener, and removes controller.json. Idempotent. */
   close(): Promise<void>
 }
 
-export interface ControllerServerOptions {
+export interface ControllerServerOptions extends AccessOptions {
   controller: ControllerHandle
   runtime: RuntimeClient
   /** The SQLite file, for controller.json. */
   db: string
-  /** Port on 127.0.0.1 (0: any free port). */
+  /** Port (0: any free port), on `host` (default 127.0.0.1). */
   port?: number
-  host?: string
   /** Do not write controller.json (tests running several). */
   stateless?: boolean
 }
@@ -62,6 +119,7 @@ function refuseSecond(): void {
  */
 export async function startRuntimeServer(app: AppResource, appFile: string, opts: RuntimeServerOptions & { stateless?: boolean } = {}): Promise<RuntimeServer> {
   const { stateless, ...rest } = opts
+  checkAccess(opts)
   if (!stateless) {
     const existing = readState()
     if (existing && existing.pid !== process.pid && pidAlive(existing.pid)) {
@@ -83,11 +141,15 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
 
 /** `chaoscope server`: the controller and /api/v1 on their own listener. */
 export async function startControllerServer(opts: ControllerServerOptions): Promise<ControllerServer> {
+  checkAccess(opts)
   if (!opts.stateless) refuseSecond()
   const host = opts.host ?? '127.0.0.1'
   const closing = new AbortController()
   await opts.controller.start()
-  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}) })
+  const adminToken = opts.auth === 'none' ? undefined : localAdminToken(opts.controller.store, opts.stateless)
+  const http = { listen: [hostPort(host, opts.port ?? 0)], ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
+  const security = { auth: opts.auth ?? 'token', store: opts.controller.store, http } as const
+  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, security, ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}) })
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? 0 }, () => resolve(s))
     s.once('error', reject)
@@ -97,12 +159,14 @@ export async function startControllerServer(opts: ControllerServerOptions): Prom
   })
   const addr = server.address()
   const port = typeof addr === 'object' && addr ? addr.port : 0
-  const state: ControllerState = { pid: process.pid, url: `http://${host}:${port}`, db: opts.db, startedAt: new Date().toISOString() }
+  http.listen[0] = hostPort(host, port)
+  const state: ControllerState = { pid: process.pid, url: localUrl(host, port), db: opts.db, startedAt: new Date().toISOString() }
   if (!opts.stateless) writeControllerState(state)
   let done: Promise<void> | undefined
   return {
     state,
     controller: opts.controller,
+    adminToken,
     close() {
       done ??= (async () => {
         closing.abort() // the API's validators and watch streams first, so that nothing reaches a stopped controller
@@ -118,12 +182,15 @@ export async function startControllerServer(opts: ControllerServerOptions): Prom
   }
 }
 
-/** `chaoscope up`: the controller's /api/v1 (and its metrics) served by the runtime's own listener. */
-export async function mountController(server: RuntimeServer, opts: Omit<ControllerServerOptions, 'port' | 'host'>): Promise<ControllerServer> {
+/** `chaoscope up`: the controller's /api/v1 (and its metrics) served by the runtime's own listener, with its access rules. */
+export async function mountController(server: RuntimeServer, opts: Omit<ControllerServerOptions, 'port' | 'host' | 'auth' | 'allowedHosts' | 'corsOrigins'>): Promise<ControllerServer> {
   if (!opts.stateless) refuseSecond()
   const closing = new AbortController()
   await opts.controller.start()
-  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal })
+  const access = server.access
+  const adminToken = access.auth === 'none' ? undefined : localAdminToken(opts.controller.store, opts.stateless)
+  const security = { auth: access.auth, store: opts.controller.store, http: access.http } as const
+  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, security })
   const state: ControllerState = { pid: process.pid, url: server.state.url, db: opts.db, startedAt: new Date().toISOString() }
   let done: Promise<void> | undefined
   const close = () => {
@@ -137,11 +204,12 @@ export async function mountController(server: RuntimeServer, opts: Omit<Controll
   server.mount({
     prefix: '/api/',
     fetch: (req, env) => app.fetch(req, env),
+    audit: (e) => opts.controller.store.addAudit(e),
     ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}),
     close,
   })
   if (!opts.stateless) writeControllerState(state)
-  return { state, controller: opts.controller, close }
+  return { state, controller: opts.controller, adminToken, close }
 }
 
 /** The database `up` and `server` use unless told otherwise: $CHAOSCOPE_HOME/chaoscope.db. */
@@ -163,15 +231,18 @@ export interface LocalControllerOptions {
   retention?: RetentionOptions
   /** Workflow Tasks may run their container's command as a local process (`--allow-exec`). */
   allowExec?: boolean
+  /** Namespaces experiments may act in, and those they may not (`--allowed-namespaces`, `--protected-namespaces`). */
+  policy?: NamespacePolicy
 }
 
 /** The controller's options that `up` and `server` share. */
-function controllerOptions(opts: LocalControllerOptions): { retention: RetentionOptions; log?: Logger; backoff?: { baseMs: number; capMs: number }; allowExec?: boolean } {
-  return { retention: { ...DEFAULT_RETENTION, ...opts.retention }, ...(opts.log ? { log: opts.log } : {}), ...(opts.backoff ? { backoff: opts.backoff } : {}), ...(opts.allowExec ? { allowExec: true } : {}) }
+function controllerOptions(opts: LocalControllerOptions): { retention: RetentionOptions; log?: Logger; backoff?: { baseMs: number; capMs: number }; allowExec?: boolean; policy?: NamespacePolicy } {
+  return { retention: { ...DEFAULT_RETENTION, ...opts.retention }, ...(opts.log ? { log: opts.log } : {}), ...(opts.backoff ? { backoff: opts.backoff } : {}), ...(opts.allowExec ? { allowExec: true } : {}), ...(opts.policy ? { policy: opts.policy } : {}) }
 }
 
 /** `chaoscope up`: a controller on the in-process runtime, its API on the runtime's listener. */
 export async function startUpController(server: RuntimeServer, opts: LocalControllerOptions = {}): Promise<ControllerServer> {
+  if (!opts.stateless) ensureHome() // before the database in it is opened: a home others can write is refused first
   const db = opts.db ?? defaultDbPath()
   const runtime = new InProcessRuntimeClient(server.runtime)
   if (!opts.stateless) refuseSecond()
@@ -180,15 +251,24 @@ export async function startUpController(server: RuntimeServer, opts: LocalContro
 }
 
 /** `chaoscope server`: a controller on a runtime reached over HTTP (default: the one runtime.json names). */
-export async function startServer(opts: LocalControllerOptions & { runtimeUrl?: string; port?: number }): Promise<ControllerServer & { runtimeUrl: string }> {
-  const runtimeUrl = opts.runtimeUrl ?? readState()?.url
+export async function startServer(opts: LocalControllerOptions & AccessOptions & { runtimeUrl?: string; runtimeToken?: string; port?: number }): Promise<ControllerServer & { runtimeUrl: string }> {
+  checkAccess(opts)
+  const local = readState()
+  const runtimeUrl = opts.runtimeUrl ?? local?.url
   if (!runtimeUrl) {
     throw new ChaosError('RUNTIME_NOT_RUNNING', `no local runtime is running (state directory ${stateDir()}) and no --runtime URL was given`, { hint: 'start one with `chaoscope up -f app.yaml`, or pass --runtime http://127.0.0.1:PORT' })
   }
-  if (!opts.stateless) refuseSecond()
+  if (!opts.stateless) {
+    ensureHome()
+    refuseSecond()
+  }
   const db = opts.db ?? defaultDbPath()
-  const runtime = new HttpRuntimeClient(runtimeUrl.replace(/\/+$/, ''))
+  const url = runtimeUrl.replace(/\/+$/, '')
+  // the runtime's token: given, or the one runtime.json holds for that runtime
+  const runtimeToken = opts.runtimeToken ?? process.env.CHAOSCOPE_RUNTIME_TOKEN ?? (local && local.url === url ? local.token : undefined)
+  const runtime = new HttpRuntimeClient(url, runtimeToken)
   const controller = Controller.open({ dbPath: db, runtime, ...controllerOptions(opts) })
-  const server = await startControllerServer({ controller, runtime, db, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.stateless ? { stateless: true } : {}) })
+  const access: AccessOptions = { ...(opts.host ? { host: opts.host } : {}), ...(opts.auth ? { auth: opts.auth } : {}), ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
+  const server = await startControllerServer({ controller, runtime, db, ...access, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.stateless ? { stateless: true } : {}) })
   return { ...server, runtimeUrl }
 }

@@ -1,6 +1,9 @@
 /**
  * @module api/app: the controller's REST API under /api/v1 (hono): apply, list, get, delete, pause, resume,
- * events, pods, a server-sent-event watch, its OpenAPI document, and /metrics.
+ * events, pods, a server-sent-event watch, tokens, the audit log, its OpenAPI document, and /metrics.
+ *
+ *   request ─▶ security (headers, Host, Origin, no token in the URL) ─▶ guard (rate, size) ─▶ auth (token ─▶ principal;
+ *              audit row for every mutating call) ─▶ route: allow(principal, permission, namespace) ─▶ controller
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
@@ -15,6 +18,13 @@ import { validateText } from '../manifest/validate.js'
 import { applyAll, IssuesError, notApplicable } from './apply.js'
 import { resolveKind } from './kinds.js'
 import { openApiDocument } from './openapi.js'
+import { allow, Authenticator, authMiddleware, hashToken, newToken, noteAudit, principalOf, ROLES, tokenState } from './auth.js'
+import type { AuthStore, Principal, Role } from './auth.js'
+import { FailedAuthLimiter, requireContentType, security } from '../http-security.js'
+import type { SecurityOptions } from '../http-security.js'
+import { namespacesReached } from '../engine/namespace-policy.js'
+import type { AuditQuery, AuditRow, TokenRow } from '../store/store.js'
+import { parseDuration } from '../manifest/duration.js'
 import { ValidatePool } from './validate-pool.js'
 import { listAnswer, pageRequest } from './paging.js'
 import { WatchHub } from './watch.js'
@@ -43,7 +53,35 @@ export interface ApiOptions {
   rateLimit?: RateLimit | false
   /** Where large bodies are validated (default: a pool of worker threads of this API, started on first use, closed with `signal`). */
   validator?: Pick<ValidatePool, 'validate'>
+  /**
+   * Tokens, roles, the audit log and the Host/Origin rules. Without it (in-process tests) every caller is an
+   * anonymous admin, nothing is audited and there are no token or audit routes; the servers always give it.
+   */
+  security?: ApiSecurity
 }
+
+/** The store's side of tokens and the audit log (src/store/store.ts). */
+export interface TokenStore extends AuthStore {
+  insertToken(t: Omit<TokenRow, 'revokedAt' | 'lastUsedAt'>): void
+  token(name: string): TokenRow | undefined
+  listTokens(): TokenRow[]
+  revokeToken(name: string, at: string): boolean
+  audit(q?: AuditQuery): AuditRow[]
+}
+
+export interface ApiSecurity {
+  /** 'none' (`--auth none`, loopback only): every caller is an anonymous admin, still audited. */
+  auth: 'token' | 'none'
+  store: TokenStore
+  /** Host, Origin and CORS rules (src/http-security.ts). */
+  http: SecurityOptions
+  /** Failed authentications per address (default: 10 a minute, then refused for the rest of it). */
+  limiter?: FailedAuthLimiter
+  now?: () => number
+}
+
+/** Paths served without a token: liveness, and nothing else. */
+const OPEN_PATHS = ['/healthz']
 
 /** The JSON body of every error answer: `{code, message, hint?, issues?}`. */
 export function apiErrorBody(e: unknown): ReturnType<typeof errorBody> & { issues?: IssuesError['issues'] } {
@@ -68,8 +106,21 @@ export function apiApp(opts: ApiOptions): Hono {
     if (allow.length > 0) return c.json({ code: 'API_METHOD_NOT_ALLOWED', message: `${c.req.path} does not take ${c.req.method}`, hint: `it takes ${allow.join(', ')}` }, 405, { Allow: allow.join(', ') })
     return c.json({ code: 'API_NOT_FOUND', message: `no such endpoint: ${c.req.method} ${c.req.path}`, hint: 'see /api/v1/openapi.json' }, 404)
   })
+  const sec = opts.security
+  // security headers, Host and Origin first: a page in a browser gets nothing from this API, not even an error it can read
+  if (sec) app.use('*', security(sec.http))
   // rate per client and declared body size, before any route (src/http-guard.ts; the runtime's control API does the same)
   app.use('*', guard(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}))
+  const anyone: Principal = { name: 'anonymous', role: 'admin', namespaces: [] }
+  if (sec) {
+    const auth = new Authenticator({ mode: sec.auth, store: sec.store, limiter: sec.limiter ?? new FailedAuthLimiter(), ...(sec.now ? { now: sec.now } : {}) })
+    app.use('*', authMiddleware(auth, { open: OPEN_PATHS, audit: (e) => sec.store.addAudit(e), action: actionOf }))
+  } else {
+    app.use('*', async (c, next) => {
+      ;(c.set as (k: string, v: unknown) => void)('principal', anyone)
+      await next()
+    })
+  }
   // one pool per API, closed with it (its signal): no worker outlives the server, no job finishes after it closed
   let validator = opts.validator
   if (!validator) {
@@ -83,6 +134,8 @@ export function apiApp(opts: ApiOptions): Hono {
 
   app.post('/api/v1/resources', async (c) => {
     checkContentType(c.req.header('content-type'))
+    const who = principalOf(c)
+    allow(who, 'write', who.namespaces.length === 0 ? undefined : who.namespaces)
     const dryRun = flag(c.req.query('dryRun'), 'dryRun')
     // read at most MAX_BODY_BYTES (413), refuse deep nesting before any parser sees it (400), validate a large
     // body on a worker thread: the event loop keeps answering /healthz and every other client meanwhile
@@ -95,6 +148,12 @@ export function apiApp(opts: ApiOptions): Hono {
       issues.push({ code: 'SPEC_NO_INPUT', file, line: 1, col: 1, path: '', message: 'the request body holds no resource', hint: 'send one or more Chaos Mesh resources as YAML or JSON' })
     }
     if (issues.length > 0) throw new IssuesError(issues)
+    noteAudit(c, { action: dryRun ? 'apply (dry run)' : 'apply', target: result.resources.map((r) => `${r.kind}/${r.metadata.namespace}/${r.metadata.name}`).join(' '), namespace: [...new Set(result.resources.map((r) => r.metadata.namespace))].join(' ') })
+    if (who.namespaces.length > 0) {
+      // a namespaced token acts only in its namespaces: the resources' own and every one their selectors reach
+      const pods = opts.runtime ? await opts.runtime.pods() : []
+      for (const r of result.resources) allow(who, 'write', [r.metadata.namespace, ...namespacesReached(r, pods).map((n) => n.namespace)])
+    }
     const items = await applyAll(ctl, result.resources, { dryRun })
     const created = !dryRun && items.some((i) => i.action === 'created')
     return c.json({ dryRun, items }, created ? 201 : 200)
@@ -102,11 +161,13 @@ export function apiApp(opts: ApiOptions): Hono {
 
   app.get('/api/v1/resources', async (c) => {
     const q = listQuery(c)
+    allow(principalOf(c), 'read', q.namespace)
     const { limit, after } = pageRequest((n) => c.req.query(n), 'resources', q)
     return c.json(listAnswer('resources', q, await ctl.listPage({ ...q, limit, ...(after ? { after } : {}) })))
   })
   app.get('/api/v1/events', async (c) => {
     const q = eventQuery(c)
+    allow(principalOf(c), 'read', q.namespace)
     const { limit, after } = pageRequest((n) => c.req.query(n), 'events', q)
     return c.json(listAnswer('events', q, await ctl.eventsPage({ ...q, limit, ...(after !== undefined ? { sinceId: after } : {}) })))
   })
@@ -115,6 +176,7 @@ export function apiApp(opts: ApiOptions): Hono {
     const selector = c.req.query('labelSelector') || undefined
     checkSelector(selector)
     const namespace = c.req.query('namespace') || undefined
+    allow(principalOf(c), 'read', namespace)
     const pods = (await opts.runtime.pods()).filter((p) => (!namespace || p.namespace === namespace) && matchesSelector(p.labels, selector))
     return c.json({ items: pods })
   })
@@ -123,12 +185,15 @@ export function apiApp(opts: ApiOptions): Hono {
   const target = (c: Context) => [resolveKind(c.req.param('kind')!), c.req.param('namespace')!, c.req.param('name')!] as const
   app.get(one, async (c) => {
     const [kind, ns, name] = target(c)
+    allow(principalOf(c), 'read', ns)
     await mustGet(ctl, kind, ns, name)
     if (flag(c.req.query('refresh'), 'refresh') && ctl.refreshEvidence) await ctl.refreshEvidence(kind, ns, name)
     return c.json(await mustGet(ctl, kind, ns, name))
   })
   app.delete(one, async (c) => {
     const [kind, ns, name] = target(c)
+    noteAudit(c, { action: 'delete', target: `${kind}/${ns}/${name}`, namespace: ns })
+    allow(principalOf(c), 'write', ns)
     await mustGet(ctl, kind, ns, name)
     const wait = c.req.query('wait') === undefined ? true : flag(c.req.query('wait'), 'wait')
     const timeoutQ = c.req.query('timeoutSeconds')
@@ -140,18 +205,23 @@ export function apiApp(opts: ApiOptions): Hono {
   })
   app.post(`${one}/pause`, async (c) => {
     const [kind, ns, name] = target(c)
+    noteAudit(c, { action: 'pause', target: `${kind}/${ns}/${name}`, namespace: ns })
+    allow(principalOf(c), 'write', ns)
     await mustGet(ctl, kind, ns, name)
     await ctl.pause(kind, ns, name)
     return c.json(await mustGet(ctl, kind, ns, name))
   })
   app.post(`${one}/resume`, async (c) => {
     const [kind, ns, name] = target(c)
+    noteAudit(c, { action: 'resume', target: `${kind}/${ns}/${name}`, namespace: ns })
+    allow(principalOf(c), 'write', ns)
     await mustGet(ctl, kind, ns, name)
     await ctl.resume(kind, ns, name)
     return c.json(await mustGet(ctl, kind, ns, name))
   })
   app.get(`${one}/events`, async (c) => {
     const [kind, ns, name] = target(c)
+    allow(principalOf(c), 'read', ns)
     const q: EventQuery = { kind, namespace: ns, name, ...sinceId(c) }
     const { limit, after } = pageRequest((n) => c.req.query(n), 'events', q)
     const obj = await ctl.get(kind, ns, name)
@@ -162,11 +232,128 @@ export function apiApp(opts: ApiOptions): Hono {
   const watches = new WatchHub(ctl, { ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })
   app.get('/api/v1/watch', (c) => {
     const q = listQuery(c)
+    allow(principalOf(c), 'read', q.namespace)
     return watches.open((change) => matchesChange(change, q), { request: c.req.raw, env: c.env })
   })
 
-  app.get('/metrics', async (c) => c.text(opts.metrics ? await opts.metrics() : '', 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
+  app.get('/api/v1/whoami', (c) => {
+    const p = principalOf(c)
+    return c.json({ name: p.name, role: p.role, namespaces: p.namespaces })
+  })
+  if (sec) tokenRoutes(app, sec)
+
+  app.get('/metrics', async (c) => {
+    allow(principalOf(c), 'read')
+    return c.text(opts.metrics ? await opts.metrics() : '', 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+  })
   return app
+}
+
+/** The audit log's action for a mutating call no route noted (refused before it ran). */
+function actionOf(method: string, path: string): string {
+  if (path === '/api/v1/resources') return 'apply'
+  if (path === '/api/v1/tokens') return 'token create'
+  if (path.startsWith('/api/v1/tokens/')) return 'token revoke'
+  const m = /^\/api\/v1\/namespaces\/[^/]+\/[^/]+\/[^/]+(?:\/(pause|resume))?$/.exec(path)
+  if (m) return m[1] ?? (method === 'DELETE' ? 'delete' : method.toLowerCase())
+  return `${method} ${path}`
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$/
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+
+/** A `--expires` value: a Go duration (`12h`, `90m`) or whole days (`30d`), from now; undefined for none. */
+export function expiryOf(v: unknown, now: number): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined
+  if (typeof v !== 'string') throw new ChaosError('API_INVALID_QUERY', `expires: expected a duration like "30d" or "12h", got ${JSON.stringify(v)}`)
+  const days = /^(\d{1,5})d$/.exec(v)
+  const ms = days ? Number(days[1]) * 86_400_000 : parseDuration(v)
+  if (ms === undefined) throw new ChaosError('API_INVALID_QUERY', `expires: expected a duration like "30d", "12h" or "90m", got ${JSON.stringify(v)}`)
+  if (!(ms > 0)) throw new ChaosError('API_INVALID_QUERY', `expires: the duration must be above zero, got ${JSON.stringify(v)}`)
+  return new Date(now + ms).toISOString()
+}
+
+/** A token as `token list` shows it: never its hash. */
+function shownToken(t: TokenRow, now: number) {
+  return {
+    name: t.name,
+    role: t.role,
+    namespaces: t.namespaces,
+    state: tokenState(t, now),
+    createdAt: t.createdAt,
+    ...(t.createdBy ? { createdBy: t.createdBy } : {}),
+    ...(t.expiresAt ? { expiresAt: t.expiresAt } : {}),
+    ...(t.revokedAt ? { revokedAt: t.revokedAt } : {}),
+    ...(t.lastUsedAt ? { lastUsedAt: t.lastUsedAt } : {}),
+  }
+}
+
+/** Tokens (admin) and the audit log (admin; read only: no route changes it). */
+function tokenRoutes(app: Hono, sec: ApiSecurity): void {
+  const now = sec.now ?? Date.now
+  const json = requireContentType(['application/json'])
+  app.post('/api/v1/tokens', json, async (c) => {
+    const who = principalOf(c)
+    allow(who, 'tokens')
+    const text = await readBody(c.req.raw, 64 * 1024)
+    checkNesting(text)
+    let body: Record<string, unknown>
+    try {
+      body = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      throw new ChaosError('API_INVALID_QUERY', 'the body is not JSON: expected {name, role, namespaces?, expires?}')
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ChaosError('API_INVALID_QUERY', 'the body must be a JSON object {name, role, namespaces?, expires?}')
+    const { name, role, namespaces = [], expires } = body
+    if (typeof name !== 'string' || !NAME.test(name)) throw new ChaosError('API_INVALID_QUERY', `name: expected 1 to 63 lowercase letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`)
+    noteAudit(c, { action: 'token create', target: `token/${name}` })
+    if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw new ChaosError('API_INVALID_QUERY', `role: expected one of ${ROLES.join(', ')}, got ${JSON.stringify(role)}`)
+    if (!Array.isArray(namespaces) || namespaces.length > 100 || !namespaces.every((n) => typeof n === 'string' && NAMESPACE.test(n))) {
+      throw new ChaosError('API_INVALID_QUERY', 'namespaces: expected a list of namespace names (lowercase letters, digits and "-")')
+    }
+    const at = now()
+    const expiresAt = expiryOf(expires, at)
+    const token = newToken()
+    const row = { name, hash: hashToken(token), role: role as Role, namespaces: [...new Set(namespaces as string[])], createdAt: new Date(at).toISOString(), createdBy: who.name, ...(expiresAt ? { expiresAt } : {}) }
+    sec.store.insertToken(row)
+    return c.json({ ...shownToken(row, at), token }, 201)
+  })
+  app.get('/api/v1/tokens', (c) => {
+    allow(principalOf(c), 'tokens')
+    const at = now()
+    return c.json({ items: sec.store.listTokens().map((t) => shownToken(t, at)) })
+  })
+  app.delete('/api/v1/tokens/:name', (c) => {
+    const name = c.req.param('name')
+    noteAudit(c, { action: 'token revoke', target: `token/${name}` })
+    allow(principalOf(c), 'tokens')
+    const t = sec.store.token(name)
+    if (!t) throw new ChaosError('AUTH_TOKEN_NOT_FOUND', `no token is named ${JSON.stringify(name)}`, { hint: 'list them with `chaoscope token list`' })
+    const revoked = sec.store.revokeToken(name, new Date(now()).toISOString())
+    return c.json({ name, revoked, state: tokenState(sec.store.token(name) ?? t, now()) })
+  })
+  app.get('/api/v1/audit', (c) => {
+    allow(principalOf(c), 'audit')
+    const q: AuditQuery = {}
+    for (const k of ['since', 'until'] as const) {
+      const v = c.req.query(k)
+      if (v === undefined || v === '') continue
+      if (Number.isNaN(Date.parse(v))) throw new ChaosError('API_INVALID_QUERY', `${k}: expected an ISO time like 2026-12-04T10:00:00Z, got ${JSON.stringify(v)}`)
+      q[k] = new Date(v).toISOString()
+    }
+    const actor = c.req.query('actor')
+    if (actor) q.actor = actor
+    for (const k of ['afterId', 'limit'] as const) {
+      const v = c.req.query(k)
+      if (v === undefined || v === '') continue
+      if (!/^\d{1,9}$/.test(v)) throw new ChaosError('API_INVALID_QUERY', `${k} must be a whole number, got ${JSON.stringify(v)}`)
+      q[k] = Number(v)
+    }
+    const rows = sec.store.audit(q)
+    const wantsLines = c.req.query('format') === 'jsonl' || (c.req.header('accept') ?? '').includes('application/x-ndjson')
+    if (wantsLines) return c.body(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''), 200, { 'content-type': 'application/x-ndjson; charset=utf-8' })
+    return c.json({ items: rows })
+  })
 }
 
 async function mustGet(ctl: ControllerApi, kind: string, namespace: string, name: string): Promise<ChaosObject> {

@@ -6,16 +6,48 @@ import { ChaosError } from '../errors.js'
 import { query as queryString, request } from '../http-client.js'
 import type { HttpAnswer } from '../http-client.js'
 import type { RuntimePod } from '../runtime/client.js'
-import { requireController } from '../store/state-files.js'
+import { ADMIN_TOKEN_FILE, readSecret, requireController } from '../store/state-files.js'
 import type { Issue } from '../manifest/issues.js'
 import { IssuesError } from './apply.js'
 import { plural } from './kinds.js'
 import { MAX_PAGE } from './paging.js'
 import type { ApplyResult, ChaosEvent, ChaosObject, EventQuery, ItemList, ListQuery, PageQuery } from './types.js'
 
+export interface TokenInfo {
+  name: string
+  role: string
+  namespaces: string[]
+  state: 'active' | 'expired' | 'revoked'
+  createdAt: string
+  createdBy?: string
+  expiresAt?: string
+  revokedAt?: string
+  lastUsedAt?: string
+}
+
+export interface AuditEntry {
+  id: number
+  time: string
+  actor: string
+  role?: string
+  remote: string
+  method: string
+  path: string
+  action: string
+  target: string
+  namespace: string
+  status: number
+  code?: string
+}
+
 export interface ApplyResponse {
   dryRun: boolean
   items: ApplyResult[]
+}
+
+/** The token the CLI sends: $CHAOSCOPE_TOKEN, else the local admin token in $CHAOSCOPE_HOME/token (undefined: none). */
+export function cliToken(): string | undefined {
+  return process.env.CHAOSCOPE_TOKEN?.trim() || readSecret(ADMIN_TOKEN_FILE)
 }
 
 /**
@@ -27,22 +59,31 @@ export interface ApplyResponse {
  * const { items } = await api.apply(readFileSync('delay.yaml', 'utf8'), { file: 'delay.yaml' })
  */
 export class ControllerClient {
-  constructor(readonly url: string) {}
+  /** `token`: sent as `Authorization: Bearer` on every call. */
+  constructor(
+    readonly url: string,
+    private readonly token?: string,
+  ) {}
 
-  /** The controller named by $CHAOSCOPE_HOME/controller.json; API_CONTROLLER_NOT_RUNNING when there is none. */
+  /**
+   * The controller of $CHAOSCOPE_SERVER (a URL), else the one $CHAOSCOPE_HOME/controller.json names
+   * (API_CONTROLLER_NOT_RUNNING when there is none); the token of $CHAOSCOPE_TOKEN, else $CHAOSCOPE_HOME/token.
+   */
   static fromState(): ControllerClient {
-    return new ControllerClient(requireController().url)
+    const url = process.env.CHAOSCOPE_SERVER?.trim().replace(/\/+$/, '') || requireController().url
+    return new ControllerClient(url, cliToken())
   }
 
-  async call<T>(method: string, path: string, body?: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
+  async call<T>(method: string, path: string, body?: string, opts: { signal?: AbortSignal; timeoutMs?: number; contentType?: string } = {}): Promise<T> {
     const res = await this.send(method, path, body, opts)
     return (await res.json()) as T
   }
 
-  private send(method: string, path: string, body: string | undefined, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<HttpAnswer> {
+  private send(method: string, path: string, body: string | undefined, opts: { signal?: AbortSignal; timeoutMs?: number; contentType?: string }): Promise<HttpAnswer> {
     return request(`${this.url}${path}`, {
       method,
-      ...(body !== undefined ? { body, contentType: 'application/yaml' } : {}),
+      ...(this.token ? { headers: { authorization: `Bearer ${this.token}` } } : {}),
+      ...(body !== undefined ? { body, contentType: opts.contentType ?? 'application/yaml' } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       timeoutMs: opts.timeoutMs ?? 60_000,
       unreachable: (cause) => new ChaosError('API_CONTROLLER_NOT_RUNNING', `the controller does not answer at ${this.url}`, { cause, retryable: true, hint: 'it may be starting or stopping; try again, or start it with `chaoscope up` or `chaoscope server`' }),
@@ -108,6 +149,36 @@ export class ControllerClient {
 
   async pods(query: { namespace?: string; labelSelector?: string } = {}): Promise<RuntimePod[]> {
     return (await this.call<{ items: RuntimePod[] }>('GET', `/api/v1/pods${queryString(query)}`)).items
+  }
+
+  /** Who the token is: its name, role and namespaces. */
+  whoami(): Promise<{ name: string; role: string; namespaces: string[] }> {
+    return this.call('GET', '/api/v1/whoami')
+  }
+
+  /** A new token (admin): the answer holds it, once. */
+  createToken(t: { name: string; role: string; namespaces?: string[]; expires?: string }): Promise<TokenInfo & { token: string }> {
+    return this.call('POST', '/api/v1/tokens', JSON.stringify(t), { contentType: 'application/json' })
+  }
+
+  async tokens(): Promise<TokenInfo[]> {
+    return (await this.call<{ items: TokenInfo[] }>('GET', '/api/v1/tokens')).items
+  }
+
+  revokeToken(name: string): Promise<{ name: string; revoked: boolean; state: string }> {
+    return this.call('DELETE', `/api/v1/tokens/${encodeURIComponent(name)}`)
+  }
+
+  /** Audit rows (admin), oldest first, every page of them. */
+  async audit(q: { since?: string; until?: string; actor?: string } = {}): Promise<AuditEntry[]> {
+    const out: AuditEntry[] = []
+    let afterId: number | undefined
+    for (;;) {
+      const { items } = await this.call<{ items: AuditEntry[] }>('GET', `/api/v1/audit${queryString({ ...q, afterId, limit: 1000 })}`)
+      out.push(...items)
+      if (items.length < 1000) return out
+      afterId = items[items.length - 1]!.id
+    }
   }
 
   /** Server-sent changes until `signal` aborts (or the server goes away). */

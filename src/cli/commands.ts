@@ -70,6 +70,24 @@ function addRetention(cmd: Command): Command {
     .addOption(new Option('--max-archived <n>', 'most deleted experiments kept in the archive, the oldest going first (default 1000; 0: no limit)').argParser(wholeNumber('--max-archived', { zeroOk: true })))
 }
 
+const list = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')]
+
+/** Who may reach the APIs and what experiments may touch: on `up` and `server` (also in a --config file; a flag wins). */
+function addAccess(cmd: Command): Command {
+  return cmd
+    .option('--listen <host:port>', 'the address the APIs listen on (default 127.0.0.1; 0.0.0.0:4000 for a team: tokens are then required)')
+    .addOption(new Option('--auth <mode>', 'token: every API call carries a token (the CLI sends the local admin token); none: no token, allowed on loopback only').choices(['token', 'none']))
+    .option('--allowed-namespaces <ns,...>', 'the only namespaces experiments may be in or reach (default: every namespace)', list)
+    .option('--protected-namespaces <ns,...>', 'namespaces no experiment may be in or reach, whoever sends it', list)
+    .option('--allowed-hosts <name,...>', 'Host names the APIs answer besides IP addresses, localhost and this machine\'s name', list)
+    .option('--cors-origin <origin>', 'a browser origin allowed to call the APIs, e.g. https://dash.example (repeatable; none by default)', collect)
+    .option('--config <file>', 'a server config file (YAML): listen, auth, allowedNamespaces, protectedNamespaces, allowedHosts, corsOrigins')
+}
+
+const ACCESS_HELP = `Access: every call to the APIs carries a token (\`Authorization: Bearer\`); the local admin token is kept in
+$CHAOSCOPE_HOME/token (0600) and the CLI sends it, so nothing changes for the local user. \`chaoscope token create\`
+makes tokens for others (viewer, operator, admin, limited to namespaces); every mutating call is in \`chaoscope audit\`.`
+
 const RETENTION_HELP = `Retention: the events of an experiment are kept while it exists (its status and \`describe\` read them); once
 it is deleted they go after --event-ttl, or sooner when there are more than --max-events events in all. Deleted
 experiments are archived with their records and events, and leave the archive after --archive-ttl or beyond
@@ -93,7 +111,7 @@ Examples:
       await (await import('./verbs/validate.js')).validate(opts, run)
     }))
 
-  addRetention(program
+  addAccess(addRetention(program
     .command('up')
     .description('run an App\'s services as local pods behind sidecar proxies (foreground; Ctrl-C stops everything)')
     .requiredOption('-f, --filename <file>', 'the App file (chaoscope.dev/v1alpha1, kind App)')
@@ -105,10 +123,11 @@ Examples:
     .addOption(new Option('--host-ports <mode>', 'fixed: listen on each service\'s hostPort; ephemeral: on any free port (printed)').choices(['fixed', 'ephemeral']).default('fixed'))
     .addOption(new Option('--log-max-size <bytes>', 'with --detach: rotate $CHAOSCOPE_HOME/runtime.log once it is larger than this (at least 1024)').argParser(logSize).default(10 * 1024 * 1024, '10485760'))
     .addOption(new Option('--log-max-files <n>', 'with --detach: rotated logs kept, runtime.log.1 the newest (0: only truncate)').argParser(wholeNumber('--log-max-files', { zeroOk: true })).default(5))
-    .addOption(new Option('--log-file <path>', 'the log --detach writes to (set by --detach for the runtime it starts)').hideHelp()))
+    .addOption(new Option('--log-file <path>', 'the log --detach writes to (set by --detach for the runtime it starts)').hideHelp())))
     .addHelpText('after', `
 The controller runs beside the runtime: its API (/api/v1) is served on the control API's port, so that
 \`chaoscope apply\`, \`get\`, \`describe\` and \`delete\` work against it.
+${ACCESS_HELP}
 The runtime keeps its state in $CHAOSCOPE_HOME (default ~/.chaoscope); one runtime per state directory.
 Ctrl-C (or SIGTERM) stops every pod and removes the state files, also while the pods are still starting.
 With --detach the runtime writes its log to $CHAOSCOPE_HOME/runtime.log; past --log-max-size it is copied to
@@ -120,7 +139,8 @@ Examples:
   chaoscope up -f demo/chain/app.yaml
   chaoscope up -f demo/shop/app.yaml --detach && chaoscope get pods
   chaoscope up -f demo/chain/app.yaml --detach --log-max-size 1048576 --log-max-files 3
-  chaoscope up -f demo/chain/app.yaml --event-ttl 24h --max-events 50000`)
+  chaoscope up -f demo/chain/app.yaml --event-ttl 24h --max-events 50000
+  chaoscope up -f demo/chain/app.yaml --allowed-namespaces default,staging --protected-namespaces prod`)
     .action(act(run, async (opts: UpFlags) => {
       await (await import('./verbs/runtime.js')).up(opts, run)
     }))
@@ -368,29 +388,91 @@ Examples:
       run.out(`${JSON.stringify(await experimentSchema(), null, 2)}\n`)
     }))
 
-  addRetention(program
+  addAccess(addRetention(program
     .command('server')
     .description('run the controller and its API (/api/v1) on 127.0.0.1, for a local runtime already up (foreground)')
     .option('--runtime <url>', 'the runtime control API (default: the one $CHAOSCOPE_HOME/runtime.json names)')
     .option('--db <file>', 'the SQLite file keeping experiments, records and events (default $CHAOSCOPE_HOME/chaoscope.db)')
     .option('--allow-exec', 'let Workflow Task templates run their container\'s command as a local process (refused otherwise)')
-    .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port)').argParser(port('--port')).default(0)))
+    .option('--runtime-token-file <file>', 'a file holding the runtime\'s token (default: runtime.json\'s, or $CHAOSCOPE_RUNTIME_TOKEN)')
+    .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port)').argParser(port('--port')).default(0))))
     .addHelpText('after', `
 Ctrl-C or SIGTERM stops the controller without recovering anything (stopping is not deleting): faults stay
 until their experiments end, and a controller started again on the same database carries on.
+${ACCESS_HELP}
 ${RETENTION_HELP}
 Examples:
   chaoscope up -f demo/chain/app.yaml --detach && chaoscope server
   chaoscope server --runtime http://127.0.0.1:41234 --db /tmp/chaos.db --port 8080
-  chaoscope server --event-ttl 1h --max-events 0 --archive-ttl 720h --max-archived 100`)
+  chaoscope server --event-ttl 1h --max-events 0 --archive-ttl 720h --max-archived 100
+  chaoscope server --listen 0.0.0.0:4000 --protected-namespaces prod,kube-system`)
     .action(act(run, async (opts: ServerFlags) => {
       await (await import('./verbs/server.js')).server(opts, run)
     }))
+
+  const token = program.command('token').description('make, list and revoke API tokens (admin)')
+  token
+    .command('create')
+    .description('make a token and print it once (its last line is the token)')
+    .argument('<name>', 'a name for it (lowercase letters, digits, "-", "_" and ".")')
+    .addOption(new Option('--role <role>', 'viewer reads; operator also creates, pauses, resumes and deletes; admin also manages tokens and reads the audit log').choices(['viewer', 'operator', 'admin']).makeOptionMandatory())
+    .option('--namespace <ns...>', 'limit it to these namespaces (default: every namespace)')
+    .option('--expires <duration>', 'it stops working after this long: 30d, 12h, 90m (default: never)')
+    .addOption(outputOption(['text', 'json'], 'text'))
+    .addHelpText('after', `
+Only the token's SHA-256 is kept: it cannot be shown again. Give it to its user as CHAOSCOPE_TOKEN.
+Examples:
+  chaoscope token create ci --role operator --namespace staging --expires 30d
+  CHAOSCOPE_TOKEN=$(chaoscope token create grafana --role viewer | tail -n 1)`)
+    .action(act(run, async (name: string, opts: TokenCreateFlags) => {
+      await (await import('./verbs/access.js')).tokenCreate(name, opts, run)
+    }))
+  token
+    .command('list')
+    .description('list the tokens: name, role, namespaces, state, last use (never the tokens)')
+    .addOption(outputOption(['table', 'json'], 'table'))
+    .action(act(run, async (opts: { output: 'table' | 'json' }) => {
+      await (await import('./verbs/access.js')).tokenList(opts, run)
+    }))
+  token
+    .command('revoke')
+    .description('revoke a token: calls with it get 401 from now on')
+    .argument('<name>', 'the token\'s name')
+    .action(act(run, async (name: string) => {
+      await (await import('./verbs/access.js')).tokenRevoke(name, run)
+    }))
+  token
+    .command('whoami')
+    .description('the name, role and namespaces of the token the CLI sends')
+    .action(act(run, async () => {
+      await (await import('./verbs/access.js')).whoami(run)
+    }))
+
+  program
+    .command('audit')
+    .description('the audit log (admin): every mutating call to the APIs, who made it, from where, and its result')
+    .option('--since <duration|time>', 'only calls since then: 15m, 2h, or an ISO time')
+    .option('--until <time>', 'only calls before this ISO time')
+    .option('--actor <name>', 'only calls made with this token')
+    .addOption(outputOption(['table', 'json', 'jsonl'], 'table'))
+    .addHelpText('after', `
+-o jsonl prints one JSON object per line (for a log shipper). Nothing can edit the audit log through the API.
+Examples:
+  chaoscope audit --since 1h
+  chaoscope audit -o jsonl >> audit.jsonl`)
+    .action(act(run, async (opts: AuditFlags) => {
+      await (await import('./verbs/access.js')).audit(opts, run)
+    }))
 }
+
+export interface TokenCreateFlags { role: 'viewer' | 'operator' | 'admin'; namespace?: string[]; expires?: string; output: 'text' | 'json' }
+export interface AuditFlags { since?: string; until?: string; actor?: string; output: 'table' | 'json' | 'jsonl' }
+/** `--listen`, `--auth`, namespaces, hosts and origins, `--config`: on `up` and `server`. */
+export interface AccessFlags { listen?: string; auth?: 'token' | 'none'; allowedNamespaces?: string[]; protectedNamespaces?: string[]; allowedHosts?: string[]; corsOrigin?: string[]; config?: string }
 
 /** The retention flags of `up` and `server`: milliseconds and counts, absent when not given. */
 export interface RetentionFlags { eventTtl?: number; maxEvents?: number; archiveTtl?: number; maxArchived?: number; allowExec?: boolean }
-export interface UpFlags extends RetentionFlags {
+export interface UpFlags extends RetentionFlags, AccessFlags {
   filename: string; detach?: boolean; readyTimeout: number; controlPort: number; db?: string; hostPorts: 'fixed' | 'ephemeral'
   logMaxSize: number; logMaxFiles: number; logFile?: string
 }
@@ -406,7 +488,7 @@ export interface RunCommandFlags {
   journalPath: string; dry?: string; validation: boolean; verifyTls: boolean; settings?: string; controlFile?: string[]; allowExec?: boolean
   junit?: string; quiet?: boolean; output: 'text' | 'json'
 }
-export interface ServerFlags extends RetentionFlags { runtime?: string; db?: string; port: number }
+export interface ServerFlags extends RetentionFlags, AccessFlags { runtime?: string; runtimeTokenFile?: string; db?: string; port: number }
 export interface GetFlags { namespace?: string; allNamespaces?: boolean; selector?: string; output: 'table' | 'wide' | 'yaml' | 'json'; watch?: boolean }
 export interface DeleteFlags { filename?: string[]; namespace: string; ignoreNotFound?: boolean; wait: boolean; timeout: number }
 export interface EventsFlags { for?: string; namespace: string; allNamespaces?: boolean; output: 'table' | 'yaml' | 'json'; watch?: boolean }

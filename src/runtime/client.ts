@@ -63,18 +63,27 @@ export class InProcessRuntimeClient implements RuntimeClient {
 
 /** A runtime in another process, through its control API (`chaoscope server` against `chaoscope up`, and the CLI). */
 export class HttpRuntimeClient implements RuntimeClient {
-  constructor(readonly url: string) {}
+  /** `token`: the runtime's own (runtime.json's `token`); none for a runtime started with --auth none. */
+  constructor(
+    readonly url: string,
+    private readonly token?: string,
+  ) {}
 
-  /** The runtime named by $CHAOSCOPE_HOME/runtime.json; RUNTIME_NOT_RUNNING when there is none. */
+  /** The runtime named by $CHAOSCOPE_HOME/runtime.json, with its token; RUNTIME_NOT_RUNNING when there is none. */
   static fromState(): HttpRuntimeClient {
-    return new HttpRuntimeClient(requireRuntime().url)
+    const s = requireRuntime()
+    return new HttpRuntimeClient(s.url, s.token)
+  }
+
+  private get headers(): { headers?: Record<string, string> } {
+    return this.token ? { headers: { authorization: `Bearer ${this.token}` } } : {}
   }
 
   private readonly unreachable = (cause: unknown) =>
     new ChaosError('RUNTIME_NOT_RUNNING', `the local runtime does not answer at ${this.url}`, { cause, retryable: true, hint: 'it may be starting or stopping; try again, or start it with `chaoscope up -f app.yaml`' })
 
   private call<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
-    return requestJson<T>(`${this.url}${path}`, { method, body, unreachable: this.unreachable, ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
+    return requestJson<T>(`${this.url}${path}`, { method, body, ...this.headers, unreachable: this.unreachable, ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
   }
 
   async pods() {
@@ -102,7 +111,7 @@ export class HttpRuntimeClient implements RuntimeClient {
 
   /** A pod's log lines (`follow`: the response streams until the signal aborts). */
   logs(pod: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal } = {}): Promise<HttpAnswer> {
-    return request(`${this.url}/runtime/v1/pods/${encodeURIComponent(pod)}/logs${query({ tail: opts.tail, follow: opts.follow || undefined })}`, { unreachable: this.unreachable, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.follow ? { timeoutMs: 2 ** 31 - 1 } : {}) })
+    return request(`${this.url}/runtime/v1/pods/${encodeURIComponent(pod)}/logs${query({ tail: opts.tail, follow: opts.follow || undefined })}`, { ...this.headers, unreachable: this.unreachable, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.follow ? { timeoutMs: 2 ** 31 - 1 } : {}) })
   }
 
   /** Every sidecar's counters now (`GET /runtime/v1/sidecars`): labels, requests by status class, latency histogram. */

@@ -1,7 +1,8 @@
 /**
- * @module runtime/control-api: the local runtime's HTTP control API (127.0.0.1 only): pods, logs, sidecars,
- * effects (apply, remove, list), metrics, shutdown. `chaoscope get pods`, `logs` and `down` use it, and so does a
- * controller that runs in another process (`chaoscope server`).
+ * @module runtime/control-api: the local runtime's HTTP control API: pods, logs, sidecars, effects (apply, remove,
+ * list), metrics, shutdown. `chaoscope get pods`, `logs` and `down` use it, and so does a controller that runs in
+ * another process (`chaoscope server`). Every call but /healthz carries the runtime's own token (made at start, kept
+ * in runtime.json, 0600); it is not a controller token: only the CLI of this user and the controller hold it.
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
@@ -9,6 +10,10 @@ import { stream } from 'hono/streaming'
 import { ChaosError, errorBody, httpStatus } from '../errors.js'
 import { allowedMethods, checkNesting, guard, readBody } from '../http-guard.js'
 import type { RateLimit } from '../http-guard.js'
+import { authMiddleware, noteAudit, SecretAuth } from '../http-auth.js'
+import type { AuditEntry } from '../http-auth.js'
+import { FailedAuthLimiter, requireContentType, security } from '../http-security.js'
+import type { SecurityOptions } from '../http-security.js'
 import { parseSelector } from '../selector.js'
 import type { LocalRuntime } from './local-runtime.js'
 import { runtimeOpenApiDocument } from './openapi.js'
@@ -18,6 +23,24 @@ export interface ControlApiOptions {
   onShutdown(): void
   /** Requests per client address (default: CHAOSCOPE_RATE_LIMIT, else 5000 a second in bursts of 10000); false: none. */
   rateLimit?: RateLimit | false
+  /**
+   * The runtime's token, the Host/Origin rules, and where mutating calls are audited (the controller's log when
+   * one shares the process). Without it (in-process tests) nothing is checked.
+   */
+  security?: {
+    /** The token every call must carry; undefined with `--auth none` (loopback only). */
+    token: string | undefined
+    http: SecurityOptions
+    audit?: (e: AuditEntry) => void
+  }
+}
+
+/** The audit log's action for a mutating call of this API. */
+function actionOf(method: string, path: string): string {
+  if (path === '/runtime/v1/effects') return 'effect apply'
+  if (path.startsWith('/runtime/v1/effects/')) return 'effect remove'
+  if (path === '/runtime/v1/shutdown') return 'runtime shutdown'
+  return `${method} ${path}`
 }
 
 /**
@@ -26,7 +49,13 @@ export interface ControlApiOptions {
  */
 export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
   const app = new Hono()
+  const sec = opts.security
+  if (sec) app.use('*', security(sec.http))
   app.use('*', guard(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}))
+  if (sec?.token !== undefined) {
+    const audit = sec.audit
+    app.use('*', authMiddleware(new SecretAuth(sec.token, new FailedAuthLimiter()), { open: ['/healthz'], ...(audit ? { audit } : {}), action: actionOf }))
+  }
   app.onError((e, c) => {
     const body = errorBody(e)
     if (body.code === 'INTERNAL') console.error('chaoscope runtime: uncoded error in the control API', e)
@@ -55,7 +84,7 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
     const ended = flag(c.req.query('ended'), 'ended')
     return c.json({ items: await rt.effects({ ...(owner !== undefined ? { owner } : {}), ...(ended ? { ended: true } : {}) }) })
   })
-  app.post('/runtime/v1/effects', async (c) => {
+  app.post('/runtime/v1/effects', requireContentType(['application/json']), async (c) => {
     const text = await readBody(c.req.raw)
     checkNesting(text)
     let body: unknown
@@ -64,12 +93,15 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
     } catch {
       throw new ChaosError('EFFECT_INVALID', 'the body is not JSON: expected an effect {id, type, target, owner?, expiresAt?, body}')
     }
+    const b = body as { id?: unknown; type?: unknown; target?: { pod?: unknown } }
+    noteAudit(c, { action: 'effect apply', target: `${String(b?.type)}/${String(b?.id)}${b?.target?.pod ? ` on ${String(b.target.pod)}` : ''}` })
     const outcome = await rt.applyEffect(body)
     return c.json(outcome, outcome.held ? 201 : 200)
   })
   app.delete('/runtime/v1/effects/:id', async (c) => {
     const id = c.req.param('id')
     if (id.length > 512) throw new ChaosError('EFFECT_INVALID', 'id: expected a string of 1 to 512 characters')
+    noteAudit(c, { action: 'effect remove', target: id })
     return c.json({ removed: await rt.removeEffect(id) })
   })
   app.get('/metrics', async (c) => c.text(await rt.dataPlane.collect(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))

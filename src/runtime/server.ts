@@ -11,10 +11,23 @@ import { LocalRuntime } from './local-runtime.js'
 import type { LocalRuntimeOptions } from './local-runtime.js'
 import type { PodEvent } from './process/types.js'
 import type { RuntimeState } from '../store/state-files.js'
+import { newToken } from '../http-auth.js'
+import type { SecurityOptions } from '../http-security.js'
+import type { AuditEntry } from '../http-auth.js'
 
 export interface RuntimeServerOptions {
-  /** Control API port on 127.0.0.1 (0: any free port). */
+  /** Control API port (0: any free port). */
   controlPort?: number
+  /** The address it listens on (default 127.0.0.1; `up --listen`). */
+  host?: string
+  /**
+   * 'token' (the default): every call carries the token made at start (in `state.token`); 'none' (`--auth none`,
+   * which the wiring allows on loopback only): no token.
+   */
+  auth?: 'token' | 'none'
+  /** More Host names and CORS origins the API accepts (src/http-security.ts). */
+  allowedHosts?: string[]
+  corsOrigins?: string[]
   /** One line per pod change, for the foreground output. */
   log?: (line: string) => void
   hostPorts?: LocalRuntimeOptions['hostPorts']
@@ -30,13 +43,18 @@ export interface Mounted {
   fetch(req: Request, env?: unknown): Response | Promise<Response>
   /** Prometheus text appended to the runtime's own at /metrics. */
   metrics?(): string | Promise<string>
+  /** Where the runtime's own mutating calls are audited (the controller's log). */
+  audit?(e: AuditEntry): void
   /** Called first by close(), before the runtime stops. */
   close(): Promise<void>
 }
 
 export interface RuntimeServer {
   runtime: LocalRuntime
+  /** `state.token` is the control API's token (absent with --auth none). */
   state: RuntimeState
+  /** What the listener checks, for what is mounted on it (the controller's API keeps the same Host and Origin rules). */
+  access: { auth: 'token' | 'none'; http: SecurityOptions }
   hostPorts(): [service: string, address: string][]
   onShutdownRequest(fn: () => void): void
   /** Serves more routes on the same listener (the controller API). */
@@ -66,8 +84,15 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
     })
   }
   let shutdownRequested: (() => void) | undefined
-  const api = controlApi(runtime, { onShutdown: () => shutdownRequested?.() })
+  const host = opts.host ?? '127.0.0.1'
+  const port0 = opts.controlPort ?? 0
+  const token = opts.auth === 'none' ? undefined : newToken()
   const mounted: Mounted[] = []
+  const http = { listen: [`${host.includes(':') ? `[${host}]` : host}:${port0}`], ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
+  const audit = (e: AuditEntry) => {
+    for (const m of mounted) m.audit?.(e)
+  }
+  const api = controlApi(runtime, { onShutdown: () => shutdownRequested?.(), security: { token, http, audit } })
   const fetch = async (req: Request, env?: unknown): Promise<Response> => {
     const path = new URL(req.url).pathname
     const m = mounted.find((x) => path.startsWith(x.prefix))
@@ -78,19 +103,23 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
     return new Response(`${await res.text()}${extra.join('')}`, { status: 200, headers: res.headers })
   }
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch, hostname: '127.0.0.1', port: opts.controlPort ?? 0 }, () => resolve(s))
+    const s = serve({ fetch, hostname: host, port: port0 }, () => resolve(s))
     s.once('error', reject)
   }).catch(async (cause: unknown) => {
     await runtime.stop()
-    throw new ChaosError('API_LISTEN_FAILED', `the control API cannot listen on 127.0.0.1:${opts.controlPort ?? 0}: ${(cause as Error).message}`, { cause })
+    throw new ChaosError('API_LISTEN_FAILED', `the control API cannot listen on ${host}:${port0}: ${(cause as Error).message}`, { cause })
   })
   const addr = server.address()
   const port = typeof addr === 'object' && addr ? addr.port : 0
-  const state: RuntimeState = { pid: process.pid, url: `http://127.0.0.1:${port}`, appFile, app: app.metadata.name, startedAt: new Date().toISOString() }
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host
+  const state: RuntimeState = { pid: process.pid, url: `http://${urlHost}:${port}`, appFile, app: app.metadata.name, startedAt: new Date().toISOString(), ...(token ? { token } : {}) }
+  // the Host rules need the port the kernel gave (listen on :0)
+  http.listen[0] = `${host.includes(':') ? `[${host}]` : host}:${port}`
   let closing: Promise<void> | undefined
   return {
     runtime,
     state,
+    access: { auth: token ? 'token' : 'none', http },
     hostPorts: () => (spec.services ?? []).filter((s) => s.hostPort !== undefined).map((s) => [s.name, runtime.hostPortAddress(s.name)!] as [string, string]),
     onShutdownRequest(fn) {
       shutdownRequested = fn

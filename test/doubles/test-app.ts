@@ -151,7 +151,7 @@ ${extra.services ? `${extra.services.replace(/\n*$/, '')}\n` : ''}`,
     server,
     rt: server.runtime,
     client: new InProcessRuntimeClient(server.runtime),
-    freshClient: () => new HttpRuntimeClient(server.state.url),
+    freshClient: () => new HttpRuntimeClient(server.state.url, server.state.token),
     extAddress,
     async close() {
       await server.close()

@@ -1,8 +1,8 @@
 /** @module cli/verbs/runtime: `up`, `down`, `logs`, `get pods`: the local runtime from the command line. */
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { ChaosError, EXIT, formatIssue, HttpRuntimeClient, loadApp, pidAlive, readState, requireRuntime, startRuntimeServer, startUpController, stateDir } from '../../index.js'
+import { ChaosError, ensureHome, EXIT, formatIssue, HttpRuntimeClient, loadApp, pidAlive, readState, requireRuntime, startRuntimeServer, startUpController } from '../../index.js'
 import type { RuntimeServer } from '../../index.js'
 import type { GetFlags, UpFlags } from '../commands.js'
 import { usage } from '../flags.js'
@@ -10,7 +10,7 @@ import { LogRotation, rotate, sizeOf } from '../log-rotation.js'
 import type { Run } from '../main.js'
 import { json, list, podTable, v1Pod, yaml } from '../print.js'
 import { SignalLatch } from '../signals.js'
-import { controllerLog, retentionArgs, retentionOf } from './server.js'
+import { accessArgs, accessOf, controllerLog, retentionArgs, retentionOf } from './server.js'
 
 /**
  * `up` in the foreground. Ctrl-C is heard from the first line on: a signal during start-up stops what has
@@ -34,8 +34,13 @@ export async function up(opts: UpFlags, run: Run): Promise<void> {
       return
     }
     if (latch.reason) return await stop(latch.reason)
+    const access = accessOf(opts)
     server = await startRuntimeServer(app.resource, resolve(opts.filename), {
-      controlPort: opts.controlPort,
+      controlPort: access.port ?? opts.controlPort,
+      ...(access.host ? { host: access.host } : {}),
+      ...(access.auth ? { auth: access.auth } : {}),
+      ...(access.allowedHosts ? { allowedHosts: access.allowedHosts } : {}),
+      ...(access.corsOrigins ? { corsOrigins: access.corsOrigins } : {}),
       hostPorts: opts.hostPorts,
       log: (line) => run.out(`${line}\n`),
     })
@@ -43,8 +48,9 @@ export async function up(opts: UpFlags, run: Run): Promise<void> {
     run.out(`runtime ${server.state.app} (pid ${process.pid}): control API ${server.state.url}\n`)
     if (latch.reason) return await stop(latch.reason)
     try {
-      const ctl = await startUpController(server, { ...(opts.db ? { db: opts.db } : {}), log: controllerLog(run), retention: retentionOf(opts), ...(opts.allowExec ? { allowExec: true } : {}) })
+      const ctl = await startUpController(server, { ...(opts.db ? { db: opts.db } : {}), log: controllerLog(run), retention: retentionOf(opts), ...(opts.allowExec ? { allowExec: true } : {}), ...(access.policy ? { policy: access.policy } : {}) })
       run.out(`controller: API ${ctl.state.url}/api/v1, db ${ctl.state.db}\n`)
+      run.out(ctl.adminToken ? `auth: tokens (the CLI sends the local admin token, ${'$'}CHAOSCOPE_HOME/token)\n` : 'auth: none (loopback only)\n')
     } catch (e) {
       await server.close()
       throw e
@@ -80,17 +86,17 @@ async function detach(opts: UpFlags, run: Run): Promise<void> {
     run.exitCode = EXIT.USAGE
     return
   }
-  const logFile = join(stateDir(), 'runtime.log')
-  mkdirSync(stateDir(), { recursive: true })
+  accessOf(opts) // a bad --listen or --config is said here, not in the log of a child that exits
+  const logFile = join(ensureHome(), 'runtime.log')
   // the last run's log becomes runtime.log.1; appending, so that the runtime's truncations start it over
   if (sizeOf(logFile) > 0) rotate(logFile, opts.logMaxFiles)
-  const fd = openSync(logFile, 'a')
+  const fd = openSync(logFile, 'a', 0o600)
   const rotated = `${logFile}.1`
   const stamp = (f: string) => (existsSync(f) ? `${statSync(f).ino}:${statSync(f).size}:${statSync(f).mtimeMs}` : '')
   const before = stamp(rotated)
   const args = [
     process.argv[1]!, 'up', '-f', opts.filename, '--ready-timeout', String(opts.readyTimeout), '--control-port', String(opts.controlPort), ...(opts.db ? ['--db', opts.db] : []), '--host-ports', opts.hostPorts,
-    '--log-file', logFile, '--log-max-size', String(opts.logMaxSize), '--log-max-files', String(opts.logMaxFiles), ...retentionArgs(opts),
+    '--log-file', logFile, '--log-max-size', String(opts.logMaxSize), '--log-max-files', String(opts.logMaxFiles), ...retentionArgs(opts), ...accessArgs(opts),
   ]
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] })
   closeSync(fd)
@@ -168,7 +174,7 @@ export async function logs(pod: string, opts: { follow?: boolean; tail?: number 
 
 export async function down(opts: { timeout: number }, run: Run): Promise<void> {
   const s = requireRuntime()
-  await new HttpRuntimeClient(s.url).shutdown()
+  await new HttpRuntimeClient(s.url, s.token).shutdown()
   const deadline = Date.now() + opts.timeout * 1000
   while (pidAlive(s.pid)) {
     if (Date.now() > deadline) throw new ChaosError('RUNTIME_STOP_TIMEOUT', `the runtime (pid ${s.pid}) is still stopping after ${opts.timeout} s`, { hint: `wait longer with --timeout, or end it with: kill ${s.pid}` })

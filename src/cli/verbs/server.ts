@@ -1,6 +1,8 @@
 /** @module cli/verbs/server: `chaoscope server`: the controller and its API beside a runtime that is already up. */
-import { startServer } from '../../index.js'
-import type { RetentionFlags, ServerFlags } from '../commands.js'
+import { readFileSync } from 'node:fs'
+import { ChaosError, loadServerConfig, parseListen, startServer } from '../../index.js'
+import type { NamespacePolicy } from '../../index.js'
+import type { AccessFlags, RetentionFlags, ServerFlags } from '../commands.js'
 import type { Run } from '../main.js'
 import { SignalLatch } from '../signals.js'
 
@@ -33,18 +35,78 @@ export function retentionArgs(opts: RetentionFlags): string[] {
   ]
 }
 
+/** Who may reach the APIs and what experiments may touch, from --config and the flags (a flag wins over the file). */
+export interface Access {
+  host?: string
+  port?: number
+  auth?: 'token' | 'none'
+  allowedHosts?: string[]
+  corsOrigins?: string[]
+  policy?: NamespacePolicy
+}
+
+export function accessOf(opts: AccessFlags): Access {
+  const file = opts.config ? loadServerConfig(opts.config) : {}
+  const listenText = opts.listen ?? file.listen
+  const listen = listenText !== undefined ? parseListen(listenText) : undefined
+  const allowed = opts.allowedNamespaces ?? file.allowedNamespaces
+  const protectedNs = opts.protectedNamespaces ?? file.protectedNamespaces
+  const auth = opts.auth ?? file.auth
+  const allowedHosts = opts.allowedHosts ?? file.allowedHosts
+  const corsOrigins = opts.corsOrigin ?? file.corsOrigins
+  return {
+    ...(listen ? { host: listen.host, port: listen.port } : {}),
+    ...(auth ? { auth } : {}),
+    ...(allowedHosts ? { allowedHosts } : {}),
+    ...(corsOrigins ? { corsOrigins } : {}),
+    ...(allowed || protectedNs ? { policy: { ...(allowed ? { allowed } : {}), protected: protectedNs ?? [] } } : {}),
+  }
+}
+
+/** The access flags as given, for the command line of a runtime started in the background. */
+export function accessArgs(opts: AccessFlags): string[] {
+  return [
+    ...(opts.listen !== undefined ? ['--listen', opts.listen] : []),
+    ...(opts.auth ? ['--auth', opts.auth] : []),
+    ...(opts.allowedNamespaces ? ['--allowed-namespaces', opts.allowedNamespaces.join(',')] : []),
+    ...(opts.protectedNamespaces ? ['--protected-namespaces', opts.protectedNamespaces.join(',')] : []),
+    ...(opts.allowedHosts ? ['--allowed-hosts', opts.allowedHosts.join(',')] : []),
+    ...(opts.corsOrigin ?? []).flatMap((o) => ['--cors-origin', o]),
+    ...(opts.config ? ['--config', opts.config] : []),
+  ]
+}
+
+/** The runtime's token from --runtime-token-file (else the wiring reads runtime.json or $CHAOSCOPE_RUNTIME_TOKEN). */
+function runtimeTokenOf(file: string | undefined): string | undefined {
+  if (!file) return undefined
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch (e) {
+    throw new ChaosError('CLI_USAGE', `--runtime-token-file: cannot read ${file}: ${(e as Error).message}`, { hint: 'give a file holding the token runtime.json shows' })
+  }
+}
+
 export async function server(opts: ServerFlags, run: Run): Promise<void> {
   const latch = new SignalLatch()
   try {
+    const access = accessOf(opts)
+    const runtimeToken = runtimeTokenOf(opts.runtimeTokenFile)
     const s = await startServer({
       ...(opts.runtime ? { runtimeUrl: opts.runtime } : {}),
+      ...(runtimeToken ? { runtimeToken } : {}),
       ...(opts.db ? { db: opts.db } : {}),
-      port: opts.port,
+      port: access.port ?? opts.port,
+      ...(access.host ? { host: access.host } : {}),
+      ...(access.auth ? { auth: access.auth } : {}),
+      ...(access.allowedHosts ? { allowedHosts: access.allowedHosts } : {}),
+      ...(access.corsOrigins ? { corsOrigins: access.corsOrigins } : {}),
+      ...(access.policy ? { policy: access.policy } : {}),
       log: controllerLog(run),
       retention: retentionOf(opts),
       ...(opts.allowExec ? { allowExec: true } : {}),
     })
     run.out(`controller (pid ${process.pid}): API ${s.state.url}/api/v1, runtime ${s.runtimeUrl}, db ${s.state.db}\n`)
+    run.out(s.adminToken ? `auth: tokens (the CLI sends the local admin token, ${'$'}CHAOSCOPE_HOME/token)\n` : 'auth: none (loopback only)\n')
     const why = await latch.stopped
     run.out(`stopping (${why})...\n`)
     await s.close()

@@ -1,0 +1,155 @@
+/**
+ * @module http-auth: the parts of authentication both HTTP APIs share (the controller's, with its tokens and roles
+ * in src/api/auth.ts, and the runtime's control API, with its one secret): reading `Authorization: Bearer`,
+ * comparing secrets, and the middleware that finds a request's principal and writes one audit row per mutating call.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Context, MiddlewareHandler } from 'hono'
+import { ChaosError, errorBody, httpStatus } from './errors.js'
+import { clientAddress } from './http-guard.js'
+import type { FailedAuthLimiter } from './http-security.js'
+import type { AuditRow, Role } from './store/store.js'
+
+/** The caller of a request: a token's name, role and namespaces ([] = every namespace). */
+export interface Principal {
+  name: string
+  role: Role
+  namespaces: readonly string[]
+}
+
+/** Finds the principal of a request from its Authorization header; throws the 401 (or 429) a bad one earns. */
+export interface Authenticates {
+  authenticate(header: string | undefined, client: string): Principal
+}
+
+export type AuditEntry = Omit<AuditRow, 'id'>
+
+/** A new token: `chs_` and 43 characters of base64url (256 random bits). */
+export function newToken(): string {
+  return `chs_${randomBytes(32).toString('base64url')}`
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex')
+}
+
+/** Whether two secrets are equal, in time that does not depend on where they differ. */
+export function sameSecret(a: string, b: string): boolean {
+  const x = createHash('sha256').update(a).digest()
+  const y = createHash('sha256').update(b).digest()
+  return timingSafeEqual(x, y)
+}
+
+/** The token of an `Authorization: Bearer …` header; undefined when there is none. */
+export function bearer(header: string | undefined): string | undefined {
+  if (!header) return undefined
+  const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header)
+  if (!m) throw new ChaosError('AUTH_INVALID_TOKEN', 'the Authorization header is not "Bearer <token>"', { hint: 'send `Authorization: Bearer <token>`' })
+  return m[1]
+}
+
+/**
+ * The runtime's control API: one secret, made at start and kept in runtime.json (0600), that the CLI and a
+ * controller in another process send. Its holder acts as an admin of the runtime.
+ */
+export class SecretAuth implements Authenticates {
+  constructor(
+    private readonly secret: string,
+    private readonly limiter?: FailedAuthLimiter,
+    private readonly principal: Principal = { name: 'runtime-token', role: 'admin', namespaces: [] },
+  ) {}
+
+  authenticate(header: string | undefined, client: string): Principal {
+    const wait = this.limiter?.blocked(client) ?? 0
+    if (wait > 0) throw rateLimited(wait)
+    let token: string | undefined
+    try {
+      token = bearer(header)
+      if (token === undefined) throw new ChaosError('AUTH_REQUIRED', 'the runtime\'s control API needs its token: the request has no Authorization header', { hint: 'the CLI sends the token runtime.json holds; a controller in another process reads it from there, or from CHAOSCOPE_RUNTIME_TOKEN' })
+      if (!sameSecret(token, this.secret)) throw new ChaosError('AUTH_INVALID_TOKEN', 'the token is not this runtime\'s', { hint: 'the runtime makes a new token each time it starts: use the one in $CHAOSCOPE_HOME/runtime.json' })
+    } catch (e) {
+      const locked = this.limiter?.fail(client) ?? 0
+      if (locked > 0) throw rateLimited(locked)
+      throw e
+    }
+    this.limiter?.succeed(client)
+    return this.principal
+  }
+}
+
+/** AUTH_RATE_LIMITED, with the seconds to wait for Retry-After. */
+export function rateLimited(seconds: number): ChaosError {
+  const e = new ChaosError('AUTH_RATE_LIMITED', `too many requests with a bad token from this address; refused for ${seconds} s`, { hint: 'wait, and check the token the client sends' })
+  ;(e as ChaosError & { retryAfter?: number }).retryAfter = seconds
+  return e
+}
+
+/** What a route tells the audit log about the call it served (its action, and the object it acted on). */
+export interface AuditNote {
+  action: string
+  target?: string
+  namespace?: string
+}
+
+type Vars = { principal?: Principal; audit?: AuditNote }
+
+export function principalOf(c: Context): Principal {
+  const p = (c.get as (k: string) => unknown)('principal') as Principal | undefined
+  if (!p) throw new Error('no principal: the auth middleware did not run')
+  return p
+}
+
+/** Says what the call did, for the audit log (the last note of a request wins). */
+export function noteAudit(c: Context, note: AuditNote): void {
+  ;(c.set as (k: string, v: unknown) => void)('audit', note)
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/**
+ * Authenticates every request but those to `open` paths, and writes one audit row for each mutating call, whatever
+ * its answer (refused ones too: who tried matters as much as who did). `action` names a mutating call a route did
+ * not note (one refused before the route ran).
+ */
+export function authMiddleware(auth: Authenticates, opts: { open: readonly string[]; audit?: (e: AuditEntry) => void; action: (method: string, path: string) => string }): MiddlewareHandler<{ Variables: Vars }> {
+  return async (c, next) => {
+    const path = c.req.path
+    if (opts.open.includes(path)) return next()
+    const mutating = MUTATING.has(c.req.method)
+    const client = clientAddress(c)
+    let principal: Principal | undefined
+    try {
+      principal = auth.authenticate(c.req.header('authorization'), client)
+      c.set('principal', principal)
+      await next()
+    } catch (e) {
+      // refused before a route ran: answer here, so that the audit row below sees the status
+      const body = errorBody(e)
+      const retry = (e as { retryAfter?: number }).retryAfter
+      c.res = c.json(body, httpStatus(body.code), retry ? { 'Retry-After': String(retry) } : {})
+    }
+    if (!mutating || !opts.audit) return
+    const note = c.get('audit')
+    let code: string | undefined
+    if (c.res.status >= 400) {
+      try {
+        code = ((await c.res.clone().json()) as { code?: string }).code
+      } catch {
+        code = undefined
+      }
+    }
+    opts.audit({
+      time: new Date().toISOString(),
+      actor: principal?.name ?? '-',
+      ...(principal ? { role: principal.role } : {}),
+      remote: client,
+      method: c.req.method,
+      path,
+      action: note?.action ?? opts.action(c.req.method, path),
+      target: note?.target ?? '',
+      namespace: note?.namespace ?? '',
+      status: c.res.status,
+      ...(code ? { code } : {}),
+    })
+  }
+}
