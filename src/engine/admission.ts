@@ -2,8 +2,10 @@
  * @module engine/admission: what `apply` refuses and what it would do, decided before anything is written: kinds
  * the local runtime cannot run, specs the injector rejects, `remoteCluster`, selectors matching no pod, selected
  * pods the injector cannot act on (its `admit`: an HTTPChaos on a tcp service or the wrong port), spec changes
- * (experiments are immutable), names twice in one apply; and the dry-run plan. Pure but for the pod
- * list it is handed; the façade (controller.ts) writes what it decides, all documents in one transaction.
+ * (experiments are immutable), names twice in one apply, namespaces the server's policy refuses (first, for every
+ * document: engine/namespace-policy.ts); and the dry-run plan. Pure but for the pod list it is handed; the façade
+ * (controller.ts) writes what it decides, all documents in one transaction. A spawned object (engine/owners.ts) is
+ * admitted the same way.
  *
  *   resources ─ admit each (one pod list for all) ─┬─ any refused ─▶ AdmissionError (every refusal, nothing written)
  *                                                 └─ decisions ─▶ dry run: plans | write all in one transaction
@@ -19,6 +21,8 @@ import type { RecordRow, ResourceRow, Store, StoredMetadata } from '../store/sto
 import { planTargets, recordsFor } from './experiment.js'
 import type { PlannedTarget } from './experiment.js'
 import type { KindAdmission, KindModule, OwnerReference } from './family.js'
+import { checkNamespacePolicy, reachesThroughPods } from './namespace-policy.js'
+import type { NamespacePolicy } from './namespace-policy.js'
 import type { Random } from './select.js'
 
 /** Held by every experiment until its targets are recovered (Chaos Mesh's `chaos-mesh/records`). */
@@ -75,6 +79,8 @@ export interface AdmissionInput {
   modules?: Readonly<Record<string, KindModule>>
   /** The server was started with --allow-exec (Workflow Tasks run local processes). */
   allowExec?: boolean
+  /** The server's namespace policy (--allowed-namespaces, --protected-namespaces). Absent: every namespace. */
+  policy?: NamespacePolicy
 }
 
 /** The injector for a kind, or SPEC_LOCAL_UNSUPPORTED saying why the local controller cannot run it. */
@@ -119,6 +125,7 @@ export async function admitAll(input: AdmissionInput, resources: readonly Resour
 
 /** Decides one resource: created (with its selection), configured (labels/annotations changed) or unchanged. */
 export async function admit(input: AdmissionInput, resource: Resource, owner?: OwnerReference): Promise<Decision> {
+  if (input.policy) await admitNamespaces(input, input.policy, resource, owner)
   const { kind, spec } = resource
   const { namespace, name } = resource.metadata
   const module = input.modules && Object.hasOwn(input.modules, kind) ? input.modules[kind] : undefined
@@ -138,6 +145,21 @@ export async function admit(input: AdmissionInput, resource: Resource, owner?: O
   injector.admit?.(spec, targets)
   const row = newRow(input, resource, owner, [FINALIZER])
   return { action: 'created', row, records: recordsFor(row.uid, targets, input.now), targets, plan: planOf(kind, spec, targets) }
+}
+
+/**
+ * The namespace policy, before anything else of the resource is looked at: its own namespace, the namespaces its
+ * selectors name, and (only for a selector naming none, the one case the pods are listed for) the namespaces of
+ * the pods it matches. A spawned object's refusal carries its code in the message: the owner tells it in a Warning
+ * event, which shows no code of its own.
+ */
+async function admitNamespaces(input: AdmissionInput, policy: NamespacePolicy, resource: Resource, owner: OwnerReference | undefined): Promise<void> {
+  try {
+    checkNamespacePolicy(policy, resource, reachesThroughPods(resource) ? await input.pods() : [])
+  } catch (e) {
+    if (!owner || !(e instanceof ChaosError) || !e.code.startsWith('POLICY_')) throw e
+    throw new ChaosError(e.code, `${e.code}: ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e })
+  }
 }
 
 /** What a kind module's admission is given: the injectors, the pod list, --allow-exec, and nested admission. */

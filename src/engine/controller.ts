@@ -24,6 +24,8 @@ import { decidePhase, PAUSE_ANNOTATION } from './decide.js'
 import { ExperimentReconciler, selectedMessage } from './experiment.js'
 import type { KindModule } from './family.js'
 import { kindModules } from './kinds.js'
+import { checkNamespacePolicy, reachesThroughPods } from './namespace-policy.js'
+import type { NamespacePolicy } from './namespace-policy.js'
 import { factsOf, objectOf, OWNER_KINDS, phaseOf } from './object.js'
 import { Owners, ownerUid } from './owners.js'
 import type { ChaosObject } from './object.js'
@@ -38,6 +40,7 @@ import type { Random } from './select.js'
 export type { ChaosObject, ChaoscopeRecord, ContainerRecord, ExperimentStatus, PodState } from './object.js'
 export type { Change, Clock, ClockTimer, Logger } from './context.js'
 export type { ApplyAction, ApplyPlan, Refusal } from './admission.js'
+export type { NamespacePolicy } from './namespace-policy.js'
 export { AdmissionError } from './admission.js'
 
 /** How long start() waits at most for its first pass over the experiments. */
@@ -77,6 +80,12 @@ export interface ControllerOptions {
   allowExec?: boolean
   /** The kinds run besides experiments (Schedule, Workflow, WorkflowNode, StatusCheck). Default: engine/kinds.ts. */
   modules?: KindModule[]
+  /**
+   * The namespaces experiments may act in (engine/namespace-policy.ts): checked for every document of an apply
+   * (dry run too) before anything is written, for every object spawned later (a Schedule's runs, a Workflow's
+   * nodes and chaos), and before an experiment without targets selects again. Default: no limit.
+   */
+  policy?: NamespacePolicy
 }
 
 export interface ApplyResult {
@@ -146,6 +155,7 @@ export class Controller {
   private readonly owners: Owners
   private readonly modules: Readonly<Record<string, KindModule>>
   private readonly allowExec: boolean
+  private readonly policy: NamespacePolicy | undefined
 
   private constructor(opts: ControllerOptions) {
     if (!opts.store && !opts.dbPath) throw new ChaosError('STORE_OPEN_FAILED', 'the controller needs a database: give dbPath or store')
@@ -163,6 +173,7 @@ export class Controller {
     this.ctx = new EngineContext(this.store, this.pods, injectors, clock, opts.random ?? Math.random, this.metrics, log, (c) => this.published(c), this.id)
     this.reconciler = new ExperimentReconciler(this.ctx)
     this.allowExec = opts.allowExec ?? false
+    this.policy = opts.policy
     this.modules = Object.fromEntries((opts.modules ?? kindModules({ allowExec: this.allowExec })).map((m) => [m.kind, m]))
     this.owners = new Owners({ ctx: this.ctx, modules: this.modules, admission: () => this.admissionInput(), enqueue: (uid, afterMs) => this.loop.enqueue(uid, afterMs) })
     this.pruner = opts.retention ? new Pruner(this.store, clock, opts.retention, log) : undefined
@@ -186,10 +197,35 @@ export class Controller {
   }
 
   /** One reconcile: a kind with a module of its own (engine/owners.ts), or an experiment. */
-  private dispatch(uid: string): Promise<{ requeueAfterMs?: number } | void> {
+  private async dispatch(uid: string): Promise<{ requeueAfterMs?: number } | void> {
     const row = this.store.open ? this.store.getResource(uid) : undefined
     if (row && this.owners.handles(row)) return this.owners.reconcile(row)
+    if (row && this.policy) {
+      const held = await this.heldByPolicy(row, this.policy)
+      if (held) return held
+    }
     return this.reconciler.reconcile(uid)
+  }
+
+  /**
+   * An experiment without targets selects at its reconcile (a mode that picked none at apply); the namespace
+   * policy is checked again over the pods of now first, so that a pod that appeared in a protected (or not
+   * allowed) namespace since the apply is never selected. Refused: a Warning `Failed` with the POLICY_ code,
+   * nothing selected, and a look again at the duration's end (which the reconcile then tells as usual).
+   */
+  private async heldByPolicy(row: ResourceRow, policy: NamespacePolicy): Promise<{ requeueAfterMs?: number } | undefined> {
+    if (row.deletingAt || this.store.records(row.uid).length > 0) return undefined
+    const decision = decidePhase(factsOf(row, this.ctx.oneShot(row)), this.ctx.clock.now())
+    if (decision.phase !== 'Run') return undefined
+    try {
+      checkNamespacePolicy(policy, row, reachesThroughPods(row) ? await this.pods.pods() : [])
+      return undefined
+    } catch (e) {
+      // a selector select.ts cannot read is the reconcile's to tell
+      if (!(e instanceof ChaosError) || !e.code.startsWith('POLICY_')) return undefined
+      this.ctx.commit(row.uid, (emit) => emit('Warning', 'Failed', `select targets: ${e.code}: ${e.message}`))
+      return decision.untilStopMs !== undefined ? { requeueAfterMs: decision.untilStopMs } : {}
+    }
   }
 
   /** Every change goes to the listeners; a spawned object's change (or its archive) wakes its owner's reconcile. */
@@ -201,7 +237,7 @@ export class Controller {
   }
 
   private admissionInput(): AdmissionInput {
-    return { store: this.store, injectors: this.ctx.injectors, random: this.ctx.random, now: this.ctx.iso(), pods: () => this.pods.pods(), modules: this.modules, allowExec: this.allowExec }
+    return { store: this.store, injectors: this.ctx.injectors, random: this.ctx.random, now: this.ctx.iso(), pods: () => this.pods.pods(), modules: this.modules, allowExec: this.allowExec, ...(this.policy ? { policy: this.policy } : {}) }
   }
 
   /** Opens the store (or takes the given one). Nothing runs until {@link start}. */
@@ -291,7 +327,8 @@ export class Controller {
 
   /**
    * Creates an experiment, or changes its labels and annotations (the spec is immutable, as in Chaos Mesh).
-   * Refused before anything changes: kinds the local runtime cannot run (SPEC_LOCAL_UNSUPPORTED), specs the
+   * Refused before anything changes: namespaces the policy refuses (POLICY_NAMESPACE_PROTECTED,
+   * POLICY_NAMESPACE_NOT_ALLOWED), kinds the local runtime cannot run (SPEC_LOCAL_UNSUPPORTED), specs the
    * injector rejects, selectors matching no pod (CONTROLLER_NO_TARGETS), spec changes (CONTROLLER_IMMUTABLE).
    * With `dryRun`, nothing changes and the result carries the plan. One resource: {@link applyAll} of one, whose
    * refusal is thrown as it is.
