@@ -22,7 +22,7 @@ import { allow, Authenticator, authMiddleware, hashToken, newToken, noteAudit, p
 import type { AuthStore, Principal, Role } from './auth.js'
 import { FailedAuthLimiter, requireContentType, security } from '../http-security.js'
 import type { SecurityOptions } from '../http-security.js'
-import { namespacesReached } from '../engine/namespace-policy.js'
+import { namespacesReached, reachesThroughPods } from '../engine/namespace-policy.js'
 import type { AuditQuery, AuditRow, TokenRow } from '../store/store.js'
 import { parseDuration } from '../manifest/duration.js'
 import { ValidatePool } from './validate-pool.js'
@@ -151,7 +151,7 @@ export function apiApp(opts: ApiOptions): Hono {
     noteAudit(c, { action: dryRun ? 'apply (dry run)' : 'apply', target: result.resources.map((r) => `${r.kind}/${r.metadata.namespace}/${r.metadata.name}`).join(' '), namespace: [...new Set(result.resources.map((r) => r.metadata.namespace))].join(' ') })
     if (who.namespaces.length > 0) {
       // a namespaced token acts only in its namespaces: the resources' own and every one their selectors reach
-      const pods = opts.runtime ? await opts.runtime.pods() : []
+      const pods = opts.runtime && result.resources.some(reachesThroughPods) ? await opts.runtime.pods() : []
       for (const r of result.resources) allow(who, 'write', [r.metadata.namespace, ...namespacesReached(r, pods).map((n) => n.namespace)])
     }
     const items = await applyAll(ctl, result.resources, { dryRun })
@@ -311,6 +311,7 @@ function tokenRoutes(app: Hono, sec: ApiSecurity): void {
     if (!Array.isArray(namespaces) || namespaces.length > 100 || !namespaces.every((n) => typeof n === 'string' && NAMESPACE.test(n))) {
       throw new ChaosError('API_INVALID_QUERY', 'namespaces: expected a list of namespace names (lowercase letters, digits and "-")')
     }
+    if (role === 'admin' && namespaces.length > 0) throw new ChaosError('API_INVALID_QUERY', 'namespaces: an admin acts in every namespace (it manages tokens and reads the audit log of all of them); limit an operator or a viewer instead', { hint: 'create it with --role operator --namespace NS' })
     const at = now()
     const expiresAt = expiryOf(expires, at)
     const token = newToken()

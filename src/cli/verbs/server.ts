@@ -1,6 +1,6 @@
 /** @module cli/verbs/server: `chaoscope server`: the controller and its API beside a runtime that is already up. */
 import { readFileSync } from 'node:fs'
-import { ChaosError, loadServerConfig, parseListen, startServer } from '../../index.js'
+import { ChaosError, corsOriginProblem, loadServerConfig, namespaceProblem, parseListen, startServer } from '../../index.js'
 import type { NamespacePolicy } from '../../index.js'
 import type { AccessFlags, RetentionFlags, ServerFlags } from '../commands.js'
 import type { Run } from '../main.js'
@@ -45,7 +45,23 @@ export interface Access {
   policy?: NamespacePolicy
 }
 
+/** CLI_USAGE for a namespace or origin flag the config file would refuse too. */
+function checkFlags(opts: AccessFlags): void {
+  for (const [flag, values] of [['--allowed-namespaces', opts.allowedNamespaces], ['--protected-namespaces', opts.protectedNamespaces]] as const) {
+    for (const v of values ?? []) {
+      const problem = namespaceProblem(v)
+      if (problem) throw new ChaosError('CLI_USAGE', `${flag}: ${problem}`, { hint: `${flag} default,staging` })
+    }
+  }
+  if (opts.allowedNamespaces && opts.allowedNamespaces.length === 0) throw new ChaosError('CLI_USAGE', '--allowed-namespaces: give at least one namespace (none would allow nothing)', { hint: '--allowed-namespaces default' })
+  for (const o of opts.corsOrigin ?? []) {
+    const problem = corsOriginProblem(o)
+    if (problem) throw new ChaosError('CLI_USAGE', `--cors-origin: ${problem}`, { hint: '--cors-origin https://dash.example:8443' })
+  }
+}
+
 export function accessOf(opts: AccessFlags): Access {
+  checkFlags(opts)
   const file = opts.config ? loadServerConfig(opts.config) : {}
   const listenText = opts.listen ?? file.listen
   const listen = listenText !== undefined ? parseListen(listenText) : undefined
