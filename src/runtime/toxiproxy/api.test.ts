@@ -259,7 +259,7 @@ describe('Chaos Mesh YAML on proxies', () => {
   it('a NetworkChaos selecting a proxy made through the Toxiproxy API slows it, and deleting it recovers', async () => {
     const res = await fetch(`${api.url}/proxies`, { method: 'POST', body: JSON.stringify({ name: 'db', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` }) })
     const port = portOf(((await res.json()) as { listen: string }).listen)
-    const client = new ControllerClient(server.state.url)
+    const client = new ControllerClient(server.state.url, ctl.adminToken)
     await client.apply(`apiVersion: chaos-mesh.org/v1alpha1
 kind: NetworkChaos
 metadata: {name: slow-db, namespace: default}

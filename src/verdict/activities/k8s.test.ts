@@ -107,7 +107,7 @@ describe('on the chain demo', () => {
     dir = mkdtempSync(join(tmpdir(), 'chaoscope-k8s-'))
     chain = await startDemo('chain')
     ctl = await startUpController(chain, { db: join(dir, 'chaoscope.db'), stateless: true, backoff: { baseMs: 50, capMs: 500 } })
-    target = targetOver(new ControllerClient(chain.state.url), new HttpRuntimeClient(chain.state.url))
+    target = targetOver(new ControllerClient(chain.state.url, ctl.adminToken), new HttpRuntimeClient(chain.state.url, chain.state.token))
     front = `http://${chain.hostPorts().find(([s]) => s === 'front')![1]}/`
   }, 60_000)
 
