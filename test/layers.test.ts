@@ -4,7 +4,7 @@
  *   cli → index → wiring → api / engine → faults → runtime client → runtime (the daemon)
  *   load (the load generator): used by index, wiring, api and engine; imports only leaves
  *   verdict (chaoscope run: hypotheses, Chaos Toolkit's run loop and journal): used by index and wiring; imports load and leaves
- *   leaves: manifest, store, observe, errors, http-client, http-guard, selector, version, wire
+ *   leaves: manifest, store, observe, errors, http-client, http-guard (limits, Host/Origin rules, bearer auth), selector, version, wire
  *
  * Imports are read with the TypeScript compiler's own parser (every static and dynamic import, `import type`
  * included), so the rule is about the code as the compiler sees it. docs/architecture.md says the same in words.
@@ -24,7 +24,7 @@ export function layerOf(file: string): Layer {
   const p = relative(SRC, file).replaceAll('\\', '/')
   if (p.startsWith('cli/')) return 'cli'
   if (p === 'index.ts') return 'index'
-  if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts' || p === 'run-target.ts') return 'wiring'
+  if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts' || p === 'run-target.ts' || p === 'server-config.ts') return 'wiring'
   if (p.startsWith('api/')) return 'api'
   if (p.startsWith('engine/')) return 'engine'
   if (p.startsWith('load/')) return 'load'
@@ -37,7 +37,7 @@ export function layerOf(file: string): Layer {
   if (p.startsWith('observe/')) return 'observe'
   if (p === 'errors.ts' || p === 'errors-doc.ts') return 'errors'
   if (p === 'http-client.ts') return 'http-client'
-  if (p === 'http-guard.ts') return 'http-guard'
+  if (p === 'http-guard.ts' || p === 'http-security.ts' || p === 'http-auth.ts') return 'http-guard'
   if (p === 'selector.ts') return 'selector'
   if (p === 'version.ts') return 'version'
   if (p.startsWith('wire/')) return 'wire'
@@ -63,7 +63,7 @@ const MAY_IMPORT: Record<Layer, Layer[]> = {
   observe: ['errors', 'version', 'wire'],
   errors: [],
   'http-client': ['errors'],
-  'http-guard': ['errors'],
+  'http-guard': ['errors', 'store'],
   selector: ['errors'],
   version: [],
   wire: [],
