@@ -117,7 +117,7 @@ Examples:
     .requiredOption('-f, --filename <file>', 'the App file (chaoscope.dev/v1alpha1, kind App)')
     .option('-d, --detach', 'start in the background and return once every pod is ready')
     .option('--ready-timeout <seconds>', 'how long to wait for every pod to be ready', wholeNumber('--ready-timeout', { unit: 'seconds' }), 60)
-    .addOption(new Option('--control-port <port>', 'port of the control API on 127.0.0.1 (0: any free port)').argParser(port('--control-port')).default(0))
+    .addOption(new Option('--control-port <port>', 'port of the control API on 127.0.0.1 (0: any free port); --listen sets the address and port').argParser(port('--control-port')).default(0))
     .option('--db <file>', 'the controller\'s SQLite file (default $CHAOSCOPE_HOME/chaoscope.db)')
     .option('--allow-exec', 'let Workflow Task templates run their container\'s command as a local process (refused otherwise)')
     .addOption(new Option('--host-ports <mode>', 'fixed: listen on each service\'s hostPort; ephemeral: on any free port (printed)').choices(['fixed', 'ephemeral']).default('fixed'))
@@ -390,12 +390,12 @@ Examples:
 
   addAccess(addRetention(program
     .command('server')
-    .description('run the controller and its API (/api/v1) on 127.0.0.1, for a local runtime already up (foreground)')
+    .description('run the controller and its API (/api/v1), on 127.0.0.1 unless --listen says otherwise, for a local runtime already up (foreground)')
     .option('--runtime <url>', 'the runtime control API (default: the one $CHAOSCOPE_HOME/runtime.json names)')
     .option('--db <file>', 'the SQLite file keeping experiments, records and events (default $CHAOSCOPE_HOME/chaoscope.db)')
     .option('--allow-exec', 'let Workflow Task templates run their container\'s command as a local process (refused otherwise)')
     .option('--runtime-token-file <file>', 'a file holding the runtime\'s token (default: runtime.json\'s, or $CHAOSCOPE_RUNTIME_TOKEN)')
-    .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port)').argParser(port('--port')).default(0))))
+    .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port); --listen sets the address and port').argParser(port('--port')).default(0))))
     .addHelpText('after', `
 Ctrl-C or SIGTERM stops the controller without recovering anything (stopping is not deleting): faults stay
 until their experiments end, and a controller started again on the same database carries on.
