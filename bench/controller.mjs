@@ -54,7 +54,8 @@ const chain = await loadApp(chainFile)
 const rtServer = await startRuntimeServer(chain.resource, chainFile, { stateless: true, hostPorts: 'ephemeral' })
 await rtServer.runtime.waitReady(30_000)
 const ctl = await startUpController(rtServer, { stateless: true, db: join(home, 'effect.db') })
-const api = await controllerClient(rtServer.state.url)
+const api = await controllerClient(rtServer.state.url, ctl.adminToken)
+const rtAuth = { authorization: `Bearer ${rtServer.state.token}` }
 const middle = rtServer.runtime.pods('app=middle')[0].name
 const edge = (await rtServer.runtime.stats()).find((s) => s.name === `${middle}>back`)
 const port = edge.port
@@ -90,7 +91,7 @@ for (let i = 0; i < ROUNDS; i++) {
   const id = `baseline-${i}`
   t0 = performance.now()
   const add = await fetch(`${rtServer.state.url}/runtime/v1/effects`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST', headers: { 'content-type': 'application/json', ...rtAuth },
     body: JSON.stringify({ id, type: 'sidecar-fault', target: { pod: middle, edge: 'back' }, body: { fault: { type: 'latency', direction: 'upstream', latencyMs: LATENCY_MS } } }),
   })
   await add.text()
@@ -98,7 +99,7 @@ for (let i = 0; i < ROUNDS; i++) {
   res.rtAdd.push(t1 - t0)
   res.rtEffect.push((await firstWhere(port, affected)) - t1)
   t0 = performance.now()
-  await (await fetch(`${rtServer.state.url}/runtime/v1/effects/${id}`, { method: 'DELETE' })).text()
+  await (await fetch(`${rtServer.state.url}/runtime/v1/effects/${id}`, { method: 'DELETE', headers: rtAuth })).text()
   t1 = performance.now()
   res.rtRemove.push(t1 - t0)
   res.rtRecovered.push((await firstWhere(port, clean)) - t1)
@@ -123,14 +124,15 @@ const scaleRt = await startRuntimeServer(scaleApp.resource, appFile, { stateless
 await scaleRt.runtime.waitReady(120_000)
 const pods = scaleRt.runtime.pods().map((p) => p.name)
 let out = ''
-const server = spawn(process.execPath, [BIN, 'server', '--runtime', scaleRt.state.url, '--db', join(home, 'scale.db'), '--port', '0'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+const server = spawn(process.execPath, [BIN, 'server', '--runtime', scaleRt.state.url, '--db', join(home, 'scale.db'), '--port', '0'], { env: { ...process.env, CHAOSCOPE_RUNTIME_TOKEN: scaleRt.state.token }, stdio: ['ignore', 'pipe', 'pipe'] })
 server.stdout.on('data', (d) => (out += d))
 server.stderr.on('data', (d) => (out += d))
 while (!/API (http:\S+)\/api\/v1/.test(out)) {
   if (server.exitCode !== null) throw new Error(out)
   await sleep(50)
 }
-const scaleApi = await controllerClient(/API (http:\S+)\/api\/v1/.exec(out)[1])
+const scaleToken = readFileSync(join(home, 'token'), 'utf8').trim() // the local admin token the server wrote
+const scaleApi = await controllerClient(/API (http:\S+)\/api\/v1/.exec(out)[1], scaleToken)
 const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) / 1024
 const rssIdle = rss()
 let rssPeak = rssIdle
@@ -169,7 +171,7 @@ const lastEnd = Math.max(...ends.values())
 while (Date.now() < lastEnd + 2500) await sleep(200)
 watching = false
 await watcher
-const metrics = await (await fetch(`${scaleApi.url}/metrics`)).text()
+const metrics = await (await fetch(`${scaleApi.url}/metrics`, { headers: { authorization: `Bearer ${scaleToken}` } })).text()
 // p99 of reconcile duration from the histogram's buckets (upper bound of the bucket holding the 99th percentile)
 const buckets = [...metrics.matchAll(/^chaoscope_reconcile_duration_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\d+)/gm)].reduce((m, [, le, n]) => m.set(le, (m.get(le) ?? 0) + Number(n)), new Map())
 const total = buckets.get('+Inf') ?? 0

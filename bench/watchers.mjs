@@ -44,7 +44,7 @@ async function watchers(base, n, probe) {
   }
   const open = () =>
     new Promise((resolveReady, reject) => {
-      const req = http.get(url, { agent }, (res) => {
+      const req = http.get(url, { agent, headers: { authorization: `Bearer ${process.env.CHAOSCOPE_TOKEN}` } }, (res) => {
         let ready = false
         const isReady = () => {
           if (ready) return
@@ -147,7 +147,7 @@ spec:
     await rt.runtime.waitReady(60_000)
     const pods = rt.runtime.pods().map((p) => p.name)
     let out = ''
-    const server = spawn(process.execPath, [BIN, 'server', '--runtime', rt.state.url, '--db', join(home, `${label}-${n}.db`), '--port', '0'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const server = spawn(process.execPath, [BIN, 'server', '--runtime', rt.state.url, '--db', join(home, `${label}-${n}.db`), '--port', '0'], { env: { ...process.env, CHAOSCOPE_RUNTIME_TOKEN: rt.state.token }, stdio: ['ignore', 'pipe', 'pipe'] })
     const exited = new Promise((r) => server.once('exit', r))
     server.stdout.on('data', (d) => (out += d))
     server.stderr.on('data', (d) => (out += d))
@@ -157,7 +157,9 @@ spec:
       await sleep(20)
     }
     const url = /API (http:\S+)\/api\/v1/.exec(out)[1]
-    const api = await controllerClient(url)
+    const token = readFileSync(join(home, 'token'), 'utf8').trim() // the local admin token the server wrote
+    process.env.CHAOSCOPE_TOKEN = token // for the watcher children
+    const api = await controllerClient(url, token)
     const probe = watchers > 0 ? await startChild(url, 1, true) : undefined
     const bulk = watchers > 1 ? await startChild(url, watchers - 1, false) : undefined
     const cpu0 = readCpu(server.pid)

@@ -100,10 +100,13 @@ export async function kindNames(): Promise<Pick<typeof Kinds, 'resolveKind' | 'r
   return import('./api/kinds.js')
 }
 
-/** The controller's API over HTTP: at `url`, or the controller `$CHAOSCOPE_HOME/controller.json` names. */
-export async function controllerClient(url?: string): Promise<ControllerClient> {
+/**
+ * The controller's API over HTTP: at `url` with `token`, or the controller `$CHAOSCOPE_SERVER` or
+ * `$CHAOSCOPE_HOME/controller.json` names, with the CLI's token (`$CHAOSCOPE_TOKEN`, else `$CHAOSCOPE_HOME/token`).
+ */
+export async function controllerClient(url?: string, token?: string): Promise<ControllerClient> {
   const { ControllerClient: Client } = await import('./api/client.js')
-  return url === undefined ? Client.fromState() : new Client(url)
+  return url === undefined ? Client.fromState() : new Client(url, token)
 }
 
 /** Starts a local runtime with its control API and its state file (what `chaoscope up` runs). */
