@@ -87,3 +87,20 @@ it('the fault library line agrees with what the runtime preloads into pods', () 
   expect(line.ok).toBe(existsSync(LIBRARY_FILE))
   expect(line.detail).toBe(line.ok ? realpathSync(LIBRARY_FILE) : expect.stringContaining('is not built'))
 })
+
+it('the state dir line is required, and fails on a home others can write, as the servers and the CLI refuse it', () => {
+  const home = mkdtempSync(join(tmpdir(), 'chaoscope-doctor-home-'))
+  dirs.push(home)
+  const before = process.env.CHAOSCOPE_HOME
+  process.env.CHAOSCOPE_HOME = home
+  try {
+    expect(check('state dir')).toMatchObject({ ok: true, required: true })
+    chmodSync(home, 0o777)
+    const line = check('state dir')
+    expect(line).toMatchObject({ ok: false, required: true, fix: `chmod 700 ${home} (or point CHAOSCOPE_HOME at a directory of your own)` })
+    expect(line.detail).toContain(home)
+  } finally {
+    if (before === undefined) delete process.env.CHAOSCOPE_HOME
+    else process.env.CHAOSCOPE_HOME = before
+  }
+})

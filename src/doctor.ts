@@ -10,6 +10,7 @@ import { tryPodCgroup } from './runtime/process/cgroup.js'
 import { findOnPath } from './runtime/process/launch.js'
 import { faultLibrary } from './runtime/preload/library.js'
 import { cgroupSupportFor, setprivFor } from './runtime/process/supervisor.js'
+import { checkHome, stateDir } from './store/state-files.js'
 
 export interface Check {
   name: string
@@ -70,8 +71,23 @@ function cgroupCheck(support: CgroupSupport): Check {
   }
 }
 
+/** $CHAOSCOPE_HOME as the servers and the CLI check it: refused when others can write it or another user owns it. */
+function homeCheck(): Check {
+  const dir = stateDir()
+  let problem: string | undefined
+  try {
+    checkHome(dir)
+  } catch (e) {
+    problem = (e as Error).message
+  }
+  return {
+    name: 'state dir', ok: problem === undefined, required: true, detail: problem ?? `${dir} (only this user may write it; made 0700 when created)`,
+    neededFor: 'keeping tokens, the database and where the servers listen away from other users', fix: `chmod 700 ${dir} (or point CHAOSCOPE_HOME at a directory of your own)`,
+  }
+}
+
 export function checkSystem(opts: CheckOptions = {}): Check[] {
-  const checks = [nodeCheck(), cgroupCheck(opts.cgroups ?? cgroupSupportFor('auto'))]
+  const checks = [nodeCheck(), homeCheck(), cgroupCheck(opts.cgroups ?? cgroupSupportFor('auto'))]
   checks.push(libraryCheck())
   for (const t of TOOLS) {
     const path = t.find()
