@@ -10,6 +10,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runtimeHeaders } from '../doubles/auth.js'
 import { edgeDelayYaml } from '../doubles/chaos-yaml.js'
 
 const ROOT = join(import.meta.dirname, '../..')
@@ -144,7 +145,7 @@ describe('chaoscope up with the controller, and the kubectl-like CLI', () => {
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^networkchaos\.chaos-mesh\.org\/dry created \(dry run\)\n[\s\S]*pod: middle-\w{5}/)
     expect(cli('get', 'nc').stderr).toContain('No resources found')
-    const effects = (await (await fetch(`${readRuntimeUrl(home)}/runtime/v1/effects`)).json()) as { items: unknown[] }
+    const effects = (await (await fetch(`${readRuntimeUrl(home)}/runtime/v1/effects`, { headers: runtimeHeaders(home) })).json()) as { items: unknown[] }
     expect(effects.items).toEqual([])
   })
 
@@ -197,7 +198,7 @@ spec:
     const ev = cli('events', '--for', 'networkchaos/outlived')
     expect(ev.stdout).toMatch(/TargetsGone\s+.*every selected pod is gone \(default\/middle-\w{5}\): the experiment ends/)
     expect(ev.stdout).toMatch(/Archived/)
-    const effects = (await (await fetch(`${readRuntimeUrl(home)}/runtime/v1/effects`)).json()) as { items: unknown[] }
+    const effects = (await (await fetch(`${readRuntimeUrl(home)}/runtime/v1/effects`, { headers: runtimeHeaders(home) })).json()) as { items: unknown[] }
     expect(effects.items).toEqual([])
   }, 90_000)
 })
