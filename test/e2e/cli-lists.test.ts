@@ -9,10 +9,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { Controller } from '../../src/engine/controller.js'
-import { writeControllerState } from '../../src/store/state-files.js'
 import { Store } from '../../src/store/store.js'
 import { startControllerServer } from '../../src/wiring.js'
 import type { ControllerServer } from '../../src/wiring.js'
+import { adminHeaders } from '../doubles/auth.js'
 import { fakePod, FakeRuntime } from '../doubles/fake-runtime.js'
 
 const EVENTS = 2345
@@ -49,8 +49,8 @@ beforeAll(async () => {
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
     },
   })
-  server = await startControllerServer({ controller: notStarted, runtime, db: ':memory:', port: 0, stateless: true })
-  writeControllerState({ ...server.state })
+  // as `chaoscope server` does: controller.json and the local admin token in the home, where the CLI finds them
+  server = await startControllerServer({ controller: notStarted, runtime, db: ':memory:', port: 0 })
 }, 30_000)
 
 afterAll(async () => {
@@ -69,7 +69,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 
 describe('lists larger than a page', () => {
   it('one answer of the API holds one page, with a continue token', async () => {
-    const res = await fetch(`${server.state.url}/api/v1/events`)
+    const res = await fetch(`${server.state.url}/api/v1/events`, { headers: adminHeaders(home) })
     const body = (await res.json()) as { items: unknown[]; metadata: { continue?: string; remainingItemCount?: number } }
     expect(body.items).toHaveLength(500)
     expect(body.metadata).toEqual({ continue: expect.any(String), remainingItemCount: EVENTS - 500 })
