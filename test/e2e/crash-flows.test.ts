@@ -14,6 +14,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { adminToken } from '../doubles/auth.js'
 import { launch, signalAndWait, waitOutput } from '../doubles/cli-process.js'
 import { startDemo } from '../demo.js'
 import { ControllerClient } from '../../src/api/client.js'
@@ -84,12 +85,13 @@ describe('crash safety: chaoscope server SIGKILLed mid-workflow and mid-schedule
   it('the workflow continues in its node with the remaining deadline; the schedule runs are neither doubled nor lost; no fault is left', async () => {
     const home = mkdtempSync(join(tmpdir(), 'chaoscope-crash-flows-'))
     const db = join(home, 'flows.db')
-    const env = { ...process.env, CHAOSCOPE_HOME: home }
-    const rt = new HttpRuntimeClient(demo.state.url)
+    // the server calls the demo's runtime with its token, as a controller in another process does
+    const env = { ...process.env, CHAOSCOPE_HOME: home, CHAOSCOPE_RUNTIME_TOKEN: demo.state.token }
+    const rt = new HttpRuntimeClient(demo.state.url, demo.state.token)
     let server: CliProcess | undefined
     const start = async (): Promise<ControllerClient> => {
       server = launch(['server', '--runtime', demo.state.url, '--db', db, '--port', '0'], env)
-      return new ControllerClient((await waitOutput(server, /API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 20_000))[1]!)
+      return new ControllerClient((await waitOutput(server, /API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 20_000))[1]!, adminToken(home))
     }
 
     // the schedule's children must never overlap: sample which schedule children hold effects
