@@ -18,6 +18,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { adminToken, runtimeToken } from '../doubles/auth.js'
 import { edgeDelayYaml } from '../doubles/chaos-yaml.js'
 import { launch, signalAndWait, waitOutput } from '../doubles/cli-process.js'
 import { seeded } from '../seeded.mjs'
@@ -114,11 +115,12 @@ describe('crash safety: chaoscope server SIGKILLed at seeded points over 100 exp
   it('no fault outlives its experiment by more than 1 s, no record claims a fault the runtime does not hold, no event or record is lost', async () => {
     const home = mkdtempSync(join(tmpdir(), 'chaoscope-crash-'))
     const db = join(home, 'crash.db')
-    const env = { ...process.env, CHAOSCOPE_HOME: home }
+    // the server calls the demo's runtime with its token, as a controller in another process does
+    const env = { ...process.env, CHAOSCOPE_HOME: home, CHAOSCOPE_RUNTIME_TOKEN: runtime.state.token }
     const random = seeded(20240501)
     const EXPERIMENTS = 100
     const KILLS = 12
-    const rt = new HttpRuntimeClient(runtime.state.url)
+    const rt = new HttpRuntimeClient(runtime.state.url, runtime.state.token)
 
     let server: { child: ChildProcess; out: () => string } | undefined
     let startedAt = 0
@@ -126,7 +128,7 @@ describe('crash safety: chaoscope server SIGKILLed at seeded points over 100 exp
       server = launch(['server', '--runtime', runtime.state.url, '--db', db, '--port', '0'], env)
       const url = (await waitOutput(server, /API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 20_000))[1]!
       startedAt = Date.now()
-      return new ControllerClient(url)
+      return new ControllerClient(url, adminToken(home))
     }
 
     const faults = watchFaults(() => rt)
@@ -202,8 +204,9 @@ describe('crash safety: the whole chaoscope up SIGKILLed and started again on th
     const start = async (): Promise<ControllerClient> => {
       up = launch(['up', '-f', APP, '--db', db, '--host-ports', 'ephemeral', '--ready-timeout', '30'], env)
       const ctl = (await waitOutput(up, /controller: API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 40_000))[1]!
-      rt = new HttpRuntimeClient((await waitOutput(up, /control API (http:\/\/127\.0\.0\.1:\d+)/, 1000))[1]!)
-      return new ControllerClient(ctl)
+      // each start makes a new runtime token (runtime.json); the admin token lives on in the home
+      rt = new HttpRuntimeClient((await waitOutput(up, /control API (http:\/\/127\.0\.0\.1:\d+)/, 1000))[1]!, runtimeToken(home))
+      return new ControllerClient(ctl, adminToken(home))
     }
     const faults = watchFaults(() => rt)
     const seenEvents = new Set<number>()
@@ -263,13 +266,13 @@ describe('two controllers on one runtime', () => {
 
   it('coexist: a second one, whether it fails to start or runs, leaves the first one\'s faults alone, and each recovers only its own', async () => {
     const home = mkdtempSync(join(tmpdir(), 'chaoscope-two-'))
-    const env = { ...process.env, CHAOSCOPE_HOME: home }
-    const rt = new HttpRuntimeClient(runtime.state.url)
+    const env = { ...process.env, CHAOSCOPE_HOME: home, CHAOSCOPE_RUNTIME_TOKEN: runtime.state.token }
+    const rt = new HttpRuntimeClient(runtime.state.url, runtime.state.token)
     const a = launch(['server', '--runtime', runtime.state.url, '--db', join(home, 'a.db'), '--port', '0'], env)
     let b: ReturnType<typeof launch> | undefined
     const busy = await busyPort()
     try {
-      const apiA = new ControllerClient((await waitOutput(a, /API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 20_000))[1]!)
+      const apiA = new ControllerClient((await waitOutput(a, /API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 20_000))[1]!, adminToken(home))
       await apiA.apply(edgeDelayYaml('first', { latency: '20ms', duration: '60s', app: 'middle', target: 'back' }))
       const mine = await rt.effects()
       expect(mine.length).toBeGreaterThan(0)
@@ -284,7 +287,8 @@ describe('two controllers on one runtime', () => {
       await exits(launch(['server', '--runtime', runtime.state.url, '--db', join(home, 'b.db'), '--port', '0'], env), /API_CONTROLLER_ALREADY_RUNNING/)
       await unchanged()
       // one with a home of its own but A's database: refused (the two would share one id), nothing touched
-      const envB = { ...process.env, CHAOSCOPE_HOME: mkdtempSync(join(tmpdir(), 'chaoscope-two-b-')) }
+      const homeB = mkdtempSync(join(tmpdir(), 'chaoscope-two-b-'))
+      const envB = { ...env, CHAOSCOPE_HOME: homeB }
       await exits(launch(['server', '--runtime', runtime.state.url, '--db', join(home, 'a.db'), '--port', '0'], envB), /CONTROLLER_DB_IN_USE/)
       await unchanged()
       // one with a home and database of its own that cannot listen: it has touched nothing either
@@ -293,7 +297,7 @@ describe('two controllers on one runtime', () => {
 
       // one that runs: it sweeps only its own, applies its own, and deleting its experiment leaves A's
       b = launch(['server', '--runtime', runtime.state.url, '--db', join(home, 'b.db'), '--port', '0'], envB)
-      const apiB = new ControllerClient((await waitOutput(b, /API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 20_000))[1]!)
+      const apiB = new ControllerClient((await waitOutput(b, /API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 20_000))[1]!, adminToken(homeB))
       await unchanged()
       await apiB.apply(edgeDelayYaml('second', { latency: '20ms', duration: '60s', app: 'front', target: 'middle' }))
       const both = await rt.effects()
