@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runtimeHeaders } from '../doubles/auth.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 const BIN = join(ROOT, 'bin/chaoscope.js')
@@ -55,7 +56,7 @@ describe('the chain demo\'s public Chaos Toolkit experiments, run unchanged', ()
     expect(all.status, all.stderr).toBe(0)
     const objects = (JSON.parse(all.stdout) as { items: { kind: string; metadata: { name: string } }[] }).items.map((o) => `${o.kind}/${o.metadata.name}`)
     const runtime = JSON.parse(readFileSync(join(home, 'runtime.json'), 'utf8')) as { url: string }
-    const effects = ((await (await fetch(`${runtime.url}/runtime/v1/effects`)).json()) as { items: { id: string }[] }).items.map((e) => `effect ${e.id}`)
+    const effects = ((await (await fetch(`${runtime.url}/runtime/v1/effects`, { headers: runtimeHeaders(home) })).json()) as { items: { id: string }[] }).items.map((e) => `effect ${e.id}`)
     return [...objects, ...effects]
   }
 
@@ -114,7 +115,7 @@ describe('the chain demo\'s public Chaos Toolkit experiments, run unchanged', ()
     const runtime = JSON.parse(readFileSync(join(home, 'runtime.json'), 'utf8')) as { url: string }
     /** middle's pod: its name, restarts and when its process started (a new pod, or the same one restarted, changes one). */
     const middle = async () => {
-      const items = ((await (await fetch(`${runtime.url}/runtime/v1/pods`)).json()) as { items: { service: string; name: string; restarts: number; startedAt?: string }[] }).items
+      const items = ((await (await fetch(`${runtime.url}/runtime/v1/pods`, { headers: runtimeHeaders(home) })).json()) as { items: { service: string; name: string; restarts: number; startedAt?: string }[] }).items
       const p = items.find((x) => x.service === 'middle')!
       return `${p.name} ${p.restarts} ${p.startedAt}`
     }
