@@ -1,24 +1,50 @@
 /**
- * The controller API's OpenAPI document against the app it describes: it names every route the app serves and
- * no other, and holds together (references, path parameters, answers). What each operation answers is checked
- * against the running API by test/e2e/openapi.test.ts (schemathesis).
+ * The controller API's OpenAPI document against the app it describes, built as the servers build it (tokens,
+ * the audit log, the Host rules): it names every route the app serves and no other, holds together (references,
+ * path parameters, answers), and says which answers the layers before a route give (rate limit, token, Host and
+ * Origin). What each operation answers is checked against the running API by test/e2e/openapi.test.ts (schemathesis).
  */
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { apiApp } from './app.js'
+import { hashToken, newToken } from './auth.js'
 import { openApiDocument } from './openapi.js'
 import type { ControllerApi } from './types.js'
+import { Store } from '../store/store.js'
 import { danglingRefs, operationProblems, operationsOf, routesOf } from '../../test/openapi-doc.js'
 
-// the routes are registered when the app is built; none of them is called here
-const app = apiApp({ controller: { on() {} } as unknown as ControllerApi, rateLimit: false })
+const store = Store.open(':memory:')
+afterAll(() => store.close())
+const token = newToken()
+store.insertToken({ name: 'doc-admin', hash: hashToken(token), role: 'admin', namespaces: [], createdAt: new Date().toISOString() })
+
+// the routes are registered when the app is built; none that reaches the controller is called here
+const app = apiApp({
+  controller: { on() {} } as unknown as ControllerApi,
+  rateLimit: false,
+  security: { auth: 'token', store, http: { listen: ['127.0.0.1:0'] } },
+})
+
+type Answers = Record<string, { description?: string; headers?: Record<string, unknown> }>
+type Operation = { security?: unknown[]; responses?: Answers }
+type Doc = { security?: unknown; components: { securitySchemes?: Record<string, unknown> }; paths: Record<string, Record<string, Operation>> }
+
+/** `METHOD /path` of every operation whose answers lack what `has` asks for. */
+function lacking(has: (o: Operation, at: string) => boolean): string[] {
+  const doc = openApiDocument() as Doc
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).flatMap(([m, o]) => (o.responses && !has(o, `${m.toUpperCase()} ${path}`) ? [`${m.toUpperCase()} ${path}`] : [])),
+  )
+}
 
 describe('the controller API document', () => {
   it('names every route of the app, and only those', () => {
+    expect(routesOf(app)).toContain('POST /api/v1/tokens')
     expect(operationsOf(openApiDocument())).toEqual(routesOf(app))
   })
 
-  it('is what GET /api/v1/openapi.json serves', async () => {
-    const res = await app.request('/api/v1/openapi.json')
+  it('is what GET /api/v1/openapi.json serves, to a caller with a token', async () => {
+    expect((await app.request('/api/v1/openapi.json')).status).toBe(401)
+    const res = await app.request('/api/v1/openapi.json', { headers: { authorization: `Bearer ${token}` } })
     expect(res.headers.get('content-type')).toMatch(/^application\/json/)
     expect(await res.json()).toEqual(openApiDocument())
   })
@@ -30,10 +56,28 @@ describe('the controller API document', () => {
   })
 
   it('documents the rate limit (429 with Retry-After) on every operation', () => {
-    const doc = openApiDocument() as { paths: Record<string, Record<string, { responses?: Record<string, { headers?: Record<string, unknown> }> }>> }
-    const missing = Object.entries(doc.paths).flatMap(([path, item]) =>
-      Object.entries(item).flatMap(([m, o]) => (o.responses && !o.responses['429']?.headers?.['Retry-After'] ? [`${m} ${path}`] : [])),
-    )
-    expect(missing).toEqual([])
+    expect(lacking((o) => Boolean(o.responses?.['429']?.headers?.['Retry-After']))).toEqual([])
+  })
+
+  it('asks for a bearer token everywhere but /healthz, and documents the 401 where it asks', async () => {
+    const doc = openApiDocument() as Doc
+    expect(doc.components.securitySchemes).toEqual({ bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }) })
+    expect(doc.security).toEqual([{ bearerAuth: [] }])
+    expect(lacking((o, at) => (at === 'GET /healthz' ? o.security?.length === 0 && !o.responses?.['401'] : o.security === undefined && Boolean(o.responses?.['401'])))).toEqual([])
+    // as the app does
+    expect((await app.request('/healthz')).status).toBe(200)
+    expect((await app.request('/api/v1/whoami')).status).toBe(401)
+  })
+
+  it('documents 403 (Host, Origin; a role or namespace where the route checks one) and a token in the URL (400) on every operation', async () => {
+    expect(lacking((o) => /API_HOST_REFUSED/.test(o.responses?.['403']?.description ?? '') && /AUTH_TOKEN_IN_URL/.test(o.responses?.['400']?.description ?? ''))).toEqual([])
+    const doc = openApiDocument() as Doc
+    for (const at of [doc.paths['/api/v1/tokens']!.post!, doc.paths['/api/v1/audit']!.get!, doc.paths['/api/v1/namespaces/{namespace}/{kind}/{name}']!.delete!]) {
+      expect(at.responses!['403']!.description).toMatch(/AUTH_FORBIDDEN.*AUTH_NAMESPACE_FORBIDDEN/)
+    }
+    expect(doc.paths['/api/v1/resources']!.post!.responses!['403']!.description).toMatch(/AUTH_FORBIDDEN.*AUTH_NAMESPACE_FORBIDDEN.*POLICY_NAMESPACE_NOT_ALLOWED.*POLICY_NAMESPACE_PROTECTED/)
+    // as the app does, /healthz too
+    expect((await app.request('/healthz?access_token=x')).status).toBe(400)
+    expect((await app.request('/healthz', { headers: { host: 'evil.example' } })).status).toBe(403)
   })
 })

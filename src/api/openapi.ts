@@ -1,13 +1,16 @@
 /**
  * @module api/openapi: the OpenAPI 3.1 document of the controller API, served at /api/v1/openapi.json. It says
  * what the API does, not what it should: every status an operation answers, the values each query parameter
- * takes (others are 400), the body types it reads; test/e2e/openapi.test.ts holds the API to it with schemathesis,
- * and src/api/openapi.test.ts checks that it names every route of src/api/app.ts and no other.
+ * takes (others are 400), the body types it reads, the token it needs and the role; test/e2e/openapi.test.ts holds
+ * the API to it with schemathesis, and src/api/openapi.test.ts checks that it names every route of src/api/app.ts
+ * (with the token and audit routes the servers mount) and no other.
  */
 import { VERSION } from '../version.js'
 import { guardResponses } from '../http-guard.js'
 import { MAX_PAGE } from './paging.js'
 import { CONTROLLER_KINDS, plural } from './kinds.js'
+import { ROLES } from './auth.js'
+import { AUDIT_LIMIT, AUDIT_MAX_LIMIT } from '../store/store.js'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: unknown) => ({ 'application/json': { schema } })
@@ -31,8 +34,50 @@ const qe = (name: string, description: string, schema: unknown) => ({ ...q(name,
 const flag = (name: string, description: string) => ({ ...q(name, `${description} (true or 1, false or 0; empty: false)`, { type: 'boolean' }), allowEmptyValue: true })
 
 /** The answers every operation may give besides its own (src/http-guard.ts, before any route). */
-const GUARD = guardResponses()
-const op = (o: { responses: Record<number, unknown> } & Record<string, unknown>) => ({ ...o, responses: { ...GUARD, ...o.responses } })
+const GUARD = guardResponses() as Record<413 | 429, { description: string }>
+
+type Answer = { description: string; content: unknown }
+type Op = { responses: Record<number, Answer> } & Record<string, unknown>
+
+// what src/http-security.ts and the token check (src/http-auth.ts) answer before any route
+const HOST_ORIGIN = 'the Host names no address this server serves (API_HOST_REFUSED), or a page of another origin sent the request (API_CROSS_ORIGIN)'
+const TOKEN_IN_URL = 'a query parameter that would carry a credential (token, access_token, api_key...) is in the URL (AUTH_TOKEN_IN_URL)'
+const UNAUTHORIZED = error('no token (AUTH_REQUIRED), an Authorization header that is not `Bearer <token>` or a token this server did not issue (AUTH_INVALID_TOKEN), an expired one (AUTH_TOKEN_EXPIRED) or a revoked one (AUTH_TOKEN_REVOKED)')
+const BAD_TOKENS = `${GUARD[429].description}, or too many requests with a bad token from it: 10 a minute, then refused for the rest of it (AUTH_RATE_LIMITED)`
+
+/**
+ * An operation with the answers of the layers before its route: the guard's, 401 unless it is open
+ * (`security: []`), 403 for the Host and Origin rules and `forbidden` (why its route refuses a token), and
+ * AUTH_TOKEN_IN_URL with its own 400s.
+ */
+const op = (o: Op, forbidden?: string) => {
+  const open = Array.isArray(o.security) && o.security.length === 0
+  const own = o.responses
+  return {
+    ...o,
+    responses: {
+      ...GUARD,
+      ...(open ? {} : { 401: UNAUTHORIZED, 429: { ...GUARD[429], description: BAD_TOKENS } }),
+      ...own,
+      400: error(own[400] ? `${own[400].description}; or ${TOKEN_IN_URL}` : TOKEN_IN_URL),
+      403: error(forbidden ? `${forbidden}; or ${HOST_ORIGIN}` : HOST_ORIGIN),
+    },
+  }
+}
+
+// why a route refuses a token that authenticated (src/api/auth.ts allow)
+const READ_ANY = 'a token limited to namespaces, asking across every namespace or in another one (AUTH_NAMESPACE_FORBIDDEN)'
+const READ_ONE = 'a token limited to other namespaces (AUTH_NAMESPACE_FORBIDDEN)'
+const WRITE_ONE = 'a viewer token (AUTH_FORBIDDEN: it takes an operator or admin), or one limited to other namespaces (AUTH_NAMESPACE_FORBIDDEN)'
+const ADMIN = 'a token of another role than admin (AUTH_FORBIDDEN), or an admin token limited to namespaces (AUTH_NAMESPACE_FORBIDDEN: tokens and the audit log span every namespace)'
+const APPLY_FORBIDDEN =
+  'a viewer token (AUTH_FORBIDDEN); a token limited to namespaces, for a resource in another one or whose selector reaches pods in another one (AUTH_NAMESPACE_FORBIDDEN); a resource, or a pod its selector reaches, in a namespace outside the server\'s --allowed-namespaces (POLICY_NAMESPACE_NOT_ALLOWED) or in one of its --protected-namespaces (POLICY_NAMESPACE_PROTECTED); nothing was applied'
+
+const ROLE = { type: 'string', enum: [...ROLES], description: 'viewer reads; operator also creates, pauses, resumes and deletes; admin also manages tokens and reads the audit log' }
+// what POST /api/v1/tokens takes (src/api/app.ts): names, namespaces, and `expires` as whole days or a Go duration
+const TOKEN_NAME = '^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$'
+const NAMESPACE_NAME = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$'
+const EXPIRES = '^(|[0-9]{1,5}d|[-+]?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+))$'
 
 const KIND_PARAM = {
   ...p('kind', 'resource type: Kind, singular, plural or short name, any case (networkchaos, NetworkChaos, nc); another is 422 SPEC_UNKNOWN_KIND'),
@@ -83,9 +128,10 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'chaoscope controller API',
       version: VERSION,
       description:
-        'Chaos Mesh resources applied to the local runtime: apply, list, inspect, pause, resume and delete experiments. Errors are JSON {code, message, hint?, issues?} with the codes of the CLI (docs/errors.md). Every request is counted against a rate limit per client address (429 with Retry-After), and a request that declares a body over 1 MiB is refused before it is read (413).',
+        'Chaos Mesh resources applied to the local runtime: apply, list, inspect, pause, resume and delete experiments; tokens and the audit log. Every call but /healthz carries a token (`Authorization: Bearer`, never in the URL): its role says what it may do (viewer reads; operator also applies, pauses, resumes and deletes; admin also manages tokens and reads the audit log) and its namespaces where; with `--auth none` (loopback only) every caller is an admin. Every mutating call, refused ones too, writes an audit entry. Errors are JSON {code, message, hint?, issues?} with the codes of the CLI (docs/errors.md). Every request is counted against a rate limit per client address (429 with Retry-After), and a request that declares a body over 1 MiB is refused before it is read (413).',
     },
     servers: [{ url: 'http://127.0.0.1' }],
+    security: [{ bearerAuth: [] }],
     paths: {
       '/api/v1/resources': {
         post: op({
@@ -111,12 +157,12 @@ export function openApiDocument(): Record<string, unknown> {
             500: error('the state database refused the write (STORE_WRITE_FAILED), or the worker validating a large body failed (API_VALIDATOR_FAILED); nothing was applied'),
             503: STOPPED,
           },
-        }),
+        }, APPLY_FORBIDDEN),
         get: op({
           summary: 'list resources, one page',
           parameters: [...LIST_Q, ...PAGE_Q],
           responses: { 200: { description: 'the resources, by kind, namespace and name', content: json(page('Object')) }, 400: BAD_QUERY, 422: UNKNOWN_KIND },
-        }),
+        }, READ_ANY),
       },
       '/api/v1/namespaces/{namespace}/{kind}/{name}': {
         parameters: ONE,
@@ -124,7 +170,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'one resource with its status',
           parameters: [flag('refresh', "first read the evidence of its active records from the runtime's effects")],
           responses: { 200: { description: 'the resource', content: json(ref('Object')) }, 400: BAD_QUERY, 404: NOT_FOUND, 422: UNKNOWN_KIND, 503: STOPPED },
-        }),
+        }, READ_ONE),
         delete: op({
           summary: 'delete: recover every target, then remove the resource',
           parameters: [flag('wait', 'answer once the targets are recovered and the resource is gone (default true)'), q('timeoutSeconds', 'wait at most this long', { type: 'number', exclusiveMinimum: 0 })],
@@ -136,21 +182,21 @@ export function openApiDocument(): Record<string, unknown> {
             500: WRITE_FAILED,
             503: STOPPED,
           },
-        }),
+        }, WRITE_ONE),
       },
       '/api/v1/namespaces/{namespace}/{kind}/{name}/pause': {
         parameters: ONE,
         post: op({
           summary: 'pause (annotation experiment.chaos-mesh.org/pause: "true"); answers once its faults are recovered',
           responses: { 200: { description: 'the resource', content: json(ref('Object')) }, 404: NOT_FOUND, 409: DELETING, 422: UNKNOWN_KIND, 500: WRITE_FAILED, 503: STOPPED },
-        }),
+        }, WRITE_ONE),
       },
       '/api/v1/namespaces/{namespace}/{kind}/{name}/resume': {
         parameters: ONE,
         post: op({
           summary: 'resume a paused resource; answers once its faults are injected again (while its duration lasts)',
           responses: { 200: { description: 'the resource', content: json(ref('Object')) }, 404: NOT_FOUND, 409: DELETING, 422: UNKNOWN_KIND, 500: WRITE_FAILED, 503: STOPPED },
-        }),
+        }, WRITE_ONE),
       },
       '/api/v1/namespaces/{namespace}/{kind}/{name}/events': {
         parameters: ONE,
@@ -158,21 +204,21 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'events of one resource, one page (also of one that is gone: by kind, namespace and name)',
           parameters: [SINCE_Q, ...PAGE_Q],
           responses: { 200: { description: 'events, oldest first', content: json(page('Event')) }, 400: BAD_QUERY, 422: UNKNOWN_KIND },
-        }),
+        }, READ_ONE),
       },
       '/api/v1/events': {
         get: op({
           summary: 'events, one page',
           parameters: [q('kind', 'resource type'), q('namespace', 'namespace'), q('name', 'resource name'), q('uid', 'resource uid'), SINCE_Q, ...PAGE_Q],
           responses: { 200: { description: 'events, oldest first', content: json(page('Event')) }, 400: BAD_QUERY, 422: UNKNOWN_KIND },
-        }),
+        }, READ_ANY),
       },
       '/api/v1/pods': {
         get: op({
           summary: 'pods of the local runtime',
           parameters: [q('namespace', 'only this namespace'), SELECTOR_Q],
           responses: { 200: { description: 'the pods', content: json(list('Pod')) }, 400: BAD_QUERY, 503: error('no runtime, or it does not answer (RUNTIME_NOT_RUNNING)') },
-        }),
+        }, READ_ANY),
       },
       '/api/v1/watch': {
         get: op({
@@ -187,18 +233,136 @@ export function openApiDocument(): Record<string, unknown> {
             400: BAD_QUERY,
             422: UNKNOWN_KIND,
           },
-        }),
+        }, READ_ANY),
+      },
+      '/api/v1/tokens': {
+        post: op({
+          summary: 'create a token (admin): its text is in this answer only, the server keeps its SHA-256',
+          description: 'A live token of the same name is a conflict; a revoked or expired one is replaced. The body is JSON of at most 64 KiB.',
+          requestBody: { required: true, content: json(ref('TokenRequest')) },
+          responses: {
+            201: { description: 'the token, with its text', content: json(ref('TokenCreated')) },
+            400: error('the body is not a JSON object {name, role, namespaces?, expires?}, a field is malformed (API_INVALID_QUERY), or it nests deeper than 100 levels (API_BODY_TOO_DEEP)'),
+            409: error('a live token has that name (AUTH_TOKEN_EXISTS)'),
+            413: error('the body is larger than 64 KiB (API_BODY_TOO_LARGE)'),
+            415: error('the body is declared as a type other than application/json (API_UNSUPPORTED_MEDIA_TYPE)'),
+            500: WRITE_FAILED,
+          },
+        }, ADMIN),
+        get: op({ summary: 'every token (admin), by name; never their text', responses: { 200: { description: 'the tokens', content: json(list('Token')) } } }, ADMIN),
+      },
+      '/api/v1/tokens/{name}': {
+        parameters: [p('name', 'name of the token')],
+        delete: op({
+          summary: 'revoke a token (admin): it is refused from now on (AUTH_TOKEN_REVOKED); its row stays, for the audit log',
+          responses: {
+            200: { description: 'revoked is false when it was revoked already (the first time stays)', content: json(ref('Revoked')) },
+            404: error('no token has that name (AUTH_TOKEN_NOT_FOUND)'),
+            500: WRITE_FAILED,
+          },
+        }, ADMIN),
+      },
+      '/api/v1/audit': {
+        get: op({
+          summary: 'the audit log (admin), oldest first: one entry per mutating call, refused ones too',
+          description: 'The log is append-only: no route changes or removes an entry. `format=jsonl` or `Accept: application/x-ndjson` answers one entry per line.',
+          parameters: [
+            qe('since', 'only entries at or after this ISO time (2026-12-04T10:00:00Z)', { type: 'string' }),
+            qe('until', 'only entries at or before this ISO time', { type: 'string' }),
+            q('actor', 'only the calls of this token name (`-`: unauthenticated ones)'),
+            qe('afterId', 'only entries with a greater id', { type: 'integer', minimum: 0, maximum: 999_999_999 }),
+            qe('limit', `at most this many entries (default ${AUDIT_LIMIT}; above ${AUDIT_MAX_LIMIT}: ${AUDIT_MAX_LIMIT})`, { type: 'integer', minimum: 0, maximum: 999_999_999 }),
+            q('format', '`jsonl`: one entry as JSON per line (application/x-ndjson); any other value: the JSON list', { type: 'string', examples: ['jsonl'] }),
+          ],
+          responses: {
+            200: {
+              description: 'the entries',
+              content: { ...json(list('AuditEntry')), 'application/x-ndjson': { schema: { type: 'string', description: 'one AuditEntry as JSON per line' } } },
+            },
+            400: error('since or until is not a time, or afterId or limit not a whole number (API_INVALID_QUERY)'),
+          },
+        }, ADMIN),
+      },
+      '/api/v1/whoami': {
+        get: op({ summary: "the caller: its token's name, role and namespaces", responses: { 200: { description: 'the caller', content: json(ref('Whoami')) } } }),
       },
       '/api/v1/openapi.json': { get: op({ summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } }) },
-      '/metrics': { get: op({ summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format', content: text } } }) },
-      '/healthz': { get: op({ summary: 'liveness', responses: { 200: { description: 'ok', content: text } } }) },
+      '/metrics': { get: op({ summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format', content: text } } }, READ_ANY) },
+      '/healthz': { get: op({ summary: 'liveness; the one path without a token', security: [], responses: { 200: { description: 'ok', content: text } } }) },
     },
     components: {
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'a token printed by `chaoscope token create`, or the local admin token in $CHAOSCOPE_HOME/token (0600)' },
+      },
       schemas: {
         Error: {
           type: 'object',
           required: ['code', 'message'],
           properties: { code: { type: 'string', description: 'error code, as in docs/errors.md' }, message: { type: 'string' }, hint: { type: 'string' }, issues: { type: 'array', items: ref('Issue') } },
+        },
+        TokenRequest: {
+          type: 'object',
+          required: ['name', 'role'],
+          properties: {
+            name: { type: 'string', pattern: TOKEN_NAME, description: '1 to 63 lowercase letters, digits, ".", "_" or "-", starting and ending with a letter or digit' },
+            role: ROLE,
+            namespaces: { type: 'array', maxItems: 100, items: { type: 'string', pattern: NAMESPACE_NAME }, description: 'the namespaces it may act in (absent or []: every namespace)' },
+            expires: {
+              type: ['string', 'null'],
+              pattern: EXPIRES,
+              description: 'it expires this long after now: whole days (30d) or a Go duration (12h, 90m); absent, null or empty: never',
+              examples: ['30d', '12h'],
+            },
+          },
+        },
+        Token: {
+          type: 'object',
+          required: ['name', 'role', 'namespaces', 'state', 'createdAt'],
+          properties: {
+            name: { type: 'string' },
+            role: ROLE,
+            namespaces: { type: 'array', items: { type: 'string' }, description: 'the namespaces it may act in ([]: every namespace)' },
+            state: { type: 'string', enum: ['active', 'expired', 'revoked'] },
+            createdAt: { type: 'string', format: 'date-time' },
+            createdBy: { type: 'string', description: 'the token that created it' },
+            expiresAt: { type: 'string', format: 'date-time' },
+            revokedAt: { type: 'string', format: 'date-time' },
+            lastUsedAt: { type: 'string', format: 'date-time', description: 'to the minute: a use is written at most once a minute per token' },
+          },
+        },
+        TokenCreated: {
+          allOf: [
+            ref('Token'),
+            { type: 'object', required: ['token'], properties: { token: { type: 'string', pattern: '^chs_[A-Za-z0-9_-]{43}$', description: 'send as `Authorization: Bearer <token>`; shown this once' } } },
+          ],
+        },
+        Revoked: {
+          type: 'object',
+          required: ['name', 'revoked', 'state'],
+          properties: { name: { type: 'string' }, revoked: { type: 'boolean' }, state: { type: 'string', enum: ['active', 'expired', 'revoked'] } },
+        },
+        AuditEntry: {
+          type: 'object',
+          required: ['id', 'time', 'actor', 'remote', 'method', 'path', 'action', 'target', 'namespace', 'status'],
+          properties: {
+            id: { type: 'integer', minimum: 1 },
+            time: { type: 'string', format: 'date-time' },
+            actor: { type: 'string', description: 'the token name (`-`: none that authenticated)' },
+            role: { type: 'string', enum: [...ROLES] },
+            remote: { type: 'string', description: 'the client address' },
+            method: { type: 'string' },
+            path: { type: 'string' },
+            action: { type: 'string', description: 'apply, apply (dry run), delete, pause, resume, token create, token revoke; effect apply, effect remove, runtime shutdown for the runtime\'s control API under `up`' },
+            target: { type: 'string', description: 'what it acted on: Kind/namespace/name (several separated by spaces), token/name' },
+            namespace: { type: 'string', description: 'the namespaces it acted in, separated by spaces' },
+            status: { type: 'integer', description: 'the HTTP status answered' },
+            code: { type: 'string', description: 'the error code, when refused or failed' },
+          },
+        },
+        Whoami: {
+          type: 'object',
+          required: ['name', 'role', 'namespaces'],
+          properties: { name: { type: 'string' }, role: ROLE, namespaces: { type: 'array', items: { type: 'string' }, description: '[]: every namespace' } },
         },
         Manifest: {
           type: 'object',

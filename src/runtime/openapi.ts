@@ -1,7 +1,7 @@
 /**
  * @module runtime/openapi: the OpenAPI 3.1 document of the runtime's control API (src/runtime/control-api.ts),
  * served at /runtime/v1/openapi.json: every status an operation answers, the values each query parameter takes
- * (others are 400), the body it reads. test/e2e/openapi.test.ts holds the API to it with schemathesis, and
+ * (others are 400), the body it reads, the token it needs. test/e2e/openapi.test.ts holds the API to it with schemathesis, and
  * src/runtime/openapi.test.ts checks that it names every route and no other.
  */
 import { VERSION } from '../version.js'
@@ -19,8 +19,32 @@ const p = (name: string, description: string) => ({ name, in: 'path', required: 
 const bool = { type: 'string', enum: ['true', 'false'] }
 
 /** The answers every operation may give besides its own (src/http-guard.ts, before any route). */
-const GUARD = guardResponses()
-const op = (o: { responses: Record<number, unknown> } & Record<string, unknown>) => ({ ...o, responses: { ...GUARD, ...o.responses } })
+const GUARD = guardResponses() as Record<413 | 429, { description: string }>
+
+type Answer = { description: string; content: unknown }
+type Op = { responses: Record<number, Answer> } & Record<string, unknown>
+
+// what src/http-security.ts and the token check (src/http-auth.ts) answer before any route
+const HOST_ORIGIN = 'the Host names no address this server serves (API_HOST_REFUSED), or a page of another origin sent the request (API_CROSS_ORIGIN)'
+const TOKEN_IN_URL = 'a query parameter that would carry a credential (token, access_token, api_key...) is in the URL (AUTH_TOKEN_IN_URL)'
+const UNAUTHORIZED = error("no token (AUTH_REQUIRED), or an Authorization header that is not `Bearer <token>` or not this runtime's token (AUTH_INVALID_TOKEN)")
+const BAD_TOKENS = `${GUARD[429].description}, or too many requests with a bad token from it: 10 a minute, then refused for the rest of it (AUTH_RATE_LIMITED)`
+
+/** An operation with the answers of the layers before its route: the guard's, 401 unless it is open (`security: []`), 403, and AUTH_TOKEN_IN_URL with its own 400s. */
+const op = (o: Op) => {
+  const open = Array.isArray(o.security) && o.security.length === 0
+  const own = o.responses
+  return {
+    ...o,
+    responses: {
+      ...GUARD,
+      ...(open ? {} : { 401: UNAUTHORIZED, 429: { ...GUARD[429], description: BAD_TOKENS } }),
+      ...own,
+      400: error(own[400] ? `${own[400].description}; or ${TOKEN_IN_URL}` : TOKEN_IN_URL),
+      403: error(HOST_ORIGIN),
+    },
+  }
+}
 const BAD_QUERY = error('a malformed query parameter (API_INVALID_QUERY)')
 
 const POD = p('name', 'pod name, e.g. web-7f2ab')
@@ -117,11 +141,12 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
       title: 'chaoscope runtime control API',
       version: VERSION,
       description:
-        'The local runtime (`chaoscope up`) on 127.0.0.1: its pods, their logs, the sidecars, and the effects it holds on them (the one boundary the controller acts through). Errors are JSON {code, message, hint?} with the codes of docs/errors.md. Every request is counted against a rate limit per client address (429 with Retry-After), and a request that declares a body over 1 MiB is refused before it is read (413).',
+        "The local runtime (`chaoscope up`) on 127.0.0.1: its pods, their logs, the sidecars, and the effects it holds on them (the one boundary the controller acts through). Every call but /healthz carries the runtime's own token (`Authorization: Bearer`, never in the URL), made at each start and kept in $CHAOSCOPE_HOME/runtime.json (0600); with `--auth none` (loopback only) none is asked for. Under `up`, every mutating call writes an entry in the controller's audit log. Errors are JSON {code, message, hint?} with the codes of docs/errors.md. Every request is counted against a rate limit per client address (429 with Retry-After), and a request that declares a body over 1 MiB is refused before it is read (413).",
     },
     servers: [{ url: 'http://127.0.0.1' }],
+    security: [{ bearerAuth: [] }],
     paths: {
-      '/healthz': { get: op({ summary: 'liveness', responses: { 200: { description: 'ok', content: text } } }) },
+      '/healthz': { get: op({ summary: 'liveness; the one path without a token', security: [], responses: { 200: { description: 'ok', content: text } } }) },
       '/metrics': {
         get: op({ summary: "Prometheus metrics of the sidecars (and, under `up`, the controller's)", responses: { 200: { description: 'text exposition format', content: text } } }),
       },
@@ -160,7 +185,7 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
         post: op({
           summary: 'apply an effect (idempotent by id)',
           description:
-            'A held effect stays until it is removed or until expiresAt, when the runtime removes it by itself. A one-shot effect (pod-kill, container-kill) acts and is done: the answer has what it did.',
+            'A held effect stays until it is removed or until expiresAt, when the runtime removes it by itself. A one-shot effect (pod-kill, container-kill) acts and is done: the answer has what it did. The body is JSON (a body without a content type is read as JSON); any other declared type is refused before it is read, as a page\'s form could send one without a preflight.',
           requestBody: { required: true, content: json(ref('Effect')) },
           responses: {
             200: { description: 'one-shot: what was done', content: json(ref('Done')) },
@@ -169,6 +194,7 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
             404: error('its target is not there: RUNTIME_UNKNOWN_POD, RUNTIME_UNKNOWN_EDGE'),
             409: error('a different effect is held under this id (EFFECT_EXISTS)'),
             413: error('the body is larger than 1 MiB (API_BODY_TOO_LARGE)'),
+            415: error('the body is declared as a type other than application/json (API_UNSUPPORTED_MEDIA_TYPE)'),
             500: error('the sidecars\' data plane did not answer (PROXY_WORKER_FAILED)'),
           },
         }),
@@ -192,6 +218,9 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
       },
     },
     components: {
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: "the runtime's token: `token` in $CHAOSCOPE_HOME/runtime.json (0600), new at each start; not a controller token" },
+      },
       schemas: {
         Error: {
           type: 'object',

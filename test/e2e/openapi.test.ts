@@ -3,8 +3,12 @@
  * virtualenv outside the repository) fuzzes the controller API and the runtime's control API from their own
  * documents, on a runtime with real pods and a controller holding a running experiment, and must find no 5xx, no
  * status code, content type, response body or header the document does not declare, and no request the document
- * calls invalid accepted. Bounded: 15 examples per operation, a fixed seed, and a hard time limit for both runs
- * together (CHAOSCOPE_SCHEMATHESIS_SEED and CHAOSCOPE_SCHEMATHESIS_EXAMPLES try others, e.g. 3 and 40).
+ * calls invalid accepted. Every request carries a token, as every client must: the controller's local admin token
+ * (its role can call every operation, so none is refused for want of one) and the runtime's own. The token routes
+ * run last, as shutdown does: schemathesis revokes the tokens it has seen listed, its own too, and every request
+ * after that is refused (401, then 429 once the bad-token limit is reached). Bounded: 15 examples per operation,
+ * a fixed seed, and a hard time limit for both runs together (CHAOSCOPE_SCHEMATHESIS_SEED and
+ * CHAOSCOPE_SCHEMATHESIS_EXAMPLES try others, e.g. 3 and 40).
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -93,8 +97,9 @@ describe('schemathesis against the OpenAPI documents', () => {
     writeFileSync(join(work, 'runtime.toml'), RUNTIME_CONFIG)
     app = await startFaultApp()
     app.server.onShutdownRequest(() => shutdowns++) // the control API's answer is tested, not the stop
-    ctl = await startServer({ runtimeUrl: app.server.state.url, port: 0, stateless: true, db: join(work, 'chaoscope.db'), backoff: { baseMs: 50, capMs: 200 } })
-    const res = await fetch(`${ctl.state.url}/api/v1/resources`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: EXPERIMENT })
+    ctl = await startServer({ runtimeUrl: app.server.state.url, runtimeToken: app.server.state.token, port: 0, stateless: true, db: join(work, 'chaoscope.db'), backoff: { baseMs: 50, capMs: 200 } })
+    if (!ctl.adminToken || !app.server.state.token) throw new Error('the servers were started without tokens')
+    const res = await fetch(`${ctl.state.url}/api/v1/resources`, { method: 'POST', headers: { 'content-type': 'application/yaml', authorization: `Bearer ${ctl.adminToken}` }, body: EXPERIMENT })
     expect(res.status, await res.text()).toBe(201)
     deadline = Date.now() + BUDGET_MS
   }, 60_000)
@@ -104,11 +109,12 @@ describe('schemathesis against the OpenAPI documents', () => {
     if (work) rmSync(work, { recursive: true, force: true })
   })
 
-  const run = async (url: string, doc: string, config: string, more: string[]) => {
+  /** Runs schemathesis on the document at `url` + `doc`, every request (the document's too) with `token`. */
+  const run = async (url: string, doc: string, token: string, config: string, more: string[]) => {
     const left = deadline - Date.now()
-    const args = ['--config-file', join(work, config), 'run', `${url}${doc}`, '--url', url, '--checks', CHECKS.join(','), '--max-examples', EXAMPLES, '--seed', SEED, '--request-timeout', '10', '--workers', '1', '--generation-database', 'none', '--no-color', ...more]
+    const args = ['--config-file', join(work, config), 'run', `${url}${doc}`, '--url', url, '-H', `Authorization: Bearer ${token}`, '--checks', CHECKS.join(','), '--max-examples', EXAMPLES, '--seed', SEED, '--request-timeout', '10', '--workers', '1', '--generation-database', 'none', '--no-color', ...more]
     const r = await schemathesis(args, left, work)
-    const why = `schemathesis ${args.join(' ')} (exit ${r.code}, ${r.ms} ms):\n${r.output}`
+    const why = `schemathesis ${args.join(' ').replaceAll(token, '<token>')} (exit ${r.code}, ${r.ms} ms):\n${r.output.replaceAll(token, '<token>')}`
     expect(r.code, why).toBe(0)
     // every operation it selected was tested (none skipped for want of something it could generate)
     const [, selected, tested] = /Selected: (\d+)\/\d+\s+Tested: (\d+)/.exec(r.output) ?? []
@@ -118,9 +124,11 @@ describe('schemathesis against the OpenAPI documents', () => {
   }
 
   it(
-    'finds nothing on the controller API',
+    'finds nothing on the controller API, the token routes last',
     async () => {
-      await run(ctl.state.url, '/api/v1/openapi.json', 'controller.toml', [])
+      const token = ctl.adminToken!
+      await run(ctl.state.url, '/api/v1/openapi.json', token, 'controller.toml', ['--exclude-path-regex', '^/api/v1/tokens'])
+      await run(ctl.state.url, '/api/v1/openapi.json', token, 'controller.toml', ['--include-path-regex', '^/api/v1/tokens'])
     },
     BUDGET_MS + 5_000,
   )
@@ -128,8 +136,9 @@ describe('schemathesis against the OpenAPI documents', () => {
   it(
     'finds nothing on the runtime control API, shutdown last',
     async () => {
-      await run(app.server.state.url, '/runtime/v1/openapi.json', 'runtime.toml', ['--exclude-path', '/runtime/v1/shutdown'])
-      await run(app.server.state.url, '/runtime/v1/openapi.json', 'runtime.toml', ['--include-path', '/runtime/v1/shutdown'])
+      const token = app.server.state.token!
+      await run(app.server.state.url, '/runtime/v1/openapi.json', token, 'runtime.toml', ['--exclude-path', '/runtime/v1/shutdown'])
+      await run(app.server.state.url, '/runtime/v1/openapi.json', token, 'runtime.toml', ['--include-path', '/runtime/v1/shutdown'])
       expect(shutdowns).toBeGreaterThan(0)
       expect((await fetch(`${app.server.state.url}/healthz`)).status).toBe(200)
     },
