@@ -90,7 +90,7 @@ describe('the shop under the experiments of examples/, through the controller AP
     await rt.runtime.waitReady(60_000)
     const home = mkdtempSync(join(tmpdir(), 'chaoscope-shop-'))
     ctl = await startUpController(rt, { stateless: true, db: join(home, 'shop.db') })
-    api = new ControllerClient(rt.state.url)
+    api = new ControllerClient(rt.state.url, ctl.adminToken)
     front = `http://${rt.runtime.hostPortAddress('frontend')!}`
     // warm up every path the scenarios take: the first order may time out inside the shop while every service is
     // still cold on a loaded machine (its own timeouts answer 503), so wait for one, then three in a row

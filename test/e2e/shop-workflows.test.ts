@@ -14,7 +14,7 @@ import { ControllerClient } from '../../src/api/client.js'
 import { main } from '../../src/cli/main.js'
 import { loadApp, startRuntimeServer, startUpController } from '../../src/index.js'
 import type { ControllerServer, RuntimeServer } from '../../src/index.js'
-import { writeControllerState } from '../../src/store/state-files.js'
+import { bearer } from '../doubles/auth.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 const APP_FILE = join(ROOT, 'demo/shop/app.yaml')
@@ -54,10 +54,10 @@ describe('the shop under a workflow and a schedule of examples/', () => {
     rt = await startRuntimeServer(app.resource, APP_FILE, { stateless: true, hostPorts: 'ephemeral' })
     await rt.runtime.waitReady(60_000)
     home = mkdtempSync(join(tmpdir(), 'chaoscope-shop-wf-'))
-    ctl = await startUpController(rt, { stateless: true, db: join(home, 'shop.db') })
-    api = new ControllerClient(rt.state.url)
+    // as `chaoscope up` does: controller.json and the local admin token in the home, where the CLI finds them
     process.env.CHAOSCOPE_HOME = home
-    writeControllerState({ ...ctl.state })
+    ctl = await startUpController(rt, { db: join(home, 'shop.db') })
+    api = new ControllerClient(rt.state.url, ctl.adminToken)
     front = `http://${rt.runtime.hostPortAddress('frontend')!}`
     for (let t0 = Date.now(); (await fetch(`${front}/`).catch(() => undefined))?.status !== 200; ) {
       if (Date.now() - t0 > 30_000) throw new Error('the shop frontend did not answer 200 within 30 s')
@@ -132,7 +132,7 @@ describe('the shop under a workflow and a schedule of examples/', () => {
     expect(got.out).toMatch(/frontend-kill-every-5m\s+PodChaos\s+\*\/5 \* \* \* \*\s+Forbid\s+0\s+<none>\s+in \d+(m\d+s|s|m)\s+Running/)
     expect((await cli('pause', 'schedule', 'frontend-kill-every-5m')).code).toBe(0)
     expect((await cli('get', 'schedules')).out).toMatch(/frontend-kill-every-5m\s+.*Paused/)
-    const metrics = await (await fetch(`${rt.state.url}/metrics`)).text()
+    const metrics = await (await fetch(`${rt.state.url}/metrics`, { headers: bearer(rt.state.token!) })).text()
     expect(metrics).toContain('chaos_controller_manager_chaos_schedules{namespace="default"} 1')
     expect((await cli('delete', 'schedule', 'frontend-kill-every-5m')).code).toBe(0)
     expect((await cli('get', 'sc')).err).toMatch(/No resources found/)
