@@ -249,8 +249,10 @@ describe('GET /api/v1/watch', () => {
 })
 
 describe('the OpenAPI document', () => {
-  it('describes every route the app serves', () => {
-    const { app } = setup()
+  it('describes every route the app serves, the token and audit routes of a secured one too', () => {
+    const controller = Controller.open({ store: Store.open(':memory:'), runtime: new FakeRuntime([]), podCacheMs: 0 })
+    controllers.push(controller)
+    const app = apiApp({ controller, security: { auth: 'token', store: controller.store, http: { listen: ['127.0.0.1:0'] } } })
     const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, unknown>> }
     expect(doc.openapi).toMatch(/^3\./)
     const served = app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`)
@@ -358,10 +360,10 @@ describe('the status follows Chaos Mesh\'s CRD status schema', () => {
 })
 
 /** One HTTP call on its own connection: status, body, and how long it took. */
-function call(port: number, method: string, path: string, body?: string, type = 'application/yaml'): Promise<{ status: number; body: string; ms: number }> {
+function call(port: number, method: string, path: string, body?: string, type = 'application/yaml', token?: string): Promise<{ status: number; body: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const headers = body === undefined ? {} : { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) }
+    const headers = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': type, 'content-length': String(Buffer.byteLength(body)) }) }
     const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       let text = ''
       res.setEncoding('utf8')
@@ -527,10 +529,11 @@ describe('the built CLI (`chaoscope server`)', () => {
       expect(existsSync(state), stderr).toBe(true)
       const port = Number(new URL((JSON.parse(readFileSync(state, 'utf8')) as { url: string }).url).port)
       const body = manyResources(100 * 1024, 'cli')
-      const res = await call(port, 'POST', '/api/v1/resources?dryRun=true', body)
+      const token = readFileSync(join(home, 'token'), 'utf8').trim() // the local admin token the server wrote
+      const res = await call(port, 'POST', '/api/v1/resources?dryRun=true', body, 'application/yaml', token)
       expect([res.status, stderr]).toEqual([200, ''])
       expect((JSON.parse(res.body) as Json).items.length).toBe(body.split('---\n').length)
-      const bad = await call(port, 'POST', '/api/v1/resources', `${body}---\n${delay('x').replace('100ms', 'fast')}`)
+      const bad = await call(port, 'POST', '/api/v1/resources', `${body}---\n${delay('x').replace('100ms', 'fast')}`, 'application/yaml', token)
       expect(bad.status).toBe(422)
       expect((JSON.parse(bad.body) as Json).issues[0].code).toBe('SPEC_INVALID_DURATION')
     } finally {

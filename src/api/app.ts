@@ -269,7 +269,7 @@ export function expiryOf(v: unknown, now: number): string | undefined {
   const days = /^(\d{1,5})d$/.exec(v)
   const ms = days ? Number(days[1]) * 86_400_000 : parseDuration(v)
   if (ms === undefined) throw new ChaosError('API_INVALID_QUERY', `expires: expected a duration like "30d", "12h" or "90m", got ${JSON.stringify(v)}`)
-  if (!(ms > 0)) throw new ChaosError('API_INVALID_QUERY', `expires: the duration must be above zero, got ${JSON.stringify(v)}`)
+  if (!(ms >= 1)) throw new ChaosError('API_INVALID_QUERY', `expires: the duration must be 1 ms or more, got ${JSON.stringify(v)}`)
   return new Date(now + ms).toISOString()
 }
 
@@ -351,7 +351,9 @@ function tokenRoutes(app: Hono, sec: ApiSecurity): void {
       q[k] = Number(v)
     }
     const rows = sec.store.audit(q)
-    const wantsLines = c.req.query('format') === 'jsonl' || (c.req.header('accept') ?? '').includes('application/x-ndjson')
+    const format = c.req.query('format')
+    if (format !== undefined && format !== '' && format !== 'json' && format !== 'jsonl') throw new ChaosError('API_INVALID_QUERY', `format must be json or jsonl, got ${JSON.stringify(format)}`)
+    const wantsLines = format === 'jsonl' || (format !== 'json' && (c.req.header('accept') ?? '').includes('application/x-ndjson'))
     if (wantsLines) return c.body(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''), 200, { 'content-type': 'application/x-ndjson; charset=utf-8' })
     return c.json({ items: rows })
   })

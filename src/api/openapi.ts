@@ -272,7 +272,7 @@ export function openApiDocument(): Record<string, unknown> {
             q('actor', 'only the calls of this token name (`-`: unauthenticated ones)'),
             qe('afterId', 'only entries with a greater id', { type: 'integer', minimum: 0, maximum: 999_999_999 }),
             qe('limit', `at most this many entries (default ${AUDIT_LIMIT}; above ${AUDIT_MAX_LIMIT}: ${AUDIT_MAX_LIMIT})`, { type: 'integer', minimum: 0, maximum: 999_999_999 }),
-            q('format', '`jsonl`: one entry as JSON per line (application/x-ndjson); any other value: the JSON list', { type: 'string', examples: ['jsonl'] }),
+            qe('format', '`jsonl`: one entry as JSON per line (application/x-ndjson); `json`: the JSON list (also when Accept asks for x-ndjson); another value is 400', { type: 'string', enum: ['json', 'jsonl'] }),
           ],
           responses: {
             200: {

@@ -10,16 +10,23 @@ import type { FaultApp } from '../../test/doubles/test-app.js'
 
 let app: FaultApp
 let url: string
+let auth: { authorization: string }
 beforeAll(async () => {
   app = await startFaultApp()
   url = app.server.state.url
+  auth = { authorization: `Bearer ${app.server.state.token}` }
 }, 60_000)
+
+/** fetch with the runtime's token, as the CLI and a controller call it. */
+function authed(input: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(input, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...auth } })
+}
 afterAll(async () => {
   await app?.close()
 })
 
 async function post(body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${url}/runtime/v1/effects`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+  const res = await authed(`${url}/runtime/v1/effects`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) })
   return { status: res.status, json: (await res.json()) as Record<string, unknown> }
 }
 
@@ -48,11 +55,11 @@ describe('POST /runtime/v1/effects', () => {
   })
 
   it('a known path asked with a method it does not take is 405 with Allow; an unknown path is 404', async () => {
-    const wrong = await fetch(`${url}/runtime/v1/effects`, { method: 'PUT' })
+    const wrong = await authed(`${url}/runtime/v1/effects`, { method: 'PUT' })
     expect([wrong.status, wrong.headers.get('allow')]).toEqual([405, 'GET, HEAD, POST'])
     expect(((await wrong.json()) as { code: string }).code).toBe('API_METHOD_NOT_ALLOWED')
-    expect((await fetch(`${url}/runtime/v1/effects/some-id`, { method: 'GET' })).headers.get('allow')).toBe('DELETE')
-    expect((await fetch(`${url}/runtime/v1/nothing-here`)).status).toBe(404)
+    expect((await authed(`${url}/runtime/v1/effects/some-id`, { method: 'GET' })).headers.get('allow')).toBe('DELETE')
+    expect((await authed(`${url}/runtime/v1/nothing-here`)).status).toBe(404)
   })
 
   it('a pod that does not exist is 404', async () => {
@@ -68,11 +75,11 @@ describe('POST /runtime/v1/effects', () => {
     expect((await post(latency('lat-1', pod, { owner: { experiment: 'exp-1', record: pod } }))).status).toBe(201)
     const other = await post({ ...latency('lat-1', pod), body: { fault: { type: 'latency', direction: 'downstream', latencyMs: 99 } } })
     expect([other.status, other.json.code]).toEqual([409, 'EFFECT_EXISTS'])
-    const listed = (await (await fetch(`${url}/runtime/v1/effects?owner=exp-1`)).json()) as { items: { id: string; observed: Record<string, unknown> }[] }
+    const listed = (await (await authed(`${url}/runtime/v1/effects?owner=exp-1`)).json()) as { items: { id: string; observed: Record<string, unknown> }[] }
     expect(listed.items).toEqual([expect.objectContaining({ id: 'lat-1', observed: expect.objectContaining({ sidecar: pod, present: true }) })])
     const onSidecar = (await app.rt.stats()).find((p) => p.name === pod)!.faults.map((f) => f.spec.id)
     expect(onSidecar).toEqual(['lat-1'])
-    const del = async () => (await (await fetch(`${url}/runtime/v1/effects/lat-1`, { method: 'DELETE' })).json()) as { removed: boolean }
+    const del = async () => (await (await authed(`${url}/runtime/v1/effects/lat-1`, { method: 'DELETE' })).json()) as { removed: boolean }
     expect(await del()).toEqual({ removed: true })
     expect(await del()).toEqual({ removed: false })
     expect((await app.rt.stats()).find((p) => p.name === pod)!.faults).toEqual([])
@@ -83,10 +90,10 @@ describe('POST /runtime/v1/effects', () => {
     expect((await post(latency('with-pod', pod))).status).toBe(201)
     await app.rt.supervisor.stopPod(pod, { replace: true, gracePeriodMs: 0 })
     await app.rt.waitReady(20_000)
-    const ids = ((await (await fetch(`${url}/runtime/v1/effects`)).json()) as { items: { id: string }[] }).items.map((e) => e.id)
+    const ids = ((await (await authed(`${url}/runtime/v1/effects`)).json()) as { items: { id: string }[] }).items.map((e) => e.id)
     expect(ids).not.toContain('with-pod')
     // listed as ended, with what it had done when its sidecar went (read before the sidecar was removed)
-    const ended = ((await (await fetch(`${url}/runtime/v1/effects?ended=true`)).json()) as { items: { id: string; ended?: { reason: string }; observed?: Record<string, unknown> }[] }).items
+    const ended = ((await (await authed(`${url}/runtime/v1/effects?ended=true`)).json()) as { items: { id: string; ended?: { reason: string }; observed?: Record<string, unknown> }[] }).items
     expect(ended.find((e) => e.id === 'with-pod')).toMatchObject({ ended: { reason: 'pod-gone' }, observed: { present: true, sidecar: pod } })
   })
 
@@ -123,7 +130,7 @@ function upload(total: number, opts: { declare?: number } = {}): Promise<{ statu
   return new Promise((resolve, reject) => {
     let sent = 0
     let answered = false
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(opts.declare !== undefined ? { 'content-length': String(opts.declare) } : {}) }
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...auth, ...(opts.declare !== undefined ? { 'content-length': String(opts.declare) } : {}) }
     const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/runtime/v1/effects', headers, agent: false }, (res) => {
       answered = true
       let text = ''
@@ -180,7 +187,7 @@ describe('the control API\'s limits (as the controller\'s: body size, nesting, r
   })
 
   it('by default, a burst of 600 requests at once from one client is not limited', async () => {
-    const statuses = await Promise.all(Array.from({ length: 600 }, () => fetch(`${url}/runtime/v1/effects?owner=burst`).then((r) => r.status)))
+    const statuses = await Promise.all(Array.from({ length: 600 }, () => authed(`${url}/runtime/v1/effects?owner=burst`).then((r) => r.status)))
     expect(statuses.filter((s) => s !== 200)).toEqual([])
   })
 })
@@ -196,15 +203,15 @@ describe('every endpoint checks its input', () => {
     ['ended that is not true or false', '/runtime/v1/effects?ended=maybe', 'API_INVALID_QUERY'],
     ['an empty owner', '/runtime/v1/effects?owner=', 'API_INVALID_QUERY'],
   ])('400 for %s', async (_what, path, code) => {
-    const res = await fetch(`${url}${path.replace('{pod}', podsOf(app, 'web')[0]!.name)}`)
+    const res = await authed(`${url}${path.replace('{pod}', podsOf(app, 'web')[0]!.name)}`)
     expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([400, code])
   })
 
   it('reads what it should, and ignores query keys it does not know', async () => {
     const pod = podsOf(app, 'web')[0]!.name
-    expect((await fetch(`${url}/runtime/v1/pods?labelSelector=app%3Dweb&unknown=1`)).status).toBe(200)
-    expect((await fetch(`${url}/runtime/v1/pods/${pod}/logs?tail=3&follow=false&x=y`)).status).toBe(200)
-    expect((await fetch(`${url}/runtime/v1/effects?ended=true&owner=someone&page=2`)).status).toBe(200)
+    expect((await authed(`${url}/runtime/v1/pods?labelSelector=app%3Dweb&unknown=1`)).status).toBe(200)
+    expect((await authed(`${url}/runtime/v1/pods/${pod}/logs?tail=3&follow=false&x=y`)).status).toBe(200)
+    expect((await authed(`${url}/runtime/v1/effects?ended=true&owner=someone&page=2`)).status).toBe(200)
   })
 
   it('refuses an effect whose expiry has passed, on a pod that exists or not (it is no way around the checks)', async () => {
@@ -221,7 +228,7 @@ describe('every endpoint checks its input', () => {
   it('refuses names past their bounds: a pod, an owner, an id to remove', async () => {
     expect((await post(latency('long', 'p'.repeat(254)))).json.code).toBe('EFFECT_INVALID')
     expect((await post(latency('long', 'web-x', { owner: { experiment: '', record: 'r' } }))).json.code).toBe('EFFECT_INVALID')
-    const del = await fetch(`${url}/runtime/v1/effects/${'i'.repeat(513)}`, { method: 'DELETE' })
+    const del = await authed(`${url}/runtime/v1/effects/${'i'.repeat(513)}`, { method: 'DELETE' })
     expect([del.status, ((await del.json()) as { code: string }).code]).toEqual([400, 'EFFECT_INVALID'])
   })
 })
