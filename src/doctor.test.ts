@@ -97,7 +97,7 @@ it('the state dir line is required, and fails on a home others can write, as the
     expect(check('state dir')).toMatchObject({ ok: true, required: true })
     chmodSync(home, 0o777)
     const line = check('state dir')
-    expect(line).toMatchObject({ ok: false, required: true, fix: `chmod 700 ${home} (or point CHAOSCOPE_HOME at a directory of your own)` })
+    expect(line).toMatchObject({ ok: false, required: true, fix: `chmod 711 ${home} (or point CHAOSCOPE_HOME at a directory of your own)` })
     expect(line.detail).toContain(home)
   } finally {
     if (before === undefined) delete process.env.CHAOSCOPE_HOME

@@ -81,8 +81,8 @@ function homeCheck(): Check {
     problem = (e as Error).message
   }
   return {
-    name: 'state dir', ok: problem === undefined, required: true, detail: problem ?? `${dir} (only this user may write it; made 0700 when created)`,
-    neededFor: 'keeping tokens, the database and where the servers listen away from other users', fix: `chmod 700 ${dir} (or point CHAOSCOPE_HOME at a directory of your own)`,
+    name: 'state dir', ok: problem === undefined, required: true, detail: problem ?? `${dir} (only this user may write it; made 0711 when created: others may enter, never list)`,
+    neededFor: 'keeping tokens, the database and where the servers listen away from other users', fix: `chmod 711 ${dir} (or point CHAOSCOPE_HOME at a directory of your own)`,
   }
 }
 

@@ -76,7 +76,7 @@ export const ERROR_CODES = {
   API_METHOD_NOT_ALLOWED: ['the endpoint exists but does not take that method', 'use one of the methods its Allow header names'],
   API_BODY_TOO_LARGE: ['the request body is larger than the API accepts (1 MiB)', 'split the resources over several requests'],
   API_BODY_TOO_DEEP: ['the request body nests mappings and lists deeper than the APIs accept (100 levels, counted before it is parsed)', 'send the document without the extra nesting; resources and effects nest about ten levels'],
-  API_UNSUPPORTED_MEDIA_TYPE: ['the request body has a content type the endpoint does not read', 'send resources as application/yaml, application/json or text/plain'],
+  API_UNSUPPORTED_MEDIA_TYPE: ['the request body has a content type the endpoint does not read', 'send resources as application/yaml or application/json (text/plain is refused: HTML forms can send it from any page)'],
   API_RATE_LIMITED: ['a client sent more requests than the API takes from one address (a token bucket: 5000 a second, bursts of 10000, by default)', 'wait the seconds the Retry-After header gives, or set CHAOSCOPE_RATE_LIMIT=<per second>[:<burst>] (or off) for the server'],
   API_VALIDATOR_FAILED: ['the worker thread that validates large request bodies stopped or did not answer in time', 'send the request again; report it with the body if it happens again'],
   API_INVALID_QUERY: ['a query parameter of the request is malformed', 'follow the rule in the message'],
@@ -97,7 +97,7 @@ export const ERROR_CODES = {
   AUTH_RATE_LIMITED: ['too many requests with a bad token came from one address; requests from it are refused for a while', 'wait the seconds Retry-After gives, and check the token the client uses'],
   AUTH_TOKEN_EXISTS: ['a live token with that name already exists', 'choose another name, or revoke the old one first (`chaoscope token revoke NAME`)'],
   AUTH_TOKEN_NOT_FOUND: ['no token has that name', 'list them with `chaoscope token list`'],
-  AUTH_NONE_NOT_LOOPBACK: ['`--auth none` was asked for on an address other machines can reach', 'listen on 127.0.0.1 (the default) to run without tokens, or leave --auth at its default'],
+  AUTH_NONE_NOT_LOOPBACK: ['`--auth none` was asked for on an address other machines can reach, or with --allowed-hosts \'*\' (which lets DNS-rebinding pages in)', 'listen on 127.0.0.1 (the default) with named --allowed-hosts to run without tokens, or leave --auth at its default'],
   // namespaces the server lets experiments act in (--allowed-namespaces, --protected-namespaces)
   POLICY_NAMESPACE_NOT_ALLOWED: ['the resource, or a pod its selector reaches, is in a namespace outside the server\'s --allowed-namespaces', 'act in one of the allowed namespaces the message lists, or restart the server with the namespace allowed'],
   POLICY_NAMESPACE_PROTECTED: ['the resource, or a pod its selector reaches, is in a namespace the server protects (--protected-namespaces)', 'narrow the selector (selector.namespaces) to namespaces that are not protected'],
@@ -115,7 +115,7 @@ export const ERROR_CODES = {
   STORE_SCHEMA_TOO_NEW: ['the state database was written by a newer chaoscope (it has migrations this version does not know)', 'run the newer chaoscope, or point --db at another file'],
   STORE_WRITE_FAILED: ['the state database refused a write (disk full, read-only, locked or damaged); nothing of that change was kept', 'check the disk and the file given with --db; the message has SQLite\'s error'],
   // state files
-  STORE_HOME_UNSAFE: ['$CHAOSCOPE_HOME can be written by other users, or belongs to another user, so its tokens and database could be read or replaced', 'run `chmod 700` on the directory (the message names it), or point CHAOSCOPE_HOME at a directory of your own'],
+  STORE_HOME_UNSAFE: ['$CHAOSCOPE_HOME can be written by other users, or belongs to another user, so its tokens and database could be read or replaced', 'run `chmod 711` on the directory (the message names it), or point CHAOSCOPE_HOME at a directory of your own'],
   STORE_STATE_FILE_CORRUPT: ['a state file in $CHAOSCOPE_HOME (runtime.json, controller.json) exists but cannot be read', 'check its permissions, or remove it when no chaoscope process is running'],
   // load generator
   LOAD_INVALID_PLAN: ['the settings of a load run do not fit together (no end, no target, a target that is not http://)', 'follow the message; `chaoscope load --help` lists the flags'],

@@ -19,7 +19,8 @@ export interface Principal {
 
 /** Finds the principal of a request from its Authorization header; throws the 401 (or 429) a bad one earns. */
 export interface Authenticates {
-  authenticate(header: string | undefined, client: string): Principal
+  /** `path`: the request's, for the APIs where one path takes other callers (the runtime's /metrics in `up`). */
+  authenticate(header: string | undefined, client: string, path?: string): Principal
 }
 
 export type AuditEntry = Omit<AuditRow, 'id'>
@@ -60,28 +61,46 @@ export class SecretAuth implements Authenticates {
   ) {}
 
   authenticate(header: string | undefined, client: string): Principal {
-    const wait = this.limiter?.blocked(client) ?? 0
-    if (wait > 0) throw rateLimited(wait)
-    let token: string | undefined
-    try {
-      token = bearer(header)
+    return lockedOut(this.limiter, client, () => {
+      const token = bearer(header)
       if (token === undefined) throw new ChaosError('AUTH_REQUIRED', 'the runtime\'s control API needs its token: the request has no Authorization header', { hint: 'the CLI sends the token runtime.json holds; a controller in another process reads it from there, or from CHAOSCOPE_RUNTIME_TOKEN' })
       if (!sameSecret(token, this.secret)) throw new ChaosError('AUTH_INVALID_TOKEN', 'the token is not this runtime\'s', { hint: 'the runtime makes a new token each time it starts: use the one in $CHAOSCOPE_HOME/runtime.json' })
-    } catch (e) {
-      const locked = this.limiter?.fail(client) ?? 0
-      if (locked > 0) throw rateLimited(locked)
-      throw e
-    }
-    this.limiter?.succeed(client)
-    return this.principal
+      return this.principal
+    })
   }
 }
 
-/** AUTH_RATE_LIMITED, with the seconds to wait for Retry-After. */
-export function rateLimited(seconds: number): ChaosError {
-  const e = new ChaosError('AUTH_RATE_LIMITED', `too many requests with a bad token from this address; refused for ${seconds} s`, { hint: 'wait, and check the token the client sends' })
-  ;(e as ChaosError & { retryAfter?: number }).retryAfter = seconds
+/**
+ * `check`'s principal; when it throws (a bad or missing token), the failure counted against `client`, and
+ * AUTH_RATE_LIMITED instead of it while the address is locked out. A good token always gets through: the lock-out
+ * slows guessing (hopeless against 256 bits anyway) and bounds what bad requests write to the audit log, but must
+ * never let anyone on a shared machine, or behind the same proxy, lock the owner out of `down` and `delete`.
+ */
+export function lockedOut(limiter: FailedAuthLimiter | undefined, client: string, check: () => Principal): Principal {
+  try {
+    return check()
+  } catch (e) {
+    if (!limiter) throw e
+    const wait = limiter.blocked(client)
+    if (wait > 0) throw rateLimited(wait, false)
+    const locked = limiter.fail(client)
+    if (locked > 0) throw rateLimited(locked, true)
+    throw e
+  }
+}
+
+/** AUTH_RATE_LIMITED, with the seconds to wait for Retry-After; `started`: this request began the lock-out. */
+function rateLimited(seconds: number, started: boolean): ChaosError {
+  const e = new ChaosError('AUTH_RATE_LIMITED', `too many requests with a bad token from this address; requests without a good token are refused for ${seconds} s`, { hint: 'wait, and check the token the client sends' })
+  Object.assign(e, { retryAfter: seconds, lockOutStarted: started })
   return e
+}
+
+/** Longest path, action or target an audit row keeps (a flood of long junk paths must not fill the disk). */
+const AUDIT_FIELD_MAX = 256
+
+function capped(s: string): string {
+  return s.length <= AUDIT_FIELD_MAX ? s : `${s.slice(0, AUDIT_FIELD_MAX - 1)}…`
 }
 
 /** What a route tells the audit log about the call it served (its action, and the object it acted on). */
@@ -118,17 +137,20 @@ export function authMiddleware(auth: Authenticates, opts: { open: readonly strin
     const mutating = MUTATING.has(c.req.method)
     const client = clientAddress(c)
     let principal: Principal | undefined
+    let quiet = false
     try {
-      principal = auth.authenticate(c.req.header('authorization'), client)
+      principal = auth.authenticate(c.req.header('authorization'), client, path)
       c.set('principal', principal)
       await next()
     } catch (e) {
       // refused before a route ran: answer here, so that the audit row below sees the status
       const body = errorBody(e)
       const retry = (e as { retryAfter?: number }).retryAfter
+      // one row for the request that began a lock-out, none for those refused during it
+      quiet = body.code === 'AUTH_RATE_LIMITED' && (e as { lockOutStarted?: boolean }).lockOutStarted !== true
       c.res = c.json(body, httpStatus(body.code), retry ? { 'Retry-After': String(retry) } : {})
     }
-    if (!mutating || !opts.audit) return
+    if (!mutating || !opts.audit || quiet) return
     const note = c.get('audit')
     let code: string | undefined
     if (c.res.status >= 400) {
@@ -138,18 +160,25 @@ export function authMiddleware(auth: Authenticates, opts: { open: readonly strin
         code = undefined
       }
     }
-    opts.audit({
+    const entry: AuditEntry = {
       time: new Date().toISOString(),
       actor: principal?.name ?? '-',
       ...(principal ? { role: principal.role } : {}),
       remote: client,
       method: c.req.method,
-      path,
-      action: note?.action ?? opts.action(c.req.method, path),
-      target: note?.target ?? '',
-      namespace: note?.namespace ?? '',
+      // as it came, still percent-encoded: a decoded %0A or ESC must not forge a line in `chaoscope audit`
+      path: capped(new URL(c.req.url).pathname),
+      action: capped(note?.action ?? opts.action(c.req.method, path)),
+      target: capped(note?.target ?? ''),
+      namespace: capped(note?.namespace ?? ''),
       status: c.res.status,
       ...(code ? { code } : {}),
-    })
+    }
+    try {
+      opts.audit(entry)
+    } catch (e) {
+      // the call has been carried out: its answer stays true; the missing row is said where the operator reads
+      console.error(`chaoscope: the audit row of ${c.req.method} ${entry.path} (${entry.actor}, ${entry.status}) could not be written: ${(e as Error).message}`)
+    }
   }
 }

@@ -22,7 +22,7 @@ import { clearControllerState, clearState, pidAlive, readControllerState, readSt
 import type { ControllerState } from './store/state-files.js'
 import { apiApp } from './api/app.js'
 import type { TokenStore } from './api/app.js'
-import { hashToken, newToken, tokenState } from './api/auth.js'
+import { allow, Authenticator, hashToken, newToken, tokenState } from './api/auth.js'
 import type { ControllerApi } from './api/types.js'
 import type { NamespacePolicy } from './engine/namespace-policy.js'
 import { isLoopbackHost } from './http-security.js'
@@ -51,6 +51,9 @@ export interface AccessOptions {
 /** AUTH_NONE_NOT_LOOPBACK unless `--auth none` is asked for on a loopback address only. */
 export function checkAccess(a: AccessOptions): void {
   const host = a.host ?? '127.0.0.1'
+  if (a.auth === 'none' && a.allowedHosts?.includes('*')) {
+    throw new ChaosError('AUTH_NONE_NOT_LOOPBACK', '--auth none with --allowed-hosts \'*\' would let any web page drive the API through DNS rebinding: with no token, the Host check is what keeps them out', { hint: 'name the hosts you use in --allowed-hosts, or keep tokens on' })
+  }
   if (a.auth === 'none' && !isLoopbackHost(host)) {
     throw new ChaosError('AUTH_NONE_NOT_LOOPBACK', `--auth none was asked for on ${host}, which other machines can reach: anyone there could kill processes and cut traffic here`, { hint: 'listen on 127.0.0.1 (the default) to run without tokens, or leave --auth at its default (tokens)' })
   }
@@ -191,6 +194,7 @@ export async function mountController(server: RuntimeServer, opts: Omit<Controll
   const adminToken = access.auth === 'none' ? undefined : localAdminToken(opts.controller.store, opts.stateless)
   const security = { auth: access.auth, store: opts.controller.store, http: access.http } as const
   const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, security })
+  const metricsAuth = new Authenticator({ mode: 'token', store: opts.controller.store })
   const state: ControllerState = { pid: process.pid, url: server.state.url, db: opts.db, startedAt: new Date().toISOString() }
   let done: Promise<void> | undefined
   const close = () => {
@@ -204,7 +208,20 @@ export async function mountController(server: RuntimeServer, opts: Omit<Controll
   server.mount({
     prefix: '/api/',
     fetch: (req, env) => app.fetch(req, env),
-    audit: (e) => opts.controller.store.addAudit(e),
+    // once closed, its store is: the runtime's calls are no longer the controller's to record
+    audit: (e) => {
+      if (!closing.signal.aborted) opts.controller.store.addAudit(e)
+    },
+    // /metrics on this listener holds the controller's metrics too: its readers' tokens open it (not namespaced ones)
+    readsMetrics: (h) => {
+      if (closing.signal.aborted) return false
+      try {
+        allow(metricsAuth.authenticate(h, 'metrics'), 'read')
+        return true
+      } catch {
+        return false
+      }
+    },
     ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}),
     close,
   })

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { apiApp, MAX_BODY_BYTES } from './app.js'
+import { hashToken } from './auth.js'
 import { openApiDocument } from './openapi.js'
 import { Controller } from '../engine/controller.js'
 import { Store } from '../store/store.js'
@@ -246,6 +247,35 @@ describe('GET /api/v1/watch', () => {
     abort.abort()
     await reader.cancel().catch(() => {})
   })
+  it('a watch opened with a token that is then revoked gets no more changes and ends with `dropped` (Unauthorized)', async () => {
+    const runtime = new FakeRuntime([fakePod('back-aaaaa', { app: 'back' }, { protocol: 'http', containerPort: 8080 })])
+    const controller = Controller.open({ store: Store.open(':memory:'), runtime, podCacheMs: 0 })
+    controllers.push(controller)
+    void controller.start()
+    const app = apiApp({ controller, runtime, heartbeatMs: 50, security: { auth: 'token', store: controller.store, http: { listen: ['127.0.0.1:0'] } } })
+    const admin = 'chs_admin-of-this-test'
+    controller.store.insertToken({ name: 'root', hash: hashToken(admin), role: 'admin', namespaces: [], createdAt: new Date().toISOString() })
+    const as = (token: string, init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } })
+    const made = (await (await app.request('/api/v1/tokens', as(admin, { method: 'POST', body: JSON.stringify({ name: 'watcher', role: 'viewer' }), headers: { 'content-type': 'application/json' } }))).json()) as { token: string }
+    const res = await app.request('/api/v1/watch', as(made.token))
+    const reader = res.body!.getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    const until = async (re: RegExp) => {
+      while (!re.test(text)) {
+        const { value, done } = await reader.read()
+        if (done) throw new Error(`stream ended: ${text}`)
+        text += decoder.decode(value)
+      }
+    }
+    await until(/event: ready/)
+    expect((await app.request('/api/v1/tokens/watcher', as(admin, { method: 'DELETE' }))).status).toBe(200)
+    await new Promise((r) => setTimeout(r, 1100)) // the watch reads the token's state at most once a second
+    await app.request('/api/v1/resources', as(admin, { method: 'POST', body: delay('after-revoke'), headers: { 'content-type': 'application/yaml' } }))
+    await until(/event: dropped\ndata: .*"reason":"Unauthorized"/)
+    expect(text).not.toContain('after-revoke')
+    await reader.cancel().catch(() => {})
+  })
 })
 
 describe('the OpenAPI document', () => {
@@ -448,15 +478,15 @@ describe('large and deeply nested bodies stall nothing', () => {
 })
 
 describe('POST /api/v1/resources content types', () => {
-  it('reads YAML, JSON, text and an undeclared body; refuses any other type with 415 and a code', async () => {
+  it('reads YAML, JSON and an undeclared body; refuses any other type (text/plain and form types too) with 415 and a code', async () => {
     const { app } = setup()
     const send = (type: string | undefined, body: string | Uint8Array, name: string) =>
       app.request(`/api/v1/resources?dryRun=true&n=${name}`, { method: 'POST', body, ...(type ? { headers: { 'content-type': type } } : {}) })
-    for (const type of ['application/yaml', 'application/x-yaml', 'text/yaml', 'application/json; charset=utf-8', 'text/plain;charset=UTF-8', 'Application/YAML']) {
+    for (const type of ['application/yaml', 'application/x-yaml', 'text/yaml', 'application/json; charset=utf-8', 'Application/YAML']) {
       expect([type, (await send(type, delay('t'), 't')).status]).toEqual([type, 200])
     }
     expect((await send(undefined, new TextEncoder().encode(delay('none')), 'none')).status).toBe(200)
-    for (const type of ['application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'image/png']) {
+    for (const type of ['application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'text/plain;charset=UTF-8', 'image/png']) {
       const res = await send(type, delay('t'), 't')
       expect([type, res.status]).toEqual([type, 415])
       expect(await res.json()).toMatchObject({ code: 'API_UNSUPPORTED_MEDIA_TYPE', hint: expect.stringContaining('application/yaml') })

@@ -36,8 +36,11 @@ export { MAX_BODY_BYTES }
 /** Bodies up to this size are validated on the event loop (a few ms); larger ones on a worker thread. */
 export const INLINE_VALIDATION_BYTES = 16 * 1024
 
-/** The content types `POST /api/v1/resources` reads (and none): YAML, JSON, or text that is either. */
-export const RESOURCE_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json', 'text/plain']
+/**
+ * The content types `POST /api/v1/resources` reads (and none): YAML or JSON. Not text/plain, nor form types: an HTML
+ * form on any site can send those without a preflight.
+ */
+export const RESOURCE_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json']
 
 export interface ApiOptions {
   controller: ControllerApi
@@ -232,8 +235,11 @@ export function apiApp(opts: ApiOptions): Hono {
   const watches = new WatchHub(ctl, { ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })
   app.get('/api/v1/watch', (c) => {
     const q = listQuery(c)
-    allow(principalOf(c), 'read', q.namespace)
-    return watches.open((change) => matchesChange(change, q), { request: c.req.raw, env: c.env })
+    const who = principalOf(c)
+    allow(who, 'read', q.namespace)
+    // a watch outlives the check at its start: it ends when its token is revoked or expires
+    const authorized = sec && sec.auth === 'token' ? stillGood(sec.store, who.name, sec.now ?? Date.now) : undefined
+    return watches.open((change) => matchesChange(change, q), { request: c.req.raw, env: c.env, ...(authorized ? { authorized } : {}) })
   })
 
   app.get('/api/v1/whoami', (c) => {
@@ -249,6 +255,21 @@ export function apiApp(opts: ApiOptions): Hono {
   return app
 }
 
+/** Whether the token named `name` is still active, read from the store at most once a second. */
+function stillGood(store: TokenStore, name: string, now: () => number): () => boolean {
+  let at = -Infinity
+  let good = true
+  return () => {
+    const t = now()
+    if (t - at >= 1000) {
+      at = t
+      const row = store.token(name)
+      good = row !== undefined && tokenState(row, t) === 'active'
+    }
+    return good
+  }
+}
+
 /** The audit log's action for a mutating call no route noted (refused before it ran). */
 function actionOf(method: string, path: string): string {
   if (path === '/api/v1/resources') return 'apply'
@@ -256,10 +277,12 @@ function actionOf(method: string, path: string): string {
   if (path.startsWith('/api/v1/tokens/')) return 'token revoke'
   const m = /^\/api\/v1\/namespaces\/[^/]+\/[^/]+\/[^/]+(?:\/(pause|resume))?$/.exec(path)
   if (m) return m[1] ?? (method === 'DELETE' ? 'delete' : method.toLowerCase())
-  return `${method} ${path}`
+  return 'unknown route'
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$/
+/** Names the server gives callers itself: the local admin token, the runtime's token, and --auth none. */
+const RESERVED = ['local-admin', 'runtime-token', 'anonymous']
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
 /** A `--expires` value: a Go duration (`12h`, `90m`) or whole days (`30d`), from now; undefined for none. */
@@ -306,6 +329,7 @@ function tokenRoutes(app: Hono, sec: ApiSecurity): void {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ChaosError('API_INVALID_QUERY', 'the body must be a JSON object {name, role, namespaces?, expires?}')
     const { name, role, namespaces = [], expires } = body
     if (typeof name !== 'string' || !NAME.test(name)) throw new ChaosError('API_INVALID_QUERY', `name: expected 1 to 63 lowercase letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`)
+    if (RESERVED.includes(name)) throw new ChaosError('API_INVALID_QUERY', `name: "${name}" is the server's own (${RESERVED.join(', ')} are reserved, so that the audit log never mistakes one caller for another)`, { hint: 'choose another name' })
     noteAudit(c, { action: 'token create', target: `token/${name}` })
     if (typeof role !== 'string' || !ROLES.includes(role as Role)) throw new ChaosError('API_INVALID_QUERY', `role: expected one of ${ROLES.join(', ')}, got ${JSON.stringify(role)}`)
     if (!Array.isArray(namespaces) || namespaces.length > 100 || !namespaces.every((n) => typeof n === 'string' && NAMESPACE.test(n))) {
@@ -371,7 +395,7 @@ async function mustGet(ctl: ControllerApi, kind: string, namespace: string, name
 function checkContentType(header: string | undefined): void {
   const type = header?.split(';')[0]!.trim().toLowerCase()
   if (!type || RESOURCE_TYPES.includes(type)) return
-  throw new ChaosError('API_UNSUPPORTED_MEDIA_TYPE', `the body is ${JSON.stringify(type)}: resources are read as YAML or JSON`, { hint: 'send them as application/yaml, application/json or text/plain' })
+  throw new ChaosError('API_UNSUPPORTED_MEDIA_TYPE', `the body is ${JSON.stringify(type)}: resources are read as YAML or JSON`, { hint: 'send them as application/yaml or application/json (curl: -H "Content-Type: application/yaml" --data-binary @file.yaml)' })
 }
 
 function flag(v: string | undefined, name: string): boolean {

@@ -11,7 +11,7 @@
  * SHA-256 is stored (a token is not a password: nothing short to guess, so a slow hash buys nothing).
  */
 import { ChaosError } from '../errors.js'
-import { bearer, hashToken, rateLimited } from '../http-auth.js'
+import { bearer, hashToken, lockedOut } from '../http-auth.js'
 import type { Authenticates, Principal } from '../http-auth.js'
 import type { FailedAuthLimiter } from '../http-security.js'
 import type { AuditRow, Role, TokenRow } from '../store/store.js'
@@ -79,18 +79,7 @@ export class Authenticator implements Authenticates {
 
   authenticate(header: string | undefined, client: string): Principal {
     if (this.opts.mode === 'none') return ANONYMOUS
-    const limiter = this.opts.limiter
-    const wait = limiter?.blocked(client) ?? 0
-    if (wait > 0) throw rateLimited(wait)
-    try {
-      const p = this.lookup(header)
-      limiter?.succeed(client)
-      return p
-    } catch (e) {
-      const locked = limiter?.fail(client) ?? 0
-      if (locked > 0) throw rateLimited(locked)
-      throw e
-    }
+    return lockedOut(this.opts.limiter, client, () => this.lookup(header))
   }
 
   private lookup(header: string | undefined): Principal {

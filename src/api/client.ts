@@ -66,12 +66,14 @@ export class ControllerClient {
   ) {}
 
   /**
-   * The controller of $CHAOSCOPE_SERVER (a URL), else the one $CHAOSCOPE_HOME/controller.json names
-   * (API_CONTROLLER_NOT_RUNNING when there is none); the token of $CHAOSCOPE_TOKEN, else $CHAOSCOPE_HOME/token.
+   * The controller of $CHAOSCOPE_SERVER (a URL) with $CHAOSCOPE_TOKEN only: the local admin token never leaves for
+   * a server the user named. Else the one $CHAOSCOPE_HOME/controller.json names (API_CONTROLLER_NOT_RUNNING when
+   * there is none), with $CHAOSCOPE_TOKEN or the local admin token.
    */
   static fromState(): ControllerClient {
-    const url = process.env.CHAOSCOPE_SERVER?.trim().replace(/\/+$/, '') || requireController().url
-    return new ControllerClient(url, cliToken())
+    const server = process.env.CHAOSCOPE_SERVER?.trim().replace(/\/+$/, '')
+    if (server) return new ControllerClient(server, process.env.CHAOSCOPE_TOKEN?.trim() || undefined)
+    return new ControllerClient(requireController().url, cliToken())
   }
 
   async call<T>(method: string, path: string, body?: string, opts: { signal?: AbortSignal; timeoutMs?: number; contentType?: string } = {}): Promise<T> {

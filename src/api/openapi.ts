@@ -106,20 +106,6 @@ const EXAMPLE = {
   metadata: { name: 'web-delay' },
   spec: { action: 'delay', mode: 'all', selector: { labelSelectors: { app: 'web' } }, delay: { latency: '100ms' }, duration: '30s' },
 }
-const EXAMPLE_TEXT = `apiVersion: chaos-mesh.org/v1alpha1
-kind: NetworkChaos
-metadata:
-  name: web-delay
-spec:
-  action: delay
-  mode: all
-  selector:
-    labelSelectors: {app: web}
-  delay:
-    latency: 100ms
-  duration: 30s
-`
-
 /** The document; built on each call (cheap), so tests can change nothing by accident. */
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -143,7 +129,6 @@ export function openApiDocument(): Record<string, unknown> {
             required: true,
             content: {
               ...Object.fromEntries(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json'].map((t) => [t, { schema: ref('Manifest'), examples: { delay: { summary: EXAMPLE_SUMMARY, value: EXAMPLE } } }])),
-              'text/plain': { schema: { type: 'string', description: 'YAML or JSON text' }, examples: { delay: { summary: EXAMPLE_SUMMARY, value: EXAMPLE_TEXT } } },
             },
           },
           responses: {

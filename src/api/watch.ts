@@ -27,8 +27,11 @@ export interface WatchOptions {
 
 /** The data of the last event a dropped watcher is sent (`event: dropped`). */
 export interface DroppedNotice {
-  /** `TooSlow`: it fell further behind than the limits; `InternalError`: a change could not be serialised. */
-  reason: 'TooSlow' | 'InternalError'
+  /**
+   * `TooSlow`: it fell further behind than the limits; `InternalError`: a change could not be serialised;
+   * `Unauthorized`: the watcher's token was revoked or expired.
+   */
+  reason: 'TooSlow' | 'InternalError' | 'Unauthorized'
   message: string
   /** The id of the last change this watcher was sent; later changes were not sent to it. */
   lastId: number
@@ -101,6 +104,8 @@ export class WatchHub {
   private flushing: NodeJS.Immediate | NodeJS.Timeout | undefined
   private nextFlushAt = 0
   private heartbeat: NodeJS.Timeout | undefined
+  /** The watchers opened with a token, and whether it is still good. */
+  private readonly authorized = new Map<Watcher, () => boolean>()
   private subscribed = false
   private seq = 0
   private readonly counts = { serialised: 0, dropped: 0 }
@@ -127,9 +132,12 @@ export class WatchHub {
    * response (`env.outgoing`, as @hono/node-server passes it), frames go to its socket directly, and a dropped
    * watcher that does not read its last event within the grace has its connection destroyed.
    */
-  open(filter: (change: ChangeNotice) => boolean, from: { request?: Request; env?: unknown } = {}): Response {
+  open(filter: (change: ChangeNotice) => boolean, from: { request?: Request; env?: unknown; authorized?: () => boolean } = {}): Response {
     const outgoing = (from.env as { outgoing?: ServerResponse } | undefined)?.outgoing
-    const w = new Watcher(this, filter, outgoing, this.end)
+    const authorized = from.authorized
+    // a watcher whose token stops being good gets nothing more, and is dropped at the next heartbeat
+    const w = new Watcher(this, authorized ? (change) => authorized() && filter(change) : filter, outgoing, this.end)
+    if (authorized) this.authorized.set(w, authorized)
     if (this.opts.signal?.aborted) w.end()
     else {
       this.watchers.add(w)
@@ -258,6 +266,7 @@ export class WatchHub {
 
   /** @internal the watcher's stream ended or was cancelled */
   remove(w: Watcher): void {
+    this.authorized.delete(w)
     if (!this.watchers.delete(w)) return
     if (this.watchers.size === 0) this.unsubscribe()
   }
@@ -297,7 +306,10 @@ export class WatchHub {
     if (this.subscribed) return
     this.subscribed = true
     this.source.on('change', this.listener)
-    this.heartbeat = setInterval(() => this.append(KEEP_ALIVE), this.heartbeatMs).unref()
+    this.heartbeat = setInterval(() => {
+      for (const [w, ok] of this.authorized) if (!ok()) this.drop(w, 'Unauthorized', 'the token this watch was opened with was revoked or expired')
+      this.append(KEEP_ALIVE)
+    }, this.heartbeatMs).unref()
   }
 
   private unsubscribe(): void {

@@ -11,7 +11,7 @@ import { ChaosError, errorBody, httpStatus } from '../errors.js'
 import { allowedMethods, checkNesting, guard, readBody } from '../http-guard.js'
 import type { RateLimit } from '../http-guard.js'
 import { authMiddleware, noteAudit, SecretAuth } from '../http-auth.js'
-import type { AuditEntry } from '../http-auth.js'
+import type { AuditEntry, Authenticates, Principal } from '../http-auth.js'
 import { FailedAuthLimiter, requireContentType, security } from '../http-security.js'
 import type { SecurityOptions } from '../http-security.js'
 import { parseSelector } from '../selector.js'
@@ -32,15 +32,22 @@ export interface ControlApiOptions {
     token: string | undefined
     http: SecurityOptions
     audit?: (e: AuditEntry) => void
+    /** Whether an Authorization header that is not the runtime's may read /metrics (in `up`: a controller token with read). */
+    readsMetrics?: (authorization: string | undefined) => boolean
   }
 }
 
+/** Who calls when nobody needs a token (`--auth none`, loopback only): still audited. */
+const ANONYMOUS: Principal = { name: 'anonymous', role: 'admin', namespaces: [] }
+/** A caller reading /metrics with a controller token (`up`). */
+const METRICS_READER: Principal = { name: 'metrics-reader', role: 'viewer', namespaces: [] }
+
 /** The audit log's action for a mutating call of this API. */
-function actionOf(method: string, path: string): string {
+function actionOf(_method: string, path: string): string {
   if (path === '/runtime/v1/effects') return 'effect apply'
   if (path.startsWith('/runtime/v1/effects/')) return 'effect remove'
   if (path === '/runtime/v1/shutdown') return 'runtime shutdown'
-  return `${method} ${path}`
+  return 'unknown route'
 }
 
 /**
@@ -52,9 +59,17 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
   const sec = opts.security
   if (sec) app.use('*', security(sec.http))
   app.use('*', guard(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}))
-  if (sec?.token !== undefined) {
-    const audit = sec.audit
-    app.use('*', authMiddleware(new SecretAuth(sec.token, new FailedAuthLimiter()), { open: ['/healthz'], ...(audit ? { audit } : {}), action: actionOf }))
+  if (sec) {
+    const { audit, readsMetrics } = sec
+    const secret = sec.token !== undefined ? new SecretAuth(sec.token, new FailedAuthLimiter()) : undefined
+    const auth: Authenticates = {
+      authenticate: (header, client, path) => {
+        if (!secret) return ANONYMOUS
+        if (path === '/metrics' && readsMetrics?.(header)) return METRICS_READER
+        return secret.authenticate(header, client)
+      },
+    }
+    app.use('*', authMiddleware(auth, { open: ['/healthz'], ...(audit ? { audit } : {}), action: actionOf }))
   }
   app.onError((e, c) => {
     const body = errorBody(e)

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { ChaosError } from '../errors.js'
 import type { AppConfig as AppSpec, ProxyConfig, ServiceConfig as ServiceSpec } from './app.js'
-import { PodSupervisor } from './process/supervisor.js'
+import { PodSupervisor, withoutTokens } from './process/supervisor.js'
 import type { SupervisorOptions } from './process/supervisor.js'
 import { matchesSelector } from '../selector.js'
 import type { LabelSelector } from '../selector.js'
@@ -337,7 +337,7 @@ export class LocalRuntime implements EffectHost {
     })
     preparePodDir(dir, hosts)
     this.libraries.set(pod.name, { dir, path: lib.path })
-    return preloadEnv(lib.path, dir, { ...process.env, ...(s.env ?? {}) })
+    return preloadEnv(lib.path, dir, { ...withoutTokens(process.env), ...(s.env ?? {}) })
   }
 
   /** Whether the pod's running container has loaded the fault library (see {@link RuntimePod.faultLibrary}). */

@@ -45,6 +45,8 @@ export interface Mounted {
   metrics?(): string | Promise<string>
   /** Where the runtime's own mutating calls are audited (the controller's log). */
   audit?(e: AuditEntry): void
+  /** Whether this Authorization header may read /metrics too (the controller's tokens with read). */
+  readsMetrics?(authorization: string | undefined): boolean
   /** Called first by close(), before the runtime stops. */
   close(): Promise<void>
 }
@@ -92,7 +94,8 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
   const audit = (e: AuditEntry) => {
     for (const m of mounted) m.audit?.(e)
   }
-  const api = controlApi(runtime, { onShutdown: () => shutdownRequested?.(), security: { token, http, audit } })
+  const readsMetrics = (h: string | undefined) => mounted.some((m) => m.readsMetrics?.(h) === true)
+  const api = controlApi(runtime, { onShutdown: () => shutdownRequested?.(), security: { token, http, audit, readsMetrics } })
   const fetch = async (req: Request, env?: unknown): Promise<Response> => {
     const path = new URL(req.url).pathname
     const m = mounted.find((x) => path.startsWith(x.prefix))

@@ -28,7 +28,7 @@ describe('state files', () => {
   it('are written readable by the user only, in a directory only the user can enter, and read back', () => {
     writeState(state)
     expect(statSync(runtimeStateFile.path()).mode & 0o777).toBe(0o600)
-    expect(statSync(process.env.CHAOSCOPE_HOME!).mode & 0o777).toBe(0o700)
+    expect(statSync(process.env.CHAOSCOPE_HOME!).mode & 0o777).toBe(0o711)
     expect(readState()).toEqual(state)
     expect(requireRuntime()).toEqual(state)
   })
@@ -96,24 +96,24 @@ describe('state files are private', () => {
 })
 
 describe('ensureHome and checkHome', () => {
-  it('ensureHome makes a missing home, with its parents, 0700; checkHome of a missing home does nothing and makes nothing', () => {
+  it('ensureHome makes a missing home, with its parents, 0711; checkHome of a missing home does nothing and makes nothing', () => {
     const dir = join(home, 'a', 'b', 'home')
     checkHome(dir)
     expect(existsSync(dir)).toBe(false)
     expect(ensureHome(dir)).toBe(dir)
-    expect(mode(dir)).toBe(0o700)
-    expect(mode(join(home, 'a'))).toBe(0o700)
+    expect(mode(dir)).toBe(0o711)
+    expect(mode(join(home, 'a'))).toBe(0o711)
     checkHome(dir)
   })
 
-  it('a home others may only read and enter (0755) is ours: ensureHome tightens it to 0700, checkHome reads it as it is', () => {
+  it('a home others may only read and enter (0755) is ours: ensureHome tightens it to 0711, checkHome reads it as it is', () => {
     const dir = join(home, 'readable')
     mkdirSync(dir, { mode: 0o755 })
     chmodSync(dir, 0o755)
     checkHome(dir)
     expect(mode(dir)).toBe(0o755)
     ensureHome(dir)
-    expect(mode(dir)).toBe(0o700)
+    expect(mode(dir)).toBe(0o711)
   })
 
   it.each([0o777, 0o770, 0o702])('a home of mode %o, writable by others, is refused by both, named with its mode and owner, and left as it is', (m) => {
@@ -126,7 +126,7 @@ describe('ensureHome and checkHome', () => {
       expect(e.message).toContain(dir)
       expect(e.message).toContain(`mode 0${m.toString(8)}`)
       expect(e.message).toContain(`owner uid ${process.getuid!()}`)
-      expect(e.hint).toContain(`chmod 700 ${dir}`)
+      expect(e.hint).toContain(`chmod 711 ${dir}`)
     }
     expect(mode(dir)).toBe(m)
   })
@@ -159,7 +159,7 @@ describe('secrets', () => {
     writeSecret(ADMIN_TOKEN_FILE, 'ccs_abc')
     expect(readFileSync(file(), 'utf8')).toBe('ccs_abc\n')
     expect(mode(file())).toBe(0o600)
-    expect(mode(process.env.CHAOSCOPE_HOME!)).toBe(0o700)
+    expect(mode(process.env.CHAOSCOPE_HOME!)).toBe(0o711)
     expect(readSecret(ADMIN_TOKEN_FILE)).toBe('ccs_abc')
     writeSecret(ADMIN_TOKEN_FILE, 'ccs_def')
     expect(readSecret(ADMIN_TOKEN_FILE)).toBe('ccs_def')

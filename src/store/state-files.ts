@@ -42,18 +42,19 @@ export function stateDir(): string {
 }
 
 /**
- * Makes the home (0700, with its parents) or checks the one there is: STORE_HOME_UNSAFE when group or others
- * can write it or another user owns it. One that others can only read or enter (0755) is ours, and is made
- * 0700. Returns the directory.
+ * Makes the home (0711, with its parents) or checks the one there is: STORE_HOME_UNSAFE when group or others
+ * can write it or another user owns it. One that others can read (0755) is ours, and is made 0711. Others may
+ * enter it but never list it: a pod that runs as another user (PostgreSQL under setpriv) reaches its own fault and
+ * data directories below, while every secret file in it is 0600.
  */
 export function ensureHome(dir = stateDir()): string {
   let st = statOf(dir)
   if (!st) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    mkdirSync(dir, { recursive: true, mode: 0o711 })
     st = statSync(dir)
   }
   refuseUnsafe(dir, st)
-  if (privateModes() && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700)
+  if (privateModes() && (st.mode & 0o066) !== 0) chmodSync(dir, 0o711)
   return dir
 }
 
@@ -136,12 +137,12 @@ function refuseUnsafe(dir: string, st: Stats): void {
   const uid = process.getuid!()
   if (st.uid !== uid) {
     throw new ChaosError('STORE_HOME_UNSAFE', `the state directory ${dir} belongs to uid ${st.uid}, not to this user (uid ${uid}; mode ${octal(st.mode)})`, {
-      hint: `point CHAOSCOPE_HOME at a directory of your own, or make it yours with \`chown ${uid} ${dir} && chmod 700 ${dir}\``,
+      hint: `point CHAOSCOPE_HOME at a directory of your own, or make it yours with \`chown ${uid} ${dir} && chmod 711 ${dir}\``,
     })
   }
   if ((st.mode & 0o022) !== 0) {
     throw new ChaosError('STORE_HOME_UNSAFE', `the state directory ${dir} can be written by other users (mode ${octal(st.mode)}, owner uid ${st.uid})`, {
-      hint: `run \`chmod 700 ${dir}\`, or point CHAOSCOPE_HOME at a directory of your own`,
+      hint: `run \`chmod 711 ${dir}\`, or point CHAOSCOPE_HOME at a directory of your own`,
     })
   }
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Controller } from '../../src/engine/controller.js'
 import { Store } from '../../src/store/store.js'
-import { startControllerServer, startRuntimeServer } from '../../src/wiring.js'
+import { startControllerServer, startRuntimeServer, startUpController } from '../../src/wiring.js'
 import type { ControllerServer } from '../../src/wiring.js'
 import type { RuntimeServer } from '../../src/runtime/server.js'
 import { fakePod, FakeRuntime } from '../doubles/fake-runtime.js'
@@ -243,19 +243,31 @@ describe('tokens that are not good', () => {
     expect(r.body).not.toContain(t)
   })
 
-  it('ten bad tokens from one address lock it out for a while (429 with Retry-After), good tokens included', async () => {
+  it('ten bad tokens from one address lock it out (429 with Retry-After) for bad tokens only: a good one still gets through', async () => {
     // a server of its own: the lock-out holds 127.0.0.1 for the rest of its minute
     const runtime = new FakeRuntime([])
     const controller = Controller.open({ store: Store.open(':memory:'), runtime, podCacheMs: 0, podWatchMs: 0 })
     const other = await startControllerServer({ controller, runtime, db: ':memory:', port: 0, stateless: true })
     try {
+      const post = (headers: Record<string, string>, path = '/api/v1/resources?dryRun=true') => call(other.state.url, { method: 'POST', path, body: chaos('default'), type: 'application/yaml' }, headers)
       const codes: (string | undefined)[] = []
-      for (let i = 0; i < 11; i++) codes.push((await call(other.state.url, { method: 'GET', path: '/api/v1/resources' }, bearer(`chs_bad${i}`))).code)
+      for (let i = 0; i < 15; i++) codes.push((await post(bearer(`chs_bad${i}`))).code)
       expect(codes.slice(0, 9)).toEqual(Array(9).fill('AUTH_INVALID_TOKEN'))
-      expect(codes.slice(9)).toEqual(['AUTH_RATE_LIMITED', 'AUTH_RATE_LIMITED'])
+      expect(codes.slice(9)).toEqual(Array(6).fill('AUTH_RATE_LIMITED'))
+      const refused = await post({})
+      expect([refused.status, refused.code]).toEqual([429, 'AUTH_RATE_LIMITED'])
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+      // the owner is never locked out of its own server by someone else's bad requests
       const good = await call(other.state.url, { method: 'GET', path: '/api/v1/resources' }, bearer(other.adminToken!))
-      expect([good.status, good.code]).toEqual([429, 'AUTH_RATE_LIMITED'])
-      expect(Number(good.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(good.status).toBe(200)
+      // a flood of long junk paths writes bounded rows: the refusals before the lock-out, one for the lock-out, none during it
+      expect((await post(bearer(other.adminToken!), `/api/v1/x%0A2026-12-04T10:00:00Z%20alice%1B${'a'.repeat(5000)}`)).status).toBe(404)
+      const rows = (JSON.parse((await call(other.state.url, { method: 'GET', path: '/api/v1/audit' }, bearer(other.adminToken!))).body) as { items: { actor: string; path: string; action: string; code?: string }[] }).items
+      const anonymous = rows.filter((r) => r.actor === '-')
+      expect(anonymous.map((r) => r.code)).toEqual([...Array(9).fill('AUTH_INVALID_TOKEN'), 'AUTH_RATE_LIMITED'])
+      const junk = rows.find((r) => r.action === 'unknown route')!
+      expect(junk.path).toHaveLength(256)
+      expect(junk.path).toMatch(/^\/api\/v1\/x%0A2026-12-04T10:00:00Z%20alice%1Ba+…$/) // as sent, never decoded into a forged line
     } finally {
       await other.close()
     }
@@ -338,6 +350,24 @@ describe('the runtime\'s control API has a token of its own', () => {
     expect((await call(rt.state.url, { method: 'GET', path: '/healthz' })).status).toBe(200)
   })
 
+  it('in `up`, /metrics (the runtime\'s and the controller\'s) also takes a controller token that may read every namespace', async () => {
+    const ctl = await startUpController(rt, { db: join(home, 'up.db'), stateless: true })
+    try {
+      const viewer = (await call(rt.state.url, { method: 'POST', path: '/api/v1/tokens', body: JSON.stringify({ name: 'scraper', role: 'viewer' }), type: 'application/json' }, bearer(ctl.adminToken!))).body
+      const narrow = (await call(rt.state.url, { method: 'POST', path: '/api/v1/tokens', body: JSON.stringify({ name: 'narrow', role: 'viewer', namespaces: ['team-a'] }), type: 'application/json' }, bearer(ctl.adminToken!))).body
+      const metrics = (t: string) => call(rt.state.url, { method: 'GET', path: '/metrics' }, bearer(t))
+      const read = await metrics((JSON.parse(viewer) as { token: string }).token)
+      expect(read.status).toBe(200)
+      expect(read.body).toContain('chaoscope_')
+      expect((await metrics(rt.state.token!)).status).toBe(200)
+      expect((await metrics((JSON.parse(narrow) as { token: string }).token)).code).toBe('AUTH_INVALID_TOKEN')
+      // the runtime's other routes still take only its own token
+      expect((await call(rt.state.url, { method: 'GET', path: '/runtime/v1/pods' }, bearer(ctl.adminToken!))).code).toBe('AUTH_INVALID_TOKEN')
+    } finally {
+      await ctl.close()
+    }
+  })
+
   it('effects are read as JSON only', async () => {
     const r = await call(rt.state.url, { method: 'POST', path: '/runtime/v1/effects', body: '{}', type: 'text/plain' }, bearer(rt.state.token!))
     expect([r.status, r.code]).toEqual([415, 'API_UNSUPPORTED_MEDIA_TYPE'])
@@ -370,6 +400,6 @@ describe('the built binary', () => {
     const r = await chaoscope(['get', 'networkchaos'], { CHAOSCOPE_HOME: unsafe })
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('[STORE_HOME_UNSAFE]')
-    expect(r.stderr).toContain('chmod 700')
+    expect(r.stderr).toContain('chmod 711')
   })
 })

@@ -43,10 +43,15 @@ function sinceOf(v: string): string {
   throw new ChaosError('CLI_USAGE', `--since expects a duration like 15m or 2h, or an ISO time, got "${v}"`, { hint: 'chaoscope audit --since 1h' })
 }
 
+/** A cell as the terminal may show it: control characters (a newline, ESC) written as \\xNN, so no row can forge another. */
+function printable(s: string): string {
+  return s.replace(/\p{Cc}/gu, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
 export async function audit(opts: AuditFlags, run: Run): Promise<void> {
   if (opts.until !== undefined && Number.isNaN(Date.parse(opts.until))) throw new ChaosError('CLI_USAGE', `--until expects an ISO time, got "${opts.until}"`, { hint: 'chaoscope audit --until 2026-12-04T12:00:00Z' })
   const rows = await (await controllerClient()).audit({ ...(opts.since ? { since: sinceOf(opts.since) } : {}), ...(opts.until ? { until: new Date(opts.until).toISOString() } : {}), ...(opts.actor ? { actor: opts.actor } : {}) })
   if (opts.output === 'json') run.out(`${JSON.stringify({ items: rows }, null, 2)}\n`)
   else if (opts.output === 'jsonl') run.out(rows.map((r) => `${JSON.stringify(r)}\n`).join(''))
-  else run.out(table([['TIME', 'ACTOR', 'FROM', 'ACTION', 'TARGET', 'RESULT'], ...rows.map((r) => [r.time, r.actor, r.remote, r.action, r.target || '-', `${r.status}${r.code ? ` ${r.code}` : ''}`])]))
+  else run.out(table([['TIME', 'ACTOR', 'FROM', 'ACTION', 'TARGET', 'RESULT'], ...rows.map((r) => [r.time, r.actor, r.remote, r.action, r.target || '-', `${r.status}${r.code ? ` ${r.code}` : ''}`].map(printable))]))
 }

@@ -1,6 +1,6 @@
 /** @module cli/verbs/runtime: `up`, `down`, `logs`, `get pods`: the local runtime from the command line. */
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs'
+import { closeSync, existsSync, fchmodSync, openSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ChaosError, ensureHome, EXIT, formatIssue, HttpRuntimeClient, loadApp, pidAlive, readState, requireRuntime, startRuntimeServer, startUpController } from '../../index.js'
 import type { RuntimeServer } from '../../index.js'
@@ -91,6 +91,7 @@ async function detach(opts: UpFlags, run: Run): Promise<void> {
   // the last run's log becomes runtime.log.1; appending, so that the runtime's truncations start it over
   if (sizeOf(logFile) > 0) rotate(logFile, opts.logMaxFiles)
   const fd = openSync(logFile, 'a', 0o600)
+  fchmodSync(fd, 0o600) // a log left by an older chaoscope may be 0644
   const rotated = `${logFile}.1`
   const stamp = (f: string) => (existsSync(f) ? `${statSync(f).ino}:${statSync(f).size}:${statSync(f).mtimeMs}` : '')
   const before = stamp(rotated)

@@ -90,6 +90,16 @@ export function setprivFor(parentDeathSignal: boolean | undefined): string | und
  * await sup.start(service, { podEnv: (pod) => ({ CART_ADDR: `127.0.0.1:${egressPortFor(pod, 'cart')}` }) })
  * await sup.stopAll()
  */
+/** The variables that carry chaoscope's own API tokens: a pod (software the user brought) gets none of them. */
+const TOKEN_VARIABLES = ['CHAOSCOPE_TOKEN', 'CHAOSCOPE_RUNTIME_TOKEN']
+
+/** `env` without chaoscope's API tokens, for what runs in pods. */
+export function withoutTokens(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out = { ...env }
+  for (const k of TOKEN_VARIABLES) delete out[k]
+  return out
+}
+
 export class PodSupervisor extends EventEmitter<{ pod: [PodEvent] }> {
   readonly workingDir: string
   /** What the kernel allows for limits on this machine (detected once). */
@@ -125,7 +135,7 @@ export class PodSupervisor extends EventEmitter<{ pod: [PodEvent] }> {
         secondMs: opts.secondMs ?? 1000,
         backoff,
         logs: opts.logs,
-        baseEnv: opts.baseEnv ?? process.env,
+        baseEnv: opts.baseEnv ?? withoutTokens(process.env),
         cgroups: this.cgroupSupport,
         setpriv: (this.setpriv = setprivFor(opts.parentDeathSignal)),
         watchdog: this.watchdog,
@@ -259,7 +269,7 @@ export class PodSupervisor extends EventEmitter<{ pod: [PodEvent] }> {
     const pod = this.get(name)
     if (!pod) throw new ChaosError('RUNTIME_UNKNOWN_POD', `no pod named "${name}"`, { hint: 'list the pods with `chaoscope get pods`' })
     const plan = launchPlan(argv, this.setpriv, (pod.cgroups ?? []).map((d) => join(d, 'cgroup.procs')))
-    const env: Record<string, string | undefined> = { ...process.env, ...opts.env }
+    const env: Record<string, string | undefined> = { ...withoutTokens(process.env), ...opts.env }
     delete env.LD_PRELOAD
     const child = spawn(plan.file, plan.args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     if (child.pid !== undefined && this.watchdog) {
