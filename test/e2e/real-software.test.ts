@@ -95,19 +95,17 @@ describe.skipIf(skip !== undefined)(`real software under process faults${skip ? 
   let redisPort = 0
   let pgPort = 0
   const redisDir = join(home, 'data/default/redis')
-  // PostgreSQL's files outside the home, which `up` keeps private (0700): its user must reach them
-  const pgWork = mkdtempSync(join(tmpdir(), 'chaoscope-real-pg-'))
-  const pgData = join(pgWork, 'pg')
+  const pgData = join(home, 'pg')
 
   beforeAll(async () => {
-    chmodSync(pgWork, 0o755) // the postgres user walks into its data directory and its socket's
+    chmodSync(home, 0o755) // the postgres user walks into its data directory and the pods' control directories
     // PostgreSQL's data directory, owned by its user, as the package's own clusters are
     mkdirSync(pgData, { mode: 0o700 })
     const pg = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim())
     const pgGroup = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim())
     chownSync(pgData, pg, pgGroup)
     execFileSync('setpriv', [`--reuid=${pg}`, `--regid=${pgGroup}`, '--init-groups', '--', `${PG_BIN}/initdb`, '-D', pgData, '-A', 'trust', '-U', 'postgres', '--no-sync'], { stdio: 'ignore' })
-    const sock = join(pgWork, 'pg-socket')
+    const sock = join(home, 'pg-socket')
     mkdirSync(sock)
     chownSync(sock, pg, pgGroup)
     // the Go resolver, built with cgo (so it resolves through libc, where the fault library acts)
