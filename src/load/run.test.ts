@@ -331,7 +331,9 @@ describe('while it runs', () => {
       const until = Date.now() + 5000
       while (Date.now() < until) {
         text = await (await fetch(metrics.url)).text()
-        if (/chaoscope_load_requests_total\{status_class="2xx"\} [1-9]/.test(text)) break
+        // a while into the run (over 50 sent), so that stop() below ends a run that was really going
+        const sent = Number(/^chaoscope_load_sent_total (\d+)/m.exec(text)?.[1] ?? 0)
+        if (/chaoscope_load_requests_total\{status_class="2xx"\} [1-9]/.test(text) && sent > 50) break
         await new Promise((r) => setTimeout(r, 100))
       }
       expect(text).toMatch(/chaoscope_load_requests_total\{status_class="2xx"\} [1-9]\d*/)
