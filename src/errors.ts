@@ -89,7 +89,7 @@ export const ERROR_CODES = {
   // security: tokens, roles, namespaces, what a request may be (src/api/auth.ts, src/http-security.ts)
   AUTH_REQUIRED: ['the API needs a token and the request carried none', 'send `Authorization: Bearer <token>`; the CLI sends $CHAOSCOPE_TOKEN, else the local admin token in $CHAOSCOPE_HOME/token'],
   AUTH_INVALID_TOKEN: ['the token is not one this server issued (mistyped, forged, or from another server)', 'use a token printed by `chaoscope token create`, or the local admin token in $CHAOSCOPE_HOME/token'],
-  AUTH_TOKEN_EXPIRED: ['the token was valid but its --expires time has passed', 'ask an admin for a new one: `chaoscope token create NAME --role ROLE --expires 30d`'],
+  AUTH_TOKEN_EXPIRED: ['the token was valid but its --expires time has passed', 'ask an admin for a new one: `chaoscope token create NAME --role viewer --expires 30d` (or the role it had)'],
   AUTH_TOKEN_REVOKED: ['the token was revoked with `chaoscope token revoke`', 'ask an admin for a new one'],
   AUTH_FORBIDDEN: ['the token\'s role does not allow the call (viewer reads; operator also creates, pauses, resumes and deletes; admin also manages tokens and reads the audit log)', 'use a token whose role has the permission the message names, or ask an admin for one'],
   AUTH_NAMESPACE_FORBIDDEN: ['the token is limited to namespaces that do not include the one the call acts in', 'use a token for that namespace (`chaoscope token create NAME --namespace NS`), or act in one of the token\'s namespaces'],

@@ -459,7 +459,7 @@ Examples:
 -o jsonl prints one JSON object per line (for a log shipper). Nothing can edit the audit log through the API.
 Examples:
   chaoscope audit --since 1h
-  chaoscope audit -o jsonl >> audit.jsonl`)
+  chaoscope audit -o jsonl | tee -a audit.jsonl`)
     .action(act(run, async (opts: AuditFlags) => {
       await (await import('./verbs/access.js')).audit(opts, run)
     }))
