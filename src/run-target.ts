@@ -16,9 +16,12 @@ const DELETE_WAIT_SECONDS = 60
 
 /**
  * The target the state files name, or undefined when no controller runs (no controller.json, or its process is
- * gone). The runtime is the one runtime.json names; without one, logs and sidecars fail with RUNTIME_NOT_RUNNING.
+ * gone); the controller of $CHAOSCOPE_SERVER when it is set (as the other commands do). The runtime is the one
+ * runtime.json names; without one (or with $CHAOSCOPE_SERVER), logs and sidecars fail with RUNTIME_NOT_RUNNING.
  */
 export async function connectTarget(): Promise<Target | undefined> {
+  // a server the user named ($CHAOSCOPE_SERVER, with $CHAOSCOPE_TOKEN): its runtime is not this machine's
+  if (process.env.CHAOSCOPE_SERVER?.trim()) return targetOver(ControllerClient.fromState(), undefined)
   const ctl = readControllerState()
   if (!ctl || !pidAlive(ctl.pid)) return undefined
   const rt = readState()

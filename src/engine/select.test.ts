@@ -111,4 +111,13 @@ describe('selectPods', () => {
       'spec.selector {namespaces: [default], labelSelectors: {app: nope}} matches no pod; pods that exist: default/web-aaaaa (app=web,tier=front; Running); default/web-bbbbb (app=web,tier=front,canary=yes; Running)',
     )
   })
+
+  it('names the pods of the namespaces the selector names only; those of others are counted, not named', () => {
+    const pods = [...PODS.slice(0, 1), { ...PODS[1]!, namespace: 'team-b', name: 'secret-bbbbb' }]
+    const inTeam = noTargetsError('spec.selector', { namespaces: ['default'], labelSelectors: { app: 'nope' } }, pods)
+    expect(inTeam.message).toBe('spec.selector {namespaces: [default], labelSelectors: {app: nope}} matches no pod; pods that exist: default/web-aaaaa (app=web,tier=front; Running); 1 pod in other namespaces')
+    const none = noTargetsError('spec.selector', { namespaces: ['team-a'], labelSelectors: { app: 'nope' } }, pods)
+    expect(none.message).toBe('spec.selector {namespaces: [team-a], labelSelectors: {app: nope}} matches no pod; pods that exist: none in team-a; 2 pods in other namespaces')
+    expect(none.message).not.toContain('secret')
+  })
 })

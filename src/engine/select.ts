@@ -153,11 +153,19 @@ export function describeSelector(sel: PodSelectorSpec | undefined): string {
   return `{${parts.join(', ')}}`
 }
 
-/** CONTROLLER_NO_TARGETS naming the selector and the pods that exist (with their labels). */
+/**
+ * CONTROLLER_NO_TARGETS naming the selector and the pods that exist (with their labels): those of the namespaces
+ * the selector names, when it names some; the others only counted (a token limited to a namespace reads no pod
+ * name of another through this message).
+ */
 export function noTargetsError(field: string, sel: PodSelectorSpec | undefined, pods: readonly SelectablePod[]): ChaosError {
-  const shown = pods.slice(0, 20).map((p) => `${p.namespace}/${p.name} (${Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join(',') || 'no labels'}; ${p.phase})`)
-  const more = pods.length > shown.length ? `, and ${pods.length - shown.length} more` : ''
-  const exist = pods.length === 0 ? 'the runtime has no pods' : `pods that exist: ${shown.join('; ')}${more}`
+  const named = sel?.pods && Object.keys(sel.pods).length > 0 ? Object.keys(sel.pods) : sel?.namespaces && sel.namespaces.length > 0 ? sel.namespaces : undefined
+  const listed = named ? pods.filter((p) => named.includes(p.namespace)) : pods
+  const elsewhere = pods.length - listed.length
+  const shown = listed.slice(0, 20).map((p) => `${p.namespace}/${p.name} (${Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join(',') || 'no labels'}; ${p.phase})`)
+  const more = listed.length > shown.length ? `, and ${listed.length - shown.length} more` : ''
+  const others = elsewhere > 0 ? `${listed.length === 0 ? '' : '; '}${elsewhere} pod${elsewhere === 1 ? '' : 's'} in other namespaces` : ''
+  const exist = pods.length === 0 ? 'the runtime has no pods' : `pods that exist: ${listed.length === 0 ? `none in ${named!.join(', ')}; ` : ''}${shown.join('; ')}${more}${others}`
   return new ChaosError('CONTROLLER_NO_TARGETS', `${field} ${describeSelector(sel)} matches no pod; ${exist}`, {
     hint: 'fix the selector (namespaces, labelSelectors...) so that it matches one of the pods listed',
   })
