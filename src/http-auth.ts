@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
 import { ChaosError, errorBody, httpStatus } from './errors.js'
-import { clientAddress } from './http-guard.js'
+import { clientAddress, guardResponses } from './http-guard.js'
 import type { FailedAuthLimiter } from './http-security.js'
 import type { AuditRow, Role } from './store/store.js'
 
@@ -16,6 +16,9 @@ export interface Principal {
   role: Role
   namespaces: readonly string[]
 }
+
+/** `--auth none` (loopback only; the wiring refuses it elsewhere): every caller acts as this admin, and is audited so. */
+export const ANONYMOUS: Principal = { name: 'anonymous', role: 'admin', namespaces: [] }
 
 /** Finds the principal of a request from its Authorization header; throws the 401 (or 429) a bad one earns. */
 export interface Authenticates {
@@ -180,5 +183,35 @@ export function authMiddleware(auth: Authenticates, opts: { open: readonly strin
       // the call has been carried out: its answer stays true; the missing row is said where the operator reads
       console.error(`chaoscope: the audit row of ${c.req.method} ${entry.path} (${entry.actor}, ${entry.status}) could not be written: ${(e as Error).message}`)
     }
+  }
+}
+
+type Answer = { description: string; content?: unknown }
+/** An operation of an OpenAPI document, as the documents write them. */
+export type OpenApiOperation = { responses: Record<number, Answer>; security?: unknown } & Record<string, unknown>
+
+/**
+ * An OpenAPI operation with the answers of the layers before its route, for both APIs' documents: the guard's
+ * (413, 429); unless it is open (`security: []`), 401 `unauthorized` and the failed-login lock-out's 429; 403 for
+ * the Host and Origin rules (after `forbidden`, why its route refuses a token that authenticated); and
+ * AUTH_TOKEN_IN_URL beside its own 400s.
+ */
+export function withAccessAnswers<O extends OpenApiOperation>(o: O, unauthorized: string, forbidden?: string): O {
+  const guard = guardResponses() as Record<413 | 429, Answer>
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } })
+  const hostOrigin = 'the Host names no address this server serves (API_HOST_REFUSED), or a page of another origin sent the request (API_CROSS_ORIGIN)'
+  const tokenInUrl = 'a query parameter that would carry a credential (token, access_token, api_key...) is in the URL (AUTH_TOKEN_IN_URL)'
+  const lockOut = `${guard[429].description}, or, without a good token, after 10 bad tokens from it within a minute: refused for the rest of that minute (AUTH_RATE_LIMITED)`
+  const open = Array.isArray(o.security) && o.security.length === 0
+  const own = o.responses
+  return {
+    ...o,
+    responses: {
+      ...guard,
+      ...(open ? {} : { 401: error(unauthorized), 429: { ...guard[429], description: lockOut } }),
+      ...own,
+      400: error(own[400] ? `${own[400].description}; or ${tokenInUrl}` : tokenInUrl),
+      403: error(forbidden ? `${forbidden}; or ${hostOrigin}` : hostOrigin),
+    },
   }
 }

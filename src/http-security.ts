@@ -300,3 +300,15 @@ export function parseListen(value: string): { host: string; port: number } {
   if (!(port >= 0 && port <= 65535)) throw bad(`the port ${JSON.stringify(m[3])} is not a number from 0 to 65535`)
   return { host, port }
 }
+
+/** `host:port` as a URL or a Host header writes it: an IPv6 address in brackets. */
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+/** The URL a client on this machine uses for a listener on `host`: a wildcard address is reached on loopback. */
+export function localUrl(host: string, port: number): string {
+  if (host === '0.0.0.0') return `http://127.0.0.1:${port}`
+  if (host === '::') return `http://[::1]:${port}`
+  return `http://${hostPort(host, port)}`
+}

@@ -25,7 +25,7 @@ import type { TokenStore } from './api/app.js'
 import { allow, Authenticator, hashToken, newToken, tokenState } from './api/auth.js'
 import type { ControllerApi } from './api/types.js'
 import type { NamespacePolicy } from './engine/namespace-policy.js'
-import { isLoopbackHost } from './http-security.js'
+import { hostPort, isLoopbackHost, localUrl } from './http-security.js'
 import { ADMIN_TOKEN_FILE, ensureHome, readSecret, writeSecret } from './store/state-files.js'
 import type { TokenRow } from './store/store.js'
 
@@ -76,17 +76,6 @@ export function localAdminToken(store: ControllerHandle['store'], stateless = fa
   store.replaceToken({ name: LOCAL_ADMIN, hash: hashToken(token), role: 'admin', namespaces: [], createdAt: new Date().toISOString(), createdBy: 'chaoscope' })
   if (!stateless) writeSecret(ADMIN_TOKEN_FILE, token)
   return token
-}
-
-function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`
-}
-
-/** The URL clients on this machine use for a listener on `host` (a wildcard is reached on loopback). */
-function localUrl(host: string, port: number): string {
-  if (host === '0.0.0.0') return `http://127.0.0.1:${port}`
-  if (host === '::') return `http://[::1]:${port}`
-  return `http://${hostPort(host, port)}`
 }
 
 export interface ControllerServer {

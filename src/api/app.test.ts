@@ -222,30 +222,40 @@ describe('reading and changing resources', () => {
   })
 })
 
+/** A server-sent event stream read as text: `until` reads on until the text so far matches. */
+function eventStream(res: Response): { until(re: RegExp): Promise<void>; text(): string; cancel(): Promise<void> } {
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  return {
+    async until(re) {
+      while (!re.test(text)) {
+        const { value, done } = await reader.read()
+        if (done) throw new Error(`stream ended: ${text}`)
+        text += decoder.decode(value)
+      }
+    },
+    text: () => text,
+    cancel: () => reader.cancel().catch(() => {}),
+  }
+}
+
 describe('GET /api/v1/watch', () => {
   it('streams each change as a server-sent event, filtered by kind', async () => {
     const { app, post } = setup()
     const abort = new AbortController()
     const res = await app.request('/api/v1/watch?kind=networkchaos', { signal: abort.signal })
     expect(res.headers.get('content-type')).toContain('text/event-stream')
-    const reader = res.body!.getReader()
-    const decoder = new TextDecoder()
-    let text = ''
-    const until = async (re: RegExp) => {
-      while (!re.test(text)) {
-        const { value, done } = await reader.read()
-        if (done) throw new Error(`stream ended: ${text}`)
-        text += decoder.decode(value)
-      }
-    }
+    const stream = eventStream(res)
+    const until = stream.until
     await until(/event: ready/)
     await post(delay('d1'))
     await post('apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: p}\nspec: {action: pod-kill, mode: one, selector: {namespaces: [default]}}\n')
     await until(/event: change\ndata: .*"name":"d1".*\nid: 1\n/)
     await until(/: keep-alive/)
-    expect(text).not.toContain('"name":"p"')
+    expect(stream.text()).not.toContain('"name":"p"')
     abort.abort()
-    await reader.cancel().catch(() => {})
+    await stream.cancel()
   })
   it('a watch opened with a token that is then revoked gets no more changes and ends with `dropped` (Unauthorized)', async () => {
     const runtime = new FakeRuntime([fakePod('back-aaaaa', { app: 'back' }, { protocol: 'http', containerPort: 8080 })])
@@ -258,23 +268,15 @@ describe('GET /api/v1/watch', () => {
     const as = (token: string, init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } })
     const made = (await (await app.request('/api/v1/tokens', as(admin, { method: 'POST', body: JSON.stringify({ name: 'watcher', role: 'viewer' }), headers: { 'content-type': 'application/json' } }))).json()) as { token: string }
     const res = await app.request('/api/v1/watch', as(made.token))
-    const reader = res.body!.getReader()
-    const decoder = new TextDecoder()
-    let text = ''
-    const until = async (re: RegExp) => {
-      while (!re.test(text)) {
-        const { value, done } = await reader.read()
-        if (done) throw new Error(`stream ended: ${text}`)
-        text += decoder.decode(value)
-      }
-    }
+    const stream = eventStream(res)
+    const until = stream.until
     await until(/event: ready/)
     expect((await app.request('/api/v1/tokens/watcher', as(admin, { method: 'DELETE' }))).status).toBe(200)
     await new Promise((r) => setTimeout(r, 1100)) // the watch reads the token's state at most once a second
     await app.request('/api/v1/resources', as(admin, { method: 'POST', body: delay('after-revoke'), headers: { 'content-type': 'application/yaml' } }))
     await until(/event: dropped\ndata: .*"reason":"Unauthorized"/)
-    expect(text).not.toContain('after-revoke')
-    await reader.cancel().catch(() => {})
+    expect(stream.text()).not.toContain('after-revoke')
+    await stream.cancel()
   })
 })
 

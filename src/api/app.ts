@@ -18,8 +18,8 @@ import { validateText } from '../manifest/validate.js'
 import { applyAll, IssuesError, notApplicable } from './apply.js'
 import { resolveKind } from './kinds.js'
 import { openApiDocument } from './openapi.js'
-import { allow, Authenticator, authMiddleware, hashToken, newToken, noteAudit, principalOf, ROLES, tokenState } from './auth.js'
-import type { AuthStore, Principal, Role } from './auth.js'
+import { allow, ANONYMOUS, Authenticator, authMiddleware, hashToken, newToken, noteAudit, principalOf, ROLES, tokenState } from './auth.js'
+import type { AuthStore, Role } from './auth.js'
 import { FailedAuthLimiter, requireContentType, security } from '../http-security.js'
 import type { SecurityOptions } from '../http-security.js'
 import { namespacesReached, reachesThroughPods } from '../engine/namespace-policy.js'
@@ -28,7 +28,7 @@ import { parseDuration } from '../manifest/duration.js'
 import { ValidatePool } from './validate-pool.js'
 import { listAnswer, pageRequest } from './paging.js'
 import { WatchHub } from './watch.js'
-import type { ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery } from './types.js'
+import type { ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery, TokenInfo } from './types.js'
 
 /** Largest request body the API reads. */
 export { MAX_BODY_BYTES }
@@ -114,13 +114,12 @@ export function apiApp(opts: ApiOptions): Hono {
   if (sec) app.use('*', security(sec.http))
   // rate per client and declared body size, before any route (src/http-guard.ts; the runtime's control API does the same)
   app.use('*', guard(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}))
-  const anyone: Principal = { name: 'anonymous', role: 'admin', namespaces: [] }
   if (sec) {
     const auth = new Authenticator({ mode: sec.auth, store: sec.store, limiter: sec.limiter ?? new FailedAuthLimiter(), ...(sec.now ? { now: sec.now } : {}) })
     app.use('*', authMiddleware(auth, { open: OPEN_PATHS, audit: (e) => sec.store.addAudit(e), action: actionOf }))
   } else {
     app.use('*', async (c, next) => {
-      ;(c.set as (k: string, v: unknown) => void)('principal', anyone)
+      ;(c.set as (k: string, v: unknown) => void)('principal', ANONYMOUS)
       await next()
     })
   }
@@ -297,7 +296,7 @@ export function expiryOf(v: unknown, now: number): string | undefined {
 }
 
 /** A token as `token list` shows it: never its hash. */
-function shownToken(t: TokenRow, now: number) {
+function shownToken(t: TokenRow, now: number): TokenInfo {
   return {
     name: t.name,
     role: t.role,

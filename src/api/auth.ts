@@ -11,14 +11,14 @@
  * SHA-256 is stored (a token is not a password: nothing short to guess, so a slow hash buys nothing).
  */
 import { ChaosError } from '../errors.js'
-import { bearer, hashToken, lockedOut } from '../http-auth.js'
+import { ANONYMOUS, bearer, hashToken, lockedOut } from '../http-auth.js'
 import type { Authenticates, Principal } from '../http-auth.js'
 import type { FailedAuthLimiter } from '../http-security.js'
 import type { AuditRow, Role, TokenRow } from '../store/store.js'
 
 export type { Role }
 export type { Principal }
-export { hashToken, newToken, noteAudit, principalOf, authMiddleware } from '../http-auth.js'
+export { ANONYMOUS, hashToken, newToken, noteAudit, principalOf, authMiddleware } from '../http-auth.js'
 
 export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin']
 
@@ -39,8 +39,6 @@ const MEANS: Record<Permission, string> = {
   audit: 'read the audit log',
 }
 
-/** `--auth none`: every caller acts as this admin (loopback only; the wiring refuses it on other addresses). */
-export const ANONYMOUS: Principal = { name: 'anonymous', role: 'admin', namespaces: [] }
 
 /** The part of the store tokens and the audit log live in (src/store/store.ts). */
 export interface AuthStore {

@@ -11,34 +11,8 @@ import type { Issue } from '../manifest/issues.js'
 import { IssuesError } from './apply.js'
 import { plural } from './kinds.js'
 import { MAX_PAGE } from './paging.js'
-import type { ApplyResult, ChaosEvent, ChaosObject, EventQuery, ItemList, ListQuery, PageQuery } from './types.js'
-
-export interface TokenInfo {
-  name: string
-  role: string
-  namespaces: string[]
-  state: 'active' | 'expired' | 'revoked'
-  createdAt: string
-  createdBy?: string
-  expiresAt?: string
-  revokedAt?: string
-  lastUsedAt?: string
-}
-
-export interface AuditEntry {
-  id: number
-  time: string
-  actor: string
-  role?: string
-  remote: string
-  method: string
-  path: string
-  action: string
-  target: string
-  namespace: string
-  status: number
-  code?: string
-}
+import type { AuditRow } from '../store/store.js'
+import type { ApplyResult, ChaosEvent, ChaosObject, EventQuery, ItemList, ListQuery, PageQuery, TokenInfo } from './types.js'
 
 export interface ApplyResponse {
   dryRun: boolean
@@ -172,11 +146,11 @@ export class ControllerClient {
   }
 
   /** Audit rows (admin), oldest first, every page of them. */
-  async audit(q: { since?: string; until?: string; actor?: string } = {}): Promise<AuditEntry[]> {
-    const out: AuditEntry[] = []
+  async audit(q: { since?: string; until?: string; actor?: string } = {}): Promise<AuditRow[]> {
+    const out: AuditRow[] = []
     let afterId: number | undefined
     for (;;) {
-      const { items } = await this.call<{ items: AuditEntry[] }>('GET', `/api/v1/audit${queryString({ ...q, afterId, limit: 1000 })}`)
+      const { items } = await this.call<{ items: AuditRow[] }>('GET', `/api/v1/audit${queryString({ ...q, afterId, limit: 1000 })}`)
       out.push(...items)
       if (items.length < 1000) return out
       afterId = items[items.length - 1]!.id

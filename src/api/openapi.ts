@@ -6,7 +6,8 @@
  * (with the token and audit routes the servers mount) and no other.
  */
 import { VERSION } from '../version.js'
-import { guardResponses } from '../http-guard.js'
+import { withAccessAnswers } from '../http-auth.js'
+import type { OpenApiOperation } from '../http-auth.js'
 import { MAX_PAGE } from './paging.js'
 import { CONTROLLER_KINDS, plural } from './kinds.js'
 import { ROLES } from './auth.js'
@@ -33,43 +34,16 @@ const qe = (name: string, description: string, schema: unknown) => ({ ...q(name,
 /** A flag: true/1 or false/0 (empty: false); anything else is 400. */
 const flag = (name: string, description: string) => ({ ...q(name, `${description} (true or 1, false or 0; empty: false)`, { type: 'boolean' }), allowEmptyValue: true })
 
-/** The answers every operation may give besides its own (src/http-guard.ts, before any route). */
-const GUARD = guardResponses() as Record<413 | 429, { description: string }>
 
-type Answer = { description: string; content: unknown }
-type Op = { responses: Record<number, Answer> } & Record<string, unknown>
-
-// what src/http-security.ts and the token check (src/http-auth.ts) answer before any route
-const HOST_ORIGIN = 'the Host names no address this server serves (API_HOST_REFUSED), or a page of another origin sent the request (API_CROSS_ORIGIN)'
-const TOKEN_IN_URL = 'a query parameter that would carry a credential (token, access_token, api_key...) is in the URL (AUTH_TOKEN_IN_URL)'
-const UNAUTHORIZED = error('no token (AUTH_REQUIRED), an Authorization header that is not `Bearer <token>` or a token this server did not issue (AUTH_INVALID_TOKEN), an expired one (AUTH_TOKEN_EXPIRED) or a revoked one (AUTH_TOKEN_REVOKED)')
-const BAD_TOKENS = `${GUARD[429].description}, or too many requests with a bad token from it: 10 a minute, then refused for the rest of it (AUTH_RATE_LIMITED)`
-
-/**
- * An operation with the answers of the layers before its route: the guard's, 401 unless it is open
- * (`security: []`), 403 for the Host and Origin rules and `forbidden` (why its route refuses a token), and
- * AUTH_TOKEN_IN_URL with its own 400s.
- */
-const op = (o: Op, forbidden?: string) => {
-  const open = Array.isArray(o.security) && o.security.length === 0
-  const own = o.responses
-  return {
-    ...o,
-    responses: {
-      ...GUARD,
-      ...(open ? {} : { 401: UNAUTHORIZED, 429: { ...GUARD[429], description: BAD_TOKENS } }),
-      ...own,
-      400: error(own[400] ? `${own[400].description}; or ${TOKEN_IN_URL}` : TOKEN_IN_URL),
-      403: error(forbidden ? `${forbidden}; or ${HOST_ORIGIN}` : HOST_ORIGIN),
-    },
-  }
-}
+const UNAUTHORIZED = 'no token (AUTH_REQUIRED), an Authorization header that is not `Bearer <token>` or a token this server did not issue (AUTH_INVALID_TOKEN), an expired one (AUTH_TOKEN_EXPIRED) or a revoked one (AUTH_TOKEN_REVOKED)'
+/** An operation with the answers of the layers before its route (src/http-auth.ts); `forbidden`: why its route refuses a token. */
+const op = (o: OpenApiOperation, forbidden?: string) => withAccessAnswers(o, UNAUTHORIZED, forbidden)
 
 // why a route refuses a token that authenticated (src/api/auth.ts allow)
 const READ_ANY = 'a token limited to namespaces, asking across every namespace or in another one (AUTH_NAMESPACE_FORBIDDEN)'
 const READ_ONE = 'a token limited to other namespaces (AUTH_NAMESPACE_FORBIDDEN)'
 const WRITE_ONE = 'a viewer token (AUTH_FORBIDDEN: it takes an operator or admin), or one limited to other namespaces (AUTH_NAMESPACE_FORBIDDEN)'
-const ADMIN = 'a token of another role than admin (AUTH_FORBIDDEN), or an admin token limited to namespaces (AUTH_NAMESPACE_FORBIDDEN: tokens and the audit log span every namespace)'
+const ADMIN = 'a token of another role than admin (AUTH_FORBIDDEN)'
 const APPLY_FORBIDDEN =
   'a viewer token (AUTH_FORBIDDEN); a token limited to namespaces, for a resource in another one or whose selector reaches pods in another one (AUTH_NAMESPACE_FORBIDDEN); a resource, or a pod its selector reaches, in a namespace outside the server\'s --allowed-namespaces (POLICY_NAMESPACE_NOT_ALLOWED) or in one of its --protected-namespaces (POLICY_NAMESPACE_PROTECTED); nothing was applied'
 

@@ -144,3 +144,17 @@ export interface ControllerApi {
   on(event: 'change', listener: (change: ChangeNotice) => void): unknown
   off?(event: 'change', listener: (change: ChangeNotice) => void): unknown
 }
+
+/** A token as the API shows it (`GET /api/v1/tokens`, `token list`): never the token or its hash. */
+export interface TokenInfo {
+  name: string
+  role: 'viewer' | 'operator' | 'admin'
+  /** [] = every namespace. */
+  namespaces: readonly string[]
+  state: 'active' | 'expired' | 'revoked'
+  createdAt: string
+  createdBy?: string
+  expiresAt?: string
+  revokedAt?: string
+  lastUsedAt?: string
+}

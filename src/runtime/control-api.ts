@@ -10,7 +10,7 @@ import { stream } from 'hono/streaming'
 import { ChaosError, errorBody, httpStatus } from '../errors.js'
 import { allowedMethods, checkNesting, guard, readBody } from '../http-guard.js'
 import type { RateLimit } from '../http-guard.js'
-import { authMiddleware, noteAudit, SecretAuth } from '../http-auth.js'
+import { ANONYMOUS, authMiddleware, noteAudit, SecretAuth } from '../http-auth.js'
 import type { AuditEntry, Authenticates, Principal } from '../http-auth.js'
 import { FailedAuthLimiter, requireContentType, security } from '../http-security.js'
 import type { SecurityOptions } from '../http-security.js'
@@ -37,8 +37,6 @@ export interface ControlApiOptions {
   }
 }
 
-/** Who calls when nobody needs a token (`--auth none`, loopback only): still audited. */
-const ANONYMOUS: Principal = { name: 'anonymous', role: 'admin', namespaces: [] }
 /** A caller reading /metrics with a controller token (`up`). */
 const METRICS_READER: Principal = { name: 'metrics-reader', role: 'viewer', namespaces: [] }
 

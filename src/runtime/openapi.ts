@@ -5,7 +5,8 @@
  * src/runtime/openapi.test.ts checks that it names every route and no other.
  */
 import { VERSION } from '../version.js'
-import { guardResponses } from '../http-guard.js'
+import { withAccessAnswers } from '../http-auth.js'
+import type { OpenApiOperation } from '../http-auth.js'
 import { effectTypes } from './effect.js'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
@@ -18,33 +19,9 @@ const p = (name: string, description: string) => ({ name, in: 'path', required: 
 /** The runtime's flags: exactly true or false (absent: false); anything else is 400 API_INVALID_QUERY. */
 const bool = { type: 'string', enum: ['true', 'false'] }
 
-/** The answers every operation may give besides its own (src/http-guard.ts, before any route). */
-const GUARD = guardResponses() as Record<413 | 429, { description: string }>
 
-type Answer = { description: string; content: unknown }
-type Op = { responses: Record<number, Answer> } & Record<string, unknown>
-
-// what src/http-security.ts and the token check (src/http-auth.ts) answer before any route
-const HOST_ORIGIN = 'the Host names no address this server serves (API_HOST_REFUSED), or a page of another origin sent the request (API_CROSS_ORIGIN)'
-const TOKEN_IN_URL = 'a query parameter that would carry a credential (token, access_token, api_key...) is in the URL (AUTH_TOKEN_IN_URL)'
-const UNAUTHORIZED = error("no token (AUTH_REQUIRED), or an Authorization header that is not `Bearer <token>` or not this runtime's token (AUTH_INVALID_TOKEN)")
-const BAD_TOKENS = `${GUARD[429].description}, or too many requests with a bad token from it: 10 a minute, then refused for the rest of it (AUTH_RATE_LIMITED)`
-
-/** An operation with the answers of the layers before its route: the guard's, 401 unless it is open (`security: []`), 403, and AUTH_TOKEN_IN_URL with its own 400s. */
-const op = (o: Op) => {
-  const open = Array.isArray(o.security) && o.security.length === 0
-  const own = o.responses
-  return {
-    ...o,
-    responses: {
-      ...GUARD,
-      ...(open ? {} : { 401: UNAUTHORIZED, 429: { ...GUARD[429], description: BAD_TOKENS } }),
-      ...own,
-      400: error(own[400] ? `${own[400].description}; or ${TOKEN_IN_URL}` : TOKEN_IN_URL),
-      403: error(HOST_ORIGIN),
-    },
-  }
-}
+/** An operation with the answers of the layers before its route (src/http-auth.ts). */
+const op = (o: OpenApiOperation) => withAccessAnswers(o, "no token (AUTH_REQUIRED), or an Authorization header that is not `Bearer <token>` or not this runtime's token (AUTH_INVALID_TOKEN)")
 const BAD_QUERY = error('a malformed query parameter (API_INVALID_QUERY)')
 
 const POD = p('name', 'pod name, e.g. web-7f2ab')

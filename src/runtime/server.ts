@@ -12,6 +12,7 @@ import type { LocalRuntimeOptions } from './local-runtime.js'
 import type { PodEvent } from './process/types.js'
 import type { RuntimeState } from '../store/state-files.js'
 import { newToken } from '../http-auth.js'
+import { hostPort, localUrl } from '../http-security.js'
 import type { SecurityOptions } from '../http-security.js'
 import type { AuditEntry } from '../http-auth.js'
 
@@ -90,7 +91,7 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
   const port0 = opts.controlPort ?? 0
   const token = opts.auth === 'none' ? undefined : newToken()
   const mounted: Mounted[] = []
-  const http = { listen: [`${host.includes(':') ? `[${host}]` : host}:${port0}`], ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
+  const http = { listen: [hostPort(host, port0)], ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
   const audit = (e: AuditEntry) => {
     for (const m of mounted) m.audit?.(e)
   }
@@ -114,10 +115,9 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
   })
   const addr = server.address()
   const port = typeof addr === 'object' && addr ? addr.port : 0
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host
-  const state: RuntimeState = { pid: process.pid, url: `http://${urlHost}:${port}`, appFile, app: app.metadata.name, startedAt: new Date().toISOString(), ...(token ? { token } : {}) }
+  const state: RuntimeState = { pid: process.pid, url: localUrl(host, port), appFile, app: app.metadata.name, startedAt: new Date().toISOString(), ...(token ? { token } : {}) }
   // the Host rules need the port the kernel gave (listen on :0)
-  http.listen[0] = `${host.includes(':') ? `[${host}]` : host}:${port}`
+  http.listen[0] = hostPort(host, port)
   let closing: Promise<void> | undefined
   return {
     runtime,
