@@ -56,6 +56,8 @@ PACKAGES=(
   "postgresql-15:/usr/lib/postgresql/15/bin/postgres"
   "postgresql-client-15:psql"
   "golang-go:go"
+  "prometheus:promtool"
+  "chromium:/usr/bin/chromium"
 )
 
 missing=()

@@ -4,6 +4,7 @@
  *   cli → index → wiring → api / engine → faults → runtime client → runtime (the daemon)
  *   load (the load generator): used by index, wiring, api and engine; imports only leaves
  *   verdict (chaoscope run: hypotheses, Chaos Toolkit's run loop and journal): used by index and wiring; imports load and leaves
+ *   report (chaoscope report: signals, fault windows and runs to HTML, JSON, Markdown): used by index and wiring; imports verdict, load and leaves
  *   leaves: manifest, store, observe, errors, http-client, http-guard (limits, Host/Origin rules, bearer auth), selector, version, wire
  *
  * Imports are read with the TypeScript compiler's own parser (every static and dynamic import, `import type`
@@ -17,7 +18,7 @@ import { describe, expect, it } from 'vitest'
 const ROOT = resolve(import.meta.dirname, '..')
 const SRC = join(ROOT, 'src')
 
-type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'load' | 'verdict' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'http-guard' | 'selector' | 'version' | 'wire'
+type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'load' | 'verdict' | 'report' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'http-guard' | 'selector' | 'version' | 'wire'
 
 /** The layer of a file, by its path under src/. */
 export function layerOf(file: string): Layer {
@@ -29,6 +30,7 @@ export function layerOf(file: string): Layer {
   if (p.startsWith('engine/')) return 'engine'
   if (p.startsWith('load/')) return 'load'
   if (p.startsWith('verdict/')) return 'verdict'
+  if (p.startsWith('report/')) return 'report'
   if (p.startsWith('faults/')) return 'faults'
   if (p === 'runtime/client.ts' || p === 'runtime/types.ts') return 'runtime-client'
   if (p.startsWith('runtime/')) return 'runtime'
@@ -49,12 +51,13 @@ const LEAVES: Layer[] = ['manifest', 'store', 'observe', 'errors', 'http-client'
 /** What each layer may import (besides itself). */
 const MAY_IMPORT: Record<Layer, Layer[]> = {
   cli: ['index'],
-  index: ['wiring', 'verdict', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
-  wiring: ['verdict', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
+  index: ['wiring', 'report', 'verdict', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
+  wiring: ['report', 'verdict', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
   api: ['engine', 'load', 'faults', 'runtime-client', ...LEAVES],
   engine: ['load', 'faults', 'runtime-client', ...LEAVES],
   load: [...LEAVES],
   verdict: ['load', ...LEAVES],
+  report: ['verdict', 'load', ...LEAVES],
   faults: ['runtime-client', ...LEAVES],
   'runtime-client': ['store', 'errors', 'http-client'],
   runtime: ['runtime-client', 'store', 'observe', 'errors', 'http-client', 'http-guard', 'selector', 'version', 'wire'],
