@@ -7,7 +7,10 @@
 # experiments call, built with `go install` from the Go module proxy into ~/.cache/chaoscope/vegeta-<version>;
 # and the real Toxiproxy (server and CLI, `go install`ed like vegeta), with its Go client built into our scenario
 # program (test/peers/toxiproxy/go) and its Python client (toxiproxy-python) in a virtualenv: the oracles of the
-# `chaoscope proxy` tests (test/e2e/toxiproxy-*.test.ts) and of bench/toxiproxy.mjs, in ~/.cache/chaoscope/toxiproxy-<version>.
+# `chaoscope proxy` tests (test/e2e/toxiproxy-*.test.ts) and of bench/toxiproxy.mjs, in ~/.cache/chaoscope/toxiproxy-<version>;
+# and an OpenTelemetry Collector (OTLP/HTTP receiver, file exporter; test/peers/otelcol) that test/e2e/otel.test.ts
+# sends the controller's and the sidecars' spans to, in ~/.cache/chaoscope/otelcol-<hash of its sources> (about a
+# minute to build with an empty Go module cache, 45 s with the modules downloaded).
 # Idempotent: apt-get, pip and go run only when something is not installed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -127,4 +130,20 @@ else
   echo "setup: building the toxiproxy Go client scenario into $SCENARIO"
   rm -f "$TOXIPROXY_DIR"/toxiproxy-scenario-*
   (cd "$TOXIPROXY_GO" && GOFLAGS=-mod=mod go build -o "$SCENARIO.tmp" . && mv "$SCENARIO.tmp" "$SCENARIO")
+fi
+
+# The OpenTelemetry Collector of the tracing test, cached under a hash of its sources as the toxiproxy scenario is
+# (the test computes the same hash: sha256 of go.mod, go.sum, then the *.go files in byte order; first 12 hex digits).
+OTELCOL_GO=../test/peers/otelcol
+otelcol_hash=$(cd "$OTELCOL_GO" && cat go.mod go.sum $(LC_ALL=C ls -- *.go) | sha256sum | cut -c1-12)
+OTELCOL="$CACHE/otelcol-$otelcol_hash/otelcol"
+if [ -x "$OTELCOL" ]; then
+  echo "setup: OpenTelemetry Collector present ($OTELCOL)"
+else
+  echo "setup: building the OpenTelemetry Collector (otlp receiver, file exporter) into $OTELCOL"
+  rm -rf "$CACHE"/otelcol-*
+  mkdir -p "$(dirname "$OTELCOL")"
+  started=$(date +%s)
+  (cd "$OTELCOL_GO" && GOFLAGS=-mod=mod go build -o "$OTELCOL.tmp" . && mv "$OTELCOL.tmp" "$OTELCOL")
+  echo "setup: built the OpenTelemetry Collector in $(( $(date +%s) - started )) s"
 fi
