@@ -8,9 +8,9 @@ import { ChaosError } from '../errors.js'
 import { query, request, requestJson } from '../http-client.js'
 import type { HttpAnswer } from '../http-client.js'
 import { requireRuntime } from '../store/state-files.js'
-import type { ApplyOutcome, EffectSpec, HeldEffect, RuntimePod } from './types.js'
+import type { ApplyOutcome, EffectSpec, Exemplar, HeldEffect, RuntimePod } from './types.js'
 
-export type { ApplyOutcome, EffectOwner, EffectSpec, EffectTarget, HeldEffect, RuntimePod } from './types.js'
+export type { ApplyOutcome, EffectOwner, EffectSpec, EffectTarget, Exemplar, HeldEffect, RuntimePod } from './types.js'
 
 export interface RuntimeClient {
   /** Every pod, externals included. */
@@ -29,6 +29,17 @@ export interface RuntimeClient {
   effects(filter?: EffectFilter): Promise<HeldEffect[]>
 }
 
+/** What a client reads of one sidecar (`GET /runtime/v1/sidecars` answers more). */
+export interface SidecarCounters {
+  name: string
+  mode: string
+  labels: Record<string, string>
+  /** By status class; `error`: no response. */
+  requests: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'error', number>
+  latency: { boundsMs: readonly number[]; counts: readonly number[]; sumMs: number; count: number }
+  exemplars: Exemplar[]
+}
+
 export interface EffectFilter {
   /** Only the effects of this experiment (owner.experiment). */
   owner?: string
@@ -42,6 +53,7 @@ export interface EffectRuntime {
   applyEffect(input: unknown): Promise<ApplyOutcome>
   removeEffect(id: string): Promise<boolean>
   effects(filter?: EffectFilter): Promise<HeldEffect[]>
+  stats(opts?: { since?: number }): Promise<SidecarCounters[]>
 }
 
 /** The runtime in this process (`chaoscope up`). Effects are copied on the way in, as over the wire. */
@@ -58,6 +70,10 @@ export class InProcessRuntimeClient implements RuntimeClient {
   }
   effects(filter: EffectFilter = {}) {
     return this.rt.effects(filter)
+  }
+  /** What {@link HttpRuntimeClient.sidecars} reads, from the data plane directly. */
+  sidecars(opts: { since?: number } = {}) {
+    return this.rt.stats(opts)
   }
 }
 
@@ -114,9 +130,12 @@ export class HttpRuntimeClient implements RuntimeClient {
     return request(`${this.url}/runtime/v1/pods/${encodeURIComponent(pod)}/logs${query({ tail: opts.tail, follow: opts.follow || undefined })}`, { ...this.headers, unreachable: this.unreachable, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.follow ? { timeoutMs: 2 ** 31 - 1 } : {}) })
   }
 
-  /** Every sidecar's counters now (`GET /runtime/v1/sidecars`): labels, requests by status class, latency histogram. */
-  async sidecars(): Promise<{ name: string; mode: string; labels: Record<string, string>; requests: Record<string, number>; latency: { boundsMs: number[]; counts: number[]; sumMs: number; count: number } }[]> {
-    return (await this.call<{ items: Awaited<ReturnType<HttpRuntimeClient['sidecars']>> }>('GET', '/runtime/v1/sidecars')).items
+  /**
+   * Every sidecar's counters now (`GET /runtime/v1/sidecars`): labels, requests by status class, latency histogram,
+   * and while the runtime traces its exemplars: with `since` (epoch ms), only those of requests that ended after it.
+   */
+  async sidecars(opts: { since?: number } = {}): Promise<SidecarCounters[]> {
+    return (await this.call<{ items: SidecarCounters[] }>('GET', `/runtime/v1/sidecars${query({ since: opts.since })}`)).items
   }
 
   /** Asks the runtime to stop every pod and exit; resolves once it accepted. */

@@ -90,7 +90,10 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
   })
   app.get('/runtime/v1/pods/:name', (c) => c.json(rt.pod(c.req.param('name'))))
   app.get('/runtime/v1/pods/:name/logs', (c) => podLogs(c, rt))
-  app.get('/runtime/v1/sidecars', async (c) => c.json({ items: await rt.stats() }))
+  app.get('/runtime/v1/sidecars', async (c) => {
+    const since = epochMs(c.req.query('since'), 'since')
+    return c.json({ items: await rt.stats(since === undefined ? {} : { since }) })
+  })
   app.get('/runtime/v1/effects', async (c) => {
     const owner = c.req.query('owner')
     if (owner !== undefined && !(owner.length > 0 && owner.length <= 512)) throw new ChaosError('API_INVALID_QUERY', `owner: expected an experiment uid of 1 to 512 characters, got ${owner.length}`)
@@ -123,6 +126,17 @@ export function controlApi(rt: LocalRuntime, opts: ControlApiOptions): Hono {
     return c.json({ stopping: true }, 202)
   })
   return app
+}
+
+/** Latest epoch ms a Date can hold. */
+const MAX_EPOCH_MS = 8.64e15
+
+/** A time in ms since the epoch (fractional allowed); API_INVALID_QUERY otherwise. */
+function epochMs(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined
+  const n = v.trim() === '' ? NaN : Number(v)
+  if (!(n >= 0 && n <= MAX_EPOCH_MS)) throw new ChaosError('API_INVALID_QUERY', `${name} must be a time in ms since the epoch, got ${JSON.stringify(v)}`)
+  return n
 }
 
 /** A true/false query parameter (absent: false); API_INVALID_QUERY otherwise. */

@@ -13,7 +13,7 @@ import type { LabelSelector } from '../selector.js'
 import type { LogBuffer } from './process/log-buffer.js'
 import type { Pod, PodEvent } from './process/types.js'
 import { DataPlane } from './proxy/data-plane.js'
-import type { ProxyStats } from './proxy/proxy.js'
+import type { ProxyStats, StatsOptions } from './proxy/proxy.js'
 import { parseAddress } from './proxy/proxy.js'
 import type { FaultSpec } from './proxy/toxic.js'
 import { parseEffect } from './effect.js'
@@ -525,9 +525,12 @@ export class LocalRuntime implements EffectHost {
     return this.held.list(filter)
   }
 
-  /** Every sidecar with its faults and counters (what the faults touched is the proof they acted). */
-  stats(): Promise<ProxyStats[]> {
-    return this.dataPlane.stats()
+  /**
+   * Every sidecar with its faults and counters (what the faults touched is the proof they acted), and while the
+   * runtime traces, its exemplars (those of requests that ended after `opts.since`, when given).
+   */
+  stats(opts: StatsOptions = {}): Promise<ProxyStats[]> {
+    return this.dataPlane.stats(opts)
   }
 
   /** Stops every pod (gracefully) and then the data plane. Idempotent. */

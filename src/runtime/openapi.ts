@@ -151,7 +151,11 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
         }),
       },
       '/runtime/v1/sidecars': {
-        get: op({ summary: 'every sidecar proxy with its counters and faults', responses: { 200: { description: 'the sidecars', content: json(list('Sidecar')) } } }),
+        get: op({
+          summary: 'every sidecar proxy with its counters, faults and (while the runtime traces) exemplars',
+          parameters: [q('since', 'only the exemplars of requests that ended after this time (ms since the epoch); the rest of each sidecar is whole', { type: 'number', minimum: 0, maximum: 8.64e15 })],
+          responses: { 200: { description: 'the sidecars', content: json(list('Sidecar')) }, 400: BAD_QUERY },
+        }),
       },
       '/runtime/v1/effects': {
         get: op({
@@ -233,7 +237,7 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
         },
         Sidecar: {
           type: 'object',
-          required: ['name', 'mode', 'host', 'port', 'upstreams', 'labels', 'connections', 'bytes', 'received', 'requests', 'latency', 'faults'],
+          required: ['name', 'mode', 'host', 'port', 'upstreams', 'labels', 'connections', 'bytes', 'received', 'requests', 'latency', 'faults', 'exemplars'],
           properties: {
             name: { type: 'string', description: 'the pod for an ingress sidecar, pod>dependency for an egress one' },
             mode: { type: 'string', enum: ['tcp', 'http'] }, host: { type: 'string' }, port: { type: 'integer' },
@@ -244,6 +248,21 @@ export function runtimeOpenApiDocument(): Record<string, unknown> {
             requests: { type: 'object', description: 'HTTP answers by class (1xx..5xx) and errors', additionalProperties: { type: 'integer' } },
             latency: { type: 'object', properties: { boundsMs: { type: 'array', items: { type: 'number' } }, counts: { type: 'array', items: { type: 'integer' } }, sumMs: { type: 'number' }, count: { type: 'integer' } } },
             faults: { type: 'array', items: { type: 'object', required: ['spec', 'addedAt', 'touched'], properties: { spec: ref('Fault'), addedAt: { type: 'number' }, touched: { type: 'object' } } } },
+            exemplars: { type: 'array', description: 'while the runtime traces (OTEL_* env): the newest 56 requests that failed or that a fault acted on, and the 4 slowest others of this second and the one before, oldest end first; empty otherwise', items: ref('Exemplar') },
+          },
+        },
+        Exemplar: {
+          type: 'object',
+          required: ['traceId', 'spanId', 'sidecar', 'method', 'path', 'status', 'start', 'durationMs', 'faults', 'reason'],
+          properties: {
+            traceId: { type: 'string', pattern: '^[0-9a-f]{32}$' }, spanId: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+            parentSpanId: { type: 'string', pattern: '^[0-9a-f]{16}$', description: "the caller's span, from the incoming traceparent; absent when this hop started the trace" },
+            sidecar: { type: 'string' }, source: { type: 'string', description: 'the calling service, or ingress / hostport' }, destination: { type: 'string' },
+            method: { type: 'string' }, path: { type: 'string' },
+            status: { type: 'integer', description: 'the status the client got; 0: no response' },
+            start: { type: 'number', description: 'ms since the epoch' }, durationMs: { type: 'number' },
+            faults: { type: 'array', items: { type: 'string' }, description: 'ids of the http faults that acted on it' },
+            reason: { type: 'string', enum: ['fault', 'failed', 'slow'] },
           },
         },
         Fault: {

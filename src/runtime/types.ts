@@ -66,3 +66,31 @@ export interface HeldEffect<B = unknown> extends EffectSpec<B> {
 
 /** What applying an effect did: a held effect, or (one-shot, or already expired) the facts of what was done. */
 export type ApplyOutcome = { held: true; effect: HeldEffect } | { held: false; result: Record<string, unknown> }
+
+/**
+ * One request through one http sidecar, kept while the runtime traces (OTEL_* env): its span's ids, so a report
+ * can show the trace of a request that went wrong, and what the sidecar saw of it. A sidecar keeps the newest
+ * that failed or that a fault acted on, and the slowest few of the last second.
+ */
+export interface Exemplar {
+  traceId: string
+  spanId: string
+  /** The caller's span, from the incoming traceparent; absent when this hop started the trace. */
+  parentSpanId?: string
+  /** The sidecar's name: the pod for an ingress sidecar, pod>dependency for an egress one. */
+  sidecar: string
+  /** The calling service (`ingress` or `hostport` for those sidecars), when the sidecar is labelled. */
+  source?: string
+  destination?: string
+  method: string
+  path: string
+  /** The status the client got; 0 when it got no response. */
+  status: number
+  /** When the request head arrived, ms since the epoch (fractional). */
+  start: number
+  durationMs: number
+  /** Ids of the http faults that acted on the request or its response. */
+  faults: string[]
+  /** Why it was kept: a fault acted, it failed (status 0 or 5xx), or it was among the slowest. */
+  reason: 'fault' | 'failed' | 'slow'
+}

@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads'
 import { ChaosError } from '../../errors.js'
 import type { ErrorCode } from '../../errors.js'
-import type { FaultStats, ProxyOptions, ProxyStats } from './proxy.js'
+import type { FaultStats, ProxyOptions, ProxyStats, StatsOptions } from './proxy.js'
 import type { FaultSpec } from './toxic.js'
 import { checkFault } from './toxic.js'
 import type { Command, ReplyMessage, Results } from './protocol.js'
@@ -127,9 +127,12 @@ export class DataPlane {
     return this.call({ op: 'listFaults', name })
   }
 
-  /** A snapshot of every proxy: connections, bytes, requests by status class, latency, faults and what they touched. */
-  stats(): Promise<ProxyStats[]> {
-    return this.call({ op: 'stats' })
+  /**
+   * A snapshot of every proxy: connections, bytes, requests by status class, latency, faults and what they touched,
+   * and (tracing on) its exemplars, those since `opts.since` when given.
+   */
+  stats(opts: StatsOptions = {}): Promise<ProxyStats[]> {
+    return this.call({ op: 'stats', ...(opts.since !== undefined ? { since: opts.since } : {}) })
   }
 
   /** The faults of every proxy that has some, with what they touched: what `stats()` says of faults, without the rest. */
@@ -141,7 +144,8 @@ export class DataPlane {
 
   /** Prometheus text of the sidecar metrics, from one snapshot pulled from the worker now. */
   collect(): Promise<string> {
-    this.metrics ??= sidecarRegistry(() => this.stats())
+    // no exemplar ends after Infinity: the metrics do not read them, so they are not copied across
+    this.metrics ??= sidecarRegistry(() => this.stats({ since: Infinity }))
     return this.metrics.collect()
   }
 

@@ -3,6 +3,7 @@
  * Unset while tracing is off, so a session then pays one load of `hopSpans` per request and allocates nothing.
  * The data plane worker sets it (runtime/proxy/hop-tracing) when the runtime's OTEL_* env turns tracing on.
  */
+import type { ExemplarRing } from './exemplars.js'
 import type { HopSpan } from './trace.js'
 
 /** What tracing may read of the sidecar a request went through (a Proxy has both). */
@@ -10,6 +11,8 @@ export interface SidecarInfo {
   readonly name?: string
   /** `source` and `destination`: the services on either side; source `ingress` or `hostport` for those sidecars. */
   readonly labels?: Readonly<Record<string, string>>
+  /** Where tracing keeps this sidecar's exemplars (made on first use, so never while tracing is off). */
+  exemplars?(): ExemplarRing
 }
 
 /** One request through one sidecar, as tracing follows it. */

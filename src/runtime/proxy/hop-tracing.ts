@@ -7,7 +7,8 @@
  * The span's ids are the ones the hop put in the forwarded `traceparent` (runtime/proxy/trace), so the next
  * service's span is its child; the parent is the caller's span. Attributes: the sidecar's name and role, the
  * source and destination services, method, path, status, and `chaoscope.faults`: the ids of the http faults that
- * acted on the request or its response.
+ * acted on the request or its response. Each sidecar also keeps some of these requests as exemplars
+ * (runtime/proxy/exemplars), which its stats carry.
  */
 import type { Attributes } from '@opentelemetry/api'
 import type { IdGenerator } from '@opentelemetry/sdk-trace-base'
@@ -18,6 +19,7 @@ import { setHopSpans } from './hop-spans.js'
 import type { HopRecord, HopSpans, SidecarInfo } from './hop-spans.js'
 import { hop } from './trace.js'
 import type { HopSpan } from './trace.js'
+import type { Exemplar } from '../types.js'
 
 /** service.name of the sidecar spans unless OTEL_SERVICE_NAME says otherwise. */
 export const SIDECAR_SERVICE_NAME = 'chaoscope-sidecar'
@@ -72,7 +74,25 @@ class Hop implements HopRecord {
 
   end(status: number): void {
     // A request that never went upstream (aborted, or answered 502) still gets its own span ids.
-    this.tracer.export(this, this.ids ?? hop(this.incoming), this.faults, status, this.start, performance.now())
+    const ids = this.ids ?? hop(this.incoming)
+    const end = performance.now()
+    this.tracer.export(this, ids, this.faults, status, this.start, end)
+    this.keep(ids, status, end)
+  }
+
+  private keep(ids: HopSpan, status: number, end: number): void {
+    const ring = this.sidecar.exemplars?.()
+    if (!ring) return
+    const reason: Exemplar['reason'] = this.faults ? 'fault' : status === 0 || status >= 500 ? 'failed' : 'slow'
+    const start = performance.timeOrigin + this.start
+    const durationMs = end - this.start
+    if (reason === 'slow' && !ring.wantsSlow(start + durationMs, durationMs)) return
+    const labels = this.sidecar.labels
+    const e: Exemplar = { traceId: ids.traceId, spanId: ids.spanId, sidecar: this.sidecar.name ?? '', method: this.method, path: this.path, status, start, durationMs, faults: this.faults ?? [], reason }
+    if (ids.parentId !== undefined) e.parentSpanId = ids.parentId
+    if (labels?.source !== undefined) e.source = labels.source
+    if (labels?.destination !== undefined) e.destination = labels.destination
+    ring.add(e)
   }
 }
 

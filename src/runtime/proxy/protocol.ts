@@ -1,6 +1,6 @@
 /** @module runtime/proxy/protocol: the messages between the DataPlane (main thread) and its worker. */
 
-import type { FaultStats, ProxyOptions, ProxyStats } from './proxy.js'
+import type { FaultStats, ProxyOptions, ProxyStats, StatsOptions } from './proxy.js'
 import type { FaultSpec } from './toxic.js'
 
 /** Commands the main thread sends; each gets exactly one reply with the same id. */
@@ -13,7 +13,7 @@ export type Command =
   | { op: 'addFault'; name: string; fault: FaultSpec }
   | { op: 'removeFault'; name: string; id: string }
   | { op: 'listFaults'; name: string }
-  | { op: 'stats' }
+  | ({ op: 'stats' } & StatsOptions)
   | { op: 'faultStats' }
   /** Exports the sidecar spans still queued and stops tracing (bounded); sent by close(). */
   | { op: 'shutdownTracing' }

@@ -14,6 +14,8 @@ import type { FaultCounters } from './stream.js'
 import { resetSockets } from './toxics/reset.js'
 import { adopt } from './reader.js'
 import { onread } from '../../wire/reader.js'
+import { ExemplarRing } from './exemplars.js'
+import type { Exemplar } from '../types.js'
 
 export type ProxyMode = 'tcp' | 'http'
 
@@ -67,6 +69,14 @@ export interface ProxyStats {
   requests: StatusCounts
   latency: HistogramSnapshot
   faults: FaultStats[]
+  /** Requests kept with their trace ids while tracing is on (runtime/proxy/exemplars), oldest first; none while it is off. */
+  exemplars: Exemplar[]
+}
+
+/** What a stats snapshot includes. */
+export interface StatsOptions {
+  /** Only the exemplars of requests that ended after this time (epoch ms): a poller passes the time of its last read. */
+  since?: number
 }
 
 interface FaultEntry {
@@ -290,6 +300,7 @@ export class Proxy {
   private refused = 0
   private readonly requests: StatusCounts = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, error: 0 }
   private readonly latency = new Histogram()
+  private ring: ExemplarRing | undefined
 
   private constructor(
     opts: ProxyOptions,
@@ -414,6 +425,11 @@ export class Proxy {
     this.latency.record(ms)
   }
 
+  /** Session host (tracing): where this sidecar's exemplars are kept. */
+  exemplars(): ExemplarRing {
+    return (this.ring ??= new ExemplarRing())
+  }
+
   /**
    * Adds a fault; it acts on new and existing connections at once. Throws PROXY_INVALID_FAULT or
    * PROXY_FAULT_EXISTS (adding is not silently idempotent: the caller decides to replace by removing first).
@@ -452,7 +468,7 @@ export class Proxy {
     return [...this.faults.values()].map((f) => ({ spec: f.spec, addedAt: f.addedAt, touched: { ...f.counters } }))
   }
 
-  stats(): ProxyStats {
+  stats(opts: StatsOptions = {}): ProxyStats {
     return {
       name: this.name,
       mode: this.mode,
@@ -466,6 +482,7 @@ export class Proxy {
       requests: { ...this.requests },
       latency: this.latency.snapshot(),
       faults: this.faultStats(),
+      exemplars: this.ring ? this.ring.list(opts.since) : [],
     }
   }
 

@@ -69,7 +69,7 @@ async function handle(cmd: Command): Promise<unknown> {
     case 'listFaults':
       return get(cmd.name).listFaults()
     case 'stats':
-      return [...proxies.values()].map((p) => p.stats())
+      return [...proxies.values()].map((p) => p.stats(cmd.since === undefined ? {} : { since: cmd.since }))
     case 'faultStats':
       return [...proxies.values()].filter((p) => p.hasFaults()).map((p) => ({ name: p.name, faults: p.faultStats() }))
     case 'shutdownTracing':
