@@ -1,0 +1,251 @@
+/**
+ * @module report/charts: a report's charts as SVG strings, drawn on the server by Apache ECharts in its SSR mode (no
+ * DOM, no script in the page). An edge's chart stacks three panels on one time axis (latency p50/p95/p99, error rate,
+ * throughput) with every fault window shaded and each recovery marked; the score history is a bar per run.
+ *
+ * The plot area is fixed in pixels (EDGE_LAYOUT) and the time axis runs exactly from the report's range start to its
+ * end, so where a moment is drawn is plain arithmetic: x = left + (t - from) / (to - from) × width. The HTML
+ * rendering writes those numbers on each chart's <figure> so a browser test can check the drawing against them.
+ */
+import * as echarts from 'echarts'
+import type { EChartsOption, MarkAreaComponentOption, MarkLineComponentOption } from 'echarts'
+import type { EdgeSeries, FaultWindow, ReportData, ScoreHistory } from './types.js'
+
+export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+const INK = '#1f2328'
+const MUTED = '#59636e'
+const RULE = '#e4e7eb'
+
+/** Shades for fault windows, in fault order (a report rarely has more than a few; they cycle after that). */
+export const FAULT_COLOURS = ['#f0a020', '#8e5bd0', '#1a9e8f', '#d0483a']
+export const faultColour = (i: number): string => FAULT_COLOURS[i % FAULT_COLOURS.length]!
+const RECOVERY_COLOUR = '#1e8e3e'
+
+/** An edge chart's geometry, in SVG pixels. The three panels share the left and right margins and the time axis. */
+export const EDGE_LAYOUT = {
+  width: 1100,
+  height: 480,
+  left: 76,
+  right: 28,
+  panels: [
+    { top: 40, height: 160 },
+    { top: 240, height: 80 },
+    { top: 360, height: 80 },
+  ],
+} as const
+
+export interface ChartWindow {
+  faultId: string
+  name: string
+  /** Epoch ms, clipped to the range: what the chart shades. */
+  start: number
+  end: number
+  colour: string
+}
+
+export interface EdgeChart {
+  edge: string
+  svg: string
+  /** The time axis: epoch ms at the plot's left and right edges. */
+  from: number
+  to: number
+  plotLeft: number
+  plotWidth: number
+  windows: ChartWindow[]
+}
+
+/** The fault windows as a chart shades them: clipped to the range; one still active runs to the range's end. */
+export function chartWindows(data: ReportData): ChartWindow[] {
+  const from = Date.parse(data.range.from)
+  const to = Date.parse(data.range.to)
+  return data.faults.map((f: FaultWindow, i) => ({
+    faultId: f.id,
+    name: f.action ? `${f.experiment.name} (${f.action})` : f.experiment.name,
+    start: Math.max(from, Date.parse(f.start)),
+    end: Math.min(to, f.end === null ? to : Date.parse(f.end)),
+    colour: faultColour(i),
+  }))
+}
+
+const round = (n: number, digits: number): number => Number(n.toFixed(digits))
+
+/** One number per point, kept as a gap (null) where the step had no request. */
+const line = (edge: EdgeSeries, pick: (p: EdgeSeries['points'][number]) => number | null): [number, number | null][] =>
+  edge.points.map((p) => [p.t, pick(p)])
+
+/** The chart for one edge over the report's range. */
+export function edgeChart(data: ReportData, edge: EdgeSeries): EdgeChart {
+  const L = EDGE_LAYOUT
+  const from = Date.parse(data.range.from)
+  const to = Date.parse(data.range.to)
+  const windows = chartWindows(data)
+  const plotWidth = L.width - L.left - L.right
+
+  const shade = (labelled: boolean): MarkAreaComponentOption => ({
+    silent: true,
+    data: windows.map((w) => [
+      {
+        name: w.name,
+        xAxis: w.start,
+        itemStyle: { color: w.colour, opacity: 0.16 },
+        label: labelled
+          ? { show: true, position: 'insideTop', color: INK, fontSize: 12, fontWeight: 600, backgroundColor: 'rgba(255,255,255,0.85)', padding: [2, 4] }
+          : { show: false },
+      },
+      { xAxis: w.end },
+    ]),
+  })
+  const recovered = edge.recovery.filter((r) => r.recoveredAt !== null)
+  const recovery = (labelled: boolean): MarkLineComponentOption['data'] =>
+    recovered.map((r) => ({
+      xAxis: Date.parse(r.recoveredAt!),
+      lineStyle: { color: RECOVERY_COLOUR, type: 'dashed', width: 1.5 },
+      label: labelled
+        ? { show: true, position: 'insideEndTop', color: RECOVERY_COLOUR, fontSize: 11, formatter: `recovered +${r.secondsToRecover ?? 0} s` }
+        : { show: false },
+    }))
+  const threshold = (value: number, text: string): NonNullable<MarkLineComponentOption['data']>[number] => ({
+    yAxis: value,
+    lineStyle: { color: '#b42318', type: 'dotted', width: 1 },
+    label: { show: true, position: 'insideStartTop', color: '#b42318', fontSize: 11, formatter: text },
+  })
+  const marks = (labelled: boolean, extra: MarkLineComponentOption['data'] = []): MarkLineComponentOption => ({
+    silent: true,
+    symbol: 'none',
+    data: [...(recovery(labelled) ?? []), ...extra],
+  })
+
+  const tol = edge.tolerance
+  const latencyLimit = tol?.p99Ms != null ? [threshold(tol.p99Ms, `p99 tolerance ${round(tol.p99Ms, 1)} ms`)] : []
+  const errorLimit = tol ? [threshold(round(tol.errorRate * 100, 3), `tolerance ${round(tol.errorRate * 100, 2)}%`)] : []
+
+  const titles = ['Latency (ms)', 'Error rate (%)', 'Throughput (requests/s)']
+  const units = ['ms', '%', 'rps']
+  const option: EChartsOption = {
+    animation: false,
+    useUTC: true,
+    backgroundColor: '#ffffff',
+    textStyle: { fontFamily: FONT, color: INK },
+    title: L.panels.map((p, i) => ({
+      text: titles[i],
+      left: L.left - 6,
+      top: p.top - 30,
+      textStyle: { fontSize: 13, fontWeight: 600, color: INK, fontFamily: FONT },
+    })),
+    legend: {
+      top: L.panels[0].top - 30,
+      right: L.right,
+      itemWidth: 18,
+      itemHeight: 3,
+      icon: 'rect',
+      textStyle: { fontSize: 12, color: MUTED },
+      data: ['p50', 'p95', 'p99'],
+    },
+    grid: L.panels.map((p) => ({ left: L.left, right: L.right, top: p.top, height: p.height, outerBoundsMode: 'none' as const })),
+    xAxis: L.panels.map((_, i) => ({
+      type: 'time' as const,
+      gridIndex: i,
+      min: from,
+      max: to,
+      axisLine: { lineStyle: { color: '#8c959f' } },
+      axisTick: { show: i === L.panels.length - 1 },
+      splitLine: { show: true, lineStyle: { color: RULE } },
+      axisLabel: { show: i === L.panels.length - 1, color: MUTED, fontSize: 11, formatter: '{HH}:{mm}:{ss}', hideOverlap: true },
+      ...(i === L.panels.length - 1 ? { name: 'time (UTC)', nameLocation: 'middle' as const, nameGap: 26, nameTextStyle: { color: MUTED, fontSize: 11 } } : {}),
+    })),
+    yAxis: L.panels.map((_, i) => ({
+      type: 'value' as const,
+      gridIndex: i,
+      min: 0,
+      splitNumber: i === 0 ? 4 : 2,
+      axisLabel: { color: MUTED, fontSize: 11, formatter: `{value} ${units[i]}` },
+      splitLine: { lineStyle: { color: RULE } },
+    })),
+    series: [
+      { name: 'p50', type: 'line', xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, color: '#8fb8e8', lineStyle: { width: 1.5 }, data: line(edge, (p) => p.p50Ms), markArea: shade(true) },
+      { name: 'p95', type: 'line', xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, color: '#3a7bd5', lineStyle: { width: 1.5 }, data: line(edge, (p) => p.p95Ms) },
+      { name: 'p99', type: 'line', xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, color: '#0b2e6b', lineStyle: { width: 2 }, data: line(edge, (p) => p.p99Ms), markLine: marks(true, latencyLimit) },
+      {
+        name: 'error rate', type: 'line', xAxisIndex: 1, yAxisIndex: 1, showSymbol: false, color: '#c62828', lineStyle: { width: 1.5 },
+        areaStyle: { opacity: 0.08 }, data: line(edge, (p) => (p.errorRate === null ? null : round(p.errorRate * 100, 3))),
+        markArea: shade(false), markLine: marks(false, errorLimit),
+      },
+      {
+        name: 'throughput', type: 'line', xAxisIndex: 2, yAxisIndex: 2, showSymbol: false, color: '#2e7d32', lineStyle: { width: 1.5 },
+        areaStyle: { opacity: 0.08 }, data: line(edge, (p) => round(p.rps, 3)), markArea: shade(false), markLine: marks(false),
+      },
+    ],
+  }
+  return { edge: edge.id, svg: renderSvg(option, L.width, L.height, `e${slug(edge.id)}`), from, to, plotLeft: L.left, plotWidth, windows }
+}
+
+const VERDICT_COLOURS: Record<string, string> = {
+  passed: '#1e8e3e',
+  deviated: '#d97706',
+  failed: '#c62828',
+  aborted: '#6b7280',
+  interrupted: '#6b7280',
+  'not-tested': '#9ca3af',
+}
+export const verdictColour = (v: string): string => VERDICT_COLOURS[v] ?? '#6b7280'
+
+/** The score of each run of one experiment, a bar per run coloured by its verdict, with the mean as a line. */
+export function historyChart(h: ScoreHistory): string {
+  const option: EChartsOption = {
+    animation: false,
+    useUTC: true,
+    backgroundColor: '#ffffff',
+    textStyle: { fontFamily: FONT, color: INK },
+    grid: { left: 48, right: 96, top: 16, bottom: 32, outerBoundsMode: 'none' },
+    xAxis: {
+      type: 'category',
+      data: h.runs.map((r) => r.at.slice(5, 16).replace('T', ' ')),
+      axisLabel: { color: MUTED, fontSize: 11, hideOverlap: true },
+      axisLine: { lineStyle: { color: '#8c959f' } },
+    },
+    yAxis: { type: 'value', min: 0, max: 100, splitNumber: 4, axisLabel: { color: MUTED, fontSize: 11 }, splitLine: { lineStyle: { color: RULE } } },
+    series: [
+      {
+        type: 'bar',
+        barMaxWidth: 36,
+        data: h.runs.map((r) => ({ value: r.score, itemStyle: { color: verdictColour(r.verdict) } })),
+        label: { show: true, position: 'top', color: INK, fontSize: 11 },
+        markLine: {
+          silent: true,
+          symbol: 'none',
+          data: [{ yAxis: round(h.mean, 1), lineStyle: { color: MUTED, type: 'dashed' }, label: { position: 'end', color: MUTED, fontSize: 11, formatter: `mean ${round(h.mean, 1)}` } }],
+        },
+      },
+    ],
+  }
+  return renderSvg(option, 560, 200, `h${slug(h.experiment)}`)
+}
+
+/** A short, stable id fragment from any text (ids of SVG elements must not collide across charts of one page). */
+function slug(s: string): string {
+  let h = 0x811c9dc5
+  for (const c of s) h = Math.imul(h ^ c.codePointAt(0)!, 0x01000193) >>> 0
+  return h.toString(36)
+}
+
+/**
+ * Renders an option to an SVG string. ECharts numbers its zrender instances across the process (zr0, zr1...), so
+ * the same data would give different ids on the second call: the prefix replaces that number, which keeps the output
+ * deterministic and the ids unique in a page of many charts. The hover styles and ECharts' bookkeeping attributes are
+ * dropped: nothing in a report reacts to the mouse.
+ */
+function renderSvg(option: EChartsOption, width: number, height: number, prefix: string): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height })
+  try {
+    chart.setOption(option)
+    return chart
+      .renderToSVGString()
+      .replace(/zr\d+-/g, `${prefix}-`)
+      .replace(/<style\s*>[\s\S]*?<\/style>/g, '')
+      .replace(/ ecmeta_[a-z_]+="[^"]*"/g, '')
+      .replace(/ xmlns(:xlink)?="[^"]*"/g, '')
+      .replace(/<svg /, `<svg role="img" `)
+  } finally {
+    chart.dispose()
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The HTML report as a browser shows it: nothing loaded from anywhere, no console error, one chart per affected edge,
+ * the fault window shaded at the x its time axis gives. Screenshots go to test-artifacts/ for a person to look at.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { renderHtml } from '../../src/report/html.js'
+import { reportData } from '../fixtures/report-data.js'
+import { checkReportInBrowser, CHROMIUM, hasChromium } from '../report-check.js'
+
+const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts')
+
+describe.skipIf(!hasChromium())(`HTML report in headless Chromium (needs ${CHROMIUM})`, () => {
+  it('loads nothing, logs no error, and shades each fault window where the time axis puts it', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true })
+    const html = join(ARTIFACTS, 'report-fixture.html')
+    writeFileSync(html, renderHtml(reportData()))
+    const r = await checkReportInBrowser(html, join(ARTIFACTS, 'report-fixture.png'))
+    expect(r.consoleErrors).toEqual([])
+    expect(r.failedRequests).toEqual([])
+    expect(r.charts).toBe(1)
+    expect(r.faultsChecked).toBe(1)
+    expect(r.misplaced).toEqual([])
+  })
+
+  it('still places the windows when a fault runs past the end of the range and another starts before it', async () => {
+    const d = reportData()
+    const first = d.faults[0]!
+    d.faults.unshift({ ...first, id: 'HTTPChaos/shop/abort#1', action: 'abort', start: new Date(Date.parse(d.range.from) - 30_000).toISOString(), end: new Date(Date.parse(d.range.from) + 15_000).toISOString() })
+    d.faults.push({ ...first, id: 'NetworkChaos/shop/loss#1', action: 'loss', start: new Date(Date.parse(d.range.to) - 20_000).toISOString(), end: null })
+    d.edges[1]!.affected = true
+    mkdirSync(ARTIFACTS, { recursive: true })
+    const html = join(ARTIFACTS, 'report-three-faults.html')
+    writeFileSync(html, renderHtml(d))
+    const r = await checkReportInBrowser(html, join(ARTIFACTS, 'report-three-faults.png'))
+    expect(r.consoleErrors).toEqual([])
+    expect(r.failedRequests).toEqual([])
+    expect(r.charts).toBe(2)
+    expect(r.faultsChecked).toBe(6)
+    expect(r.misplaced).toEqual([])
+  })
+})
