@@ -64,7 +64,7 @@ describe('sidecar exemplars (tracing on)', () => {
   })
 
   test('an aborted and a delayed request are kept on both hops, in one trace, the inner hop the child of the outer', async () => {
-    let ids: Exemplar[] = []
+    let ids: [Exemplar, Exemplar] | undefined
     await withChain(async (dp, port) => {
       await dp.addFault('api-1', { id: 'abort-boom', type: 'http', direction: 'upstream', target: 'Request', action: 'abort', match: { path: '/boom' } })
       await dp.addFault('api-1', { id: 'slow', type: 'http', direction: 'upstream', target: 'Request', action: 'delay', delayMs: 80, match: { path: '/slow' } })
@@ -97,7 +97,7 @@ describe('sidecar exemplars (tracing on)', () => {
       ids = [inner, outer]
     })
     // The same ids went to the collector (closing the data plane flushed its spans).
-    const [inner, outer] = ids
+    const [inner, outer] = ids!
     expect(receiver.spans.find((x) => x.spanId === inner.spanId)).toMatchObject({ traceId: TRACE_ID, parentSpanId: outer.spanId })
     expect(receiver.spans.find((x) => x.spanId === outer.spanId)).toMatchObject({ traceId: TRACE_ID, parentSpanId: CALLER_SPAN })
   })
