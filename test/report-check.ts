@@ -28,6 +28,17 @@ export interface ReportCheck {
   failedRequests: string[]
 }
 
+/** The little of the DOM the check reads (the project compiles without the DOM library; this runs in the page). */
+interface El {
+  dataset: Record<string, string | undefined>
+  getAttribute(name: string): string | null
+  getBoundingClientRect(): { left: number; right: number; width: number; height: number }
+  querySelector(selector: string): El | null
+  querySelectorAll(selector: string): Iterable<El>
+  viewBox?: { baseVal: { width: number } }
+}
+declare const document: { querySelectorAll(selector: string): Iterable<El> }
+
 interface FigureResult {
   edge: string
   drawn: boolean
@@ -54,7 +65,7 @@ export async function checkReportInBrowser(htmlPath: string, screenshotPath: str
     await page.goto(url, { waitUntil: 'load' })
 
     const figures: FigureResult[] = await page.evaluate(() =>
-      [...document.querySelectorAll<HTMLElement>('figure.chart')].map((fig) => {
+      [...document.querySelectorAll('figure.chart')].map((fig) => {
         const svg = fig.querySelector('svg')
         const box = svg?.getBoundingClientRect()
         const drawn = !!svg && !!box && box.width > 0 && box.height > 0
@@ -64,7 +75,7 @@ export async function checkReportInBrowser(htmlPath: string, screenshotPath: str
         const width = Number(fig.dataset.plotWidth)
         const x = (t: number): number => left + ((t - from) / (to - from)) * width
         // shapes as the browser laid them out, brought back to the SVG's own pixels (CSS may scale the chart)
-        const scale = drawn ? box!.width / (svg!.viewBox.baseVal.width || box!.width) : 1
+        const scale = drawn ? box!.width / (svg!.viewBox?.baseVal.width || box!.width) : 1
         const shapes: [number, number][] = drawn
           ? [...svg!.querySelectorAll('polygon')]
               .filter((p) => p.getAttribute('fill') !== 'none')
@@ -73,7 +84,7 @@ export async function checkReportInBrowser(htmlPath: string, screenshotPath: str
                 return [(r.left - box!.left) / scale, (r.right - box!.left) / scale] as [number, number]
               })
           : []
-        const windows = [...fig.querySelectorAll<HTMLElement>('[data-fault-start]')].map((li) => ({
+        const windows = [...fig.querySelectorAll('[data-fault-start]')].map((li) => ({
           id: li.dataset.faultId ?? '?',
           x1: x(Number(li.dataset.faultStart)),
           x2: x(Number(li.dataset.faultEnd)),

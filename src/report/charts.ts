@@ -150,7 +150,7 @@ export function edgeChart(data: ReportData, edge: EdgeSeries): EdgeChart {
       axisLine: { lineStyle: { color: '#8c959f' } },
       axisTick: { show: i === L.panels.length - 1 },
       splitLine: { show: true, lineStyle: { color: RULE } },
-      axisLabel: { show: i === L.panels.length - 1, color: MUTED, fontSize: 11, formatter: '{HH}:{mm}:{ss}', hideOverlap: true },
+      axisLabel: { show: i === L.panels.length - 1, color: MUTED, fontSize: 11, formatter: '{HH}:{mm}:{ss}', hideOverlap: true, alignMinLabel: 'left', alignMaxLabel: 'right' },
       ...(i === L.panels.length - 1 ? { name: 'time (UTC)', nameLocation: 'middle' as const, nameGap: 26, nameTextStyle: { color: MUTED, fontSize: 11 } } : {}),
     })),
     yAxis: L.panels.map((_, i) => ({
@@ -231,8 +231,8 @@ function slug(s: string): string {
 /**
  * Renders an option to an SVG string. ECharts numbers its zrender instances across the process (zr0, zr1...), so
  * the same data would give different ids on the second call: the prefix replaces that number, which keeps the output
- * deterministic and the ids unique in a page of many charts. The hover styles and ECharts' bookkeeping attributes are
- * dropped: nothing in a report reacts to the mouse.
+ * deterministic and the ids unique in a page of many charts. The hover styles (and the classes that name them, numbered
+ * across the process too) and ECharts' bookkeeping attributes are dropped: nothing in a report reacts to the mouse.
  */
 function renderSvg(option: EChartsOption, width: number, height: number, prefix: string): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height })
@@ -243,6 +243,7 @@ function renderSvg(option: EChartsOption, width: number, height: number, prefix:
       .replace(/zr\d+-/g, `${prefix}-`)
       .replace(/<style\s*>[\s\S]*?<\/style>/g, '')
       .replace(/ ecmeta_[a-z_]+="[^"]*"/g, '')
+      .replace(/ class="[^"]*-cls-\d+"/g, '')
       .replace(/ xmlns(:xlink)?="[^"]*"/g, '')
       .replace(/<svg /, `<svg role="img" `)
   } finally {

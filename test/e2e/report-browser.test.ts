@@ -40,4 +40,15 @@ describe.skipIf(!hasChromium())(`HTML report in headless Chromium (needs ${CHROM
     expect(r.faultsChecked).toBe(6)
     expect(r.misplaced).toEqual([])
   })
+
+  it('reports a window drawn away from where the axis puts it', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true })
+    const html = join(ARTIFACTS, 'report-misplaced.html')
+    // the figure claims a plot area 40 px to the right of the one drawn
+    writeFileSync(html, renderHtml(reportData()).replace(/data-plot-left="(\d+)"/, (_, l) => `data-plot-left="${Number(l) + 40}"`))
+    const r = await checkReportInBrowser(html, join(ARTIFACTS, 'report-misplaced.png'))
+    expect(r.faultsChecked).toBe(1)
+    expect(r.misplaced).toHaveLength(1)
+    expect(r.misplaced[0]).toMatch(/^frontend→api NetworkChaos\/shop\/api-delay#1: expected x /)
+  })
 })
