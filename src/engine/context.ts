@@ -8,6 +8,8 @@ import type { ControllerMetrics } from '../observe/metrics.js'
 import type { RuntimeClient } from '../runtime/client.js'
 import type { EventRow, EventType, ResourceRow, Store } from '../store/store.js'
 import type { DesiredPhase } from './decide.js'
+import { NO_LIFECYCLE } from './lifecycle-tracing.js'
+import type { Lifecycle } from './lifecycle-tracing.js'
 import { OWNER_KINDS, objectOf, statusOf } from './object.js'
 import type { ChaosObject } from './object.js'
 import type { Random } from './select.js'
@@ -69,6 +71,8 @@ export class EngineContext {
     private readonly publish: (change: Change) => void,
     /** This controller's id (kept in its store): the owner of every effect it makes. */
     readonly controllerId?: string,
+    /** The spans of the objects' lifecycles (engine/lifecycle-tracing.ts); none without tracing. */
+    readonly lifecycle: Lifecycle = NO_LIFECYCLE,
   ) {}
 
   /** Publications held back while {@link atomically} runs: run once its transaction has committed, dropped on a throw. */

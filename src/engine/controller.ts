@@ -26,6 +26,9 @@ import type { KindModule } from './family.js'
 import { kindModules } from './kinds.js'
 import { checkNamespacePolicy, reachesThroughPods } from './namespace-policy.js'
 import type { NamespacePolicy } from './namespace-policy.js'
+import { LifecycleTracing, NO_LIFECYCLE } from './lifecycle-tracing.js'
+import type { Lifecycle, TracedObject } from './lifecycle-tracing.js'
+import type { Tracing } from '../observe/tracing.js'
 import { factsOf, objectOf, OWNER_KINDS, phaseOf } from './object.js'
 import { Owners, ownerUid } from './owners.js'
 import type { ChaosObject } from './object.js'
@@ -86,6 +89,11 @@ export interface ControllerOptions {
    * nodes and chaos), and before an experiment without targets selects again. Default: no limit.
    */
   policy?: NamespacePolicy
+  /**
+   * Spans of every object's lifecycle, its injections and recoveries (engine/lifecycle-tracing.ts). Start it with
+   * `startControllerTracing()` so that a restarted controller continues the same spans. Absent: no spans.
+   */
+  tracing?: Tracing
 }
 
 export interface ApplyResult {
@@ -156,6 +164,7 @@ export class Controller {
   private readonly modules: Readonly<Record<string, KindModule>>
   private readonly allowExec: boolean
   private readonly policy: NamespacePolicy | undefined
+  private readonly lifecycle: Lifecycle
 
   private constructor(opts: ControllerOptions) {
     if (!opts.store && !opts.dbPath) throw new ChaosError('STORE_OPEN_FAILED', 'the controller needs a database: give dbPath or store')
@@ -170,7 +179,8 @@ export class Controller {
     const injectors = opts.injectors ?? (registryInjectors as unknown as Record<string, FaultInjector>)
     const log: Logger = opts.log ?? (() => undefined)
     const clock = opts.clock ?? systemClock
-    this.ctx = new EngineContext(this.store, this.pods, injectors, clock, opts.random ?? Math.random, this.metrics, log, (c) => this.published(c), this.id)
+    this.lifecycle = opts.tracing?.enabled ? new LifecycleTracing(opts.tracing, { lookup: (uid) => this.traced(uid), events: (uid) => this.store.events({ uid }), now: () => clock.now() }) : NO_LIFECYCLE
+    this.ctx = new EngineContext(this.store, this.pods, injectors, clock, opts.random ?? Math.random, this.metrics, log, (c) => this.published(c), this.id, this.lifecycle)
     this.reconciler = new ExperimentReconciler(this.ctx)
     this.allowExec = opts.allowExec ?? false
     this.policy = opts.policy
@@ -231,9 +241,35 @@ export class Controller {
   /** Every change goes to the listeners; a spawned object's change (or its archive) wakes its owner's reconcile. */
   private published(change: Change): void {
     this.emitter.emit('change', change)
+    if (this.lifecycle !== NO_LIFECYCLE) this.traceChange(change)
     if (change.type === 'EVENT' || this.stopped) return
     const owner = ownerUid(change.object.metadata)
     if (owner) this.loop.enqueue(owner)
+  }
+
+  /** Tells the lifecycle spans: an event, an object that changed (finished?), or one that went. */
+  private traceChange(change: Change): void {
+    if (change.type === 'EVENT') return this.lifecycle.event(change.event)
+    const uid = change.object.metadata.uid
+    const phase = (change.object.status as { chaoscope?: { phase?: unknown } } | undefined)?.chaoscope?.phase
+    const said = typeof phase === 'string' ? phase : undefined
+    if (change.type === 'DELETED') return this.lifecycle.gone(uid, said)
+    const row = this.store.open ? this.store.getResource(uid) : undefined
+    if (!row) return
+    // an experiment's span ends with its Finished event, which is published after the recovery that finished it
+    const finished = this.owners.handles(row) ? this.owners.finished(row) : this.store.hasEvent(uid, 'Finished')
+    this.lifecycle.changed(uid, finished, said)
+  }
+
+  /** An object (live or archived) as its lifecycle span needs it. */
+  private traced(uid: string): TracedObject | undefined {
+    if (!this.store.open) return undefined
+    const row = this.store.getResource(uid)
+    if (row) return row
+    const a = this.store.getArchived(uid)
+    if (!a) return undefined
+    const o = a.object as { metadata?: TracedObject['metadata']; spec?: Record<string, unknown> }
+    return { uid, kind: a.kind, namespace: a.namespace, name: a.name, createdAt: a.createdAt, metadata: o.metadata ?? {}, spec: o.spec ?? {} }
   }
 
   private admissionInput(): AdmissionInput {

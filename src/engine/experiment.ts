@@ -111,6 +111,12 @@ function podState(name: string, pod: RuntimePod | undefined): PodState {
   return { name, phase: pod.phase, ready: pod.ready, ...(pod.reason ? { reason: pod.reason } : {}), ...(pod.pid !== undefined ? { pid: pod.pid } : {}), restartCount: pod.restartCount }
 }
 
+/** The ids of the runtime effects an injection made (`data.effects[].id`: the ids sidecar hop spans name). */
+function effectIds(injection: Injection): string[] {
+  const list = (injection.data as { effects?: { id?: unknown }[] } | undefined)?.effects
+  return Array.isArray(list) ? list.flatMap((e) => (typeof e?.id === 'string' ? [e.id] : [])) : []
+}
+
 function actionOf(spec: Record<string, unknown>, injection?: Injection): string {
   return injection?.action ?? (typeof spec.action === 'string' ? spec.action : 'default')
 }
@@ -301,6 +307,7 @@ export class ExperimentReconciler implements Reconciler {
         }
         if (rec.phase !== INJECTING) rec = this.save(row, { ...rec, phase: INJECTING })
         const target = await this.targetOf(rec, livePods)
+        const span = this.ctx.lifecycle.injection(row.uid, rec.id, actionOf(row.spec))
         let injection: Injection
         try {
           injection = await injector.inject(fctx, target, row.spec)
@@ -310,14 +317,17 @@ export class ExperimentReconciler implements Reconciler {
             // the runtime's clock passed the experiment's end while this inject was on its way: not a failure; the
             // next reconcile (due at the end) stops it
             this.ctx.log('debug', `${row.kind} ${row.namespace}/${row.name}: inject into ${rec.id} arrived after the experiment's end`, { uid: row.uid })
+            span.ok()
             return
           }
+          span.failed(e)
           this.ctx.metrics.injections.inc({ kind: row.kind, action: actionOf(row.spec), result: 'failure' })
           this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: injecting into ${rec.id} failed; retried with back-off: ${message(e)}`, { uid: row.uid, experiment: `${row.namespace}/${row.name}`, kind: row.kind, target: rec.id })
           this.failed(row, rec, 'Apply', e)
           throw e
         }
         this.ctx.metrics.injections.inc({ kind: row.kind, action: actionOf(row.spec, injection), result: 'success' })
+        span.ok(effectIds(injection))
         const now = this.ctx.iso()
         const next: RecordRow = {
           ...rec,
@@ -338,9 +348,12 @@ export class ExperimentReconciler implements Reconciler {
       if (injection) {
         // what the fault did, read while it is still in place: kept once it is gone
         evidence = fresher(await this.readEvidence(row, injector, rec, injection, fctx), evidence)
+        const span = this.ctx.lifecycle.recovery(row.uid, rec.id, actionOf(row.spec, injection))
         try {
           await injector.recover(fctx, injection)
+          span.ok(effectIds(injection))
         } catch (e) {
+          span.failed(e)
           this.ctx.metrics.recoveries.inc({ kind: row.kind, result: 'failure' })
           this.ctx.log('warn', `${row.kind} ${row.namespace}/${row.name}: recovering ${rec.id} failed; retried with back-off: ${message(e)}`, { uid: row.uid, experiment: `${row.namespace}/${row.name}`, kind: row.kind, target: rec.id })
           this.failed(row, rec, 'Recover', e)
