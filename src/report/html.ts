@@ -64,13 +64,19 @@ ul.windows { list-style: none; margin: 6px 0 0; padding: 0; display: flex; gap: 
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -1px; margin-right: 5px; opacity: .55; }
 .waterfall { width: 100%; font-size: 12.5px; }
 .waterfall td { padding: 4px 8px; }
-.waterfall .track { position: relative; height: 16px; background: var(--soft); border-radius: 3px; min-width: 480px; }
+.waterfall td:first-child { white-space: nowrap; }
+.waterfall .track { position: relative; height: 16px; background: #eef1f4; border-radius: 3px; min-width: 400px; }
 .waterfall .bar { position: absolute; top: 2px; bottom: 2px; border-radius: 3px; background: #3a7bd5; min-width: 2px; }
 .waterfall .bar.failed { background: #c62828; }
 .waterfall .bar.faulted { outline: 2px solid #f0a020; outline-offset: 1px; }
 .notes li { margin: 4px 0; }
+@page { margin: 12mm; }
 @media print {
   body { font-size: 12px; }
+  table { font-size: 11px; }
+  th, td.num, .waterfall td:first-child { white-space: normal; }
+  th, td { padding: 4px 6px; }
+  .waterfall .track { min-width: 160px; }
   main { max-width: none; padding: 0; }
   nav { display: none; }
   h2 { break-after: avoid; }

@@ -51,4 +51,13 @@ describe.skipIf(!hasChromium())(`HTML report in headless Chromium (needs ${CHROM
     expect(r.misplaced).toHaveLength(1)
     expect(r.misplaced[0]).toMatch(/^frontend→api NetworkChaos\/shop\/api-delay#1: expected x /)
   })
+
+  it('counts what a page tries to load from elsewhere', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true })
+    const html = join(ARTIFACTS, 'report-external.html')
+    writeFileSync(html, renderHtml(reportData()).replace('</main>', '<img src="http://127.0.0.1:9/x.png"></main>'))
+    const r = await checkReportInBrowser(html, join(ARTIFACTS, 'report-external.png'))
+    // the report's own CSP refuses it before any request goes out
+    expect(r.consoleErrors.join('\n')).toMatch(/Content Security Policy/)
+  })
 })
