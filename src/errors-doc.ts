@@ -7,6 +7,7 @@ const AREAS: Record<string, string> = {
   AUTH: 'Tokens and roles',
   POLICY: 'Namespace policy',
   CONFIG: 'Server configuration',
+  REPORT: 'Reports',
   CLI: 'Command line',
   INTERNAL: 'Bugs',
 }

@@ -126,6 +126,11 @@ export const ERROR_CODES = {
   RUN_INVALID_VAR: ['a --var or --var-file value cannot be read the way Chaos Toolkit reads it', 'write --var name=value or name:type=value with type str, int, float, bytes, bool or json; a var file is JSON or YAML with configuration and secrets, or a .env file'],
   RUN_MISSING_ENV: ['the configuration or the secrets name an environment variable that is not set and has no default', 'export the variable, give it a default in the experiment, or pass --var name=value'],
   RUN_NO_TARGET: ['an activity acts on Chaos Mesh resources, pods or sidecars, and no controller is running', 'start the services with `chaoscope up -f app.yaml` (or `chaoscope server` beside a runtime), then run the experiment again'],
+  // reports
+  REPORT_INVALID_RANGE: ['the time range of a report cannot be read, is empty, or is longer than 7 days', 'give --since 15m, or --from and --to as ISO times (2026-12-04T10:00:00Z) with --from before --to'],
+  REPORT_INVALID_JOURNAL: ['the run posted to the controller is not a Chaos Toolkit journal (it needs experiment.title, start, status and steady_states)', 'post the journal.json that `chaoscope run` or `chaos run` wrote'],
+  REPORT_RUN_NOT_FOUND: ['no run with that id is kept', 'list the runs with GET /api/v1/runs'],
+  REPORT_WRITE_FAILED: ['the report file cannot be written', 'check that the directory exists and is writable, and that the name ends in .html, .json or .md'],
   // command line
   CONFIG_INVALID: ['the server config file (--config) cannot be read or has a field that is wrong', 'fix the field at the position shown; docs/security.md lists the fields'],
   CLI_USAGE: ['the command line is not valid', 'run the command with --help'],

@@ -44,6 +44,8 @@ export type { Issue } from './manifest/issues.js'
 export { parseSelector } from './selector.js'
 export { parseDuration } from './manifest/duration.js'
 export { VERSION } from './version.js'
+export { prometheusConfig, isPrometheusDuration, DEFAULT_SCRAPE_INTERVAL } from './observe/prometheus-config.js'
+export type { ScrapeTargets, PrometheusConfigOptions } from './observe/prometheus-config.js'
 export { parseRate, RateSyntaxError } from './load/schedule.js'
 
 // types of what the functions below load
@@ -190,6 +192,32 @@ export async function junitXml(journal: Journal): Promise<string> {
 /** The target of `chaoscope run` (the controller and runtime the state files name); undefined when none runs. */
 export async function connectTarget(): Promise<Target | undefined> {
   return (await import('./run-target.js')).connectTarget()
+}
+
+/** The controller `chaoscope run` records its journal on (undefined when none runs). */
+export async function runController(): Promise<ControllerClient | undefined> {
+  return (await import('./run-target.js')).runController()
+}
+
+export type { ReportData } from './report/types.js'
+export type { ReportFormat } from './report/formats.js'
+
+/** The format a report file's name asks for (.html, .json, .md), or undefined. */
+export async function reportFormatOfFile(file: string): Promise<'json' | 'html' | 'md' | undefined> {
+  return (await import('./report/formats.js')).formatOfFile(file)
+}
+
+/**
+ * The report of one journal alone, when no controller recorded the run's traffic and faults: the hypothesis,
+ * verdict and score, with a note saying why there are no charts.
+ */
+export async function reportOfJournal(journal: Journal, format: 'json' | 'html' | 'md', experiment = journal.experiment.title): Promise<string> {
+  const [{ buildReport }, { renderReport }, { isoOf }] = await Promise.all([import('./report/build.js'), import('./report/render.js'), import('./report/score.js')])
+  const from = Date.parse(isoOf(journal.start))
+  const to = Math.max(from + 1000, Date.parse(isoOf(journal.end ?? journal.start)))
+  const data = buildReport({ from, to, signals: [], exemplars: [], faults: [], runs: [{ experiment, journal }] })
+  data.notes.unshift('no controller was running: the run\'s traffic and faults were not recorded (start the services with `chaoscope up` for charts)')
+  return renderReport(data, format).body
 }
 
 /** The JSON Schema of Chaos Toolkit's experiment format, as chaoscope checks it (`chaoscope schema experiment`). */

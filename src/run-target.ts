@@ -29,6 +29,16 @@ export async function connectTarget(): Promise<Target | undefined> {
   return targetOver(new ControllerClient(ctl.url, cliToken()), runtime)
 }
 
+/**
+ * The controller a run is recorded on, as connectTarget finds it ($CHAOSCOPE_SERVER, else controller.json while
+ * its process lives); undefined when none runs.
+ */
+export function runController(): ControllerClient | undefined {
+  if (process.env.CHAOSCOPE_SERVER?.trim()) return ControllerClient.fromState()
+  const ctl = readControllerState()
+  return ctl && pidAlive(ctl.pid) ? new ControllerClient(ctl.url, cliToken()) : undefined
+}
+
 function noRuntime(): never {
   throw new ChaosError('RUNTIME_NOT_RUNNING', 'the controller runs, but no local runtime is (its logs and sidecars are read from the runtime)', { hint: 'start one with `chaoscope up -f app.yaml`' })
 }

@@ -27,7 +27,11 @@ import type { ControllerApi } from './api/types.js'
 import type { NamespacePolicy } from './engine/namespace-policy.js'
 import { hostPort, isLoopbackHost, localUrl } from './http-security.js'
 import { ADMIN_TOKEN_FILE, ensureHome, readSecret, writeSecret } from './store/state-files.js'
-import type { TokenRow } from './store/store.js'
+import type { Store, TokenRow } from './store/store.js'
+import type { ReportStore } from './api/reports.js'
+import { startRecorder } from './recorder.js'
+import { startControllerTracing } from './engine/lifecycle-tracing.js'
+import type { SidecarCounters } from './recorder.js'
 
 /** A controller as the servers run it: the API's view plus its lifecycle. */
 export interface ControllerHandle extends ControllerApi {
@@ -35,8 +39,8 @@ export interface ControllerHandle extends ControllerApi {
   stop(): unknown
   /** The controller's Prometheus registry. */
   metrics?: { text(): Promise<string> }
-  /** Where its tokens and audit log are kept. */
-  store: TokenStore & { replaceToken(t: Omit<TokenRow, 'revokedAt' | 'lastUsedAt'>): void }
+  /** Where its tokens, audit log, recorded signals and runs are kept. */
+  store: TokenStore & ReportStore & Pick<Store, 'appendSignals' | 'appendExemplars' | 'open'> & { replaceToken(t: Omit<TokenRow, 'revokedAt' | 'lastUsedAt'>): void }
 }
 
 /** How an API is reached and who may call it: `--listen`, `--auth`, `--allowed-hosts`, `--cors-origin`. */
@@ -96,6 +100,23 @@ export interface ControllerServerOptions extends AccessOptions {
   port?: number
   /** Do not write controller.json (tests running several). */
   stateless?: boolean
+  /** The sidecars' counters, which the recorder keeps each second for reports (none: nothing is recorded). */
+  sidecars?: () => Promise<readonly SidecarCounters[]>
+  /** Called once the controller has stopped (the controller's tracing flushes there). */
+  onStopped?: () => Promise<void>
+}
+
+/** Records the sidecars' signals into the controller's store until the returned stop is called. */
+function recordSignals(opts: ControllerServerOptions): () => Promise<void> {
+  if (!opts.sidecars) return async () => {}
+  const store = opts.controller.store
+  const rec = startRecorder({
+    read: opts.sidecars,
+    // once the controller has closed its store, a late tick writes nothing
+    sink: { appendSignals: (r) => store.open && store.appendSignals(r), appendExemplars: (r) => store.open && store.appendExemplars(r) },
+    onError: (e) => console.error(`chaoscope: recording the sidecars' signals failed: ${(e as Error).message}`),
+  })
+  return () => rec.stop()
 }
 
 function refuseSecond(): void {
@@ -141,7 +162,7 @@ export async function startControllerServer(opts: ControllerServerOptions): Prom
   const adminToken = opts.auth === 'none' ? undefined : localAdminToken(opts.controller.store, opts.stateless)
   const http = { listen: [hostPort(host, opts.port ?? 0)], ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
   const security = { auth: opts.auth ?? 'token', store: opts.controller.store, http } as const
-  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, security, ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}) })
+  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, security, reports: opts.controller.store, ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}) })
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? 0 }, () => resolve(s))
     s.once('error', reject)
@@ -154,6 +175,7 @@ export async function startControllerServer(opts: ControllerServerOptions): Prom
   http.listen[0] = hostPort(host, port)
   const state: ControllerState = { pid: process.pid, url: localUrl(host, port), db: opts.db, startedAt: new Date().toISOString() }
   if (!opts.stateless) writeControllerState(state)
+  const stopRecording = recordSignals(opts)
   let done: Promise<void> | undefined
   return {
     state,
@@ -162,7 +184,9 @@ export async function startControllerServer(opts: ControllerServerOptions): Prom
     close() {
       done ??= (async () => {
         closing.abort() // the API's validators and watch streams first, so that nothing reaches a stopped controller
+        await stopRecording()
         await opts.controller.stop()
+        await opts.onStopped?.()
         await new Promise<void>((r) => {
           server.close(() => r())
           ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
@@ -182,14 +206,17 @@ export async function mountController(server: RuntimeServer, opts: Omit<Controll
   const access = server.access
   const adminToken = access.auth === 'none' ? undefined : localAdminToken(opts.controller.store, opts.stateless)
   const security = { auth: access.auth, store: opts.controller.store, http: access.http } as const
-  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, security })
+  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, security, reports: opts.controller.store })
   const metricsAuth = new Authenticator({ mode: 'token', store: opts.controller.store })
   const state: ControllerState = { pid: process.pid, url: server.state.url, db: opts.db, startedAt: new Date().toISOString() }
+  const stopRecording = recordSignals(opts)
   let done: Promise<void> | undefined
   const close = () => {
     done ??= (async () => {
       closing.abort()
+      await stopRecording()
       await opts.controller.stop()
+      await opts.onStopped?.()
       if (!opts.stateless) clearControllerState(process.pid)
     })()
     return done
@@ -252,8 +279,10 @@ export async function startUpController(server: RuntimeServer, opts: LocalContro
   const db = opts.db ?? defaultDbPath()
   const runtime = new InProcessRuntimeClient(server.runtime)
   if (!opts.stateless) refuseSecond()
-  const controller = Controller.open({ dbPath: db, runtime, ...controllerOptions(opts) })
-  return mountController(server, { controller, runtime, db, ...(opts.stateless ? { stateless: true } : {}) })
+  // the experiments' lifecycle as spans, when the OTEL_* environment asks for traces
+  const tracing = await startControllerTracing()
+  const controller = Controller.open({ dbPath: db, runtime, tracing, ...controllerOptions(opts) })
+  return mountController(server, { controller, runtime, db, sidecars: () => server.runtime.stats(), onStopped: () => tracing.shutdown(), ...(opts.stateless ? { stateless: true } : {}) })
 }
 
 /** `chaoscope server`: a controller on a runtime reached over HTTP (default: the one runtime.json names). */
@@ -273,8 +302,9 @@ export async function startServer(opts: LocalControllerOptions & AccessOptions &
   // the runtime's token: given, or the one runtime.json holds for that runtime
   const runtimeToken = opts.runtimeToken ?? process.env.CHAOSCOPE_RUNTIME_TOKEN ?? (local && local.url === url ? local.token : undefined)
   const runtime = new HttpRuntimeClient(url, runtimeToken)
-  const controller = Controller.open({ dbPath: db, runtime, ...controllerOptions(opts) })
+  const tracing = await startControllerTracing()
+  const controller = Controller.open({ dbPath: db, runtime, tracing, ...controllerOptions(opts) })
   const access: AccessOptions = { ...(opts.host ? { host: opts.host } : {}), ...(opts.auth ? { auth: opts.auth } : {}), ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
-  const server = await startControllerServer({ controller, runtime, db, ...access, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.stateless ? { stateless: true } : {}) })
+  const server = await startControllerServer({ controller, runtime, db, sidecars: () => runtime.sidecars(), onStopped: () => tracing.shutdown(), ...access, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.stateless ? { stateless: true } : {}) })
   return { ...server, runtimeUrl }
 }

@@ -4,7 +4,7 @@
  *   cli → index → wiring → api / engine → faults → runtime client → runtime (the daemon)
  *   load (the load generator): used by index, wiring, api and engine; imports only leaves
  *   verdict (chaoscope run: hypotheses, Chaos Toolkit's run loop and journal): used by index and wiring; imports load and leaves
- *   report (chaoscope report: signals, fault windows and runs to HTML, JSON, Markdown): used by index and wiring; imports verdict, load and leaves
+ *   report (chaoscope report: signals, fault windows and runs to HTML, JSON, Markdown): used by index, wiring and api; imports verdict, load and leaves
  *   leaves: manifest, store, observe, errors, http-client, http-guard (limits, Host/Origin rules, bearer auth), selector, version, wire
  *
  * Imports are read with the TypeScript compiler's own parser (every static and dynamic import, `import type`
@@ -25,7 +25,7 @@ export function layerOf(file: string): Layer {
   const p = relative(SRC, file).replaceAll('\\', '/')
   if (p.startsWith('cli/')) return 'cli'
   if (p === 'index.ts') return 'index'
-  if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts' || p === 'run-target.ts' || p === 'server-config.ts') return 'wiring'
+  if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts' || p === 'run-target.ts' || p === 'server-config.ts' || p === 'recorder.ts') return 'wiring'
   if (p.startsWith('api/')) return 'api'
   if (p.startsWith('engine/')) return 'engine'
   if (p.startsWith('load/')) return 'load'
@@ -53,7 +53,7 @@ const MAY_IMPORT: Record<Layer, Layer[]> = {
   cli: ['index'],
   index: ['wiring', 'report', 'verdict', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
   wiring: ['report', 'verdict', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
-  api: ['engine', 'load', 'faults', 'runtime-client', ...LEAVES],
+  api: ['engine', 'report', 'load', 'faults', 'runtime-client', ...LEAVES],
   engine: ['load', 'faults', 'runtime-client', ...LEAVES],
   load: [...LEAVES],
   verdict: ['load', ...LEAVES],

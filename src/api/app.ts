@@ -28,6 +28,8 @@ import { parseDuration } from '../manifest/duration.js'
 import { ValidatePool } from './validate-pool.js'
 import { listAnswer, pageRequest } from './paging.js'
 import { WatchHub } from './watch.js'
+import { reportRoutes } from './reports.js'
+import type { ReportStore } from './reports.js'
 import type { ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery, TokenInfo } from './types.js'
 
 /** Largest request body the API reads. */
@@ -61,6 +63,8 @@ export interface ApiOptions {
    * anonymous admin, nothing is audited and there are no token or audit routes; the servers always give it.
    */
   security?: ApiSecurity
+  /** Where runs are kept and reports read from (the controller's store): POST/GET /api/v1/runs, GET /api/v1/report. */
+  reports?: ReportStore
 }
 
 /** The store's side of tokens and the audit log (src/store/store.ts). */
@@ -246,6 +250,7 @@ export function apiApp(opts: ApiOptions): Hono {
     return c.json({ name: p.name, role: p.role, namespaces: p.namespaces })
   })
   if (sec) tokenRoutes(app, sec)
+  if (opts.reports) reportRoutes(app, opts.reports, sec?.now)
 
   app.get('/metrics', async (c) => {
     allow(principalOf(c), 'read')
@@ -274,6 +279,7 @@ function actionOf(method: string, path: string): string {
   if (path === '/api/v1/resources') return 'apply'
   if (path === '/api/v1/tokens') return 'token create'
   if (path.startsWith('/api/v1/tokens/')) return 'token revoke'
+  if (path === '/api/v1/runs') return 'run record'
   const m = /^\/api\/v1\/namespaces\/[^/]+\/[^/]+\/[^/]+(?:\/(pause|resume))?$/.exec(path)
   if (m) return m[1] ?? (method === 'DELETE' ? 'delete' : method.toLowerCase())
   return 'unknown route'

@@ -157,6 +157,22 @@ export class ControllerClient {
     }
   }
 
+  /** Keeps a `chaoscope run` journal (POST /api/v1/runs); the answer's id names the run for reports. */
+  postRun(journal: unknown): Promise<{ id: number; experiment: string; title: string }> {
+    return this.call('POST', '/api/v1/runs', JSON.stringify(journal), { contentType: 'application/json' })
+  }
+
+  /** The runs kept, without their journals (`since`/`until` on when they ended). */
+  runs(q: { experiment?: string; since?: string; until?: string; limit?: number } = {}): Promise<{ id: number; experiment: string; title: string; startedAt: string; endedAt: string; status: string; deviated: boolean }[]> {
+    return this.call<{ items: Awaited<ReturnType<ControllerClient['runs']>> }>('GET', `/api/v1/runs${queryString(q)}`).then((r) => r.items)
+  }
+
+  /** A report as text in `format` (GET /api/v1/report): of a range (`since`, or `from`/`to`), or of one run. */
+  async report(q: { since?: string; from?: string; to?: string; run?: number; title?: string }, format: 'json' | 'html' | 'md'): Promise<string> {
+    const res = await this.send('GET', `/api/v1/report${queryString({ ...q, format })}`, undefined, { timeoutMs: 120_000 })
+    return res.text()
+  }
+
   /** Server-sent changes until `signal` aborts (or the server goes away). */
   async *watch(query: ListQuery = {}, signal?: AbortSignal): AsyncGenerator<unknown> {
     const res = await this.send('GET', `/api/v1/watch${queryString(query)}`, undefined, signal ? { signal } : { timeoutMs: 2 ** 31 - 1 })

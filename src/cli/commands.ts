@@ -354,6 +354,7 @@ Examples:
     .option('--control-file <file>', 'global controls (refused: chaoscope runs only the safeguards control written in the experiment)', collect)
     .option('--allow-exec', 'let process activities and Python activities of your own (through python3) run; refused before the run otherwise')
     .option('--junit <file>', 'also write a JUnit XML report: a testcase per probe and phase')
+    .option('--report <file>', 'also write a report of the run: .html (one self-contained file with charts), .json or .md')
     .option('-q, --quiet', 'no progress lines on stderr (warnings still)')
     .addOption(outputOption(['text', 'json'], 'text'))
     .addHelpText('after', `
@@ -363,7 +364,8 @@ rollbacks as the strategy says. The journal (--journal-path) has Chaos Toolkit's
 Chaos Toolkit journals read it. Activities that act on pods, sidecars or Chaos Mesh resources need a controller
 (chaoscope up); chaosk8s, chaosprometheus and chaoscope.* Python activities are implemented by chaoscope.
 Ctrl-C or SIGTERM interrupts: the journal says interrupted, rollbacks run as the strategy says (a second signal
-skips the remaining ones), and the journal is written.
+skips the remaining ones), and the journal is written. With a controller running, the run is kept by it (for
+\`chaoscope report\` and the score across runs) and --report charts the traffic it recorded during the run.
 Exit codes: 0 completed, not deviated and the steady state held before; 1 deviated, failed, aborted,
 interrupted, or not in its steady state before the method; 2 an invalid experiment, an activity that cannot run
 here, or a usage error.
@@ -371,9 +373,32 @@ Examples:
   chaoscope run experiment.json
   chaoscope run experiment.yaml --var front_url=http://127.0.0.1:30080/ --junit report.xml
   chaoscope run experiment.json --hypothesis-strategy continuously --hypothesis-frequency 2 --fail-fast
-  chaoscope run experiment.json --allow-exec --rollback-strategy always -o json`)
+  chaoscope run experiment.json --allow-exec --rollback-strategy always -o json
+  chaoscope run experiment.json --report report.html`)
     .action(act(run, async (file: string, opts: RunCommandFlags) => {
       await (await import('./verbs/run.js')).run(file, opts, run)
+    }))
+
+  program
+    .command('report')
+    .description('what the faults of a time range did: latency, errors and throughput per edge with the fault windows, time to recover, per-service impact, runs with their verdicts and scores')
+    .option('--since <duration>', 'the range ending now (or at --to): 15m, 2h, 90s')
+    .option('--from <time>', 'the range from this ISO time (to --to, default now)')
+    .option('--to <time>', 'the range\'s end, an ISO time')
+    .option('--run <id>', 'only this run (its id is printed by chaoscope run), with the minute before it', wholeNumber('--run'))
+    .option('--title <text>', 'the report\'s title')
+    .option('-o, --output <file|format>', 'report.html, report.json or report.md (written there), or html, json, md (printed); default md')
+    .addHelpText('after', `
+Built by the controller from what it recorded: each sidecar's requests and latency every second (kept 24 h), the
+fault windows of the experiments (live and archived), the runs of chaoscope run, and the traces the sidecars kept
+of failing and faulted requests (when tracing is on). The HTML file is self-contained: its charts are SVG, it
+loads nothing.
+Examples:
+  chaoscope report --since 15m -o report.html
+  chaoscope report --from 2026-12-04T10:00:00Z --to 2026-12-04T10:30:00Z -o report.json
+  chaoscope report --run 3 -o md`)
+    .action(act(run, async (opts: ReportFlags) => {
+      await (await import('./verbs/report.js')).report(opts, run)
     }))
 
   program
@@ -486,8 +511,9 @@ export interface LoadFlags {
 export interface RunCommandFlags {
   rollbackStrategy?: string; hypothesisStrategy?: string; hypothesisFrequency?: number; failFast?: boolean; var?: string[]; varFile?: string[]
   journalPath: string; dry?: string; validation: boolean; verifyTls: boolean; settings?: string; controlFile?: string[]; allowExec?: boolean
-  junit?: string; quiet?: boolean; output: 'text' | 'json'
+  junit?: string; report?: string; quiet?: boolean; output: 'text' | 'json'
 }
+export interface ReportFlags { since?: string; from?: string; to?: string; run?: number; title?: string; output?: string }
 export interface ServerFlags extends RetentionFlags, AccessFlags { runtime?: string; runtimeTokenFile?: string; db?: string; port: number }
 export interface GetFlags { namespace?: string; allNamespaces?: boolean; selector?: string; output: 'table' | 'wide' | 'yaml' | 'json'; watch?: boolean }
 export interface DeleteFlags { filename?: string[]; namespace: string; ignoreNotFound?: boolean; wait: boolean; timeout: number }

@@ -1,6 +1,6 @@
 /**
- * @module engine/retention: keeps the history in the store bounded: events and archived experiments are pruned
- * by age and count (Store.prune) on a timer on the engine's clock, one bounded batch at a time.
+ * @module engine/retention: keeps the history in the store bounded: events, archived experiments and the reports'
+ * signals are pruned by age and count (Store.prune) on a timer on the engine's clock, one bounded batch at a time.
  */
 import type { PruneResult, Retention, Store } from '../store/store.js'
 import type { Clock, ClockTimer, Logger } from './context.js'
@@ -12,8 +12,9 @@ export const PRUNE_BATCH = 100
 /**
  * What `chaoscope up` and `server` keep unless told otherwise: Chaos Mesh's dashboard keeps events 168 h and
  * archived experiments 336 h (its TTL_EVENT and TTL_EXPERIMENT); the counts bound a busy store between those.
+ * The sidecars' per-second signals (for reports) are kept a day: about 80 MB for ten busy edges.
  */
-export const DEFAULT_RETENTION: Required<Retention> = { eventTtlMs: 168 * HOUR, maxEvents: 10_000, archiveTtlMs: 336 * HOUR, maxArchived: 1_000 }
+export const DEFAULT_RETENTION: Required<Retention> = { eventTtlMs: 168 * HOUR, maxEvents: 10_000, archiveTtlMs: 336 * HOUR, maxArchived: 1_000, signalTtlMs: 24 * HOUR }
 
 export interface RetentionOptions extends Retention {
   /** How often (ms, on the clock) to prune. Default 60 000. */

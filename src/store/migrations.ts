@@ -125,4 +125,56 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     `,
   },
+  {
+    version: 5,
+    name: 'signals, exemplar spans and runs, for reports',
+    // One signals row per sidecar per second that carried requests (idle seconds cost nothing): the step's
+    // requests by status class and its latency histogram counts, so any range can be re-read as rates and
+    // quantiles. Exemplars are the spans of failing, faulted or slow requests the sidecars kept. Runs are
+    // `chaoscope run` journals, for reports and the score across runs of one experiment.
+    sql: `
+      CREATE TABLE signals (
+        sidecar TEXT NOT NULL,
+        t INTEGER NOT NULL,
+        step_ms INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        requests TEXT NOT NULL,
+        bounds TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        sum_ms REAL NOT NULL,
+        PRIMARY KEY (sidecar, t)
+      ) WITHOUT ROWID;
+      CREATE INDEX signals_t ON signals (t);
+      CREATE TABLE exemplars (
+        trace_id TEXT NOT NULL,
+        span_id TEXT NOT NULL,
+        parent_span_id TEXT,
+        t REAL NOT NULL,
+        duration_ms REAL NOT NULL,
+        sidecar TEXT NOT NULL,
+        source TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        faults TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (trace_id, span_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX exemplars_t ON exemplars (t);
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        experiment TEXT NOT NULL,
+        title TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        deviated INTEGER NOT NULL,
+        journal TEXT NOT NULL,
+        created_by TEXT
+      );
+      CREATE INDEX runs_ended ON runs (ended_at);
+      CREATE INDEX runs_experiment ON runs (experiment, ended_at);
+    `,
+  },
 ]

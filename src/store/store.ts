@@ -142,12 +142,76 @@ export interface Retention {
   maxEvents?: number
   archiveTtlMs?: number
   maxArchived?: number
+  /** Signals and exemplar spans older than this go (runs stay: the score across runs reads them). */
+  signalTtlMs?: number
+}
+
+/**
+ * One sidecar's traffic in one step (usually a second): what the recorder (src/recorder.ts) took from the
+ * difference of two snapshots of the sidecar's counters. Only steps that carried requests are kept.
+ */
+export interface SignalRow {
+  sidecar: string
+  /** Start of the step, epoch ms. */
+  t: number
+  stepMs: number
+  source: string
+  destination: string
+  /** Requests of the step by status class (`2xx`, `5xx`, `error` for no response...). */
+  requests: Record<string, number>
+  /** The latency histogram's upper bounds (ms) and the step's count per bucket (one more: +Inf). */
+  bounds: number[]
+  counts: number[]
+  sumMs: number
+}
+
+/** A span a sidecar kept of a failing, faulted or slow request (the exemplars of GET /runtime/v1/sidecars). */
+export interface ExemplarRow {
+  traceId: string
+  spanId: string
+  parentSpanId: string | null
+  /** Start, epoch ms. */
+  t: number
+  durationMs: number
+  sidecar: string
+  source: string
+  destination: string
+  method: string
+  path: string
+  /** 0: no response. */
+  status: number
+  faults: string[]
+}
+
+/** One `chaoscope run`: its journal as Chaos Toolkit writes it, and what lists and reports sort by. */
+export interface RunRow {
+  id: number
+  /** Groups the runs of one experiment: its title unless the run names it otherwise. */
+  experiment: string
+  title: string
+  startedAt: string
+  endedAt: string
+  status: string
+  deviated: boolean
+  journal: Record<string, unknown>
+  /** The token that posted it. */
+  createdBy?: string
+}
+
+export interface RunQuery {
+  experiment?: string
+  /** Runs that ended at or after / before these ISO times. */
+  since?: string
+  until?: string
+  limit?: number
 }
 
 /** What one {@link Store.prune} call deleted; `more` when a batch was full (call again for the rest). */
 export interface PruneResult {
   events: number
   archived: number
+  /** Signal rows and exemplar spans. */
+  signals: number
   more: boolean
 }
 
@@ -514,9 +578,10 @@ export class Store {
     return row ? archiveOf(row) : undefined
   }
 
-  listArchived(q: ResourceQuery & { name?: string } = {}): ArchiveRow[] {
+  listArchived(q: ResourceQuery & { name?: string; finishedSince?: string } = {}): ArchiveRow[] {
     const where: string[] = []
     const args: unknown[] = []
+    if (q.finishedSince) where.push('finished_at >= ?'), args.push(timeKey(q.finishedSince))
     if (q.kind) where.push('kind = ?'), args.push(q.kind)
     if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
     if (q.name) where.push('name = ?'), args.push(q.name)
@@ -610,6 +675,90 @@ export class Store {
     return (this.stmt(sql).all(...args, limit) as Row[]).map(auditOf)
   }
 
+  // ── signals, exemplars and runs (reports) ──────────────────────────────────────────────────────────────
+
+  /** Appends the recorder's rows of one step in one transaction; a row already there (same sidecar and t) is replaced. */
+  appendSignals(rows: SignalRow[]): void {
+    if (rows.length === 0) return
+    this.write('record the sidecars\' signals', () =>
+      this.transaction(() => {
+        const st = this.stmt('INSERT OR REPLACE INTO signals (sidecar, t, step_ms, source, destination, requests, bounds, counts, sum_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        for (const r of rows) st.run(r.sidecar, r.t, r.stepMs, r.source, r.destination, JSON.stringify(r.requests), JSON.stringify(r.bounds), JSON.stringify(r.counts), r.sumMs)
+      }))
+  }
+
+  /** Signal rows with `from <= t < to` (epoch ms), in time order. */
+  signals(from: number, to: number): SignalRow[] {
+    return (this.stmt('SELECT * FROM signals WHERE t >= ? AND t < ? ORDER BY t, sidecar').all(from, to) as Row[]).map((r) => ({
+      sidecar: r.sidecar as string,
+      t: r.t as number,
+      stepMs: r.step_ms as number,
+      source: r.source as string,
+      destination: r.destination as string,
+      requests: JSON.parse(r.requests as string) as Record<string, number>,
+      bounds: JSON.parse(r.bounds as string) as number[],
+      counts: JSON.parse(r.counts as string) as number[],
+      sumMs: r.sum_ms as number,
+    }))
+  }
+
+  /** Keeps exemplar spans (one already kept, by trace and span id, is left as it is). */
+  appendExemplars(rows: ExemplarRow[]): void {
+    if (rows.length === 0) return
+    this.write('keep the sidecars\' exemplar spans', () =>
+      this.transaction(() => {
+        const st = this.stmt('INSERT OR IGNORE INTO exemplars (trace_id, span_id, parent_span_id, t, duration_ms, sidecar, source, destination, method, path, status, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        for (const r of rows) st.run(r.traceId, r.spanId, r.parentSpanId, r.t, r.durationMs, r.sidecar, r.source, r.destination, r.method, r.path, r.status, JSON.stringify(r.faults))
+      }))
+  }
+
+  /** Exemplar spans that started in `[from, to)` (epoch ms), or every span of one trace. */
+  exemplars(q: { from: number; to: number } | { traceId: string }): ExemplarRow[] {
+    const rows = ('traceId' in q
+      ? this.stmt('SELECT * FROM exemplars WHERE trace_id = ? ORDER BY t').all(q.traceId)
+      : this.stmt('SELECT * FROM exemplars WHERE t >= ? AND t < ? ORDER BY t').all(q.from, q.to)) as Row[]
+    return rows.map((r) => ({
+      traceId: r.trace_id as string,
+      spanId: r.span_id as string,
+      parentSpanId: (r.parent_span_id as string | null) ?? null,
+      t: r.t as number,
+      durationMs: r.duration_ms as number,
+      sidecar: r.sidecar as string,
+      source: r.source as string,
+      destination: r.destination as string,
+      method: r.method as string,
+      path: r.path as string,
+      status: r.status as number,
+      faults: JSON.parse(r.faults as string) as string[],
+    }))
+  }
+
+  addRun(r: Omit<RunRow, 'id'>): RunRow {
+    return this.write('keep the run\'s journal', () => {
+      const res = this
+        .stmt('INSERT INTO runs (experiment, title, started_at, ended_at, status, deviated, journal, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(r.experiment, r.title, r.startedAt, r.endedAt, r.status, r.deviated ? 1 : 0, JSON.stringify(r.journal), r.createdBy ?? null)
+      return { id: Number(res.lastInsertRowid), ...r }
+    })
+  }
+
+  getRun(id: number): RunRow | undefined {
+    const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined
+    return r && runOf(r)
+  }
+
+  /** Runs in the order they ended, the newest `limit` of those the query picks (default 100). */
+  runs(q: RunQuery = {}): RunRow[] {
+    const where: string[] = []
+    const args: unknown[] = []
+    if (q.experiment !== undefined) where.push('experiment = ?'), args.push(q.experiment)
+    if (q.since !== undefined) where.push('ended_at >= ?'), args.push(timeKey(q.since))
+    if (q.until !== undefined) where.push('ended_at < ?'), args.push(timeKey(q.until))
+    const limit = q.limit === undefined ? 100 : Math.max(0, Math.floor(q.limit))
+    const sql = `SELECT * FROM (SELECT * FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ended_at DESC, id DESC LIMIT ?) ORDER BY ended_at, id`
+    return (this.stmt(sql).all(...args, limit) as Row[]).map(runOf)
+  }
+
   // ── retention ───────────────────────────────────────────────────────────────────────────────────────────
 
   /**
@@ -645,7 +794,13 @@ export class Store {
         const excess = (this.stmt('SELECT COUNT(*) AS n FROM archive').get() as { n: number }).n - retention.maxArchived
         if (excess > 0) archived += this.stmt('DELETE FROM archive WHERE uid IN (SELECT uid FROM archive ORDER BY finished_at LIMIT ?)').run(Math.min(excess, archiveBudget - archived)).changes
       }
-      return { events, archived, more: events >= eventBudget || archived >= archiveBudget }
+      let signals = 0
+      if (retention.signalTtlMs) {
+        const cutoff = now - retention.signalTtlMs
+        signals += this.stmt('DELETE FROM signals WHERE (sidecar, t) IN (SELECT sidecar, t FROM signals WHERE t < ? LIMIT ?)').run(cutoff, eventBudget * 10).changes
+        signals += this.stmt('DELETE FROM exemplars WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM exemplars WHERE t < ? LIMIT ?)').run(cutoff, eventBudget * 10).changes
+      }
+      return { events, archived, signals, more: events >= eventBudget || archived >= archiveBudget || signals >= eventBudget * 10 }
     })
   }
 }
@@ -741,6 +896,20 @@ function tokenOf(row: Row): TokenRow {
     ...(row.revoked_at ? { revokedAt: row.revoked_at as string } : {}),
     ...(row.last_used_at ? { lastUsedAt: row.last_used_at as string } : {}),
     ...(row.created_by ? { createdBy: row.created_by as string } : {}),
+  }
+}
+
+function runOf(r: Row): RunRow {
+  return {
+    id: r.id as number,
+    experiment: r.experiment as string,
+    title: r.title as string,
+    startedAt: r.started_at as string,
+    endedAt: r.ended_at as string,
+    status: r.status as string,
+    deviated: r.deviated === 1,
+    journal: JSON.parse(r.journal as string) as Record<string, unknown>,
+    ...(r.created_by ? { createdBy: r.created_by as string } : {}),
   }
 }
 

@@ -1,7 +1,7 @@
 /** @module cli/verbs/run: `chaoscope run EXPERIMENT`: a Chaos Toolkit experiment to its verdict and journal. */
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { EXIT, connectTarget, formatIssue, junitXml, prepareRun, runExperiment } from '../../index.js'
+import { EXIT, connectTarget, formatIssue, junitXml, prepareRun, reportFormatOfFile, runController, runExperiment } from '../../index.js'
 import type { ActivityRun, Journal, RunEvent } from '../../index.js'
 import { usage } from '../flags.js'
 import type { Run } from '../main.js'
@@ -21,6 +21,8 @@ export interface RunCommandOptions {
   controlFile?: string[]
   allowExec?: boolean
   junit?: string
+  /** Write a report of the run (.html, .json or .md). */
+  report?: string
   output: 'text' | 'json'
   quiet?: boolean
 }
@@ -105,6 +107,7 @@ function failedChecks(journal: Journal): string[] {
 
 export async function run(file: string, opts: RunCommandOptions, io: Run): Promise<void> {
   if (!file) throw usage('run needs an experiment file', 'chaoscope run experiment.json')
+  if (opts.report && !(await reportFormatOfFile(opts.report))) throw usage(`--report ${opts.report}: a report file's name ends in .html, .json or .md`, 'chaoscope run experiment.json --report report.html')
   const prepared = await prepareRun(file, {
     ...(opts.rollbackStrategy !== undefined ? { rollbackStrategy: opts.rollbackStrategy } : {}),
     ...(opts.hypothesisStrategy !== undefined ? { hypothesisStrategy: opts.hypothesisStrategy } : {}),
@@ -164,12 +167,23 @@ export async function run(file: string, opts: RunCommandOptions, io: Run): Promi
   const journalPath = resolve(opts.journalPath)
   writeFileSync(journalPath, `${JSON.stringify(journal, jsonReplacer, 2)}\n`)
   if (opts.junit) writeFileSync(resolve(opts.junit), await junitXml(journal))
+  // the controller keeps every run (reports, the score across runs); a run without one still has its journal
+  const controller = opts.dry === undefined ? await runController() : undefined
+  let recorded: { controller: NonNullable<typeof controller>; id: number } | undefined
+  if (controller) {
+    try {
+      recorded = { controller, id: (await controller.postRun(JSON.parse(JSON.stringify(journal, jsonReplacer)))).id }
+    } catch (e) {
+      io.err(`warning: the controller did not keep the run: ${(e as Error).message}\n`)
+    }
+  }
+  const reportFile = opts.report ? await (await import('./report.js')).runReport(opts.report, journal, recorded) : undefined
   if (opts.output === 'json') io.out(`${JSON.stringify(journal, jsonReplacer, 2)}\n`)
   else {
     const verdict = journal.deviated ? 'deviated' : journal.status
     io.out(`${verdict}: ${journal.experiment.title}${journal.chaoscope?.reason ? ` (${journal.chaoscope.reason})` : ''}\n`)
     for (const l of failedChecks(journal)) io.out(`${l}\n`)
-    io.out(`journal: ${journalPath}${opts.junit ? `, JUnit: ${resolve(opts.junit)}` : ''}\n`)
+    io.out(`journal: ${journalPath}${opts.junit ? `, JUnit: ${resolve(opts.junit)}` : ''}${reportFile ? `, report: ${reportFile}` : ''}${recorded ? ` (run ${recorded.id})` : ''}\n`)
   }
   io.exitCode = exitOf(journal)
 }

@@ -1,0 +1,123 @@
+/**
+ * Runs and reports over the API, in-process against the real Controller on an in-memory store: a journal is
+ * kept and listed, a bad one refused with its code; the report of a range holds the fault window the records of
+ * a real (then deleted, so archived) experiment give, the signals the recorder wrote, and the run with its score.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { apiApp } from './app.js'
+import { Controller } from '../engine/controller.js'
+import { Store } from '../store/store.js'
+import type { SignalRow } from '../store/store.js'
+import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by the assertions
+type Json = any
+
+const controllers: Controller[] = []
+afterEach(async () => {
+  for (const c of controllers.splice(0)) await c.stop()
+})
+
+function setup() {
+  const runtime = new FakeRuntime([fakePod('back-aaaaa', { app: 'back' }, { protocol: 'http', containerPort: 8080 })])
+  const store = Store.open(':memory:')
+  const controller = Controller.open({ store, runtime, podCacheMs: 0 })
+  controllers.push(controller)
+  void controller.start()
+  const app = apiApp({ controller, runtime, reports: store })
+  return { app, store, controller }
+}
+
+const journal = (title: string, met: boolean) => ({
+  'chaoslib-version': '1.44.0', platform: 'linux', node: 'n',
+  experiment: { title, 'steady-state-hypothesis': { title: 'ok', probes: [{ name: 'front-ok' }] }, method: [] },
+  start: new Date(Date.now() - 2000).toISOString().replace('Z', ''), end: new Date().toISOString().replace('Z', ''), status: 'completed', deviated: !met,
+  steady_states: {
+    before: { steady_state_met: true, probes: [{ activity: { type: 'probe', name: 'front-ok' }, status: 'succeeded', tolerance_met: true, output: 200, start: '' }] },
+    during: [],
+    after: { steady_state_met: met, probes: [{ activity: { type: 'probe', name: 'front-ok' }, status: 'succeeded', tolerance_met: met, output: met ? 200 : 503, start: '' }] },
+  },
+  run: [], rollbacks: [],
+})
+
+const post = (app: ReturnType<typeof setup>['app'], body: unknown) =>
+  app.request('/api/v1/runs', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+
+async function until<T>(f: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await f()
+    if (v !== undefined) return v
+    if (Date.now() > end) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+describe('POST and GET /api/v1/runs', () => {
+  it('keeps journals, lists them without their journals, and refuses what is not a journal', async () => {
+    const { app } = setup()
+    const a = await post(app, journal('front survives', true))
+    expect(a.status).toBe(201)
+    const kept = (await a.json()) as Json
+    expect(kept).toMatchObject({ id: 1, experiment: 'front survives', status: 'completed', deviated: false })
+    await post(app, journal('front survives', false))
+    const list = (await (await app.request('/api/v1/runs?experiment=front%20survives')).json()) as Json
+    expect(list.items.map((r: Json) => [r.id, r.deviated, r.journal])).toEqual([[1, false, undefined], [2, true, undefined]])
+
+    const bad = await post(app, { title: 'no journal' })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as Json).code).toBe('REPORT_INVALID_JOURNAL')
+    expect(((await (await post(app, '{"experiment":')).json()) as Json).code).toBe('REPORT_INVALID_JOURNAL')
+    const wrongType = await app.request('/api/v1/runs', { method: 'POST', body: '{}', headers: { 'content-type': 'text/plain' } })
+    expect(wrongType.status).toBe(415)
+  })
+})
+
+describe('GET /api/v1/report', () => {
+  it('holds the fault window of a real experiment, the recorded signals and the run with its score', async () => {
+    const { app, store, controller } = setup()
+    const started = Date.now()
+    await controller.apply({
+      apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'NetworkChaos', metadata: { name: 'slow-back', namespace: 'default' },
+      spec: { action: 'delay', mode: 'all', selector: { labelSelectors: { app: 'back' } }, delay: { latency: '100ms' } },
+    } as never)
+    await until(async () => ((await controller.get('NetworkChaos', 'default', 'slow-back'))?.status as Json)?.conditions?.find((c: Json) => c.type === 'AllInjected' && c.status === 'True'))
+    await controller.delete('NetworkChaos', 'default', 'slow-back', { wait: true })
+    await post(app, journal('front survives', true))
+    // what the recorder would have written: a second of traffic to back
+    const row: SignalRow = { sidecar: 'back-ingress', t: started, stepMs: 1000, source: 'ingress', destination: 'back', requests: { '2xx': 9, '5xx': 1 }, bounds: [10, 100], counts: [5, 5, 0], sumMs: 300 }
+    store.appendSignals([row])
+
+    const res = await app.request('/api/v1/report?since=5m')
+    expect(res.status).toBe(200)
+    const data = (await res.json()) as Json
+    expect(data.schema).toBe('chaoscope.report/v1')
+    expect(data.faults).toHaveLength(1)
+    expect(data.faults[0]).toMatchObject({ experiment: { kind: 'NetworkChaos', namespace: 'default', name: 'slow-back' }, action: 'delay', targets: ['back-aaaaa'], services: ['back'] })
+    expect(Date.parse(data.faults[0].end)).toBeGreaterThanOrEqual(Date.parse(data.faults[0].start))
+    expect(data.edges.map((e: Json) => e.id)).toEqual(['ingress→back'])
+    expect(data.services[0]).toMatchObject({ service: 'back', requests: 10, affected: true })
+    expect(data.runs).toHaveLength(1)
+    expect(data.runs[0]).toMatchObject({ title: 'front survives', verdict: 'passed', score: { value: 100 } })
+
+    const html = await app.request('/api/v1/report?since=5m&format=html')
+    expect(html.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(await html.text()).toMatch(/<svg/)
+    const md = await (await app.request('/api/v1/report?since=5m&format=md')).text()
+    expect(md).toMatch(/slow-back/)
+    const one = (await (await app.request('/api/v1/report?run=1')).json()) as Json
+    expect(one.runs.map((r: Json) => r.title)).toEqual(['front survives'])
+  })
+
+  it('refuses a bad range, format or run with a code', async () => {
+    const { app } = setup()
+    const codeOf = async (q: string) => {
+      const r = await app.request(`/api/v1/report${q}`)
+      return [r.status, ((await r.json()) as Json).code]
+    }
+    expect(await codeOf('')).toEqual([400, 'REPORT_INVALID_RANGE'])
+    expect(await codeOf('?since=soon')).toEqual([400, 'REPORT_INVALID_RANGE'])
+    expect(await codeOf('?since=5m&format=pdf')).toEqual([400, 'API_INVALID_QUERY'])
+    expect(await codeOf('?run=99')).toEqual([404, 'REPORT_RUN_NOT_FOUND'])
+  })
+})

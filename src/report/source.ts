@@ -1,0 +1,102 @@
+/**
+ * @module report/source: a report's inputs read from the store: the recorded signals and exemplar spans of the
+ * range, the fault windows of the experiments that acted in it (live ones and archived ones), and the runs.
+ *
+ * A fault window is one episode of an experiment: from the first target's injection to the last target's
+ * recovery, targets whose windows overlap counted as one (a one-shot fault, such as pod-kill, is a window of
+ * one instant). Windows come from the records' history (the last ten operations of each target), as Chaos Mesh's.
+ */
+import type { ArchiveRow, RecordRow, ResourceRow, RunRow, Store } from '../store/store.js'
+import type { Journal } from '../verdict/types.js'
+import type { ReportInputs } from './build.js'
+import type { FaultWindow } from './types.js'
+
+export type ReportReader = Pick<Store, 'signals' | 'exemplars' | 'listResources' | 'records' | 'listArchived' | 'runs' | 'getRun'>
+
+interface Interval {
+  start: number
+  end: number | null
+  pod: string
+  service: string
+}
+
+/** Each target's injected intervals, from its record's history. */
+function intervals(r: RecordRow, endedAt: number | undefined): Interval[] {
+  const pod = (r.target.pod as { name?: string; service?: string } | undefined) ?? {}
+  const service = pod.service ?? ''
+  const out: Interval[] = []
+  let open: number | undefined
+  for (const h of [...r.history].sort((a, b) => a.timestamp.localeCompare(b.timestamp))) {
+    if (h.type !== 'Succeeded') continue
+    const t = Date.parse(h.timestamp)
+    if (h.operation === 'Apply') open ??= t
+    else if (open !== undefined) {
+      out.push({ start: open, end: t, pod: r.pod, service })
+      open = undefined
+    }
+  }
+  if (open !== undefined) out.push({ start: open, end: r.phase.startsWith('Injected') ? (endedAt ?? null) : open, pod: r.pod, service })
+  return out
+}
+
+function episodes(kind: string, namespace: string, name: string, spec: Record<string, unknown>, recs: RecordRow[], from: number, to: number, endedAt?: number): FaultWindow[] {
+  const all = recs.flatMap((r) => intervals(r, endedAt)).sort((a, b) => a.start - b.start)
+  const groups: Interval[][] = []
+  for (const iv of all) {
+    const g = groups[groups.length - 1]
+    const gEnd = g ? Math.max(...g.map((x) => x.end ?? Infinity)) : -Infinity
+    if (g && iv.start <= gEnd) g.push(iv)
+    else groups.push([iv])
+  }
+  const action = typeof spec.action === 'string' ? spec.action : null
+  return groups
+    .map((g, i) => {
+      const start = Math.min(...g.map((x) => x.start))
+      const end = g.some((x) => x.end === null) ? null : Math.max(...g.map((x) => x.end!))
+      return {
+        id: `${kind}/${namespace}/${name}#${i + 1}`,
+        experiment: { kind, namespace, name },
+        action,
+        targets: [...new Set(g.map((x) => x.pod))].sort(),
+        services: [...new Set(g.map((x) => x.service).filter(Boolean))].sort(),
+        start: new Date(start).toISOString(),
+        end: end === null ? null : new Date(end).toISOString(),
+      }
+    })
+    .filter((w) => Date.parse(w.start) < to && (w.end === null || Date.parse(w.end) >= from))
+}
+
+/** The fault windows of every experiment, live or archived, that overlap `[from, to)`. */
+export function faultWindows(store: ReportReader, from: number, to: number): FaultWindow[] {
+  const out: FaultWindow[] = []
+  for (const row of store.listResources() as ResourceRow[]) {
+    const recs = store.records(row.uid)
+    if (recs.length > 0) out.push(...episodes(row.kind, row.namespace, row.name, row.spec, recs, from, to))
+  }
+  for (const a of store.listArchived({ finishedSince: new Date(from).toISOString() }) as ArchiveRow[]) {
+    const spec = ((a.object as { spec?: Record<string, unknown> }).spec ?? {}) as Record<string, unknown>
+    out.push(...episodes(a.kind, a.namespace, a.name, spec, a.records, from, to, Date.parse(a.finishedAt)))
+  }
+  return out.sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id))
+}
+
+const asInput = (r: RunRow) => ({ experiment: r.experiment, journal: r.journal as unknown as Journal })
+
+/**
+ * What a report of `[from, to)` shows: every run that ended in it (or only `run`), and the history of their
+ * experiments (the last 50 runs of each).
+ */
+export function reportInputs(store: ReportReader, q: { from: number; to: number; run?: number; title?: string }): ReportInputs {
+  const runs = q.run !== undefined ? [store.getRun(q.run)].filter((r): r is RunRow => r !== undefined) : store.runs({ since: new Date(q.from).toISOString(), until: new Date(q.to).toISOString() })
+  const history = [...new Set(runs.map((r) => r.experiment))].flatMap((experiment) => store.runs({ experiment, limit: 50 }))
+  return {
+    from: q.from,
+    to: q.to,
+    ...(q.title ? { title: q.title } : {}),
+    signals: store.signals(q.from, q.to),
+    exemplars: store.exemplars({ from: q.from, to: q.to }),
+    faults: faultWindows(store, q.from, q.to),
+    runs: runs.map(asInput),
+    history: history.map(asInput),
+  }
+}
