@@ -23,6 +23,7 @@ import type { ControllerClient } from './api/client.js'
 import type * as LoadRun from './load/run.js'
 import type * as FlowFile from './load/flow-file.js'
 import type * as LoadMetrics from './load/metrics.js'
+import type * as PromConfig from './observe/prometheus-config.js'
 import type * as Prepare from './verdict/prepare.js'
 import type * as Runner from './verdict/runner.js'
 import type { Journal } from './verdict/types.js'
@@ -44,8 +45,6 @@ export type { Issue } from './manifest/issues.js'
 export { parseSelector } from './selector.js'
 export { parseDuration } from './manifest/duration.js'
 export { VERSION } from './version.js'
-export { prometheusConfig, isPrometheusDuration, DEFAULT_SCRAPE_INTERVAL } from './observe/prometheus-config.js'
-export type { ScrapeTargets, PrometheusConfigOptions } from './observe/prometheus-config.js'
 export { parseRate, RateSyntaxError } from './load/schedule.js'
 
 // types of what the functions below load
@@ -62,6 +61,7 @@ export type { IssuesError } from './api/apply.js'
 export type { FlowSet, LoadPlan, LoadProgress, LoadResult, Quantiles, SecondStats, Stage, StepStats } from './load/types.js'
 export type { LoadHooks, LoadRun, LoadSnapshot } from './load/run.js'
 export type { MetricsServer } from './load/metrics.js'
+export type { PrometheusConfigOptions, ScrapeTargets } from './observe/prometheus-config.js'
 export type { ActivityRun, Journal, RunEvent, RunOptions, SteadyState, Target, ToleranceCheck } from './verdict/types.js'
 export type { PreparedRun, RunFlags } from './verdict/prepare.js'
 
@@ -164,6 +164,11 @@ export async function loadFlowFile(...args: Parameters<typeof FlowFile.loadFlowF
 /** Reads a stages file (`chaoscope load --stages`): the stages, or every issue with its position. */
 export async function parseStagesFile(...args: Parameters<typeof FlowFile.parseStagesFile>): Promise<ReturnType<typeof FlowFile.parseStagesFile>> {
   return (await import('./load/flow-file.js')).parseStagesFile(...args)
+}
+
+/** A Prometheus scrape configuration for chaoscope's /metrics endpoints, as YAML text (`chaoscope prometheus-config`). */
+export async function prometheusConfig(...args: Parameters<typeof PromConfig.prometheusConfig>): Promise<string> {
+  return (await import('./observe/prometheus-config.js')).prometheusConfig(...args)
 }
 
 /** Serves a load run's Prometheus metrics on http://host:port/metrics while it runs. */
