@@ -16,6 +16,10 @@ export interface ReceivedSpan {
   status: { code: 'unset' | 'ok' | 'error'; message?: string }
   startMs: number
   endMs: number
+  /** The span's events, in the order sent. */
+  events: { name: string; timeMs: number; attributes: Record<string, unknown> }[]
+  /** The spans this one links to (e.g. a Schedule's run to its Schedule). */
+  links: { traceId: string; spanId: string; attributes: Record<string, unknown> }[]
 }
 
 export interface OtlpReceiver {
@@ -45,6 +49,9 @@ function value(v: AnyValue | undefined): unknown {
 }
 
 const attrs = (list: KeyValue[] | undefined): Record<string, unknown> => Object.fromEntries((list ?? []).map((a) => [a.key, value(a.value)]))
+
+/** Nanoseconds since the epoch (a decimal string in OTLP JSON) as milliseconds. */
+const ms = (nanos: unknown): number => Number(BigInt(String(nanos ?? 0)) / 1000n) / 1000
 
 const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const
 const CODES = ['unset', 'ok', 'error'] as const
@@ -81,8 +88,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               service,
               attributes: attrs(s.attributes as KeyValue[] | undefined),
               status: { code: CODES[status.code ?? 0] ?? 'unset', ...(status.message ? { message: status.message } : {}) },
-              startMs: Number(BigInt(String(s.startTimeUnixNano)) / 1000n) / 1000,
-              endMs: Number(BigInt(String(s.endTimeUnixNano)) / 1000n) / 1000,
+              startMs: ms(s.startTimeUnixNano),
+              endMs: ms(s.endTimeUnixNano),
+              events: ((s.events ?? []) as { name?: string; timeUnixNano?: unknown; attributes?: KeyValue[] }[]).map((e) => ({ name: String(e.name ?? ''), timeMs: ms(e.timeUnixNano), attributes: attrs(e.attributes) })),
+              links: ((s.links ?? []) as { traceId?: string; spanId?: string; attributes?: KeyValue[] }[]).map((l) => ({ traceId: String(l.traceId ?? ''), spanId: String(l.spanId ?? ''), attributes: attrs(l.attributes) })),
             })
           }
         }

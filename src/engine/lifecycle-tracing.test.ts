@@ -169,6 +169,42 @@ spec:
   }, 40_000)
 })
 
+describe('scheduled runs', () => {
+  it('a Schedule\'s run is a trace of its own whose root span links to the Schedule\'s span', async () => {
+    const { ctl } = await controller('schedule.db')
+    const { object } = await ctl.apply(
+      resource(`apiVersion: chaos-mesh.org/v1alpha1
+kind: Schedule
+metadata: {name: every-second, namespace: default}
+spec:
+  schedule: '@every 1s'
+  concurrencyPolicy: Forbid
+  type: NetworkChaos
+  networkChaos:
+    action: delay
+    mode: all
+    selector: {labelSelectors: {app: middle}}
+    delay: {latency: 10ms}
+    duration: 300ms
+`),
+    )
+    const scheduleUid = object.metadata.uid
+    const isRun = (x: ReceivedSpan) => x.attributes['chaoscope.kind'] === 'NetworkChaos' && x.attributes['chaoscope.owner'] === 'Schedule default/every-second' && x.parentSpanId === ''
+    const runs = await otlp.waitFor((s) => s.some(isRun), 20_000)
+    const run = runs.find(isRun)!
+    // the Schedule's span ends (and is exported) when the Schedule goes
+    await ctl.delete('Schedule', 'default', 'every-second', { wait: true })
+    const spans = await otlp.waitFor((s) => s.some((x) => x.spanId === objectSpanId(scheduleUid)), 20_000)
+    const schedule = spans.find((x) => x.spanId === objectSpanId(scheduleUid))!
+    expect(schedule).toMatchObject({ name: 'Schedule default/every-second', parentSpanId: '', traceId: objectTraceId(scheduleUid) })
+    expect(run.traceId).toBe(objectTraceId(String(run.attributes['chaoscope.uid'])))
+    expect(run.traceId).not.toBe(schedule.traceId)
+    expect(run.links).toEqual([{ traceId: schedule.traceId, spanId: schedule.spanId, attributes: { 'chaoscope.link': 'scheduled by' } }])
+    // the run's own steps stay in its trace
+    expect(childrenOf(spans, run).map(step).sort()).toEqual(['inject', 'recover'])
+  }, 40_000)
+})
+
 describe('ids', () => {
   it('are derived from the uid: stable, of the OTLP sizes, different per object', () => {
     expect(objectSpanId('a')).toMatch(/^[0-9a-f]{16}$/)
