@@ -1,14 +1,15 @@
 /**
  * Traces end to end, read by a real OpenTelemetry Collector (test/peers/otelcol, built by `npm run setup`): `chaoscope
  * up` runs the chain with OTEL_EXPORTER_OTLP_ENDPOINT pointing at the collector, a Workflow with an HTTPChaos node
- * and a plain NetworkChaos run, a request crosses the faulted edge, and the collector's file (OTLP JSON, one
- * document a line) must hold the controller's lifecycle spans with their parents and events, and the sidecar hop
- * span of the slow request naming the fault that acted. Needs `npm run build` (the CLI runs from dist/).
+ * and a plain NetworkChaos run, a request in a trace of the test's own crosses the faulted edge, and the
+ * collector's file (OTLP JSON, one document a line, read only up to its last newline since the collector may be
+ * mid-line) must hold the controller's lifecycle spans with their parents and events, and, in that request's
+ * trace, the sidecar hop span naming the fault that acted. Needs `npm run build` (the CLI runs from dist/).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -73,7 +74,9 @@ const attrs = (list: KeyValue[] | undefined) => Object.fromEntries((list ?? []).
 function spansIn(file: string): Span[] {
   if (!existsSync(file)) return []
   const out: Span[] = []
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  const text = readFileSync(file, 'utf8')
+  // the collector may be half-way through writing a line: only what ends in a newline is a whole document
+  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
     if (!line.trim()) continue
     const doc = JSON.parse(line) as { resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[] }
     for (const rs of doc.resourceSpans ?? []) {
@@ -98,9 +101,9 @@ function spansIn(file: string): Span[] {
   return out
 }
 
-function get(url: string): Promise<number> {
+function get(url: string, traceparent: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: 10_000 }, (res) => {
+    const req = http.get(url, { agent: false, timeout: 10_000, headers: { traceparent } }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
     })
@@ -147,6 +150,7 @@ describe.skipIf(missing !== undefined)('traces in a real OpenTelemetry Collector
         await new Promise((r) => p.once('exit', r))
       }
     }
+    rmSync(home, { recursive: true, force: true })
   })
 
   it('the experiment span, its inject and recover children, the workflow → node → chaos chain, and the hop span naming the fault', async () => {
@@ -172,7 +176,7 @@ spec:
       children: [slow-requests]
     - name: slow-requests
       templateType: HTTPChaos
-      deadline: 4s
+      deadline: 8s
       httpChaos:
         mode: all
         selector: {labelSelectors: {app: back}}
@@ -181,9 +185,13 @@ spec:
         path: '*'
         delay: 300ms
 `)
-    // a request through the faulted edge while the workflow's node holds its fault
+    // a request through the faulted edge while the workflow's node holds its fault, in a trace of our own
     const injected = await until('the HTTPChaos injection span', () => spans().find((s) => s.name.startsWith('inject ') && s.attributes['chaoscope.kind'] === 'HTTPChaos'), 20_000, () => out)
-    expect(await get(front)).toBe(200)
+    const requestTrace = randomBytes(16).toString('hex')
+    const sent = Date.now()
+    expect(await get(front, `00-${requestTrace}-${randomBytes(8).toString('hex')}-01`)).toBe(200)
+    // the fault acted: the 300 ms delay on back's requests is in the answer's time
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(300)
 
     const all = await until(
       'the workflow, its chaos and the plain experiment ended',
@@ -196,26 +204,48 @@ spec:
     )
     const ctl = all.filter((s) => s.service === 'chaoscope-controller')
     const byId = new Map(ctl.map((s) => [s.spanId, s]))
+    const childrenOf = (p: Span) => ctl.filter((s) => s.parentSpanId === p.spanId && s.traceId === p.traceId)
 
-    // the plain experiment: a root span, its events, an inject and a recover child
+    // the plain experiment: a root span, its events in order, an inject and a recover child
     const plain = ctl.find((s) => s.name === 'NetworkChaos default/plain-delay')!
     expect(plain.parentSpanId).toBe('')
-    expect(plain.events.map((e) => e.name)).toEqual(expect.arrayContaining(['Selected', 'Applied', 'TimeUp', 'Recovered', 'Finished']))
+    expect(plain.attributes).toMatchObject({ 'chaoscope.kind': 'NetworkChaos', 'chaoscope.action': 'delay', 'chaoscope.phase': 'finished' })
+    expect(plain.status.code ?? 0).not.toBe(2)
+    const reasons = plain.events.map((e) => e.name).filter((n) => ['Selected', 'Applied', 'TimeUp', 'Recovered', 'Finished'].includes(n))
+    expect(reasons).toEqual(['Selected', 'Applied', 'TimeUp', 'Recovered', 'Finished'])
     expect(plain.events.find((e) => e.name === 'Selected')?.attributes['chaoscope.event.message']).toMatch(/^selected 1 pod: default\/middle-/)
-    const plainKids = ctl.filter((s) => s.parentSpanId === plain.spanId && s.traceId === plain.traceId).map((s) => s.name.split(' ')[0]).sort()
-    expect(plainKids).toEqual(['inject', 'recover'])
+    const plainKids = childrenOf(plain)
+    expect(plainKids.map((s) => s.name.split(' ')[0]).sort()).toEqual(['inject', 'recover'])
+    for (const k of plainKids) {
+      expect(k.name).toMatch(/^(inject|recover) default\/middle-/)
+      expect(k.attributes).toMatchObject({ 'chaoscope.kind': 'NetworkChaos', 'chaoscope.action': 'delay', 'chaoscope.result': 'success' })
+      expect((k.attributes['chaoscope.effects'] as string[] | undefined)?.length).toBeGreaterThan(0)
+    }
 
-    // the workflow: Workflow → entry node → HTTPChaos node → HTTPChaos object → inject
-    const chain: string[] = []
-    for (let s: Span | undefined = injected; s; s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined) chain.push(`${s.attributes['chaoscope.kind']}${s.attributes['chaoscope.node.type'] ? `:${s.attributes['chaoscope.node.type']}` : ''}`)
-    expect(chain).toEqual(['HTTPChaos', 'HTTPChaos', 'WorkflowNode:HTTPChaos', 'WorkflowNode:Serial', 'Workflow'])
+    // the workflow: inject → HTTPChaos object → HTTPChaos node → entry node → Workflow, all in the Workflow's trace
     const wf = ctl.find((s) => s.name === 'Workflow default/slow-back')!
-    expect(new Set(chain.map(() => injected.traceId))).toEqual(new Set([wf.traceId]))
+    expect(wf.parentSpanId).toBe('')
+    const chain: Span[] = []
+    for (let s: Span | undefined = injected; s; s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined) chain.push(s)
+    expect(chain.map((s) => `${s.name.split(' ')[0]}${s.attributes['chaoscope.node.type'] ? `:${s.attributes['chaoscope.node.type']}` : ''}`)).toEqual(['inject', 'HTTPChaos', 'WorkflowNode:HTTPChaos', 'WorkflowNode:Serial', 'Workflow'])
+    expect(chain.at(-1)!.spanId).toBe(wf.spanId)
+    expect(new Set(chain.map((s) => s.traceId))).toEqual(new Set([wf.traceId]))
+    expect(chain[2]!.attributes['chaoscope.node.template']).toBe('slow-requests')
+    expect(chain[3]!.attributes['chaoscope.node.template']).toBe('the-entry')
+    const chaos = chain[1]!
+    expect(childrenOf(chaos).map((s) => s.name.split(' ')[0]).sort()).toEqual(['inject', 'recover'])
+    expect(chaos.events.map((e) => e.name)).toEqual(expect.arrayContaining(['Applied', 'Recovered']))
 
-    // the slow request's hop span on the faulted edge names the fault that acted: one of the injection's effects
+    // the slow request's trace holds the hop span of the faulted edge, naming one of the injection's effects
     const effects = injected.attributes['chaoscope.effects'] as string[]
     expect(effects.length).toBeGreaterThan(0)
-    const hop = await until('a sidecar hop span naming the HTTPChaos fault', () => spans().find((s) => (s.attributes['chaoscope.faults'] as string[] | undefined)?.some((f) => effects.includes(f))), 20_000, () => JSON.stringify(spans().filter((s) => s.service !== 'chaoscope-controller').map((s) => [s.name, s.attributes['chaoscope.faults']])))
-    expect(hop.service).not.toBe('chaoscope-controller')
+    const hop = await until(
+      'a sidecar hop span of the slow request naming the HTTPChaos fault',
+      () => spans().find((s) => s.traceId === requestTrace && (s.attributes['chaoscope.faults'] as string[] | undefined)?.some((f) => effects.includes(f))),
+      20_000,
+      () => `want one of ${JSON.stringify(effects)} in trace ${requestTrace}; have ${JSON.stringify(spans().filter((s) => s.traceId === requestTrace).map((s) => [s.service, s.name, s.attributes['chaoscope.faults']]))}`,
+    )
+    expect(hop.service).toBe('chaoscope-sidecar')
+    expect(hop.attributes['chaoscope.destination.service']).toBe('back')
   }, 120_000)
 })
