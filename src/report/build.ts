@@ -141,6 +141,7 @@ export function buildReport(inp: ReportInputs): ReportData {
   else if (firstFault !== undefined && firstFault <= from) notes.push('the range starts while a fault is already active: no baseline before it')
 
   const faultedServices = new Set(faults.flatMap((f) => f.services))
+  const silentAfter = new Set<string>()
   const edges: EdgeSeries[] = []
   const phaseAcc = new Map<string, { before: Acc; during: Acc; after: Acc; ingress: boolean }>()
   for (const [id, e] of [...byEdge].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -175,6 +176,7 @@ export function buildReport(inp: ReportInputs): ReportData {
         const later = windows.filter((w, j) => j !== i && w[0] > end).map((w) => w[0])
         const until = later.length > 0 ? Math.min(...later) : to
         const back = points.find((p) => p.t + stepMs > end && p.t < until && within(p, tol))
+        if (!back && !points.some((p) => p.t + stepMs > end && p.errorRate !== null)) silentAfter.add(`${f.id} on ${id}`)
         const at = back === undefined ? null : Math.max(end, back.t)
         recovery.push({ faultId: f.id, faultEnd: f.end, recoveredAt: at === null ? null : iso(at), secondsToRecover: at === null ? null : round((at - end) / 1000, 1) })
       })
@@ -185,7 +187,8 @@ export function buildReport(inp: ReportInputs): ReportData {
       destination: e.destination,
       affected,
       points,
-      baseline: base.total === 0 ? null : { rps: round(base.total / Math.max(1, (firstFault ?? to) - baseFrom) * 1000)!, errorRate: round(baseSig.errorRate ?? 0, 4)!, p99Ms: round(baseSig.p99Ms) },
+      // per second of the baseline that the edge was in use: from its first request in it to the first fault
+      baseline: base.total === 0 ? null : { rps: round((base.total / Math.max(stepMs, (firstFault ?? to) - Math.max(baseFrom, baseStart(e.rows, baseFrom)))) * 1000)!, errorRate: round(baseSig.errorRate ?? 0, 4)!, p99Ms: round(baseSig.p99Ms) },
       tolerance: tol,
       recovery,
     })
@@ -218,6 +221,7 @@ export function buildReport(inp: ReportInputs): ReportData {
   })
   services.sort((a, b) => Number(b.affected) - Number(a.affected) || impact(b) - impact(a) || a.service.localeCompare(b.service))
 
+  if (silentAfter.size > 0) notes.push(`no traffic after the fault ended, so no time to recover: ${[...silentAfter].join('; ')} (keep load running past the fault, or report a longer range)`)
   const runs: RunSummary[] = inp.runs.map((r) => runSummary(r.journal, r.experiment))
   const history = scoreHistory((inp.history ?? inp.runs).map((r) => runSummary(r.journal, r.experiment)))
   const trace = pickTrace(inp.exemplars.filter((e) => e.t >= from && e.t < to), inp.exemplars)
@@ -237,6 +241,13 @@ export function buildReport(inp: ReportInputs): ReportData {
     trace,
     notes,
   }
+}
+
+/** The first step of `rows` at or after `from`. */
+function baseStart(rows: SignalRow[], from: number): number {
+  let t = Infinity
+  for (const r of rows) if (r.t >= from && r.t < t) t = r.t
+  return t === Infinity ? from : t
 }
 
 function merge(into: Acc, from: Acc): void {

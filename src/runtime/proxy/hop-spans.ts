@@ -13,6 +13,11 @@ export interface SidecarInfo {
   readonly labels?: Readonly<Record<string, string>>
   /** Where tracing keeps this sidecar's exemplars (made on first use, so never while tracing is off). */
   exemplars?(): ExemplarRing
+  /**
+   * The ids of the connection-level faults (latency, bandwidth, timeout...) active on the sidecar now: every request
+   * through it crosses them, so tracing names them on its hop as it names the http faults that matched.
+   */
+  linkFaults?(): readonly string[]
 }
 
 /** One request through one sidecar, as tracing follows it. */

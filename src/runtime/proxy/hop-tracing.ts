@@ -7,7 +7,7 @@
  * The span's ids are the ones the hop put in the forwarded `traceparent` (runtime/proxy/trace), so the next
  * service's span is its child; the parent is the caller's span. Attributes: the sidecar's name and role, the
  * source and destination services, method, path, status, and `chaoscope.faults`: the ids of the http faults that
- * acted on the request or its response. Each sidecar also keeps some of these requests as exemplars
+ * acted on the request or its response, and of the connection-level faults (latency, bandwidth...) it crossed. Each sidecar also keeps some of these requests as exemplars
  * (runtime/proxy/exemplars), which its stats carry.
  */
 import type { Attributes } from '@opentelemetry/api'
@@ -103,7 +103,9 @@ class HopTracer implements HopSpans {
   ) {}
 
   begin(sidecar: SidecarInfo, incoming: string | undefined, method: string, path: string): HopRecord {
-    return new Hop(this, sidecar, incoming, method, path)
+    const h = new Hop(this, sidecar, incoming, method, path)
+    for (const id of sidecar.linkFaults?.() ?? []) h.acted(id)
+    return h
   }
 
   export(h: Hop, ids: HopSpan, faults: string[] | undefined, status: number, start: number, end: number): void {

@@ -414,6 +414,13 @@ export class Proxy {
     return [...this.faults.values()].filter((f) => !isImmediateReset(f.spec))
   }
 
+  /** Session host (tracing): the connection-level faults every request crosses (immediate resets act on none). */
+  linkFaults(): readonly string[] {
+    const ids: string[] = []
+    for (const f of this.faults.values()) if (f.spec.type !== 'http' && !isImmediateReset(f.spec)) ids.push(f.spec.id)
+    return ids
+  }
+
   /** Session host: the http faults, read per message. */
   httpFaults(): readonly { spec: HttpFault; counters: FaultCounters }[] {
     return this.httpList
