@@ -130,7 +130,7 @@ export const ERROR_CODES = {
   REPORT_INVALID_RANGE: ['the time range of a report cannot be read, is empty, or is longer than 7 days', 'give --since 15m, or --from and --to as ISO times (2026-12-04T10:00:00Z) with --from before --to'],
   REPORT_INVALID_JOURNAL: ['the run posted to the controller is not a Chaos Toolkit journal (it needs experiment.title, start, status and steady_states)', 'post the journal.json that `chaoscope run` or `chaos run` wrote'],
   REPORT_RUN_NOT_FOUND: ['no run with that id is kept', 'list the runs with GET /api/v1/runs'],
-  REPORT_WRITE_FAILED: ['the report file cannot be written', 'check that the directory exists and is writable, and that the name ends in .html, .json or .md'],
+  REPORT_WRITE_FAILED: ['the report file cannot be written', 'check that the directory exists and that you may write there'],
   // command line
   CONFIG_INVALID: ['the server config file (--config) cannot be read or has a field that is wrong', 'fix the field at the position shown; docs/security.md lists the fields'],
   CLI_USAGE: ['the command line is not valid', 'run the command with --help'],

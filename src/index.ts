@@ -207,6 +207,11 @@ export async function runController(): Promise<ControllerClient | undefined> {
 export type { ReportData } from './report/types.js'
 export type { ReportFormat } from './report/formats.js'
 
+/** A report's range from `since`, or `from` and `to` (epoch ms); REPORT_INVALID_RANGE when it is not one. */
+export async function parseReportRange(q: { since?: string | undefined; from?: string | undefined; to?: string | undefined }, now: number): Promise<{ from: number; to: number }> {
+  return (await import('./report/range.js')).parseRange(q, now)
+}
+
 /** The format a report file's name asks for (.html, .json, .md), or undefined. */
 export async function reportFormatOfFile(file: string): Promise<'json' | 'html' | 'md' | undefined> {
   return (await import('./report/formats.js')).formatOfFile(file)

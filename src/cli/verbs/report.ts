@@ -4,9 +4,10 @@
  */
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { ChaosError, controllerClient, reportFormatOfFile, reportOfJournal } from '../../index.js'
+import { ChaosError, controllerClient, parseReportRange, reportFormatOfFile, reportOfJournal } from '../../index.js'
 import type { ControllerClient, Journal } from '../../index.js'
 import type { ReportFlags } from '../commands.js'
+import { usage } from '../flags.js'
 import type { Run } from '../main.js'
 
 
@@ -17,9 +18,7 @@ async function destination(output: string | undefined): Promise<{ format: Format
   if (output === undefined || output === 'md') return { format: 'md' }
   if (output === 'json' || output === 'html') return { format: output }
   const format = await reportFormatOfFile(output)
-  if (!format) {
-    throw new ChaosError('REPORT_WRITE_FAILED', `-o ${output}: a report file's name ends in .html, .json or .md`, { hint: 'chaoscope report --since 15m -o report.html' })
-  }
+  if (!format) throw usage(`-o ${output}: a report file's name ends in .html, .json or .md (or give a format: html, json, md)`, 'chaoscope report --since 15m -o report.html')
   return { format, file: resolve(output) }
 }
 
@@ -33,6 +32,8 @@ function write(file: string, text: string): void {
 
 export async function report(opts: ReportFlags, run: Run): Promise<void> {
   const { format, file } = await destination(opts.output)
+  // the range is checked here too, so a mistake in it is a usage error whether or not a controller runs
+  if (opts.run === undefined || opts.since !== undefined || opts.from !== undefined) await parseReportRange(opts, Date.now())
   const text = await (await controllerClient()).report({
     ...(opts.since !== undefined ? { since: opts.since } : {}),
     ...(opts.from !== undefined ? { from: opts.from } : {}),
