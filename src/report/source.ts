@@ -11,7 +11,7 @@ import type { Journal } from '../verdict/types.js'
 import type { ReportInputs } from './build.js'
 import type { FaultWindow } from './types.js'
 
-export type ReportReader = Pick<Store, 'signals' | 'exemplars' | 'listResources' | 'records' | 'listArchived' | 'runs' | 'getRun'>
+export type ReportReader = Pick<Store, 'signals' | 'exemplars' | 'listResources' | 'records' | 'listArchived' | 'runs' | 'getRun' | 'hasEvent'>
 
 interface Interval {
   start: number
@@ -20,8 +20,12 @@ interface Interval {
   service: string
 }
 
-/** Each target's injected intervals, from its record's history. */
-function intervals(r: RecordRow, endedAt: number | undefined): Interval[] {
+/**
+ * Each target's injected intervals, from its record's history. An injection with no recovery after it lasts until
+ * the experiment was archived (`endedAt`), or is still going on (null); but in an experiment that finished without
+ * recovering it, the fault was one-shot (a pod-kill): it is an instant.
+ */
+function intervals(r: RecordRow, endedAt: number | undefined, finished: boolean): Interval[] {
   const pod = (r.target.pod as { name?: string; service?: string } | undefined) ?? {}
   const service = pod.service ?? ''
   const out: Interval[] = []
@@ -35,12 +39,12 @@ function intervals(r: RecordRow, endedAt: number | undefined): Interval[] {
       open = undefined
     }
   }
-  if (open !== undefined) out.push({ start: open, end: r.phase.startsWith('Injected') ? (endedAt ?? null) : open, pod: r.pod, service })
+  if (open !== undefined) out.push({ start: open, end: finished || !r.phase.startsWith('Injected') ? open : (endedAt ?? null), pod: r.pod, service })
   return out
 }
 
-function episodes(kind: string, namespace: string, name: string, spec: Record<string, unknown>, recs: RecordRow[], from: number, to: number, endedAt?: number): FaultWindow[] {
-  const all = recs.flatMap((r) => intervals(r, endedAt)).sort((a, b) => a.start - b.start)
+function episodes(kind: string, namespace: string, name: string, spec: Record<string, unknown>, recs: RecordRow[], from: number, to: number, finished: boolean, endedAt?: number): FaultWindow[] {
+  const all = recs.flatMap((r) => intervals(r, endedAt, finished)).sort((a, b) => a.start - b.start)
   const groups: Interval[][] = []
   for (const iv of all) {
     const g = groups[groups.length - 1]
@@ -71,11 +75,11 @@ export function faultWindows(store: ReportReader, from: number, to: number): Fau
   const out: FaultWindow[] = []
   for (const row of store.listResources() as ResourceRow[]) {
     const recs = store.records(row.uid)
-    if (recs.length > 0) out.push(...episodes(row.kind, row.namespace, row.name, row.spec, recs, from, to))
+    if (recs.length > 0) out.push(...episodes(row.kind, row.namespace, row.name, row.spec, recs, from, to, store.hasEvent(row.uid, 'Finished')))
   }
   for (const a of store.listArchived({ finishedSince: new Date(from).toISOString() }) as ArchiveRow[]) {
     const spec = ((a.object as { spec?: Record<string, unknown> }).spec ?? {}) as Record<string, unknown>
-    out.push(...episodes(a.kind, a.namespace, a.name, spec, a.records, from, to, Date.parse(a.finishedAt)))
+    out.push(...episodes(a.kind, a.namespace, a.name, spec, a.records, from, to, a.events.some((e) => e.reason === 'Finished'), Date.parse(a.finishedAt)))
   }
   return out.sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id))
 }

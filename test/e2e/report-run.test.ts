@@ -183,3 +183,42 @@ describe('a report of a real run', () => {
     expect(unwritable.stderr).toMatch(/REPORT_WRITE_FAILED/)
   }, 60_000)
 })
+
+describe('chaoscope run --report with no controller running', () => {
+  it('writes the report of the journal alone (hypothesis, verdict, score) and says why it has no charts', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'chaoscope-report-alone-'))
+    const work = mkdtempSync(join(tmpdir(), 'chaoscope-report-alone-work-'))
+    const { createServer } = await import('node:http')
+    const server = createServer((_req, res) => res.writeHead(200).end('ok'))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`
+    writeFileSync(join(work, 'exp.json'), JSON.stringify({
+      title: 'the service answers',
+      description: 'no fault: the steady state holds before and after',
+      'steady-state-hypothesis': { title: 'up', probes: [{ type: 'probe', name: 'answers-200', tolerance: 200, provider: { type: 'http', url } }] },
+      method: [{ type: 'probe', name: 'look', provider: { type: 'http', url } }],
+    }))
+    try {
+      const r = await new Promise<{ code: number; out: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, 'run', 'exp.json', '--report', 'run.md', '-q'], { cwd: work, env: { ...process.env, CHAOSCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
+        let out = ''
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+        child.stderr.on('data', (c: Buffer) => (out += c.toString()))
+        child.on('error', reject)
+        child.on('close', (code) => resolve({ code: code ?? -1, out }))
+      })
+      expect(r.code, r.out).toBe(0)
+      expect(r.out).toMatch(/report: \S+run\.md\n/)
+      const md = readFileSync(join(work, 'run.md'), 'utf8')
+      expect(md).toMatch(/the service answers/)
+      expect(md).toMatch(/no controller was running/)
+      expect(md).toMatch(/answers-200/)
+      expect(md).toMatch(/100/)
+      // a report file of another kind is refused before the run
+      const bad = await new Promise<number>((resolve) => spawn(process.execPath, [BIN, 'run', 'exp.json', '--report', 'run.pdf'], { cwd: work, env: { ...process.env, CHAOSCOPE_HOME: home }, stdio: 'ignore' }).on('close', (c) => resolve(c ?? -1)))
+      expect(bad).toBe(2)
+    } finally {
+      server.close()
+    }
+  }, 60_000)
+})
