@@ -682,24 +682,52 @@ export class Store {
     if (rows.length === 0) return
     this.write('record the sidecars\' signals', () =>
       this.transaction(() => {
-        const st = this.stmt('INSERT OR REPLACE INTO signals (sidecar, t, step_ms, source, destination, requests, bounds, counts, sum_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        for (const r of rows) st.run(r.sidecar, r.t, r.stepMs, r.source, r.destination, JSON.stringify(r.requests), JSON.stringify(r.bounds), JSON.stringify(r.counts), r.sumMs)
+        const st = this.stmt('INSERT OR REPLACE INTO signals (t, series, step_ms, requests, counts, sum_ms) VALUES (?, ?, ?, ?, ?, ?)')
+        for (const r of rows) {
+          const sparse: [number, number][] = []
+          r.counts.forEach((c, i) => c !== 0 && sparse.push([i, c]))
+          st.run(r.t, this.seriesId(r), r.stepMs, JSON.stringify(r.requests), JSON.stringify(sparse), r.sumMs)
+        }
       }))
+  }
+
+  private readonly series = new Map<string, number>()
+
+  /** The signal_series row of a sidecar, its edge and its buckets (made on first use). */
+  private seriesId(r: SignalRow): number {
+    const bounds = JSON.stringify(r.bounds)
+    const key = `${r.sidecar}\0${r.source}\0${r.destination}\0${bounds}`
+    let id = this.series.get(key)
+    if (id === undefined) {
+      this.stmt('INSERT OR IGNORE INTO signal_series (sidecar, source, destination, bounds) VALUES (?, ?, ?, ?)').run(r.sidecar, r.source, r.destination, bounds)
+      id = (this.stmt('SELECT id FROM signal_series WHERE sidecar = ? AND source = ? AND destination = ? AND bounds = ?').get(r.sidecar, r.source, r.destination, bounds) as { id: number }).id
+      this.series.set(key, id)
+    }
+    return id
   }
 
   /** Signal rows with `from <= t < to` (epoch ms), in time order. */
   signals(from: number, to: number): SignalRow[] {
-    return (this.stmt('SELECT * FROM signals WHERE t >= ? AND t < ? ORDER BY t, sidecar').all(from, to) as Row[]).map((r) => ({
-      sidecar: r.sidecar as string,
-      t: r.t as number,
-      stepMs: r.step_ms as number,
-      source: r.source as string,
-      destination: r.destination as string,
-      requests: JSON.parse(r.requests as string) as Record<string, number>,
-      bounds: JSON.parse(r.bounds as string) as number[],
-      counts: JSON.parse(r.counts as string) as number[],
-      sumMs: r.sum_ms as number,
-    }))
+    const bounds = new Map<string, number[]>()
+    const rows = this.stmt('SELECT s.t, s.step_ms, s.requests, s.counts, s.sum_ms, x.sidecar, x.source, x.destination, x.bounds FROM signals s JOIN signal_series x ON x.id = s.series WHERE s.t >= ? AND s.t < ? ORDER BY s.t, x.sidecar').all(from, to) as Row[]
+    return rows.map((r) => {
+      const b = r.bounds as string
+      let parsed = bounds.get(b)
+      if (!parsed) bounds.set(b, (parsed = JSON.parse(b) as number[]))
+      const counts = new Array<number>(parsed.length + 1).fill(0)
+      for (const [i, c] of JSON.parse(r.counts as string) as [number, number][]) if (i < counts.length) counts[i] = c
+      return {
+        sidecar: r.sidecar as string,
+        t: r.t as number,
+        stepMs: r.step_ms as number,
+        source: r.source as string,
+        destination: r.destination as string,
+        requests: JSON.parse(r.requests as string) as Record<string, number>,
+        bounds: parsed,
+        counts,
+        sumMs: r.sum_ms as number,
+      }
+    })
   }
 
   /** Keeps exemplar spans (one already kept, by trace and span id, is left as it is). */
@@ -797,7 +825,7 @@ export class Store {
       let signals = 0
       if (retention.signalTtlMs) {
         const cutoff = now - retention.signalTtlMs
-        signals += this.stmt('DELETE FROM signals WHERE (sidecar, t) IN (SELECT sidecar, t FROM signals WHERE t < ? LIMIT ?)').run(cutoff, eventBudget * 10).changes
+        signals += this.stmt('DELETE FROM signals WHERE (t, series) IN (SELECT t, series FROM signals WHERE t < ? LIMIT ?)').run(cutoff, eventBudget * 10).changes
         signals += this.stmt('DELETE FROM exemplars WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM exemplars WHERE t < ? LIMIT ?)').run(cutoff, eventBudget * 10).changes
       }
       return { events, archived, signals, more: events >= eventBudget || archived >= archiveBudget || signals >= eventBudget * 10 }
