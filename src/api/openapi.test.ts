@@ -22,6 +22,7 @@ const app = apiApp({
   controller: { on() {} } as unknown as ControllerApi,
   rateLimit: false,
   security: { auth: 'token', store, http: { listen: ['127.0.0.1:0'] } },
+  reports: store,
 })
 
 type Answers = Record<string, { description?: string; headers?: Record<string, unknown> }>
@@ -38,7 +39,7 @@ function lacking(has: (o: Operation, at: string) => boolean): string[] {
 
 describe('the controller API document', () => {
   it('names every route of the app, and only those', () => {
-    expect(routesOf(app)).toContain('POST /api/v1/tokens')
+    expect(routesOf(app)).toEqual(expect.arrayContaining(['POST /api/v1/tokens', 'POST /api/v1/runs', 'GET /api/v1/runs', 'GET /api/v1/report']))
     expect(operationsOf(openApiDocument())).toEqual(routesOf(app))
   })
 
@@ -79,6 +80,9 @@ describe('the controller API document', () => {
       expect(at.responses!['403']!.description).not.toMatch(/AUTH_NAMESPACE_FORBIDDEN/)
     }
     expect(doc.paths['/api/v1/resources']!.post!.responses!['403']!.description).toMatch(/AUTH_FORBIDDEN.*AUTH_NAMESPACE_FORBIDDEN.*POLICY_NAMESPACE_NOT_ALLOWED.*POLICY_NAMESPACE_PROTECTED/)
+    // runs and reports span every namespace: a namespaced token reads and writes none of them, as lists across all namespaces
+    expect(doc.paths['/api/v1/runs']!.post!.responses!['403']!.description).toMatch(/AUTH_FORBIDDEN.*AUTH_NAMESPACE_FORBIDDEN/)
+    for (const at of [doc.paths['/api/v1/runs']!.get!, doc.paths['/api/v1/report']!.get!]) expect(at.responses!['403']!.description).toMatch(/^a token limited to namespaces \(AUTH_NAMESPACE_FORBIDDEN\)/)
     // as the app does, /healthz too
     expect((await app.request('/healthz?access_token=x')).status).toBe(400)
     expect((await app.request('/healthz', { headers: { host: 'evil.example' } })).status).toBe(403)

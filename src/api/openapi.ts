@@ -12,6 +12,9 @@ import { MAX_PAGE } from './paging.js'
 import { CONTROLLER_KINDS, plural } from './kinds.js'
 import { ROLES } from './auth.js'
 import { AUDIT_LIMIT, AUDIT_MAX_LIMIT } from '../store/store.js'
+import { JOURNAL_TIME } from './reports.js'
+import { REPORT_FORMATS } from '../report/formats.js'
+import { REPORT_SCHEMA } from '../report/types.js'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: unknown) => ({ 'application/json': { schema } })
@@ -44,6 +47,9 @@ const READ_ANY = 'a token limited to namespaces, asking across every namespace o
 const READ_ONE = 'a token limited to other namespaces (AUTH_NAMESPACE_FORBIDDEN)'
 const WRITE_ONE = 'a viewer token (AUTH_FORBIDDEN: it takes an operator or admin), or one limited to other namespaces (AUTH_NAMESPACE_FORBIDDEN)'
 const ADMIN = 'a token of another role than admin (AUTH_FORBIDDEN)'
+// runs and reports span every namespace (a signal is per edge, not per namespace): as a list across all of them
+const READ_ALL = 'a token limited to namespaces (AUTH_NAMESPACE_FORBIDDEN): runs and reports span every namespace'
+const WRITE_ALL = 'a viewer token (AUTH_FORBIDDEN: it takes an operator or admin), or one limited to namespaces (AUTH_NAMESPACE_FORBIDDEN): runs span every namespace'
 const APPLY_FORBIDDEN =
   'a viewer token (AUTH_FORBIDDEN); a token limited to namespaces, for a resource in another one or whose selector reaches pods in another one (AUTH_NAMESPACE_FORBIDDEN); a resource, or a pod its selector reaches, in a namespace outside the server\'s --allowed-namespaces (POLICY_NAMESPACE_NOT_ALLOWED) or in one of its --protected-namespaces (POLICY_NAMESPACE_PROTECTED); nothing was applied'
 
@@ -80,6 +86,109 @@ const EXAMPLE = {
   metadata: { name: 'web-delay' },
   spec: { action: 'delay', mode: 'all', selector: { labelSelectors: { app: 'web' } }, delay: { latency: '100ms' }, duration: '30s' },
 }
+// the journal's steady states as the report reads them (src/api/reports.ts checkJournal)
+const JOURNAL_STEADY_STATE = {
+  type: 'object',
+  required: ['probes'],
+  properties: {
+    steady_state_met: { type: ['boolean', 'null'] },
+    probes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['activity'],
+        properties: {
+          activity: { type: 'object' },
+          start: { type: 'string' },
+          chaoscope: { type: 'object', properties: { observed: { type: ['string', 'null'] }, expected: { type: ['string', 'null'] } } },
+        },
+      },
+    },
+  },
+}
+
+// the parts of a report (src/report/types.ts)
+const num = { type: ['number', 'null'] }
+const PHASE = { type: 'object', required: ['requests', 'errorRate', 'p99Ms'], properties: { requests: { type: 'number' }, errorRate: num, p99Ms: num } }
+const EDGE = {
+  type: 'object',
+  required: ['id', 'source', 'destination', 'affected', 'points', 'baseline', 'tolerance', 'recovery'],
+  properties: {
+    id: { type: 'string', description: 'source→destination' }, source: { type: 'string' }, destination: { type: 'string' }, affected: { type: 'boolean' },
+    points: {
+      type: 'array',
+      items: { type: 'object', required: ['t', 'rps', 'errorRate', 'p50Ms', 'p95Ms', 'p99Ms'], properties: { t: { type: 'integer', description: 'start of the step, epoch ms' }, rps: { type: 'number' }, errorRate: num, p50Ms: num, p95Ms: num, p99Ms: num } },
+    },
+    baseline: { oneOf: [{ type: 'object', required: ['rps', 'errorRate', 'p99Ms'], properties: { rps: { type: 'number' }, errorRate: { type: 'number' }, p99Ms: num } }, { type: 'null' }], description: 'signals before the first fault' },
+    tolerance: { oneOf: [{ type: 'object', required: ['p99Ms', 'errorRate', 'basis'], properties: { p99Ms: num, errorRate: { type: 'number' }, basis: { type: 'string' } } }, { type: 'null' }] },
+    recovery: {
+      type: 'array',
+      items: { type: 'object', required: ['faultId', 'faultEnd', 'recoveredAt', 'secondsToRecover'], properties: { faultId: { type: 'string' }, faultEnd: { type: 'string', format: 'date-time' }, recoveredAt: { type: ['string', 'null'] }, secondsToRecover: num } },
+    },
+  },
+}
+const SERVICE = {
+  type: 'object',
+  required: ['service', 'requests', 'before', 'during', 'after', 'secondsToRecover', 'affected'],
+  properties: { service: { type: 'string' }, requests: { type: 'number' }, before: PHASE, during: PHASE, after: PHASE, secondsToRecover: num, affected: { type: 'boolean' } },
+}
+const FAULT = {
+  type: 'object',
+  required: ['id', 'experiment', 'action', 'targets', 'services', 'start', 'end'],
+  properties: {
+    id: { type: 'string', description: 'Kind/namespace/name#n' },
+    experiment: { type: 'object', required: ['kind', 'namespace', 'name'], properties: { kind: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' } } },
+    action: { type: ['string', 'null'] }, targets: { type: 'array', items: { type: 'string' } }, services: { type: 'array', items: { type: 'string' } },
+    start: { type: 'string', format: 'date-time' }, end: { type: ['string', 'null'], description: 'null while still active at the end of the range' },
+  },
+}
+const VERDICT = { type: 'string', enum: ['passed', 'deviated', 'failed', 'aborted', 'interrupted', 'not-tested'] }
+const RUN = {
+  type: 'object',
+  required: ['title', 'experiment', 'startedAt', 'endedAt', 'status', 'deviated', 'verdict', 'hypothesis', 'score'],
+  properties: {
+    title: { type: 'string' }, experiment: { type: 'string' }, startedAt: { type: 'string' }, endedAt: { type: 'string' }, status: { type: 'string' }, deviated: { type: 'boolean' }, verdict: VERDICT,
+    hypothesis: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['phase', 'at', 'met', 'probes'],
+        properties: {
+          phase: { type: 'string', enum: ['before', 'during', 'after'] }, at: { type: 'string' }, met: { type: 'boolean' },
+          probes: { type: 'array', items: { type: 'object', required: ['name', 'met', 'ran', 'observed', 'expected'], properties: { name: { type: 'string' }, met: { type: 'boolean' }, ran: { type: 'boolean' }, observed: { type: ['string', 'null'] }, expected: { type: ['string', 'null'] } } } },
+        },
+      },
+    },
+    score: {
+      type: 'object',
+      required: ['value', 'formula', 'inputs'],
+      properties: {
+        value: { type: 'number', minimum: 0, maximum: 100 }, formula: { type: 'string' },
+        inputs: { type: 'array', items: { type: 'object', required: ['probe', 'weight', 'checks', 'passed'], properties: { probe: { type: 'string' }, weight: { type: 'number' }, checks: { type: 'integer' }, passed: { type: 'integer' } } } },
+      },
+    },
+  },
+}
+const TRACE = {
+  type: 'object',
+  required: ['traceId', 'at', 'why', 'spans'],
+  properties: {
+    traceId: { type: 'string' }, at: { type: 'string' }, why: { type: 'string', enum: ['failed', 'slowest'] },
+    spans: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['spanId', 'parentSpanId', 'sidecar', 'source', 'destination', 'method', 'path', 'status', 'startOffsetMs', 'durationMs', 'faults'],
+        properties: {
+          spanId: { type: 'string' }, parentSpanId: { type: ['string', 'null'] }, sidecar: { type: 'string' }, source: { type: 'string' }, destination: { type: 'string' },
+          method: { type: 'string' }, path: { type: 'string' }, status: { type: 'integer', description: '0: no response' }, startOffsetMs: { type: 'number' }, durationMs: { type: 'number' },
+          faults: { type: 'array', items: { type: 'string' }, description: 'ids of the faults that acted on this hop' },
+        },
+      },
+    },
+  },
+}
+
 /** The document; built on each call (cheap), so tests can change nothing by accident. */
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -88,7 +197,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'chaoscope controller API',
       version: VERSION,
       description:
-        'Chaos Mesh resources applied to the local runtime: apply, list, inspect, pause, resume and delete experiments; tokens and the audit log. Every call but /healthz carries a token (`Authorization: Bearer`, never in the URL): its role says what it may do (viewer reads; operator also applies, pauses, resumes and deletes; admin also manages tokens and reads the audit log) and its namespaces where; with `--auth none` (loopback only) every caller is an admin. Every mutating call, refused ones too, writes an audit entry. Errors are JSON {code, message, hint?, issues?} with the codes of the CLI (docs/errors.md). Every request is counted against a rate limit per client address (429 with Retry-After), and a request that declares a body over 1 MiB is refused before it is read (413).',
+        'Chaos Mesh resources applied to the local runtime: apply, list, inspect, pause, resume and delete experiments; runs and their reports; tokens and the audit log. Every call but /healthz carries a token (`Authorization: Bearer`, never in the URL): its role says what it may do (viewer reads; operator also applies, pauses, resumes and deletes; admin also manages tokens and reads the audit log) and its namespaces where; with `--auth none` (loopback only) every caller is an admin. Every mutating call, refused ones too, writes an audit entry. Errors are JSON {code, message, hint?, issues?} with the codes of the CLI (docs/errors.md). Every request is counted against a rate limit per client address (429 with Retry-After), and a request that declares a body over 1 MiB is refused before it is read (413).',
     },
     servers: [{ url: 'http://127.0.0.1' }],
     security: [{ bearerAuth: [] }],
@@ -242,6 +351,62 @@ export function openApiDocument(): Record<string, unknown> {
           },
         }, ADMIN),
       },
+      '/api/v1/runs': {
+        post: op({
+          summary: 'keep the journal of a Chaos Toolkit run (what `chaoscope run` posts), for reports',
+          description:
+            'The body is the journal.json that `chaoscope run` or `chaos run` wrote, as JSON (a body without a content type is read as JSON), nesting at most 100 levels. It is kept whole; the report reads experiment.title, start, end, status, deviated and steady_states, and they are checked first: a journal it could not read is refused, so that it never breaks a report later. Times without a zone are UTC, as Chaos Toolkit writes them.',
+          requestBody: { required: true, content: json(ref('Journal')) },
+          responses: {
+            201: { description: 'kept: the run as GET /api/v1/runs lists it, without its journal', content: json(ref('RunRecord')) },
+            400: error('the body is not JSON, or not a journal: experiment.title, start (a time), status (a string or null) or steady_states (before, during, after) missing or malformed (REPORT_INVALID_JOURNAL), or it nests deeper than 100 levels (API_BODY_TOO_DEEP)'),
+            413: error('the body declares more than 1 MiB, or is read past 4 MiB (API_BODY_TOO_LARGE)'),
+            415: error('the body is declared as a type other than application/json (API_UNSUPPORTED_MEDIA_TYPE)'),
+            500: WRITE_FAILED,
+          },
+        }, WRITE_ALL),
+        get: op({
+          summary: 'the kept runs, in the order they ended: the newest `limit` of those the query picks',
+          parameters: [
+            q('experiment', 'only the runs of this experiment (its title, or the name `chaoscope run` gave it); empty: every one'),
+            qe('since', 'only runs that ended at or after this ISO time (2026-12-04T10:00:00Z)', { type: 'string' }),
+            qe('until', 'only runs that ended before this ISO time', { type: 'string' }),
+            qe('limit', 'at most this many runs (default 100)', { type: 'integer', minimum: 0, maximum: 999_999 }),
+            flag('journal', 'with each run its whole journal'),
+          ],
+          responses: {
+            200: { description: 'the runs', content: json(ref('RunList')) },
+            400: error('since or until is not a time, limit not a whole number, or journal not a flag (API_INVALID_QUERY)'),
+          },
+        }, READ_ALL),
+      },
+      '/api/v1/report': {
+        get: op({
+          summary: 'the report of a time range, or of one run: fault windows, traffic per edge, impact per service, runs and scores',
+          description:
+            'What the controller recorded in the range (at most 7 days): the fault windows of its experiments (live and deleted ones), the signals its sidecars counted each second, the request traces they kept, and the runs posted to /api/v1/runs. With `run` and no range: that run, from a minute before it (the baseline) to 5 s after it. `format=json` is the report as data (schema chaoscope.report/v1, what `chaoscope report -o report.json` writes); `html` one self-contained page; `md` Markdown.',
+          parameters: [
+            qe('since', 'the range ends now (or at `to`) and starts this long before: a duration like 15m, 2h or 90s', { type: 'string', examples: ['15m'] }),
+            qe('from', 'the range starts at this ISO time (2026-12-04T10:00:00Z); not with since', { type: 'string' }),
+            qe('to', 'the range ends at this ISO time (default now)', { type: 'string' }),
+            qe('run', 'only this run (its id); without a range, over its own window', { type: 'integer', minimum: 0, maximum: 999_999_999_999 }),
+            q('title', "the report's title (default: the run's title with one run, else `chaoscope report`)"),
+            qe('format', 'json (default), html or md', { type: 'string', enum: [...REPORT_FORMATS] }),
+          ],
+          responses: {
+            200: {
+              description: 'the report',
+              content: {
+                ...json(ref('Report')),
+                'text/html': { schema: { type: 'string', description: 'a self-contained page: inline styles and SVG charts, no script, nothing fetched' } },
+                'text/markdown': { schema: { type: 'string' } },
+              },
+            },
+            400: error('no range, a range that cannot be read, is empty, or is longer than 7 days (REPORT_INVALID_RANGE); or run not a whole number, or format not json, html or md (API_INVALID_QUERY)'),
+            404: error('no run has that id (REPORT_RUN_NOT_FOUND)'),
+          },
+        }, READ_ALL),
+      },
       '/api/v1/whoami': {
         get: op({ summary: "the caller: its token's name, role and namespaces", responses: { 200: { description: 'the caller', content: json(ref('Whoami')) } } }),
       },
@@ -322,6 +487,79 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           required: ['name', 'role', 'namespaces'],
           properties: { name: { type: 'string' }, role: ROLE, namespaces: { type: 'array', items: { type: 'string' }, description: '[]: every namespace' } },
+        },
+        Journal: {
+          type: 'object',
+          description: "a Chaos Toolkit journal (chaostoolkit-lib's journal.json); kept whole, other fields too",
+          required: ['experiment', 'start', 'status', 'steady_states'],
+          properties: {
+            experiment: {
+              type: 'object',
+              required: ['title'],
+              properties: {
+                title: { type: 'string' },
+                'steady-state-hypothesis': { type: ['object', 'null'], properties: { probes: { type: ['array', 'null'], items: { type: 'object' } } } },
+                extensions: { description: 'an entry {name: "chaoscope", experiment} names the experiment the run belongs to (default: its title)' },
+              },
+            },
+            start: { type: 'string', pattern: JOURNAL_TIME, description: 'an ISO time, years 0000 to 9999; without a zone: UTC', examples: ['2026-12-04T21:15:42.123456'] },
+            end: { type: ['string', 'null'], pattern: JOURNAL_TIME, description: 'as start; absent or null: the start', examples: ['2026-12-04T21:16:12.654321'] },
+            status: { type: ['string', 'null'], description: 'completed, failed, aborted or interrupted; null: interrupted', examples: ['completed'] },
+            deviated: { type: 'boolean', description: 'the steady state did not hold after the method' },
+            steady_states: {
+              type: 'object',
+              required: ['during'],
+              properties: { before: { oneOf: [JOURNAL_STEADY_STATE, { type: 'null' }] }, during: { type: 'array', items: JOURNAL_STEADY_STATE }, after: { oneOf: [JOURNAL_STEADY_STATE, { type: 'null' }] } },
+            },
+          },
+        },
+        RunRecord: {
+          type: 'object',
+          required: ['id', 'experiment', 'title', 'startedAt', 'endedAt', 'status', 'deviated'],
+          properties: {
+            id: { type: 'integer', minimum: 1, description: 'GET /api/v1/report?run=<id> reports it' },
+            experiment: { type: 'string', description: 'groups the runs of one experiment for the score history' },
+            title: { type: 'string' },
+            startedAt: { type: 'string', format: 'date-time' },
+            endedAt: { type: 'string', format: 'date-time' },
+            status: { type: 'string', description: 'completed, failed, aborted or interrupted' },
+            deviated: { type: 'boolean' },
+            createdBy: { type: 'string', description: 'the token that posted it (in lists)' },
+            journal: { type: 'object', description: 'the journal as posted (in lists, with journal=true)' },
+          },
+        },
+        RunList: list('RunRecord'),
+        Report: {
+          type: 'object',
+          description: 'a report as data (src/report/types.ts): times are ISO 8601 (UTC) but series points, epoch ms; latencies ms, rates per second, error rates fractions (0..1)',
+          required: ['schema', 'title', 'generatedAt', 'range', 'stepSeconds', 'edges', 'services', 'faults', 'runs', 'history', 'trace', 'notes'],
+          properties: {
+            schema: { const: REPORT_SCHEMA },
+            title: { type: 'string' },
+            generatedAt: { type: 'string', format: 'date-time' },
+            range: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } },
+            stepSeconds: { type: 'integer', minimum: 1, description: 'seconds per series point' },
+            edges: { type: 'array', items: EDGE, description: 'one per traffic edge (a sidecar\'s source → destination) that carried requests' },
+            services: { type: 'array', items: SERVICE, description: 'one per service (an edge\'s destination), in order of impact' },
+            faults: { type: 'array', items: FAULT, description: 'every fault active at some moment of the range, in start order' },
+            runs: { type: 'array', items: RUN },
+            history: {
+              type: 'array',
+              description: 'the score across runs, per experiment of runs',
+              items: {
+                type: 'object',
+                required: ['experiment', 'runs', 'mean', 'trend'],
+                properties: {
+                  experiment: { type: 'string' },
+                  runs: { type: 'array', items: { type: 'object', required: ['at', 'score', 'verdict'], properties: { at: { type: 'string' }, score: { type: 'number' }, verdict: VERDICT } } },
+                  mean: { type: 'number' },
+                  trend: { type: ['number', 'null'], description: 'the latest score minus the one before it; null with one run' },
+                },
+              },
+            },
+            trace: { oneOf: [TRACE, { type: 'null' }], description: "one failing (else the slowest) request's trace, when the sidecars kept one" },
+            notes: { type: 'array', items: { type: 'string' }, description: 'what the reader should know about the data: gaps, tracing off, no baseline' },
+          },
         },
         Manifest: {
           type: 'object',

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { apiApp } from './app.js'
 import { Controller } from '../engine/controller.js'
 import { Store } from '../store/store.js'
+import { hashToken, newToken } from './auth.js'
 import type { SignalRow } from '../store/store.js'
 import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
 
@@ -119,5 +120,80 @@ describe('GET /api/v1/report', () => {
     expect(await codeOf('?since=soon')).toEqual([400, 'REPORT_INVALID_RANGE'])
     expect(await codeOf('?since=5m&format=pdf')).toEqual([400, 'API_INVALID_QUERY'])
     expect(await codeOf('?run=99')).toEqual([404, 'REPORT_RUN_NOT_FOUND'])
+  })
+})
+
+describe('what the runs and reports refuse', () => {
+  it('refuses a journal the report could not read, and keeps none of it: every report of its range would break', async () => {
+    const { app, store } = setup()
+    const good = journal('front survives', true)
+    const broken = [
+      { ...good, steady_states: { ...good.steady_states, during: [1] } },
+      { ...good, steady_states: { ...good.steady_states, before: {} } },
+      { ...good, steady_states: { ...good.steady_states, after: { probes: [null] } } },
+      { ...good, experiment: { ...good.experiment, 'steady-state-hypothesis': { probes: 'front-ok' } } },
+      { ...good, end: 'later' },
+      { ...good, start: '+010000-01-01T00:00:00' },
+      { ...good, deviated: 'no' },
+    ]
+    for (const j of broken) {
+      const res = await post(app, j)
+      expect([res.status, ((await res.json()) as Json).code], JSON.stringify(j).slice(0, 300)).toEqual([400, 'REPORT_INVALID_JOURNAL'])
+    }
+    expect(store.runs()).toEqual([])
+    // extensions that are not a list name no experiment: the title does
+    const odd = (await (await post(app, { ...good, experiment: { ...good.experiment, extensions: { find: 0 } } })).json()) as Json
+    expect(odd.experiment).toBe('front survives')
+    // a zone is read as written; without one, UTC
+    const zoned = (await (await post(app, { ...good, start: '2026-12-04T10:00:00+01:00', end: '2026-12-04T10:01:00' })).json()) as Json
+    expect([zoned.startedAt, zoned.endedAt]).toEqual(['2026-12-04T09:00:00.000Z', '2026-12-04T10:01:00.000Z'])
+  })
+
+  it('reports a run from a clock ahead of this one over its own window, and a range beyond the year 9999 is refused', async () => {
+    const { app } = setup()
+    const ahead = { ...journal('from the future', true), start: '2099-01-01T00:00:00', end: '2099-01-01T00:01:00' }
+    const { id } = (await (await post(app, ahead)).json()) as Json
+    const res = await app.request(`/api/v1/report?run=${id}`)
+    expect(res.status).toBe(200)
+    const data = (await res.json()) as Json
+    expect(Date.parse(data.range.from)).toBeLessThan(Date.parse(data.range.to))
+    expect(data.runs.map((r: Json) => r.title)).toEqual(['from the future'])
+    const far = await app.request('/api/v1/report?to=-271821-04-20T00:00:00Z&since=1h')
+    expect([far.status, ((await far.json()) as Json).code]).toEqual([400, 'REPORT_INVALID_RANGE'])
+  })
+
+  it('lists journals with journal=true or 1, and refuses a journal flag that is neither true nor false', async () => {
+    const { app } = setup()
+    await post(app, journal('front survives', true))
+    for (const v of ['true', '1']) expect(((await (await app.request(`/api/v1/runs?journal=${v}`)).json()) as Json).items[0].journal.experiment.title).toBe('front survives')
+    expect(((await (await app.request('/api/v1/runs?journal=0')).json()) as Json).items[0].journal).toBeUndefined()
+    const bad = await app.request('/api/v1/runs?journal=yes')
+    expect([bad.status, ((await bad.json()) as Json).code]).toEqual([400, 'API_INVALID_QUERY'])
+  })
+
+  it('refuses a viewer that posts a run, and a token limited to a namespace, which spans none of them', async () => {
+    const store = Store.open(':memory:')
+    const runtime = new FakeRuntime([])
+    const controller = Controller.open({ store, runtime, podCacheMs: 0 })
+    controllers.push(controller)
+    const token = (name: string, role: 'viewer' | 'operator', namespaces: string[]) => {
+      const t = newToken()
+      store.insertToken({ name, hash: hashToken(t), role, namespaces, createdAt: new Date().toISOString() })
+      return { authorization: `Bearer ${t}` }
+    }
+    const app = apiApp({ controller, runtime, reports: store, rateLimit: false, security: { auth: 'token', store, http: { listen: ['127.0.0.1:0'] } } })
+    const viewer = token('viewer', 'viewer', [])
+    const limited = token('team-a', 'operator', ['team-a'])
+    const codeOf = async (path: string, headers: Record<string, string>, body?: unknown) => {
+      const r = await app.request(path, body === undefined ? { headers } : { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      return [r.status, ((await r.json()) as Json).code]
+    }
+    expect(await codeOf('/api/v1/runs', viewer, journal('x', true))).toEqual([403, 'AUTH_FORBIDDEN'])
+    expect(await codeOf('/api/v1/runs', limited, journal('x', true))).toEqual([403, 'AUTH_NAMESPACE_FORBIDDEN'])
+    expect(await codeOf('/api/v1/runs', limited)).toEqual([403, 'AUTH_NAMESPACE_FORBIDDEN'])
+    expect(await codeOf('/api/v1/report?since=5m', limited)).toEqual([403, 'AUTH_NAMESPACE_FORBIDDEN'])
+    expect((await app.request('/api/v1/runs', { headers: viewer })).status).toBe(200)
+    // refused ones are audited too
+    expect(store.audit().map((a) => [a.actor, a.action, a.status])).toEqual([['viewer', 'run record', 403], ['team-a', 'run record', 403]])
   })
 })

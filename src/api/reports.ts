@@ -9,7 +9,7 @@ import { ChaosError } from '../errors.js'
 import { checkNesting, readBody } from '../http-guard.js'
 import { requireContentType } from '../http-security.js'
 import { buildReport } from '../report/build.js'
-import { parseRange } from '../report/range.js'
+import { MAX_RANGE_MS, parseRange } from '../report/range.js'
 import { REPORT_FORMATS } from '../report/formats.js'
 import type { ReportFormat } from '../report/formats.js'
 import { reportInputs } from '../report/source.js'
@@ -25,28 +25,84 @@ const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
 const invalid = (why: string) =>
   new ChaosError('REPORT_INVALID_JOURNAL', `the body is not a Chaos Toolkit journal: ${why}`, { hint: 'post the journal.json that `chaoscope run` or `chaos run` wrote' })
 
-/** The fields a report reads of a journal, checked before it is kept. */
+/**
+ * The times a journal holds: ISO 8601, as Chaos Toolkit (UTC without a zone, to the microsecond) and chaoscope
+ * write them; within the years 0000 to 9999, which RFC 3339 can write. NaN for any other.
+ */
+export const JOURNAL_TIME = '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?([zZ]|[+-][0-9]{2}:?[0-9]{2})?$'
+const JOURNAL_TIME_RE = new RegExp(JOURNAL_TIME)
+const FIRST_MS = Date.parse('0000-01-01T00:00:00Z')
+const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z')
+function timeOf(t: unknown): number {
+  if (typeof t !== 'string' || !JOURNAL_TIME_RE.test(t)) return NaN
+  const ms = Date.parse(/([zZ]|[+-]\d\d:?\d\d)$/.test(t) ? t : `${t}Z`)
+  return ms >= FIRST_MS && ms <= LAST_MS ? ms : NaN
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** A steady state as the report reads it (src/report/score.ts): its probes' runs, each naming its activity. */
+function checkSteadyState(v: unknown, at: string): void {
+  if (!isObject(v) || !Array.isArray(v.probes)) throw invalid(`${at} is not a steady state (an object with probes)`)
+  if (v.steady_state_met != null && typeof v.steady_state_met !== 'boolean') throw invalid(`${at}.steady_state_met is not true, false or null`)
+  v.probes.forEach((r: unknown, i) => {
+    const where = `${at}.probes[${i}]`
+    if (!isObject(r) || !isObject(r.activity)) throw invalid(`${where} is not a probe's run (an object with activity)`)
+    if (r.start !== undefined && typeof r.start !== 'string') throw invalid(`${where}.start is not a string`)
+    if (r.chaoscope !== undefined) {
+      if (!isObject(r.chaoscope)) throw invalid(`${where}.chaoscope is not an object`)
+      for (const k of ['observed', 'expected'] as const) if (r.chaoscope[k] != null && typeof r.chaoscope[k] !== 'string') throw invalid(`${where}.chaoscope.${k} is not a string`)
+    }
+  })
+}
+
+/**
+ * The fields a report reads of a journal, checked before it is kept: a journal the report could not read would
+ * break the report of every range it falls in, long after it was posted.
+ */
 export function checkJournal(v: unknown): Omit<RunRow, 'id' | 'createdBy'> {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalid('it is not a JSON object')
-  const j = v as Record<string, unknown>
-  const exp = j.experiment as Record<string, unknown> | undefined
-  if (!exp || typeof exp !== 'object' || typeof exp.title !== 'string') throw invalid('experiment.title is missing')
-  if (typeof j.start !== 'string' || Number.isNaN(Date.parse(j.start.endsWith('Z') ? j.start : `${j.start}Z`))) throw invalid('start is not a time')
+  if (!isObject(v)) throw invalid('it is not a JSON object')
+  const j = v
+  const exp = j.experiment
+  if (!isObject(exp) || typeof exp.title !== 'string') throw invalid('experiment.title is missing')
+  const hypothesis = exp['steady-state-hypothesis']
+  if (hypothesis != null && (!isObject(hypothesis) || (hypothesis.probes != null && (!Array.isArray(hypothesis.probes) || !hypothesis.probes.every(isObject))))) {
+    throw invalid('experiment.steady-state-hypothesis is not an object whose probes are a list of objects')
+  }
+  const start = timeOf(j.start)
+  if (Number.isNaN(start)) throw invalid(`start is not an ISO time (${JSON.stringify(j.start)}; Chaos Toolkit writes 2026-12-04T21:15:42.123456)`)
+  if (j.end != null && Number.isNaN(timeOf(j.end))) throw invalid(`end is not an ISO time (${JSON.stringify(j.end)})`)
   if (j.status !== null && typeof j.status !== 'string') throw invalid('status is not a string')
-  const ss = j.steady_states as Record<string, unknown> | undefined
-  if (!ss || typeof ss !== 'object' || !Array.isArray(ss.during)) throw invalid('steady_states (before, during, after) is missing')
-  const zoned = (t: string) => new Date(Date.parse(/([zZ]|[+-]\d\d:?\d\d)$/.test(t) ? t : `${t}Z`)).toISOString()
-  const end = typeof j.end === 'string' && !Number.isNaN(Date.parse(j.end.endsWith('Z') ? j.end : `${j.end}Z`)) ? zoned(j.end) : zoned(j.start)
-  const ext = (exp.extensions as { name?: unknown; experiment?: unknown }[] | undefined)?.find?.((e) => e && e.name === 'chaoscope')
+  if (j.deviated !== undefined && typeof j.deviated !== 'boolean') throw invalid('deviated is not true or false')
+  const ss = j.steady_states
+  if (!isObject(ss) || !Array.isArray(ss.during)) throw invalid('steady_states (before, during, after) is missing')
+  for (const k of ['before', 'after'] as const) if (ss[k] != null) checkSteadyState(ss[k], `steady_states.${k}`)
+  ss.during.forEach((d: unknown, i) => checkSteadyState(d, `steady_states.during[${i}]`))
+  const end = j.end != null ? timeOf(j.end) : start
+  const ext = Array.isArray(exp.extensions) ? (exp.extensions as unknown[]).find((e): e is Record<string, unknown> => isObject(e) && e.name === 'chaoscope') : undefined
   return {
     experiment: typeof ext?.experiment === 'string' && ext.experiment ? ext.experiment : exp.title,
     title: exp.title,
-    startedAt: zoned(j.start),
-    endedAt: end,
+    startedAt: new Date(start).toISOString(),
+    endedAt: new Date(end).toISOString(),
     status: (j.status as string | null) ?? 'interrupted',
     deviated: j.deviated === true,
     journal: j,
   }
+}
+
+/** A flag of the query: true or 1, false or 0 (empty or absent: false); anything else is 400, as the API's other flags. */
+function flag(v: string | undefined, name: string): boolean {
+  if (v === undefined || v === '' || v === 'false' || v === '0') return false
+  if (v === 'true' || v === '1') return true
+  throw new ChaosError('API_INVALID_QUERY', `${name} must be true or false, got ${JSON.stringify(v)}`)
+}
+
+/** A report's range, within the years a time can be written in (RFC 3339). */
+function rangeOf(q: Parameters<typeof parseRange>[0], now: number): { from: number; to: number } {
+  const r = parseRange(q, now)
+  if (!(r.from >= FIRST_MS && r.to <= LAST_MS)) throw new ChaosError('REPORT_INVALID_RANGE', 'the range reaches outside the years 0000 to 9999', { hint: 'give --since 15m, or --from and --to as ISO times (2026-12-04T10:00:00Z)' })
+  return r
 }
 
 export function reportRoutes(app: Hono, store: ReportStore, now: () => number = Date.now): void {
@@ -82,7 +138,7 @@ export function reportRoutes(app: Hono, store: ReportStore, now: () => number = 
       if (!/^\d{1,6}$/.test(limit)) throw new ChaosError('API_INVALID_QUERY', `limit must be a whole number, got ${JSON.stringify(limit)}`)
       q.limit = Number(limit)
     }
-    const withJournal = c.req.query('journal') === 'true'
+    const withJournal = flag(c.req.query('journal'), 'journal')
     return c.json({ items: store.runs(q).map((r) => (withJournal ? r : { ...r, journal: undefined })) })
   })
   app.get('/api/v1/report', async (c) => {
@@ -98,8 +154,15 @@ export function reportRoutes(app: Hono, store: ReportStore, now: () => number = 
       const r = store.getRun(run)
       if (!r) throw new ChaosError('REPORT_RUN_NOT_FOUND', `no run ${run} is kept`, { hint: 'list the runs with GET /api/v1/runs' })
       // the run's own window, with the minute before it (the baseline) and a little after (the recovery)
-      range = c.req.query('since') || c.req.query('from') ? parseRange({ since: c.req.query('since'), from: c.req.query('from'), to: c.req.query('to') }, now()) : { from: Date.parse(r.startedAt) - 60_000, to: Math.min(now(), Date.parse(r.endedAt) + 5_000) }
-    } else range = parseRange({ since: c.req.query('since'), from: c.req.query('from'), to: c.req.query('to') }, now())
+      if (c.req.query('since') || c.req.query('from')) range = rangeOf({ since: c.req.query('since'), from: c.req.query('from'), to: c.req.query('to') }, now())
+      else {
+        // a run posted from a clock ahead of this one ends after now: its window then ends with it; and, as any
+        // range, it is read at most 7 days back (a run that long reports its last 7 days)
+        const end = Date.parse(r.endedAt) + 5_000
+        const to = Math.max(Math.min(now(), end), Date.parse(r.startedAt) + 1_000)
+        range = { from: Math.max(Date.parse(r.startedAt) - 60_000, to - MAX_RANGE_MS), to }
+      }
+    } else range = rangeOf({ since: c.req.query('since'), from: c.req.query('from'), to: c.req.query('to') }, now())
     const data = buildReport({ ...reportInputs(store, { ...range, ...(run !== undefined ? { run } : {}), ...(c.req.query('title') ? { title: c.req.query('title')! } : {}) }), now: now() })
     // the renderers (and their charting library) load with the first report, not with the API
     const { renderReport } = await import('../report/render.js')
