@@ -63,7 +63,7 @@ describe('buildReport', () => {
 
   it('says when the edge was back within tolerance after the fault ended', () => {
     const back = data.edges.find((e) => e.id === 'front→back')!
-    expect(back.recovery).toEqual([{ faultId: fault.id, faultEnd: fault.end, recoveredAt: new Date(T0 + 83_000).toISOString(), secondsToRecover: 3 }])
+    expect(back.recovery).toEqual([{ faultId: fault.id, faultEnd: fault.end, recoveredAt: new Date(T0 + 83_000).toISOString(), secondsToRecover: 3, trafficAfter: true }])
     const svc = data.services.find((s) => s.service === 'back')!
     expect(svc.affected).toBe(true)
     expect(svc.secondsToRecover).toBe(3)
@@ -72,6 +72,20 @@ describe('buildReport', () => {
     expect(svc.before.p99Ms).toBeLessThan(5)
     expect(svc.during.p99Ms).toBeGreaterThan(150)
     expect(data.services[0]!.service).toBe('back')
+  })
+
+  it('says the recovery is unknown, not never, when no traffic followed the fault', () => {
+    const until79 = scenario().filter((r) => r.t < T0 + 79_000)
+    const r = buildReport({ from: T0, to: T0 + 120_000, signals: until79, exemplars: [], faults: [fault], runs: [] })
+    const back = r.edges.find((e) => e.id === 'front→back')!
+    expect(back.recovery[0]).toMatchObject({ recoveredAt: null, secondsToRecover: null, trafficAfter: false })
+    expect(r.services.find((s) => s.service === 'back')).toMatchObject({ secondsToRecover: null, recoveryUnknown: true })
+    expect(r.notes.join(' ')).toMatch(/no traffic after the fault ended/)
+    // slow until the end of the range: that is never
+    const slowToEnd = scenario().map((x) => (x.t >= T0 + 80_000 && x.destination === 'back' ? row(x.source, x.destination, (x.t - T0) / 1000, 20, 180) : x))
+    const never = buildReport({ from: T0, to: T0 + 120_000, signals: slowToEnd, exemplars: [], faults: [fault], runs: [] })
+    expect(never.edges.find((e) => e.id === 'front→back')!.recovery[0]).toMatchObject({ secondsToRecover: null, trafficAfter: true })
+    expect(never.services.find((s) => s.service === 'back')).toMatchObject({ secondsToRecover: null, recoveryUnknown: false })
   })
 
   it('counts errors into the error rate and notes what is missing', () => {

@@ -176,9 +176,10 @@ export function buildReport(inp: ReportInputs): ReportData {
         const later = windows.filter((w, j) => j !== i && w[0] > end).map((w) => w[0])
         const until = later.length > 0 ? Math.min(...later) : to
         const back = points.find((p) => p.t + stepMs > end && p.t < until && within(p, tol))
-        if (!back && !points.some((p) => p.t + stepMs > end && p.errorRate !== null)) silentAfter.add(`${f.id} on ${id}`)
+        const trafficAfter = points.some((p) => p.t + stepMs > end && p.errorRate !== null)
+        if (!back && !trafficAfter) silentAfter.add(`${f.id} on ${id}`)
         const at = back === undefined ? null : Math.max(end, back.t)
-        recovery.push({ faultId: f.id, faultEnd: f.end, recoveredAt: at === null ? null : iso(at), secondsToRecover: at === null ? null : round((at - end) / 1000, 1) })
+        recovery.push({ faultId: f.id, faultEnd: f.end, recoveredAt: at === null ? null : iso(at), secondsToRecover: at === null ? null : round((at - end) / 1000, 1), trafficAfter })
       })
     }
     edges.push({
@@ -206,6 +207,7 @@ export function buildReport(inp: ReportInputs): ReportData {
     const inbound = edges.filter((e) => e.destination === service && (!p.ingress || e.source === 'ingress'))
     const recov = inbound.flatMap((e) => e.recovery)
     const never = recov.some((r) => r.secondsToRecover === null)
+    const unknown = recov.some((r) => r.secondsToRecover === null && !r.trafficAfter)
     const before = signalsOf(p.before)
     const during = signalsOf(p.during)
     const after = signalsOf(p.after)
@@ -216,6 +218,7 @@ export function buildReport(inp: ReportInputs): ReportData {
       during: roundPhase(during),
       after: roundPhase(after),
       secondsToRecover: recov.length === 0 || never ? null : Math.max(...recov.map((r) => r.secondsToRecover!)),
+      recoveryUnknown: unknown,
       affected: faultedServices.has(service) || inbound.some((e) => e.affected),
     }
   })

@@ -103,12 +103,13 @@ function table(head: string[], rows: string[][], numeric: Set<number> = new Set(
 function header(d: ReportData): string {
   const affected = d.edges.filter((e) => e.affected).length
   const recoveries = d.edges.filter((e) => e.affected).flatMap((e) => e.recovery)
-  const never = recoveries.filter((r) => r.secondsToRecover === null).length
+  const never = recoveries.filter((r) => r.secondsToRecover === null && r.trafficAfter).length
+  const unknown = recoveries.filter((r) => r.secondsToRecover === null && !r.trafficAfter).length
   const slowest = recoveries.reduce<number | null>((m, r) => (r.secondsToRecover === null ? m : Math.max(m ?? 0, r.secondsToRecover)), null)
   const verdicts = d.runs.length
     ? d.runs.map((r) => `<div class="verdict">${badge(r.verdict)}<span>${esc(r.title)}</span><span class="score">${esc(Math.round(r.score.value))}</span><span class="muted">/ 100</span></div>`).join('\n')
     : `<div class="verdict">${badge('not-tested')}<span>No chaoscope run in this range: signals only.</span></div>`
-  const recovery = never ? `${never} never recovered` : duration(slowest)
+  const recovery = never ? `${never} never recovered` : unknown && slowest === null ? 'unknown' : duration(slowest)
   return `<header class="top">
 <h1>${esc(d.title)}</h1>
 <p class="meta"><b>${esc(when(d.range.from))}</b> to <b>${esc(when(d.range.to))}</b> (${esc(duration(rangeSeconds(d)))}, ${esc(d.stepSeconds)} s steps) · generated ${esc(when(d.generatedAt))}</p>
@@ -172,7 +173,7 @@ function services(d: ReportData): string {
     ...phaseCells(s.before),
     ...phaseCells(s.during),
     ...phaseCells(s.after),
-    s.secondsToRecover === null ? (s.affected ? 'never' : NONE) : esc(duration(s.secondsToRecover)),
+    s.secondsToRecover === null ? (s.recoveryUnknown ? 'unknown' : s.affected ? 'never' : NONE) : esc(duration(s.secondsToRecover)),
   ])
   const head = ['Service', 'Requests', 'Errors before', 'p99 before', 'Errors during', 'p99 during', 'Errors after', 'p99 after', 'Time to recover']
   return table(head, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8]), d.services.map((s) => (s.affected ? ' class="bad"' : '')))
@@ -218,8 +219,8 @@ function recovery(d: ReportData): string {
       `<code>${esc(r.faultId)}</code>`,
       `${esc(e.source)} → ${esc(e.destination)}${e.affected ? '' : ' <span class="muted">(unaffected)</span>'}`,
       esc(when(r.faultEnd)),
-      r.recoveredAt === null ? 'not in the range' : esc(when(r.recoveredAt)),
-      r.secondsToRecover === null ? 'never' : esc(duration(r.secondsToRecover)),
+      r.recoveredAt === null ? (r.trafficAfter ? 'not in the range' : 'no traffic after it') : esc(when(r.recoveredAt)),
+      r.secondsToRecover === null ? (r.trafficAfter ? 'never' : 'unknown') : esc(duration(r.secondsToRecover)),
     ]),
   )
   if (!rows.length) return '<p class="muted">No fault ended in this range.</p>'

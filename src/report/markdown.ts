@@ -30,7 +30,8 @@ function header(d: ReportData): string[] {
   const seconds = (Date.parse(d.range.to) - Date.parse(d.range.from)) / 1000
   const affected = d.edges.filter((e) => e.affected)
   const recoveries = affected.flatMap((e) => e.recovery)
-  const never = recoveries.filter((r) => r.secondsToRecover === null).length
+  const never = recoveries.filter((r) => r.secondsToRecover === null && r.trafficAfter).length
+  const unknown = recoveries.filter((r) => r.secondsToRecover === null && !r.trafficAfter).length
   const slowest = recoveries.reduce<number | null>((m, r) => (r.secondsToRecover === null ? m : Math.max(m ?? 0, r.secondsToRecover)), null)
   const runs = d.runs.length ? d.runs.map((r) => `- ${verdict(r.verdict)} ${mdText(r.title)}: score **${Math.round(r.score.value)}** / 100`) : [`- ${verdict('not-tested')} no chaoscope run in this range: signals only`]
   return [
@@ -40,7 +41,7 @@ function header(d: ReportData): string[] {
     '',
     ...runs,
     '',
-    `${d.faults.length} fault window${d.faults.length === 1 ? '' : 's'} · ${affected.length} of ${d.edges.length} edges affected · slowest recovery ${mdText(never ? `${never} never recovered` : duration(slowest))}`,
+    `${d.faults.length} fault window${d.faults.length === 1 ? '' : 's'} · ${affected.length} of ${d.edges.length} edges affected · slowest recovery ${mdText(never ? `${never} never recovered` : unknown && slowest === null ? 'unknown' : duration(slowest))}`,
   ]
 }
 
@@ -95,7 +96,7 @@ function services(d: ReportData): string {
     ...phaseCells(s.before),
     ...phaseCells(s.during),
     ...phaseCells(s.after),
-    s.secondsToRecover === null ? (s.affected ? 'never' : NONE) : mdText(duration(s.secondsToRecover)),
+    s.secondsToRecover === null ? (s.recoveryUnknown ? 'unknown' : s.affected ? 'never' : NONE) : mdText(duration(s.secondsToRecover)),
   ])
   const head = ['Service', 'Requests', 'Errors before', 'p99 before', 'Errors during', 'p99 during', 'Errors after', 'p99 after', 'Time to recover']
   return table(head, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8]))
@@ -130,8 +131,8 @@ function recovery(d: ReportData): string {
       mdText(r.faultId),
       `${mdText(e.source)} → ${mdText(e.destination)}${e.affected ? '' : ' (unaffected)'}`,
       mdText(when(r.faultEnd)),
-      r.recoveredAt === null ? 'not in the range' : mdText(when(r.recoveredAt)),
-      r.secondsToRecover === null ? 'never' : mdText(duration(r.secondsToRecover)),
+      r.recoveredAt === null ? (r.trafficAfter ? 'not in the range' : 'no traffic after it') : mdText(when(r.recoveredAt)),
+      r.secondsToRecover === null ? (r.trafficAfter ? 'never' : 'unknown') : mdText(duration(r.secondsToRecover)),
     ]),
   )
   if (!rows.length) return 'No fault ended in this range.'

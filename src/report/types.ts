@@ -75,6 +75,8 @@ export interface Recovery {
   /** First moment at or after the fault's end with the signal within tolerance; null if never in the range. */
   recoveredAt: string | null
   secondsToRecover: number | null
+  /** Whether the edge carried traffic after the fault ended: without any, its recovery is unknown, not "never". */
+  trafficAfter: boolean
 }
 
 export interface FaultWindow {
@@ -101,6 +103,8 @@ export interface ServiceImpact {
   after: PhaseSignals
   /** The longest time to recover among its inbound edges, seconds; null when it never recovered or had no fault. */
   secondsToRecover: number | null
+  /** An inbound edge carried no traffic after a fault ended: the service's recovery is unknown. */
+  recoveryUnknown: boolean
   affected: boolean
 }
 
