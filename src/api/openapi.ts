@@ -86,6 +86,23 @@ const EXAMPLE = {
   metadata: { name: 'web-delay' },
   spec: { action: 'delay', mode: 'all', selector: { labelSelectors: { app: 'web' } }, delay: { latency: '100ms' }, duration: '30s' },
 }
+const JOURNAL_EXAMPLE_SUMMARY = 'a run of Chaos Toolkit whose steady state held before and after the method'
+const JOURNAL_EXAMPLE = {
+  'chaoslib-version': '1.44.0',
+  experiment: { title: 'front survives a slow back', 'steady-state-hypothesis': { title: 'front answers', probes: [{ type: 'probe', name: 'front-ok', tolerance: 200, provider: { type: 'http', url: 'http://127.0.0.1:8080/' } }] }, method: [] },
+  start: '2026-12-04T21:15:42.123456',
+  end: '2026-12-04T21:16:12.654321',
+  status: 'completed',
+  deviated: false,
+  steady_states: {
+    before: { steady_state_met: true, probes: [{ activity: { type: 'probe', name: 'front-ok' }, status: 'succeeded', tolerance_met: true, output: 200, start: '2026-12-04T21:15:42.200000' }] },
+    during: [],
+    after: { steady_state_met: true, probes: [{ activity: { type: 'probe', name: 'front-ok' }, status: 'succeeded', tolerance_met: true, output: 200, start: '2026-12-04T21:16:12.500000' }] },
+  },
+  run: [],
+  rollbacks: [],
+}
+
 // the journal's steady states as the report reads them (src/api/reports.ts checkJournal)
 const JOURNAL_STEADY_STATE = {
   type: 'object',
@@ -356,7 +373,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'keep the journal of a Chaos Toolkit run (what `chaoscope run` posts), for reports',
           description:
             'The body is the journal.json that `chaoscope run` or `chaos run` wrote, as JSON (a body without a content type is read as JSON), nesting at most 100 levels. It is kept whole; the report reads experiment.title, start, end, status, deviated and steady_states, and they are checked first: a journal it could not read is refused, so that it never breaks a report later. Times without a zone are UTC, as Chaos Toolkit writes them.',
-          requestBody: { required: true, content: json(ref('Journal')) },
+          requestBody: { required: true, content: { 'application/json': { schema: ref('Journal'), examples: { run: { summary: JOURNAL_EXAMPLE_SUMMARY, value: JOURNAL_EXAMPLE } } } } },
           responses: {
             201: { description: 'kept: the run as GET /api/v1/runs lists it, without its journal', content: json(ref('RunRecord')) },
             400: error('the body is not JSON, or not a journal: experiment.title, start (a time), status (a string or null) or steady_states (before, during, after) missing or malformed (REPORT_INVALID_JOURNAL), or it nests deeper than 100 levels (API_BODY_TOO_DEEP)'),

@@ -3,11 +3,15 @@
  * kept and listed, a bad one refused with its code; the report of a range holds the fault window the records of
  * a real (then deleted, so archived) experiment give, the signals the recorder wrote, and the run with its score.
  */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
 import { apiApp } from './app.js'
 import { Controller } from '../engine/controller.js'
 import { Store } from '../store/store.js'
 import { hashToken, newToken } from './auth.js'
+import { runExperiment } from '../verdict/runner.js'
 import type { SignalRow } from '../store/store.js'
 import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
 
@@ -124,6 +128,28 @@ describe('GET /api/v1/report', () => {
 })
 
 describe('what the runs and reports refuse', () => {
+  it('keeps the journal chaoscope\'s own runner writes, probes checked before, during and after the method', async () => {
+    const server = http.createServer((_req, res) => res.end('ok'))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+      const written = await runExperiment(
+        { title: 'up', description: 'd', 'steady-state-hypothesis': { title: 'h', probes: [{ type: 'probe', name: 'up', tolerance: 200, provider: { type: 'http', url } }] }, method: [{ type: 'action', name: 'poke', provider: { type: 'http', url } }] },
+        { hypothesisStrategy: 'continuously', hypothesisFrequency: 1, failFast: false, rollbackStrategy: 'default', allowExec: false, verifyTls: true, cwd: tmpdir() },
+        { values: { configuration: {}, secrets: {} } },
+      )
+      const { app } = setup()
+      const res = await post(app, written)
+      expect(res.status, await res.clone().text()).toBe(201)
+      const { id } = (await res.json()) as Json
+      const one = (await (await app.request(`/api/v1/report?run=${id}`)).json()) as Json
+      expect(one.runs[0]).toMatchObject({ title: 'up', verdict: 'passed' })
+      expect(one.runs[0].hypothesis.map((h: Json) => h.phase)[0]).toBe('before')
+    } finally {
+      server.close()
+    }
+  })
+
   it('refuses a journal the report could not read, and keeps none of it: every report of its range would break', async () => {
     const { app, store } = setup()
     const good = journal('front survives', true)
