@@ -140,14 +140,21 @@ const EDGE = {
     tolerance: { oneOf: [{ type: 'object', required: ['p99Ms', 'errorRate', 'basis'], properties: { p99Ms: num, errorRate: { type: 'number' }, basis: { type: 'string' } } }, { type: 'null' }] },
     recovery: {
       type: 'array',
-      items: { type: 'object', required: ['faultId', 'faultEnd', 'recoveredAt', 'secondsToRecover'], properties: { faultId: { type: 'string' }, faultEnd: { type: 'string', format: 'date-time' }, recoveredAt: { type: ['string', 'null'] }, secondsToRecover: num } },
+      items: {
+        type: 'object',
+        required: ['faultId', 'faultEnd', 'recoveredAt', 'secondsToRecover', 'trafficAfter'],
+        properties: {
+          faultId: { type: 'string' }, faultEnd: { type: 'string', format: 'date-time' }, recoveredAt: { type: ['string', 'null'] }, secondsToRecover: num,
+          trafficAfter: { type: 'boolean', description: 'false: no traffic after the fault ended, so its recovery is unknown' },
+        },
+      },
     },
   },
 }
 const SERVICE = {
   type: 'object',
-  required: ['service', 'requests', 'before', 'during', 'after', 'secondsToRecover', 'affected'],
-  properties: { service: { type: 'string' }, requests: { type: 'number' }, before: PHASE, during: PHASE, after: PHASE, secondsToRecover: num, affected: { type: 'boolean' } },
+  required: ['service', 'requests', 'before', 'during', 'after', 'secondsToRecover', 'recoveryUnknown', 'affected'],
+  properties: { service: { type: 'string' }, requests: { type: 'number' }, before: PHASE, during: PHASE, after: PHASE, secondsToRecover: num, recoveryUnknown: { type: 'boolean' }, affected: { type: 'boolean' } },
 }
 const FAULT = {
   type: 'object',

@@ -4,6 +4,7 @@
  * a real (then deleted, so archived) experiment give, the signals the recorder wrote, and the run with its score.
  */
 import http from 'node:http'
+import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -12,6 +13,7 @@ import { Controller } from '../engine/controller.js'
 import { Store } from '../store/store.js'
 import { hashToken, newToken } from './auth.js'
 import { runExperiment } from '../verdict/runner.js'
+import { openApiDocument } from './openapi.js'
 import type { SignalRow } from '../store/store.js'
 import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
 
@@ -44,6 +46,15 @@ const journal = (title: string, met: boolean) => ({
   },
   run: [], rollbacks: [],
 })
+
+/** What is wrong with `value` as the OpenAPI document's schema `name` says it (JSON Schema 2020-12, as OpenAPI 3.1). */
+function nonConformance(name: string, value: unknown): string[] {
+  const { default: Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020') as { default: new (o: object) => { addFormat(n: string, f: (s: string) => boolean): void; compile(s: object): ((v: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] } } }
+  const ajv = new Ajv2020({ strict: false, allErrors: true })
+  ajv.addFormat('date-time', (t) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(t) && !Number.isNaN(Date.parse(t)))
+  const check = ajv.compile({ $ref: `#/components/schemas/${name}`, components: (openApiDocument() as { components: object }).components })
+  return check(value) ? [] : (check.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)
+}
 
 const post = (app: ReturnType<typeof setup>['app'], body: unknown) =>
   app.request('/api/v1/runs', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } })
@@ -124,6 +135,31 @@ describe('GET /api/v1/report', () => {
     expect(await codeOf('?since=soon')).toEqual([400, 'REPORT_INVALID_RANGE'])
     expect(await codeOf('?since=5m&format=pdf')).toEqual([400, 'API_INVALID_QUERY'])
     expect(await codeOf('?run=99')).toEqual([404, 'REPORT_RUN_NOT_FOUND'])
+  })
+})
+
+describe('the answers, as the OpenAPI document says them', () => {
+  it('a run, the list of runs and a report with a fault window, traffic before, during and after it, and a run', async () => {
+    const { app, store, controller } = setup()
+    await controller.apply({
+      apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'NetworkChaos', metadata: { name: 'slow-back', namespace: 'default' },
+      spec: { action: 'delay', mode: 'all', selector: { labelSelectors: { app: 'back' } }, delay: { latency: '100ms' } },
+    } as never)
+    await until(async () => ((await controller.get('NetworkChaos', 'default', 'slow-back'))?.status as Json)?.conditions?.find((c: Json) => c.type === 'AllInjected' && c.status === 'True'))
+    await controller.delete('NetworkChaos', 'default', 'slow-back', { wait: true })
+    const kept = (await (await post(app, journal('front survives', false))).json()) as Json
+    expect(nonConformance('RunRecord', kept)).toEqual([])
+    const t = Date.now()
+    const row = (at: number, ok: number, bad: number): SignalRow => ({ sidecar: 'back-ingress', t: at, stepMs: 1000, source: 'ingress', destination: 'back', requests: { '2xx': ok, '5xx': bad }, bounds: [10, 100], counts: [ok, bad, 0], sumMs: 20 * ok + 200 * bad })
+    store.appendSignals([row(t - 120_000, 10, 0), row(t - 1000, 5, 5), row(t + 60_000, 10, 0)])
+    for (const q of ['', '?journal=true']) expect(nonConformance('RunList', await (await app.request(`/api/v1/runs${q}`)).json())).toEqual([])
+    const data = (await (await app.request(`/api/v1/report?from=${new Date(t - 180_000).toISOString()}&to=${new Date(t + 120_000).toISOString()}`)).json()) as Json
+    expect(data.faults).toHaveLength(1)
+    expect(data.edges[0].recovery).toHaveLength(1)
+    expect(data.runs).toHaveLength(1)
+    expect(nonConformance('Report', data)).toEqual([])
+    // and the schema is not one anything meets
+    expect(nonConformance('Report', { ...data, edges: [{ ...data.edges[0], recovery: [{}] }] })).not.toEqual([])
   })
 })
 
