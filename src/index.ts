@@ -221,12 +221,12 @@ export async function reportFormatOfFile(file: string): Promise<'json' | 'html' 
  * The report of one journal alone, when no controller recorded the run's traffic and faults: the hypothesis,
  * verdict and score, with a note saying why there are no charts.
  */
-export async function reportOfJournal(journal: Journal, format: 'json' | 'html' | 'md', experiment = journal.experiment.title): Promise<string> {
+export async function reportOfJournal(journal: Journal, format: 'json' | 'html' | 'md', experiment = journal.experiment.title, why?: string): Promise<string> {
   const [{ buildReport }, { renderReport }, { isoOf }] = await Promise.all([import('./report/build.js'), import('./report/render.js'), import('./report/score.js')])
   const from = Date.parse(isoOf(journal.start))
   const to = Math.max(from + 1000, Date.parse(isoOf(journal.end ?? journal.start)))
   const data = buildReport({ from, to, signals: [], exemplars: [], faults: [], runs: [{ experiment, journal }] })
-  data.notes.unshift('no controller was running: the run\'s traffic and faults were not recorded (start the services with `chaoscope up` for charts)')
+  data.notes.unshift(why ? `${why}: this report has the journal only` : 'no controller was running: the run\'s traffic and faults were not recorded (start the services with `chaoscope up` for charts)')
   return renderReport(data, format).body
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Hono } from 'hono'
 import { ChaosError } from '../errors.js'
-import { checkNesting, readBody } from '../http-guard.js'
+import { checkNesting, MAX_BODY_BYTES, readBody } from '../http-guard.js'
 import { requireContentType } from '../http-security.js'
 import { buildReport } from '../report/build.js'
 import { MAX_RANGE_MS, parseRange } from '../report/range.js'
@@ -19,8 +19,8 @@ import { allow, noteAudit, principalOf } from './auth.js'
 
 export type ReportStore = ReportReader & Pick<Store, 'addRun'>
 
-/** A journal is large (every probe's output): bounded like a resource file. */
-const MAX_JOURNAL_BYTES = 4 * 1024 * 1024
+/** Bounded as every body is (the guard refuses a larger declared one before any route): `chaoscope run` cuts long outputs. */
+const MAX_JOURNAL_BYTES = MAX_BODY_BYTES
 
 const invalid = (why: string) =>
   new ChaosError('REPORT_INVALID_JOURNAL', `the body is not a Chaos Toolkit journal: ${why}`, { hint: 'post the journal.json that `chaoscope run` or `chaos run` wrote' })

@@ -49,9 +49,10 @@ export async function report(opts: ReportFlags, run: Run): Promise<void> {
 
 /**
  * After `chaoscope run --report FILE`: the run's journal kept by the controller (`id`), and its report written
- * from what the controller recorded; with no controller, the report of the journal alone.
+ * from what the controller recorded; with no controller (or one that did not keep the run: `notKept` says why), the
+ * report of the journal alone.
  */
-export async function runReport(file: string, journal: Journal, recorded: { controller: ControllerClient; id: number } | undefined): Promise<string> {
+export async function runReport(file: string, journal: Journal, recorded: { controller: ControllerClient; id: number } | undefined, notKept?: string): Promise<string> {
   const { format, file: path } = await destination(file)
   let text: string
   if (recorded) {
@@ -60,7 +61,7 @@ export async function runReport(file: string, journal: Journal, recorded: { cont
     const wait = end + 1500 - Date.now()
     if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 3000)))
     text = await recorded.controller.report({ run: recorded.id }, format)
-  } else text = await reportOfJournal(journal, format)
+  } else text = await reportOfJournal(journal, format, undefined, notKept)
   const out = path ?? resolve(file)
   write(out, text)
   return out

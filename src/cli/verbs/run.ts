@@ -170,14 +170,16 @@ export async function run(file: string, opts: RunCommandOptions, io: Run): Promi
   // the controller keeps every run (reports, the score across runs); a run without one still has its journal
   const controller = opts.dry === undefined ? await runController() : undefined
   let recorded: { controller: NonNullable<typeof controller>; id: number } | undefined
+  let notKept: string | undefined
   if (controller) {
     try {
-      recorded = { controller, id: (await controller.postRun(JSON.parse(JSON.stringify(journal, jsonReplacer)))).id }
+      recorded = { controller, id: (await controller.postRun(JSON.parse(JSON.stringify(journal, outputsCut)))).id }
     } catch (e) {
-      io.err(`warning: the controller did not keep the run: ${(e as Error).message}\n`)
+      notKept = `the controller did not keep the run: ${(e as Error).message}`
+      io.err(`warning: ${notKept}\n`)
     }
   }
-  const reportFile = opts.report ? await (await import('./report.js')).runReport(opts.report, journal, recorded) : undefined
+  const reportFile = opts.report ? await (await import('./report.js')).runReport(opts.report, journal, recorded, notKept) : undefined
   if (opts.output === 'json') io.out(`${JSON.stringify(journal, jsonReplacer, 2)}\n`)
   else {
     const verdict = journal.deviated ? 'deviated' : journal.status
@@ -186,6 +188,18 @@ export async function run(file: string, opts: RunCommandOptions, io: Run): Promi
     io.out(`journal: ${journalPath}${opts.junit ? `, JUnit: ${resolve(opts.junit)}` : ''}${reportFile ? `, report: ${reportFile}` : ''}${recorded ? ` (run ${recorded.id})` : ''}\n`)
   }
   io.exitCode = exitOf(journal)
+}
+
+/** Longest activity output, as JSON, the controller is sent: reports read the checks, not the outputs. */
+const MAX_KEPT_OUTPUT = 4096
+
+/** The journal as the controller keeps it: long outputs cut (the journal file has them whole), bytes decoded. */
+function outputsCut(key: string, value: unknown): unknown {
+  if (key === 'output' && value !== null && value !== undefined) {
+    const text = JSON.stringify(value, jsonReplacer) ?? ''
+    if (text.length > MAX_KEPT_OUTPUT) return `${text.length} characters, cut: the whole output is in the journal file`
+  }
+  return jsonReplacer(key, value)
 }
 
 /** Bytes (a --var k:bytes=v) as Python's json encoder would fail on them; chaostoolkit's encoder writes them decoded. */
