@@ -339,16 +339,20 @@ Examples:
   program
     .command('prometheus-config')
     .description('print a Prometheus scrape configuration for what runs here: the controller, the runtime (with every sidecar\'s metrics) and load generators')
-    .option('--token-file <file>', 'the file Prometheus reads the bearer token from at each scrape (default $CHAOSCOPE_HOME/token)')
+    .option('--token-file <file>', 'the file Prometheus reads the bearer token from at each scrape (default $CHAOSCOPE_HOME/token, the admin token)')
+    .option('--runtime-token-file <file>', 'the file the runtime job reads its bearer token from (default: the --token-file one)')
     .option('--scrape-interval <duration>', 'how often Prometheus scrapes, a Prometheus duration (default 5s)')
     .option('--load <host:port>', 'a load generator\'s --metrics-addr (repeatable); running `chaoscope load --metrics-addr` are found without it', collect)
     .option('--rules <path>', 'alert rules listed as rule_files: a file, or a directory\'s .yml files but *.test.yml (deploy/prometheus)')
     .addHelpText('after', `
 The controller and runtime jobs send the token in --token-file (Prometheus re-reads it at every scrape); make
 a read-only one with \`chaoscope token create prom --role viewer\` and save it in a file of its own (0600).
+The runtime job sends --runtime-token-file instead when given: the runtime's /metrics takes its own token
+(runtime.json's, new at each start) or one of the controller \`chaoscope up\` runs in it.
 Examples:
   chaoscope prometheus-config --rules deploy/prometheus | tee prometheus.yml
-  chaoscope prometheus-config --token-file ~/.config/prom-token --scrape-interval 15s --load 127.0.0.1:9464`)
+  chaoscope prometheus-config --token-file ~/.config/prom-token --scrape-interval 15s --load 127.0.0.1:9464
+  chaoscope prometheus-config --token-file ~/.config/prom-token --runtime-token-file ~/.config/runtime-token`)
     .action(act(run, async (opts: PrometheusConfigFlags) => {
       await (await import('./verbs/prometheus.js')).prometheusConfigVerb(opts, run)
     }))
@@ -525,7 +529,7 @@ export interface LoadFlags {
   rate?: string; stages?: string; connections?: number; duration?: number; requests?: number; method?: string; header?: string[]; body?: string
   timeout?: number; filename?: string; workers?: number; metricsAddr?: string; allowRemote?: boolean; quiet?: boolean; output: 'text' | 'json'
 }
-export interface PrometheusConfigFlags { tokenFile?: string; scrapeInterval?: string; load?: string[]; rules?: string }
+export interface PrometheusConfigFlags { tokenFile?: string; runtimeTokenFile?: string; scrapeInterval?: string; load?: string[]; rules?: string }
 export interface RunCommandFlags {
   rollbackStrategy?: string; hypothesisStrategy?: string; hypothesisFrequency?: number; failFast?: boolean; var?: string[]; varFile?: string[]
   journalPath: string; dry?: string; validation: boolean; verifyTls: boolean; settings?: string; controlFile?: string[]; allowExec?: boolean

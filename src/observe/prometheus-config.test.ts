@@ -11,7 +11,7 @@ const config = (o: Partial<Parameters<typeof prometheusConfig>[0]> & Pick<Parame
   }
 
 describe('prometheusConfig', () => {
-  it('scrapes the controller and the runtime with the token file, and load generators without it', () => {
+  it('scrapes the controller and the runtime with the token file (one for both by default), and load generators without it', () => {
     const c = config({ targets: { controller: 'http://127.0.0.1:4000', runtime: 'http://127.0.0.1:4100/', loads: ['127.0.0.1:9464', 'http://127.0.0.1:9465/metrics'] } })
     expect(c.global).toEqual({ scrape_interval: '5s', evaluation_interval: '5s' })
     expect(c.rule_files).toBeUndefined()
@@ -20,6 +20,14 @@ describe('prometheusConfig', () => {
       { job_name: 'chaoscope-controller', scheme: 'http', metrics_path: '/metrics', authorization: auth, static_configs: [{ targets: ['127.0.0.1:4000'] }] },
       { job_name: 'chaoscope-runtime', scheme: 'http', metrics_path: '/metrics', authorization: auth, static_configs: [{ targets: ['127.0.0.1:4100'] }] },
       { job_name: 'chaoscope-load', scheme: 'http', metrics_path: '/metrics', static_configs: [{ targets: ['127.0.0.1:9464', '127.0.0.1:9465'] }] },
+    ])
+  })
+
+  it('sends the runtime job the runtime token file when one is given (a `chaoscope server` elsewhere has other tokens)', () => {
+    const c = config({ targets: { controller: 'http://127.0.0.1:4000', runtime: 'http://127.0.0.1:4100' }, runtimeTokenFile: '/home/me/.config/runtime.token' })
+    expect(c.scrape_configs.map((j) => [j.job_name, j.authorization?.credentials_file])).toEqual([
+      ['chaoscope-controller', TOKEN],
+      ['chaoscope-runtime', '/home/me/.config/runtime.token'],
     ])
   })
 

@@ -4,8 +4,9 @@
  * signals (`chaoscope-runtime`) and load generators (`chaoscope-load`). A pure function of the targets: finding
  * them (the state files) is the caller's.
  *
- * The controller and runtime jobs send the token read from a file (Prometheus re-reads it at every scrape, so a
- * rotated token needs no reload). The load job sends none: `chaoscope load --metrics-addr` asks for none, and
+ * The controller and runtime jobs send a token read from a file (Prometheus re-reads it at every scrape, so a
+ * rotated token needs no reload), each its own file if need be: the runtime's /metrics takes the runtime's own token
+ * or one of a controller mounted in it (`up`), which is not the token of a `chaoscope server` elsewhere. The load job sends none: `chaoscope load --metrics-addr` asks for none, and
  * a load generator named by address is not a place to send a token that opens the APIs.
  */
 import { stringify } from 'yaml'
@@ -22,8 +23,10 @@ export interface ScrapeTargets {
 
 export interface PrometheusConfigOptions {
   targets: ScrapeTargets
-  /** The file holding the bearer token for the controller and runtime (`$CHAOSCOPE_HOME/token`). */
+  /** The file holding the bearer token for the controller, and for the runtime unless `runtimeTokenFile` says otherwise. */
   tokenFile: string
+  /** The file holding the bearer token for the runtime job (default `tokenFile`). */
+  runtimeTokenFile?: string
   /** How often every target is scraped, a Prometheus duration (default 5s). */
   scrapeInterval?: string
   /** Alerting and recording rule files or globs (deploy/prometheus/*.yml), as `rule_files`. */
@@ -88,14 +91,14 @@ function jobs(name: string, endpoints: Endpoint[], extra: Record<string, unknown
 export function prometheusConfig(o: PrometheusConfigOptions): string {
   const interval = o.scrapeInterval ?? DEFAULT_SCRAPE_INTERVAL
   if (!isPrometheusDuration(interval)) throw new TypeError(`scrape interval "${interval}" is not a Prometheus duration like 5s or 1m`)
-  const auth = { authorization: { type: 'Bearer', credentials_file: o.tokenFile } }
+  const auth = (file: string) => ({ authorization: { type: 'Bearer', credentials_file: file } })
   const { controller, runtime, loads = [] } = o.targets
   const runtimeAt = runtime === undefined ? undefined : endpoint(runtime, 'runtime')
   const controllerAt = controller === undefined ? undefined : endpoint(controller, 'controller')
   const shared = controllerAt !== undefined && runtimeAt !== undefined && controllerAt.scheme === runtimeAt.scheme && controllerAt.address === runtimeAt.address
   const scrapeConfigs = [
-    ...(controllerAt && !shared ? jobs('chaoscope-controller', [controllerAt], auth) : []),
-    ...(runtimeAt ? jobs('chaoscope-runtime', [runtimeAt], auth) : []),
+    ...(controllerAt && !shared ? jobs('chaoscope-controller', [controllerAt], auth(o.tokenFile)) : []),
+    ...(runtimeAt ? jobs('chaoscope-runtime', [runtimeAt], auth(o.runtimeTokenFile ?? o.tokenFile)) : []),
     ...(loads.length > 0 ? jobs('chaoscope-load', loads.map((l) => endpoint(l, 'load generator')), {}) : []),
   ]
   return stringify({

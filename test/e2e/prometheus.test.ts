@@ -2,7 +2,9 @@
  * chaoscope under a real Prometheus: the generated scrape configuration and deploy/prometheus pass promtool; the
  * chain runs under `chaoscope up` with bounded `chaoscope load`, Prometheus scrapes it with the admin token
  * every second, a 200 ms NetworkChaos delay on middle→back shows in that edge's latency read back through PromQL
- * and goes away after, and every query of the Grafana dashboard runs without error. Needs `npm run build` and
+ * and goes away after, every query of the Grafana dashboard runs without error, and its per-service rate counts
+ * each request once (at the service's ingress sidecars, though it also passes the hostport one). `chaoscope
+ * prometheus-config` finds the runtime and says its default token is the admin one. Needs `npm run build` and
  * Debian's prometheus (scripts/setup.sh); skips, saying so, when promtool or prometheus is missing.
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -41,9 +43,9 @@ const dashboard = (): Dashboard => JSON.parse(readFileSync(DASHBOARD, 'utf8')) a
 const VIA_VARIABLE = { type: 'prometheus', uid: '${datasource}' }
 
 /** Every query the dashboard sends, with Grafana's variables as Grafana would fill them in here. */
-function dashboardQueries(): { what: string; title?: string; expr: string }[] {
+function dashboardQueries(rateInterval = '5s'): { what: string; title?: string; expr: string }[] {
   const d = dashboard()
-  const fill = (e: string) => e.replaceAll('$__rate_interval', '5s').replaceAll('$service', '.*')
+  const fill = (e: string) => e.replaceAll('$__rate_interval', rateInterval).replaceAll('$service', '.*')
   return [
     ...d.panels.flatMap((p) => (p.targets ?? []).map((t, i) => ({ what: `panel "${p.title}" query ${i + 1}`, title: p.title, expr: fill(t.expr) }))),
     ...d.annotations.list.map((a) => ({ what: `annotation "${a.name}"`, expr: fill(a.expr) })),
@@ -54,10 +56,12 @@ describe.skipIf(missingTool !== undefined)(`Prometheus and Grafana files${skipRe
   it('the generated configuration passes promtool check config, rules included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'chaoscope-promcfg-'))
     writeFileSync(join(dir, 'token'), 'secret\n', { mode: 0o600 })
+    writeFileSync(join(dir, 'runtime-token'), 'other\n', { mode: 0o600 })
     const file = join(dir, 'prometheus.yml')
     writeFileSync(file, prometheusConfig({
       targets: { controller: 'http://127.0.0.1:4000', runtime: 'http://127.0.0.1:4100', loads: ['127.0.0.1:9464', 'http://127.0.0.1:9465/metrics'] },
       tokenFile: join(dir, 'token'),
+      runtimeTokenFile: join(dir, 'runtime-token'),
       ruleFiles: [join(RULES, 'chaoscope-rules.yml')],
     }))
     const r = promtool('check', 'config', file)
@@ -148,7 +152,7 @@ describe.skipIf(missingTool !== undefined)(`chaoscope up scraped by a real Prome
     up = launch(['up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], env)
     const front = (await waitOutput(up, /^service front: (http:\S+)$/m, 40_000))[1]!
     // bounded in time and in count; it ends by itself if the test does not stop it
-    load = launch(['load', front, '--rate', '20', '--duration', '90s', '--requests', '1800', '--metrics-addr', '127.0.0.1:0', '-q'], env)
+    load = launch(['load', front, '--rate', '20', '--duration', '150s', '--requests', '3000', '--metrics-addr', '127.0.0.1:0', '-q'], env)
     const loadMetrics = (await waitOutput(load, /^metrics: (http:\S+)$/m, 20_000))[1]!
     const state = JSON.parse(readFileSync(join(home, 'runtime.json'), 'utf8')) as { url: string }
     const controller = JSON.parse(readFileSync(join(home, 'controller.json'), 'utf8')) as { url: string }
@@ -230,5 +234,32 @@ describe.skipIf(missingTool !== undefined)(`chaoscope up scraped by a real Prome
     }
     const perService = await instant(dashboardQueries().find((q) => q.title === 'Request rate')!.expr)
     expect(perService.data.result.map((x) => x.metric.destination).sort()).toEqual(expect.arrayContaining(['back', 'front', 'middle']))
+
+    // each request the load sends front passes front's hostport sidecar and one of its ingress sidecars: the
+    // per-service rate counts it once, as the load generator does (summing every sidecar gave twice as many)
+    const frontRate = Number((await instant(dashboardQueries('20s').find((q) => q.title === 'Request rate')!.expr)).data.result.find((x) => x.metric.destination === 'front')?.value[1])
+    const sentRate = Number((await instant('sum(rate(chaoscope_load_requests_total[20s]))')).data.result[0]?.value[1])
+    expect(sentRate).toBeGreaterThan(5)
+    expect(frontRate / sentRate).toBeGreaterThan(0.8)
+    expect(frontRate / sentRate).toBeLessThan(1.25)
+  }, 60_000)
+
+  it('chaoscope prometheus-config finds the runtime, sends it the admin token by default and says so', () => {
+    const r = spawnSync(process.execPath, [BIN, 'prometheus-config'], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 })
+    expect(r.status, r.stderr).toBe(0)
+    const state = JSON.parse(readFileSync(join(home, 'runtime.json'), 'utf8')) as { url: string }
+    const jobs = (parse(r.stdout) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[]; authorization?: { credentials_file: string } }[] }).scrape_configs
+    const runtime = jobs.find((j) => j.job_name === 'chaoscope-runtime')
+    expect(runtime?.static_configs[0]?.targets).toEqual([new URL(state.url).host])
+    expect(runtime?.authorization?.credentials_file).toBe(join(home, 'token'))
+    expect(r.stderr).toContain('the local admin token')
+    expect(r.stderr).toContain('chaoscope token create prom --role viewer')
+
+    const own = spawnSync(process.execPath, [BIN, 'prometheus-config', '--token-file', join(home, 'prom.token'), '--runtime-token-file', join(home, 'runtime.token')], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 })
+    expect(own.status, own.stderr).toBe(0)
+    const ownJobs = (parse(own.stdout) as { scrape_configs: { job_name: string; authorization?: { credentials_file: string } }[] }).scrape_configs
+    expect(ownJobs.find((j) => j.job_name === 'chaoscope-runtime')?.authorization?.credentials_file).toBe(join(home, 'runtime.token'))
+    expect(own.stderr).not.toContain('admin token')
+    expect(own.stderr).toContain(`${join(home, 'runtime.token')} does not exist yet`)
   }, 60_000)
 })
