@@ -63,3 +63,24 @@ describe('startRecorder', () => {
     expect(spans[0]).toMatchObject({ traceId: 't1', sidecar: 'api', source: 'web', destination: 'api', status: 503, faults: ['f1'], parentSpanId: null })
   })
 })
+
+describe('exemplars kept', () => {
+  it('one trace a step, failing first, with every hop of it (also those read a step later)', async () => {
+    const spans: ExemplarRow[] = []
+    const ex = (trace: string, span: string, status: number, reason: 'failed' | 'fault' | 'slow', d = 10) => ({ traceId: trace, spanId: span, start: 1, durationMs: d, method: 'GET', path: '/', status, faults: [], reason })
+    let round = 0
+    const reads = [
+      [ex('ok', 'a', 200, 'slow', 900), ex('bad', 'b', 503, 'failed'), ex('fault', 'c', 200, 'fault')],
+      [ex('ok', 'a', 200, 'slow', 900), ex('bad', 'b', 503, 'failed'), ex('fault', 'c', 200, 'fault'), ex('bad', 'b2', 503, 'failed')],
+    ]
+    const rec = startRecorder({
+      everyMs: 3_600_000,
+      read: async () => [sidecar('api', 10 + round, 0, [10 + round, 0, 0, 0], { exemplars: reads[Math.min(round++, 1)] })],
+      sink: { appendSignals: () => {}, appendExemplars: (r) => spans.push(...r) },
+    })
+    await rec.tick()
+    await rec.tick()
+    await rec.stop()
+    expect(spans.map((s) => `${s.traceId}/${s.spanId}`)).toEqual(['bad/b', 'bad/b2'])
+  })
+})

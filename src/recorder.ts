@@ -35,7 +35,13 @@ export interface SidecarExemplar {
   path: string
   status: number
   faults: readonly string[]
+  /** Why the sidecar kept it. */
+  reason?: 'failed' | 'fault' | 'slow'
 }
+
+/** New traces whose exemplar spans are kept per step, failing ones first. */
+export const TRACES_PER_TICK = 1
+const RANK = { failed: 0, fault: 1, slow: 2 } as const
 
 export interface SignalSink {
   appendSignals(rows: SignalRow[]): void
@@ -111,6 +117,8 @@ export function startRecorder(opts: RecorderOptions): { stop(): Promise<void>; t
   const now = opts.now ?? Date.now
   let prev = new Map<string, Snapshot>()
   const seenSpans = new Set<string>()
+  /** Traces picked lately: their later hops are kept too. */
+  const chosen = new Set<string>()
   let stopped = false
   let running: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
@@ -128,17 +136,33 @@ export function startRecorder(opts: RecorderOptions): { stop(): Promise<void>; t
     prev = next
     const spans: ExemplarRow[] = []
     const keep = new Set<string>()
+    const fresh: { e: SidecarExemplar; s: SidecarCounters }[] = []
     for (const s of cur) {
       for (const e of s.exemplars ?? []) {
         const key = `${e.traceId}/${e.spanId}`
         keep.add(key)
-        if (seenSpans.has(key)) continue
-        spans.push({
-          traceId: e.traceId, spanId: e.spanId, parentSpanId: e.parentSpanId ?? null, t: e.start, durationMs: e.durationMs,
-          sidecar: e.sidecar ?? s.name, source: e.source ?? s.labels.source ?? '', destination: e.destination ?? s.labels.destination ?? '',
-          method: e.method, path: e.path, status: e.status, faults: [...e.faults],
-        })
+        if (!seenSpans.has(key)) fresh.push({ e, s })
       }
+    }
+    // a few traces a second: under a fault the sidecars keep every request, and a report shows one trace. Traces,
+    // not spans, are picked (failing ones first, then faulted, then slow), and every hop of a picked trace is kept,
+    // also when it comes a second later
+    const best = new Map<string, number>()
+    for (const { e } of fresh) best.set(e.traceId, Math.min(best.get(e.traceId) ?? 9, RANK[e.reason ?? 'slow']))
+    const longest = new Map<string, number>()
+    for (const { e } of fresh) longest.set(e.traceId, Math.max(longest.get(e.traceId) ?? 0, e.durationMs))
+    const picked = [...best.keys()].filter((id) => !chosen.has(id)).sort((a, b) => best.get(a)! - best.get(b)! || longest.get(b)! - longest.get(a)!).slice(0, TRACES_PER_TICK)
+    for (const id of picked) {
+      chosen.add(id)
+      if (chosen.size > 1000) chosen.delete(chosen.values().next().value!)
+    }
+    for (const { e, s } of fresh) {
+      if (!chosen.has(e.traceId)) continue
+      spans.push({
+        traceId: e.traceId, spanId: e.spanId, parentSpanId: e.parentSpanId ?? null, t: e.start, durationMs: e.durationMs,
+        sidecar: e.sidecar ?? s.name, source: e.source ?? s.labels.source ?? '', destination: e.destination ?? s.labels.destination ?? '',
+        method: e.method, path: e.path, status: e.status, faults: [...e.faults],
+      })
     }
     // the sidecars' rings hold the recent spans: remember those, forget what they dropped
     seenSpans.clear()

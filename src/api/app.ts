@@ -65,6 +65,8 @@ export interface ApiOptions {
   security?: ApiSecurity
   /** Where runs are kept and reports read from (the controller's store): POST/GET /api/v1/runs, GET /api/v1/report. */
   reports?: ReportStore
+  /** The clock of the reports' ranges (default: the security's, else Date.now); tests move it ahead of the faults they made. */
+  now?: () => number
 }
 
 /** The store's side of tokens and the audit log (src/store/store.ts). */
@@ -250,7 +252,7 @@ export function apiApp(opts: ApiOptions): Hono {
     return c.json({ name: p.name, role: p.role, namespaces: p.namespaces })
   })
   if (sec) tokenRoutes(app, sec)
-  if (opts.reports) reportRoutes(app, opts.reports, sec?.now)
+  if (opts.reports) reportRoutes(app, opts.reports, opts.now ?? sec?.now)
 
   app.get('/metrics', async (c) => {
     allow(principalOf(c), 'read')

@@ -25,13 +25,14 @@ afterEach(async () => {
   for (const c of controllers.splice(0)) await c.stop()
 })
 
-function setup() {
+/** `ahead`: how far the reports' clock runs ahead of the real one (a report leaves out the second going on). */
+function setup(ahead = 5000) {
   const runtime = new FakeRuntime([fakePod('back-aaaaa', { app: 'back' }, { protocol: 'http', containerPort: 8080 })])
   const store = Store.open(':memory:')
   const controller = Controller.open({ store, runtime, podCacheMs: 0 })
   controllers.push(controller)
   void controller.start()
-  const app = apiApp({ controller, runtime, reports: store })
+  const app = apiApp({ controller, runtime, reports: store, now: () => Date.now() + ahead })
   return { app, store, controller }
 }
 
@@ -125,6 +126,16 @@ describe('GET /api/v1/report', () => {
     expect(one.runs.map((r: Json) => r.title)).toEqual(['front survives'])
   })
 
+  it('ends a range asked up to now at the last whole second the recorder wrote: no false drop to 0 at the end', async () => {
+    const { app, store } = setup(0)
+    const sec = Math.floor(Date.now() / 1000) * 1000
+    const row = (t: number): SignalRow => ({ sidecar: 'a-ingress', t, stepMs: 1000, source: 'ingress', destination: 'a', requests: { '2xx': 10 }, bounds: [10, 100], counts: [10, 0, 0], sumMs: 50 })
+    store.appendSignals([row(sec - 4000), row(sec - 3000), row(sec - 2000)])
+    const data = (await (await app.request('/api/v1/report?since=20s')).json()) as Json
+    expect(Date.parse(data.range.to)).toBeLessThanOrEqual(sec)
+    expect(data.edges[0].points.at(-1).rps).toBe(10)
+  })
+
   it('refuses a bad range, format or run with a code', async () => {
     const { app } = setup()
     const codeOf = async (q: string) => {
@@ -140,7 +151,7 @@ describe('GET /api/v1/report', () => {
 
 describe('the answers, as the OpenAPI document says them', () => {
   it('a run, the list of runs and a report with a fault window, traffic before, during and after it, and a run', async () => {
-    const { app, store, controller } = setup()
+    const { app, store, controller } = setup(200_000)
     await controller.apply({
       apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'NetworkChaos', metadata: { name: 'slow-back', namespace: 'default' },
       spec: { action: 'delay', mode: 'all', selector: { labelSelectors: { app: 'back' } }, delay: { latency: '100ms' } },

@@ -8,16 +8,19 @@ import type { Hono } from 'hono'
 import { ChaosError } from '../errors.js'
 import { checkNesting, MAX_BODY_BYTES, readBody } from '../http-guard.js'
 import { requireContentType } from '../http-security.js'
-import { buildReport } from '../report/build.js'
 import { MAX_RANGE_MS, parseRange } from '../report/range.js'
 import { REPORT_FORMATS } from '../report/formats.js'
 import type { ReportFormat } from '../report/formats.js'
-import { reportInputs } from '../report/source.js'
+import { reportFromStore } from '../report/source.js'
 import type { ReportReader } from '../report/source.js'
+import type { ReportData } from '../report/types.js'
 import type { RunRow, Store } from '../store/store.js'
 import { allow, noteAudit, principalOf } from './auth.js'
 
 export type ReportStore = ReportReader & Pick<Store, 'addRun'>
+
+/** How long after a run's end its own report reaches: the recovery's first seconds. `chaoscope run --report` waits for them. */
+export const RUN_TAIL_MS = 3_000
 
 /** Bounded as every body is (the guard refuses a larger declared one before any route): `chaoscope run` cuts long outputs. */
 const MAX_JOURNAL_BYTES = MAX_BODY_BYTES
@@ -87,7 +90,7 @@ export function checkJournal(v: unknown): Omit<RunRow, 'id' | 'createdBy'> {
     endedAt: new Date(end).toISOString(),
     status: (j.status as string | null) ?? 'interrupted',
     deviated: j.deviated === true,
-    journal: j,
+    journal: withoutSecrets(j),
   }
 }
 
@@ -105,7 +108,20 @@ function rangeOf(q: Parameters<typeof parseRange>[0], now: number): { from: numb
   return r
 }
 
+/**
+ * The journal as it is kept: the values of the experiment's `secrets` replaced (any reader of runs may see a
+ * journal's checks; none needs the secrets, and `chaos run` journals carry them as written).
+ */
+function withoutSecrets(j: Record<string, unknown>): Record<string, unknown> {
+  const exp = j.experiment as Record<string, unknown>
+  if (!isObject(exp.secrets)) return j
+  const hidden: Record<string, unknown> = {}
+  for (const [scope, values] of Object.entries(exp.secrets)) hidden[scope] = isObject(values) ? Object.fromEntries(Object.keys(values).map((k) => [k, '(not kept)'])) : '(not kept)'
+  return { ...j, experiment: { ...exp, secrets: hidden } }
+}
+
 export function reportRoutes(app: Hono, store: ReportStore, now: () => number = Date.now): void {
+  let building: Promise<unknown> = Promise.resolve()
   const json = requireContentType(['application/json'])
   app.post('/api/v1/runs', json, async (c) => {
     const who = principalOf(c)
@@ -139,6 +155,8 @@ export function reportRoutes(app: Hono, store: ReportStore, now: () => number = 
       q.limit = Number(limit)
     }
     const withJournal = flag(c.req.query('journal'), 'journal')
+    // a journal holds what the run's probes and actions returned: for those who may run experiments, not any reader
+    if (withJournal) allow(principalOf(c), 'write')
     return c.json({ items: store.runs(q).map((r) => (withJournal ? r : { ...r, journal: undefined })) })
   })
   app.get('/api/v1/report', async (c) => {
@@ -158,12 +176,21 @@ export function reportRoutes(app: Hono, store: ReportStore, now: () => number = 
       else {
         // a run posted from a clock ahead of this one ends after now: its window then ends with it; and, as any
         // range, it is read at most 7 days back (a run that long reports its last 7 days)
-        const end = Date.parse(r.endedAt) + 5_000
+        const end = Date.parse(r.endedAt) + RUN_TAIL_MS
         const to = Math.max(Math.min(now(), end), Date.parse(r.startedAt) + 1_000)
         range = { from: Math.max(Date.parse(r.startedAt) - 60_000, to - MAX_RANGE_MS), to }
       }
     } else range = rangeOf({ since: c.req.query('since'), from: c.req.query('from'), to: c.req.query('to') }, now())
-    const data = buildReport({ ...reportInputs(store, { ...range, ...(run !== undefined ? { run } : {}), ...(c.req.query('title') ? { title: c.req.query('title')! } : {}) }), now: now() })
+    // whole seconds, as the recorder writes them; and it writes a second once it is over: the one going on, and the
+    // one being written, are not yet whole
+    range = { from: Math.floor(range.from / 1000) * 1000, to: Math.ceil(range.to / 1000) * 1000 }
+    const complete = Math.floor(now() / 1000) * 1000 - 1000
+    if (range.to > complete && complete > range.from) range = { from: range.from, to: complete }
+    const title = c.req.query('title')
+    // one report at a time: each reads its range in chunks, between which the controller serves everything else
+    const mine = building.catch(() => undefined).then(() => reportFromStore(store, { ...range, ...(run !== undefined ? { run } : {}), ...(title ? { title } : {}), now: now() }))
+    building = mine
+    const data: ReportData = await mine
     // the renderers (and their charting library) load with the first report, not with the API
     const { renderReport } = await import('../report/render.js')
     const { body, contentType } = renderReport(data, format)

@@ -56,6 +56,9 @@ export interface Lifecycle {
 
 const NOOP_STEP: StepSpan = { ok() {}, failed() {} }
 
+/** How many ended objects are remembered as ended (the oldest are forgotten first). */
+const MAX_ENDED = 10_000
+
 /** The lifecycle of a controller without tracing. */
 export const NO_LIFECYCLE: Lifecycle = {
   event() {},
@@ -242,6 +245,8 @@ export class LifecycleTracing implements Lifecycle {
     o.span.end(this.deps.now())
     this.open.delete(uid)
     this.ended.add(uid)
+    // bounded: a Schedule makes objects without end; an object ended this long ago sees no more changes
+    if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.values().next().value!)
     this.failedCode.delete(uid)
   }
 

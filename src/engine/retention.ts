@@ -12,9 +12,10 @@ export const PRUNE_BATCH = 100
 /**
  * What `chaoscope up` and `server` keep unless told otherwise: Chaos Mesh's dashboard keeps events 168 h and
  * archived experiments 336 h (its TTL_EVENT and TTL_EXPERIMENT); the counts bound a busy store between those.
- * The sidecars' per-second signals (for reports) are kept a day: about 6 MB for each sidecar busy all day.
+ * The sidecars' per-second signals (for reports) are kept a day: about 6 MB for each sidecar busy all day; the
+ * last 1000 runs of `chaoscope run` are kept.
  */
-export const DEFAULT_RETENTION: Required<Retention> = { eventTtlMs: 168 * HOUR, maxEvents: 10_000, archiveTtlMs: 336 * HOUR, maxArchived: 1_000, signalTtlMs: 24 * HOUR }
+export const DEFAULT_RETENTION: Required<Retention> = { eventTtlMs: 168 * HOUR, maxEvents: 10_000, archiveTtlMs: 336 * HOUR, maxArchived: 1_000, signalTtlMs: 24 * HOUR, maxRuns: 1_000 }
 
 export interface RetentionOptions extends Retention {
   /** How often (ms, on the clock) to prune. Default 60 000. */

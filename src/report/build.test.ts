@@ -106,6 +106,58 @@ describe('buildReport', () => {
   })
 })
 
+describe('time to recover, as a user reads it', () => {
+  const win = (id: string, services: string[], start: number, end: number | null, uid = id): FaultWindow => ({
+    id, experiment: { kind: 'NetworkChaos', namespace: 'default', name: id, uid }, action: 'delay', targets: [], services, start: new Date(T0 + start * 1000).toISOString(), end: end === null ? null : new Date(T0 + end * 1000).toISOString(),
+  })
+  /** 120 s of 10 requests a second into `svc`, `bad(s)` seconds failing half of them. */
+  const traffic = (svc: string, bad: (s: number) => boolean) => Array.from({ length: 120 }, (_, s) => row('ingress', svc, s, 10, 4, bad(s) ? 5 : 0))
+
+  it('is measured only against the faults that touched the edge: a later fault elsewhere does not make it never', () => {
+    const r = buildReport({
+      from: T0, to: T0 + 120_000, exemplars: [], runs: [],
+      signals: [...traffic('a', (s) => s >= 60 && s < 75), ...traffic('b', (s) => s >= 72 && s < 90)],
+      faults: [win('A', ['a'], 60, 70), win('B', ['b'], 72, 85)],
+    })
+    const a = r.edges.find((e) => e.id === 'ingress→a')!
+    expect(a.recovery.map((x) => [x.faultId, x.secondsToRecover])).toEqual([['A', 5]])
+    expect(r.services.find((x) => x.service === 'a')!.secondsToRecover).toBe(5)
+    expect(r.edges.find((e) => e.id === 'ingress→b')!.recovery.map((x) => [x.faultId, x.secondsToRecover])).toEqual([['B', 5]])
+  })
+
+  it('needs several good seconds in a row: one good second between bad ones is not a recovery', () => {
+    const r = buildReport({ from: T0, to: T0 + 120_000, exemplars: [], runs: [], signals: traffic('a', (s) => s >= 60 && s < 90 && s !== 70), faults: [win('A', ['a'], 60, 70)] })
+    expect(r.edges[0]!.recovery[0]!.secondsToRecover).toBe(20)
+  })
+
+  it('a one-shot fault (an instant) is watched after it acts: its damage is "during", its recovery from the kill', () => {
+    const kill = { ...win('K', ['a'], 60.5, 60.5), action: 'pod-kill' }
+    const r = buildReport({ from: T0, to: T0 + 120_000, exemplars: [], runs: [], signals: traffic('a', (s) => s >= 61 && s < 71), faults: [kill] })
+    expect(r.edges[0]!.recovery[0]!.secondsToRecover).toBe(10.5)
+    const svc = r.services[0]!
+    expect(svc.during.requests).toBeGreaterThan(0)
+    expect(svc.during.errorRate).toBeGreaterThan(0.1)
+    expect(svc.before.errorRate).toBe(0)
+  })
+
+  it('has no recovery for a fault that ends after the range, and knows no more than the range for one still active', () => {
+    const r = buildReport({ from: T0, to: T0 + 80_000, exemplars: [], runs: [], signals: traffic('a', (s) => s >= 60), faults: [win('A', ['a'], 60, 100), win('B', ['a'], 65, null)] })
+    expect(r.edges[0]!.affected).toBe(true)
+    expect(r.edges[0]!.recovery).toEqual([])
+    expect(r.notes.join(' ')).not.toMatch(/no traffic after/)
+  })
+
+  it('gives a cut-short last step its own rate, and spreads a row of a missed reading over its seconds', () => {
+    const long = buildReport({ from: T0, to: T0 + 1_001_000, exemplars: [], runs: [], faults: [], signals: Array.from({ length: 1001 }, (_, s) => row('ingress', 'a', s, 10, 4)) })
+    expect(long.stepSeconds).toBe(2)
+    expect(long.edges[0]!.points.at(-1)!.rps).toBe(10)
+    const gap = { ...row('ingress', 'a', 3, 30, 4), stepMs: 3000 }
+    const r = buildReport({ from: T0, to: T0 + 10_000, exemplars: [], runs: [], faults: [], signals: [row('ingress', 'a', 2, 10, 4), gap, row('ingress', 'a', 6, 10, 4)] })
+    expect(r.edges[0]!.points.map((p) => p.rps)).toEqual([0, 0, 10, 10, 10, 10, 10, 0, 0, 0])
+    expect(r.notes.join(' ')).toMatch(/missed 2 s of the sidecars' readings/)
+  })
+})
+
 describe('pickTrace', () => {
   const span = (trace: string, id: string, parent: string | null, t: number, d: number, status: number, faults: string[] = []): ExemplarRow => ({
     traceId: trace, spanId: id, parentSpanId: parent, t, durationMs: d, sidecar: `sc-${id}`, source: 'a', destination: 'b', method: 'GET', path: '/', status, faults,
@@ -117,8 +169,13 @@ describe('pickTrace', () => {
     expect(t.traceId).toBe('bad')
     expect(t.spans.map((s) => [s.spanId, s.parentSpanId, s.startOffsetMs, s.faults])).toEqual([['a', null, 0, []], ['b', 'a', 2, ['f1']]])
   })
-  it('else the slowest', () => {
-    expect(pickTrace([span('fast', 'a', null, T0, 5, 200), span('slow', 'b', null, T0, 50, 200)])!.traceId).toBe('slow')
+  it('else the slowest (not the one with most hops)', () => {
+    expect(pickTrace([span('fast', 'a', null, T0, 5, 200), span('fast', 'a2', 'a', T0, 4, 200), span('slow', 'b', null, T0, 2500, 200)])!).toMatchObject({ traceId: 'slow', why: 'slowest' })
     expect(pickTrace([])).toBeNull()
+  })
+  it('names a hop\'s faults by the fault window of their experiment', () => {
+    const w: FaultWindow = { ...fault, experiment: { ...fault.experiment, uid: 'u-123' }, start: new Date(T0 - 5000).toISOString(), end: new Date(T0 + 5000).toISOString() }
+    const t = pickTrace([span('x', 'a', null, T0, 300, 200, ['chaoscope:u-123:back-1:delay@back-1', 'chaoscope:u-999:z'])], undefined, [w])!
+    expect(t.spans[0]!.faults).toEqual([w.id, 'chaoscope:u-999:z'])
   })
 })

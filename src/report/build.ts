@@ -1,11 +1,14 @@
 /**
  * @module report/build: the recorded signals, fault windows, exemplar spans and runs of a time range, as the
- * report's data (report/types.ts). Pure: the inputs come from the store (report/source.ts) or from a test.
+ * report's data (report/types.ts). The rows go through once, in time order, in chunks (a day of a busy app does not
+ * sit in memory): a {@link ReportBuilder} keeps the chart's steps, each edge's per-second signals (three numbers a
+ * second) and the histograms of the phases, then `finish` derives the rest.
  *
- *   signal rows ─▶ per edge, per step: rps, error rate, p50/p95/p99 (histogram quantiles)
- *   fault windows ─▶ baseline before the first fault ─▶ tolerance ─▶ affected edges, time to recover, impact
+ *   signal rows ─▶ per edge: display steps (rps, error rate, p50/p95/p99) + per-second error rate and p99
+ *   fault windows ─▶ baseline before the first fault ─▶ tolerance ─▶ which faults touched which edge,
+ *                    time to recover (per second), impact per service (histograms of before / during / after)
  *   runs ─▶ hypothesis checks, verdict, score; history per experiment
- *   exemplar spans ─▶ the trace of one failing (else the slowest) request
+ *   exemplar spans ─▶ the trace of one failing (else the slowest) request, its faults named by window
  */
 import type { ExemplarRow, SignalRow } from '../store/store.js'
 import type { Journal } from '../verdict/types.js'
@@ -20,7 +23,7 @@ export interface ReportInputs {
   to: number
   /** Seconds per point; default 1 s up to 15 minutes, then as many as keep a series at 900 points. */
   stepSeconds?: number
-  signals: SignalRow[]
+  signals: Iterable<SignalRow>
   exemplars: ExemplarRow[]
   faults: FaultWindow[]
   /** The runs to show (those in the range, or the one run of `chaoscope run --report`). */
@@ -28,24 +31,29 @@ export interface ReportInputs {
   /** Every run of those experiments, older ones included, for the score history (default: `runs`). */
   history?: { experiment: string; journal: Journal }[]
   now?: number
+  /** Said in the notes (e.g. that more runs ended in the range than are shown). */
+  notes?: string[]
 }
 
 /** How far before the first fault the baseline reaches. */
 export const BASELINE_MS = 60_000
-
 /** An edge is back within tolerance when its p99 is at most this much above the baseline's... */
 const P99_FACTOR = 1.5
-/** ...or this many ms above it, whichever is more (a fast baseline is noisy in relative terms). */
+/** ...or this many ms above it, whichever is more (a fast baseline is noisy in relative terms)... */
 const P99_SLACK_MS = 10
-/** ...and its error rate at most this much above the baseline's. */
+/** ...and its error rate at most this much above the baseline's... */
 const ERROR_SLACK = 0.01
+/** ...for this many seconds with traffic in a row: one good second between bad ones is not a recovery. */
+export const RECOVERY_SECONDS = 5
+/** A one-shot fault (an instant: pod-kill) is watched this long after it acts, for deviation and "during". */
+export const ONE_SHOT_WATCH_MS = 30_000
 
 const isError = (cls: string) => cls === '5xx' || cls === 'error'
 
 /** The q-quantile of a histogram (non-cumulative counts, one more than bounds), interpolated as Prometheus does. */
 export function quantile(bounds: readonly number[], counts: readonly number[], q: number): number | null {
   const total = counts.reduce((a, b) => a + b, 0)
-  if (total === 0) return null
+  if (total <= 0) return null
   const rank = q * total
   let cum = 0
   for (let i = 0; i < counts.length; i++) {
@@ -62,31 +70,39 @@ export function quantile(bounds: readonly number[], counts: readonly number[], q
   return bounds[bounds.length - 1] ?? null
 }
 
-interface Acc {
-  total: number
-  errors: number
-  bounds: number[]
-  counts: number[]
-}
+/** Requests, errors and a latency histogram, summed over rows (or fractions of rows). */
+class Acc {
+  total = 0
+  errors = 0
+  bounds: readonly number[] = []
+  counts: number[] = []
 
-const emptyAcc = (): Acc => ({ total: 0, errors: 0, bounds: [], counts: [] })
-
-function add(acc: Acc, r: SignalRow): void {
-  for (const [cls, n] of Object.entries(r.requests)) {
-    acc.total += n
-    if (isError(cls)) acc.errors += n
+  add(r: SignalRow, share: number): void {
+    for (const [cls, n] of Object.entries(r.requests)) {
+      this.total += n * share
+      if (isError(cls)) this.errors += n * share
+    }
+    if (this.counts.length === 0) {
+      this.bounds = r.bounds
+      this.counts = new Array<number>(r.counts.length).fill(0)
+    }
+    // rows of another bucket layout cannot be merged into this one; their requests still count
+    if (r.counts.length === this.counts.length) for (let i = 0; i < r.counts.length; i++) this.counts[i]! += r.counts[i]! * share
   }
-  if (acc.bounds.length === 0) acc.bounds = r.bounds
-  if (acc.counts.length === 0) acc.counts = new Array<number>(r.counts.length).fill(0)
-  // rows of another bucket layout cannot be merged into this one; their requests still count
-  if (r.counts.length === acc.counts.length) r.counts.forEach((c, i) => (acc.counts[i]! += c))
-}
 
-function signalsOf(acc: Acc): PhaseSignals {
-  return {
-    requests: acc.total,
-    errorRate: acc.total === 0 ? null : acc.errors / acc.total,
-    p99Ms: quantile(acc.bounds, acc.counts, 0.99),
+  merge(o: Acc): void {
+    this.total += o.total
+    this.errors += o.errors
+    if (o.counts.length === 0) return
+    if (this.counts.length === 0) {
+      this.bounds = o.bounds
+      this.counts = new Array<number>(o.counts.length).fill(0)
+    }
+    if (this.counts.length === o.counts.length) for (let i = 0; i < o.counts.length; i++) this.counts[i]! += o.counts[i]!
+  }
+
+  signals(): PhaseSignals {
+    return { requests: Math.round(this.total), errorRate: this.total > 0 ? round(this.errors / this.total, 4) : null, p99Ms: round(quantile(this.bounds, this.counts, 0.99)) }
   }
 }
 
@@ -94,11 +110,248 @@ const round = (n: number | null, d = 2) => (n === null ? null : Math.round(n * 1
 const iso = (ms: number) => new Date(ms).toISOString()
 const ms = (t: string) => Date.parse(t)
 
-function windowsOf(faults: FaultWindow[], to: number): [number, number][] {
-  return faults.map((f) => [ms(f.start), f.end === null ? to : ms(f.end)])
+/** A fault's window as the analysis uses it: a one-shot fault is watched for a while after it acts. */
+interface Win {
+  fault: FaultWindow
+  start: number
+  /** When the fault ended (an instant: its start); null while active. */
+  end: number | null
+  /** Until when its effect is looked for: its end, or for an instant ONE_SHOT_WATCH_MS after it. */
+  watchEnd: number
+  instant: boolean
 }
 
-const inside = (t: number, ws: [number, number][]) => ws.some(([a, b]) => t >= a && t < b)
+interface EdgeState {
+  source: string
+  destination: string
+  steps: Acc[]
+  base: Acc
+  before: Acc
+  during: Acc
+  after: Acc
+  /** Seconds with traffic, in order, and their error rate and p99 (the per-second view recovery is read from). */
+  secs: number[]
+  err: number[]
+  p99: (number | null)[]
+  /** Seconds not yet closed (rows of a second can come from several sidecars; a spread row reaches later ones). */
+  open: Map<number, Acc>
+  baseStart: number
+}
+
+/**
+ * Takes the rows of `[from, to)` in time order (any number of `add` calls), then builds the report.
+ *
+ * @example
+ * const b = new ReportBuilder({ from, to, faults })
+ * for (const chunk of chunks) b.add(chunk)
+ * const data = b.finish({ exemplars, runs })
+ */
+export class ReportBuilder {
+  readonly from: number
+  readonly to: number
+  readonly stepSeconds: number
+  private readonly stepMs: number
+  private readonly nSteps: number
+  private readonly faults: FaultWindow[]
+  private readonly wins: Win[]
+  private readonly firstFault: number | undefined
+  private readonly lastWatchEnd: number | undefined
+  private readonly baseFrom: number
+  private readonly edges = new Map<string, EdgeState>()
+  private gapSeconds = 0
+
+  constructor(o: { from: number; to: number; stepSeconds?: number; faults: FaultWindow[] }) {
+    this.from = o.from
+    this.to = o.to
+    const span = Math.max(1, o.to - o.from)
+    this.stepSeconds = o.stepSeconds ?? (span <= 15 * 60_000 ? 1 : Math.ceil(span / 1000 / 900))
+    this.stepMs = this.stepSeconds * 1000
+    this.nSteps = Math.ceil(span / this.stepMs)
+    this.faults = [...o.faults].sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id))
+    this.wins = this.faults.map((f) => {
+      const start = ms(f.start)
+      const end = f.end === null ? null : ms(f.end)
+      const instant = end !== null && end - start < 1000
+      return { fault: f, start, end, instant, watchEnd: end === null ? o.to : instant ? start + ONE_SHOT_WATCH_MS : end }
+    })
+    this.firstFault = this.wins.length > 0 ? Math.min(...this.wins.map((w) => w.start)) : undefined
+    this.lastWatchEnd = this.wins.length > 0 ? Math.max(...this.wins.map((w) => w.watchEnd)) : undefined
+    this.baseFrom = this.firstFault === undefined ? o.from : Math.max(o.from, this.firstFault - BASELINE_MS)
+  }
+
+  add(rows: Iterable<SignalRow>): void {
+    for (const r of rows) {
+      if (r.t < this.from || r.t >= this.to) continue
+      const id = `${r.source}→${r.destination}`
+      let e = this.edges.get(id)
+      if (!e) {
+        e = { source: r.source, destination: r.destination, steps: Array.from({ length: this.nSteps }, () => new Acc()), base: new Acc(), before: new Acc(), during: new Acc(), after: new Acc(), secs: [], err: [], p99: [], open: new Map(), baseStart: Infinity }
+        this.edges.set(id, e)
+      }
+      // a row of a longer step (the recorder missed a reading) is spread evenly over the seconds it covers
+      const k = Math.max(1, Math.round(r.stepMs / 1000))
+      if (k > 1) this.gapSeconds += k - 1
+      const sec0 = Math.floor(r.t / 1000)
+      for (const [s, acc] of e.open) if (s < sec0) this.close(e, s, acc)
+      for (let j = 0; j < k; j++) {
+        const t = (sec0 + j) * 1000
+        if (t >= this.to) break
+        const share = 1 / k
+        e.steps[Math.min(this.nSteps - 1, Math.floor((t - this.from) / this.stepMs))]!.add(r, share)
+        let acc = e.open.get(sec0 + j)
+        if (!acc) e.open.set(sec0 + j, (acc = new Acc()))
+        acc.add(r, share)
+        if (this.firstFault === undefined || t < this.firstFault) {
+          if (t >= this.baseFrom) {
+            e.base.add(r, share)
+            e.baseStart = Math.min(e.baseStart, t)
+          }
+          e.before.add(r, share)
+        } else if (this.wins.some((w) => t >= w.start && t < w.watchEnd)) e.during.add(r, share)
+        else if (this.lastWatchEnd !== undefined && t >= this.lastWatchEnd) e.after.add(r, share)
+      }
+    }
+  }
+
+  private close(e: EdgeState, s: number, acc: Acc): void {
+    e.open.delete(s)
+    if (acc.total <= 0) return
+    e.secs.push(s * 1000)
+    e.err.push(acc.errors / acc.total)
+    e.p99.push(quantile(acc.bounds, acc.counts, 0.99))
+  }
+
+  finish(inp: Pick<ReportInputs, 'exemplars' | 'runs' | 'history' | 'now' | 'title' | 'notes'>): ReportData {
+    const { from, to, stepMs, stepSeconds, wins, firstFault } = this
+    const notes: string[] = [...(inp.notes ?? [])]
+    if (this.edges.size === 0) notes.push('no sidecar carried an HTTP request in this range: no traffic charts (traffic is recorded while `chaoscope up` or `chaoscope server` runs)')
+    if (wins.length === 0) notes.push('no fault was active in this range')
+    else if (firstFault !== undefined && firstFault <= from) notes.push('the range starts while a fault is already active: no baseline before it')
+    if (this.gapSeconds > 0) notes.push(`the recorder missed ${this.gapSeconds} s of the sidecars' readings (a busy machine): the traffic of those seconds is spread evenly over the gap`)
+    const silentAfter: string[] = []
+    const edges: EdgeSeries[] = []
+    for (const [id, e] of [...this.edges].sort((a, b) => a[0].localeCompare(b[0]))) {
+      for (const [s, acc] of [...e.open].sort((a, b) => a[0] - b[0])) this.close(e, s, acc)
+      const points: SeriesPoint[] = e.steps.map((a, i) => {
+        const t = from + i * stepMs
+        // the last step may be cut short by the end of the range
+        const seconds = Math.max(0.001, Math.min(stepMs, to - t) / 1000)
+        return {
+          t,
+          rps: round(a.total / seconds)!,
+          errorRate: a.total > 0 ? round(a.errors / a.total, 4) : null,
+          p50Ms: round(quantile(a.bounds, a.counts, 0.5)),
+          p95Ms: round(quantile(a.bounds, a.counts, 0.95)),
+          p99Ms: round(quantile(a.bounds, a.counts, 0.99)),
+        }
+      })
+      const base = e.base.signals()
+      const tol = firstFault !== undefined && firstFault > from ? tolerance(base) : null
+      const inTol = (i: number) => tol !== null && e.err[i]! <= tol.errorRate && (tol.p99Ms === null || e.p99[i] === null || e.p99[i]! <= tol.p99Ms)
+      const touches = (w: Win) => w.fault.services.includes(e.source) || w.fault.services.includes(e.destination)
+      // a fault elsewhere counts for this edge when the edge, within tolerance as it began, left it during the fault
+      // (not when the edge was still out because of an earlier fault)
+      const deviatedIn = (w: Win) => {
+        if (tol === null) return false
+        let i = e.secs.findIndex((t) => t >= w.start)
+        if (i < 0) return false
+        if (i > 0 && !inTol(i - 1)) return false
+        for (; i < e.secs.length && e.secs[i]! < w.watchEnd; i++) if (!inTol(i)) return true
+        return false
+      }
+      const relevant = wins.filter((w) => touches(w) || deviatedIn(w))
+      const recovery: Recovery[] = []
+      if (tol) {
+        for (const w of relevant) {
+          // a fault still active at the end of the range has no recovery yet
+          if (w.end === null || w.end >= to) continue
+          const end = w.end
+          // until the next fault on this edge's services: what comes after it is that fault's
+          const next = wins.filter((x) => x !== w && x.start > end && touches(x)).map((x) => x.start)
+          const until = next.length > 0 ? Math.min(...next) : to
+          const r = recoveredAt(e.secs, inTol, end, until, until === to)
+          if (r.at === null && !r.trafficAfter) silentAfter.push(`${w.fault.id} on ${id}`)
+          recovery.push({ faultId: w.fault.id, faultEnd: iso(end), recoveredAt: r.at === null ? null : iso(r.at), secondsToRecover: r.at === null ? null : round((r.at - end) / 1000, 1), trafficAfter: r.trafficAfter })
+        }
+      }
+      const baseSeconds = Math.max(1, ((firstFault ?? to) - Math.max(this.baseFrom, e.baseStart)) / 1000)
+      edges.push({
+        id,
+        source: e.source,
+        destination: e.destination,
+        affected: relevant.length > 0,
+        points,
+        baseline: base.requests === 0 ? null : { rps: round(e.base.total / baseSeconds)!, errorRate: base.errorRate ?? 0, p99Ms: base.p99Ms },
+        tolerance: tol,
+        recovery,
+      })
+    }
+    if (silentAfter.length > 0) notes.push(`no traffic after the fault ended, so no time to recover: ${silentAfter.join('; ')} (keep load running past the fault, or report a longer range)`)
+
+    const services = this.services(edges)
+    const runs: RunSummary[] = inp.runs.map((r) => runSummary(r.journal, r.experiment))
+    const history = scoreHistory((inp.history ?? inp.runs).map((r) => runSummary(r.journal, r.experiment)))
+    const trace = pickTrace(inp.exemplars.filter((x) => x.t >= from && x.t < to), inp.exemplars, this.faults)
+    if (!trace) notes.push('no request trace: the sidecars keep the spans of failing, faulted and slow requests only while tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT set for `chaoscope up`)')
+    return {
+      schema: REPORT_SCHEMA,
+      title: inp.title ?? (runs.length === 1 ? runs[0]!.title : 'chaoscope report'),
+      generatedAt: iso(inp.now ?? Date.now()),
+      range: { from: iso(from), to: iso(to) },
+      stepSeconds,
+      edges,
+      services,
+      faults: this.faults,
+      runs,
+      history,
+      trace,
+      notes,
+    }
+  }
+
+  /** A service's own signals are its inbound traffic as its ingress sidecars saw it (every request it served). */
+  private services(edges: EdgeSeries[]): ServiceImpact[] {
+    const faulted = new Set(this.faults.flatMap((f) => f.services))
+    const byService = new Map<string, EdgeState[]>()
+    for (const e of this.edges.values()) byService.set(e.destination, [...(byService.get(e.destination) ?? []), e])
+    const out = [...byService].map(([service, states]) => {
+      const ingress = states.some((s) => s.source === 'ingress')
+      const own = states.filter((s) => !ingress || s.source === 'ingress')
+      const phase = (k: 'before' | 'during' | 'after') => {
+        const a = new Acc()
+        for (const s of own) a.merge(s[k])
+        return a.signals()
+      }
+      const inbound = edges.filter((e) => e.destination === service && own.some((s) => s.source === e.source))
+      const recov = inbound.flatMap((e) => e.recovery)
+      const missing = recov.filter((r) => r.secondsToRecover === null)
+      const before = phase('before')
+      const during = phase('during')
+      const after = phase('after')
+      return {
+        service,
+        // every request of the range: those between two faults are in no phase
+        requests: Math.round(own.reduce((a, s) => a + stepsTotal(s), 0)),
+        before,
+        during,
+        after,
+        secondsToRecover: recov.length === 0 || missing.length > 0 ? null : Math.max(...recov.map((r) => r.secondsToRecover!)),
+        recoveryUnknown: missing.some((r) => !r.trafficAfter),
+        affected: faulted.has(service) || inbound.some((e) => e.affected),
+      }
+    })
+    return out.sort((a, b) => Number(b.affected) - Number(a.affected) || impact(b) - impact(a) || a.service.localeCompare(b.service))
+  }
+}
+
+const stepsTotal = (s: EdgeState) => s.steps.reduce((a, x) => a + x.total, 0)
+
+/** Builds the report's data from rows in memory (tests, a journal alone). */
+export function buildReport(inp: ReportInputs): ReportData {
+  const b = new ReportBuilder(inp)
+  b.add(inp.signals)
+  return b.finish(inp)
+}
 
 function tolerance(base: PhaseSignals): Tolerance | null {
   if (base.requests === 0) return null
@@ -106,165 +359,32 @@ function tolerance(base: PhaseSignals): Tolerance | null {
   return {
     p99Ms: round(p99),
     errorRate: round((base.errorRate ?? 0) + ERROR_SLACK, 4)!,
-    basis: `the ${BASELINE_MS / 1000} s before the first fault: p99 at most max(${P99_FACTOR}× baseline, baseline + ${P99_SLACK_MS} ms), error rate at most baseline + ${ERROR_SLACK * 100} points`,
+    basis: `the ${BASELINE_MS / 1000} s before the first fault: p99 at most max(${P99_FACTOR}× baseline, baseline + ${P99_SLACK_MS} ms), error rate at most baseline + ${ERROR_SLACK * 100} points, for ${RECOVERY_SECONDS} s in a row`,
   }
 }
 
-const within = (p: SeriesPoint, tol: Tolerance) =>
-  p.errorRate !== null && p.errorRate <= tol.errorRate && (tol.p99Ms === null || p.p99Ms === null || p.p99Ms <= tol.p99Ms)
-
-/** Builds the report's data. */
-export function buildReport(inp: ReportInputs): ReportData {
-  const { from, to } = inp
-  const span = Math.max(1, to - from)
-  const stepSeconds = inp.stepSeconds ?? (span <= 15 * 60_000 ? 1 : Math.ceil(span / 1000 / 900))
-  const stepMs = stepSeconds * 1000
-  const nSteps = Math.ceil(span / stepMs)
-  const notes: string[] = []
-  const faults = [...inp.faults].sort((a, b) => a.start.localeCompare(b.start))
-  const windows = windowsOf(faults, to)
-  const firstFault = windows.length > 0 ? Math.min(...windows.map((w) => w[0])) : undefined
-  const lastEnd = windows.length > 0 ? Math.max(...windows.map((w) => w[1])) : undefined
-  const baseFrom = firstFault === undefined ? from : Math.max(from, firstFault - BASELINE_MS)
-
-  // rows per edge
-  const byEdge = new Map<string, { source: string; destination: string; rows: SignalRow[] }>()
-  for (const r of inp.signals) {
-    if (r.t < from || r.t >= to) continue
-    const id = `${r.source}→${r.destination}`
-    const e = byEdge.get(id) ?? { source: r.source, destination: r.destination, rows: [] }
-    e.rows.push(r)
-    byEdge.set(id, e)
+/**
+ * The first second at or after `end` that starts RECOVERY_SECONDS seconds with traffic in a row within tolerance,
+ * before `until`; at the end of the range (`atRangeEnd`), a shorter good run that lasts to it counts.
+ */
+export function recoveredAt(secs: readonly number[], inTol: (i: number) => boolean, end: number, until: number, atRangeEnd: boolean): { at: number | null; trafficAfter: boolean } {
+  let first = -1
+  let run = 0
+  let traffic = false
+  for (let i = 0; i < secs.length; i++) {
+    const t = secs[i]!
+    // the second the fault ended in still carries some of it: from the next whole one
+    if (t < Math.ceil(end / 1000) * 1000) continue
+    if (t >= until) break
+    traffic = true
+    if (inTol(i)) {
+      if (run === 0) first = t
+      if (++run >= RECOVERY_SECONDS) return { at: Math.max(end, first), trafficAfter: true }
+    } else run = 0
   }
-  if (byEdge.size === 0) notes.push('no sidecar carried an HTTP request in this range: no traffic charts (traffic is recorded while `chaoscope up` or `chaoscope server` runs)')
-  if (faults.length === 0) notes.push('no fault was active in this range')
-  else if (firstFault !== undefined && firstFault <= from) notes.push('the range starts while a fault is already active: no baseline before it')
-
-  const faultedServices = new Set(faults.flatMap((f) => f.services))
-  const silentAfter = new Set<string>()
-  const edges: EdgeSeries[] = []
-  const phaseAcc = new Map<string, { before: Acc; during: Acc; after: Acc; ingress: boolean }>()
-  for (const [id, e] of [...byEdge].sort((a, b) => a[0].localeCompare(b[0]))) {
-    const steps = Array.from({ length: nSteps }, emptyAcc)
-    const base = emptyAcc()
-    const phases = { before: emptyAcc(), during: emptyAcc(), after: emptyAcc() }
-    for (const r of e.rows) {
-      add(steps[Math.min(nSteps - 1, Math.floor((r.t - from) / stepMs))]!, r)
-      if (firstFault === undefined || r.t < firstFault) {
-        if (r.t >= baseFrom) add(base, r)
-        add(phases.before, r)
-      } else if (inside(r.t, windows)) add(phases.during, r)
-      else if (lastEnd !== undefined && r.t >= lastEnd) add(phases.after, r)
-    }
-    const points: SeriesPoint[] = steps.map((a, i) => ({
-      t: from + i * stepMs,
-      rps: round(a.total / stepSeconds)!,
-      errorRate: a.total === 0 ? null : round(a.errors / a.total, 4),
-      p50Ms: round(quantile(a.bounds, a.counts, 0.5)),
-      p95Ms: round(quantile(a.bounds, a.counts, 0.95)),
-      p99Ms: round(quantile(a.bounds, a.counts, 0.99)),
-    }))
-    const baseSig = signalsOf(base)
-    const tol = firstFault !== undefined && firstFault > from ? tolerance(baseSig) : null
-    const deviated = tol !== null && points.some((p) => inside(p.t, windows) && p.errorRate !== null && !within(p, tol))
-    const affected = faultedServices.has(e.source) || faultedServices.has(e.destination) || deviated
-    const recovery: Recovery[] = []
-    if (tol && affected) {
-      faults.forEach((f, i) => {
-        if (f.end === null) return
-        const end = ms(f.end)
-        const later = windows.filter((w, j) => j !== i && w[0] > end).map((w) => w[0])
-        const until = later.length > 0 ? Math.min(...later) : to
-        const back = points.find((p) => p.t + stepMs > end && p.t < until && within(p, tol))
-        const trafficAfter = points.some((p) => p.t + stepMs > end && p.errorRate !== null)
-        if (!back && !trafficAfter) silentAfter.add(`${f.id} on ${id}`)
-        const at = back === undefined ? null : Math.max(end, back.t)
-        recovery.push({ faultId: f.id, faultEnd: f.end, recoveredAt: at === null ? null : iso(at), secondsToRecover: at === null ? null : round((at - end) / 1000, 1), trafficAfter })
-      })
-    }
-    edges.push({
-      id,
-      source: e.source,
-      destination: e.destination,
-      affected,
-      points,
-      // per second of the baseline that the edge was in use: from its first request in it to the first fault
-      baseline: base.total === 0 ? null : { rps: round((base.total / Math.max(stepMs, (firstFault ?? to) - Math.max(baseFrom, baseStart(e.rows, baseFrom)))) * 1000)!, errorRate: round(baseSig.errorRate ?? 0, 4)!, p99Ms: round(baseSig.p99Ms) },
-      tolerance: tol,
-      recovery,
-    })
-    // a service's own signals are its inbound traffic: its ingress sidecar sees every request it serves
-    const svc = phaseAcc.get(e.destination) ?? { before: emptyAcc(), during: emptyAcc(), after: emptyAcc(), ingress: false }
-    const isIngress = e.source === 'ingress'
-    if (isIngress && !svc.ingress) Object.assign(svc, { before: emptyAcc(), during: emptyAcc(), after: emptyAcc(), ingress: true })
-    if (isIngress || !svc.ingress) {
-      for (const k of ['before', 'during', 'after'] as const) merge(svc[k], phases[k])
-    }
-    phaseAcc.set(e.destination, svc)
-  }
-
-  const services: ServiceImpact[] = [...phaseAcc].map(([service, p]) => {
-    const inbound = edges.filter((e) => e.destination === service && (!p.ingress || e.source === 'ingress'))
-    const recov = inbound.flatMap((e) => e.recovery)
-    const never = recov.some((r) => r.secondsToRecover === null)
-    const unknown = recov.some((r) => r.secondsToRecover === null && !r.trafficAfter)
-    const before = signalsOf(p.before)
-    const during = signalsOf(p.during)
-    const after = signalsOf(p.after)
-    return {
-      service,
-      requests: before.requests + during.requests + after.requests,
-      before: roundPhase(before),
-      during: roundPhase(during),
-      after: roundPhase(after),
-      secondsToRecover: recov.length === 0 || never ? null : Math.max(...recov.map((r) => r.secondsToRecover!)),
-      recoveryUnknown: unknown,
-      affected: faultedServices.has(service) || inbound.some((e) => e.affected),
-    }
-  })
-  services.sort((a, b) => Number(b.affected) - Number(a.affected) || impact(b) - impact(a) || a.service.localeCompare(b.service))
-
-  if (silentAfter.size > 0) notes.push(`no traffic after the fault ended, so no time to recover: ${[...silentAfter].join('; ')} (keep load running past the fault, or report a longer range)`)
-  const runs: RunSummary[] = inp.runs.map((r) => runSummary(r.journal, r.experiment))
-  const history = scoreHistory((inp.history ?? inp.runs).map((r) => runSummary(r.journal, r.experiment)))
-  const trace = pickTrace(inp.exemplars.filter((e) => e.t >= from && e.t < to), inp.exemplars)
-  if (!trace) notes.push('no request trace: the sidecars keep the spans of failing, faulted and slow requests only while tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT set for `chaoscope up`)')
-
-  return {
-    schema: REPORT_SCHEMA,
-    title: inp.title ?? (runs.length === 1 ? runs[0]!.title : 'chaoscope report'),
-    generatedAt: iso(inp.now ?? Date.now()),
-    range: { from: iso(from), to: iso(to) },
-    stepSeconds,
-    edges,
-    services,
-    faults,
-    runs,
-    history,
-    trace,
-    notes,
-  }
+  if (atRangeEnd && run > 0) return { at: Math.max(end, first), trafficAfter: true }
+  return { at: null, trafficAfter: traffic }
 }
-
-/** The first step of `rows` at or after `from`. */
-function baseStart(rows: SignalRow[], from: number): number {
-  let t = Infinity
-  for (const r of rows) if (r.t >= from && r.t < t) t = r.t
-  return t === Infinity ? from : t
-}
-
-function merge(into: Acc, from: Acc): void {
-  into.total += from.total
-  into.errors += from.errors
-  if (from.counts.length === 0) return
-  if (into.counts.length === 0) {
-    into.bounds = from.bounds
-    into.counts = new Array<number>(from.counts.length).fill(0)
-  }
-  if (into.counts.length === from.counts.length) from.counts.forEach((c, i) => (into.counts[i]! += c))
-}
-
-const roundPhase = (p: PhaseSignals): PhaseSignals => ({ requests: p.requests, errorRate: round(p.errorRate, 4), p99Ms: round(p.p99Ms) })
 
 /** How much worse a service was during the faults than before them (for ordering only). */
 function impact(s: ServiceImpact): number {
@@ -275,19 +395,26 @@ function impact(s: ServiceImpact): number {
 
 const failed = (e: ExemplarRow) => e.status === 0 || e.status >= 500
 
-/** The trace of one failing request (the one with the most hops), else of the slowest; spans from `all`. */
-export function pickTrace(inRange: ExemplarRow[], all: ExemplarRow[] = inRange): TraceView | null {
+/**
+ * The trace of one failing request (the one with most hops, then the longest), else of the slowest; its spans
+ * from `all`. A span's fault ids are the runtime's effect ids, which carry the experiment's uid: they are named
+ * by the fault window of that experiment active when the span ran, when there is one.
+ */
+export function pickTrace(inRange: ExemplarRow[], all: ExemplarRow[] = inRange, faults: FaultWindow[] = []): TraceView | null {
   if (inRange.length === 0) return null
   const traces = new Map<string, ExemplarRow[]>()
   for (const e of all) traces.set(e.traceId, [...(traces.get(e.traceId) ?? []), e])
   const candidates = [...new Set(inRange.map((e) => e.traceId))].map((id) => traces.get(id)!)
   const withFailure = candidates.filter((t) => t.some(failed))
   const why: TraceView['why'] = withFailure.length > 0 ? 'failed' : 'slowest'
-  const pool = withFailure.length > 0 ? withFailure : candidates
   const longest = (t: ExemplarRow[]) => Math.max(...t.map((s) => s.durationMs))
-  pool.sort((a, b) => b.length - a.length || longest(b) - longest(a))
+  const pool = why === 'failed' ? withFailure.sort((a, b) => b.length - a.length || longest(b) - longest(a)) : candidates.sort((a, b) => longest(b) - longest(a))
   const spans = [...pool[0]!].sort((a, b) => a.t - b.t)
   const t0 = spans[0]!.t
+  const named = (id: string, at: number): string => {
+    const w = faults.find((f) => f.experiment.uid && id.includes(f.experiment.uid) && ms(f.start) <= at + 1000 && (f.end === null || at <= ms(f.end) + 1000))
+    return w ? w.id : id
+  }
   return {
     traceId: spans[0]!.traceId,
     at: iso(t0),
@@ -303,7 +430,7 @@ export function pickTrace(inRange: ExemplarRow[], all: ExemplarRow[] = inRange):
       status: s.status,
       startOffsetMs: round(s.t - t0)!,
       durationMs: round(s.durationMs)!,
-      faults: s.faults,
+      faults: [...new Set(s.faults.map((f) => named(f, s.t)))],
     })),
   }
 }

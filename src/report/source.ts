@@ -8,8 +8,8 @@
  */
 import type { ArchiveRow, RecordRow, ResourceRow, RunRow, Store } from '../store/store.js'
 import type { Journal } from '../verdict/types.js'
-import type { ReportInputs } from './build.js'
-import type { FaultWindow } from './types.js'
+import { ReportBuilder } from './build.js'
+import type { FaultWindow, ReportData } from './types.js'
 
 export type ReportReader = Pick<Store, 'signals' | 'exemplars' | 'listResources' | 'records' | 'listArchived' | 'runs' | 'getRun' | 'hasEvent'>
 
@@ -39,11 +39,16 @@ function intervals(r: RecordRow, endedAt: number | undefined, finished: boolean)
       open = undefined
     }
   }
-  if (open !== undefined) out.push({ start: open, end: finished || !r.phase.startsWith('Injected') ? open : (endedAt ?? null), pod: r.pod, service })
+  if (open !== undefined) {
+    // injected and never recovered: one-shot if the experiment finished so, still on if not; a fault that is no
+    // longer injected without a recovery (the runtime lost it) ended when its record last changed
+    const end = r.phase.startsWith('Injected') ? (finished ? open : (endedAt ?? null)) : Math.max(open, Date.parse(r.updatedAt))
+    out.push({ start: open, end, pod: r.pod, service })
+  }
   return out
 }
 
-function episodes(kind: string, namespace: string, name: string, spec: Record<string, unknown>, recs: RecordRow[], from: number, to: number, finished: boolean, endedAt?: number): FaultWindow[] {
+function episodes(uid: string, kind: string, namespace: string, name: string, spec: Record<string, unknown>, recs: RecordRow[], from: number, to: number, finished: boolean, endedAt?: number): FaultWindow[] {
   const all = recs.flatMap((r) => intervals(r, endedAt, finished)).sort((a, b) => a.start - b.start)
   const groups: Interval[][] = []
   for (const iv of all) {
@@ -59,7 +64,7 @@ function episodes(kind: string, namespace: string, name: string, spec: Record<st
       const end = g.some((x) => x.end === null) ? null : Math.max(...g.map((x) => x.end!))
       return {
         id: `${kind}/${namespace}/${name}#${i + 1}`,
-        experiment: { kind, namespace, name },
+        experiment: { kind, namespace, name, uid },
         action,
         targets: [...new Set(g.map((x) => x.pod))].sort(),
         services: [...new Set(g.map((x) => x.service).filter(Boolean))].sort(),
@@ -75,32 +80,53 @@ export function faultWindows(store: ReportReader, from: number, to: number): Fau
   const out: FaultWindow[] = []
   for (const row of store.listResources() as ResourceRow[]) {
     const recs = store.records(row.uid)
-    if (recs.length > 0) out.push(...episodes(row.kind, row.namespace, row.name, row.spec, recs, from, to, store.hasEvent(row.uid, 'Finished')))
+    if (recs.length > 0) out.push(...episodes(row.uid, row.kind, row.namespace, row.name, row.spec, recs, from, to, store.hasEvent(row.uid, 'Finished')))
   }
   for (const a of store.listArchived({ finishedSince: new Date(from).toISOString() }) as ArchiveRow[]) {
     const spec = ((a.object as { spec?: Record<string, unknown> }).spec ?? {}) as Record<string, unknown>
-    out.push(...episodes(a.kind, a.namespace, a.name, spec, a.records, from, to, a.events.some((e) => e.reason === 'Finished'), Date.parse(a.finishedAt)))
+    out.push(...episodes(a.uid, a.kind, a.namespace, a.name, spec, a.records, from, to, a.events.some((e) => e.reason === 'Finished'), Date.parse(a.finishedAt)))
   }
-  return out.sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id))
+  out.sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id))
+  // numbered per name in start order, across the objects that had it (the same file applied again, deleted, ...)
+  const n = new Map<string, number>()
+  for (const w of out) {
+    const key = `${w.experiment.kind}/${w.experiment.namespace}/${w.experiment.name}`
+    const i = (n.get(key) ?? 0) + 1
+    n.set(key, i)
+    w.id = `${key}#${i}`
+  }
+  return out
 }
 
 const asInput = (r: RunRow) => ({ experiment: r.experiment, journal: r.journal as unknown as Journal })
 
+/** Rows are read this many ms of the range at a time, the event loop served between two reads. */
+const CHUNK_MS = 10 * 60_000
+/** At most this many runs of a range are shown (the newest), and exemplar spans read. */
+export const MAX_RUNS = 100
+export const MAX_EXEMPLARS = 5000
+
 /**
- * What a report of `[from, to)` shows: every run that ended in it (or only `run`), and the history of their
- * experiments (the last 50 runs of each).
+ * The report of `[from, to)` from what the store holds: every run that ended in it (or only `run`), the history of
+ * their experiments (the last 50 runs of each), the signals read in chunks of ten minutes.
  */
-export function reportInputs(store: ReportReader, q: { from: number; to: number; run?: number; title?: string }): ReportInputs {
-  const runs = q.run !== undefined ? [store.getRun(q.run)].filter((r): r is RunRow => r !== undefined) : store.runs({ since: new Date(q.from).toISOString(), until: new Date(q.to).toISOString() })
+export async function reportFromStore(store: ReportReader, q: { from: number; to: number; run?: number; title?: string; now?: number }): Promise<ReportData> {
+  const runs = q.run !== undefined ? [store.getRun(q.run)].filter((r): r is RunRow => r !== undefined) : store.runs({ since: new Date(q.from).toISOString(), until: new Date(q.to).toISOString(), limit: MAX_RUNS })
+  const notes: string[] = []
+  if (q.run === undefined && runs.length === MAX_RUNS) notes.push(`more than ${MAX_RUNS} runs ended in this range: the newest ${MAX_RUNS} are shown`)
   const history = [...new Set(runs.map((r) => r.experiment))].flatMap((experiment) => store.runs({ experiment, limit: 50 }))
-  return {
-    from: q.from,
-    to: q.to,
-    ...(q.title ? { title: q.title } : {}),
-    signals: store.signals(q.from, q.to),
-    exemplars: store.exemplars({ from: q.from, to: q.to }),
-    faults: faultWindows(store, q.from, q.to),
+  const builder = new ReportBuilder({ from: q.from, to: q.to, faults: faultWindows(store, q.from, q.to) })
+  for (let t = q.from; t < q.to; t += CHUNK_MS) {
+    builder.add(store.signals(t, Math.min(q.to, t + CHUNK_MS)))
+    await new Promise((r) => setImmediate(r))
+  }
+  const exemplars = store.exemplars({ from: q.from, to: q.to, limit: MAX_EXEMPLARS })
+  return builder.finish({
+    exemplars,
     runs: runs.map(asInput),
     history: history.map(asInput),
-  }
+    notes,
+    ...(q.title ? { title: q.title } : {}),
+    ...(q.now !== undefined ? { now: q.now } : {}),
+  })
 }

@@ -80,15 +80,16 @@ export interface Recovery {
 }
 
 export interface FaultWindow {
-  /** Unique in the report: `Kind/namespace/name#n`. */
+  /** Unique in the report: `Kind/namespace/name#n` (n counts the episodes of that name, re-created objects included). */
   id: string
-  experiment: { kind: string; namespace: string; name: string }
+  experiment: { kind: string; namespace: string; name: string; uid?: string }
   /** The fault's action (delay, pod-kill, abort...), when it has one. */
   action: string | null
   /** The pods it was injected into. */
   targets: string[]
   /** The services of those pods. */
   services: string[]
+  /** For a one-shot fault (pod-kill, container-kill) the same as `start`: an instant. */
   start: string
   /** Null while it is still active at the end of the range. */
   end: string | null

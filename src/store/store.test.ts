@@ -337,6 +337,8 @@ describe('signals, exemplars and runs', () => {
     expect(s.runs({ since: '2026-12-04T10:30:00Z', until: '2026-12-04T12:00:00Z' }).map((r) => r.id)).toEqual([2])
     expect(s.getRun(3)?.journal).toEqual({ title: 'a' })
     expect(s.getRun(9)).toBeUndefined()
+    s.prune({ maxRuns: 2 }, Date.now())
+    expect(s.runs().map((r) => r.id)).toEqual([2, 3])
     s.close()
   })
 })

@@ -142,8 +142,10 @@ export interface Retention {
   maxEvents?: number
   archiveTtlMs?: number
   maxArchived?: number
-  /** Signals and exemplar spans older than this go (runs stay: the score across runs reads them). */
+  /** Signals and exemplar spans older than this go. */
   signalTtlMs?: number
+  /** Runs beyond this many go, the oldest first (the score across runs reads the last 50 of each experiment). */
+  maxRuns?: number
 }
 
 /**
@@ -740,11 +742,11 @@ export class Store {
       }))
   }
 
-  /** Exemplar spans that started in `[from, to)` (epoch ms), or every span of one trace. */
-  exemplars(q: { from: number; to: number } | { traceId: string }): ExemplarRow[] {
+  /** Exemplar spans that started in `[from, to)` (epoch ms; the newest `limit`, default 5000), or every span of one trace. */
+  exemplars(q: { from: number; to: number; limit?: number } | { traceId: string }): ExemplarRow[] {
     const rows = ('traceId' in q
       ? this.stmt('SELECT * FROM exemplars WHERE trace_id = ? ORDER BY t').all(q.traceId)
-      : this.stmt('SELECT * FROM exemplars WHERE t >= ? AND t < ? ORDER BY t').all(q.from, q.to)) as Row[]
+      : this.stmt('SELECT * FROM (SELECT * FROM exemplars WHERE t >= ? AND t < ? ORDER BY t DESC LIMIT ?) ORDER BY t').all(q.from, q.to, q.limit ?? 5000)) as Row[]
     return rows.map((r) => ({
       traceId: r.trace_id as string,
       spanId: r.span_id as string,
@@ -827,6 +829,10 @@ export class Store {
         const cutoff = now - retention.signalTtlMs
         signals += this.stmt('DELETE FROM signals WHERE (t, series) IN (SELECT t, series FROM signals WHERE t < ? LIMIT ?)').run(cutoff, eventBudget * 10).changes
         signals += this.stmt('DELETE FROM exemplars WHERE (trace_id, span_id) IN (SELECT trace_id, span_id FROM exemplars WHERE t < ? LIMIT ?)').run(cutoff, eventBudget * 10).changes
+      }
+      if (retention.maxRuns) {
+        const excess = (this.stmt('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n - retention.maxRuns
+        if (excess > 0) this.stmt('DELETE FROM runs WHERE id IN (SELECT id FROM runs ORDER BY ended_at, id LIMIT ?)').run(Math.min(excess, archiveBudget))
       }
       return { events, archived, signals, more: events >= eventBudget || archived >= archiveBudget || signals >= eventBudget * 10 }
     })

@@ -58,8 +58,9 @@ export async function runReport(file: string, journal: Journal, recorded: { cont
   if (recorded) {
     // the recorder writes each second once it has passed: wait for the run's last one
     const end = Date.parse(/([zZ]|[+-]\d\d:?\d\d)$/.test(journal.end ?? '') ? journal.end! : `${journal.end ?? journal.start}Z`)
-    const wait = end + 1500 - Date.now()
-    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 3000)))
+    // (the report reaches RUN_TAIL_MS = 3 s past the run's end, and the second after that is written at its end)
+    const wait = end + 4200 - Date.now()
+    if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 5000)))
     text = await recorded.controller.report({ run: recorded.id }, format)
   } else text = await reportOfJournal(journal, format, undefined, notKept)
   const out = path ?? resolve(file)
