@@ -244,6 +244,16 @@ describe('what the runs and reports refuse', () => {
     expect([bad.status, ((await bad.json()) as Json).code]).toEqual([400, 'API_INVALID_QUERY'])
   })
 
+  it('keeps a journal without the values of its secrets', async () => {
+    const { app } = setup()
+    const j = journal('with secrets', true) as Record<string, unknown>
+    ;(j.experiment as Record<string, unknown>).secrets = { db: { password: 'hunter2', user: { type: 'env', key: 'DB_USER' } } }
+    expect((await post(app, j)).status).toBe(201)
+    const kept = ((await (await app.request('/api/v1/runs?journal=true')).json()) as Json).items[0].journal
+    expect(kept.experiment.secrets).toEqual({ db: { password: '(not kept)', user: '(not kept)' } })
+    expect(JSON.stringify(kept)).not.toMatch(/hunter2/)
+  })
+
   it('refuses a viewer that posts a run, and a token limited to a namespace, which spans none of them', async () => {
     const store = Store.open(':memory:')
     const runtime = new FakeRuntime([])
@@ -266,6 +276,8 @@ describe('what the runs and reports refuse', () => {
     expect(await codeOf('/api/v1/runs', limited)).toEqual([403, 'AUTH_NAMESPACE_FORBIDDEN'])
     expect(await codeOf('/api/v1/report?since=5m', limited)).toEqual([403, 'AUTH_NAMESPACE_FORBIDDEN'])
     expect((await app.request('/api/v1/runs', { headers: viewer })).status).toBe(200)
+    // the journals themselves (what the probes returned) are for those who may run experiments
+    expect(await codeOf('/api/v1/runs?journal=true', viewer)).toEqual([403, 'AUTH_FORBIDDEN'])
     // refused ones are audited too
     expect(store.audit().map((a) => [a.actor, a.action, a.status])).toEqual([['viewer', 'run record', 403], ['team-a', 'run record', 403]])
   })

@@ -309,14 +309,15 @@ export class ReportBuilder {
     }
   }
 
-  /** A service's own signals are its inbound traffic as its ingress sidecars saw it (every request it served). */
+  /** A service's own signals are its inbound traffic as its ingress sidecars (or its proxy's) saw it: every request it served. */
   private services(edges: EdgeSeries[]): ServiceImpact[] {
     const faulted = new Set(this.faults.flatMap((f) => f.services))
     const byService = new Map<string, EdgeState[]>()
     for (const e of this.edges.values()) byService.set(e.destination, [...(byService.get(e.destination) ?? []), e])
     const out = [...byService].map(([service, states]) => {
-      const ingress = states.some((s) => s.source === 'ingress')
-      const own = states.filter((s) => !ingress || s.source === 'ingress')
+      // the service's own sidecar: its pods' ingress ones, or a declared proxy's (a service has one kind or the other)
+      const ingress = states.some((s) => OWN.has(s.source))
+      const own = states.filter((s) => !ingress || OWN.has(s.source))
       const phase = (k: 'before' | 'during' | 'after') => {
         const a = new Acc()
         for (const s of own) a.merge(s[k])
@@ -343,6 +344,9 @@ export class ReportBuilder {
     return out.sort((a, b) => Number(b.affected) - Number(a.affected) || impact(b) - impact(a) || a.service.localeCompare(b.service))
   }
 }
+
+/** The sources of the sidecars that see every request a service serves. */
+const OWN = new Set(['ingress', 'proxy'])
 
 const stepsTotal = (s: EdgeState) => s.steps.reduce((a, x) => a + x.total, 0)
 
