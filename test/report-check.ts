@@ -1,8 +1,10 @@
 /**
  * Opens a rendered HTML report in headless Chromium and checks what a reader would see: it loads nothing (every
  * request but the file itself is refused and counted, CSP violations show as console errors), its charts are drawn,
- * and each fault window a chart lists is shaded where the chart's time axis puts it: the figure's data-from, data-to,
- * data-plot-left and data-plot-width give x = left + (t - from) / (to - from) × width, in the SVG's own pixels.
+ * and each fault window a chart lists is drawn where the chart's time axis puts it, in every panel (data-panels): shaded
+ * from its start to its end, or, for a one-shot fault (data-fault-instant), a vertical line in its colour
+ * (data-fault-colour) at its moment. The figure's data-from, data-to, data-plot-left and data-plot-width give
+ * x = left + (t - from) / (to - from) × width, in the SVG's own pixels.
  * Saves a full-page screenshot. Used by the report's browser test and the end-to-end test of a real run's report.
  */
 import { existsSync, mkdirSync } from 'node:fs'
@@ -13,15 +15,20 @@ import { chromium } from 'playwright-core'
 export const CHROMIUM = '/usr/bin/chromium'
 export const hasChromium = (): boolean => existsSync(CHROMIUM)
 
-/** How far (SVG px) a shaded window's edge may sit from where the axis puts it. */
+/** How far (SVG px) a shaded window's edge, or a one-shot fault's line, may sit from where the axis puts it. */
 export const TOLERANCE_PX = 3
 
 export interface ReportCheck {
   /** Figures of class `chart` with an SVG that has a visible size. */
   charts: number
-  /** Fault windows (listed in a chart) whose shading was looked for. */
+  /** Fault windows (listed in a chart) whose shading or line was looked for. */
   faultsChecked: number
-  /** Fault windows with no shaded shape at the expected x: `edge fault: expected x1..x2, shapes at ...`. */
+  /** Of those, one-shot faults (a line, not a shade). */
+  instantsChecked: number
+  /**
+   * Fault windows not drawn in every panel at the expected x: `edge fault: expected x1..x2, shapes at ...` for a shaded
+   * one, `edge fault: expected a <colour> line at x, lines at ...` for a one-shot one.
+   */
   misplaced: string[]
   consoleErrors: string[]
   /** Requests the page made besides the report file itself, and requests that failed. */
@@ -42,7 +49,12 @@ declare const document: { querySelectorAll(selector: string): Iterable<El> }
 interface FigureResult {
   edge: string
   drawn: boolean
-  windows: { id: string; x1: number; x2: number; shapes: [number, number][] }[]
+  panels: number
+  /** Filled polygons (shades): their left and right x. */
+  shapes: [number, number][]
+  /** Vertical lines: their x and stroke colour. */
+  lines: { x: number; colour: string }[]
+  windows: { id: string; x1: number; x2: number; instant: boolean; colour: string }[]
 }
 
 export async function checkReportInBrowser(htmlPath: string, screenshotPath: string): Promise<ReportCheck> {
@@ -84,21 +96,35 @@ export async function checkReportInBrowser(htmlPath: string, screenshotPath: str
                 return [(r.left - box!.left) / scale, (r.right - box!.left) / scale] as [number, number]
               })
           : []
+        // a vertical line: a stroked path with no fill, a few px wide at most and taller than it is wide
+        const lines = drawn
+          ? [...svg!.querySelectorAll('path')]
+              .filter((p) => (p.getAttribute('fill') ?? 'none') === 'none' && p.getAttribute('stroke'))
+              .map((p) => ({ r: p.getBoundingClientRect(), colour: (p.getAttribute('stroke') ?? '').toLowerCase() }))
+              .filter(({ r }) => r.width <= 4 * scale && r.height > 4 * r.width + 8)
+              .map(({ r, colour }) => ({ x: ((r.left + r.right) / 2 - box!.left) / scale, colour }))
+          : []
         const windows = [...fig.querySelectorAll('[data-fault-start]')].map((li) => ({
           id: li.dataset.faultId ?? '?',
           x1: x(Number(li.dataset.faultStart)),
           x2: x(Number(li.dataset.faultEnd)),
-          shapes,
+          instant: li.dataset.faultInstant !== undefined,
+          colour: (li.dataset.faultColour ?? '').toLowerCase(),
         }))
-        return { edge: fig.dataset.edge ?? '?', drawn, windows }
+        return { edge: fig.dataset.edge ?? '?', drawn, panels: Number(fig.dataset.panels ?? 1), shapes, lines, windows }
       }),
     )
 
     const misplaced: string[] = []
     for (const f of figures) {
       for (const w of f.windows) {
-        const hit = w.shapes.some(([a, b]) => Math.abs(a - w.x1) <= TOLERANCE_PX && Math.abs(b - w.x2) <= TOLERANCE_PX)
-        if (!hit) misplaced.push(`${f.edge} ${w.id}: expected x ${w.x1.toFixed(1)}..${w.x2.toFixed(1)}, shapes at ${w.shapes.map(([a, b]) => `${a.toFixed(1)}..${b.toFixed(1)}`).join(', ') || 'none'}`)
+        if (w.instant) {
+          const hits = f.lines.filter((l) => l.colour === w.colour && Math.abs(l.x - w.x1) <= TOLERANCE_PX).length
+          if (hits < f.panels) misplaced.push(`${f.edge} ${w.id}: expected a ${w.colour} line at x ${w.x1.toFixed(1)} in each of ${f.panels} panels, ${w.colour} lines at ${f.lines.filter((l) => l.colour === w.colour).map((l) => l.x.toFixed(1)).join(', ') || 'none'}`)
+          continue
+        }
+        const hits = f.shapes.filter(([a, b]) => Math.abs(a - w.x1) <= TOLERANCE_PX && Math.abs(b - w.x2) <= TOLERANCE_PX).length
+        if (hits < f.panels) misplaced.push(`${f.edge} ${w.id}: expected x ${w.x1.toFixed(1)}..${w.x2.toFixed(1)} in each of ${f.panels} panels, shapes at ${f.shapes.map(([a, b]) => `${a.toFixed(1)}..${b.toFixed(1)}`).join(', ') || 'none'}`)
       }
     }
     mkdirSync(dirname(resolve(screenshotPath)), { recursive: true })
@@ -106,6 +132,7 @@ export async function checkReportInBrowser(htmlPath: string, screenshotPath: str
     return {
       charts: figures.filter((f) => f.drawn).length,
       faultsChecked: figures.reduce((n, f) => n + f.windows.length, 0),
+      instantsChecked: figures.reduce((n, f) => n + f.windows.filter((w) => w.instant).length, 0),
       misplaced,
       consoleErrors,
       failedRequests,

@@ -1,7 +1,9 @@
 /**
  * @module report/charts: a report's charts as SVG strings, drawn on the server by Apache ECharts in its SSR mode (no
  * DOM, no script in the page). An edge's chart stacks three panels on one time axis (latency p50/p95/p99, error rate,
- * throughput) with every fault window shaded and each recovery marked; the score history is a bar per run.
+ * throughput) with every fault window shaded, every one-shot fault (a pod-kill: no duration) drawn as a solid line in
+ * its colour, and each recovery marked; the score history is a bar per run. The latency and error-rate axes reach
+ * above both the data and the tolerance line, so the line is always in view and labels at the top clear the data.
  *
  * The plot area is fixed in pixels (EDGE_LAYOUT) and the time axis runs exactly from the report's range start to its
  * end, so where a moment is drawn is plain arithmetic: x = left + (t - from) / (to - from) × width. The HTML
@@ -11,7 +13,8 @@ import * as echarts from 'echarts'
 import type { EChartsOption, MarkAreaComponentOption, MarkLineComponentOption } from 'echarts'
 import type { EdgeSeries, FaultWindow, ReportData, ScoreHistory } from './types.js'
 
-export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+// Single quotes inside: ECharts writes the family into SVG style="..." attributes without escaping it.
+export const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 const INK = '#1f2328'
 const MUTED = '#59636e'
 const RULE = '#e4e7eb'
@@ -41,6 +44,8 @@ export interface ChartWindow {
   start: number
   end: number
   colour: string
+  /** A one-shot fault (pod-kill, container-kill): its end is its start, so it is drawn as a line at `start`, not shaded. */
+  instant: boolean
 }
 
 export interface EdgeChart {
@@ -54,7 +59,7 @@ export interface EdgeChart {
   windows: ChartWindow[]
 }
 
-/** The fault windows as a chart shades them: clipped to the range; one still active runs to the range's end. */
+/** The fault windows as a chart draws them: clipped to the range; one still active runs to the range's end. */
 export function chartWindows(data: ReportData): ChartWindow[] {
   const from = Date.parse(data.range.from)
   const to = Date.parse(data.range.to)
@@ -64,10 +69,30 @@ export function chartWindows(data: ReportData): ChartWindow[] {
     start: Math.max(from, Date.parse(f.start)),
     end: Math.min(to, f.end === null ? to : Date.parse(f.end)),
     colour: faultColour(i),
+    instant: isInstant(f),
   }))
 }
 
+/** A fault that happened at one moment (PodChaos pod-kill, container-kill): the report gives it an end equal to its start. */
+export const isInstant = (f: FaultWindow): boolean => f.end !== null && Date.parse(f.end) === Date.parse(f.start)
+
 const round = (n: number, digits: number): number => Number(n.toFixed(digits))
+
+/** Tick intervals a reader takes in at a glance, per power of ten. */
+const STEPS = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]
+
+/**
+ * A value axis from 0 that shows both the data and the tolerance line (ECharts fits the axis to the data alone, which
+ * leaves a tolerance above the data off the chart), `headroom` times as high so the labels drawn at the plot's top
+ * clear them, on `splits` round ticks.
+ */
+function axisScale(values: readonly (number | null)[], limit: number | null, splits: number, headroom: number): { max: number; interval: number } {
+  const top = values.reduce<number>((m, v) => (v !== null && v > m ? v : m), Math.max(0, limit ?? 0)) * headroom
+  const raw = (top > 0 ? top : 1) / splits
+  const power = 10 ** Math.floor(Math.log10(raw))
+  const interval = Number((STEPS.find((s) => s * power >= raw * (1 - 1e-9))! * power).toPrecision(6))
+  return { max: Number((interval * splits).toPrecision(6)), interval }
+}
 
 /** One number per point, kept as a gap (null) where the step had no request. */
 const line = (edge: EdgeSeries, pick: (p: EdgeSeries['points'][number]) => number | null): [number, number | null][] =>
@@ -81,9 +106,11 @@ export function edgeChart(data: ReportData, edge: EdgeSeries): EdgeChart {
   const windows = chartWindows(data)
   const plotWidth = L.width - L.left - L.right
 
+  const spans = windows.filter((w) => !w.instant)
+  const instants = windows.filter((w) => w.instant)
   const shade = (labelled: boolean): MarkAreaComponentOption => ({
     silent: true,
-    data: windows.map((w) => [
+    data: spans.map((w) => [
       {
         name: w.name,
         xAxis: w.start,
@@ -95,7 +122,8 @@ export function edgeChart(data: ReportData, edge: EdgeSeries): EdgeChart {
       { xAxis: w.end },
     ]),
   })
-  const recovered = edge.recovery.filter((r) => r.recoveredAt !== null)
+  // Back at once (0 s) is the fault's own end: a second line there would only hide it; the caption says it.
+  const recovered = edge.recovery.filter((r) => r.recoveredAt !== null && (r.secondsToRecover ?? 0) > 0)
   const recovery = (labelled: boolean): MarkLineComponentOption['data'] =>
     recovered.map((r) => ({
       xAxis: Date.parse(r.recoveredAt!),
@@ -104,6 +132,25 @@ export function edgeChart(data: ReportData, edge: EdgeSeries): EdgeChart {
         ? { show: true, position: 'insideEndTop', color: RECOVERY_COLOUR, fontSize: 11, formatter: `recovered +${r.secondsToRecover ?? 0} s` }
         : { show: false },
     }))
+  const xOf = (t: number): number => L.left + ((t - from) / (to - from)) * plotWidth
+  // A one-shot fault's line. Its label (top panel only, as the shades') reads across the plot's top, before the line
+  // where it fits, since the recovery it may be followed by is marked after it; a row lower when a shade's label may
+  // sit there.
+  const instant = (labelled: boolean): MarkLineComponentOption['data'] =>
+    instants.map((w) => {
+      const before = xOf(w.start) - L.left > w.name.length * 7.5 + 16
+      const shaded = spans.some((s) => s.start <= w.start && w.start <= s.end)
+      return {
+        xAxis: w.start,
+        lineStyle: { color: w.colour, type: 'solid', width: 2, opacity: 1 },
+        label: labelled
+          ? {
+              show: true, position: 'end', distance: shaded ? -44 : -20, align: before ? 'right' : 'left', offset: [before ? -5 : 5, 0], formatter: w.name,
+              color: INK, fontSize: 12, fontWeight: 600, backgroundColor: 'rgba(255,255,255,0.85)', padding: [2, 4],
+            }
+          : { show: false },
+      }
+    })
   const threshold = (value: number, text: string): NonNullable<MarkLineComponentOption['data']>[number] => ({
     yAxis: value,
     lineStyle: { color: '#b42318', type: 'dotted', width: 1 },
@@ -112,12 +159,18 @@ export function edgeChart(data: ReportData, edge: EdgeSeries): EdgeChart {
   const marks = (labelled: boolean, extra: MarkLineComponentOption['data'] = []): MarkLineComponentOption => ({
     silent: true,
     symbol: 'none',
-    data: [...(recovery(labelled) ?? []), ...extra],
+    data: [...(instant(labelled) ?? []), ...(recovery(labelled) ?? []), ...extra],
   })
 
   const tol = edge.tolerance
   const latencyLimit = tol?.p99Ms != null ? [threshold(tol.p99Ms, `p99 tolerance ${round(tol.p99Ms, 1)} ms`)] : []
   const errorLimit = tol ? [threshold(round(tol.errorRate * 100, 3), `tolerance ${round(tol.errorRate * 100, 2)}%`)] : []
+
+  // The latency panel keeps its top 30% for two rows of labels (the shades', then the one-shot faults') and the
+  // tolerance line's own label; the error-rate panel only needs room for that last one.
+  const latencyAxis = axisScale(edge.points.flatMap((p) => [p.p50Ms, p.p95Ms, p.p99Ms]), tol?.p99Ms ?? null, 4, 1.4)
+  const errorAxis = axisScale(edge.points.map((p) => (p.errorRate === null ? null : p.errorRate * 100)), tol ? tol.errorRate * 100 : null, 2, 1.25)
+  const scales = [latencyAxis, errorAxis, null]
 
   const titles = ['Latency (ms)', 'Error rate (%)', 'Throughput (requests/s)']
   const units = ['ms', '%', 'rps']
@@ -157,7 +210,7 @@ export function edgeChart(data: ReportData, edge: EdgeSeries): EdgeChart {
       type: 'value' as const,
       gridIndex: i,
       min: 0,
-      splitNumber: i === 0 ? 4 : 2,
+      ...(scales[i] ?? { splitNumber: 2 }),
       axisLabel: { color: MUTED, fontSize: 11, formatter: `{value} ${units[i]}` },
       splitLine: { lineStyle: { color: RULE } },
     })),
@@ -203,7 +256,7 @@ export function historyChart(h: ScoreHistory): string {
       axisLabel: { color: MUTED, fontSize: 11, hideOverlap: true },
       axisLine: { lineStyle: { color: '#8c959f' } },
     },
-    yAxis: { type: 'value', min: 0, max: 100, splitNumber: 4, axisLabel: { color: MUTED, fontSize: 11 }, splitLine: { lineStyle: { color: RULE } } },
+    yAxis: { type: 'value', min: 0, max: 100, interval: 25, axisLabel: { color: MUTED, fontSize: 11 }, splitLine: { lineStyle: { color: RULE } } },
     series: [
       {
         type: 'bar',

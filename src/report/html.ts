@@ -6,13 +6,14 @@
  *
  * Order: what the reader asks first (did it hold? what was the score?) at the top, the evidence below it (fault
  * windows, impact per service, a chart per affected edge, recovery, a failing request's trace), then the notes.
- * Charts carry their geometry as data attributes (data-from, data-to, data-plot-left, data-plot-width) and list the
- * fault windows they shade (data-fault-start, data-fault-end, epoch ms), for tests that check the drawing.
+ * Charts carry their geometry as data attributes (data-from, data-to, data-plot-left, data-plot-width, data-panels) and
+ * list the fault windows they draw (data-fault-start, data-fault-end, epoch ms; data-fault-colour; data-fault-instant on
+ * a one-shot fault, drawn as a line), for tests that check the drawing.
  */
-import { chartWindows, edgeChart, FONT, historyChart, verdictColour } from './charts.js'
-import type { EdgeChart } from './charts.js'
+import { chartWindows, EDGE_LAYOUT, edgeChart, FONT, historyChart, isInstant, verdictColour } from './charts.js'
+import type { ChartWindow, EdgeChart } from './charts.js'
 import { clock, count, duration, edgeRequests, millis, NONE, percent, secondsBetween, signed, verdictText, when } from './format.js'
-import type { HypothesisCheck, PhaseSignals, ReportData, RunSummary, ScoreHistory, TraceView } from './types.js'
+import type { HypothesisCheck, PhaseSignals, ReportData, RunSummary, ScoreHistory } from './types.js'
 
 export const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -62,19 +63,23 @@ figcaption h3 { margin: 0 0 2px; }
 figcaption p { color: var(--muted); margin: 0 0 6px; font-size: 13px; }
 ul.windows { list-style: none; margin: 6px 0 0; padding: 0; display: flex; gap: 18px; flex-wrap: wrap; font-size: 12.5px; color: var(--muted); }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -1px; margin-right: 5px; opacity: .55; }
+.swatch.instant { width: 3px; border-radius: 0; margin: 0 9px 0 5px; opacity: 1; }
+code.effect { color: var(--muted); background: none; padding: 0; overflow-wrap: anywhere; }
+.faults div { margin: 0 0 2px; }
+.faults div:has(.swatch) { white-space: nowrap; }
 .waterfall { width: 100%; font-size: 12.5px; }
 .waterfall td { padding: 4px 8px; }
 .waterfall td:first-child { white-space: nowrap; }
 .waterfall .track { position: relative; height: 16px; background: #eef1f4; border-radius: 3px; min-width: 400px; }
 .waterfall .bar { position: absolute; top: 2px; bottom: 2px; border-radius: 3px; background: #3a7bd5; min-width: 2px; }
 .waterfall .bar.failed { background: #c62828; }
-.waterfall .bar.faulted { outline: 2px solid #f0a020; outline-offset: 1px; }
+.waterfall .bar.faulted { outline: 2px solid var(--muted); outline-offset: 1px; }
 .notes li { margin: 4px 0; }
 @page { margin: 12mm; }
 @media print {
   body { font-size: 12px; }
   table { font-size: 11px; }
-  th, td.num, .waterfall td:first-child { white-space: normal; }
+  th, th.num, td.num, .waterfall td:first-child, .faults div:has(.swatch) { white-space: normal; }
   th, td { padding: 4px 6px; }
   .waterfall .track { min-width: 160px; }
   main { max-width: none; padding: 0; }
@@ -100,6 +105,9 @@ function table(head: string[], rows: string[][], numeric: Set<number> = new Set(
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`
 }
 
+/** The mark a fault has in the charts: a square of its shade, or a thin bar of its colour for a one-shot fault's line. */
+const swatch = (w: ChartWindow): string => `<span class="swatch${w.instant ? ' instant' : ''}" style="background:${w.colour}"></span>`
+
 function header(d: ReportData): string {
   const affected = d.edges.filter((e) => e.affected).length
   const recoveries = d.edges.filter((e) => e.affected).flatMap((e) => e.recovery)
@@ -109,7 +117,7 @@ function header(d: ReportData): string {
   const verdicts = d.runs.length
     ? d.runs.map((r) => `<div class="verdict">${badge(r.verdict)}<span>${esc(r.title)}</span><span class="score">${esc(Math.round(r.score.value))}</span><span class="muted">/ 100</span></div>`).join('\n')
     : `<div class="verdict">${badge('not-tested')}<span>No chaoscope run in this range: signals only.</span></div>`
-  const recovery = never ? `${never} never recovered` : unknown && slowest === null ? 'unknown' : duration(slowest)
+  const recovery = never ? `${never} never recovered` : !unknown ? duration(slowest) : slowest === null ? 'unknown' : `${duration(slowest)} (${unknown} unknown)`
   return `<header class="top">
 <h1>${esc(d.title)}</h1>
 <p class="meta"><b>${esc(when(d.range.from))}</b> to <b>${esc(when(d.range.to))}</b> (${esc(duration(rangeSeconds(d)))}, ${esc(d.stepSeconds)} s steps) · generated ${esc(when(d.generatedAt))}</p>
@@ -152,12 +160,12 @@ function faults(d: ReportData): string {
   if (!d.faults.length) return '<p class="muted">No fault was active in this range.</p>'
   const windows = chartWindows(d)
   const rows = d.faults.map((f, i) => [
-    `<span class="swatch" style="background:${windows[i]!.colour}"></span><code>${esc(f.id)}</code>`,
+    `${swatch(windows[i]!)}<code>${esc(f.id)}</code>`,
     f.action === null ? NONE : esc(f.action),
     `${esc(f.targets.join(', '))}${f.services.length ? `<br><span class="muted">services ${esc(f.services.join(', '))}</span>` : ''}`,
     esc(when(f.start)),
     f.end === null ? 'still active' : esc(when(f.end)),
-    f.end === null ? NONE : esc(duration(secondsBetween(f.start, f.end))),
+    f.end === null ? NONE : isInstant(f) ? 'instant' : esc(duration(secondsBetween(f.start, f.end))),
   ])
   const attrs = d.faults.map((f) => ` data-fault-id="${esc(f.id)}" data-fault-start="${Date.parse(f.start)}" data-fault-end="${f.end === null ? '' : Date.parse(f.end)}"`)
   return table(['Fault', 'Action', 'Targets', 'Start', 'End', 'Duration'], rows, new Set([5]), attrs)
@@ -183,11 +191,21 @@ function figure(d: ReportData, c: EdgeChart): string {
   const e = d.edges.find((x) => x.id === c.edge)!
   const base = e.baseline ? `baseline ${e.baseline.rps.toFixed(1)} rps, errors ${percent(e.baseline.errorRate)}, p99 ${millis(e.baseline.p99Ms)}` : 'no baseline (no traffic before the first fault)'
   const tol = e.tolerance ? `tolerance: p99 ≤ ${millis(e.tolerance.p99Ms)}, errors ≤ ${percent(e.tolerance.errorRate)} (${e.tolerance.basis})` : 'no tolerance'
-  const recovered = e.recovery.map((r) => (r.recoveredAt === null ? `not back within tolerance by the end of the range after ${r.faultId}` : `back within tolerance ${duration(r.secondsToRecover)} after ${r.faultId} ended, at ${clock(r.recoveredAt)}`))
+  const instants = new Set(c.windows.filter((w) => w.instant).map((w) => w.faultId))
+  const recovered = e.recovery.map((r) =>
+    r.recoveredAt !== null
+      ? `back within tolerance ${r.secondsToRecover ? `${duration(r.secondsToRecover)} after` : 'as soon as'} ${r.faultId} ${instants.has(r.faultId) ? 'struck' : 'ended'}, at ${clock(r.recoveredAt)}`
+      : r.trafficAfter
+        ? `not back within tolerance by the end of the range after ${r.faultId}`
+        : `recovery after ${r.faultId} unknown: no traffic followed it`,
+  )
   const windows = c.windows
-    .map((w) => `<li data-fault-id="${esc(w.faultId)}" data-fault-start="${w.start}" data-fault-end="${w.end}"><span class="swatch" style="background:${w.colour}"></span>${esc(w.name)} ${esc(clock(w.start))}–${esc(clock(w.end))}</li>`)
+    .map((w) => {
+      const at = w.instant ? `at ${clock(w.start)}` : `${clock(w.start)}–${clock(w.end)}`
+      return `<li data-fault-id="${esc(w.faultId)}" data-fault-start="${w.start}" data-fault-end="${w.end}" data-fault-colour="${w.colour}"${w.instant ? ' data-fault-instant' : ''}>${swatch(w)}${esc(w.name)} ${esc(at)}</li>`
+    })
     .join('')
-  return `<figure class="chart" data-edge="${esc(c.edge)}" data-from="${c.from}" data-to="${c.to}" data-plot-left="${c.plotLeft}" data-plot-width="${c.plotWidth}">
+  return `<figure class="chart" data-edge="${esc(c.edge)}" data-from="${c.from}" data-to="${c.to}" data-plot-left="${c.plotLeft}" data-plot-width="${c.plotWidth}" data-panels="${EDGE_LAYOUT.panels.length}">
 <figcaption><h3>${esc(e.source)} → ${esc(e.destination)}</h3><p>${esc(base)} · ${esc(tol)}</p>${recovered.length ? `<p>${esc(recovered.join('; '))}</p>` : ''}</figcaption>
 ${c.svg}
 ${windows ? `<ul class="windows">${windows}</ul>` : ''}
@@ -227,7 +245,8 @@ function recovery(d: ReportData): string {
   return table(['Fault', 'Edge', 'Fault ended', 'Back within tolerance', 'Time to recover'], rows, new Set([4]))
 }
 
-function trace(t: TraceView | null): string {
+function trace(d: ReportData): string {
+  const t = d.trace
   if (t === null) return '<p class="muted">No trace: the sidecars recorded none in this range (tracing may be off).</p>'
   const total = Math.max(1, ...t.spans.map((s) => s.startOffsetMs + s.durationMs))
   const depth = new Map<string, number>()
@@ -239,24 +258,32 @@ function trace(t: TraceView | null): string {
     depth.set(id, d)
     return d
   }
+  // A span names the fault window (`Kind/ns/name#n`) that acted on it when the builder could tell which; otherwise the
+  // sidecar's raw effect id, shown as it is but muted: it is evidence, not a name the rest of the report uses.
+  const windows = new Map(chartWindows(d).map((w) => [w.faultId, w]))
+  const raw = t.spans.some((s) => s.faults.some((f) => !windows.has(f)))
   const rows = t.spans.map((s) => {
     const failed = s.status === 0 || s.status >= 500
     const left = ((s.startOffsetMs / total) * 100).toFixed(2)
     const width = ((s.durationMs / total) * 100).toFixed(2)
     const cls = `bar${failed ? ' failed' : ''}${s.faults.length ? ' faulted' : ''}`
+    const first = s.faults.map((f) => windows.get(f)).find((w) => w !== undefined)
+    const outline = first ? `;outline-color:${first.colour}` : ''
     const indent = Math.max(0, depthOf(s.spanId)) * 14
     return [
       `<div style="padding-left:${indent}px"><b>${esc(s.method)} ${esc(s.path)}</b><br><span class="muted">${esc(s.source)} → ${esc(s.destination)} via ${esc(s.sidecar)}</span></div>`,
-      `<div class="track"><div class="${cls}" style="left:${left}%;width:${width}%"></div></div>`,
+      `<div class="track"><div class="${cls}" style="left:${left}%;width:${width}%${outline}"></div></div>`,
       esc(millis(s.startOffsetMs)),
       esc(millis(s.durationMs)),
       s.status === 0 ? 'no response' : esc(s.status),
-      s.faults.length ? s.faults.map((f) => `<code>${esc(f)}</code>`).join(' ') : NONE,
+      s.faults.length
+        ? `<div class="faults">${s.faults.map((f) => `<div>${windows.has(f) ? `${swatch(windows.get(f)!)}<code>${esc(f)}</code>` : `<code class="effect">${esc(f)}</code>`}</div>`).join('')}</div>`
+        : NONE,
     ]
   })
   const attrs = t.spans.map((s) => (s.status === 0 || s.status >= 500 ? ' class="bad"' : ''))
   const why = t.why === 'failed' ? 'a failing request' : 'the slowest request (none failed)'
-  return `<p>Trace <code>${esc(t.traceId)}</code>, ${esc(why)}, at ${esc(when(t.at))}: ${t.spans.length} span${t.spans.length === 1 ? '' : 's'} over ${esc(millis(total))}. Bars outlined in orange went through a fault.</p>
+  return `<p>Trace <code>${esc(t.traceId)}</code>, ${esc(why)}, at ${esc(when(t.at))}: ${t.spans.length} span${t.spans.length === 1 ? '' : 's'} over ${esc(millis(total))}. A hop that went through a fault is outlined in the fault's colour${raw ? ' (grey: a fault effect the report could not match to a fault window)' : ''}.</p>
 <div class="waterfall">${table(['Hop', `Timeline (0 to ${millis(total)})`, 'Offset', 'Duration', 'Status', 'Faults'], rows, new Set([2, 3]), attrs)}</div>`
 }
 
@@ -298,7 +325,7 @@ ${edges(data)}
 ${recovery(data)}
 </section>
 <section id="trace"><h2>Trace of one request</h2>
-${trace(data.trace)}
+${trace(data)}
 </section>
 <section id="notes"><h2>Notes</h2>
 ${notes}

@@ -1,6 +1,6 @@
 /** The Markdown report: the HTML report's content as GitHub tables and lists, with the data escaped. */
 import { describe, expect, it } from 'vitest'
-import { reportData } from '../../test/fixtures/report-data.js'
+import { reportData, withPodKill } from '../../test/fixtures/report-data.js'
 import { mdText, renderMarkdown } from './markdown.js'
 
 /** The table right after a heading: its header cells and rows of cells, `\|` kept inside a cell. */
@@ -60,6 +60,33 @@ describe('renderMarkdown', () => {
     const trace = tableAfter(md, '## Trace of one request')
     expect(trace.rows.map((r) => [r[0], r[4]])).toEqual([['GET /checkout', '**503**'], ['↳ GET /cart/42', '**503**'], ['↳ ↳ POST /query', '200']])
     expect(md).toContain('- Tracing sampled 10% of requests.')
+  })
+
+  it('gives a one-shot fault (a pod-kill) the duration "instant"', () => {
+    const faults = tableAfter(renderMarkdown(withPodKill(reportData())), '## Fault windows')
+    expect(faults.rows[1]).toEqual(['PodChaos/shop/api-kill#1', 'pod-kill', 'api-1 (services api)', '2025-03-04 10:01:30 UTC', '2025-03-04 10:01:30 UTC', 'instant'])
+  })
+
+  it('says a recovery with no traffic after the fault is unknown, in the header too', () => {
+    const d = reportData()
+    d.edges[0]!.recovery[0] = { ...d.edges[0]!.recovery[0]!, recoveredAt: null, secondsToRecover: null, trafficAfter: false }
+    d.services[0] = { ...d.services[0]!, secondsToRecover: null, recoveryUnknown: true }
+    const out = renderMarkdown(d)
+    expect(out).toContain('1 of 2 edges affected · slowest recovery unknown')
+    expect(tableAfter(out, '## Impact per service').rows[0]![8]).toBe('unknown')
+    expect(tableAfter(out, '## Time to recover').rows[0]!.slice(3)).toEqual(['no traffic after it', 'unknown'])
+    // one edge recovered, another unknown: the known time, and how many are unknown
+    d.edges[1]!.affected = true
+    d.edges[0]!.recovery.push({ faultId: 'x', faultEnd: d.range.to, recoveredAt: d.range.to, secondsToRecover: 4, trafficAfter: true })
+    expect(renderMarkdown(d)).toContain('slowest recovery 4 s (1 unknown)')
+  })
+
+  it('names a trace hop\'s fault by its window and shows an unmatched effect id as code', () => {
+    const d = reportData()
+    d.trace!.spans[2]!.faults = ['chaoscope:7f3e2a91:api-1:delay@api-1|x', 'tick`y']
+    const trace = tableAfter(renderMarkdown(d), '## Trace of one request')
+    expect(trace.rows[1]![5]).toBe('NetworkChaos/shop/api-delay#1')
+    expect(trace.rows[2]![5]).toBe('`chaoscope:7f3e2a91:api-1:delay@api-1\\|x`, tick\\`y')
   })
 
   it('escapes | and markup so data can break neither a table nor the page', () => {

@@ -4,6 +4,7 @@
  * of the data is backslash-escaped, `|` included, so a name from the user's YAML can neither break a table nor turn
  * into markup (`<img ...>` stays text).
  */
+import { isInstant } from './charts.js'
 import { clock, count, duration, edgeRequests, millis, NONE, percent, secondsBetween, signed, verdictText, when } from './format.js'
 import type { EdgeSeries, HypothesisCheck, PhaseSignals, ReportData, RunSummary, ScoreHistory, TraceView } from './types.js'
 
@@ -41,7 +42,7 @@ function header(d: ReportData): string[] {
     '',
     ...runs,
     '',
-    `${d.faults.length} fault window${d.faults.length === 1 ? '' : 's'} · ${affected.length} of ${d.edges.length} edges affected · slowest recovery ${mdText(never ? `${never} never recovered` : unknown && slowest === null ? 'unknown' : duration(slowest))}`,
+    `${d.faults.length} fault window${d.faults.length === 1 ? '' : 's'} · ${affected.length} of ${d.edges.length} edges affected · slowest recovery ${mdText(never ? `${never} never recovered` : !unknown ? duration(slowest) : slowest === null ? 'unknown' : `${duration(slowest)} (${unknown} unknown)`)}`,
   ]
 }
 
@@ -81,7 +82,7 @@ function faults(d: ReportData): string {
     mdText(f.targets.join(', ')) + (f.services.length ? ` (services ${mdText(f.services.join(', '))})` : ''),
     mdText(when(f.start)),
     f.end === null ? 'still active' : mdText(when(f.end)),
-    f.end === null ? NONE : mdText(duration(secondsBetween(f.start, f.end))),
+    f.end === null ? NONE : isInstant(f) ? 'instant' : mdText(duration(secondsBetween(f.start, f.end))),
   ])
   return table(['Fault', 'Action', 'Targets', 'Start', 'End', 'Duration'], rows, new Set([5]))
 }
@@ -139,20 +140,31 @@ function recovery(d: ReportData): string {
   return table(['Fault', 'Edge', 'Fault ended', 'Back within tolerance', 'Time to recover'], rows, new Set([4]))
 }
 
-function trace(t: TraceView | null): string {
+/**
+ * A fault on a trace hop: the fault window's id as the fault windows table writes it, or, when the builder could not
+ * tell which window it was, the sidecar's raw effect id as code (a code span shows it as it is; only `|` still needs
+ * its backslash inside a table).
+ */
+function hopFault(id: string, windows: Set<string>): string {
+  return windows.has(id) || id.includes('`') ? mdText(id) : `\`${id.replace(/\r?\n|\r/g, ' ').replace(/\|/g, '\\|')}\``
+}
+
+function trace(d: ReportData): string {
+  const t = d.trace
   if (t === null) return 'No trace: the sidecars recorded none in this range (tracing may be off).'
   const total = Math.max(0, ...t.spans.map((s) => s.startOffsetMs + s.durationMs))
   const depth = (s: TraceView['spans'][number], seen = 0): number => {
     const parent = t.spans.find((p) => p.spanId === s.parentSpanId)
     return parent && seen < t.spans.length ? depth(parent, seen + 1) + 1 : 0
   }
+  const windows = new Set(d.faults.map((f) => f.id))
   const rows = t.spans.map((s) => [
     `${'↳ '.repeat(depth(s))}${mdText(s.method)} ${mdText(s.path)}`,
     `${mdText(s.source)} → ${mdText(s.destination)} via ${mdText(s.sidecar)}`,
     mdText(millis(s.startOffsetMs)),
     mdText(millis(s.durationMs)),
     s.status === 0 ? 'no response' : s.status >= 500 ? `**${s.status}**` : String(s.status),
-    s.faults.length ? s.faults.map(mdText).join(', ') : NONE,
+    s.faults.length ? s.faults.map((f) => hopFault(f, windows)).join(', ') : NONE,
   ])
   const why = t.why === 'failed' ? 'a failing request' : 'the slowest request (none failed)'
   return [
@@ -193,7 +205,7 @@ export function renderMarkdown(data: ReportData): string {
     '',
     '## Trace of one request',
     '',
-    trace(data.trace),
+    trace(data),
     '',
     '## Notes',
     '',
