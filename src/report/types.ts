@@ -177,7 +177,7 @@ export interface TraceSpan {
   /** Offset from the trace's first span, ms. */
   startOffsetMs: number
   durationMs: number
-  /** Ids of the faults that acted on this hop. */
+  /** Fault window ids (FaultWindow.id) of the faults that acted on this hop, or the sidecar's raw effect id when no window matched. */
   faults: string[]
 }
 
