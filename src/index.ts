@@ -28,13 +28,14 @@ import type * as Prepare from './verdict/prepare.js'
 import type * as Runner from './verdict/runner.js'
 import type { Journal } from './verdict/types.js'
 import type { Target } from './verdict/types.js'
+import { isoOf } from './report/score.js'
 
 // loaded at once (light)
 export { ChaosError, ERROR_CODES, EXIT, isChaosError } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export { HttpRuntimeClient } from './runtime/client.js'
 export type { RuntimeClient, RuntimePod } from './runtime/client.js'
-export { readControllerState, readState, requireRuntime, pidAlive, stateDir, ensureHome } from './store/state-files.js'
+export { readControllerState, readState, requireRuntime, pidAlive, stateDir, ensureHome, writeLoadState, clearLoadState, liveLoads } from './store/state-files.js'
 export { parseListen } from './http-security.js'
 export { corsOriginProblem, loadServerConfig, namespaceProblem } from './server-config.js'
 export type { ServerConfig } from './server-config.js'
@@ -45,6 +46,8 @@ export type { Issue } from './manifest/issues.js'
 export { parseSelector } from './selector.js'
 export { parseDuration } from './manifest/duration.js'
 export { VERSION } from './version.js'
+/** A journal's time as ISO UTC (Chaos Toolkit writes UTC without a zone). */
+export { isoOf }
 export { parseRate, RateSyntaxError } from './load/schedule.js'
 
 // types of what the functions below load
@@ -222,7 +225,7 @@ export async function reportFormatOfFile(file: string): Promise<'json' | 'html' 
  * verdict and score, with a note saying why there are no charts.
  */
 export async function reportOfJournal(journal: Journal, format: 'json' | 'html' | 'md', experiment = journal.experiment.title, why?: string): Promise<string> {
-  const [{ buildReport }, { renderReport }, { isoOf }] = await Promise.all([import('./report/build.js'), import('./report/render.js'), import('./report/score.js')])
+  const [{ buildReport }, { renderReport }] = await Promise.all([import('./report/build.js'), import('./report/render.js')])
   const from = Date.parse(isoOf(journal.start))
   const to = Math.max(from + 1000, Date.parse(isoOf(journal.end ?? journal.start)))
   const data = buildReport({ from, to, signals: [], exemplars: [], faults: [], runs: [{ experiment, journal }] })

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ChaosError } from '../errors.js'
-import { ADMIN_TOKEN_FILE, checkHome, controllerStateFile, ensureHome, readSecret, readState, removeSecret, requireRuntime, runtimeStateFile, writeSecret, writeState } from './state-files.js'
+import { ADMIN_TOKEN_FILE, checkHome, clearLoadState, controllerStateFile, ensureHome, liveLoads, readSecret, readState, removeSecret, requireRuntime, runtimeStateFile, writeLoadState, writeSecret, writeState } from './state-files.js'
 
 let home: string
 let before: string | undefined
@@ -188,5 +188,23 @@ describe('secrets', () => {
     chmodSync(process.env.CHAOSCOPE_HOME!, 0o777)
     expect(() => readSecret(ADMIN_TOKEN_FILE)).toThrow(expect.objectContaining({ code: 'STORE_HOME_UNSAFE' }))
     expect(() => writeSecret(ADMIN_TOKEN_FILE, 'ccs_def')).toThrow(expect.objectContaining({ code: 'STORE_HOME_UNSAFE' }))
+  })
+})
+
+describe('load generators\' state files', () => {
+  it('lists the live ones, removes a dead one\'s file, leaves a file that is none alone, and clears its own', () => {
+    expect(liveLoads()).toEqual([])
+    writeLoadState('http://127.0.0.1:9464/metrics')
+    const dir = join(process.env.CHAOSCOPE_HOME!, 'loads')
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+    expect(statSync(join(dir, `${process.pid}.json`)).mode & 0o777).toBe(0o600)
+    // a pid no process has (above the kernel's pid_max)
+    writeFileSync(join(dir, '4194305.json'), JSON.stringify({ pid: 4194305, url: 'http://127.0.0.1:1/metrics' }), { mode: 0o600 })
+    writeFileSync(join(dir, '77.json'), 'not json', { mode: 0o600 })
+    expect(liveLoads()).toEqual(['http://127.0.0.1:9464/metrics'])
+    expect(readdirSync(dir).sort()).toEqual([`${process.pid}.json`, '77.json'].sort())
+    clearLoadState()
+    expect(liveLoads()).toEqual([])
+    expect(readdirSync(dir)).toEqual(['77.json'])
   })
 })

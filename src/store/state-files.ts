@@ -9,7 +9,7 @@
  * another user) is refused before anything is read from it or written to it, since whoever can put a
  * controller.json there can point the CLI, and the token it sends, at a server of their own.
  */
-import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
@@ -170,7 +170,8 @@ class StateFile<T extends { pid: number; url: string }> {
   constructor(
     private readonly file: string,
     private readonly what: string,
-    private readonly notRunning: { code: ErrorCode; hint: string },
+    /** What {@link require} says when the process is not running (a state file that is never required has none). */
+    private readonly notRunning?: { code: ErrorCode; hint: string },
   ) {}
 
   path(): string {
@@ -225,7 +226,7 @@ class StateFile<T extends { pid: number; url: string }> {
     const s = this.read()
     if (!s || !pidAlive(s.pid)) {
       if (s) this.clear(s.pid) // only if it still names the dead process: a new one may have just written it
-      throw new ChaosError(this.notRunning.code, `no ${this.what} is running (state directory ${stateDir()})`, { hint: this.notRunning.hint })
+      throw new ChaosError(this.notRunning?.code ?? 'INTERNAL', `no ${this.what} is running (state directory ${stateDir()})`, this.notRunning ? { hint: this.notRunning.hint } : {})
     }
     return s
   }
@@ -249,3 +250,50 @@ export const readControllerState = (): ControllerState | undefined => controller
 export const writeControllerState = (s: ControllerState): void => controllerStateFile.write(s)
 export const clearControllerState = (pid: number): void => controllerStateFile.clear(pid)
 export const requireController = (): ControllerState => controllerStateFile.require()
+
+/** A running `chaoscope load --metrics-addr`: where its metrics are (`chaoscope prometheus-config` lists them). */
+export interface LoadState {
+  pid: number
+  url: string
+}
+
+const LOADS_DIR = 'loads'
+const loadStateFile = (pid: number) => new StateFile<LoadState>(join(LOADS_DIR, `${pid}.json`), 'load generator')
+
+/** Says where this process's metrics are: $CHAOSCOPE_HOME/loads/<pid>.json, in a 0700 directory of the home. */
+export function writeLoadState(url: string): void {
+  ensureHome()
+  mkdirSync(join(stateDir(), LOADS_DIR), { recursive: true, mode: 0o700 })
+  loadStateFile(process.pid).write({ pid: process.pid, url })
+}
+
+export function clearLoadState(): void {
+  loadStateFile(process.pid).clear(process.pid)
+}
+
+/**
+ * The metrics URLs of the load generators running now; the file of one that died without removing it (SIGKILL)
+ * is removed, and one that is not a load state file is left alone and skipped.
+ */
+export function liveLoads(): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(join(stateDir(), LOADS_DIR))
+  } catch {
+    return []
+  }
+  const urls: string[] = []
+  for (const name of names.filter((n) => /^\d+\.json$/.test(n)).sort()) {
+    const file = loadStateFile(Number(name.slice(0, -'.json'.length)))
+    let s: LoadState | undefined
+    try {
+      s = file.read()
+    } catch {
+      continue
+    }
+    if (!s) continue
+    if (pidAlive(s.pid)) urls.push(s.url)
+    else file.clear(s.pid)
+  }
+  return urls
+}

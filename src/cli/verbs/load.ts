@@ -3,10 +3,9 @@
  * --metrics-addr it says where its metrics are in $CHAOSCOPE_HOME/loads/<pid>.json while it runs, so that
  * `chaoscope prometheus-config` finds every live load generator.
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
-import { ChaosError, EXIT, RateSyntaxError, ensureHome, formatIssue, loadFlowFile, parseRate, parseStagesFile, pidAlive, serveLoadMetrics, startLoad, stateDir } from '../../index.js'
+import { ChaosError, EXIT, RateSyntaxError, clearLoadState, formatIssue, loadFlowFile, parseRate, parseStagesFile, serveLoadMetrics, startLoad, writeLoadState } from '../../index.js'
 import type { FlowSet, Issue, LoadPlan, LoadResult, Stage } from '../../index.js'
 import { usage } from '../flags.js'
 import type { Run } from '../main.js'
@@ -75,46 +74,6 @@ function parseAddr(text: string): { host: string; port: number } {
   const port = m ? Number(m[2]) : NaN
   if (!m || port > 65535) throw usage(`--metrics-addr expects host:port like 127.0.0.1:9464 (port 0: any free port), got "${text}"`)
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port }
-}
-
-const loadsDir = (): string => join(stateDir(), 'loads')
-
-/** Says where this process's metrics are, 0600 in a 0700 directory of the private home; undone by {@link clearLoadState}. */
-function writeLoadState(url: string): void {
-  ensureHome()
-  mkdirSync(loadsDir(), { recursive: true, mode: 0o700 })
-  writeFileSync(join(loadsDir(), `${process.pid}.json`), `${JSON.stringify({ pid: process.pid, url })}\n`, { mode: 0o600 })
-}
-
-function clearLoadState(): void {
-  rmSync(join(loadsDir(), `${process.pid}.json`), { force: true })
-}
-
-/**
- * The metrics URLs of the load generators running now, from $CHAOSCOPE_HOME/loads; the file of one that died
- * without removing it (SIGKILL) is removed, and one that is not a load state file is left alone and skipped.
- */
-export function liveLoads(): string[] {
-  let names: string[]
-  try {
-    names = readdirSync(loadsDir())
-  } catch {
-    return []
-  }
-  const urls: string[] = []
-  for (const name of names.filter((n) => /^\d+\.json$/.test(n)).sort()) {
-    const file = join(loadsDir(), name)
-    let s: { pid?: unknown; url?: unknown }
-    try {
-      s = JSON.parse(readFileSync(file, 'utf8')) as typeof s
-    } catch {
-      continue
-    }
-    if (typeof s.pid !== 'number' || typeof s.url !== 'string') continue
-    if (pidAlive(s.pid)) urls.push(s.url)
-    else rmSync(file, { force: true })
-  }
-  return urls
 }
 
 /** The plan the flags describe; every mistake is a usage error (exit 2) before anything is sent. */

@@ -6,11 +6,10 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { ChaosError, pidAlive, prometheusConfig, readControllerState, readState, stateDir } from '../../index.js'
+import { ChaosError, liveLoads, pidAlive, prometheusConfig, readControllerState, readState, stateDir } from '../../index.js'
 import type { ScrapeTargets } from '../../index.js'
 import { usage } from '../flags.js'
 import type { Run } from '../main.js'
-import { liveLoads } from './load.js'
 
 export interface PrometheusConfigFlags {
   tokenFile?: string
