@@ -11,6 +11,7 @@ import { requireContentType } from '../http-security.js'
 import { MAX_RANGE_MS, parseRange } from '../report/range.js'
 import { REPORT_FORMATS } from '../report/formats.js'
 import type { ReportFormat } from '../report/formats.js'
+import { isoOf } from '../report/score.js'
 import { reportFromStore } from '../report/source.js'
 import type { ReportReader } from '../report/source.js'
 import type { ReportData } from '../report/types.js'
@@ -38,7 +39,7 @@ const FIRST_MS = Date.parse('0000-01-01T00:00:00Z')
 const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z')
 function timeOf(t: unknown): number {
   if (typeof t !== 'string' || !JOURNAL_TIME_RE.test(t)) return NaN
-  const ms = Date.parse(/([zZ]|[+-]\d\d:?\d\d)$/.test(t) ? t : `${t}Z`)
+  const ms = Date.parse(isoOf(t))
   return ms >= FIRST_MS && ms <= LAST_MS ? ms : NaN
 }
 

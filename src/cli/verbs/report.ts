@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { ChaosError, controllerClient, parseReportRange, reportFormatOfFile, reportOfJournal } from '../../index.js'
+import { ChaosError, controllerClient, isoOf, parseReportRange, reportFormatOfFile, reportOfJournal } from '../../index.js'
 import type { ControllerClient, Journal } from '../../index.js'
 import type { ReportFlags } from '../commands.js'
 import { usage } from '../flags.js'
@@ -57,7 +57,7 @@ export async function runReport(file: string, journal: Journal, recorded: { cont
   let text: string
   if (recorded) {
     // the recorder writes each second once it has passed: wait for the run's last one
-    const end = Date.parse(/([zZ]|[+-]\d\d:?\d\d)$/.test(journal.end ?? '') ? journal.end! : `${journal.end ?? journal.start}Z`)
+    const end = Date.parse(isoOf(journal.end ?? journal.start))
     // (the report reaches RUN_TAIL_MS = 3 s past the run's end, and the second after that is written at its end)
     const wait = end + 4200 - Date.now()
     if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 5000)))
