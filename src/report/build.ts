@@ -11,6 +11,7 @@
  *   exemplar spans ─▶ the trace of one failing (else the slowest) request, its faults named by window
  */
 import type { ExemplarRow, SignalRow } from '../store/store.js'
+import { quantile as histogramQuantile } from '../wire/histogram.js'
 import type { Journal } from '../verdict/types.js'
 import { runSummary, scoreHistory } from './score.js'
 import { REPORT_SCHEMA } from './types.js'
@@ -50,24 +51,14 @@ export const ONE_SHOT_WATCH_MS = 30_000
 
 const isError = (cls: string) => cls === '5xx' || cls === 'error'
 
-/** The q-quantile of a histogram (non-cumulative counts, one more than bounds), interpolated as Prometheus does. */
+/**
+ * The q-quantile of a histogram (non-cumulative counts, one more than bounds), interpolated within its bucket as
+ * Prometheus does (the sidecars' own estimate, wire/histogram); null without requests.
+ */
 export function quantile(bounds: readonly number[], counts: readonly number[], q: number): number | null {
-  const total = counts.reduce((a, b) => a + b, 0)
-  if (total <= 0) return null
-  const rank = q * total
-  let cum = 0
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i]!
-    if (cum + c >= rank && c > 0) {
-      // the +Inf bucket: its lower bound is all Prometheus can say
-      if (i >= bounds.length) return bounds[bounds.length - 1] ?? null
-      const lo = i === 0 ? 0 : bounds[i - 1]!
-      const hi = bounds[i]!
-      return lo + ((hi - lo) * (rank - cum)) / c
-    }
-    cum += c
-  }
-  return bounds[bounds.length - 1] ?? null
+  const count = counts.reduce((a, b) => a + b, 0)
+  if (count <= 0) return null
+  return histogramQuantile({ boundsMs: bounds, counts, count }, q)
 }
 
 /** Requests, errors and a latency histogram, summed over rows (or fractions of rows). */

@@ -42,7 +42,7 @@ export class Histogram {
 }
 
 /** An estimate of quantile q (0–1) from a snapshot, interpolating inside the bucket. */
-export function quantile(s: HistogramSnapshot, q: number): number {
+export function quantile(s: Readonly<Pick<HistogramSnapshot, 'boundsMs' | 'count'>> & { counts: readonly number[] }, q: number): number {
   if (s.count === 0) return NaN
   const rank = q * s.count
   let seen = 0
