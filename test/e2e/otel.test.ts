@@ -16,6 +16,8 @@ import type { AddressInfo } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launch, signalAndWait, waitOutput } from '../doubles/cli-process.js'
+import type { CliProcess } from '../doubles/cli-process.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 const BIN = join(ROOT, 'bin/chaoscope.js')
@@ -116,8 +118,7 @@ describe.skipIf(missing !== undefined)('traces in a real OpenTelemetry Collector
   const home = mkdtempSync(join(tmpdir(), 'chaoscope-otel-'))
   const spansFile = join(home, 'spans.jsonl')
   let collector: ChildProcess
-  let up: ChildProcess
-  let out = ''
+  let up: CliProcess | undefined
   let front = ''
   let env: NodeJS.ProcessEnv
   const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 })
@@ -137,19 +138,12 @@ describe.skipIf(missing !== undefined)('traces in a real OpenTelemetry Collector
     collector.stderr!.on('data', (d: Buffer) => (said += d.toString()))
     await until('the collector says it listens', () => (/listening on/.test(said) ? true : undefined), 20_000, () => said)
     env = { ...process.env, CHAOSCOPE_HOME: home, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '100' }
-    up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    up.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-    up.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-    front = (await until('chaoscope up serves front', () => /^service front: (http:\S+)$/m.exec(out)?.[1], 40_000, () => out))
+    up = launch(['up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], env)
+    front = (await waitOutput(up, /^service front: (http:\S+)$/m, 40_000))[1]!
   }, 90_000)
 
   afterAll(async () => {
-    for (const p of [up, collector]) {
-      if (p && p.exitCode === null) {
-        p.kill('SIGTERM')
-        await new Promise((r) => p.once('exit', r))
-      }
-    }
+    for (const p of [up?.child, collector]) await signalAndWait(p, 'SIGTERM')
     rmSync(home, { recursive: true, force: true })
   })
 
@@ -186,7 +180,7 @@ spec:
         delay: 300ms
 `)
     // a request through the faulted edge while the workflow's node holds its fault, in a trace of our own
-    const injected = await until('the HTTPChaos injection span', () => spans().find((s) => s.name.startsWith('inject ') && s.attributes['chaoscope.kind'] === 'HTTPChaos'), 20_000, () => out)
+    const injected = await until('the HTTPChaos injection span', () => spans().find((s) => s.name.startsWith('inject ') && s.attributes['chaoscope.kind'] === 'HTTPChaos'), 20_000, () => up?.out() ?? '')
     const requestTrace = randomBytes(16).toString('hex')
     const sent = Date.now()
     expect(await get(front, `00-${requestTrace}-${randomBytes(8).toString('hex')}-01`)).toBe(200)

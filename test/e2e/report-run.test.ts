@@ -8,11 +8,12 @@
  * Needs `npm run build`, and Debian's chromium for the browser part (scripts/setup.sh installs it).
  */
 import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launch, signalAndWait, waitOutput } from '../doubles/cli-process.js'
+import type { CliProcess } from '../doubles/cli-process.js'
 import { startOtlpReceiver } from '../otlp-receiver.js'
 import type { OtlpReceiver } from '../otlp-receiver.js'
 import { checkReportInBrowser, hasChromium } from '../report-check.js'
@@ -49,8 +50,7 @@ describe('a report of a real run', () => {
   const work = mkdtempSync(join(tmpdir(), 'chaoscope-report-work-'))
   let receiver: OtlpReceiver
   let env: NodeJS.ProcessEnv
-  let up: ChildProcess
-  let out = ''
+  let up: CliProcess | undefined
   let front = ''
 
   const cli = (...args: string[]) =>
@@ -67,28 +67,15 @@ describe('a report of a real run', () => {
   beforeAll(async () => {
     receiver = await startOtlpReceiver()
     env = { ...process.env, CHAOSCOPE_HOME: home, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '200' }
-    up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    up.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-    up.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-    const deadline = Date.now() + 40_000
-    for (;;) {
-      const m = /^service front: (http:\S+)$/m.exec(out)
-      if (m) {
-        front = m[1]!.endsWith('/') ? m[1]! : `${m[1]!}/`
-        break
-      }
-      if (Date.now() > deadline || up.exitCode !== null) throw new Error(`chaoscope up did not start:\n${out}`)
-      await sleep(50)
-    }
+    up = launch(['up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], env)
+    const url = (await waitOutput(up, /^service front: (http:\S+)$/m, 40_000))[1]!
+    front = url.endsWith('/') ? url : `${url}/`
     mkdirSync(ARTIFACTS, { recursive: true })
     writeFileSync(join(work, 'experiment.yaml'), experiment(front))
   }, 60_000)
 
   afterAll(async () => {
-    if (up && up.exitCode === null) {
-      up.kill('SIGTERM')
-      await new Promise((r) => up.once('exit', r))
-    }
+    await signalAndWait(up?.child, 'SIGTERM')
     await background?.catch(() => undefined)
     await receiver?.close()
   })
