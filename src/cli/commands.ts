@@ -116,7 +116,8 @@ Examples:
     .description('run an App\'s services as local pods behind sidecar proxies (foreground; Ctrl-C stops everything)')
     .requiredOption('-f, --filename <file>', 'the App file (chaoscope.dev/v1alpha1, kind App)')
     .option('-d, --detach', 'start in the background and return once every pod is ready')
-    .option('--ready-timeout <seconds>', 'how long to wait for every pod to be ready', wholeNumber('--ready-timeout', { unit: 'seconds' }), 60)
+    .option('--timeout <seconds>', 'how long to wait for every pod to be ready (with --detach: exit 1 past it, naming the pods that are not)', wholeNumber('--timeout', { unit: 'seconds' }), 60)
+    .addOption(new Option('--ready-timeout <seconds>', 'the former name of --timeout').argParser(wholeNumber('--ready-timeout', { unit: 'seconds' })).hideHelp())
     .addOption(new Option('--control-port <port>', 'port of the control API on 127.0.0.1 (0: any free port); --listen sets the address and port').argParser(port('--control-port')).default(0))
     .option('--db <file>', 'the controller\'s SQLite file (default $CHAOSCOPE_HOME/chaoscope.db)')
     .option('--allow-exec', 'let Workflow Task templates run their container\'s command as a local process (refused otherwise)')
@@ -134,7 +135,8 @@ With --detach the runtime writes its log to $CHAOSCOPE_HOME/runtime.log; past --
 runtime.log.1 (the older copies shifted to .2 ... up to --log-max-files) and started again. A new \`up --detach\`
 moves the last run's log to runtime.log.1 the same way.
 ${RETENTION_HELP}
-Exit codes: 0 ok (also after Ctrl-C), 1 failed (already running, a port in use, not ready in time), 2 an invalid App file.
+Exit codes: 0 ok (also after Ctrl-C), 1 failed (already running, a port in use; with --detach, pods not ready within
+--timeout: the runtime keeps running so that \`chaoscope logs POD\` can tell why), 2 an invalid App file.
 Examples:
   chaoscope up -f demo/chain/app.yaml
   chaoscope up -f demo/shop/app.yaml --detach && chaoscope get pods
@@ -519,7 +521,7 @@ export interface AccessFlags { listen?: string; auth?: 'token' | 'none'; allowed
 /** The retention flags of `up` and `server`: milliseconds and counts, absent when not given. */
 export interface RetentionFlags { eventTtl?: number; maxEvents?: number; archiveTtl?: number; maxArchived?: number; allowExec?: boolean }
 export interface UpFlags extends RetentionFlags, AccessFlags {
-  filename: string; detach?: boolean; readyTimeout: number; controlPort: number; db?: string; hostPorts: 'fixed' | 'ephemeral'
+  filename: string; detach?: boolean; timeout: number; readyTimeout?: number; controlPort: number; db?: string; hostPorts: 'fixed' | 'ephemeral'
   logMaxSize: number; logMaxFiles: number; logFile?: string
 }
 export interface ProxyFlags extends RetentionFlags {

@@ -483,8 +483,8 @@ export class LocalRuntime implements EffectHost {
         return pods
       }
       if (Date.now() > deadline) {
-        const why = notReady.map((p) => `${p.name} ${p.phase}${p.reason ? ` (${p.reason}${p.message ? `: ${p.message}` : ''})` : ''}`).join('; ')
-        throw new ChaosError('RUNTIME_NOT_READY', `pods not ready after ${timeoutMs} ms: ${why || 'pods still being created'}`, { hint: 'read their logs with `chaoscope logs POD`' })
+        const why = notReady.map((p) => `${p.name} ${p.phase}${p.reason ? ` (${p.reason}${p.message && !p.lastExit ? `: ${p.message}` : ''})` : ''}${lastExitOf(p)}`).join('; ')
+        throw new ChaosError('RUNTIME_NOT_READY', `pods not ready after ${Math.round(timeoutMs / 100) / 10} s: ${why || 'pods still being created'}`, { hint: 'read their logs with `chaoscope logs POD`' })
       }
       await new Promise((r) => setTimeout(r, 50))
     }
@@ -545,6 +545,13 @@ export class LocalRuntime implements EffectHost {
     this.libraries.clear()
     await this.dataPlane.close()
   }
+}
+
+/** `, last exit: Error (exit code 1) at …: message` (what the pod's back-off message says in short). */
+function lastExitOf(p: RuntimePod): string {
+  const x = p.lastExit
+  if (!x) return ''
+  return `, last exit: ${x.reason} (exit code ${x.exitCode}${x.signal ? `, ${x.signal}` : ''}) at ${x.finishedAt}${x.message ? `: ${x.message}` : ''}`
 }
 
 /** Toxiproxy's listen forms: `host:port`, `[v6]:port`, `:port` (every address); `localhost` binds 127.0.0.1. */

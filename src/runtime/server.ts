@@ -58,7 +58,8 @@ export interface RuntimeServer {
   state: RuntimeState
   /** What the listener checks, for what is mounted on it (the controller's API keeps the same Host and Origin rules). */
   access: { auth: 'token' | 'none'; http: SecurityOptions }
-  hostPorts(): [service: string, address: string][]
+  /** Each service with a hostPort: where outside callers reach it, and whether it speaks http. */
+  hostPorts(): [service: string, address: string, protocol: 'tcp' | 'http'][]
   onShutdownRequest(fn: () => void): void
   /** Serves more routes on the same listener (the controller API). */
   mount(m: Mounted): void
@@ -123,7 +124,7 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
     runtime,
     state,
     access: { auth: token ? 'token' : 'none', http },
-    hostPorts: () => (spec.services ?? []).filter((s) => s.hostPort !== undefined).map((s) => [s.name, runtime.hostPortAddress(s.name)!] as [string, string]),
+    hostPorts: () => (spec.services ?? []).filter((s) => s.hostPort !== undefined).map((s) => [s.name, runtime.hostPortAddress(s.name)!, s.protocol ?? 'tcp'] as [string, string, 'tcp' | 'http']),
     onShutdownRequest(fn) {
       shutdownRequested = fn
     },

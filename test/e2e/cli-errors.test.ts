@@ -106,7 +106,7 @@ describe('Ctrl-C while up is still starting', () => {
   }
 
   async function upUntil(home: string, file: string, seen: RegExp) {
-    const up = spawn(process.execPath, [BIN, 'up', '-f', file, '--host-ports', 'ephemeral', '--ready-timeout', '60'], { cwd: ROOT, env: { ...process.env, CHAOSCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const up = spawn(process.execPath, [BIN, 'up', '-f', file, '--host-ports', 'ephemeral', '--timeout', '60'], { cwd: ROOT, env: { ...process.env, CHAOSCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     up.stdout.on('data', (d: Buffer) => (out += d.toString()))
     up.stderr.on('data', (d: Buffer) => (out += d.toString()))

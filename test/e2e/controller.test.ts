@@ -60,7 +60,7 @@ describe('chaoscope up with the controller, and the kubectl-like CLI', () => {
   let front = ''
 
   beforeAll(async () => {
-    up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--timeout', '30'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     up.stdout!.on('data', (d: Buffer) => (out += d.toString()))
     up.stderr!.on('data', (d: Buffer) => (out += d.toString()))
     front = (await waitOutput(up, () => out, /^service front: (http:\S+)$/m, 40_000))[1]!
@@ -188,7 +188,7 @@ spec:
     up.kill('SIGTERM')
     await new Promise((r) => up.once('exit', r))
     out = ''
-    up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--timeout', '30'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     up.stdout!.on('data', (d: Buffer) => (out += d.toString()))
     up.stderr!.on('data', (d: Buffer) => (out += d.toString()))
     front = (await waitOutput(up, () => out, /^service front: (http:\S+)$/m, 40_000))[1]!

@@ -202,7 +202,7 @@ describe('crash safety: the whole chaoscope up SIGKILLed and started again on th
     let up: { child: ChildProcess; out: () => string } | undefined
     let rt: HttpRuntimeClient | undefined
     const start = async (): Promise<ControllerClient> => {
-      up = launch(['up', '-f', APP, '--db', db, '--host-ports', 'ephemeral', '--ready-timeout', '30'], env)
+      up = launch(['up', '-f', APP, '--db', db, '--host-ports', 'ephemeral', '--timeout', '30'], env)
       const ctl = (await waitOutput(up, /controller: API (http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 40_000))[1]!
       // each start makes a new runtime token (runtime.json); the admin token lives on in the home
       rt = new HttpRuntimeClient((await waitOutput(up, /control API (http:\/\/127\.0\.0\.1:\d+)/, 1000))[1]!, runtimeToken(home))

@@ -62,7 +62,7 @@ describe('the chain demo\'s public Chaos Toolkit experiments, run unchanged', ()
 
   beforeAll(async () => {
     expect(existsSync(join(VEGETA_DIR, 'vegeta')), `vegeta is missing in ${VEGETA_DIR}: run npm run setup`).toBe(true)
-    up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--timeout', '30'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     up.stdout!.on('data', (d: Buffer) => (out += d.toString()))
     up.stderr!.on('data', (d: Buffer) => (out += d.toString()))
     const deadline = Date.now() + 40_000

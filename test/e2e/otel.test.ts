@@ -138,7 +138,7 @@ describe.skipIf(missing !== undefined)('traces in a real OpenTelemetry Collector
     collector.stderr!.on('data', (d: Buffer) => (said += d.toString()))
     await until('the collector says it listens', () => (/listening on/.test(said) ? true : undefined), 20_000, () => said)
     env = { ...process.env, CHAOSCOPE_HOME: home, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '100' }
-    up = launch(['up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], env)
+    up = launch(['up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--timeout', '30'], env)
     front = (await waitOutput(up, /^service front: (http:\S+)$/m, 40_000))[1]!
   }, 90_000)
 

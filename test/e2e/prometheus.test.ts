@@ -149,7 +149,7 @@ describe.skipIf(missingTool !== undefined)(`chaoscope up scraped by a real Prome
   }
 
   beforeAll(async () => {
-    up = launch(['up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], env)
+    up = launch(['up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--timeout', '30'], env)
     const front = (await waitOutput(up, /^service front: (http:\S+)$/m, 40_000))[1]!
     // bounded in time and in count; it ends by itself if the test does not stop it
     load = launch(['load', front, '--rate', '20', '--duration', '150s', '--requests', '3000', '--metrics-addr', '127.0.0.1:0', '-q'], env)

@@ -142,7 +142,7 @@ spec:
 `,
     )
     mkdirSync(redisDir, { recursive: true })
-    up = spawn(process.execPath, [BIN, 'up', '-f', 'app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '60'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    up = spawn(process.execPath, [BIN, 'up', '-f', 'app.yaml', '--host-ports', 'ephemeral', '--timeout', '60'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] })
     up.stdout!.on('data', (d: Buffer) => (out += d.toString()))
     up.stderr!.on('data', (d: Buffer) => (out += d.toString()))
     redisPort = Number((await until('redis host port', () => /^service redis: \w+:\/\/127\.0\.0\.1:(\d+)\/?$/m.exec(out)?.[1], 90_000)))

@@ -67,7 +67,7 @@ describe('a report of a real run', () => {
   beforeAll(async () => {
     receiver = await startOtlpReceiver()
     env = { ...process.env, CHAOSCOPE_HOME: home, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '200' }
-    up = launch(['up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--ready-timeout', '30'], env)
+    up = launch(['up', '-f', 'demo/chain/app.yaml', '--host-ports', 'ephemeral', '--timeout', '30'], env)
     const url = (await waitOutput(up, /^service front: (http:\S+)$/m, 40_000))[1]!
     front = url.endsWith('/') ? url : `${url}/`
     mkdirSync(ARTIFACTS, { recursive: true })

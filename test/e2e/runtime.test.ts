@@ -173,7 +173,7 @@ describe('chaoscope up / get pods / logs / down', () => {
   it('runs the chain from the CLI, and SIGKILL of the runtime leaves no process of its behind', async () => {
     const home = mkdtempSync(join(tmpdir(), 'chaoscope-home-'))
     const env = { ...process.env, CHAOSCOPE_HOME: home }
-    const up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--ready-timeout', '30', '--host-ports', 'ephemeral'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const up = spawn(process.execPath, [BIN, 'up', '-f', 'demo/chain/app.yaml', '--timeout', '30', '--host-ports', 'ephemeral'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     up.stdout.on('data', (d: Buffer) => (out += d.toString()))
     up.stderr.on('data', (d: Buffer) => (out += d.toString()))

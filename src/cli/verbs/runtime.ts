@@ -56,7 +56,7 @@ export async function up(opts: UpFlags, run: Run): Promise<void> {
       throw e
     }
     if (latch.reason) return await stop(latch.reason)
-    const ready = server.runtime.waitReady(opts.readyTimeout * 1000).then(
+    const ready = server.runtime.waitReady(readyTimeout(opts) * 1000).then(
       (pods) => ({ pods }),
       (e: unknown) => ({ error: e as Error }),
     )
@@ -64,7 +64,7 @@ export async function up(opts: UpFlags, run: Run): Promise<void> {
     if (first === undefined) return await stop(latch.reason!)
     if ('pods' in first) {
       run.out(`ready: ${first.pods.length} pod(s)\n${podTable(first.pods, { wide: true, namespaces: true })}`)
-      for (const [svc, addr] of server.hostPorts()) run.out(`service ${svc}: http://${addr}/\n`)
+      for (const [svc, addr, protocol] of server.hostPorts()) run.out(`service ${svc}: ${protocol === 'http' ? `http://${addr}/` : addr}\n`)
     } else {
       run.err(`warning: ${first.error.message}\n`)
     }
@@ -74,6 +74,11 @@ export async function up(opts: UpFlags, run: Run): Promise<void> {
   } finally {
     latch.dispose()
   }
+}
+
+/** --timeout, or its former name. */
+function readyTimeout(opts: UpFlags): number {
+  return opts.readyTimeout ?? opts.timeout
 }
 
 /** Starts `up` again in the background and waits until its pods are ready; Ctrl-C meanwhile stops it again. */
@@ -96,14 +101,14 @@ async function detach(opts: UpFlags, run: Run): Promise<void> {
   const stamp = (f: string) => (existsSync(f) ? `${statSync(f).ino}:${statSync(f).size}:${statSync(f).mtimeMs}` : '')
   const before = stamp(rotated)
   const args = [
-    process.argv[1]!, 'up', '-f', opts.filename, '--ready-timeout', String(opts.readyTimeout), '--control-port', String(opts.controlPort), ...(opts.db ? ['--db', opts.db] : []), '--host-ports', opts.hostPorts,
+    process.argv[1]!, 'up', '-f', opts.filename, '--timeout', String(readyTimeout(opts)), '--control-port', String(opts.controlPort), ...(opts.db ? ['--db', opts.db] : []), '--host-ports', opts.hostPorts,
     '--log-file', logFile, '--log-max-size', String(opts.logMaxSize), '--log-max-files', String(opts.logMaxFiles), ...retentionArgs(opts), ...accessArgs(opts),
   ]
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   const exited = new Promise<number>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : 1))))
   const latch = new SignalLatch()
-  const deadline = Date.now() + (opts.readyTimeout + 10) * 1000
+  const deadline = Date.now() + (readyTimeout(opts) + 10) * 1000
   try {
     for (;;) {
       const step = await Promise.race([exited, latch.stopped, new Promise<'tick'>((r) => setTimeout(r, 100, 'tick'))])
@@ -126,10 +131,15 @@ async function detach(opts: UpFlags, run: Run): Promise<void> {
         child.unref()
         const s = readState()
         run.out(`runtime started in the background (pid ${child.pid}, log ${logFile})${s ? `; control API ${s.url}` : ''}\n`)
-        run.out(log.slice(at))
-        return
+        const notReady = /^warning: (.*)$/m.exec(log.slice(at))
+        if (!notReady) {
+          run.out(log.slice(at))
+          return
+        }
+        // it keeps running, as `docker compose up --wait` leaves its containers: their logs say why
+        throw new ChaosError('RUNTIME_NOT_READY', notReady[1]!, { hint: 'the runtime keeps running: `chaoscope logs POD` shows why a pod is not ready, `chaoscope down` stops it' })
       }
-      if (Date.now() > deadline) throw new ChaosError('RUNTIME_NOT_READY', `the runtime did not report ready within ${opts.readyTimeout} s (log: ${logFile})`, { hint: 'read the log; `chaoscope get pods` shows which pods are not ready, `chaoscope down` stops it' })
+      if (Date.now() > deadline) throw new ChaosError('RUNTIME_NOT_READY', `the runtime did not report ready within ${readyTimeout(opts)} s (log: ${logFile})`, { hint: 'read the log; `chaoscope get pods` shows which pods are not ready, `chaoscope down` stops it' })
     }
   } finally {
     latch.dispose()
