@@ -1,0 +1,67 @@
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { netnsSupport, PodNetworks } from './netns.js'
+
+const support = await netnsSupport()
+const links = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+
+/** Resolves with what a TCP connect to host:port did: 'connected' or the error code. */
+function tryConnect(host: string, port: number): Promise<string> {
+  return new Promise((r) => {
+    const s = connect({ host, port, timeout: 2000 })
+    s.on('connect', () => (s.destroy(), r('connected')))
+    s.on('timeout', () => (s.destroy(), r('timeout')))
+    s.on('error', (e: NodeJS.ErrnoException) => r(e.code ?? e.message))
+  })
+}
+
+describe.skipIf(!support.usable)(`pod network namespaces${support.usable ? '' : ` (skipped: ${support.reason})`}`, () => {
+  const nets = () => new PodNetworks({ recordDir: mkdtempSync(join(tmpdir(), 'chaoscope-netns-')), support: support as Extract<typeof support, { usable: true }> })
+
+  it('gives each pod its own ports on an address of its own, reachable from the host, and leaves nothing once removed', async () => {
+    const pn = nets()
+    const [a, b] = await Promise.all([pn.create('11111111-aaaa'), pn.create('22222222-bbbb')])
+    expect(a.podAddress).not.toBe(b.podAddress)
+    expect(a.podAddress).toMatch(/^169\.254\.\d+\.\d+$/)
+    // the same port in both, bound on every address, as two containers would
+    const server = (net: typeof a) => spawn('nsenter', [`--net=${net.path}`, '--', process.execPath, '-e', 'require("node:net").createServer((s) => s.end(process.argv[1])).listen(8080, "0.0.0.0", () => console.log("up"))', net.name], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const procs = [server(a), server(b)]
+    try {
+      await Promise.all(procs.map((p) => new Promise((r) => p.stdout!.once('data', r))))
+      const said = (host: string) => new Promise<string>((r) => {
+        let got = ''
+        connect({ host, port: 8080 }).on('data', (d) => (got += d)).on('close', () => r(got))
+      })
+      expect(await said(a.podAddress)).toBe(a.name)
+      expect(await said(b.podAddress)).toBe(b.name)
+      // nothing listens on the host's 8080: the pods' ports are their own
+      expect(await tryConnect('127.0.0.1', 8080)).toBe('ECONNREFUSED')
+    } finally {
+      for (const p of procs) p.kill('SIGKILL')
+    }
+    await Promise.all([pn.remove(a), pn.remove(b)])
+    expect(existsSync(a.path)).toBe(false)
+    expect(links()).not.toContain(a.hostLink)
+    expect(links()).not.toContain(b.hostLink)
+  })
+
+  it('removes what a runtime that is gone left behind, and keeps its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaoscope-netns-'))
+    const s = support as Extract<typeof support, { usable: true }>
+    const first = new PodNetworks({ recordDir: dir, support: s })
+    const left = await first.create('33333333-cccc')
+    const mine = await first.create('44444444-dddd')
+    // as if a killed runtime (a pid that no longer exists) had made `left`
+    writeFileSync(join(dir, left.name), '999999999\n')
+    const removed = await new PodNetworks({ recordDir: dir, support: s }).removeLeftovers()
+    expect(removed).toEqual([left.name])
+    expect(existsSync(left.path)).toBe(false)
+    expect(existsSync(mine.path)).toBe(true)
+    expect(readdirSync(dir)).toEqual([mine.name])
+    await first.remove(mine)
+  })
+})
