@@ -57,6 +57,7 @@ PACKAGES=(
   "libc6-dev:/usr/include/stdio.h"
   "redis-server:redis-server"
   "redis-tools:redis-cli"
+  "nginx:/usr/sbin/nginx"
   "postgresql-15:/usr/lib/postgresql/15/bin/postgres"
   "postgresql-client-15:psql"
   "golang-go:go"
