@@ -145,8 +145,8 @@ spec:
     up = spawn(process.execPath, [BIN, 'up', '-f', 'app.yaml', '--host-ports', 'ephemeral', '--timeout', '60'], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] })
     up.stdout!.on('data', (d: Buffer) => (out += d.toString()))
     up.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-    redisPort = Number((await until('redis host port', () => /^service redis: \w+:\/\/127\.0\.0\.1:(\d+)\/?$/m.exec(out)?.[1], 90_000)))
-    pgPort = Number((await until('postgres host port', () => /^service postgres: \w+:\/\/127\.0\.0\.1:(\d+)\/?$/m.exec(out)?.[1], 30_000)))
+    redisPort = Number((await until('redis host port', () => /^service redis: 127\.0\.0\.1:(\d+)$/m.exec(out)?.[1], 90_000)))
+    pgPort = Number((await until('postgres host port', () => /^service postgres: 127\.0\.0\.1:(\d+)$/m.exec(out)?.[1], 30_000)))
     await until('the controller', () => (/^controller: API/m.test(out) ? true : undefined), 30_000)
   }, 360_000)
 
