@@ -67,9 +67,11 @@ const hostPortName = (service: string) => `hostport:${service}`
  * Runs an App. The topology it keeps, as a mesh does:
  *
  *   caller pod ──▶ egress sidecar (pod>dep) ──▶ ingress sidecar (dep pod) ──▶ dep pod's $PORT
- *   outside    ──▶ hostPort listener (127.0.0.1:hostPort) ──▶ ingress sidecars of the service's ready pods
+ *   outside    ──▶ hostPort listener (127.0.0.1:hostPort) ═▶ a ready pod's $PORT, as that pod's ingress sidecar
  *
- * Egress and hostPort listeners balance over the target service's READY pods only; their upstream lists are
+ * The hostPort listener is one hop: it hands each connection to the ingress sidecar of the pod it picks, inside the
+ * data plane (proxy `handoff`), so the pod's ingress faults act on it and that sidecar counts it (the hostport
+ * sidecar counts it as well). Egress and hostPort listeners balance over the target service's READY pods only; their upstream lists are
  * recomputed on every pod event. Faults and other effects (src/runtime/effects/) are applied through
  * {@link applyEffect}; the runtime holds them and removes each at its expiry by itself.
  *
@@ -130,7 +132,7 @@ export class LocalRuntime implements EffectHost {
     for (const p of app.proxies ?? []) await this.addProxy(p)
     for (const s of services.filter((x) => x.hostPort !== undefined)) {
       const listen = { port: this.opts.hostPorts === 'ephemeral' ? 0 : s.hostPort! }
-      const r = await this.dataPlane.createProxy({ name: hostPortName(s.name), mode: s.protocol ?? 'tcp', upstreams: [], listen, labels: { destination: s.name, source: 'hostport' } })
+      const r = await this.dataPlane.createProxy({ name: hostPortName(s.name), mode: s.protocol ?? 'tcp', upstreams: [], listen, labels: { destination: s.name, source: 'hostport' }, handoff: true })
       this.hostPortAddr.set(s.name, `127.0.0.1:${r.port}`)
     }
     for (const s of services.filter((x) => x.command !== undefined)) {

@@ -28,7 +28,9 @@ interface Waiter {
  *
  * Every method is async and rejects with a ChaosError (PROXY_* codes, or PROXY_WORKER_FAILED when the
  * worker is gone). Commands are applied in the order they are sent. `removeProxy` and `removeFault` are
- * idempotent and resolve false when there was nothing to remove.
+ * idempotent and resolve false when there was nothing to remove. A command that changes faults, upstreams or
+ * proxies resolves once every proxy's port follows its partitions (Proxy.syncPartition): a partition that cuts
+ * every new connection to a sidecar has its port refuse them by then, and a removed one has it accept again.
  *
  * @example
  * const dp = await DataPlane.start()

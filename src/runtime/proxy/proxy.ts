@@ -5,6 +5,7 @@ import type { Server, Socket } from 'node:net'
 import { ChaosError } from '../../errors.js'
 import { Link } from './link.js'
 import { HttpSession } from './http-session.js'
+import type { SessionHost } from './http-session.js'
 import { Histogram } from '../../wire/histogram.js'
 import type { HistogramSnapshot } from '../../wire/histogram.js'
 import { actsOn, checkFault, isImmediateReset, makeStage } from './toxic.js'
@@ -31,6 +32,19 @@ export interface ProxyOptions {
   labels?: Record<string, string>
   /** false: made without listening (a stopped Toxiproxy proxy); {@link Proxy.listen} starts it. Default true. */
   listening?: boolean
+  /**
+   * The hostPort form: each upstream is the address of another sidecar of this data plane (a pod's ingress), and
+   * a connection is handed to that sidecar instead of connected to it: one hop, whose faults, counters and upstream
+   * (the pod) are that sidecar's; this proxy counts the connection too. An upstream no sidecar listens at is
+   * connected to as usual. Such a proxy takes no faults of its own (they go on the sidecars it hands to).
+   */
+  handoff?: boolean
+}
+
+/** What a proxy may ask of the data plane that holds it. */
+export interface ProxyContext {
+  /** The proxy listening (or refusing under a partition) at this address, if the data plane holds one. */
+  sidecarAt(host: string, port: number): Proxy | undefined
 }
 
 /** Requests by status class; `error` counts requests that got no response (aborted, reset, closed). */
@@ -108,6 +122,28 @@ function statusClass(status: number): keyof StatusCounts {
   return status >= 100 && status < 600 ? CLASSES[(status / 100) | 0]! : 'error'
 }
 
+/** The sidecar's session host, with each request also recorded by the hostPort proxy that handed it over. */
+function countedBoth(proxy: Proxy, via: Proxy): SessionHost {
+  return {
+    name: proxy.name,
+    labels: proxy.labels,
+    exemplars: () => proxy.exemplars(),
+    linkFaults: () => proxy.linkFaults(),
+    httpFaults: () => proxy.httpFaults(),
+    recordRequest(status, ms) {
+      proxy.recordRequest(status, ms)
+      via.recordRequest(status, ms)
+    },
+  }
+}
+
+/** Whether a fault cuts both directions of every new connection to these upstreams (a partition there). */
+function cutsEveryConnection(f: FaultSpec, upstreams: readonly string[]): boolean {
+  if (f.type !== 'blackhole' || f.direction !== 'both' || (f.percent ?? 100) < 100) return false
+  const only = f.upstreams
+  return only === undefined || upstreams.every((a) => only.includes(a))
+}
+
 /** One accepted client connection and its upstream connection. */
 class Conn {
   readonly client: Socket
@@ -123,20 +159,34 @@ class Conn {
     to: Upstream,
     /** The upstream address this connection goes to, as written in the proxy's upstream list. */
     readonly upstreamAddress: string = '',
+    /** The hostPort proxy that handed this connection over: it counts the connection too. */
+    readonly via?: Proxy,
   ) {
     // Both sockets read through `onread` (reader.ts): each read arrives here as one owned Buffer.
     const http = proxy.mode === 'http'
     const client = adopt(
       accepted,
-      http
-        ? (b) => {
-            proxy.receivedUp += b.length
-            this.session!.fromClient(b)
-          }
-        : (b) => {
-            proxy.receivedUp += b.length
-            this.up.push(b)
-          },
+      via
+        ? http
+          ? (b) => {
+              proxy.receivedUp += b.length
+              via.receivedUp += b.length
+              this.session!.fromClient(b)
+            }
+          : (b) => {
+              proxy.receivedUp += b.length
+              via.receivedUp += b.length
+              this.up.push(b)
+            }
+        : http
+          ? (b) => {
+              proxy.receivedUp += b.length
+              this.session!.fromClient(b)
+            }
+          : (b) => {
+              proxy.receivedUp += b.length
+              this.up.push(b)
+            },
     )
     const upstream = net.connect({
       host: to.host,
@@ -144,25 +194,39 @@ class Conn {
       allowHalfOpen: true,
       noDelay: true,
       onread: onread(
-        http
-          ? (b) => {
-              proxy.receivedDown += b.length
-              this.session!.fromUpstream(b)
-            }
-          : (b) => {
-              proxy.receivedDown += b.length
-              this.down.push(b)
-            },
+        via
+          ? http
+            ? (b) => {
+                proxy.receivedDown += b.length
+                via.receivedDown += b.length
+                this.session!.fromUpstream(b)
+              }
+            : (b) => {
+                proxy.receivedDown += b.length
+                via.receivedDown += b.length
+                this.down.push(b)
+              }
+          : http
+            ? (b) => {
+                proxy.receivedDown += b.length
+                this.session!.fromUpstream(b)
+              }
+            : (b) => {
+                proxy.receivedDown += b.length
+                this.down.push(b)
+              },
       ),
     })
     upstream.on('error', () => {})
     client.setNoDelay(true)
     this.client = client
     this.upstream = upstream
-    this.up = new Link(client, upstream, (n) => (proxy.bytesUp += n), (how) => this.closeBy(this.up, how))
-    this.down = new Link(upstream, client, (n) => (proxy.bytesDown += n), (how) => this.closeBy(this.down, how))
+    const sentUp = via ? (n: number) => ((proxy.bytesUp += n), (via.bytesUp += n)) : (n: number) => (proxy.bytesUp += n)
+    const sentDown = via ? (n: number) => ((proxy.bytesDown += n), (via.bytesDown += n)) : (n: number) => (proxy.bytesDown += n)
+    this.up = new Link(client, upstream, sentUp, (how) => this.closeBy(this.up, how))
+    this.down = new Link(upstream, client, sentDown, (how) => this.closeBy(this.down, how))
     if (http) {
-      this.session = new HttpSession(proxy, client, upstream, this.up, this.down)
+      this.session = new HttpSession(via ? countedBoth(proxy, via) : proxy, client, upstream, this.up, this.down)
     } else {
       client.on('end', () => this.up.write({ data: EMPTY, msg: 0, end: true }))
       upstream.on('end', () => this.down.write({ data: EMPTY, msg: 0, end: true }))
@@ -178,6 +242,7 @@ class Conn {
       this.down.destroy()
       this.session?.dropPending()
       proxy.conns.delete(this)
+      via?.conns.delete(this)
     }
     client.on('close', (hadError) => {
       if (hadError) resetSockets(upstream)
@@ -274,6 +339,10 @@ class Conn {
  * on each keep-alive connection to act per request, count requests by status class, time them, and pass
  * the W3C `traceparent` on with a new span id.
  *
+ * A `handoff` proxy (the hostPort listener) hands each connection to the sidecar at the upstream address it picks,
+ * so outside callers cross one proxy that applies the pod's ingress faults. A partition that cuts every new
+ * connection closes the port until it ends ({@link syncPartition}).
+ *
  * Owns its sockets; `close()` ends them. Not thread-safe: one event loop (the data plane worker) owns it.
  *
  * @example
@@ -302,22 +371,30 @@ export class Proxy {
   private readonly latency = new Histogram()
   private ring: ExemplarRing | undefined
 
+  /** Hands connections to the sidecars at its upstream addresses (see {@link ProxyOptions.handoff}). */
+  readonly handoff: boolean
+
   private constructor(
     opts: ProxyOptions,
     private readonly server: Server,
     /** Where it listens, or last listened (or will, while stopped: port 0 until it first binds). */
     public host: string,
     public port: number,
+    private readonly context: ProxyContext | undefined,
   ) {
     this.name = opts.name
     this.mode = opts.mode
+    this.handoff = opts.handoff === true
     this.labels = { ...(opts.labels ?? {}) }
     this.setUpstreams(opts.upstreams)
     server.on('connection', (c) => this.accept(c))
   }
 
-  /** Starts listening; resolves once the port is bound. Throws PROXY_LISTEN_FAILED or PROXY_INVALID_UPSTREAM. */
-  static async start(opts: ProxyOptions): Promise<Proxy> {
+  /**
+   * Starts listening; resolves once the port is bound. `context`: the data plane holding it (a handoff proxy finds
+   * the sidecars it hands to there). Throws PROXY_LISTEN_FAILED or PROXY_INVALID_UPSTREAM.
+   */
+  static async start(opts: ProxyOptions, context?: ProxyContext): Promise<Proxy> {
     for (const u of opts.upstreams) parseAddress(u)
     if (opts.mode !== 'tcp' && opts.mode !== 'http') {
       throw new ChaosError('PROXY_INVALID_FAULT', `proxy ${opts.name}: mode must be tcp or http, got ${String(opts.mode)}`)
@@ -325,16 +402,24 @@ export class Proxy {
     const host = opts.listen?.host ?? '127.0.0.1'
     // pauseOnConnect: nothing is read before `adopt` moves the socket to `onread`.
     const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true })
-    const p = new Proxy(opts, server, host, opts.listen?.port ?? 0)
+    const p = new Proxy(opts, server, host, opts.listen?.port ?? 0, context)
     if (opts.listening !== false) await p.listen()
     return p
   }
 
   private listening = false
+  /** Listening, but its port closed while a partition cuts every new connection (see {@link syncPartition}). */
+  private refusing = false
+  private rebind: NodeJS.Timeout | undefined
 
-  /** Whether it accepts connections now. */
+  /** Whether it is meant to accept connections now (also while a partition has it refuse them). */
   get isListening(): boolean {
     return this.listening
+  }
+
+  /** Whether its port is closed now because a partition cuts every new connection. */
+  get isRefusing(): boolean {
+    return this.refusing
   }
 
   /**
@@ -347,6 +432,12 @@ export class Proxy {
       this.port = to.port ?? this.port
     }
     if (this.listening) return this.port
+    await this.bind()
+    this.listening = true
+    return this.port
+  }
+
+  private async bind(): Promise<void> {
     const { server, host, port } = this
     await new Promise<void>((resolve, reject) => {
       const failed = (e: Error): void =>
@@ -358,8 +449,66 @@ export class Proxy {
       })
     })
     this.port = (server.address() as net.AddressInfo).port
-    this.listening = true
-    return this.port
+  }
+
+  /** Closes the listening socket; its connections stay. */
+  private unbind(): Promise<void> {
+    clearTimeout(this.rebind)
+    if (this.refusing) {
+      this.refusing = false
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  /**
+   * Whether every new connection would be cut both ways by a partition: a blackhole on both directions, at 100 %,
+   * on every upstream (a fault limited to some upstreams leaves the others reachable). A handoff proxy: when every
+   * sidecar it hands to is so cut.
+   */
+  partitioned(): boolean {
+    if (this.upstreams.length === 0) return false
+    if (this.handoff) {
+      return this.upstreams.every((u) => {
+        const to = this.context?.sidecarAt(u.host, u.port)
+        return to !== undefined && to !== this && !to.handoff && to.partitioned()
+      })
+    }
+    for (const f of this.faults.values()) if (cutsEveryConnection(f.spec, this.upstreamText)) return true
+    return false
+  }
+
+  /**
+   * Refuses new connections at connect time while {@link partitioned}, as a host behind a partition never answers
+   * a SYN: the listening socket is closed (callers get ECONNREFUSED; established connections stay black-holed by
+   * their stages) and bound again on the same port once the partition ends. The data plane calls it after every
+   * change of faults, upstreams or sidecars. When the port cannot be bound again at once (something took it),
+   * it is tried again every 100 ms while the proxy listens.
+   */
+  syncPartition(): Promise<void> {
+    // one at a time: two overlapping commands must not close or bind the one server twice
+    this.syncing = this.syncing.then(() => this.followPartition())
+    return this.syncing
+  }
+
+  private syncing: Promise<void> = Promise.resolve()
+
+  private async followPartition(): Promise<void> {
+    if (!this.listening) return
+    const cut = this.partitioned()
+    if (cut && !this.refusing) {
+      clearTimeout(this.rebind)
+      await new Promise<void>((resolve) => this.server.close(() => resolve()))
+      this.refusing = true
+    } else if (!cut && this.refusing) {
+      try {
+        await this.bind()
+        this.refusing = false
+      } catch {
+        clearTimeout(this.rebind)
+        this.rebind = setTimeout(() => void this.syncPartition(), 100)
+      }
+    }
   }
 
   /**
@@ -374,7 +523,7 @@ export class Proxy {
       c.upstream.destroy()
     }
     this.conns.clear()
-    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+    await this.unbind()
   }
 
   /** Replaces the upstream list: new connections use it; existing connections stay where they are. */
@@ -384,30 +533,45 @@ export class Proxy {
     this.rr = 0
   }
 
-  private accept(client: Socket): void {
+  /** A new connection: accepted here, or (`via`) handed over by a hostPort proxy that accepted it. */
+  private accept(client: Socket, via?: Proxy): void {
     this.total++
-    client.setNoDelay(true)
-    client.on('error', () => {})
+    if (!via) {
+      client.setNoDelay(true)
+      client.on('error', () => {})
+    }
     if (this.upstreams.length === 0) {
       this.refused++
+      if (via) via.refused++
       resetSockets(client)
       return
     }
     const i = this.rr % this.upstreams.length
     const u = this.upstreams[i]!
     const address = this.upstreamText[i]!
+    if (this.handoff) {
+      const to = this.context?.sidecarAt(u.host, u.port)
+      if (to && to !== this && !to.handoff && to.mode === this.mode && to.listening) {
+        this.rr++
+        to.accept(client, this)
+        return
+      }
+    }
     for (const f of this.faults.values()) {
       if (f.spec.upstreams && !f.spec.upstreams.includes(address)) continue
       if (isImmediateReset(f.spec) && Math.random() * 100 < (f.spec.percent ?? 100)) {
         f.counters.connections++
         this.refused++
+        if (via) via.refused++
         resetSockets(client)
         return
       }
     }
     this.rr++
-    const conn = new Conn(this, client, u, address)
-    if (!conn.client.destroyed) this.conns.add(conn)
+    const conn = new Conn(this, client, u, address, via)
+    if (conn.client.destroyed) return
+    this.conns.add(conn)
+    via?.conns.add(conn)
   }
 
   faultList(): FaultEntry[] {
@@ -443,6 +607,9 @@ export class Proxy {
    */
   addFault(spec: FaultSpec): void {
     checkFault(spec, this.mode)
+    if (this.handoff) {
+      throw new ChaosError('PROXY_INVALID_FAULT', `proxy ${this.name} hands its connections to the pods' ingress sidecars: it takes no faults`, { hint: 'put the fault on the ingress sidecar of the pod' })
+    }
     if (this.faults.has(spec.id)) {
       throw new ChaosError('PROXY_FAULT_EXISTS', `proxy ${this.name} already has a fault ${spec.id}`)
     }
@@ -500,6 +667,6 @@ export class Proxy {
     this.conns.clear()
     if (!this.listening) return
     this.listening = false
-    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+    await this.unbind()
   }
 }

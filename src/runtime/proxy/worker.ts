@@ -3,11 +3,28 @@
 import { parentPort } from 'node:worker_threads'
 import { ChaosError, isChaosError } from '../../errors.js'
 import { Proxy } from './proxy.js'
+import type { ProxyContext } from './proxy.js'
 import type { Command, ReplyMessage, RequestMessage } from './protocol.js'
 import { tracingSettings } from '../../observe/tracing.js'
 import type { Tracing } from '../../observe/tracing.js'
 
 const proxies = new Map<string, Proxy>()
+
+/** How a hostPort proxy finds the ingress sidecar it hands a connection to (a scan: sidecars are tens, not thousands). */
+const context: ProxyContext = {
+  sidecarAt(host, port) {
+    for (const p of proxies.values()) if (p.port === port && p.host === host) return p
+    return undefined
+  },
+}
+
+/** Commands after which a partition may start or end for some proxy (a hostPort one follows its sidecars). */
+const CHANGES: ReadonlySet<Command['op']> = new Set(['createProxy', 'removeProxy', 'setListening', 'setUpstreams', 'addFault', 'removeFault'])
+
+/** Closes or opens again the port of every proxy whose partition started or ended (Proxy.syncPartition). */
+async function syncPartitions(): Promise<void> {
+  for (const p of proxies.values()) await p.syncPartition()
+}
 
 /**
  * Sidecar spans, when this process's OTEL_* env (the runtime's) turns tracing on. The SDK loads only then;
@@ -38,7 +55,7 @@ async function handle(cmd: Command): Promise<unknown> {
       if (proxies.has(name) || starting.has(name)) throw new ChaosError('PROXY_EXISTS', `a proxy named ${name} exists`)
       starting.add(name)
       try {
-        const p = await Proxy.start(cmd.opts)
+        const p = await Proxy.start(cmd.opts, context)
         proxies.set(name, p)
         return { name, host: p.host, port: p.port }
       } finally {
@@ -81,13 +98,19 @@ async function handle(cmd: Command): Promise<unknown> {
 const port = parentPort
 if (!port) throw new Error('runtime/proxy/worker must run in a worker thread')
 port.on('message', (m: RequestMessage) => {
-  tracing.then(() => handle(m.cmd)).then(
-    (value) => port.postMessage({ id: m.id, ok: true, value } satisfies ReplyMessage),
-    (e: unknown) => {
-      const error = isChaosError(e)
-        ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }
-        : { code: 'INTERNAL', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }
-      port.postMessage({ id: m.id, ok: false, error } satisfies ReplyMessage)
-    },
-  )
+  tracing
+    .then(() => handle(m.cmd))
+    .then(async (value) => {
+      if (CHANGES.has(m.cmd.op)) await syncPartitions()
+      return value
+    })
+    .then(
+      (value) => port.postMessage({ id: m.id, ok: true, value } satisfies ReplyMessage),
+      (e: unknown) => {
+        const error = isChaosError(e)
+          ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }
+          : { code: 'INTERNAL', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }
+        port.postMessage({ id: m.id, ok: false, error } satisfies ReplyMessage)
+      },
+    )
 })
