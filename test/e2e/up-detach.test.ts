@@ -38,6 +38,7 @@ spec:
     - name: crashy
       command: [/bin/sh, -c, 'echo "config file /etc/crashy.conf: no such file" >&2; exit 3']
       port: 8080
+      readinessProbe: {tcpSocket: {}}
     - name: fine
       command: [${JSON.stringify(process.execPath)}, -e, 'require("node:net").createServer().listen(process.env.PORT)']
       port: 8081
