@@ -18,6 +18,8 @@ import type { LaunchProblem } from './exit-reason.js'
 import { buildPodEnv, expandArgv } from './expand.js'
 import { checkWorkingDir, launchPlan, resolveExecutable } from './launch.js'
 import { LogBuffer } from './log-buffer.js'
+import { openPodStdio } from './stdio.js'
+import type { PodStdio } from './stdio.js'
 import type { LogBufferOptions } from './log-buffer.js'
 import { PodStateMachine } from './pod-state.js'
 import type { PodState } from './pod-state.js'
@@ -339,12 +341,21 @@ export class PodRunner {
     if (!exe.ok) return cannotRun({ kind: 'executable', message: exe.message })
     const plan = launchPlan([exe.path, ...argv.slice(1)], this.ctx.setpriv, this.cgroup?.procsFiles ?? [])
     this.cgroup?.markStart()
+    let stdio: PodStdio
+    try {
+      stdio = openPodStdio()
+    } catch (e) {
+      return cannotRun({ kind: 'spawn', message: `cannot make the pipes for its stdout and stderr: ${(e as Error).message}` })
+    }
     let child: ChildProcess
     try {
-      child = spawn(plan.file, plan.args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(plan.file === exe.path ? { argv0: argv[0] } : {}) })
+      child = spawn(plan.file, plan.args, { cwd, env, detached: true, stdio: ['ignore', stdio.childFds[0], stdio.childFds[1]], ...(plan.file === exe.path ? { argv0: argv[0] } : {}) })
     } catch (e) {
+      stdio.destroy()
       return cannotRun({ kind: 'spawn', message: `cannot start ${JSON.stringify(argv[0])}: ${(e as Error).message}` })
     }
+    // the pod holds the write ends now: the readers see the end when its last process closes them
+    stdio.closeChildEnds()
     let settled = false
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined
     let streamsOpen = 2
@@ -362,7 +373,7 @@ export class PodRunner {
       clearTimeout(closeTimer)
       cannotRun({ kind: 'spawn', message: `cannot start ${JSON.stringify(argv[0])}: ${e.message}` })
     })
-    for (const [stream, name] of [[child.stdout!, 'stdout'], [child.stderr!, 'stderr']] as const) {
+    for (const [stream, name] of [[stdio.stdout, 'stdout'], [stdio.stderr, 'stderr']] as const) {
       stream.setEncoding('utf8')
       stream.on('data', (chunk: string) => this.logs.append(name, chunk))
       stream.on('error', () => {})
