@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import net from 'node:net'
+import { freePort, haproxyTcpConfig } from './lib.mjs'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..')
 const args = process.argv.slice(2)
@@ -120,13 +121,6 @@ function wrk(port) {
 }
 
 // ---- servers and proxies -----------------------------------------------------------------------------------------
-async function freePort() {
-  const s = net.createServer()
-  await new Promise((r) => s.listen(0, '127.0.0.1', r))
-  const p = s.address().port
-  await new Promise((r) => s.close(r))
-  return p
-}
 
 async function waitListening(port) {
   for (let i = 0; i < 200; i++) {
@@ -185,20 +179,7 @@ async function startHaproxy(upPort, dir, stops) {
   const cfg = join(dir, `haproxy-${upPort}.cfg`)
   writeFileSync(
     cfg,
-    `global
-  nbthread 1
-  maxconn 2000
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend be
-backend be
-  server s1 127.0.0.1:${upPort}
-`,
+    haproxyTcpConfig(port, upPort, 2000),
   )
   const child = started(spawn('/usr/sbin/haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'] }), stops)
   await waitListening(port)

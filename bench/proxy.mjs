@@ -10,6 +10,7 @@ import { tmpdir, cpus } from 'node:os'
 import { join } from 'node:path'
 import net from 'node:net'
 import { DataPlane } from '../dist/src/runtime/proxy/data-plane.js'
+import { freePort, haproxyTcpConfig } from './lib.mjs'
 
 const QUICK = process.argv.includes('--quick')
 const WRK_SECONDS = QUICK ? 2 : 5
@@ -45,30 +46,10 @@ function startUpstream() {
 }
 
 // ---- HAProxy in TCP mode ----------------------------------------------------------------------------------
-async function freePort() {
-  const s = net.createServer()
-  await new Promise((r) => s.listen(0, '127.0.0.1', r))
-  const p = s.address().port
-  await new Promise((r) => s.close(r))
-  return p
-}
 async function startHaproxy(upPort) {
   const dir = mkdtempSync(join(tmpdir(), 'chaoscope-haproxy-'))
   const port = await freePort()
-  const cfg = `global
-  nbthread 1
-  maxconn 1000
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend be
-backend be
-  server s1 127.0.0.1:${upPort}
-`
+  const cfg = haproxyTcpConfig(port, upPort, 1000)
   writeFileSync(join(dir, 'haproxy.cfg'), cfg)
   const child = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'inherit'] })
   let ok = false

@@ -20,6 +20,7 @@ import net from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from './lib.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const QUICK = process.argv.includes('--quick')
@@ -77,13 +78,6 @@ async function until(what, test, ms = 20_000) {
     await sleep(50)
   }
   throw new Error(`bench: ${what} not ready in ${ms} ms`)
-}
-async function freePort() {
-  const s = net.createServer()
-  await new Promise((r) => s.listen(0, '127.0.0.1', r))
-  const p = s.address().port
-  await new Promise((r) => s.close(r))
-  return p
 }
 async function api(url, method, path, body) {
   const res = await fetch(url + path, { method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body) })
