@@ -479,8 +479,8 @@ export class Proxy {
   }
 
   /**
-   * Refuses new connections at connect time while {@link partitioned}, as a host behind a partition never answers
-   * a SYN: the listening socket is closed (callers get ECONNREFUSED; established connections stay black-holed by
+   * Refuses new connections at connect time while {@link partitioned}, as a firewall that rejects them would
+   * (a dropped SYN would hang them instead): the listening socket is closed (callers get ECONNREFUSED; established connections stay black-holed by
    * their stages) and bound again on the same port once the partition ends. The data plane calls it after every
    * change of faults, upstreams or sidecars. When the port cannot be bound again at once (something took it),
    * it is tried again every 100 ms while the proxy listens.
