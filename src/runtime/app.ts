@@ -36,6 +36,18 @@ export interface ServiceConfig {
   dependencies?: string[]
   /** Preload chaoscope's fault library into the pods (default true). */
   preload?: boolean
+  /** `namespace`: each pod gets a network namespace of its own (needs root); `host` (default): pods share loopback. */
+  network?: 'host' | 'namespace'
+  /** Variables read from .env files (relative to the App file), under `env`: a later file wins over an earlier one. */
+  envFrom?: { file: string; prefix?: string; optional?: boolean }[]
+  /** The user and group the pods run as (names or ids); the runtime must run as root to change them. */
+  securityContext?: { runAsUser?: number | string; runAsGroup?: number | string }
+  lifecycle?: {
+    /** Run in the pod before it is signalled to stop, within the grace period. */
+    preStop?: { exec: { command: string[] } }
+    /** What stops the pod gracefully (default SIGTERM); SIGKILL follows at the end of the grace period. */
+    stopSignal?: string
+  }
 }
 
 /**

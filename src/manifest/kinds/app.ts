@@ -3,9 +3,13 @@
  * or fronts when they already run elsewhere on loopback.
  */
 import { defineKind } from '../kind.js'
-import { arr, bool, int, map, obj, oneOf, opt, str } from '../schema-kit.js'
+import { arr, bool, int, intOrString, map, obj, oneOf, opt, str } from '../schema-kit.js'
 import type { Static } from '../schema-kit.js'
 
+/** Signals a pod may be stopped with (`lifecycle.stopSignal`). */
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGKILL'] as const
+
+const USER_NAME = '^[A-Za-z0-9_][A-Za-z0-9_.-]*$'
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
 const QUANTITY = '^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$'
 
@@ -50,6 +54,30 @@ export const serviceSpec = obj({
    * through (default true). `false` for a program that must not have it; those kinds are then refused on its pods.
    */
   preload: opt(bool({ default: true })),
+  /**
+   * `namespace`: each pod gets a network namespace of its own, as a container does: it listens on the service's port
+   * (`$PORT` is `port`) at its own address (`$POD_IP`), reachable only through its sidecars. Needs root, `ip` and
+   * `nsenter`; where they are missing the pod shares the host's network and `describe` says why. `host` (the
+   * default): pods share the host's loopback, each on a port of its own.
+   */
+  network: opt(oneOf(['host', 'namespace'] as const, { default: 'host' })),
+  /**
+   * Variables from .env files (KEY=value lines, `#` comments, quoted values), relative to the App file. `env` wins
+   * over them; a later file over an earlier one. `prefix` is put before each name; `optional: true` lets the file be
+   * missing.
+   */
+  envFrom: opt(arr(obj({ file: str({ minLength: 1 }), prefix: opt(str({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' })), optional: opt(bool({ default: false })) }))),
+  /** Who the pods run as (`postgres`, or an id like 999); the runtime must run as root to change it. */
+  securityContext: opt(obj({
+    runAsUser: opt(intOrString({ pattern: USER_NAME })),
+    runAsGroup: opt(intOrString({ pattern: USER_NAME })),
+  })),
+  lifecycle: opt(obj({
+    /** A command run in the pod before it is signalled to stop; it has the grace period, and the pod is stopped after it ends. */
+    preStop: opt(obj({ exec: obj({ command: arr(str(), { minItems: 1 }) }) })),
+    /** The signal that stops the pod gracefully (default SIGTERM; SIGINT is PostgreSQL's fast shutdown). SIGKILL follows at the end of the grace period. */
+    stopSignal: opt(oneOf(STOP_SIGNALS)),
+  })),
 })
 export type ServiceSpec = Static<typeof serviceSpec>
 
@@ -117,6 +145,16 @@ export const app = defineKind({
         if (other !== undefined) ctx.issue([...p, 'hostPort'], 'SPEC_DUPLICATE_NAME', `hostPort ${s.hostPort} is also used by services[${other}]`)
         else hostPorts.set(s.hostPort, i)
       }
+      for (const field of ['runAsUser', 'runAsGroup'] as const) {
+        const v = s.securityContext?.[field]
+        if (typeof v === 'number' && (v < 0 || v > 4_294_967_294)) ctx.issue([...p, 'securityContext', field], 'SPEC_INVALID_VALUE', `expected a user or group id from 0 to 4294967294, got ${v}`)
+      }
+      if (s.external !== undefined && (s.securityContext || s.lifecycle || s.envFrom || (s.network !== undefined && s.network !== 'host'))) {
+        ctx.issue([...p, 'external'], 'SPEC_INVALID_VALUE', 'an external service is not run by chaoscope: securityContext, lifecycle, envFrom and network apply to pods it runs')
+      }
+      if (s.network === 'namespace' && s.command && s.port === undefined) {
+        ctx.issue([...p, 'network'], 'SPEC_REQUIRED', `service "${s.name}" needs port: a pod in a namespace of its own is reached on its service's port`, 'port: 8080')
+      }
       if (s.readinessProbe && s.readinessProbe.httpGet && s.readinessProbe.tcpSocket) {
         ctx.issue([...p, 'readinessProbe'], 'SPEC_INVALID_VALUE', 'a readiness probe has one handler: httpGet or tcpSocket')
       }
@@ -158,7 +196,7 @@ export const app = defineKind({
     for (const s of spec.services) {
       s.namespace ??= metadata.namespace ?? 'default'
       s.labels = { app: s.name, 'app.kubernetes.io/component': s.name, ...(s.labels ?? {}) }
-      if (s.protocol === 'http' && s.readinessProbe === undefined && s.command && s.port !== undefined) {
+      if (s.readinessProbe === undefined && s.command && s.port !== undefined) {
         // the default probe is a TCP connect: it proves the process listens without assuming a health path
         s.readinessProbe = { tcpSocket: {}, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 }
       }

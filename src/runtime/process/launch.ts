@@ -1,7 +1,8 @@
 /**
  * @module runtime/process/launch: how a pod's argv becomes the exec chain that starts it: resolve the executable
  * first (so a missing one is reported, not guessed from an exit code), then setpriv for the parent-death signal,
- * then an optional shell step that joins the pod's cgroups before the real command replaces it. The pid stays the same
+ * then an optional shell step that joins the pod's cgroups, nsenter into the pod's network namespace and setpriv to
+ * the pod's user, before the real command replaces them. The pid stays the same
  * through every exec, so the pid the supervisor sees is the pod's.
  */
 import { accessSync, constants, statSync } from 'node:fs'
@@ -60,13 +61,25 @@ export interface LaunchPlan {
   args: string[]
 }
 
+/** Steps of the chain after the cgroup join, each of which needs root until the last. */
+export interface LaunchSteps {
+  /** Enter this network namespace (nsenter --net=PATH). */
+  netns?: { nsenter: string; path: string }
+  /** Drop to these credentials (setpriv's --reuid/--regid/groups options) just before the command. */
+  credentials?: { setpriv: string; args: readonly string[] }
+}
+
 /**
- * The exec chain for an already resolved argv.
+ * The exec chain for an already resolved argv:
+ * `setpriv --pdeathsig KILL -- sh join-cgroups -- nsenter --net=NS -- setpriv --reuid=U ... -- command`.
+ * Changing credentials clears the parent-death signal, so the last setpriv sets it again.
  * @param setpriv path of util-linux setpriv, or undefined to go without the parent-death signal
  * @param cgroupProcs the `cgroup.procs` files to join before exec (empty: no cgroup)
  */
-export function launchPlan(argv: readonly [string, ...string[]], setpriv: string | undefined, cgroupProcs: readonly string[]): LaunchPlan {
+export function launchPlan(argv: readonly [string, ...string[]], setpriv: string | undefined, cgroupProcs: readonly string[], steps: LaunchSteps = {}): LaunchPlan {
   let chain: string[] = [...argv]
+  if (steps.credentials) chain = [steps.credentials.setpriv, ...steps.credentials.args, ...(setpriv ? ['--pdeathsig', 'KILL'] : []), '--', ...chain]
+  if (steps.netns) chain = [steps.netns.nsenter, `--net=${steps.netns.path}`, '--', ...chain]
   if (cgroupProcs.length > 0) chain = ['/bin/sh', '-c', JOIN_SCRIPT, 'chaoscope-join', String(cgroupProcs.length), ...cgroupProcs, ...chain]
   if (setpriv) chain = [setpriv, '--pdeathsig', 'KILL', '--', ...chain]
   return { file: chain[0]!, args: chain.slice(1) }

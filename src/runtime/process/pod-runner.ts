@@ -7,7 +7,10 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { chownSync, mkdirSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
+import { parseEnv } from 'node:util'
 import type { ServiceConfig as ServiceSpec } from '../app.js'
 import { Backoff } from './backoff.js'
 import type { BackoffOptions } from './backoff.js'
@@ -15,8 +18,11 @@ import { PodCgroup } from './cgroup.js'
 import type { CgroupSupport } from './cgroup.js'
 import { cannotRunExit, classifyExit } from './exit-reason.js'
 import type { LaunchProblem } from './exit-reason.js'
+import { resolveCredentials, setprivArgs } from './credentials.js'
+import type { Credentials } from './credentials.js'
 import { buildPodEnv, expandArgv } from './expand.js'
-import { checkWorkingDir, launchPlan, resolveExecutable } from './launch.js'
+import { checkWorkingDir, findOnPath, launchPlan, resolveExecutable } from './launch.js'
+import type { LaunchSteps } from './launch.js'
 import { LogBuffer } from './log-buffer.js'
 import { openPodStdio } from './stdio.js'
 import type { PodStdio } from './stdio.js'
@@ -25,7 +31,7 @@ import { PodStateMachine } from './pod-state.js'
 import type { PodState } from './pod-state.js'
 import { ReadinessProber } from './probe.js'
 import type { ProbeHandler } from './probe.js'
-import type { Pod, PodEvent, PodExit, PodLimits } from './types.js'
+import type { Pod, PodEvent, PodExit, PodLimits, PodNetworkPlan } from './types.js'
 import type { Watchdog } from './watchdog.js'
 
 /** The variable that tells a pod where its service keeps data (see SupervisorOptions.dataDir). */
@@ -39,6 +45,12 @@ export interface StartOptions {
    * its egress sidecars. A rejection leaves that pod in `CreateContainerConfigError`; other pods are unaffected.
    */
   podEnv?: (pod: Pod) => Record<string, string> | Promise<Record<string, string>>
+  /**
+   * The pod's network, asked once when the pod is created, before ADDED: a namespace of its own (the launch chain
+   * enters it, and the pod listens on its service's port at `podIP`), or undefined for the host's loopback. A
+   * rejection leaves that pod in `CreateContainerConfigError`. Whoever made a namespace removes it on DELETED.
+   */
+  network?: (pod: Pod) => Promise<PodNetworkPlan | undefined>
 }
 
 export interface StopOptions {
@@ -122,7 +134,10 @@ export class PodRunner {
   private readonly machine: PodStateMachine
   private readonly backoff: Backoff
   private env?: Record<string, string>
+  /** What the launch chain does after the cgroup join: enter the pod's namespace, drop to its user. */
+  private steps: LaunchSteps = {}
   private cgroup?: PodCgroup
+  private preStop?: ChildProcess
   private child?: ChildProcess
   private prober?: ReadinessProber
   private restartTimer?: NodeJS.Timeout
@@ -136,6 +151,8 @@ export class PodRunner {
   private configError?: string
   private deleting?: Deferred
   private finished = false
+  /** The loopback port the replica set drew for this pod (its `$PORT` unless it has a namespace of its own). */
+  readonly drawnPort: number
 
   constructor(
     private readonly ctx: RunnerContext,
@@ -143,6 +160,9 @@ export class PodRunner {
     pod: Pod,
   ) {
     this.pod = pod
+    this.drawnPort = pod.port
+    pod.podIP ??= '127.0.0.1'
+    pod.hostIP ??= '127.0.0.1'
     this.machine = new PodStateMachine(pod.name)
     this.logs = new LogBuffer(ctx.logs)
     this.backoff = new Backoff(ctx.backoff)
@@ -160,31 +180,89 @@ export class PodRunner {
     return copyPod(this.pod)
   }
 
-  /** Sets up the pod's cgroup, reports it ADDED, prepares its environment and starts its container. Never throws. */
+  /**
+   * Sets up the pod's cgroup and network, reports it ADDED, prepares its environment (files, user, the runtime's
+   * variables) and starts its container. Never throws: what cannot be prepared leaves it in CreateContainerConfigError.
+   */
   async create(): Promise<void> {
     this.setUpCgroup()
-    this.emit('ADDED')
-    let extra: Record<string, string> = {}
+    let problem: string | undefined
     try {
+      this.useNetwork(await this.service.opts.network?.(this.snapshot()))
+    } catch (e) {
+      problem = `could not set up its network: ${(e as Error)?.message ?? String(e)}`
+    }
+    this.emit('ADDED')
+    if (problem !== undefined) return this.configFailed(problem)
+    let extra: Record<string, string> = {}
+    let fromFiles: Record<string, string> = {}
+    try {
+      fromFiles = await this.envFromFiles()
+      const creds = resolveCredentials(this.service.spec.securityContext)
+      if (!creds.ok) throw new Error(creds.message)
+      if (creds.credentials) this.useCredentials(creds.credentials)
       extra = (await this.service.opts.podEnv?.(this.snapshot())) ?? {}
     } catch (e) {
-      if (this.deleting) return
-      this.configError = `could not prepare the environment: ${(e as Error)?.message ?? String(e)}`
-      clearTimeout(this.failTimer)
-      this.machine.to('ConfigError')
-      this.pod.reason = 'CreateContainerConfigError'
-      this.pod.message = this.configError
-      this.emit('MODIFIED')
-      return
+      return this.configFailed(`could not prepare the environment: ${(e as Error)?.message ?? String(e)}`)
     }
     if (this.deleting) return
     this.env = buildPodEnv({
-      base: this.ctx.baseEnv,
+      base: { ...this.ctx.baseEnv, ...fromFiles },
       service: this.service.spec.env,
-      runtime: { ...(this.service.opts.env ?? {}), ...extra, PORT: String(this.pod.port), [DATA_DIR_ENV]: this.service.dataDir },
+      runtime: { ...(this.service.opts.env ?? {}), ...extra, PORT: String(this.pod.port), POD_IP: this.pod.podIP!, [DATA_DIR_ENV]: this.service.dataDir },
     })
     if (this.machine.is('Held')) this.heldFrom = 'Starting' // released later: it starts then
     else this.start()
+  }
+
+  private configFailed(message: string): void {
+    if (this.deleting) return
+    this.configError = message
+    clearTimeout(this.failTimer)
+    this.machine.to('ConfigError')
+    this.pod.reason = 'CreateContainerConfigError'
+    this.pod.message = message
+    this.emit('MODIFIED')
+  }
+
+  /** A namespace of its own: the pod listens on its service's port there, at its own address. */
+  private useNetwork(plan: PodNetworkPlan | undefined): void {
+    if (!plan) return
+    this.pod.podIP = plan.podIP
+    this.pod.hostIP = plan.hostIP
+    if (plan.reason !== undefined) this.pod.networkReason = plan.reason
+    if (!plan.netns) return
+    const nsenter = findOnPath('nsenter')
+    if (!nsenter) throw new Error('nsenter (util-linux) is not installed')
+    this.steps.netns = { nsenter, path: plan.netns.path }
+    this.pod.netns = plan.netns.name
+    if (this.service.spec.port !== undefined) this.pod.port = this.service.spec.port
+  }
+
+  private useCredentials(creds: Credentials): void {
+    const setpriv = this.ctx.setpriv ?? findOnPath('setpriv')
+    if (!setpriv) throw new Error('securityContext needs setpriv (util-linux), which is not installed')
+    this.steps.credentials = { setpriv, args: setprivArgs(creds) }
+    // the service's data directory is the pod's to write, as a volume the kubelet prepares for its user
+    mkdirSync(this.service.dataDir, { recursive: true })
+    chownSync(this.service.dataDir, creds.uid ?? -1, creds.gid ?? -1)
+  }
+
+  /** The variables of the service's envFrom files, in order (a later file wins), each name with its prefix. */
+  private async envFromFiles(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {}
+    for (const src of this.service.spec.envFrom ?? []) {
+      const file = isAbsolute(src.file) ? src.file : join(this.ctx.workingDir, src.file)
+      let text: string
+      try {
+        text = await readFile(file, 'utf8')
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && src.optional) continue
+        throw new Error(`envFrom ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`)
+      }
+      for (const [k, v] of Object.entries(parseEnv(text))) if (v !== undefined) out[`${src.prefix ?? ''}${k}`] = v
+    }
+    return out
   }
 
   /**
@@ -206,13 +284,58 @@ export class PodRunner {
       const graceMs = opts.gracePeriodMs ?? (this.service.spec.terminationGracePeriodSeconds ?? 5) * this.ctx.secondMs
       if (graceMs <= 0) this.killGroup('SIGKILL')
       else {
-        this.killGroup('SIGTERM')
         this.killTimer = setTimeout(() => this.killGroup('SIGKILL'), graceMs)
+        const signal = (this.service.spec.lifecycle?.stopSignal ?? 'SIGTERM') as NodeJS.Signals
+        const hook = this.service.spec.lifecycle?.preStop?.exec.command
+        if (hook) void this.runPreStop(hook).then(() => this.killGroup(signal))
+        else this.killGroup(signal)
       }
     } else {
       void this.finishDelete()
     }
     return this.deleting.promise
+  }
+
+  /**
+   * Runs the preStop command in the pod (its cgroup, namespace, user, env and working directory) and waits for it
+   * to end; the grace period's SIGKILL ends it too. A failure shows in the pod's message, and the pod is stopped anyway.
+   */
+  private runPreStop(command: readonly string[]): Promise<void> {
+    const env = this.env ?? {}
+    const argv = expandArgv(command, undefined, env)
+    const cwd = this.cwd()
+    const exe = resolveExecutable(argv[0] ?? '', env.PATH, cwd)
+    if (!exe.ok) {
+      this.pod.message = `preStop hook could not run: ${exe.message}`
+      this.emit('MODIFIED')
+      return Promise.resolve()
+    }
+    const plan = launchPlan([exe.path, ...argv.slice(1)], this.ctx.setpriv, this.cgroup?.procsFiles ?? [], this.steps)
+    return new Promise((done) => {
+      let stderr = ''
+      const child = spawn(plan.file, plan.args, { cwd, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] })
+      this.preStop = child
+      child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2000)))
+      child.on('error', (e) => {
+        this.pod.message = `preStop hook could not run: ${e.message}`
+        done()
+      })
+      child.on('close', (code, signal) => {
+        this.preStop = undefined
+        if (code !== 0 && this.child) {
+          const last = stderr.trim().split('\n').pop()
+          this.pod.message = `preStop hook ${signal ? `ended by ${signal}` : `exited with code ${code}`}${last ? `: ${last}` : ''}`
+          this.emit('MODIFIED')
+        }
+        done()
+      })
+    })
+  }
+
+  private cwd(): string {
+    const wd = this.ctx.workingDir
+    const dir = this.service.spec.workingDir
+    return dir === undefined ? wd : isAbsolute(dir) ? dir : join(wd, dir)
   }
 
   /** Signals the container's main process; false when no container is running. */
@@ -331,15 +454,14 @@ export class PodRunner {
     const spec = this.service.spec
     const env = this.env
     const argv = expandArgv(spec.command ?? [], spec.args, env)
-    const wd = this.ctx.workingDir
-    const cwd = spec.workingDir === undefined ? wd : isAbsolute(spec.workingDir) ? spec.workingDir : join(wd, spec.workingDir)
+    const cwd = this.cwd()
     const startedAt = new Date().toISOString()
     const cannotRun = (problem: LaunchProblem): void => this.exited(cannotRunExit(problem, startedAt, new Date().toISOString()))
     const wdProblem = checkWorkingDir(cwd)
     if (wdProblem) return cannotRun({ kind: 'working-dir', message: wdProblem })
     const exe = resolveExecutable(argv[0] ?? '', env.PATH, cwd)
     if (!exe.ok) return cannotRun({ kind: 'executable', message: exe.message })
-    const plan = launchPlan([exe.path, ...argv.slice(1)], this.ctx.setpriv, this.cgroup?.procsFiles ?? [])
+    const plan = launchPlan([exe.path, ...argv.slice(1)], this.ctx.setpriv, this.cgroup?.procsFiles ?? [], this.steps)
     this.cgroup?.markStart()
     let stdio: PodStdio
     try {
@@ -420,13 +542,14 @@ export class PodRunner {
     this.emit('MODIFIED')
   }
 
-  /** The probe's target: the pod's own PORT when the probe names no port or the service port, else the port as written. */
+  /** The probe's target: the pod's address, on its own PORT when the probe names no port or the service port, else the port as written. */
   private probeHandler(): ProbeHandler | undefined {
     const p = this.service.spec.readinessProbe
     if (!p) return undefined
     const portFor = (port: number | undefined): number => (port === undefined || port === this.service.spec.port ? this.pod.port : port)
-    if (p.httpGet) return { httpGet: { path: p.httpGet.path ?? '/', port: portFor(p.httpGet.port) } }
-    if (p.tcpSocket) return { tcpSocket: { port: portFor(p.tcpSocket.port) } }
+    const host = this.pod.podIP ?? '127.0.0.1'
+    if (p.httpGet) return { httpGet: { path: p.httpGet.path ?? '/', port: portFor(p.httpGet.port), host } }
+    if (p.tcpSocket) return { tcpSocket: { port: portFor(p.tcpSocket.port), host } }
     return undefined
   }
 
@@ -501,6 +624,7 @@ export class PodRunner {
     clearTimeout(this.killTimer)
     clearTimeout(this.restartTimer)
     clearTimeout(this.failTimer)
+    if (this.preStop?.pid !== undefined) killGroupPid(this.preStop.pid)
     await this.cgroup?.remove()
     this.ctx.watchdog?.delete(this.pod.uid)
     this.ctx.forget(this)
@@ -513,6 +637,9 @@ export class PodRunner {
   private killGroup(signal: NodeJS.Signals): void {
     const pid = this.child?.pid
     if (pid !== undefined) killGroupPid(pid, signal)
-    if (signal === 'SIGKILL') this.cgroup?.killAll()
+    if (signal === 'SIGKILL') {
+      this.cgroup?.killAll()
+      if (this.preStop?.pid !== undefined) killGroupPid(this.preStop.pid)
+    }
   }
 }

@@ -1,8 +1,9 @@
-/** @module runtime/process/probe: readiness probes (httpGet, tcpSocket) against a pod on loopback, with the kubelet's thresholds. */
+/** @module runtime/process/probe: readiness probes (httpGet, tcpSocket) against a pod's address, with the kubelet's thresholds. */
 import { request } from 'node:http'
 import { connect } from 'node:net'
 
-export type ProbeHandler = { httpGet: { path: string; port: number } } | { tcpSocket: { port: number } }
+/** What a probe connects to: `host` is the pod's address (default 127.0.0.1). */
+export type ProbeHandler = { httpGet: { path: string; port: number; host?: string } } | { tcpSocket: { port: number; host?: string } }
 
 export interface ProbeResult {
   ok: boolean
@@ -10,7 +11,7 @@ export interface ProbeResult {
   detail: string
 }
 
-/** One probe attempt on 127.0.0.1. Never rejects. httpGet: 2xx and 3xx succeed (redirects are not followed). */
+/** One probe attempt on the pod's address. Never rejects. httpGet: 2xx and 3xx succeed (redirects are not followed). */
 export function probeOnce(handler: ProbeHandler, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let settled = false
@@ -27,7 +28,7 @@ export function probeOnce(handler: ProbeHandler, timeoutMs: number): Promise<Pro
     let cleanup = (): void => {}
     if ('httpGet' in handler) {
       const path = handler.httpGet.path.startsWith('/') ? handler.httpGet.path : `/${handler.httpGet.path}`
-      const req = request({ host: '127.0.0.1', port: handler.httpGet.port, path, method: 'GET', agent: false, headers: { 'user-agent': 'chaoscope-probe', connection: 'close' } }, (res) => {
+      const req = request({ host: handler.httpGet.host ?? '127.0.0.1', port: handler.httpGet.port, path, method: 'GET', agent: false, headers: { 'user-agent': 'chaoscope-probe', connection: 'close' } }, (res) => {
         const code = res.statusCode ?? 0
         res.resume()
         finish({ ok: code >= 200 && code < 400, detail: `HTTP ${code}` })
@@ -37,7 +38,7 @@ export function probeOnce(handler: ProbeHandler, timeoutMs: number): Promise<Pro
       req.end()
       cleanup = () => req.destroy()
     } else {
-      const sock = connect({ host: '127.0.0.1', port: handler.tcpSocket.port })
+      const sock = connect({ host: handler.tcpSocket.host ?? '127.0.0.1', port: handler.tcpSocket.port })
       sock.on('connect', () => {
         finish({ ok: true, detail: 'connected' })
         sock.destroy()

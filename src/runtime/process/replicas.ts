@@ -171,7 +171,7 @@ export class ReplicaSets {
   private forget(r: PodRunner): void {
     if (this.pods.get(r.pod.name) !== r) return
     this.pods.delete(r.pod.name)
-    this.ports.delete(r.pod.port)
+    this.ports.delete(r.drawnPort)
   }
 
   private newName(service: string): string {

@@ -56,12 +56,34 @@ export interface Pod {
   lastExit?: PodExit
   /** pid of the running container (also its process group id). */
   pid?: number
-  /** The loopback port the pod must listen on (its `$PORT`); stable across restarts. */
+  /**
+   * The port the pod must listen on (its `$PORT`), stable across restarts: on the host's network a loopback port of
+   * its own; in a network namespace of its own, its service's declared port.
+   */
   port: number
+  /** The pod's address (`$POD_IP`): its veth's in a namespace of its own, else 127.0.0.1. Set before ADDED. */
+  podIP?: string
+  /** Where the pod reaches the host, so its egress sidecars: the host end of its veth, else 127.0.0.1. */
+  hostIP?: string
+  /** The name (`ip netns list`) of the pod's network namespace, when it has one. */
+  netns?: string
+  /** Why the pod shares the host's network although its service asked for a namespace of its own. */
+  networkReason?: string
   /** Set when the service declares limits. */
   limits?: PodLimits
   /** The pod's cgroup directories, when it has a cgroup (StressChaos places stressors there). */
   cgroups?: string[]
+}
+
+/**
+ * A pod's network as the runtime gives it (StartOptions.network): a namespace of its own, entered by the launch
+ * chain, or the host's network with the reason a namespace was not made.
+ */
+export interface PodNetworkPlan {
+  podIP: string
+  hostIP: string
+  netns?: { name: string; path: string }
+  reason?: string
 }
 
 export interface PodEvent {
