@@ -131,6 +131,31 @@ describe('defaults', () => {
       readinessProbe: { tcpSocket: {} },
     })
   })
+
+  it('gives every service that runs on a port a tcp readiness probe, http or tcp; none without a port', () => {
+    const r = validateText('apiVersion: chaoscope.dev/v1alpha1\nkind: App\nmetadata: {name: a}\nspec:\n  services:\n    - {name: db, command: [redis-server], port: 6379}\n    - {name: worker, command: [node, w.js]}\n    - {name: web, command: [node, web.js], port: 80, readinessProbe: {httpGet: {path: /healthz}}}\n')
+    expect(r.issues).toEqual([])
+    const [db, worker, web] = r.resources[0]!.spec.services as Record<string, unknown>[]
+    expect(db!.readinessProbe).toMatchObject({ tcpSocket: {} })
+    expect(worker!.readinessProbe).toBeUndefined()
+    expect(web!.readinessProbe).toMatchObject({ httpGet: { path: '/healthz' } })
+  })
+})
+
+describe('App pods like containers', () => {
+  const app = (svc: string) => `apiVersion: chaoscope.dev/v1alpha1\nkind: App\nmetadata: {name: a}\nspec:\n  services:\n    - ${svc}\n`
+  it('takes securityContext, lifecycle, envFrom and network', () => {
+    const r = validateText(app('{name: pg, command: [postgres], port: 5432, network: namespace, securityContext: {runAsUser: postgres, runAsGroup: 999}, lifecycle: {stopSignal: SIGINT, preStop: {exec: {command: [pg_ctl, stop]}}}, envFrom: [{file: pg.env, prefix: PG_}]}'))
+    expect(r.issues).toEqual([])
+    expect((r.resources[0]!.spec.services as Record<string, unknown>[])[0]).toMatchObject({ network: 'namespace', envFrom: [{ file: 'pg.env', prefix: 'PG_', optional: false }] })
+  })
+  it('refuses what cannot work, with the field', () => {
+    const codes = (svc: string) => validateText(app(svc)).issues.map((i) => `${i.code} ${i.path}`)
+    expect(codes('{name: a, command: [x], lifecycle: {stopSignal: SIGSTOP}}')).toEqual(['SPEC_ENUM spec.services[0].lifecycle.stopSignal'])
+    expect(codes('{name: a, command: [x], securityContext: {runAsUser: -1}}')).toEqual(['SPEC_INVALID_VALUE spec.services[0].securityContext.runAsUser'])
+    expect(codes('{name: a, command: [x], network: namespace}')).toEqual(['SPEC_REQUIRED spec.services[0].network'])
+    expect(codes('{name: a, external: "127.0.0.1:6379", securityContext: {runAsUser: 1}}')).toEqual(['SPEC_INVALID_VALUE spec.services[0].external'])
+  })
 })
 
 function invalidYaml(kindLine: string, spec: string): string {

@@ -93,3 +93,44 @@ export function setprivArgs(creds: Credentials): string[] {
   args.push(creds.user !== undefined && creds.uid !== undefined ? '--init-groups' : '--clear-groups')
   return args
 }
+
+/** The ids of the groups a pod with `creds` is in: its gid and, for a named user, its groups in /etc/group. */
+function groupsOf(creds: Credentials, groupFile: string): Set<number> {
+  const gids = new Set<number>()
+  if (creds.gid !== undefined) gids.add(creds.gid)
+  if (creds.user === undefined) return gids
+  let text = ''
+  try {
+    text = readFileSync(groupFile, 'utf8')
+  } catch {
+    return gids
+  }
+  for (const line of text.split('\n')) {
+    const f = line.split(':')
+    if (f.length >= 4 && f[3]!.split(',').includes(creds.user) && Number.isInteger(Number(f[2]))) gids.add(Number(f[2]))
+  }
+  return gids
+}
+
+/**
+ * The first directory on the way to `path` (itself included) that a pod with `creds` may not enter, with its mode,
+ * or undefined when every one lets it through. Root's home (mode 0700) is the usual one: a data directory under it is
+ * out of reach of an unprivileged user however its own mode is set.
+ */
+export function blockedOnTheWay(path: string, creds: Credentials, stat: (p: string) => { mode: number; uid: number; gid: number }, groupFile = '/etc/group'): { dir: string; mode: string } | undefined {
+  if (creds.uid === 0 || creds.uid === undefined) return undefined
+  const gids = groupsOf(creds, groupFile)
+  const parts = path.split('/').filter(Boolean)
+  for (let i = 0; i <= parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join('/')}`
+    let st: { mode: number; uid: number; gid: number }
+    try {
+      st = stat(dir)
+    } catch {
+      return undefined // not made yet: the runtime makes it for the pod
+    }
+    const bit = st.uid === creds.uid ? 0o100 : gids.has(st.gid) ? 0o010 : 0o001
+    if ((st.mode & bit) === 0) return { dir, mode: (st.mode & 0o777).toString(8).padStart(4, '0') }
+  }
+  return undefined
+}

@@ -29,3 +29,15 @@ it('puts setpriv and the cgroup join in front of the command, keeping its argv i
   expect(p.args.slice(0, 6)).toEqual(['--pdeathsig', 'KILL', '--', '/bin/sh', '-c', p.args[5]])
   expect(p.args.slice(6)).toEqual(['chaoscope-join', '2', '/cg/a/cgroup.procs', '/cg/b/cgroup.procs', '/bin/app', '$1'])
 })
+
+it('enters the pod\'s network namespace after the cgroup join, and drops to its user last, setting the parent-death signal again', () => {
+  const p = launchPlan(['/bin/app'], '/usr/bin/setpriv', ['/cg/a/cgroup.procs'], {
+    netns: { nsenter: '/usr/bin/nsenter', path: '/run/netns/chaoscope-1' },
+    credentials: { setpriv: '/usr/bin/setpriv', args: ['--reuid=999', '--regid=999', '--init-groups'] },
+  })
+  const tail = p.args.slice(p.args.indexOf('/cg/a/cgroup.procs') + 1)
+  expect(tail).toEqual(['/usr/bin/nsenter', '--net=/run/netns/chaoscope-1', '--', '/usr/bin/setpriv', '--reuid=999', '--regid=999', '--init-groups', '--pdeathsig', 'KILL', '--', '/bin/app'])
+  // without the outer setpriv (no parent-death signal wanted), the inner one does not set it either
+  const q = launchPlan(['/bin/app'], undefined, [], { credentials: { setpriv: '/usr/bin/setpriv', args: ['--reuid=1'] } })
+  expect(q).toEqual({ file: '/usr/bin/setpriv', args: ['--reuid=1', '--', '/bin/app'] })
+})

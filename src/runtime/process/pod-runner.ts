@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { chownSync, mkdirSync } from 'node:fs'
+import { chownSync, mkdirSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
@@ -18,7 +18,7 @@ import { PodCgroup } from './cgroup.js'
 import type { CgroupSupport } from './cgroup.js'
 import { cannotRunExit, classifyExit } from './exit-reason.js'
 import type { LaunchProblem } from './exit-reason.js'
-import { resolveCredentials, setprivArgs } from './credentials.js'
+import { blockedOnTheWay, resolveCredentials, setprivArgs } from './credentials.js'
 import type { Credentials } from './credentials.js'
 import { buildPodEnv, expandArgv } from './expand.js'
 import { checkWorkingDir, findOnPath, launchPlan, resolveExecutable } from './launch.js'
@@ -244,7 +244,11 @@ export class PodRunner {
     if (!setpriv) throw new Error('securityContext needs setpriv (util-linux), which is not installed')
     this.steps.credentials = { setpriv, args: setprivArgs(creds) }
     // the service's data directory is the pod's to write, as a volume the kubelet prepares for its user
-    mkdirSync(this.service.dataDir, { recursive: true })
+    const blocked = blockedOnTheWay(this.service.dataDir, creds, statSync)
+    if (blocked) {
+      throw new Error(`user ${creds.user ?? creds.uid} cannot reach its data directory ${this.service.dataDir}: ${blocked.dir} is mode ${blocked.mode}; set CHAOSCOPE_HOME to a directory it can reach (such as /var/lib/chaoscope) or let it through (chmod o+x ${blocked.dir})`)
+    }
+    mkdirSync(this.service.dataDir, { recursive: true, mode: 0o755 })
     chownSync(this.service.dataDir, creds.uid ?? -1, creds.gid ?? -1)
   }
 

@@ -1,5 +1,5 @@
 /** The pod supervisor with real processes: identity, env, restarts and back-off, probes, stop, chaos hooks, logs, limits, per-pod failures. */
-import { existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { Server } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -142,6 +142,111 @@ describe('environment and command', () => {
     const [pod] = await sup.start(service('cwd', { command: [NODE, '-e', 'console.log(process.cwd())'], workingDir: 'pods', restartPolicy: 'Never' }))
     await sup.waitFor(pod!.name, (p) => p.phase === 'Succeeded')
     expect(sup.logs(pod!.name).lines()[0]?.text).toBe(FIXTURES.replace(/\/$/, ''))
+  })
+})
+
+describe('envFrom, securityContext and lifecycle', () => {
+  const printEnv = 'console.log(JSON.stringify(process.env))'
+
+  it('envFrom reads .env files relative to the App directory: env wins over them, a later file over an earlier one, prefix applies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaoscope-envfrom-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    writeFileSync(join(dir, 'a.env'), '# shared\nDB_HOST=db\nLEVEL=debug\nQUOTED="two words"\nPORT=1\n')
+    writeFileSync(join(dir, 'b.env'), 'LEVEL=info\n')
+    const sup = supervisor({ workingDir: dir })
+    const [pod] = await sup.start(service('envfrom', {
+      command: [NODE, '-e', printEnv], restartPolicy: 'Never',
+      envFrom: [{ file: 'a.env' }, { file: 'b.env' }, { file: 'a.env', prefix: 'X_' }, { file: 'missing.env', optional: true }],
+      env: { DB_HOST: 'override', FROM_FILE: '$(QUOTED)!' },
+    }))
+    const done = await sup.waitFor(pod!.name, (p) => p.phase === 'Succeeded')
+    const env = JSON.parse(sup.logs(pod!.name).lines()[0]!.text) as Record<string, string>
+    expect(env).toMatchObject({ DB_HOST: 'override', LEVEL: 'info', QUOTED: 'two words', X_DB_HOST: 'db', X_LEVEL: 'debug', FROM_FILE: 'two words!' })
+    expect(env.PORT).toBe(String(done.port)) // the runtime's variables win over the files
+  })
+
+  it('a missing envFrom file leaves the pod in CreateContainerConfigError, naming the file', async () => {
+    const sup = supervisor()
+    const [pod] = await sup.start(service('nofile', { envFrom: [{ file: 'nope.env' }] }))
+    const p = await sup.waitFor(pod!.name, (x) => x.reason === 'CreateContainerConfigError')
+    expect(p.message).toContain(join(FIXTURES, 'nope.env'))
+    expect(p.message).toContain('no such file')
+    expect(p.pid).toBeUndefined()
+  })
+
+  it('an unknown runAsUser leaves the pod in CreateContainerConfigError, other pods unaffected', async () => {
+    const sup = supervisor()
+    const [bad] = await sup.start(service('nouser', { securityContext: { runAsUser: 'no-such-user-here' } }))
+    const [good] = await sup.start(service('fine'))
+    const p = await sup.waitFor(bad!.name, (x) => x.reason === 'CreateContainerConfigError')
+    expect(p.message).toMatch(/no user named "no-such-user-here"/)
+    await sup.waitFor(good!.name, running)
+  })
+
+  it.skipIf(process.getuid?.() !== 0)('runAsUser/runAsGroup: the pod runs as that user with its groups, and owns the data directory (root only)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chaoscope-data-'))
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
+    const closed = supervisor({ dataDir })
+    const [blocked] = await closed.start(service('blocked', { securityContext: { runAsUser: 'nobody' } }))
+    const p = await closed.waitFor(blocked!.name, (x) => x.reason === 'CreateContainerConfigError')
+    expect(p.message).toContain(`${dataDir} is mode 0700`) // mkdtemp's mode: the user could not get in
+    chmodSync(dataDir, 0o755)
+    const sup = supervisor({ dataDir })
+    const code = 'const fs=require("fs");const d=process.env.CHAOSCOPE_DATA_DIR;fs.writeFileSync(d+"/mine","x");console.log(JSON.stringify({uid:process.getuid(),gid:process.getgid(),groups:process.getgroups(),owner:fs.statSync(d).uid}))'
+    const [byName] = await sup.start(service('as-nobody', { command: [NODE, '-e', code], restartPolicy: 'Never', securityContext: { runAsUser: 'nobody' } }))
+    const [byId] = await sup.start(service('as-ids', { command: [NODE, '-e', code], restartPolicy: 'Never', securityContext: { runAsUser: 4242, runAsGroup: 4343 } }))
+    const nobody = Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))!.split(':')[2])
+    await sup.waitFor(byName!.name, (p) => p.phase === 'Succeeded')
+    await sup.waitFor(byId!.name, (p) => p.phase === 'Succeeded')
+    const a = JSON.parse(sup.logs(byName!.name).lines()[0]!.text) as { uid: number; gid: number; groups: number[]; owner: number }
+    const b = JSON.parse(sup.logs(byId!.name).lines()[0]!.text) as { uid: number; gid: number; groups: number[]; owner: number }
+    expect(a).toMatchObject({ uid: nobody, owner: nobody })
+    expect(a.groups).not.toContain(0)
+    expect(b).toMatchObject({ uid: 4242, gid: 4343, owner: 4242 })
+    expect(b.groups.filter((g) => g !== 4343)).toEqual([]) // no supplementary groups of root's kept
+  })
+
+  it('preStop runs in the pod before it is signalled, then stopSignal stops it well before the grace period', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaoscope-prestop-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const sup = supervisor({ secondMs: 1000 })
+    // ignores SIGTERM; SIGINT ends it after writing what it saw (the preStop's file must already be there)
+    const code = `const fs=require("fs");process.on("SIGTERM",()=>{});process.on("SIGINT",()=>{fs.writeFileSync(${JSON.stringify(join(dir, 'seen'))},String(fs.existsSync(${JSON.stringify(join(dir, 'hook'))})));process.exit(0)});console.log("up");setInterval(()=>{},1000)`
+    const [pod] = await sup.start(service('hooked', {
+      command: [NODE, '-e', code], terminationGracePeriodSeconds: 10,
+      lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', `echo $POD_NAME_FILE > ${join(dir, 'hook')}`] } }, stopSignal: 'SIGINT' },
+    }))
+    await sup.waitFor(pod!.name, running)
+    await until(() => sup.logs(pod!.name).lines().some((l) => l.text === 'up'))
+    const t0 = Date.now()
+    await sup.stopPod(pod!.name)
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect(readFileSync(join(dir, 'seen'), 'utf8')).toBe('true')
+  })
+
+  it('a preStop that hangs is cut at the grace period, and the pod is killed then', async () => {
+    const sup = supervisor({ secondMs: 300 })
+    const [pod] = await sup.start(service('hang', { command: [NODE, 'ignore-term.mjs'], terminationGracePeriodSeconds: 2, lifecycle: { preStop: { exec: { command: ['/bin/sleep', '30'] } } } }))
+    const started = await sup.waitFor(pod!.name, running)
+    await until(() => sup.logs(pod!.name).lines().some((l) => l.text === 'running'))
+    const t0 = Date.now()
+    await sup.stopPod(pod!.name)
+    const took = Date.now() - t0
+    expect(took).toBeGreaterThanOrEqual(550)
+    expect(took).toBeLessThan(3000)
+    expect(alive(started.pid)).toBe(false)
+  })
+
+  it('killPod (a crash, pod-kill) does not run preStop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaoscope-prestop-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const sup = supervisor()
+    const [pod] = await sup.start(service('nohook', { lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', `touch ${join(dir, 'ran')}`] } } } }))
+    const first = await sup.waitFor(pod!.name, running)
+    sup.killPod(pod!.name)
+    await sup.waitFor(pod!.name, (p) => running(p) && p.pid !== first.pid)
+    await sup.stopPod(pod!.name, { gracePeriodMs: 0 })
+    expect(existsSync(join(dir, 'ran'))).toBe(false)
   })
 })
 
