@@ -201,6 +201,7 @@ export class PodRunner {
       const creds = resolveCredentials(this.service.spec.securityContext)
       if (!creds.ok) throw new Error(creds.message)
       if (creds.credentials) this.useCredentials(creds.credentials)
+      else this.makeDataDir()
       extra = (await this.service.opts.podEnv?.(this.snapshot())) ?? {}
     } catch (e) {
       return this.configFailed(`could not prepare the environment: ${(e as Error)?.message ?? String(e)}`)
@@ -209,7 +210,7 @@ export class PodRunner {
     this.env = buildPodEnv({
       base: { ...this.ctx.baseEnv, ...fromFiles },
       service: this.service.spec.env,
-      runtime: { ...(this.service.opts.env ?? {}), ...extra, PORT: String(this.pod.port), POD_IP: this.pod.podIP!, [DATA_DIR_ENV]: this.service.dataDir },
+      runtime: { ...(this.service.opts.env ?? {}), ...extra, PORT: String(this.pod.port), POD_IP: this.pod.podIP!, HOSTNAME: this.pod.name, [DATA_DIR_ENV]: this.service.dataDir },
     })
     if (this.machine.is('Held')) this.heldFrom = 'Starting' // released later: it starts then
     else this.start()
@@ -248,8 +249,17 @@ export class PodRunner {
     if (blocked) {
       throw new Error(`user ${creds.user ?? creds.uid} cannot reach its data directory ${this.service.dataDir}: ${blocked.dir} is mode ${blocked.mode}; set CHAOSCOPE_HOME to a directory it can reach (such as /var/lib/chaoscope) or let it through (chmod o+x ${blocked.dir})`)
     }
-    mkdirSync(this.service.dataDir, { recursive: true, mode: 0o755 })
+    this.makeDataDir()
     chownSync(this.service.dataDir, creds.uid ?? -1, creds.gid ?? -1)
+  }
+
+  /** The service's data directory exists before its pods start, as a volume is mounted before a container starts. */
+  private makeDataDir(): void {
+    try {
+      mkdirSync(this.service.dataDir, { recursive: true, mode: 0o755 })
+    } catch (e) {
+      throw new Error(`cannot make its data directory ${this.service.dataDir}: ${(e as Error).message}`)
+    }
   }
 
   /** The variables of the service's envFrom files, in order (a later file wins), each name with its prefix. */

@@ -1,5 +1,5 @@
 /** The pod supervisor with real processes: identity, env, restarts and back-off, probes, stop, chaos hooks, logs, limits, per-pod failures. */
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { Server } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -529,11 +529,24 @@ describe('data directory', () => {
     expect(await dataDirOf(a, inA!.name)).toBe(`${join(home, 'a', 'shop', 'db')} ${join(home, 'a', 'shop', 'db', 'files')}`)
     expect(await dataDirOf(b, inB!.name)).toBe(`${join(home, 'b', 'shop', 'db')} ${join(home, 'b', 'shop', 'db', 'files')}`)
     expect(await dataDirOf(a, other!.name)).toBe(`${join(home, 'a', 'default', 'cache')} undefined`)
-    expect(existsSync(join(home, 'a'))).toBe(false) // created by the pod when it writes, not by the supervisor
+    // made before the pod starts, as a volume is mounted before a container starts
+    expect(statSync(join(home, 'a', 'shop', 'db')).isDirectory()).toBe(true)
+  })
+
+  it('a data directory that cannot be made leaves the pod in CreateContainerConfigError', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'chaoscope-data-'))
+    cleanups.push(() => rmSync(home, { recursive: true, force: true }))
+    writeFileSync(join(home, 'file'), '')
+    const sup = supervisor({ dataDir: join(home, 'file') })
+    const [pod] = await sup.start(service('db'))
+    const p = await sup.waitFor(pod!.name, (x) => x.reason === 'CreateContainerConfigError')
+    expect(p.message).toContain(`its data directory ${join(home, 'file', 'default', 'db')}`)
   })
 
   it('keeps the directory across a restart and a replacement of the pod', async () => {
-    const sup = supervisor({ dataDir: '/var/empty/chaoscope-test' })
+    const home = mkdtempSync(join(tmpdir(), 'chaoscope-data-'))
+    cleanups.push(() => rmSync(home, { recursive: true, force: true }))
+    const sup = supervisor({ dataDir: join(home, 'test') })
     const [pod] = await sup.start(service('store', { command: [NODE, '-e', 'console.log(process.env.CHAOSCOPE_DATA_DIR); setTimeout(() => {}, 60_000)'] }))
     await until(() => sup.logs(pod!.name).lines().length === 1)
     sup.killPod(pod!.name)
@@ -544,17 +557,19 @@ describe('data directory', () => {
     expect(next!.name).not.toBe(pod!.name)
     await until(() => sup.logs(next!.name).lines().length === 1)
     const dirs = [...before, ...sup.logs(next!.name).lines()].map((l) => l.text)
-    expect(dirs).toEqual(Array(3).fill('/var/empty/chaoscope-test/default/store'))
+    expect(dirs).toEqual(Array(3).fill(join(home, 'test/default/store')))
   })
 
   it('defaults to $CHAOSCOPE_HOME/data', async () => {
     const saved = process.env.CHAOSCOPE_HOME
-    process.env.CHAOSCOPE_HOME = '/var/empty/chaoscope-home'
+    const home = mkdtempSync(join(tmpdir(), 'chaoscope-home-'))
+    process.env.CHAOSCOPE_HOME = home
     cleanups.push(() => (saved === undefined ? delete process.env.CHAOSCOPE_HOME : (process.env.CHAOSCOPE_HOME = saved)))
+    cleanups.push(() => rmSync(home, { recursive: true, force: true }))
     const sup = supervisor()
-    expect(sup.dataDir).toBe('/var/empty/chaoscope-home/data')
+    expect(sup.dataDir).toBe(join(home, 'data'))
     const [pod] = await sup.start(service('db', { command: printDataDir, restartPolicy: 'Never' }))
-    expect(await dataDirOf(sup, pod!.name)).toBe('/var/empty/chaoscope-home/data/default/db undefined')
+    expect(await dataDirOf(sup, pod!.name)).toBe(`${join(home, 'data/default/db')} undefined`)
   })
 })
 

@@ -50,8 +50,8 @@ export interface SupervisorOptions {
   /**
    * Where services keep data (default `$CHAOSCOPE_HOME/data`). Each pod gets `$CHAOSCOPE_DATA_DIR` =
    * `<dataDir>/<namespace>/<service>`: shared by the service's pods, kept across their restarts and replacements
-   * (like a volume), apart from every other service and every other state directory. The pod creates it when it
-   * writes there; the supervisor never touches it.
+   * (like a volume), apart from every other service and every other state directory. The supervisor makes it before
+   * the pod's first start (owned by the pod's runAsUser, when it has one) and never removes it.
    */
   dataDir?: string
 }
