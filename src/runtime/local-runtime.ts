@@ -3,6 +3,7 @@
  * them through sidecar proxies owned by the data plane worker.
  */
 import type { ChildProcess } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { ChaosError } from '../errors.js'
 import type { AppConfig as AppSpec, ProxyConfig, ServiceConfig as ServiceSpec } from './app.js'
@@ -24,6 +25,9 @@ import type { RuntimeLog } from './effect-store.js'
 import { executableOf, faultLibrary, loadedIn, preloadEnv } from './preload/library.js'
 import { preparePodDir, removePodDir } from './preload/controls.js'
 import { stateDir } from '../store/state-files.js'
+import { netnsSupport, PodNetworks } from './netns.js'
+import type { NetnsSupport, PodNetwork } from './netns.js'
+import type { PodNetworkPlan } from './process/types.js'
 
 export type { RuntimePod } from './types.js'
 
@@ -42,6 +46,10 @@ export interface LocalRuntimeOptions {
   faultDir?: string
   /** The fault library to preload into pods (default: the one `npm run build` makes; tests point elsewhere). */
   faultLibrary?: string
+  /** Where the runtime records the pod network namespaces it made (default `$CHAOSCOPE_HOME/netns`): the next runtime removes what a killed one left. */
+  netnsDir?: string
+  /** Whether pods can have network namespaces here (default: {@link netnsSupport}; tests say otherwise). */
+  netns?: NetnsSupport
 }
 
 /** How a pod stands to the fault library: started with it (its control directory), or not and why. */
@@ -97,6 +105,12 @@ export class LocalRuntime implements EffectHost {
   private readonly libraries = new Map<string, PodLibrary>()
   /** Pod name → whether its running container has the library mapped, read once per (pid, executable). */
   private readonly loaded = new Map<string, { pid: number; exe: string; loaded: boolean }>()
+  /** The namespaces of this runtime's pods, once one was asked for (or leftovers of a killed runtime were found) where they can be made. */
+  private networks?: PodNetworks
+  /** Why pods that ask for a namespace share the host's network instead, when they cannot have one here. */
+  private networkUnusable?: string
+  /** Pod name → its network namespace (removed once the pod is DELETED). */
+  private readonly podNets = new Map<string, PodNetwork>()
 
   private constructor(
     readonly dataPlane: DataPlane,
@@ -126,6 +140,7 @@ export class LocalRuntime implements EffectHost {
   private async boot(app: AppSpec): Promise<void> {
     const services = app.services ?? []
     for (const s of services) this.services.set(s.name, s)
+    await this.prepareNetworks(services.some((s) => s.command !== undefined && s.network === 'namespace'))
     this.supervisor.on('pod', (e) => this.serialize(() => this.onPodEvent(e)))
     // Externals first: they are ready at once, so the pods that call them find an upstream from the start.
     for (const s of services.filter((x) => x.external !== undefined)) await this.startExternal(s)
@@ -136,10 +151,49 @@ export class LocalRuntime implements EffectHost {
       this.hostPortAddr.set(s.name, `127.0.0.1:${r.port}`)
     }
     for (const s of services.filter((x) => x.command !== undefined)) {
-      await this.supervisor.start(s, { podEnv: (pod) => this.serialize(() => this.egressEnv(pod, s)) })
+      await this.supervisor.start(s, {
+        podEnv: (pod) => this.serialize(() => this.egressEnv(pod, s)),
+        ...(s.network === 'namespace' ? { network: (pod: Pod) => this.serialize(() => this.podNetwork(pod)) } : {}),
+      })
     }
     await this.pending
     for (const s of this.services.values()) await this.refreshUpstreams(s.name)
+  }
+
+  /**
+   * Sets up the pod namespaces when a service asks for them, or when a runtime that is gone left some in the record
+   * directory (those are removed first, before any pod starts).
+   */
+  private async prepareNetworks(wanted: boolean): Promise<void> {
+    const recordDir = this.opts.netnsDir ?? join(stateDir(), 'netns')
+    let leftovers = false
+    try {
+      leftovers = readdirSync(recordDir).length > 0
+    } catch {
+      // no record directory: no runtime made a namespace here yet
+    }
+    if (!wanted && !leftovers) return
+    const support = this.opts.netns ?? (await netnsSupport())
+    if (!support.usable) {
+      this.networkUnusable = support.reason
+      return
+    }
+    this.networks = new PodNetworks({ recordDir, support })
+    const removed = await this.networks.removeLeftovers()
+    if (removed.length > 0) this.log('info', `removed the network namespaces a runtime that is gone left behind: ${removed.join(', ')}`)
+  }
+
+  /** A pod's network (StartOptions.network): a namespace of its own where one can be made, else the host's and why. */
+  private async podNetwork(pod: Pod): Promise<PodNetworkPlan> {
+    if (this.stopped) throw new Error('the runtime is stopping')
+    if (!this.networks) return { podIP: '127.0.0.1', hostIP: '127.0.0.1', reason: this.networkUnusable ?? 'network namespaces are not set up' }
+    const net = await this.networks.create(pod.uid)
+    this.podNets.set(pod.name, net)
+    return { podIP: net.podAddress, hostIP: net.hostAddress, netns: { name: net.name, path: net.path } }
+  }
+
+  private log(level: Parameters<RuntimeLog>[0], message: string): void {
+    ;(this.opts.log ?? defaultLog)(level, message)
   }
 
   /** Runs state changes one at a time, in order: pod events and egress set-up touch the same maps. */
@@ -302,18 +356,25 @@ export class LocalRuntime implements EffectHost {
       // a dependency is a service of the App or one of its proxies
       const target: { protocol?: 'tcp' | 'http'; namespace?: string } = this.services.get(dep) ?? this.proxyDecls.get(dep)!.config
       const name = egressName(pod.name, dep)
-      const r = await this.dataPlane.createProxy({ name, mode: target.protocol ?? 'tcp', upstreams: this.readyAddresses(dep), labels: { source: s.name, destination: dep } })
+      // a pod in a namespace of its own reaches the host only at the host end of its veth: its sidecars listen there
+      const host = this.reachesHostAt(pod)
+      const r = await this.dataPlane.createProxy({ name, mode: target.protocol ?? 'tcp', upstreams: this.readyAddresses(dep), labels: { source: s.name, destination: dep }, listen: { host, port: 0 } })
       this.egress.set(name, { pod: pod.name, dep })
-      const addr = `127.0.0.1:${r.port}`
+      const addr = `${host}:${r.port}`
       const scheme = target.protocol === 'http' ? 'http' : 'tcp'
       env[`${envName(dep)}_ADDR`] = addr
       env[`${envName(dep)}_URL`] = `${scheme}://${addr}`
       // by name, as a Kubernetes pod calls a Service: the fault library resolves it (see libraryEnv), so only then
       const depNs = target.namespace ?? this.opts.namespace ?? 'default'
-      const host = depNs === pod.namespace ? dep : `${dep}.${depNs}`
-      if ('dir' in (this.libraries.get(pod.name) ?? {})) env[`${envName(dep)}_SERVICE_URL`] = `${scheme}://${host}:${r.port}`
+      const byName = depNs === pod.namespace ? dep : `${dep}.${depNs}`
+      if ('dir' in (this.libraries.get(pod.name) ?? {})) env[`${envName(dep)}_SERVICE_URL`] = `${scheme}://${byName}:${r.port}`
     }
     return env
+  }
+
+  /** Where a pod reaches its egress sidecars: the host end of its veth when it has a namespace, else loopback. */
+  private reachesHostAt(pod: Pod): string {
+    return pod.netns !== undefined && pod.hostIP !== undefined ? pod.hostIP : '127.0.0.1'
   }
 
   /**
@@ -335,7 +396,8 @@ export class LocalRuntime implements EffectHost {
     const hosts = (s.dependencies ?? []).map((dep) => {
       const depNs = (this.services.get(dep) ?? this.proxyDecls.get(dep)?.config)?.namespace ?? this.opts.namespace ?? 'default'
       const names = [`${dep}.${depNs}.svc.cluster.local`, `${dep}.${depNs}.svc`, `${dep}.${depNs}`, ...(depNs === ns ? [dep] : [])]
-      return { address: '127.0.0.1', names }
+      // the names answer where the pod's egress sidecars listen (see egressEnv)
+      return { address: this.reachesHostAt(pod), names }
     })
     preparePodDir(dir, hosts)
     this.libraries.set(pod.name, { dir, path: lib.path })
@@ -403,9 +465,16 @@ export class LocalRuntime implements EffectHost {
         this.egress.delete(name)
         await this.dataPlane.removeProxy(name)
       }
+      // its process is gone (DELETED comes after), and so are the sidecars that listened on its link
+      const net = this.podNets.get(pod.name)
+      if (net) {
+        this.podNets.delete(pod.name)
+        await this.networks!.remove(net)
+      }
     } else if (!this.ingress.has(pod.name)) {
       const s = this.services.get(pod.service)
-      const r = await this.dataPlane.createProxy({ name: ingressName(pod.name), mode: s?.protocol ?? 'tcp', upstreams: [`127.0.0.1:${pod.port}`], labels: { destination: pod.service, source: 'ingress' } })
+      // the pod's own address: loopback on the host's network, its veth's in a namespace of its own
+      const r = await this.dataPlane.createProxy({ name: ingressName(pod.name), mode: s?.protocol ?? 'tcp', upstreams: [`${pod.podIP ?? '127.0.0.1'}:${pod.port}`], labels: { destination: pod.service, source: 'ingress' } })
       this.ingress.set(pod.name, `127.0.0.1:${r.port}`)
     }
     await this.refreshUpstreams(pod.service)
@@ -546,6 +615,10 @@ export class LocalRuntime implements EffectHost {
     for (const lib of this.libraries.values()) if ('dir' in lib) removePodDir(lib.dir)
     this.libraries.clear()
     await this.dataPlane.close()
+    // a namespace whose pod was still being created when the stop began is made by now
+    await this.pending.catch(() => undefined)
+    for (const net of this.podNets.values()) await this.networks?.remove(net)
+    this.podNets.clear()
   }
 }
 

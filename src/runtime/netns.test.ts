@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -7,6 +8,10 @@ import { describe, expect, it } from 'vitest'
 import { netnsSupport, PodNetworks } from './netns.js'
 
 const support = await netnsSupport()
+/** The port both pods listen on: an uncommon one, so that nothing else on the host has it (8080 often is taken). */
+const PORT = 28371
+/** A pod uid of our own: another run of these tests beside this one must not make the same namespace names. */
+const uid = (tag: string) => `${randomBytes(4).toString('hex')}-${tag}`
 const links = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
 
 /** Resolves with what a TCP connect to host:port did: 'connected' or the error code. */
@@ -24,22 +29,22 @@ describe.skipIf(!support.usable)(`pod network namespaces${support.usable ? '' : 
 
   it('gives each pod its own ports on an address of its own, reachable from the host, and leaves nothing once removed', async () => {
     const pn = nets()
-    const [a, b] = await Promise.all([pn.create('11111111-aaaa'), pn.create('22222222-bbbb')])
+    const [a, b] = await Promise.all([pn.create(uid('aaaa')), pn.create(uid('bbbb'))])
     expect(a.podAddress).not.toBe(b.podAddress)
     expect(a.podAddress).toMatch(/^169\.254\.\d+\.\d+$/)
     // the same port in both, bound on every address, as two containers would
-    const server = (net: typeof a) => spawn('nsenter', [`--net=${net.path}`, '--', process.execPath, '-e', 'require("node:net").createServer((s) => s.end(process.argv[1])).listen(8080, "0.0.0.0", () => console.log("up"))', net.name], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const server = (net: typeof a) => spawn('nsenter', [`--net=${net.path}`, '--', process.execPath, '-e', `require("node:net").createServer((s) => s.end(process.argv[1])).listen(${PORT}, "0.0.0.0", () => console.log("up"))`, net.name], { stdio: ['ignore', 'pipe', 'inherit'] })
     const procs = [server(a), server(b)]
     try {
       await Promise.all(procs.map((p) => new Promise((r) => p.stdout!.once('data', r))))
       const said = (host: string) => new Promise<string>((r) => {
         let got = ''
-        connect({ host, port: 8080 }).on('data', (d) => (got += d)).on('close', () => r(got))
+        connect({ host, port: PORT }).on('data', (d) => (got += d)).on('close', () => r(got))
       })
       expect(await said(a.podAddress)).toBe(a.name)
       expect(await said(b.podAddress)).toBe(b.name)
-      // nothing listens on the host's 8080: the pods' ports are their own
-      expect(await tryConnect('127.0.0.1', 8080)).toBe('ECONNREFUSED')
+      // nothing listens on the host's PORT: the pods' ports are their own
+      expect(await tryConnect('127.0.0.1', PORT)).toBe('ECONNREFUSED')
     } finally {
       for (const p of procs) p.kill('SIGKILL')
     }
@@ -53,8 +58,8 @@ describe.skipIf(!support.usable)(`pod network namespaces${support.usable ? '' : 
     const dir = mkdtempSync(join(tmpdir(), 'chaoscope-netns-'))
     const s = support as Extract<typeof support, { usable: true }>
     const first = new PodNetworks({ recordDir: dir, support: s })
-    const left = await first.create('33333333-cccc')
-    const mine = await first.create('44444444-dddd')
+    const left = await first.create(uid('cccc'))
+    const mine = await first.create(uid('dddd'))
     // as if a killed runtime (a pid that no longer exists) had made `left`
     writeFileSync(join(dir, left.name), '999999999\n')
     const removed = await new PodNetworks({ recordDir: dir, support: s }).removeLeftovers()
