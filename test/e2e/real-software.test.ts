@@ -1,6 +1,6 @@
 /**
  * Process faults on software we did not write, end to end: `chaoscope up` runs Redis 7, PostgreSQL 15 and a Go
- * program built with cgo as pods; the CLI applies TimeChaos, IOChaos, StressChaos and DNSChaos to them, and the
+ * program built with cgo as pods (PostgreSQL as its own user, through securityContext.runAsUser); the CLI applies TimeChaos, IOChaos, StressChaos and DNSChaos to them, and the
  * effect is observed with the software's own clients (redis-cli, psql) and its own output. Skipped, saying why,
  * when redis-server, PostgreSQL or Go are not installed (`bash scripts/setup.sh` installs the first two).
  * Needs `npm run build` (the CLI and the fault library run from dist/).
@@ -130,7 +130,8 @@ spec:
       readinessProbe: {tcpSocket: {}, periodSeconds: 1}
       terminationGracePeriodSeconds: 1
     - name: postgres
-      command: [setpriv, --reuid=postgres, --regid=postgres, --init-groups, --, ${PG_BIN}/postgres, -D, ${pgData}, -p, "$(PORT)", -k, ${sock}, -c, listen_addresses=127.0.0.1]
+      command: [${PG_BIN}/postgres, -D, ${pgData}, -p, "$(PORT)", -k, ${sock}, -c, listen_addresses=127.0.0.1]
+      securityContext: {runAsUser: postgres}
       port: 5432
       hostPort: 15432
       readinessProbe: {tcpSocket: {}, periodSeconds: 1}
@@ -164,7 +165,7 @@ spec:
     return { ...r, ms: performance.now() - t0 }
   }
 
-  it('every pod\'s program loaded the fault library: Redis, PostgreSQL (started through setpriv), the Go binary', () => {
+  it('every pod\'s program loaded the fault library: Redis, PostgreSQL (run as its own user), the Go binary', () => {
     for (const s of ['redis', 'postgres', 'resolver']) expect(pod(s).library, s).toBe('loaded')
   })
 
