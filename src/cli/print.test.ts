@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ChaosObject, RuntimePod } from '../index.js'
-import { actionOf, age, objectTables, phaseOf, podTable, v1Pod } from './print.js'
+import { actionOf, age, describePodText, objectTables, phaseOf, podTable, v1Pod } from './print.js'
 
 const NOW = Date.parse('2025-01-10T12:00:00Z')
 const ago = (s: number) => new Date(NOW - s * 1000).toISOString()
@@ -46,14 +46,42 @@ describe('pods as Kubernetes v1 objects', () => {
     expect(podTable([p], { now: NOW }).split('\n')[1]).toMatch(/^web-abcde {3}0\/1 {5}Completed {3}0 {10}5m$/)
   })
 
-  it('-o wide adds ADDRESS, PORT and PID, <none> where there is none; NAMESPACE first across namespaces', () => {
-    expect(podTable([pod(), pod({ name: 'db-xyz12', pid: undefined, address: undefined, external: '127.0.0.1:5432' })], { wide: true, namespaces: true, now: NOW })).toBe(
-      'NAMESPACE   NAME        READY   STATUS    RESTARTS   AGE   ADDRESS           PORT             PID\n' +
-      'default     web-abcde   1/1     Running   0          5m    127.0.0.1:40002   40001            4242\n' +
-      'default     db-xyz12    1/1     Running   0          5m    <none>            127.0.0.1:5432   <none>\n',
+  it('-o wide adds IP, ADDRESS, PORT and PID, <none> where there is none; NAMESPACE first across namespaces', () => {
+    expect(podTable([pod(), pod({ name: 'db-xyz12', pid: undefined, address: undefined, external: '127.0.0.1:5432' }), namespaced({ name: 'web-fghij' })], { wide: true, namespaces: true, now: NOW })).toBe(
+      'NAMESPACE   NAME        READY   STATUS    RESTARTS   AGE   IP               ADDRESS           PORT             PID\n' +
+      'default     web-abcde   1/1     Running   0          5m    127.0.0.1        127.0.0.1:40002   40001            4242\n' +
+      'default     db-xyz12    1/1     Running   0          5m    127.0.0.1        <none>            127.0.0.1:5432   <none>\n' +
+      'default     web-fghij   1/1     Running   0          5m    169.254.64.202   127.0.0.1:40002   8080             4242\n',
     )
   })
+
+  it('a pod in a namespace of its own: its addresses in status, its namespace in an annotation', () => {
+    const v = v1Pod(namespaced()) as { metadata: { annotations: Record<string, string> }; status: Record<string, unknown> }
+    expect(v.status).toMatchObject({ podIP: '169.254.64.202', podIPs: [{ ip: '169.254.64.202' }], hostIP: '169.254.64.201' })
+    expect(v.metadata.annotations).toMatchObject({ 'chaoscope.dev/netns': 'chaoscope-0a1b2c3d', 'chaoscope.dev/port': '8080' })
+    const host = v1Pod(pod()) as { metadata: { annotations: Record<string, string> }; status: Record<string, unknown> }
+    expect(host.status).toMatchObject({ podIP: '127.0.0.1', hostIP: '127.0.0.1' })
+    expect(Object.keys(host.metadata.annotations).filter((k) => k.includes('netns') || k.includes('network'))).toEqual([])
+  })
+
+  it('describe shows how the pod is networked: its namespace, or the host\'s loopback port that bypasses its faults, and why', () => {
+    const line = (p: RuntimePod) => describePodText(p).split('\n').filter((l, i, all) => l.startsWith('Network:') || (i > 0 && all[i - 1]!.startsWith('Network:') && l.startsWith(' ')))
+    expect(line(namespaced())).toEqual(['Network:         namespace chaoscope-0a1b2c3d (IP 169.254.64.202)'])
+    expect(line(pod())).toEqual(['Network:         host (loopback port 40001; reachable directly at 127.0.0.1:40001, which bypasses its faults)'])
+    expect(line(pod({ networkReason: 'the runtime does not run as root' }))).toEqual([
+      'Network:         host (loopback port 40001; reachable directly at 127.0.0.1:40001, which bypasses its faults)',
+      '                 asked for a namespace of its own, not made: the runtime does not run as root',
+    ])
+    expect(describePodText(pod())).toMatch(/^Name: +web-abcde\n/)
+    expect(describePodText(pod())).toMatch(/\nIP: +127\.0\.0\.1\n/)
+    expect(line(pod({ external: '127.0.0.1:5432' }))).toEqual([])
+  })
 })
+
+/** A pod in a network namespace of its own, listening on its service's port. */
+function namespaced(over: Partial<RuntimePod> = {}): RuntimePod {
+  return pod({ port: 8080, podIP: '169.254.64.202', hostIP: '169.254.64.201', netns: 'chaoscope-0a1b2c3d', ...over })
+}
 
 const exp = (kind: string, spec: Record<string, unknown>, phase?: string): ChaosObject => ({
   apiVersion: 'chaos-mesh.org/v1alpha1', kind, metadata: { name: 'x', namespace: 'default', creationTimestamp: ago(65) }, spec, ...(phase ? { status: { chaoscope: { phase, action: '', records: [] } } } : {}),

@@ -42,6 +42,10 @@ export const POD_ANNOTATIONS = {
   faultLibrary: 'chaoscope.dev/fault-library',
   /** The pod's cgroup directories (comma-separated), where its CPU and memory (and StressChaos's stressors) are counted. */
   cgroups: 'chaoscope.dev/cgroups',
+  /** The pod's network namespace (`ip netns list`), when it has one of its own. */
+  netns: 'chaoscope.dev/netns',
+  /** Why the pod shares the host's network although its service asked for a namespace of its own. */
+  networkReason: 'chaoscope.dev/network-reason',
 } as const
 
 type ContainerState =
@@ -92,6 +96,8 @@ export function v1Pod(p: RuntimePod): Record<string, unknown> {
   if (p.limits) annotations[POD_ANNOTATIONS.limits] = limitsText(p.limits)
   if (p.faultLibrary) annotations[POD_ANNOTATIONS.faultLibrary] = p.faultLibrary.loaded ? 'loaded' : `not loaded: ${p.faultLibrary.reason ?? 'unknown reason'}`
   if (p.cgroups?.length) annotations[POD_ANNOTATIONS.cgroups] = p.cgroups.join(',')
+  if (p.netns) annotations[POD_ANNOTATIONS.netns] = p.netns
+  if (p.networkReason) annotations[POD_ANNOTATIONS.networkReason] = p.networkReason
   const { state, lastState } = containerStates(p)
   const port = p.containerPort ?? p.port
   return {
@@ -109,9 +115,9 @@ export function v1Pod(p: RuntimePod): Record<string, unknown> {
     status: {
       phase: p.phase,
       ...(p.reason === 'Terminating' ? { reason: 'Terminating' } : {}),
-      hostIP: '127.0.0.1',
-      podIP: '127.0.0.1',
-      podIPs: [{ ip: '127.0.0.1' }],
+      hostIP: p.hostIP ?? '127.0.0.1',
+      podIP: podIP(p),
+      podIPs: [{ ip: podIP(p) }],
       startTime: p.startTime,
       conditions: [
         { type: 'PodScheduled', status: 'True', lastTransitionTime: p.startTime },
@@ -134,6 +140,58 @@ export function v1Pod(p: RuntimePod): Record<string, unknown> {
   }
 }
 
+/** The pod's address ($POD_IP): its own in a namespace of its own, else loopback (externals too). */
+function podIP(p: RuntimePod): string {
+  return p.podIP ?? '127.0.0.1'
+}
+
+/**
+ * How the pod is networked, for `describe pod`: in a namespace of its own (reached only through its sidecars), or
+ * on the host's loopback, where a direct connection to its port bypasses its faults; then, when it asked for a
+ * namespace and did not get one, why. One line each; empty for an external service's pseudo-pod (nothing runs).
+ */
+export function podNetworkLines(p: RuntimePod): string[] {
+  if (p.external !== undefined) return []
+  if (p.netns) return [`namespace ${p.netns} (IP ${podIP(p)})`]
+  const host = [`host (loopback port ${p.port}; reachable directly at ${podIP(p)}:${p.port}, which bypasses its faults)`]
+  return p.networkReason ? [...host, `asked for a namespace of its own, not made: ${p.networkReason}`] : host
+}
+
+/** `kubectl describe pod`-like text: where the pod runs on this machine, how it is networked, its container. */
+export function describePodText(p: RuntimePod): string {
+  const lines: string[] = []
+  const width = 17
+  const row = (k: string, v: string) => lines.push(`${`${k}:`.padEnd(width)}${v}`)
+  row('Name', p.name)
+  row('Namespace', p.namespace)
+  row('Service', p.service)
+  row('UID', p.uid)
+  row('Labels', kv(p.labels, width))
+  row('Annotations', kv(p.annotations, width))
+  row('Start Time', `${p.startTime} (${age(p.startTime)} ago)`)
+  row('Status', podStatus(p))
+  if (p.message) row('Message', p.message)
+  row('IP', podIP(p))
+  const net = podNetworkLines(p)
+  if (net.length > 0) row('Network', net.join(`\n${' '.repeat(width)}`))
+  if (p.external !== undefined) row('External', p.external)
+  row('Address', p.address ?? NONE)
+  row('Port', String(p.port))
+  if (p.containerPort !== undefined) row('Container Port', String(p.containerPort))
+  if (p.protocol) row('Protocol', p.protocol)
+  row('Dependencies', p.dependencies?.length ? p.dependencies.join(', ') : NONE)
+  row('PID', p.pid !== undefined ? String(p.pid) : NONE)
+  row('Ready', p.ready ? 'True' : 'False')
+  row('Restarts', String(p.restartCount))
+  if (p.lastExit) {
+    const x = p.lastExit
+    row('Last Exit', `${x.reason} (exit code ${x.exitCode}${x.signal ? `, ${x.signal}` : ''}) at ${x.finishedAt}${x.message ? `: ${x.message}` : ''}`)
+  }
+  if (p.limits) row('Limits', limitsText(p.limits))
+  if (p.faultLibrary) row('Fault Library', p.faultLibrary.loaded ? 'loaded' : `not loaded: ${p.faultLibrary.reason ?? 'unknown reason'}`)
+  return `${lines.join('\n')}\n`
+}
+
 function limitsText(l: NonNullable<RuntimePod['limits']>): string {
   const what = [l.cpu !== undefined ? `cpu=${l.cpu}` : '', l.memory !== undefined ? `memory=${l.memory}` : ''].filter(Boolean).join(',')
   return `${what}${l.enforced ? '' : ` (not enforced${l.reason ? `: ${l.reason}` : ''})`}`
@@ -147,12 +205,13 @@ export function podStatus(p: RuntimePod): string {
 }
 
 /**
- * `get pods` as kubectl prints it. `wide` adds ADDRESS (the pod's ingress sidecar: where callers reach it), PORT
- * (the port its process listens on, its $PORT; for an external service, the address its sidecar fronts) and PID.
+ * `get pods` as kubectl prints it. `wide` adds IP (the pod's address, its $POD_IP: its own in a namespace of its own,
+ * else 127.0.0.1), ADDRESS (the pod's ingress sidecar: where callers reach it), PORT (the port its process listens
+ * on, its $PORT; for an external service, the address its sidecar fronts) and PID.
  */
 export function podTable(pods: RuntimePod[], opts: { wide?: boolean; namespaces?: boolean; now?: number } = {}): string {
   const now = opts.now ?? Date.now()
-  const head = [...(opts.namespaces ? ['NAMESPACE'] : []), 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(opts.wide ? ['ADDRESS', 'PORT', 'PID'] : [])]
+  const head = [...(opts.namespaces ? ['NAMESPACE'] : []), 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(opts.wide ? ['IP', 'ADDRESS', 'PORT', 'PID'] : [])]
   const rows = pods.map((p) => [
     ...(opts.namespaces ? [p.namespace] : []),
     p.name,
@@ -160,7 +219,7 @@ export function podTable(pods: RuntimePod[], opts: { wide?: boolean; namespaces?
     podStatus(p),
     p.restartCount > 0 && p.lastExit ? `${p.restartCount} (${age(p.lastExit.finishedAt, now)} ago)` : String(p.restartCount),
     age(p.startTime, now),
-    ...(opts.wide ? [p.address ?? NONE, p.external ?? String(p.port), p.pid !== undefined ? String(p.pid) : NONE] : []),
+    ...(opts.wide ? [podIP(p), p.address ?? NONE, p.external ?? String(p.port), p.pid !== undefined ? String(p.pid) : NONE] : []),
   ])
   return table([head, ...rows])
 }
@@ -251,9 +310,10 @@ export function indent(text: string, n: number): string {
   return text.split('\n').map((l) => (l ? pad + l : l)).join('\n').replace(/\n*$/, '\n')
 }
 
-function kv(obj: Record<string, unknown> | undefined): string {
+/** `k=v`, one a line, the next lines indented by `width` (where the values of describe's rows start). */
+function kv(obj: Record<string, unknown> | undefined, width = 14): string {
   const entries = Object.entries(obj ?? {})
-  return entries.length === 0 ? NONE : entries.map(([k, v]) => `${k}=${String(v)}`).join('\n              ')
+  return entries.length === 0 ? NONE : entries.map(([k, v]) => `${k}=${String(v)}`).join(`\n${' '.repeat(width)}`)
 }
 
 /** `kubectl describe`-like text. */

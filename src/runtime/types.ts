@@ -5,11 +5,18 @@
  */
 import type { Pod } from './process/types.js'
 
-export type { Pod, PodExit, PodLimits, PodPhase, ExitReason, WaitingReason } from './process/types.js'
+export type { Pod, PodExit, PodLimits, PodNetworkPlan, PodPhase, ExitReason, WaitingReason } from './process/types.js'
 
-/** A pod as `get pods` shows it: the supervisor's view plus where callers reach it. */
+/**
+ * A pod as `get pods` shows it: the supervisor's view plus where callers reach it. Its network is the supervisor's
+ * (Pod): `podIP` and `hostIP` (its own and the host end of its link in a namespace of its own, else 127.0.0.1),
+ * `netns` when it has a namespace, `networkReason` when it asked for one and shares the host's network instead.
+ */
 export interface RuntimePod extends Pod {
-  /** `127.0.0.1:<port>` of the pod's ingress sidecar: the pod's address for everything that calls it. */
+  /**
+   * `127.0.0.1:<port>` of the pod's ingress sidecar: the pod's address for everything that calls it (for a pod in a
+   * namespace of its own, the only way in; on the host's network, `127.0.0.1:<port>` bypasses its faults).
+   */
   address?: string
   /** Set for an external service's pseudo-pod: the address its sidecar fronts. */
   external?: string
