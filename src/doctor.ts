@@ -1,14 +1,16 @@
 /**
  * @module doctor: checks for the runtime and system packages chaoscope uses. Each check asks the question the way the
  * runtime does, with the runtime's own functions: cgroup support through the supervisor's detection (plus one empty
- * pod cgroup created and removed, as the supervisor would for a pod), tools found on PATH the way the launcher finds
- * executables. So doctor never calls a limit enforced, or a tool present, where the runtime would not.
+ * pod cgroup created and removed, as the supervisor would for a pod), pod network namespaces through the runtime's
+ * own probe (one namespace made and removed), tools found on PATH the way the launcher finds executables. So doctor never calls a limit enforced, or a tool present, where the runtime would not.
  */
 import { join } from 'node:path'
 import type { CgroupSupport } from './runtime/process/cgroup.js'
 import { tryPodCgroup } from './runtime/process/cgroup.js'
 import { findOnPath } from './runtime/process/launch.js'
 import { faultLibrary } from './runtime/preload/library.js'
+import { netnsSupport } from './runtime/netns.js'
+import type { NetnsSupport } from './runtime/netns.js'
 import { cgroupSupportFor, setprivFor } from './runtime/process/supervisor.js'
 import { checkHome, stateDir } from './store/state-files.js'
 
@@ -25,6 +27,8 @@ export interface Check {
 export interface CheckOptions {
   /** The cgroup support to report on (default: what the supervisor detects on this machine). */
   cgroups?: CgroupSupport
+  /** Whether pods can have network namespaces (default: what the runtime finds on this machine). */
+  netns?: NetnsSupport
 }
 
 function nodeCheck(): Check {
@@ -73,6 +77,18 @@ function cgroupCheck(support: CgroupSupport): Check {
   }
 }
 
+/** Pod network namespaces (`network: namespace`), asked as the runtime asks before it makes the first one. */
+function netnsCheck(support: NetnsSupport): Check {
+  return {
+    name: 'netns', ok: support.usable, required: false,
+    detail: support.usable
+      ? `pods with network: namespace get a network namespace of their own (${support.ip}, ${support.nsenter})`
+      : `pods with network: namespace share the host's network instead: ${support.reason}`,
+    neededFor: 'a network namespace per pod (network: namespace): each pod on its service\'s own port, reachable only through its sidecars, so that no direct connection bypasses its faults',
+    fix: 'run chaoscope as root (with CAP_SYS_ADMIN and CAP_NET_ADMIN, not in a restricted container), and apt-get install -y iproute2 util-linux',
+  }
+}
+
 /** $CHAOSCOPE_HOME as the servers and the CLI check it: refused when others can write it or another user owns it. */
 function homeCheck(): Check {
   const dir = stateDir()
@@ -88,8 +104,9 @@ function homeCheck(): Check {
   }
 }
 
-export function checkSystem(opts: CheckOptions = {}): Check[] {
+export async function checkSystem(opts: CheckOptions = {}): Promise<Check[]> {
   const checks = [nodeCheck(), homeCheck(), cgroupCheck(opts.cgroups ?? cgroupSupportFor('auto'))]
+  checks.push(netnsCheck(opts.netns ?? (await netnsSupport())))
   checks.push(libraryCheck())
   for (const t of TOOLS) {
     const path = t.find()

@@ -11,7 +11,8 @@ export function registerDoctor(program: Command, run: Run): void {
     .addOption(outputOption(['text', 'json'], 'text'))
     .addHelpText('after', `
 The checks are the runtime's own: "cgroups" is ok exactly when \`chaoscope up\`, run as this user, would enforce
-services' CPU and memory limits (it creates and removes one empty cgroup to find out).
+services' CPU and memory limits (it creates and removes one empty cgroup to find out); "netns" is ok exactly when
+pods of a service with \`network: namespace\` would get a network namespace of their own (it creates and removes one).
 Exit codes: 0 everything required is there, 1 something required is missing.`)
     .action(async (opts: { output: 'text' | 'json' }) => {
       if (run.parseOnly) return
