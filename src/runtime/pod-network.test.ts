@@ -4,7 +4,8 @@
  * fallback to the host's network runs everywhere.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -12,7 +13,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppConfig } from './app.js'
 import { LocalRuntime } from './local-runtime.js'
-import { netnsSupport } from './netns.js'
+import { netnsSupport, PodNetworks } from './netns.js'
 import { faultLibrary } from './preload/library.js'
 import type { RuntimePod } from './types.js'
 
@@ -234,6 +235,26 @@ describe.skipIf(!support.usable)(`pods in network namespaces of their own${suppo
     for (const name of made) {
       expect(list).not.toContain(name)
       expect(ls).not.toContain(`cs-${name.slice('chaoscope-'.length)}`)
+    }
+  })
+})
+
+describe.skipIf(!support.usable)(`a runtime that starts where a killed one left namespaces${support.usable ? '' : ` (skipped: ${support.reason})`}`, () => {
+  it('removes them before its pods start, even when none of its services asks for one', async () => {
+    const home = tmp('chaoscope-podnet-')
+    const netnsDir = join(home, 'netns')
+    const left = await new PodNetworks({ recordDir: netnsDir, support: support as Extract<typeof support, { usable: true }> }).create(`${randomBytes(4).toString('hex')}-left`)
+    writeFileSync(join(netnsDir, left.name), '999999999\n') // as if its runtime had been killed
+    expect(netnsList()).toContain(left.name)
+    const said: string[] = []
+    const rt = await LocalRuntime.start({ services: [] }, { appFile: join(home, 'app.yaml'), faultDir: join(home, 'pods'), netnsDir, log: (_level, message) => said.push(message) })
+    try {
+      expect(existsSync(left.path)).toBe(false)
+      expect(links()).not.toContain(left.hostLink)
+      expect(readdirSync(netnsDir)).toEqual([])
+      expect(said.join('\n')).toContain(left.name)
+    } finally {
+      await rt.stop()
     }
   })
 })
