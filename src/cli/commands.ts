@@ -240,15 +240,17 @@ Examples:
 
   program
     .command('describe')
-    .description('show one experiment in detail: spec, conditions, per-target records with their evidence, events')
-    .argument('<type>', 'resource type, e.g. networkchaos')
+    .description('show one experiment in detail (spec, conditions, per-target records with their evidence, events), or one pod of the local runtime (its network, status, last exit, limits)')
+    .argument('<type>', 'resource type, e.g. networkchaos, or pod')
     .argument('<name>', 'its name')
     .option('-n, --namespace <namespace>', 'namespace', 'default')
     .addHelpText('after', `
 Examples:
-  chaoscope describe networkchaos delay`)
+  chaoscope describe networkchaos delay
+  chaoscope describe pod web-x7k2p`)
     .action(act(run, async (type: string, name: string, opts: { namespace: string }) => {
-      await (await import('./verbs/experiments.js')).describe(type, name, opts, run)
+      if (['pod', 'pods', 'po'].includes(type.toLowerCase())) await (await import('./verbs/runtime.js')).describePod(name, run)
+      else await (await import('./verbs/experiments.js')).describe(type, name, opts, run)
     }))
 
   program

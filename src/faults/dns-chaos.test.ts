@@ -132,7 +132,6 @@ describe('DNSChaos on real pods', () => {
       terminationGracePeriodSeconds: 1
     - name: sh
       command: [sh, -c, ${JSON.stringify(SHELL)}]
-      port: 7200
       dependencies: [echo, web]
       env: {OUT: "${work}"}
       terminationGracePeriodSeconds: 1

@@ -128,7 +128,6 @@ describe('TimeChaos on real pods', () => {
       terminationGracePeriodSeconds: 1
     - name: sh
       command: [sh, -c, 'while :; do date +%s > "$OUT/date-$PORT.tmp" && mv "$OUT/date-$PORT.tmp" "$OUT/date-$PORT"; sleep 0.2; done']
-      port: 7200
       env: {OUT: "${work}"}
       terminationGracePeriodSeconds: 1
     - name: nodeclock

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -147,6 +147,10 @@ describe.skipIf(!support.usable)(`pods in network namespaces of their own${suppo
       expect(p.hostIP).toMatch(/^169\.254\.\d+\.\d+$/)
       expect(p.networkReason).toBeUndefined()
       expect(netnsList()).toContain(p.netns)
+      // as a container: no CAP_NET_ADMIN (12) to route elsewhere, no CAP_SYS_ADMIN (21) to setns back to the host
+      const bounding = BigInt(`0x${/^CapBnd:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))![1]}`)
+      expect(bounding & (1n << 12n)).toBe(0n)
+      expect(bounding & (1n << 21n)).toBe(0n)
       // through its ingress sidecar, the pod itself answers
       expect(await get(p.address!)).toMatchObject({ status: 200, body: p.podIP })
     }

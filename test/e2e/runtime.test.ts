@@ -189,7 +189,7 @@ describe('chaoscope up / get pods / logs / down', () => {
       expect(table.stdout.split('\n')[0]).toMatch(/^NAMESPACE {3}NAME +READY {3}STATUS {4}RESTARTS {3}AGE$/)
       expect(table.stdout.split('\n')[1]).toMatch(/^default {5}back-[a-z0-9]{5} +1\/1 {5}Running {3}0 {10}\d+s$/)
       const wide = cli('get', 'pods', '-o', 'wide')
-      expect(wide.stdout.split('\n')[0]).toMatch(/ {3}AGE {3}ADDRESS +PORT +PID$/)
+      expect(wide.stdout.split('\n')[0]).toMatch(/ {3}AGE {3}IP +ADDRESS +PORT +PID$/)
       // kubectl's v1 objects: `jq '.items[].status.phase'` and friends work
       type V1Pod = { kind: string; metadata: { name: string; annotations: Record<string, string>; labels: Record<string, string> }; status: { phase: string; podIP: string; conditions: { type: string; status: string }[]; containerStatuses: { ready: boolean; restartCount: number; state: { running?: unknown } }[] } }
       const list = JSON.parse(cli('get', 'pods', '-o', 'json').stdout) as { apiVersion: string; kind: string; items: V1Pod[] }

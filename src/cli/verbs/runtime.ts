@@ -8,7 +8,7 @@ import type { GetFlags, UpFlags } from '../commands.js'
 import { usage } from '../flags.js'
 import { LogRotation, rotate, sizeOf } from '../log-rotation.js'
 import type { Run } from '../main.js'
-import { json, list, podTable, v1Pod, yaml } from '../print.js'
+import { describePodText, json, list, podTable, v1Pod, yaml } from '../print.js'
 import { SignalLatch } from '../signals.js'
 import { accessArgs, accessOf, controllerLog, retentionArgs, retentionOf } from './server.js'
 
@@ -192,6 +192,13 @@ export async function down(opts: { timeout: number }, run: Run): Promise<void> {
     await new Promise((r) => setTimeout(r, 50))
   }
   run.out(`stopped runtime ${s.app} (pid ${s.pid})\n`)
+}
+
+/** `describe pod NAME`: one pod of the runtime, found by name in every namespace. */
+export async function describePod(name: string, run: Run): Promise<void> {
+  const pod = (await HttpRuntimeClient.fromState().listPods({})).find((p) => p.name === name)
+  if (!pod) throw new ChaosError('RUNTIME_UNKNOWN_POD', `no pod named "${name}"`, { hint: 'list the pods with `chaoscope get pods`' })
+  run.out(describePodText(pod))
 }
 
 /** `get pods`: pods from the runtime's control API; every namespace unless -n names one. */

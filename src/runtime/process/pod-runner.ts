@@ -34,6 +34,9 @@ import type { ProbeHandler } from './probe.js'
 import type { Pod, PodEvent, PodExit, PodLimits, PodNetworkPlan } from './types.js'
 import type { Watchdog } from './watchdog.js'
 
+/** What a pod in a network namespace of its own may not do, even as root (setpriv's bounding-set option). */
+const DROPPED_CAPS = ['--bounding-set=-net_admin,-sys_admin']
+
 /** The variable that tells a pod where its service keeps data (see SupervisorOptions.dataDir). */
 export const DATA_DIR_ENV = 'CHAOSCOPE_DATA_DIR'
 
@@ -236,6 +239,10 @@ export class PodRunner {
     const nsenter = findOnPath('nsenter')
     if (!nsenter) throw new Error('nsenter (util-linux) is not installed')
     this.steps.netns = { nsenter, path: plan.netns.path }
+    // as a container's: no CAP_NET_ADMIN (routes to other pods) nor CAP_SYS_ADMIN (setns back to the host's network)
+    const setpriv = this.ctx.setpriv ?? findOnPath('setpriv')
+    if (!setpriv) throw new Error('a namespace of its own needs setpriv (util-linux), which is not installed')
+    this.steps.credentials = { setpriv, args: [...(this.steps.credentials?.args ?? []), ...DROPPED_CAPS] }
     this.pod.netns = plan.netns.name
     if (this.service.spec.port !== undefined) this.pod.port = this.service.spec.port
   }
@@ -243,7 +250,7 @@ export class PodRunner {
   private useCredentials(creds: Credentials): void {
     const setpriv = this.ctx.setpriv ?? findOnPath('setpriv')
     if (!setpriv) throw new Error('securityContext needs setpriv (util-linux), which is not installed')
-    this.steps.credentials = { setpriv, args: setprivArgs(creds) }
+    this.steps.credentials = { setpriv, args: [...setprivArgs(creds), ...(this.steps.credentials?.args ?? [])] }
     // the service's data directory is the pod's to write, as a volume the kubelet prepares for its user
     const blocked = blockedOnTheWay(this.service.dataDir, creds, statSync)
     if (blocked) {
