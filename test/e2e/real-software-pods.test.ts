@@ -147,6 +147,9 @@ describe.skipIf(skip !== undefined)(`real software as pods, as docs/real-softwar
     const ips = nginx.map((p) => p.status.podIP)
     expect(new Set(ips).size).toBe(2) // both replicas on port 8080, each in its own namespace
     for (const ip of ips) expect(ip).toMatch(/^169\.254\./)
+    const described = await cli('describe', 'pod', nginx[0]!.metadata.name)
+    expect(described.status, described.stderr).toBe(0)
+    expect(described.stdout).toMatch(new RegExp(`^Network: +namespace chaoscope-[0-9a-f]{8} \\(IP ${ips[0]!.replace(/\./g, '\\.')}\\)$`, 'm'))
     expect(freeBefore).toContain(8080)
     for (const port of freeBefore) expect(await refused('127.0.0.1', port), `127.0.0.1:${port}`).toBe(true)
     // nginx logs to /dev/stdout and /dev/stderr: both reach `chaoscope logs`
