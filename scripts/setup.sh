@@ -49,6 +49,7 @@ install_venv() {
 # package:command-that-proves-it-is-there
 PACKAGES=(
   "util-linux:setpriv"
+  "iproute2:ip"
   "wrk:wrk"
   "haproxy:haproxy"
   "python3:python3"
