@@ -8,6 +8,11 @@
  */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024)
 
+/** Reads up to this size are copied through a view of SCRATCH made once per size (Node's pool takes them too). */
+const SMALL = 4096
+/** `VIEWS[n]`: SCRATCH's first n bytes, made the first time a read of n bytes arrives. */
+const VIEWS: (Buffer | undefined)[] = new Array<Buffer | undefined>(SMALL + 1)
+
 export type OnChunk = (chunk: Buffer) => void
 
 /** The `onread` option for a socket that hands each read on as an owned Buffer. */
@@ -17,7 +22,9 @@ export function onread(onChunk: OnChunk): { buffer: Buffer; callback: (n: number
     // Returning false would stop reading; pausing is done with socket.pause() instead.
     callback: (n: number): boolean => {
       const b = Buffer.allocUnsafe(n)
-      SCRATCH.copy(b, 0, 0, n)
+      // `copy` would make a view of the source on every call; a small read reuses its size's view
+      if (n <= SMALL) b.set((VIEWS[n] ??= SCRATCH.subarray(0, n)))
+      else SCRATCH.copy(b, 0, 0, n)
       onChunk(b)
       return true
     },
