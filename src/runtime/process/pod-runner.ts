@@ -195,6 +195,7 @@ export class PodRunner {
     } catch (e) {
       problem = `could not set up its network: ${(e as Error)?.message ?? String(e)}`
     }
+    if (this.deleting) return // deleted while its network was made: DELETED is its last word (its network goes then)
     this.emit('ADDED')
     if (problem !== undefined) return this.configFailed(problem)
     let extra: Record<string, string> = {}
