@@ -114,4 +114,35 @@ describe('no-fault path backpressure', () => {
         }),
     )
   })
+
+  it('a fault added while written bytes wait in the socket, and removed again, keeps every byte in order', async () => {
+    let server: Socket | undefined
+    await withTcpServer(
+      (s) => {
+        s.pause()
+        server = s
+      },
+      async (up) =>
+        withProxy({ mode: 'tcp', upstreams: [addr(up)] }, async (p: Proxy) => {
+          const c = net.connect({ port: p.port, host: '127.0.0.1' })
+          c.on('error', () => {})
+          try {
+            await new Promise<void>((r) => c.once('connect', () => r()))
+            writeAll(c, DATA)
+            await settled(() => p.stats().received.upstream)
+            // Writes wait in the upstream socket now; the fault's stage goes in front of them, its output behind them.
+            p.addFault({ id: 'lat', type: 'latency', direction: 'upstream', latencyMs: 5, jitterMs: 5 })
+            const received = readAll(server!)
+            server!.resume()
+            for (let i = 0; i < 300 && p.stats().bytes.upstream < DATA.length / 2; i++) await sleep(50)
+            expect(p.removeFault('lat')).toBe(true)
+            const back = await received
+            expect(back.length).toBe(DATA.length)
+            expect(sha(back)).toBe(sha(DATA))
+          } finally {
+            c.destroy()
+          }
+        }),
+    )
+  })
 })
