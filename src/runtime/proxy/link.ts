@@ -1,68 +1,10 @@
 /** @module runtime/proxy/link: one direction of one proxied connection, with its live chain of toxic stages. */
 
 import type { Socket } from 'node:net'
-import { getSystemErrorName } from 'node:util'
 import type { Chunk, Sink, Stage, StageHost } from './stream.js'
 
 /** Held bytes across a link's stages above which the source is paused (bounded memory per connection). */
 const HIGH_WATER = 1024 * 1024
-
-/** What a socket's handle offers for writing (Node's stream handles; not in the typings). */
-interface WriteHandle {
-  writeBuffer(req: WriteReq, data: Buffer): number
-  /** Bytes libuv holds unwritten for this handle, read live. */
-  readonly writeQueueSize: number
-}
-
-/** A write request as the handle takes it: a native WriteWrap; `oncomplete` runs once a queued write is done. */
-interface WriteReq {
-  oncomplete: (this: WriteReq, status: number) => void
-  link?: Link
-  buffer?: Buffer | null
-}
-
-interface SocketInternals {
-  _handle: WriteHandle | null
-  connecting: boolean
-  _writableState: { length: number; corked: number; ending: boolean }
-}
-
-/**
- * The constructor of the handle's write requests, learnt from the first write a socket makes (see `learnReq`);
- * null: this Node's sockets do not look as expected, every write goes through `socket.write`.
- */
-let ReqCtor: (new () => WriteReq) | null | undefined
-
-/**
- * Writes `data` through `socket.write` while watching the handle's `writeBuffer` once, to learn the class of the
- * request objects Node hands it (they must be native WriteWraps; userland cannot make one otherwise).
- */
-function learnReq(dst: Socket, h: WriteHandle, data: Buffer): boolean {
-  const own = h as unknown as { writeBuffer?: unknown }
-  const proto = Object.getPrototypeOf(h) as WriteHandle
-  let seen: unknown
-  own.writeBuffer = function (this: WriteHandle, req: WriteReq, d: Buffer): number {
-    seen = req
-    return proto.writeBuffer.call(this, req, d)
-  }
-  let ok: boolean
-  try {
-    ok = dst.write(data)
-  } finally {
-    delete own.writeBuffer
-  }
-  const ctor = (seen as { constructor?: unknown } | undefined)?.constructor
-  ReqCtor = typeof ctor === 'function' && ctor !== Object ? (ctor as new () => WriteReq) : null
-  return ok
-}
-
-/** A queued direct write is done (`this` is its request). */
-function writeDone(this: WriteReq, status: number): void {
-  const link = this.link
-  this.buffer = null
-  this.link = undefined
-  link?.written(status)
-}
 
 /**
  * One direction of a connection: bytes read from `src` flow through the stages, in order, to `dst`.
@@ -86,10 +28,6 @@ export class Link implements StageHost {
   private head: Sink
   private paused = false
   private sinkBlocked = false
-  /** Direct writes of this link's queued in `dst`'s handle above its high-water mark: paused until it empties. */
-  private queueBlocked = false
-  /** The request for the next direct write; one goes with every write libuv has to queue. */
-  private req: WriteReq | undefined
   /** Bytes handed to `dst`. */
   bytes = 0
   private readonly terminal: Sink
@@ -146,67 +84,7 @@ export class Link implements StageHost {
   private send(data: Buffer): void {
     this.bytes += data.length
     this.onBytes(data.length)
-    if (!this.writeDirect(data) && !this.dst.write(data)) this.block()
-  }
-
-  /**
-   * Writes straight to `dst`'s handle, past the Writable stream (its buffering, callbacks and ticks), when nothing
-   * waits in that stream: the bytes then leave in the order they came, and `socket.write` or `end` later queue
-   * behind them in libuv. Returns false when the write is left to `socket.write` (connecting, corked, something
-   * buffered, ended, or this Node's handles unknown). A write the kernel cannot take at once stays queued in
-   * the handle with its buffer; above the socket's high-water mark the source is paused until that queue empties.
-   */
-  private writeDirect(data: Buffer): boolean {
-    const dst = this.dst as unknown as SocketInternals
-    const h = dst._handle
-    const ws = dst._writableState
-    if (h === null || dst.connecting || ws.length !== 0 || ws.corked !== 0 || ws.ending) return false
-    if (ReqCtor === undefined) {
-      if (typeof h.writeBuffer !== 'function' || typeof h.writeQueueSize !== 'number') {
-        ReqCtor = null
-        return false
-      }
-      if (!learnReq(this.dst, h, data)) this.block()
-      return true
-    }
-    if (ReqCtor === null) return false
-    const req = this.req ?? new ReqCtor()
-    req.oncomplete = writeDone
-    const err = h.writeBuffer(req, data)
-    if (err !== 0) {
-      this.dst.destroy(Object.assign(new Error(`write ${getSystemErrorName(err)}`), { code: getSystemErrorName(err), errno: err, syscall: 'write' }))
-      return true
-    }
-    const queued = h.writeQueueSize
-    if (queued === 0) {
-      this.req = req
-      return true
-    }
-    // Queued by libuv: the request and its buffer stay with it until `writeDone`.
-    this.req = undefined
-    req.link = this
-    req.buffer = data
-    if (queued >= this.dst.writableHighWaterMark && !this.queueBlocked) {
-      this.queueBlocked = true
-      this.check()
-    }
-    return true
-  }
-
-  /** A direct write libuv had queued is done. */
-  written(status: number): void {
-    const dst = this.dst as unknown as SocketInternals
-    if (status < 0) {
-      if (!this.dst.destroyed) {
-        const name = getSystemErrorName(status)
-        this.dst.destroy(Object.assign(new Error(`write ${name}`), { code: name, errno: status, syscall: 'write' }))
-      }
-      return
-    }
-    if (this.queueBlocked && (dst._handle === null || dst._handle.writeQueueSize === 0)) {
-      this.queueBlocked = false
-      this.check()
-    }
+    if (!this.dst.write(data)) this.block()
   }
 
   private gather(data: Buffer): void {
@@ -288,7 +166,7 @@ export class Link implements StageHost {
     this.check()
   }
   private check(): void {
-    let pause = this.sinkBlocked || this.queueBlocked
+    let pause = this.sinkBlocked
     if (!pause && this.stages.length > 0) {
       let held = 0
       for (const s of this.stages) {
