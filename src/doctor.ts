@@ -84,7 +84,7 @@ function netnsCheck(support: NetnsSupport): Check {
     detail: support.usable
       ? `pods with network: namespace get a network namespace of their own (${support.ip}, ${support.nsenter})`
       : `pods with network: namespace share the host's network instead: ${support.reason}`,
-    neededFor: 'a network namespace per pod (network: namespace): each pod on its service\'s own port, reachable only through its sidecars, so that no direct connection bypasses its faults',
+    neededFor: 'a network namespace per pod (network: namespace): each pod on its service\'s own port, with nothing of it on the host\'s loopback: no connection chaoscope wires bypasses its faults',
     fix: 'run chaoscope as root (with CAP_SYS_ADMIN and CAP_NET_ADMIN, not in a restricted container), and apt-get install -y iproute2 util-linux',
   }
 }

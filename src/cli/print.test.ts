@@ -66,7 +66,10 @@ describe('pods as Kubernetes v1 objects', () => {
 
   it('describe shows how the pod is networked: its namespace, or the host\'s loopback port that bypasses its faults, and why', () => {
     const line = (p: RuntimePod) => describePodText(p).split('\n').filter((l, i, all) => l.startsWith('Network:') || (i > 0 && all[i - 1]!.startsWith('Network:') && l.startsWith(' ')))
-    expect(line(namespaced())).toEqual(['Network:         namespace chaoscope-0a1b2c3d (IP 169.254.64.202)'])
+    expect(line(namespaced())).toEqual([
+      'Network:         namespace chaoscope-0a1b2c3d (IP 169.254.64.202)',
+      '                 reached through its sidecars; a program on this host that connects to that IP by hand bypasses them',
+    ])
     expect(line(pod())).toEqual(['Network:         host (loopback port 40001; reachable directly at 127.0.0.1:40001, which bypasses its faults)'])
     expect(line(pod({ networkReason: 'the runtime does not run as root' }))).toEqual([
       'Network:         host (loopback port 40001; reachable directly at 127.0.0.1:40001, which bypasses its faults)',

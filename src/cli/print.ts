@@ -152,7 +152,7 @@ function podIP(p: RuntimePod): string {
  */
 export function podNetworkLines(p: RuntimePod): string[] {
   if (p.external !== undefined) return []
-  if (p.netns) return [`namespace ${p.netns} (IP ${podIP(p)})`]
+  if (p.netns) return [`namespace ${p.netns} (IP ${podIP(p)})`, 'reached through its sidecars; a program on this host that connects to that IP by hand bypasses them']
   const host = [`host (loopback port ${p.port}; reachable directly at ${podIP(p)}:${p.port}, which bypasses its faults)`]
   return p.networkReason ? [...host, `asked for a namespace of its own, not made: ${p.networkReason}`] : host
 }

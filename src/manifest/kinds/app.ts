@@ -56,7 +56,7 @@ export const serviceSpec = obj({
   preload: opt(bool({ default: true })),
   /**
    * `namespace`: each pod gets a network namespace of its own, as a container does: it listens on the service's port
-   * (`$PORT` is `port`) at its own address (`$POD_IP`), reachable only through its sidecars. Needs root, `ip` and
+   * (`$PORT` is `port`) at its own address (`$POD_IP`), nothing of it on the host's loopback. Needs root, `ip` and
    * `nsenter`; where they are missing the pod shares the host's network and `describe` says why. `host` (the
    * default): pods share the host's loopback, each on a port of its own.
    */

@@ -22,6 +22,8 @@ it('says what is wrong: an unknown name, or a runtime that is not root', () => {
   expect(resolveCredentials({ runAsUser: 'nobody-here' }, 0, files)).toEqual({ ok: false, message: `runAsUser: no user named "nobody-here" in ${files.passwd}` })
   expect(resolveCredentials({ runAsGroup: 'wheel' }, 0, files)).toEqual({ ok: false, message: `runAsGroup: no group named "wheel" in ${files.group}` })
   expect(resolveCredentials({ runAsUser: 'postgres' }, 1000, files)).toEqual({ ok: false, message: 'cannot run as user postgres: the runtime does not run as root' })
+  // its own user needs no change, and an unprivileged setpriv could not set groups: nothing is done
+  expect(resolveCredentials({ runAsUser: 1000 }, 1000, files)).toEqual({ ok: true, credentials: undefined })
 })
 
 it('setpriv keeps a named user\'s groups and clears root\'s for a bare id', () => {

@@ -79,6 +79,8 @@ export function resolveCredentials(
   if (runtimeUid !== 0 && creds.gid !== undefined && creds.gid !== process.getgid?.()) {
     return { ok: false, message: `cannot run as group ${sc.runAsGroup ?? creds.gid}: the runtime does not run as root` }
   }
+  // the runtime's own user and group: nothing to change (and an unprivileged setpriv could not set the groups)
+  if (runtimeUid !== 0) return { ok: true, credentials: undefined }
   return { ok: true, credentials: creds }
 }
 

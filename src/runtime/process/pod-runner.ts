@@ -7,9 +7,9 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { chownSync, mkdirSync, statSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { isAbsolute, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 import type { ServiceConfig as ServiceSpec } from '../app.js'
 import { Backoff } from './backoff.js'
@@ -34,8 +34,13 @@ import type { ProbeHandler } from './probe.js'
 import type { Pod, PodEvent, PodExit, PodLimits, PodNetworkPlan } from './types.js'
 import type { Watchdog } from './watchdog.js'
 
-/** What a pod in a network namespace of its own may not do, even as root (setpriv's bounding-set option). */
-const DROPPED_CAPS = ['--bounding-set=-net_admin,-sys_admin']
+/**
+ * What a pod in a network namespace of its own may do as root: a container runtime's default capabilities (Docker's
+ * and containerd's set), so no CAP_NET_ADMIN (routes to other pods), CAP_SYS_ADMIN (setns back to the host's
+ * network), CAP_SYS_PTRACE or CAP_SYS_MODULE. The pod still sees the host's files: this bounds its network, it
+ * is not a sandbox (runAsUser is the way to run software you do not trust).
+ */
+const CONTAINER_CAPS = ['--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap']
 
 /** The variable that tells a pod where its service keeps data (see SupervisorOptions.dataDir). */
 export const DATA_DIR_ENV = 'CHAOSCOPE_DATA_DIR'
@@ -140,7 +145,8 @@ export class PodRunner {
   /** What the launch chain does after the cgroup join: enter the pod's namespace, drop to its user. */
   private steps: LaunchSteps = {}
   private cgroup?: PodCgroup
-  private preStop?: ChildProcess
+  /** The preStop hook's process group, killed with the pod (what it left running in the background too). */
+  private preStopGroup?: number
   private child?: ChildProcess
   private prober?: ReadinessProber
   private restartTimer?: NodeJS.Timeout
@@ -202,10 +208,12 @@ export class PodRunner {
     let fromFiles: Record<string, string> = {}
     try {
       fromFiles = await this.envFromFiles()
+      if (this.deleting) return
       const creds = resolveCredentials(this.service.spec.securityContext)
       if (!creds.ok) throw new Error(creds.message)
       if (creds.credentials) this.useCredentials(creds.credentials)
       else this.makeDataDir()
+      if (this.deleting) return // nothing is prepared for a pod already gone (podEnv makes its sidecars)
       extra = (await this.service.opts.podEnv?.(this.snapshot())) ?? {}
     } catch (e) {
       return this.configFailed(`could not prepare the environment: ${(e as Error)?.message ?? String(e)}`)
@@ -240,10 +248,10 @@ export class PodRunner {
     const nsenter = findOnPath('nsenter')
     if (!nsenter) throw new Error('nsenter (util-linux) is not installed')
     this.steps.netns = { nsenter, path: plan.netns.path }
-    // as a container's: no CAP_NET_ADMIN (routes to other pods) nor CAP_SYS_ADMIN (setns back to the host's network)
+    // a container's capabilities, not root's
     const setpriv = this.ctx.setpriv ?? findOnPath('setpriv')
     if (!setpriv) throw new Error('a namespace of its own needs setpriv (util-linux), which is not installed')
-    this.steps.credentials = { setpriv, args: [...(this.steps.credentials?.args ?? []), ...DROPPED_CAPS] }
+    this.steps.credentials = { setpriv, args: [...(this.steps.credentials?.args ?? []), ...CONTAINER_CAPS] }
     this.pod.netns = plan.netns.name
     if (this.service.spec.port !== undefined) this.pod.port = this.service.spec.port
   }
@@ -259,14 +267,19 @@ export class PodRunner {
     }
     this.makeDataDir()
     chownSync(this.service.dataDir, creds.uid ?? -1, creds.gid ?? -1)
+    const still = blockedOnTheWay(this.service.dataDir, creds, statSync)
+    if (still) throw new Error(`user ${creds.user ?? creds.uid} cannot reach its data directory ${this.service.dataDir}: ${still.dir} is mode ${still.mode}`)
   }
 
   /** The service's data directory exists before its pods start, as a volume is mounted before a container starts. */
   private makeDataDir(): void {
+    const dir = this.service.dataDir
     try {
-      mkdirSync(this.service.dataDir, { recursive: true, mode: 0o755 })
+      const first = mkdirSync(dir, { recursive: true, mode: 0o755 })
+      // the umask may have taken bits off: every level made here is 0755, as a volume's path is
+      if (first !== undefined) for (let d = dir; d.length >= first.length; d = dirname(d)) chmodSync(d, 0o755)
     } catch (e) {
-      throw new Error(`cannot make its data directory ${this.service.dataDir}: ${(e as Error).message}`)
+      throw new Error(`cannot make its data directory ${dir}: ${(e as Error).message}`)
     }
   }
 
@@ -336,14 +349,14 @@ export class PodRunner {
     return new Promise((done) => {
       let stderr = ''
       const child = spawn(plan.file, plan.args, { cwd, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] })
-      this.preStop = child
+      this.preStopGroup = child.pid
       child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2000)))
       child.on('error', (e) => {
         this.pod.message = `preStop hook could not run: ${e.message}`
         done()
       })
-      child.on('close', (code, signal) => {
-        this.preStop = undefined
+      // 'exit', not 'close': something the hook left in the background may hold its stderr open
+      child.on('exit', (code, signal) => {
         if (code !== 0 && this.child) {
           const last = stderr.trim().split('\n').pop()
           this.pod.message = `preStop hook ${signal ? `ended by ${signal}` : `exited with code ${code}`}${last ? `: ${last}` : ''}`
@@ -646,7 +659,7 @@ export class PodRunner {
     clearTimeout(this.killTimer)
     clearTimeout(this.restartTimer)
     clearTimeout(this.failTimer)
-    if (this.preStop?.pid !== undefined) killGroupPid(this.preStop.pid)
+    if (this.preStopGroup !== undefined) killGroupPid(this.preStopGroup)
     await this.cgroup?.remove()
     this.ctx.watchdog?.delete(this.pod.uid)
     this.ctx.forget(this)
@@ -661,7 +674,7 @@ export class PodRunner {
     if (pid !== undefined) killGroupPid(pid, signal)
     if (signal === 'SIGKILL') {
       this.cgroup?.killAll()
-      if (this.preStop?.pid !== undefined) killGroupPid(this.preStop.pid)
+      if (this.preStopGroup !== undefined) killGroupPid(this.preStopGroup)
     }
   }
 }

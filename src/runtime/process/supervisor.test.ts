@@ -224,17 +224,38 @@ describe('envFrom, securityContext and lifecycle', () => {
     expect(readFileSync(join(dir, 'seen'), 'utf8')).toBe('true')
   })
 
-  it('a preStop that hangs is cut at the grace period, and the pod is killed then', async () => {
+  it('the stop signal waits for preStop; a preStop that hangs is cut at the grace period, and what it left running dies with the pod', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaoscope-prestop-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
     const sup = supervisor({ secondMs: 300 })
-    const [pod] = await sup.start(service('hang', { command: [NODE, 'ignore-term.mjs'], terminationGracePeriodSeconds: 2, lifecycle: { preStop: { exec: { command: ['/bin/sleep', '30'] } } } }))
-    const started = await sup.waitFor(pod!.name, running)
-    await until(() => sup.logs(pod!.name).lines().some((l) => l.text === 'running'))
+    // the pod exits at once on SIGTERM: a stop that lasts the grace period shows that SIGTERM waited for the hook
+    const [pod] = await sup.start(service('hang', {
+      command: [NODE, 'http-server.mjs'], terminationGracePeriodSeconds: 2,
+      lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', `sleep 123 >/dev/null 2>&1 & echo $! > ${join(dir, 'bg')}; exec sleep 30`] } } },
+    }))
+    await sup.waitFor(pod!.name, running)
+    await until(() => sup.logs(pod!.name).lines().some((l) => l.text.startsWith('listening')))
     const t0 = Date.now()
     await sup.stopPod(pod!.name)
     const took = Date.now() - t0
     expect(took).toBeGreaterThanOrEqual(550)
     expect(took).toBeLessThan(3000)
-    expect(alive(started.pid)).toBe(false)
+    const bg = Number(readFileSync(join(dir, 'bg'), 'utf8'))
+    await until(() => !alive(bg), 2000)
+  })
+
+  it('a pod deleted as soon as it is ADDED is prepared no further: podEnv (which makes its sidecars) is never asked', async () => {
+    const sup = supervisor()
+    const events: string[] = []
+    sup.on('pod', (e) => {
+      events.push(e.type)
+      if (e.type === 'ADDED') void sup.stopPod(e.pod.name, { gracePeriodMs: 0 })
+    })
+    await sup.start(service('gone', { envFrom: [{ file: 'missing.env', optional: true }] }), { podEnv: () => (events.push('podEnv'), {}) })
+    await until(() => events.includes('DELETED'))
+    await sleep(100)
+    expect(events).not.toContain('podEnv')
+    expect(sup.list({ app: 'gone' })).toEqual([])
   })
 
   it('killPod (a crash, pod-kill) does not run preStop', async () => {
