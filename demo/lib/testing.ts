@@ -127,10 +127,13 @@ export async function startGate(target: string, mode: GateMode = { kind: 'pass' 
   }
 }
 
+/** Ports below 1024 that fetch() refuses to call ("bad port", the Fetch standard's list): no refusal to see there. */
+const FETCH_BLOCKED = new Set([1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995])
+
 /**
  * A loopback URL where nothing listens (connections are refused). A port below 1024 that refuses now: such ports
  * are never handed out to a listen on port 0, so no server started later in the run (a service of the same app)
- * can take it, as one could take a freed ephemeral port.
+ * can take it, as one could take a freed ephemeral port. Never one that fetch() itself refuses.
  */
 export async function deadUrl(): Promise<string> {
   const refuses = (port: number) =>
@@ -142,7 +145,7 @@ export async function deadUrl(): Promise<string> {
   const start = 1 + Math.floor(Math.random() * 1000)
   for (let i = 0; i < 1023; i++) {
     const port = ((start + i - 1) % 1023) + 1
-    if (await refuses(port)) return `http://127.0.0.1:${port}`
+    if (!FETCH_BLOCKED.has(port) && (await refuses(port))) return `http://127.0.0.1:${port}`
   }
   throw new Error('no port below 1024 refuses connections on 127.0.0.1')
 }
