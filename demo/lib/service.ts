@@ -329,7 +329,8 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 export type ServiceFactory = (init: ServiceInit) => DemoService
 
 /**
- * Runs one service as its process: listens on 127.0.0.1:$PORT (or `defaultPort`), stops gracefully on SIGTERM/SIGINT.
+ * Runs one service as its process: listens on $POD_IP:$PORT (the pod's address: 127.0.0.1 on the host's network, its
+ * own with `network: namespace`; $HOST overrides it; `defaultPort` without $PORT), stops gracefully on SIGTERM/SIGINT.
  * Sets process.exitCode; never calls process.exit.
  */
 export async function runService(factory: ServiceFactory, defaultPort: number): Promise<DemoService> {
@@ -337,7 +338,7 @@ export async function runService(factory: ServiceFactory, defaultPort: number): 
   const port = Number(process.env.PORT ?? defaultPort)
   const grace = Number(process.env.SHUTDOWN_GRACE_MS ?? 4000)
   try {
-    await svc.listen(port, process.env.HOST ?? '127.0.0.1')
+    await svc.listen(port, process.env.HOST ?? process.env.POD_IP ?? '127.0.0.1')
   } catch (err) {
     svc.log.error('cannot listen', { port, error: err })
     process.exitCode = 1
