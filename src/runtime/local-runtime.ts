@@ -374,7 +374,7 @@ export class LocalRuntime implements EffectHost {
 
   /** Where a pod reaches its egress sidecars: the host end of its veth when it has a namespace, else loopback. */
   private reachesHostAt(pod: Pod): string {
-    return pod.netns !== undefined && pod.hostIP !== undefined ? pod.hostIP : '127.0.0.1'
+    return pod.hostIP ?? '127.0.0.1'
   }
 
   /**

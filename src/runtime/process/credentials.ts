@@ -18,9 +18,13 @@ export type CredentialsResult = { ok: true; credentials: Credentials | undefined
 interface DbEntry {
   name: string
   id: number
+  /** /etc/passwd: the user's primary group. */
   gid?: number
+  /** /etc/group: the group's members, by name. */
+  members?: string[]
 }
 
+/** The entries of /etc/passwd (`withGid`) or /etc/group (with members); none when the file cannot be read. */
 function readDb(file: string, withGid: boolean): DbEntry[] {
   let text: string
   try {
@@ -34,7 +38,8 @@ function readDb(file: string, withGid: boolean): DbEntry[] {
     const f = line.split(':')
     const id = Number(f[2])
     if (f.length < 3 || !Number.isInteger(id)) continue
-    out.push({ name: f[0]!, id, ...(withGid && Number.isInteger(Number(f[3])) ? { gid: Number(f[3]) } : {}) })
+    if (withGid) out.push({ name: f[0]!, id, ...(Number.isInteger(Number(f[3])) ? { gid: Number(f[3]) } : {}) })
+    else out.push({ name: f[0]!, id, members: (f[3] ?? '').split(',').filter(Boolean) })
   }
   return out
 }
@@ -101,16 +106,7 @@ function groupsOf(creds: Credentials, groupFile: string): Set<number> {
   const gids = new Set<number>()
   if (creds.gid !== undefined) gids.add(creds.gid)
   if (creds.user === undefined) return gids
-  let text = ''
-  try {
-    text = readFileSync(groupFile, 'utf8')
-  } catch {
-    return gids
-  }
-  for (const line of text.split('\n')) {
-    const f = line.split(':')
-    if (f.length >= 4 && f[3]!.split(',').includes(creds.user) && Number.isInteger(Number(f[2]))) gids.add(Number(f[2]))
-  }
+  for (const g of readDb(groupFile, false)) if (g.members!.includes(creds.user)) gids.add(g.id)
   return gids
 }
 

@@ -249,26 +249,28 @@ export class PodRunner {
     if (!nsenter) throw new Error('nsenter (util-linux) is not installed')
     this.steps.netns = { nsenter, path: plan.netns.path }
     // a container's capabilities, not root's
-    const setpriv = this.ctx.setpriv ?? findOnPath('setpriv')
-    if (!setpriv) throw new Error('a namespace of its own needs setpriv (util-linux), which is not installed')
-    this.steps.credentials = { setpriv, args: [...(this.steps.credentials?.args ?? []), ...CONTAINER_CAPS] }
+    this.steps.credentials = { setpriv: this.setprivFor('a namespace of its own'), args: [...(this.steps.credentials?.args ?? []), ...CONTAINER_CAPS] }
     this.pod.netns = plan.netns.name
     if (this.service.spec.port !== undefined) this.pod.port = this.service.spec.port
   }
 
   private useCredentials(creds: Credentials): void {
-    const setpriv = this.ctx.setpriv ?? findOnPath('setpriv')
-    if (!setpriv) throw new Error('securityContext needs setpriv (util-linux), which is not installed')
-    this.steps.credentials = { setpriv, args: [...setprivArgs(creds), ...(this.steps.credentials?.args ?? [])] }
-    // the service's data directory is the pod's to write, as a volume the kubelet prepares for its user
+    this.steps.credentials = { setpriv: this.setprivFor('securityContext'), args: [...setprivArgs(creds), ...(this.steps.credentials?.args ?? [])] }
+    // the service's data directory is the pod's to write, as a volume the kubelet prepares for its user; checked
+    // once made, so that the levels made here count with the modes they were given
+    this.makeDataDir()
+    chownSync(this.service.dataDir, creds.uid ?? -1, creds.gid ?? -1)
     const blocked = blockedOnTheWay(this.service.dataDir, creds, statSync)
     if (blocked) {
       throw new Error(`user ${creds.user ?? creds.uid} cannot reach its data directory ${this.service.dataDir}: ${blocked.dir} is mode ${blocked.mode}; set CHAOSCOPE_HOME to a directory it can reach (such as /var/lib/chaoscope) or let it through (chmod o+x ${blocked.dir})`)
     }
-    this.makeDataDir()
-    chownSync(this.service.dataDir, creds.uid ?? -1, creds.gid ?? -1)
-    const still = blockedOnTheWay(this.service.dataDir, creds, statSync)
-    if (still) throw new Error(`user ${creds.user ?? creds.uid} cannot reach its data directory ${this.service.dataDir}: ${still.dir} is mode ${still.mode}`)
+  }
+
+  /** The setpriv the launch chain changes credentials or capabilities with: the runner's own, else the one on PATH. */
+  private setprivFor(what: string): string {
+    const setpriv = this.ctx.setpriv ?? findOnPath('setpriv')
+    if (!setpriv) throw new Error(`${what} needs setpriv (util-linux), which is not installed`)
+    return setpriv
   }
 
   /** The service's data directory exists before its pods start, as a volume is mounted before a container starts. */
