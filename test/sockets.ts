@@ -11,6 +11,16 @@ import type { Head } from '../src/wire/http-parser.js'
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 export const addr = (port: number): string => `127.0.0.1:${port}`
 
+/** What a TCP connect to host:port did: 'connected', 'timeout' (2 s), or the error code. */
+export function tryConnect(host: string, port: number): Promise<string> {
+  return new Promise((r) => {
+    const s = net.connect({ host, port, timeout: 2000 })
+    s.on('connect', () => (s.destroy(), r('connected')))
+    s.on('timeout', () => (s.destroy(), r('timeout')))
+    s.on('error', (e: NodeJS.ErrnoException) => r(e.code ?? e.message))
+  })
+}
+
 /** Runs fn with a TCP server on an ephemeral port; the server and every socket it accepted are closed after. */
 export async function withTcpServer<T>(onConn: (s: Socket) => void, fn: (port: number) => Promise<T>): Promise<T> {
   const sockets = new Set<Socket>()

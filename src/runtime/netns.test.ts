@@ -5,6 +5,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { tryConnect } from '../../test/sockets.js'
 import { netnsSupport, PodNetworks } from './netns.js'
 
 const support = await netnsSupport()
@@ -13,16 +14,6 @@ const PORT = 28371
 /** A pod uid of our own: another run of these tests beside this one must not make the same namespace names. */
 const uid = (tag: string) => `${randomBytes(4).toString('hex')}-${tag}`
 const links = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
-
-/** Resolves with what a TCP connect to host:port did: 'connected' or the error code. */
-function tryConnect(host: string, port: number): Promise<string> {
-  return new Promise((r) => {
-    const s = connect({ host, port, timeout: 2000 })
-    s.on('connect', () => (s.destroy(), r('connected')))
-    s.on('timeout', () => (s.destroy(), r('timeout')))
-    s.on('error', (e: NodeJS.ErrnoException) => r(e.code ?? e.message))
-  })
-}
 
 describe.skipIf(!support.usable)(`pod network namespaces${support.usable ? '' : ` (skipped: ${support.reason})`}`, () => {
   const nets = () => new PodNetworks({ recordDir: mkdtempSync(join(tmpdir(), 'chaoscope-netns-')), support: support as Extract<typeof support, { usable: true }> })

@@ -6,12 +6,12 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppConfig } from './app.js'
+import { tryConnect } from '../../test/sockets.js'
 import { LocalRuntime } from './local-runtime.js'
 import { netnsSupport, PodNetworks } from './netns.js'
 import { faultLibrary } from './preload/library.js'
@@ -77,16 +77,6 @@ function get(address: string, path = '/'): Promise<{ status: number; body: strin
     req.on('timeout', () => req.destroy(new Error('timeout')))
     req.on('error', (e) => resolve({ status: 0, body: e.message, ms: performance.now() - t0 }))
     req.end()
-  })
-}
-
-/** What a TCP connect from the host does: 'connected' or the error code. */
-function tryConnect(host: string, port: number): Promise<string> {
-  return new Promise((r) => {
-    const s = connect({ host, port, timeout: 2000 })
-    s.on('connect', () => (s.destroy(), r('connected')))
-    s.on('timeout', () => (s.destroy(), r('timeout')))
-    s.on('error', (e: NodeJS.ErrnoException) => r(e.code ?? e.message))
   })
 }
 

@@ -57,37 +57,46 @@ function readAll(s: Socket): Promise<Buffer> {
 
 const BOUND = 16 * 1024 * 1024
 
+/**
+ * A client writing DATA through a tcp proxy to a server that does not read: runs `fn` once the proxy has stopped
+ * reading from the client, with what it read by then, and the server's socket (still paused).
+ */
+async function throughStalledServer(fn: (p: Proxy, read: number, server: Socket) => Promise<void>): Promise<void> {
+  let server: Socket | undefined
+  await withTcpServer(
+    (s) => {
+      s.pause()
+      server = s
+    },
+    async (up) =>
+      withProxy({ mode: 'tcp', upstreams: [addr(up)] }, async (p: Proxy) => {
+        const c = net.connect({ port: p.port, host: '127.0.0.1' })
+        c.on('error', () => {})
+        try {
+          await new Promise<void>((r) => c.once('connect', () => r()))
+          writeAll(c, DATA)
+          const read = await settled(() => p.stats().received.upstream)
+          expect(server).toBeDefined()
+          await fn(p, read, server!)
+        } finally {
+          c.destroy()
+        }
+      }),
+  )
+}
+
 describe('no-fault path backpressure', () => {
   it('a server that stops reading stops the proxy reading from the client; resumed, it gets every byte in order', async () => {
-    let server: Socket | undefined
-    let received: Promise<Buffer> | undefined
-    await withTcpServer(
-      (s) => {
-        s.pause()
-        server = s
-      },
-      async (up) =>
-        withProxy({ mode: 'tcp', upstreams: [addr(up)] }, async (p: Proxy) => {
-          const c = net.connect({ port: p.port, host: '127.0.0.1' })
-          c.on('error', () => {})
-          try {
-            await new Promise<void>((r) => c.once('connect', () => r()))
-            writeAll(c, DATA)
-            const read = await settled(() => p.stats().received.upstream)
-            expect(read).toBeGreaterThan(0)
-            expect(read).toBeLessThan(BOUND)
-            expect(server).toBeDefined()
-            received = readAll(server!)
-            server!.resume()
-            const back = await received
-            expect(back.length).toBe(DATA.length)
-            expect(sha(back)).toBe(sha(DATA))
-            expect(p.stats().bytes.upstream).toBe(DATA.length)
-          } finally {
-            c.destroy()
-          }
-        }),
-    )
+    await throughStalledServer(async (p, read, server) => {
+      expect(read).toBeGreaterThan(0)
+      expect(read).toBeLessThan(BOUND)
+      const received = readAll(server)
+      server.resume()
+      const back = await received
+      expect(back.length).toBe(DATA.length)
+      expect(sha(back)).toBe(sha(DATA))
+      expect(p.stats().bytes.upstream).toBe(DATA.length)
+    })
   })
 
   it('a client that stops reading stops the proxy reading from the server; resumed, it gets every byte in order', async () => {
@@ -116,33 +125,16 @@ describe('no-fault path backpressure', () => {
   })
 
   it('a fault added while written bytes wait in the socket, and removed again, keeps every byte in order', async () => {
-    let server: Socket | undefined
-    await withTcpServer(
-      (s) => {
-        s.pause()
-        server = s
-      },
-      async (up) =>
-        withProxy({ mode: 'tcp', upstreams: [addr(up)] }, async (p: Proxy) => {
-          const c = net.connect({ port: p.port, host: '127.0.0.1' })
-          c.on('error', () => {})
-          try {
-            await new Promise<void>((r) => c.once('connect', () => r()))
-            writeAll(c, DATA)
-            await settled(() => p.stats().received.upstream)
-            // Writes wait in the upstream socket now; the fault's stage goes in front of them, its output behind them.
-            p.addFault({ id: 'lat', type: 'latency', direction: 'upstream', latencyMs: 5, jitterMs: 5 })
-            const received = readAll(server!)
-            server!.resume()
-            for (let i = 0; i < 300 && p.stats().bytes.upstream < DATA.length / 2; i++) await sleep(50)
-            expect(p.removeFault('lat')).toBe(true)
-            const back = await received
-            expect(back.length).toBe(DATA.length)
-            expect(sha(back)).toBe(sha(DATA))
-          } finally {
-            c.destroy()
-          }
-        }),
-    )
+    await throughStalledServer(async (p, _read, server) => {
+      // Writes wait in the upstream socket now; the fault's stage goes in front of them, its output behind them.
+      p.addFault({ id: 'lat', type: 'latency', direction: 'upstream', latencyMs: 5, jitterMs: 5 })
+      const received = readAll(server)
+      server.resume()
+      for (let i = 0; i < 300 && p.stats().bytes.upstream < DATA.length / 2; i++) await sleep(50)
+      expect(p.removeFault('lat')).toBe(true)
+      const back = await received
+      expect(back.length).toBe(DATA.length)
+      expect(sha(back)).toBe(sha(DATA))
+    })
   })
 })
