@@ -77,6 +77,8 @@ export interface FaultAppExtra {
   files?: Record<string, string>
   /** YAML list items under `services:`, indented 4 spaces (`    - name: py\n      command: [python3, probe.py]`). */
   services?: string
+  /** How long a pod must run without a restart before its next restart is immediate again (default 1 s, twice the 500 ms cap). */
+  backoffResetMs?: number
 }
 
 /** Starts the test App (pods ready). Always `close()` it. */
@@ -138,7 +140,7 @@ ${extra.services ? `${extra.services.replace(/\n*$/, '')}\n` : ''}`,
   )
   const app = loadApp(file)
   if ('issues' in app) throw new Error(JSON.stringify(app.issues))
-  const server = await startRuntimeServer(app.resource, file, { hostPorts: 'ephemeral', faultDir: join(dir, 'pods'), supervisor: { backoff: { baseMs: 100, capMs: 500 } } })
+  const server = await startRuntimeServer(app.resource, file, { hostPorts: 'ephemeral', faultDir: join(dir, 'pods'), supervisor: { backoff: { baseMs: 100, capMs: 500, ...(extra.backoffResetMs !== undefined ? { resetMs: extra.backoffResetMs } : {}) } } })
   try {
     await server.runtime.waitReady(30_000)
   } catch (e) {
