@@ -7,7 +7,8 @@
 #   scripts/kube-test-cluster.sh up      start etcd and the API server; the last line printed is the kubeconfig's path
 #   scripts/kube-test-cluster.sh down    stop them and remove their state
 #
-# State lives in $KUBE_TEST_DIR (default /tmp/chaoscope-kube-test). The kubeconfig has two users: `admin`
+# State lives in $KUBE_TEST_DIR (default /tmp/chaoscope-kube-test); CHAOS_MESH_CRDS=DIR installs the CRDs of DIR,
+# CHAOS_MESH_CRDS=none none (a cluster without Chaos Mesh). The kubeconfig has two users: `admin`
 # (system:masters) and `viewer` (no role bound: RBAC refuses it), with contexts of the same names.
 # No kubelet, controller-manager or scheduler runs: objects are stored and validated, nothing is scheduled.
 set -euo pipefail
@@ -117,11 +118,13 @@ up() {
   wait_for "the default namespace" 30 api GET /api/v1/namespaces/default
   api POST /api/v1/namespaces/default/serviceaccounts application/json "$STATE/sa.json" >/dev/null
   local n=0
-  for f in "$CRDS"/*.yaml; do
-    api POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions application/yaml "$f" >/dev/null
-    n=$((n + 1))
-  done
-  wait_for "Chaos Mesh's API group" 60 api GET /apis/chaos-mesh.org/v1alpha1/podchaos
+  if [ "$CRDS" != none ]; then # CHAOS_MESH_CRDS=none: a cluster without Chaos Mesh
+    for f in "$CRDS"/*.yaml; do
+      api POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions application/yaml "$f" >/dev/null
+      n=$((n + 1))
+    done
+    wait_for "Chaos Mesh's API group" 60 api GET /apis/chaos-mesh.org/v1alpha1/podchaos
+  fi
   echo "kube-test-cluster: kube-apiserver v$KUBE_VERSION on https://127.0.0.1:$api_port, etcd on 127.0.0.1:$etcd_port, $n CRDs from $CRDS" >&2
 
   local ca

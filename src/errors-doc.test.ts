@@ -13,5 +13,5 @@ it('docs/errors.md is in sync with src/errors.ts (regenerate with npm run docs:e
 })
 
 it('codes are SCREAMING_SNAKE with a known area prefix', () => {
-  for (const code of Object.keys(ERROR_CODES)) expect(code).toMatch(/^(SPEC|CTK|CLI|RUNTIME|EFFECT|PROXY|FAULT|STORE|API|ENGINE|CONTROLLER|SELECTOR|LOAD|RUN|AUTH|POLICY|CONFIG|REPORT)_[A-Z0-9_]+$|^INTERNAL$/)
+  for (const code of Object.keys(ERROR_CODES)) expect(code).toMatch(/^(SPEC|CTK|CLI|RUNTIME|EFFECT|PROXY|FAULT|STORE|API|ENGINE|CONTROLLER|SELECTOR|LOAD|RUN|AUTH|POLICY|CONFIG|REPORT|KUBE)_[A-Z0-9_]+$|^INTERNAL$/)
 })

@@ -8,6 +8,7 @@ const AREAS: Record<string, string> = {
   POLICY: 'Namespace policy',
   CONFIG: 'Server configuration',
   REPORT: 'Reports',
+  KUBE: 'Kubernetes target',
   CLI: 'Command line',
   INTERNAL: 'Bugs',
 }

@@ -110,6 +110,17 @@ export const ERROR_CODES = {
   CONTROLLER_DB_IN_USE: ['another controller, alive on this machine, keeps its state in this database', 'stop that one, or give this one a database of its own with --db'],
   CONTROLLER_NOT_PAUSABLE: ['only experiments and schedules can be paused, as in Chaos Mesh (workflows, their nodes and status checks cannot)', 'abort a workflow with the annotation workflow.chaos-mesh.org/abort: "true", or delete it'],
   CONTROLLER_EXEC_REFUSED: ['a Workflow Task runs its container\'s command as a local process, and this controller was started without --allow-exec', 'start it with `chaoscope up --allow-exec` or `chaoscope server --allow-exec` to let Tasks run, or remove the Task template'],
+  // Kubernetes target (--target kubernetes)
+  KUBE_CONFIG_INVALID: ['the kubeconfig cannot be read, or has no such context, cluster or user', 'point --kubeconfig (or $KUBECONFIG) at a kubeconfig file and --context at one of its contexts (`kubectl config get-contexts`)'],
+  KUBE_UNREACHABLE: ['the Kubernetes API server named by the kubeconfig did not answer', 'check that the cluster runs and that its address in the kubeconfig is reachable from here (`kubectl cluster-info`)'],
+  KUBE_UNAUTHORIZED: ['the Kubernetes API server did not accept the kubeconfig\'s credentials (401)', 'renew the token or certificate of the kubeconfig\'s user'],
+  KUBE_FORBIDDEN: ['the kubeconfig\'s user may not do this in that namespace (RBAC, 403)', 'ask for a Role that grants it (the message names the verb, resource and namespace), e.g. `kubectl create rolebinding … --clusterrole=edit`'],
+  KUBE_CHAOS_MESH_MISSING: ['Chaos Mesh\'s custom resource definitions are not installed in the cluster, and this kind has no native form', 'install Chaos Mesh (`helm install chaos-mesh chaos-mesh/chaos-mesh -n chaos-mesh --create-namespace`); without it only PodChaos pod-kill and NetworkChaos partition run'],
+  KUBE_NATIVE_UNSUPPORTED: ['without Chaos Mesh, this part of the experiment cannot be done with plain Kubernetes objects', 'install Chaos Mesh, or use what runs natively (the message says what)'],
+  KUBE_NOT_FOUND: ['no object of that kind, namespace and name exists in the cluster', 'list them with `chaoscope get all -A --target kubernetes`'],
+  KUBE_REFUSED: ['the Kubernetes API server refused the request (its own validation, a conflict, or an admission webhook)', 'the message carries the API server\'s reason; fix the field it names'],
+  KUBE_DELETE_STUCK: ['the object is still there after the wait: Chaos Mesh\'s finalizer holds it until every target is recovered', 'see why with `chaoscope describe --target kubernetes`; when Chaos Mesh cannot recover (its controller or the pods are gone), remove it with `chaoscope delete --target kubernetes --force`, which sets the annotation chaos-mesh.chaos-mesh.org/cleanFinalizer=forced'],
+  KUBE_NAMESPACE_NOT_ALLOWED: ['Chaos Mesh filters namespaces, and this one is not annotated chaos-mesh.org/inject=enabled', 'annotate it: `kubectl annotate ns NAMESPACE chaos-mesh.org/inject=enabled`'],
   // store (SQLite)
   STORE_OPEN_FAILED: ['the state database could not be opened or migrated', 'check the path given with --db and that no other program holds it; the message has SQLite\'s error'],
   STORE_SCHEMA_TOO_NEW: ['the state database was written by a newer chaoscope (it has migrations this version does not know)', 'run the newer chaoscope, or point --db at another file'],
@@ -193,6 +204,11 @@ export function httpStatus(code: ErrorCode): 400 | 401 | 403 | 404 | 405 | 409 |
   if (code === 'API_METHOD_NOT_ALLOWED') return 405
   if (code.endsWith('NOT_FOUND') || code.startsWith('RUNTIME_UNKNOWN') || code === 'PROXY_FAULT_NOT_FOUND') return 404
   if (code.endsWith('_EXISTS') || code.endsWith('ALREADY_RUNNING')) return 409
+  if (code === 'KUBE_UNAUTHORIZED') return 401
+  if (code === 'KUBE_FORBIDDEN' || code === 'KUBE_NAMESPACE_NOT_ALLOWED') return 403
+  if (code === 'KUBE_UNREACHABLE') return 503
+  if (code === 'KUBE_DELETE_STUCK') return 409
+  if (code.startsWith('KUBE_') && code !== 'KUBE_CONFIG_INVALID') return 422
   if (code === 'INTERNAL' || code === 'PROXY_WORKER_FAILED' || code === 'LOAD_WORKER_FAILED' || code === 'STORE_WRITE_FAILED' || code === 'API_VALIDATOR_FAILED') return 500
   if (code === 'RUNTIME_NO_FREE_PORT') return 503
   if (code === 'RUNTIME_NOT_READY' || code.endsWith('NOT_RUNNING')) return 503

@@ -2,6 +2,7 @@
  * The layers hold: every import in src/ goes down a layer (or stays in its own), and no import closes a cycle.
  *
  *   cli → index → wiring → api / engine → faults → runtime client → runtime (the daemon)
+ *   kube (the Kubernetes target, through Chaos Mesh): used by index, wiring and api; imports verdict (types) and leaves
  *   load (the load generator): used by index, wiring, api and engine; imports only leaves
  *   verdict (chaoscope run: hypotheses, Chaos Toolkit's run loop and journal): used by index and wiring; imports load and leaves
  *   report (chaoscope report: signals, fault windows and runs to HTML, JSON, Markdown): used by index, wiring and api; imports verdict, load and leaves
@@ -18,7 +19,7 @@ import { describe, expect, it } from 'vitest'
 const ROOT = resolve(import.meta.dirname, '..')
 const SRC = join(ROOT, 'src')
 
-type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'load' | 'verdict' | 'report' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'http-guard' | 'selector' | 'version' | 'wire'
+type Layer = 'cli' | 'index' | 'wiring' | 'api' | 'engine' | 'kube' | 'load' | 'verdict' | 'report' | 'faults' | 'runtime-client' | 'runtime' | 'manifest' | 'store' | 'observe' | 'errors' | 'http-client' | 'http-guard' | 'selector' | 'version' | 'wire'
 
 /** The layer of a file, by its path under src/. */
 export function layerOf(file: string): Layer {
@@ -28,6 +29,7 @@ export function layerOf(file: string): Layer {
   if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts' || p === 'run-target.ts' || p === 'server-config.ts' || p === 'recorder.ts') return 'wiring'
   if (p.startsWith('api/')) return 'api'
   if (p.startsWith('engine/')) return 'engine'
+  if (p.startsWith('kube/')) return 'kube'
   if (p.startsWith('load/')) return 'load'
   if (p.startsWith('verdict/')) return 'verdict'
   if (p.startsWith('report/')) return 'report'
@@ -51,10 +53,11 @@ const LEAVES: Layer[] = ['manifest', 'store', 'observe', 'errors', 'http-client'
 /** What each layer may import (besides itself). */
 const MAY_IMPORT: Record<Layer, Layer[]> = {
   cli: ['index'],
-  index: ['wiring', 'report', 'verdict', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
-  wiring: ['report', 'verdict', 'api', 'engine', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
-  api: ['engine', 'report', 'load', 'faults', 'runtime-client', ...LEAVES],
+  index: ['wiring', 'report', 'verdict', 'api', 'engine', 'kube', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
+  wiring: ['report', 'verdict', 'api', 'engine', 'kube', 'load', 'faults', 'runtime-client', 'runtime', ...LEAVES],
+  api: ['engine', 'kube', 'report', 'load', 'faults', 'runtime-client', ...LEAVES],
   engine: ['load', 'faults', 'runtime-client', ...LEAVES],
+  kube: ['verdict', ...LEAVES],
   load: [...LEAVES],
   verdict: ['load', ...LEAVES],
   report: ['verdict', 'load', ...LEAVES],

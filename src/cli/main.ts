@@ -31,7 +31,7 @@ export const EXIT_CODES_HELP = 'Exit codes: 0 ok, 1 failed (refused by the contr
 
 /** The exit code of an error: 2 for a command line or input the user can fix, 1 for everything that failed. */
 export function exitCodeOf(code: ErrorCode): number {
-  return code === 'CLI_USAGE' || code === 'SELECTOR_INVALID' || code === 'LOAD_INVALID_PLAN' || code === 'LOAD_TARGET_REFUSED' || code === 'RUN_INVALID_VAR' || code === 'RUN_MISSING_ENV' || code === 'RUN_REFUSED_ACTIVITY' || code === 'AUTH_NONE_NOT_LOOPBACK' || code === 'CONFIG_INVALID' || code === 'STORE_HOME_UNSAFE' || code === 'REPORT_INVALID_RANGE' || code.startsWith('SPEC_') || code.startsWith('CTK_') ? EXIT.USAGE : EXIT.FAILED
+  return code === 'CLI_USAGE' || code === 'SELECTOR_INVALID' || code === 'LOAD_INVALID_PLAN' || code === 'LOAD_TARGET_REFUSED' || code === 'RUN_INVALID_VAR' || code === 'RUN_MISSING_ENV' || code === 'RUN_REFUSED_ACTIVITY' || code === 'AUTH_NONE_NOT_LOOPBACK' || code === 'CONFIG_INVALID' || code === 'KUBE_CONFIG_INVALID' || code === 'STORE_HOME_UNSAFE' || code === 'REPORT_INVALID_RANGE' || code.startsWith('SPEC_') || code.startsWith('CTK_') ? EXIT.USAGE : EXIT.FAILED
 }
 
 /** The command line commander could not read, with the command it was reading (for the hint). */
