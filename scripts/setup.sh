@@ -12,6 +12,9 @@
 # and an OpenTelemetry Collector (OTLP/HTTP receiver, file exporter; test/peers/otelcol) that test/e2e/otel.test.ts
 # sends the controller's and the sidecars' spans to, in ~/.cache/chaoscope/otelcol-<hash of its sources> (about a
 # minute to build with an empty Go module cache, 45 s with the modules downloaded).
+# And kube-apiserver, built from the k8s.io/kubernetes Go module by scripts/kube-test-cluster.sh (about 3.5 to 7
+# minutes on 2 cores, cached in ~/.cache/chaoscope/kube-apiserver-<version>), which with Debian's etcd-server is the
+# real Kubernetes API server of the `--target kubernetes` tests (src/kube/*.test.ts).
 # Idempotent: apt-get, pip and go run only when something is not installed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -64,6 +67,9 @@ PACKAGES=(
   "golang-go:go"
   "prometheus:promtool"
   "chromium:/usr/bin/chromium"
+  "etcd-server:etcd"
+  "openssl:openssl"
+  "curl:curl"
 )
 
 missing=()
@@ -150,3 +156,8 @@ else
   (cd "$OTELCOL_GO" && GOFLAGS=-mod=mod go build -o "$OTELCOL.tmp" . && mv "$OTELCOL.tmp" "$OTELCOL")
   echo "setup: built the OpenTelemetry Collector in $(( $(date +%s) - started )) s"
 fi
+
+# kube-apiserver for the Kubernetes target's tests (scripts/kube-test-cluster.sh builds it once per version)
+started=$(date +%s)
+apiserver=$(bash ./kube-test-cluster.sh build)
+echo "setup: kube-apiserver present ($apiserver, $(( $(date +%s) - started )) s)"
