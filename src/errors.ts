@@ -120,6 +120,7 @@ export const ERROR_CODES = {
   KUBE_NOT_FOUND: ['no object of that kind, namespace and name exists in the cluster', 'list them with `chaoscope get all -A --target kubernetes`'],
   KUBE_REFUSED: ['the Kubernetes API server refused the request (its own validation, a conflict, or an admission webhook)', 'the message carries the API server\'s reason; fix the field it names'],
   KUBE_DELETE_STUCK: ['the object is still there after the wait: Chaos Mesh\'s finalizer holds it until every target is recovered', 'see why with `chaoscope describe --target kubernetes`; when Chaos Mesh cannot recover (its controller or the pods are gone), remove it with `chaoscope delete --target kubernetes --force`, which sets the annotation chaos-mesh.chaos-mesh.org/cleanFinalizer=forced'],
+  KUBE_NO_SIDECARS: ['the probe reads chaoscope\'s sidecars (latency and errors per service), which only the local runtime has', 'on Kubernetes measure with a chaosprometheus probe or an HTTP probe against the service'],
   KUBE_NAMESPACE_NOT_ALLOWED: ['Chaos Mesh filters namespaces, and this one is not annotated chaos-mesh.org/inject=enabled', 'annotate it: `kubectl annotate ns NAMESPACE chaos-mesh.org/inject=enabled`'],
   // store (SQLite)
   STORE_OPEN_FAILED: ['the state database could not be opened or migrated', 'check the path given with --db and that no other program holds it; the message has SQLite\'s error'],

@@ -17,6 +17,7 @@ import type * as Validate from './manifest/validate.js'
 import type * as Wiring from './wiring.js'
 import type * as ToxiproxyApi from './runtime/toxiproxy/api.js'
 import type * as Doctor from './doctor.js'
+import type * as KubePreflight from './kube/preflight.js'
 import type * as Apply from './api/apply.js'
 import type * as Kinds from './api/kinds.js'
 import type { ControllerClient } from './api/client.js'
@@ -28,6 +29,7 @@ import type * as Prepare from './verdict/prepare.js'
 import type * as Runner from './verdict/runner.js'
 import type { Journal } from './verdict/types.js'
 import type { Target } from './verdict/types.js'
+import type { TargetChoice } from './run-target.js'
 import { isoOf } from './report/score.js'
 
 // loaded at once (light)
@@ -39,6 +41,7 @@ export { readControllerState, readState, requireRuntime, pidAlive, stateDir, ens
 export { parseListen } from './http-security.js'
 export { corsOriginProblem, loadServerConfig, namespaceProblem } from './server-config.js'
 export type { ServerConfig } from './server-config.js'
+export type { TargetChoice } from './run-target.js'
 export type { NamespacePolicy } from './engine/namespace-policy.js'
 export type { ControllerState, RuntimeState } from './store/state-files.js'
 export { formatIssue } from './manifest/issues.js'
@@ -114,6 +117,21 @@ export async function controllerClient(url?: string, token?: string): Promise<Co
   return url === undefined ? Client.fromState() : new Client(url, token)
 }
 
+/**
+ * What the experiment commands (apply, get, describe, delete, pause, resume, events) call: the controller's API, or a
+ * Kubernetes cluster's Chaos Mesh resources (`--target kubernetes`), which answer with the same shapes.
+ */
+export type ExperimentApi = Pick<ControllerClient, 'apply' | 'list' | 'get' | 'pause' | 'resume' | 'events' | 'objectEvents' | 'watch'> & {
+  delete(kind: string, namespace: string, name: string, opts?: { wait?: boolean; timeoutSeconds?: number; force?: boolean }): ReturnType<ControllerClient['delete']>
+}
+
+/** The ExperimentApi of a target: the local controller (controller.json, $CHAOSCOPE_SERVER) or a cluster. */
+export async function experimentApi(where: TargetChoice = { target: 'local' }): Promise<ExperimentApi> {
+  if (where.target !== 'kubernetes') return controllerClient()
+  const api: ExperimentApi = await (await import('./run-target.js')).kubeBackend(where)
+  return api
+}
+
 /** Starts a local runtime with its control API and its state file (what `chaoscope up` runs). */
 export async function startRuntimeServer(...args: Parameters<typeof Wiring.startRuntimeServer>): ReturnType<typeof Wiring.startRuntimeServer> {
   return (await import('./wiring.js')).startRuntimeServer(...args)
@@ -127,6 +145,11 @@ export async function startToxiproxyApi(...args: Parameters<typeof ToxiproxyApi.
 /** The checks `chaoscope doctor` makes: the runtime's own (cgroups, tools), and the system packages. */
 export async function checkSystem(...args: Parameters<typeof Doctor.checkSystem>): Promise<ReturnType<typeof Doctor.checkSystem>> {
   return (await import('./doctor.js')).checkSystem(...args)
+}
+
+/** The preflight of `chaoscope doctor --target kubernetes`: kubeconfig, API server, Chaos Mesh's CRDs and controller, permissions, namespace. */
+export async function kubePreflight(...args: Parameters<typeof KubePreflight.kubePreflight>): ReturnType<typeof KubePreflight.kubePreflight> {
+  return (await import('./kube/preflight.js')).kubePreflight(...args)
 }
 
 /** Runs the controller inside `up`, its API on the runtime's port. */
@@ -198,8 +221,8 @@ export async function junitXml(journal: Journal): Promise<string> {
 }
 
 /** The target of `chaoscope run` (the controller and runtime the state files name); undefined when none runs. */
-export async function connectTarget(): Promise<Target | undefined> {
-  return (await import('./run-target.js')).connectTarget()
+export async function connectTarget(where?: TargetChoice): Promise<Target | undefined> {
+  return (await import('./run-target.js')).connectTarget(where)
 }
 
 /** The controller `chaoscope run` records its journal on (undefined when none runs). */

@@ -3,23 +3,46 @@
  * (Chaos Mesh resources, pods) and the runtime that runtime.json names (logs, sidecars), over their HTTP APIs.
  *
  *   connectTarget() ─ state files ─▶ targetOver(ControllerClient, HttpRuntimeClient) ─▶ Target (verdict/types.ts)
+ *   connectTarget({target: 'kubernetes'}) ─ kubeconfig ─▶ kubeTarget(KubeBackend) ─▶ Target
  */
 import { cliToken, ControllerClient } from './api/client.js'
 import { ChaosError, isChaosError } from './errors.js'
 import { HttpRuntimeClient } from './runtime/client.js'
 import type { RuntimePod } from './runtime/client.js'
 import { pidAlive, readControllerState, readState } from './store/state-files.js'
+import type { KubeBackend } from './kube/backend.js'
 import type { SidecarSnapshot, Target, TargetLogLine, TargetPod } from './verdict/types.js'
 
 /** How long a delete waits for the faults it ends to be recovered, in seconds (the API's default). */
 const DELETE_WAIT_SECONDS = 60
+
+/** Where experiment commands act: the local controller, or a Kubernetes cluster through a kubeconfig. */
+export interface TargetChoice {
+  target: 'local' | 'kubernetes'
+  kubeconfig?: string
+  context?: string
+}
+
+/**
+ * The cluster a kubeconfig names, as the experiment commands use it: Chaos Mesh's resources, and where Chaos Mesh is
+ * not installed the native pod-kill and partition.
+ */
+export async function kubeBackend(where: Omit<TargetChoice, 'target'>): Promise<KubeBackend> {
+  const [{ connectKube }, { KubeBackend: Backend }, { nativeFallback }] = await Promise.all([import('./kube/connect.js'), import('./kube/backend.js'), import('./kube/native.js')])
+  const conn = await connectKube({ ...(where.kubeconfig ? { kubeconfig: where.kubeconfig } : {}), ...(where.context ? { context: where.context } : {}) })
+  return new Backend(conn, { native: nativeFallback })
+}
 
 /**
  * The target the state files name, or undefined when no controller runs (no controller.json, or its process is
  * gone); the controller of $CHAOSCOPE_SERVER when it is set (as the other commands do). The runtime is the one
  * runtime.json names; without one (or with $CHAOSCOPE_SERVER), logs and sidecars fail with RUNTIME_NOT_RUNNING.
  */
-export async function connectTarget(): Promise<Target | undefined> {
+export async function connectTarget(where: TargetChoice = { target: 'local' }): Promise<Target | undefined> {
+  if (where.target === 'kubernetes') {
+    const { kubeTarget } = await import('./kube/target.js')
+    return kubeTarget(await kubeBackend(where))
+  }
   // a server the user named ($CHAOSCOPE_SERVER, with $CHAOSCOPE_TOKEN): its runtime is not this machine's
   if (process.env.CHAOSCOPE_SERVER?.trim()) return targetOver(ControllerClient.fromState(), undefined)
   const ctl = readControllerState()

@@ -39,6 +39,9 @@ describe('a good file', () => {
     protectedNamespaces: ['kube-system'],
     allowedHosts: ['chaos.internal', '*', '10.0.0.5', '[::1]'],
     corsOrigins: ['https://dash.example:8443', 'http://localhost:3000'],
+    target: 'kubernetes',
+    kubeconfig: '/etc/chaoscope/kubeconfig',
+    context: 'staging',
   }
 
   it('reads every field from YAML, camelCase as the flags\' long names', () => {
@@ -52,6 +55,9 @@ allowedHosts: [chaos.internal, '*', 10.0.0.5, '[::1]']
 corsOrigins:
   - https://dash.example:8443
   - http://localhost:3000
+target: kubernetes
+kubeconfig: /etc/chaoscope/kubeconfig
+context: staging
 `)
     expect(loadServerConfig(f)).toEqual(all)
   })
@@ -75,7 +81,9 @@ describe('each mistake, at its line and column', () => {
   it.each([
     ['an unknown field, with the closest known', 'auth: token\nallowed-namespaces: [shop]\n', 'FILE:2:1  allowed-namespaces: unknown field "allowed-namespaces"', 'did you mean "allowedNamespaces"?'],
     ['a snake_case field', 'cors_origins: []\n', 'FILE:1:1  cors_origins: unknown field "cors_origins"', 'did you mean "corsOrigins"?'],
-    ['an unknown field unlike any', 'color: blue\n', 'FILE:1:1  color: unknown field "color"', 'the fields are listen, auth, allowedNamespaces, protectedNamespaces, allowedHosts, corsOrigins'],
+    ['an unknown field unlike any', 'color: blue\n', 'FILE:1:1  color: unknown field "color"', 'the fields are listen, auth, allowedNamespaces, protectedNamespaces, allowedHosts, corsOrigins, target, kubeconfig, context'],
+    ['a target that is not local or kubernetes', 'target: k8s\n', 'FILE:1:9  target: expected "local" or "kubernetes", got string "k8s"', expect.stringContaining('target: kubernetes')],
+    ['a context without target: kubernetes', 'context: staging\n', 'FILE:1:1  context: is read only with target: kubernetes', 'add target: kubernetes, or remove it'],
     ['listen of the wrong type', 'listen: 4000\n', 'FILE:1:9  listen: expected HOST:PORT, got number 4000', 'e.g. listen: 127.0.0.1:4000'],
     ['a listen without a host', 'auth: token\nlisten: ":4000"\n', 'FILE:2:9  listen: ":4000": the host is missing', expect.stringContaining('127.0.0.1:4000')],
     ['a listen with a bad port', 'listen: 127.0.0.1:99999\n', 'FILE:1:9  listen: "127.0.0.1:99999": the port "99999" is not a number from 0 to 65535', expect.stringContaining('--listen HOST:PORT')],

@@ -8,6 +8,8 @@
  *   protectedNamespaces: [kube-system]
  *   allowedHosts: [chaos.internal]    # --allowed-hosts; '*' accepts any Host
  *   corsOrigins: ['https://dash.example:8443']
+ *   target: kubernetes                # --target local|kubernetes: serve a cluster's Chaos Mesh resources
+ *   kubeconfig: /etc/chaoscope/kubeconfig   # --kubeconfig; context: NAME (--context)
  *
  * Every problem comes back at once, each as `file:line:col  field: message`, in one CONFIG_INVALID: the server does
  * not start on a file it half understands.
@@ -30,9 +32,13 @@ export interface ServerConfig {
   protectedNamespaces?: string[]
   allowedHosts?: string[]
   corsOrigins?: string[]
+  /** Where the server's experiments live: the local controller (default), or a Kubernetes cluster with Chaos Mesh. */
+  target?: 'local' | 'kubernetes'
+  kubeconfig?: string
+  context?: string
 }
 
-const FIELDS = ['listen', 'auth', 'allowedNamespaces', 'protectedNamespaces', 'allowedHosts', 'corsOrigins'] as const
+const FIELDS = ['listen', 'auth', 'allowedNamespaces', 'protectedNamespaces', 'allowedHosts', 'corsOrigins', 'target', 'kubeconfig', 'context'] as const
 
 const LIST_HINTS: Record<'allowedNamespaces' | 'protectedNamespaces' | 'allowedHosts' | 'corsOrigins', string> = {
   allowedNamespaces: 'a list of namespace names, e.g. allowedNamespaces: [shop, qa]; leave it out to allow every namespace',
@@ -115,6 +121,15 @@ export function parseServerConfig(text: string, file: string): ServerConfig {
         if (value === 'token' || value === 'none') config.auth = value
         else report([k], `expected "token" or "none", got ${describe(value)}`, 'auth: token (the default) asks every call for a token; auth: none is allowed only on a loopback listen address')
         break
+      case 'target':
+        if (value === 'local' || value === 'kubernetes') config.target = value
+        else report([k], `expected "local" or "kubernetes", got ${describe(value)}`, 'target: kubernetes serves the Chaos Mesh resources of the cluster the kubeconfig names; target: local (the default) runs them on the local runtime')
+        break
+      case 'kubeconfig':
+      case 'context':
+        if (typeof value === 'string' && value.trim() !== '') config[k] = value
+        else report([k], `expected ${k === 'kubeconfig' ? 'the path of a kubeconfig file' : 'the name of a kubeconfig context'}, got ${describe(value)}`, k === 'kubeconfig' ? 'e.g. kubeconfig: /etc/chaoscope/kubeconfig (relative paths are read from the current directory)' : 'e.g. context: staging')
+        break
       case 'allowedNamespaces':
       case 'protectedNamespaces':
       case 'allowedHosts':
@@ -140,6 +155,9 @@ export function parseServerConfig(text: string, file: string): ServerConfig {
       default:
         report([k], `unknown field ${JSON.stringify(k)}`, didYouMean(k, FIELDS) ?? `the fields are ${FIELDS.join(', ')}`, true)
     }
+  }
+  if ((config.kubeconfig !== undefined || config.context !== undefined) && config.target !== 'kubernetes') {
+    report([config.kubeconfig !== undefined ? 'kubeconfig' : 'context'], 'is read only with target: kubernetes', 'add target: kubernetes, or remove it', true)
   }
   return problems.length > 0 ? fail(file, problems) : config
 }

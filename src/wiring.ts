@@ -27,7 +27,11 @@ import type { ControllerApi } from './api/types.js'
 import type { NamespacePolicy } from './engine/namespace-policy.js'
 import { hostPort, isLoopbackHost, localUrl } from './http-security.js'
 import { ADMIN_TOKEN_FILE, ensureHome, readSecret, writeSecret } from './store/state-files.js'
-import type { Store, TokenRow } from './store/store.js'
+import { Store } from './store/store.js'
+import type { TokenRow } from './store/store.js'
+import { kubeController } from './kube-controller.js'
+import { kubeBackend } from './run-target.js'
+import type { TargetChoice } from './run-target.js'
 import type { ReportStore } from './api/reports.js'
 import { startRecorder } from './recorder.js'
 import { startControllerTracing } from './engine/lifecycle-tracing.js'
@@ -93,7 +97,8 @@ export interface ControllerServer {
 
 export interface ControllerServerOptions extends AccessOptions {
   controller: ControllerHandle
-  runtime: RuntimeClient
+  /** The runtime the API lists pods from; none for a server whose target is a Kubernetes cluster. */
+  runtime?: RuntimeClient
   /** The SQLite file, for controller.json. */
   db: string
   /** Port (0: any free port), on `host` (default 127.0.0.1). */
@@ -162,7 +167,7 @@ export async function startControllerServer(opts: ControllerServerOptions): Prom
   const adminToken = opts.auth === 'none' ? undefined : localAdminToken(opts.controller.store, opts.stateless)
   const http = { listen: [hostPort(host, opts.port ?? 0)], ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
   const security = { auth: opts.auth ?? 'token', store: opts.controller.store, http } as const
-  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, security, reports: opts.controller.store, ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}) })
+  const app = apiApp({ controller: opts.controller, ...(opts.runtime ? { runtime: opts.runtime } : {}), signal: closing.signal, security, reports: opts.controller.store, ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}) })
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? 0 }, () => resolve(s))
     s.once('error', reject)
@@ -285,9 +290,24 @@ export async function startUpController(server: RuntimeServer, opts: LocalContro
   return mountController(server, { controller, runtime, db, sidecars: () => server.runtime.stats(), onStopped: () => tracing.shutdown(), ...(opts.stateless ? { stateless: true } : {}) })
 }
 
-/** `chaoscope server`: a controller on a runtime reached over HTTP (default: the one runtime.json names). */
-export async function startServer(opts: LocalControllerOptions & AccessOptions & { runtimeUrl?: string; runtimeToken?: string; port?: number }): Promise<ControllerServer & { runtimeUrl: string }> {
+/**
+ * `chaoscope server`: a controller on a runtime reached over HTTP (default: the one runtime.json names); with
+ * `target: kubernetes`, the API over a cluster's Chaos Mesh resources instead (no runtime: the cluster runs the pods).
+ */
+export async function startServer(opts: LocalControllerOptions & AccessOptions & { runtimeUrl?: string; runtimeToken?: string; port?: number; target?: TargetChoice }): Promise<ControllerServer & { runtimeUrl?: string; cluster?: { server: string; context: string } }> {
   checkAccess(opts)
+  const access: AccessOptions = { ...(opts.host ? { host: opts.host } : {}), ...(opts.auth ? { auth: opts.auth } : {}), ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
+  if (opts.target?.target === 'kubernetes') {
+    if (!opts.stateless) {
+      ensureHome()
+      refuseSecond()
+    }
+    const db = opts.db ?? defaultDbPath()
+    const backend = await kubeBackend(opts.target)
+    const controller = kubeController(backend, Store.open(db), opts.policy)
+    const server = await startControllerServer({ controller, db, ...access, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.stateless ? { stateless: true } : {}) })
+    return { ...server, cluster: { server: backend.conn.server, context: backend.conn.context } }
+  }
   const local = readState()
   const runtimeUrl = opts.runtimeUrl ?? local?.url
   if (!runtimeUrl) {
@@ -304,7 +324,6 @@ export async function startServer(opts: LocalControllerOptions & AccessOptions &
   const runtime = new HttpRuntimeClient(url, runtimeToken)
   const tracing = await startControllerTracing()
   const controller = Controller.open({ dbPath: db, runtime, tracing, ...controllerOptions(opts) })
-  const access: AccessOptions = { ...(opts.host ? { host: opts.host } : {}), ...(opts.auth ? { auth: opts.auth } : {}), ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
   const server = await startControllerServer({ controller, runtime, db, sidecars: () => runtime.sidecars(), onStopped: () => tracing.shutdown(), ...access, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.stateless ? { stateless: true } : {}) })
   return { ...server, runtimeUrl }
 }

@@ -26,7 +26,7 @@ export function layerOf(file: string): Layer {
   const p = relative(SRC, file).replaceAll('\\', '/')
   if (p.startsWith('cli/')) return 'cli'
   if (p === 'index.ts') return 'index'
-  if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts' || p === 'run-target.ts' || p === 'server-config.ts' || p === 'recorder.ts') return 'wiring'
+  if (p === 'wiring.ts' || p === 'app-file.ts' || p === 'doctor.ts' || p === 'run-target.ts' || p === 'server-config.ts' || p === 'recorder.ts' || p === 'kube-controller.ts') return 'wiring'
   if (p.startsWith('api/')) return 'api'
   if (p.startsWith('engine/')) return 'engine'
   if (p.startsWith('kube/')) return 'kube'

@@ -5,7 +5,7 @@
 import { Option } from 'commander'
 import type { Command } from 'commander'
 import { experimentSchema, parseDuration } from '../index.js'
-import { outputOption, port, selector, usage, wholeNumber } from './flags.js'
+import { outputOption, port, selector, targetOptions, usage, wholeNumber } from './flags.js'
 import type { Run } from './main.js'
 
 /** The verb behind a command: loaded on first use, skipped when only parsing. */
@@ -197,8 +197,8 @@ Exit codes: 0 stopped, 1 nothing running or still stopping after --timeout.`)
       await (await import('./verbs/runtime.js')).down(opts, run)
     }))
 
-  program
-    .command('apply')
+  targetOptions(program
+    .command('apply'))
     .description('create or update Chaos Mesh resources on the controller (all or nothing); prints created, configured or unchanged per object')
     .option('-f, --filename <path...>', 'file, directory (searched recursively for *.yaml, *.yml, *.json) or - for stdin')
     .option('--dry-run', 'validate, and show what would be selected and injected; change nothing')
@@ -209,12 +209,12 @@ a selector matching no pod), nothing is applied. Exit codes: 0 applied, 1 refuse
 Examples:
   chaoscope apply -f examples/chain-partition.yaml
   chaoscope apply -f experiments/ --dry-run`)
-    .action(act(run, async (opts: { filename?: string[]; dryRun?: boolean; maxFileSize?: number }) => {
+    .action(act(run, async (opts: { filename?: string[]; dryRun?: boolean; maxFileSize?: number } & TargetFlags) => {
       await (await import('./verbs/experiments.js')).apply(opts, run)
     }))
 
-  program
-    .command('get')
+  targetOptions(program
+    .command('get'))
     .description('list experiments (or pods): get <kind|all|pods> [NAME]')
     .argument('<type>', 'podchaos, networkchaos, httpchaos, ... (singular, plural or short name), all, or pods')
     .argument('[name]', 'one object by name')
@@ -234,12 +234,15 @@ Examples:
   chaoscope get pods -l app=middle
   chaoscope get pods -o json`)
     .action(act(run, async (type: string, name: string | undefined, opts: GetFlags) => {
-      if (['pods', 'pod', 'po'].includes(type.toLowerCase())) await (await import('./verbs/runtime.js')).getPods(name, opts, run)
+      if (['pods', 'pod', 'po'].includes(type.toLowerCase())) {
+        if (opts.target === 'kubernetes') throw usage('get pods lists the local runtime\'s pods; a cluster\'s pods are kubectl\'s', 'kubectl get pods -n NAMESPACE')
+        await (await import('./verbs/runtime.js')).getPods(name, opts, run)
+      }
       else await (await import('./verbs/experiments.js')).get(type, name, opts, run)
     }))
 
-  program
-    .command('describe')
+  targetOptions(program
+    .command('describe'))
     .description('show one experiment in detail (spec, conditions, per-target records with their evidence, events), or one pod of the local runtime (its network, status, last exit, limits)')
     .argument('<type>', 'resource type, e.g. networkchaos, or pod')
     .argument('<name>', 'its name')
@@ -248,13 +251,16 @@ Examples:
 Examples:
   chaoscope describe networkchaos delay
   chaoscope describe pod web-x7k2p`)
-    .action(act(run, async (type: string, name: string, opts: { namespace: string }) => {
-      if (['pod', 'pods', 'po'].includes(type.toLowerCase())) await (await import('./verbs/runtime.js')).describePod(name, run)
+    .action(act(run, async (type: string, name: string, opts: { namespace: string } & TargetFlags) => {
+      if (['pod', 'pods', 'po'].includes(type.toLowerCase())) {
+        if (opts.target === 'kubernetes') throw usage('describe pod shows the local runtime\'s pods; a cluster\'s pods are kubectl\'s', `kubectl describe pod ${name}`)
+        await (await import('./verbs/runtime.js')).describePod(name, run)
+      }
       else await (await import('./verbs/experiments.js')).describe(type, name, opts, run)
     }))
 
-  program
-    .command('delete')
+  targetOptions(program
+    .command('delete'))
     .description('delete experiments: every target is recovered, then the object goes (delete <kind> <name> | -f FILE)')
     .argument('[type]', 'resource type, e.g. networkchaos')
     .argument('[names...]', 'names')
@@ -263,7 +269,10 @@ Examples:
     .option('--ignore-not-found', 'treat an object that does not exist as deleted (exit 0, nothing printed for it)')
     .option('--no-wait', 'return once deletion started, without waiting for the targets to be recovered')
     .option('--timeout <seconds>', 'how long to wait for recovery', wholeNumber('--timeout', { unit: 'seconds' }), 60)
+    .option('--force', 'with --target kubernetes: let Chaos Mesh drop its finalizer without recovering (annotation chaos-mesh.chaos-mesh.org/cleanFinalizer=forced); the targets may keep the fault')
     .addHelpText('after', `
+On Kubernetes the object stays until Chaos Mesh has recovered every target (its finalizer chaos-mesh/records);
+when Chaos Mesh cannot (its controller or the pods are gone), --force removes it anyway.
 Exit codes: 0 deleted, 1 not found (without --ignore-not-found) or not recovered in time, 2 usage or an invalid file.
 Examples:
   chaoscope delete networkchaos delay
@@ -273,8 +282,8 @@ Examples:
     }))
 
   for (const verb of ['pause', 'resume'] as const) {
-    program
-      .command(verb)
+    targetOptions(program
+      .command(verb))
       .description(verb === 'pause' ? 'pause an experiment: its faults are recovered until it is resumed (annotation experiment.chaos-mesh.org/pause)' : 'resume a paused experiment')
       .argument('<type>', 'resource type, e.g. networkchaos')
       .argument('<name>', 'its name')
@@ -282,13 +291,13 @@ Examples:
       .addHelpText('after', `
 Examples:
   chaoscope ${verb} networkchaos delay`)
-      .action(act(run, async (type: string, name: string, opts: { namespace: string }) => {
+      .action(act(run, async (type: string, name: string, opts: { namespace: string } & TargetFlags) => {
         await (await import('./verbs/experiments.js')).pauseOrResume(verb, type, name, opts, run)
       }))
   }
 
-  program
-    .command('events')
+  targetOptions(program
+    .command('events'))
     .description('list events: what the controller did, and why')
     .option('--for <kind/name>', 'only the events of one object, e.g. networkchaos/delay')
     .option('-n, --namespace <namespace>', 'namespace', 'default')
@@ -361,8 +370,8 @@ Examples:
       await (await import('./verbs/prometheus.js')).prometheusConfigVerb(opts, run)
     }))
 
-  program
-    .command('run')
+  targetOptions(program
+    .command('run'))
     .description('run a Chaos Toolkit experiment: the steady-state hypothesis before, during and after its method, rollbacks, a verdict and a journal')
     .argument('<experiment>', 'a Chaos Toolkit experiment file (JSON or YAML)')
     .addOption(new Option('--rollback-strategy <strategy>', 'when rollbacks run: default (not after a failed or interrupted run), always, never, deviated').choices(['default', 'always', 'never', 'deviated']))
@@ -445,8 +454,14 @@ Examples:
     .option('--db <file>', 'the SQLite file keeping experiments, records and events (default $CHAOSCOPE_HOME/chaoscope.db)')
     .option('--allow-exec', 'let Workflow Task templates run their container\'s command as a local process (refused otherwise)')
     .option('--runtime-token-file <file>', 'a file holding the runtime\'s token (default: runtime.json\'s, or $CHAOSCOPE_RUNTIME_TOKEN)')
-    .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port); --listen sets the address and port').argParser(port('--port')).default(0))))
+    .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port); --listen sets the address and port').argParser(port('--port')).default(0))
+    .addOption(new Option('--target <target>', 'local (default: experiments on the local runtime) or kubernetes (the API over a cluster\'s Chaos Mesh resources; the config file\'s target:)').choices(['local', 'kubernetes']))
+    .option('--kubeconfig <file>', 'with --target kubernetes: the kubeconfig (default $KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'with --target kubernetes: a context of the kubeconfig (default its current-context)')))
     .addHelpText('after', `
+With --target kubernetes (or target: kubernetes in --config), /api/v1 serves the Chaos Mesh resources of the
+cluster the kubeconfig names: apply, get, watch, pause, resume, delete and events act there, with this server's
+tokens, roles, namespace policy and audit log (kept in --db); no runtime is needed, and pods are the cluster's.
 Ctrl-C or SIGTERM stops the controller without recovering anything (stopping is not deleting): faults stay
 until their experiments end, and a controller started again on the same database carries on.
 ${ACCESS_HELP}
@@ -455,7 +470,8 @@ Examples:
   chaoscope up -f demo/chain/app.yaml --detach && chaoscope server
   chaoscope server --runtime http://127.0.0.1:41234 --db /tmp/chaos.db --port 8080
   chaoscope server --event-ttl 1h --max-events 0 --archive-ttl 720h --max-archived 100
-  chaoscope server --listen 0.0.0.0:4000 --protected-namespaces prod,kube-system`)
+  chaoscope server --listen 0.0.0.0:4000 --protected-namespaces prod,kube-system
+  chaoscope server --target kubernetes --context staging --port 4000`)
     .action(act(run, async (opts: ServerFlags) => {
       await (await import('./verbs/server.js')).server(opts, run)
     }))
@@ -540,7 +556,9 @@ export interface RunCommandFlags {
   junit?: string; report?: string; quiet?: boolean; output: 'text' | 'json'
 }
 export interface ReportFlags { since?: string; from?: string; to?: string; run?: number; title?: string; output?: string }
-export interface ServerFlags extends RetentionFlags, AccessFlags { runtime?: string; runtimeTokenFile?: string; db?: string; port: number }
-export interface GetFlags { namespace?: string; allNamespaces?: boolean; selector?: string; output: 'table' | 'wide' | 'yaml' | 'json'; watch?: boolean }
-export interface DeleteFlags { filename?: string[]; namespace: string; ignoreNotFound?: boolean; wait: boolean; timeout: number }
-export interface EventsFlags { for?: string; namespace: string; allNamespaces?: boolean; output: 'table' | 'yaml' | 'json'; watch?: boolean }
+export interface ServerFlags extends RetentionFlags, AccessFlags { target?: 'local' | 'kubernetes'; kubeconfig?: string; context?: string; runtime?: string; runtimeTokenFile?: string; db?: string; port: number }
+/** Where an experiment command acts: `--target local|kubernetes`, `--kubeconfig`, `--context`. */
+export interface TargetFlags { target: 'local' | 'kubernetes'; kubeconfig?: string; context?: string }
+export interface GetFlags extends TargetFlags { namespace?: string; allNamespaces?: boolean; selector?: string; output: 'table' | 'wide' | 'yaml' | 'json'; watch?: boolean }
+export interface DeleteFlags extends TargetFlags { filename?: string[]; namespace: string; ignoreNotFound?: boolean; wait: boolean; timeout: number; force?: boolean }
+export interface EventsFlags extends TargetFlags { for?: string; namespace: string; allNamespaces?: boolean; output: 'table' | 'yaml' | 'json'; watch?: boolean }

@@ -1,8 +1,8 @@
-/** @module cli/verbs/experiments: apply, get, describe, delete, pause, resume, events against the controller API. */
-import { ChaosError, EXIT, controllerClient, formatIssue, isChaosError, kindNames, notApplicable, validatePaths } from '../../index.js'
-import type { ChaosObject, ControllerClient, Issue, Resource } from '../../index.js'
-import type { DeleteFlags, EventsFlags, GetFlags } from '../commands.js'
-import { usage } from '../flags.js'
+/** @module cli/verbs/experiments: apply, get, describe, delete, pause, resume, events against the controller API or a cluster (--target kubernetes). */
+import { ChaosError, EXIT, experimentApi, formatIssue, isChaosError, kindNames, notApplicable, validatePaths } from '../../index.js'
+import type { ChaosObject, ExperimentApi, Issue, Resource } from '../../index.js'
+import type { DeleteFlags, EventsFlags, GetFlags, TargetFlags } from '../commands.js'
+import { targetChoice, usage } from '../flags.js'
 import type { Run } from '../main.js'
 import { describeText, eventTable, indent, json, list, objectTables, yaml } from '../print.js'
 import { SignalLatch } from '../signals.js'
@@ -18,13 +18,14 @@ function printIssues(issues: Issue[], run: Run, exitCode: number): void {
   run.exitCode = exitCode
 }
 
-export async function apply(opts: { filename?: string[]; dryRun?: boolean; maxFileSize?: number }, run: Run): Promise<void> {
+export async function apply(opts: { filename?: string[]; dryRun?: boolean; maxFileSize?: number } & TargetFlags, run: Run): Promise<void> {
+  const where = targetChoice(opts)
   if (!opts.filename || opts.filename.length === 0) throw usage('apply needs at least one -f FILE|DIR|-', 'chaoscope apply -f delay.yaml')
   const result = await validatePaths(opts.filename, { ...(run.stdin ? { stdin: run.stdin } : {}), ...(opts.maxFileSize ? { maxFileSize: opts.maxFileSize } : {}) })
   const issues = [...result.issues, ...(await notApplicable(result))]
   if (issues.length === 0 && result.resources.length === 0) throw new ChaosError('SPEC_NO_INPUT', `no resource found in ${opts.filename.join(', ')}`)
   if (issues.length > 0) return printIssues(issues, run, EXIT.USAGE)
-  const api = await controllerClient()
+  const api = await experimentApi(where)
   const { text, starts } = await toYaml(result.resources)
   let items
   try {
@@ -71,7 +72,7 @@ export async function get(type: string, name: string | undefined, opts: GetFlags
   const ns = opts.namespace ?? 'default'
   const kind = type.toLowerCase() === 'all' ? undefined : resolveKind(type)
   if (name && !kind) throw usage('a name needs a resource type: get <kind> NAME', `chaoscope get networkchaos ${name}`)
-  const api = await controllerClient()
+  const api = await experimentApi(targetChoice(opts))
   const namespace = opts.allNamespaces ? undefined : ns
   const query = { ...(kind ? { kind } : {}), ...(namespace ? { namespace } : {}), ...(opts.selector ? { labelSelector: opts.selector } : {}) }
   const fetchAll = async (): Promise<ChaosObject[]> => (name ? [await api.get(kind!, ns, name)] : api.list(query))
@@ -105,9 +106,10 @@ export async function get(type: string, name: string | undefined, opts: GetFlags
   }
 }
 
-export async function describe(type: string, name: string, opts: { namespace: string }, run: Run): Promise<void> {
+export async function describe(type: string, name: string, opts: { namespace: string } & TargetFlags, run: Run): Promise<void> {
+  const where = targetChoice(opts)
   const kind = (await kindNames()).resolveKind(type)
-  const api = await controllerClient()
+  const api = await experimentApi(where)
   const obj = await api.get(kind, opts.namespace, name, { refresh: true })
   const events = await api.objectEvents(kind, opts.namespace, name)
   run.out(await describeText(obj, events))
@@ -116,6 +118,8 @@ export async function describe(type: string, name: string, opts: { namespace: st
 const notFound = (e: unknown) => isChaosError(e) && e.code.endsWith('NOT_FOUND')
 
 export async function remove(type: string | undefined, names: string[], opts: DeleteFlags, run: Run): Promise<void> {
+  const where = targetChoice(opts)
+  if (opts.force && where.target !== 'kubernetes') throw usage('--force is for --target kubernetes (Chaos Mesh\'s finalizer); the local controller always recovers before it deletes')
   const { resolveKind, resourceType } = await kindNames()
   const targets: [kind: string, ns: string, name: string][] = []
   if (opts.filename?.length) {
@@ -128,11 +132,11 @@ export async function remove(type: string | undefined, names: string[], opts: De
     const kind = resolveKind(type)
     for (const n of names) targets.push([kind, opts.namespace, n])
   }
-  const api = await controllerClient()
+  const api = await experimentApi(where)
   let failed = false
   for (const [kind, ns, name] of targets) {
     try {
-      const res = await api.delete(kind, ns, name, { wait: opts.wait, timeoutSeconds: opts.timeout })
+      const res = await api.delete(kind, ns, name, { wait: opts.wait, timeoutSeconds: opts.timeout, ...(opts.force ? { force: true } : {}) })
       if (opts.wait && !res.gone) await waitGone(api, kind, ns, name, 1)
       run.out(`${resourceType(kind)} "${name}" deleted\n`)
     } catch (e) {
@@ -145,7 +149,7 @@ export async function remove(type: string | undefined, names: string[], opts: De
   if (failed) run.exitCode = EXIT.FAILED
 }
 
-async function waitGone(api: ControllerClient, kind: string, ns: string, name: string, timeoutS: number): Promise<void> {
+async function waitGone(api: ExperimentApi, kind: string, ns: string, name: string, timeoutS: number): Promise<void> {
   const deadline = Date.now() + timeoutS * 1000
   for (;;) {
     try {
@@ -159,16 +163,17 @@ async function waitGone(api: ControllerClient, kind: string, ns: string, name: s
   }
 }
 
-export async function pauseOrResume(verb: 'pause' | 'resume', type: string, name: string, opts: { namespace: string }, run: Run): Promise<void> {
+export async function pauseOrResume(verb: 'pause' | 'resume', type: string, name: string, opts: { namespace: string } & TargetFlags, run: Run): Promise<void> {
+  const where = targetChoice(opts)
   const { resolveKind, resourceType } = await kindNames()
   const kind = resolveKind(type)
-  const api = await controllerClient()
+  const api = await experimentApi(where)
   await api[verb](kind, opts.namespace, name)
   run.out(`${resourceType(kind)}/${name} ${verb}d\n`)
 }
 
 export async function events(opts: EventsFlags, run: Run): Promise<void> {
-  const api = await controllerClient()
+  const api = await experimentApi(targetChoice(opts))
   const q: { kind?: string; name?: string; namespace?: string; sinceId?: number } = opts.allNamespaces ? {} : { namespace: opts.namespace }
   if (opts.for) {
     const m = /^([^/]+)\/([^/]+)$/.exec(opts.for)

@@ -3,10 +3,13 @@ import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { EXIT, connectTarget, formatIssue, junitXml, prepareRun, reportFormatOfFile, runController, runExperiment } from '../../index.js'
 import type { ActivityRun, Journal, RunEvent } from '../../index.js'
-import { usage } from '../flags.js'
+import { targetChoice, usage } from '../flags.js'
 import type { Run } from '../main.js'
 
 export interface RunCommandOptions {
+  target?: 'local' | 'kubernetes'
+  kubeconfig?: string
+  context?: string
   rollbackStrategy?: string
   hypothesisStrategy?: string
   hypothesisFrequency?: number
@@ -107,6 +110,7 @@ function failedChecks(journal: Journal): string[] {
 
 export async function run(file: string, opts: RunCommandOptions, io: Run): Promise<void> {
   if (!file) throw usage('run needs an experiment file', 'chaoscope run experiment.json')
+  const where = targetChoice(opts)
   if (opts.report && !(await reportFormatOfFile(opts.report))) throw usage(`--report ${opts.report}: a report file's name ends in .html, .json or .md`, 'chaoscope run experiment.json --report report.html')
   const prepared = await prepareRun(file, {
     ...(opts.rollbackStrategy !== undefined ? { rollbackStrategy: opts.rollbackStrategy } : {}),
@@ -134,7 +138,7 @@ export async function run(file: string, opts: RunCommandOptions, io: Run): Promi
   const { run: p } = prepared
   // a .env var file's variables are the environment of what the run starts, as `chaos run` exports them
   Object.assign(process.env, p.env)
-  const target = await connectTarget()
+  const target = await connectTarget(where)
   const interrupt = new AbortController()
   const stopRollbacks = new AbortController()
   let signals = 0

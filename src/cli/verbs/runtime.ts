@@ -34,7 +34,7 @@ export async function up(opts: UpFlags, run: Run): Promise<void> {
       return
     }
     if (latch.reason) return await stop(latch.reason)
-    const access = accessOf(opts)
+    const access = accessOf(opts, 'up')
     server = await startRuntimeServer(app.resource, resolve(opts.filename), {
       controlPort: access.port ?? opts.controlPort,
       ...(access.host ? { host: access.host } : {}),
@@ -91,7 +91,7 @@ async function detach(opts: UpFlags, run: Run): Promise<void> {
     run.exitCode = EXIT.USAGE
     return
   }
-  accessOf(opts) // a bad --listen or --config is said here, not in the log of a child that exits
+  accessOf(opts, 'up') // a bad --listen or --config is said here, not in the log of a child that exits
   const logFile = join(ensureHome(), 'runtime.log')
   // the last run's log becomes runtime.log.1; appending, so that the runtime's truncations start it over
   if (sizeOf(logFile) > 0) rotate(logFile, opts.logMaxFiles)

@@ -1,8 +1,9 @@
 /** @module cli/verbs/server: `chaoscope server`: the controller and its API beside a runtime that is already up. */
 import { readFileSync } from 'node:fs'
 import { ChaosError, corsOriginProblem, loadServerConfig, namespaceProblem, parseListen, startServer } from '../../index.js'
-import type { NamespacePolicy } from '../../index.js'
+import type { NamespacePolicy, TargetChoice } from '../../index.js'
 import type { AccessFlags, RetentionFlags, ServerFlags } from '../commands.js'
+import { targetChoice } from '../flags.js'
 import type { Run } from '../main.js'
 import { SignalLatch } from '../signals.js'
 
@@ -43,6 +44,8 @@ export interface Access {
   allowedHosts?: string[]
   corsOrigins?: string[]
   policy?: NamespacePolicy
+  /** `--target` / `target:` (flags win over the file). */
+  target?: TargetChoice
 }
 
 /** CLI_USAGE for a namespace or origin flag the config file would refuse too. */
@@ -60,7 +63,7 @@ function checkFlags(opts: AccessFlags): void {
   }
 }
 
-export function accessOf(opts: AccessFlags): Access {
+export function accessOf(opts: AccessFlags & { target?: 'local' | 'kubernetes'; kubeconfig?: string; context?: string }, command: 'up' | 'server' = 'server'): Access {
   checkFlags(opts)
   const file = opts.config ? loadServerConfig(opts.config) : {}
   const listenText = opts.listen ?? file.listen
@@ -70,7 +73,10 @@ export function accessOf(opts: AccessFlags): Access {
   const auth = opts.auth ?? file.auth
   const allowedHosts = opts.allowedHosts ?? file.allowedHosts
   const corsOrigins = opts.corsOrigin ?? file.corsOrigins
+  const target = targetChoice({ target: opts.target ?? file.target, kubeconfig: opts.kubeconfig ?? file.kubeconfig, context: opts.context ?? file.context })
+  if (command === 'up' && target.target === 'kubernetes') throw new ChaosError('CLI_USAGE', `${opts.config}: target: kubernetes is for \`chaoscope server\`; \`up\` runs the local runtime`, { hint: 'run `chaoscope server --config FILE` for a cluster, or remove target from the file' })
   return {
+    ...(target.target === 'kubernetes' ? { target } : {}),
     ...(listen ? { host: listen.host, port: listen.port } : {}),
     ...(auth ? { auth } : {}),
     ...(allowedHosts ? { allowedHosts } : {}),
@@ -117,11 +123,13 @@ export async function server(opts: ServerFlags, run: Run): Promise<void> {
       ...(access.allowedHosts ? { allowedHosts: access.allowedHosts } : {}),
       ...(access.corsOrigins ? { corsOrigins: access.corsOrigins } : {}),
       ...(access.policy ? { policy: access.policy } : {}),
+      ...(access.target ? { target: access.target } : {}),
       log: controllerLog(run),
       retention: retentionOf(opts),
       ...(opts.allowExec ? { allowExec: true } : {}),
     })
-    run.out(`controller (pid ${process.pid}): API ${s.state.url}/api/v1, runtime ${s.runtimeUrl}, db ${s.state.db}\n`)
+    const where = s.cluster ? `Kubernetes cluster ${s.cluster.server} (context ${s.cluster.context})` : `runtime ${s.runtimeUrl}`
+    run.out(`controller (pid ${process.pid}): API ${s.state.url}/api/v1, ${where}, db ${s.state.db}\n`)
     run.out(s.adminToken ? `auth: tokens (the CLI sends the local admin token, ${'$'}CHAOSCOPE_HOME/token)\n` : 'auth: none (loopback only)\n')
     const why = await latch.stopped
     run.out(`stopping (${why})...\n`)
