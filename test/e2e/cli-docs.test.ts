@@ -104,7 +104,7 @@ describe('every quoted chaoscope command line parses', () => {
   it('a line naming a command or flag that does not exist is caught', async () => {
     expect(await parseProblem(['reportx', 'journal.json'])).toMatch(/unknownCommand/)
     expect(await parseProblem(['report', 'journal.json'])).toMatch(/excessArguments/)
-    expect(await parseProblem(['apply', '--target', 'kubernetes'])).toMatch(/unknownOption/)
+    expect(await parseProblem(['apply', '--cluster', 'prod'])).toMatch(/unknownOption/)
     expect(await parseProblem(['down', '--timeout', 'soon'])).toMatch(/CLI_USAGE/)
   })
 
