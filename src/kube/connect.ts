@@ -7,6 +7,8 @@
  * The client library is loaded only here, and only when a Kubernetes target is asked for (it takes a while to load).
  */
 import { existsSync } from 'node:fs'
+import { request } from 'node:https'
+import type { RequestOptions } from 'node:https'
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import type * as k8s from '@kubernetes/client-node'
@@ -150,4 +152,27 @@ export function kubeError(e: unknown, what: string, conn?: Pick<KubeConnection, 
   const code = err.code ?? err.cause?.code
   const text = err.cause?.message ?? err.message ?? String(e)
   return new ChaosError('KUBE_UNREACHABLE', `${what}: the API server ${conn?.server ?? ''} did not answer (${code ? `${code}: ` : ''}${text})`, { hint: 'check that the cluster runs and that the kubeconfig\'s server address is reachable (`kubectl cluster-info`)' })
+}
+
+/**
+ * GET of a path that answers text (a pod's log), with the kubeconfig's credentials. The generated client cannot
+ * read the API server's error answers to such calls ("Cannot parse content"), so this one keeps the Status: a
+ * failure rejects with `{code, body}`, which kubeError reads as it reads the client's errors.
+ */
+export async function kubeGetText(conn: Pick<KubeConnection, 'kc' | 'server'>, path: string, timeoutMs = 30_000): Promise<string> {
+  const url = new URL(path, conn.server.endsWith('/') ? conn.server : `${conn.server}/`)
+  const opts: RequestOptions = { method: 'GET', hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, headers: { Accept: 'text/plain, application/json' } }
+  await conn.kc.applyToHTTPSOptions(opts)
+  return new Promise((resolve, reject) => {
+    const req = request(opts, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => (body += d))
+      res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve(body) : reject({ code: res.statusCode ?? 0, body })))
+      res.on('error', reject)
+    })
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)))
+    req.on('error', reject)
+    req.end()
+  })
 }

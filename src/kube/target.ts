@@ -5,7 +5,7 @@
  */
 import { ChaosError, isChaosError } from '../errors.js'
 import type { Target, TargetLogLine, TargetPod } from '../verdict/types.js'
-import { kubeError } from './connect.js'
+import { kubeError, kubeGetText } from './connect.js'
 import type { KubeConnection } from './connect.js'
 
 /** How long a delete waits for Chaos Mesh to recover the faults it ends, in seconds (as the local target waits). */
@@ -72,7 +72,8 @@ export function kubeTarget(backend: TargetBackend): Target {
       const [namespace, name] = pod.includes('/') ? (pod.split('/', 2) as [string, string]) : [conn.namespace, pod]
       let text: string
       try {
-        text = await conn.core.readNamespacedPodLog({ name, namespace, timestamps: true, ...(opts.tail !== undefined ? { tailLines: opts.tail } : {}) })
+        const query = `timestamps=true${opts.tail !== undefined ? `&tailLines=${opts.tail}` : ''}`
+        text = await kubeGetText(conn, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/log?${query}`)
       } catch (e) {
         throw kubeError(e, `read the logs of pod ${namespace}/${name}`, conn)
       }
