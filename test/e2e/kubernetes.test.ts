@@ -170,6 +170,9 @@ describe('--target kubernetes with Chaos Mesh installed', () => {
     const noTarget = await chaoscope(['get', 'podchaos', '--context', 'admin'])
     expect(noTarget.code).toBe(2)
     expect(noTarget.stderr).toMatch(/--context needs --target kubernetes/)
+    const withRuntime = await chaoscope(['server', ...target, '--runtime', 'http://127.0.0.1:9'])
+    expect(withRuntime.code).toBe(2)
+    expect(withRuntime.stderr).toMatch(/--runtime: a server whose target is a Kubernetes cluster has no local runtime.*\[CLI_USAGE\]/)
   })
 
   it('doctor --target kubernetes: the API server and its version, the CRDs, permissions; the viewer is told what it lacks', async () => {

@@ -112,6 +112,8 @@ export async function server(opts: ServerFlags, run: Run): Promise<void> {
   const latch = new SignalLatch()
   try {
     const access = accessOf(opts)
+    const local = [opts.runtime !== undefined && '--runtime', opts.runtimeTokenFile !== undefined && '--runtime-token-file', opts.allowExec && '--allow-exec'].filter((f): f is string => typeof f === 'string')
+    if (access.target && local.length > 0) throw new ChaosError('CLI_USAGE', `${local.join(', ')}: a server whose target is a Kubernetes cluster has no local runtime (Chaos Mesh runs the experiments there)`, { hint: 'leave them out, or serve the local runtime without --target kubernetes' })
     const runtimeToken = runtimeTokenOf(opts.runtimeTokenFile)
     const s = await startServer({
       ...(opts.runtime ? { runtimeUrl: opts.runtime } : {}),
