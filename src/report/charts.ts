@@ -98,8 +98,17 @@ function axisScale(values: readonly (number | null)[], limit: number | null, spl
 const line = (edge: EdgeSeries, pick: (p: EdgeSeries['points'][number]) => number | null): [number, number | null][] =>
   edge.points.map((p) => [p.t, pick(p)])
 
-/** The chart for one edge over the report's range. */
+/** The chart for one edge over the report's range, drawn as SVG. */
 export function edgeChart(data: ReportData, edge: EdgeSeries): EdgeChart {
+  const { option, ...geometry } = edgeChartOption(data, edge)
+  return { edge: edge.id, svg: renderSvg(option, EDGE_LAYOUT.width, EDGE_LAYOUT.height, `e${slug(edge.id)}`), ...geometry }
+}
+
+/**
+ * The ECharts option of an edge's chart and its time axis: what {@link edgeChart} renders to SVG on the server, and
+ * what the dashboard renders in the browser (the same chart, live and with tooltips).
+ */
+export function edgeChartOption(data: ReportData, edge: EdgeSeries): Omit<EdgeChart, 'edge' | 'svg'> & { option: EChartsOption } {
   const L = EDGE_LAYOUT
   const from = Date.parse(data.range.from)
   const to = Date.parse(data.range.to)
@@ -229,7 +238,7 @@ export function edgeChart(data: ReportData, edge: EdgeSeries): EdgeChart {
       },
     ],
   }
-  return { edge: edge.id, svg: renderSvg(option, L.width, L.height, `e${slug(edge.id)}`), from, to, plotLeft: L.left, plotWidth, windows }
+  return { option, from, to, plotLeft: L.left, plotWidth, windows }
 }
 
 const VERDICT_COLOURS: Record<string, string> = {

@@ -1,0 +1,126 @@
+/**
+ * @module dashboard/api: the page's calls to /api/v1 on its own origin. The token travels in `Authorization` only,
+ * never in a URL; a 401 ends the session (the page shows the login again).
+ *
+ *   page ─▶ Api.get/post/delete ─▶ fetch(same origin, Bearer token) ─▶ JSON, or ApiError {status, code, message, hint, issues}
+ *   page ─▶ Api.watch ─▶ fetch(/api/v1/watch) ─▶ server-sent events read from the body stream ─▶ onChange
+ */
+import type { ChangeNotice, Issue } from './types.js'
+
+/** An error answer of the API, as its JSON body says it: `{code, message, hint?, issues?}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+    readonly issues: Issue[] = [],
+  ) {
+    super(message)
+  }
+}
+
+export interface WatchHandlers {
+  /** The stream is open: what was listed before it may have changed meanwhile, so list again. */
+  onReady?: () => void
+  onChange: (change: ChangeNotice) => void
+  /** The stream ended (dropped, closed by the server, or the network): the caller lists and watches again. */
+  onEnd?: (reason: string) => void
+}
+
+export class Api {
+  constructor(
+    private readonly token: string,
+    /** Called once a call is answered 401: the token is wrong, revoked or expired. */
+    private readonly onUnauthorized: () => void = () => {},
+  ) {}
+
+  get<T>(path: string): Promise<T> {
+    return this.call<T>('GET', path)
+  }
+
+  /** The text of a GET (pod logs, an HTML report). */
+  async text(path: string): Promise<string> {
+    const res = await this.fetch('GET', path)
+    return res.text()
+  }
+
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>('POST', path, body === undefined ? undefined : { type: 'application/json', text: JSON.stringify(body) })
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.call<T>('DELETE', path)
+  }
+
+  /** Applies YAML (one or more documents) as `chaoscope apply -f` does; `dryRun` validates and plans only. */
+  apply<T>(yaml: string, opts: { dryRun?: boolean; file?: string } = {}): Promise<T> {
+    const q = new URLSearchParams()
+    if (opts.dryRun) q.set('dryRun', 'true')
+    if (opts.file) q.set('file', opts.file)
+    return this.call<T>('POST', `/api/v1/resources${q.size ? `?${q}` : ''}`, { type: 'application/yaml', text: yaml })
+  }
+
+  /**
+   * Follows GET /api/v1/watch (`query`: kind, namespace, labelSelector) until `signal` aborts or the stream ends.
+   * EventSource cannot send a header, so the stream is read from fetch's body.
+   */
+  async watch(query: Record<string, string>, handlers: WatchHandlers, signal: AbortSignal): Promise<void> {
+    const q = new URLSearchParams(query)
+    let reason = 'closed'
+    try {
+      const res = await this.fetch('GET', `/api/v1/watch${q.size ? `?${q}` : ''}`, undefined, signal)
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+      let buffer = ''
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        buffer += value
+        let end: number
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const ev = parseEvent(block)
+          if (ev.event === 'ready') handlers.onReady?.()
+          else if (ev.event === 'change') handlers.onChange(JSON.parse(ev.data) as ChangeNotice)
+          else if (ev.event === 'dropped') reason = (JSON.parse(ev.data) as { reason: string }).reason
+        }
+      }
+    } catch (e) {
+      if (signal.aborted) return
+      reason = e instanceof Error ? e.message : String(e)
+    }
+    if (!signal.aborted) handlers.onEnd?.(reason)
+  }
+
+  private async call<T>(method: string, path: string, body?: { type: string; text: string }): Promise<T> {
+    const res = await this.fetch(method, path, body)
+    return (await res.json()) as T
+  }
+
+  private async fetch(method: string, path: string, body?: { type: string; text: string }, signal?: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}`, Accept: 'application/json' }
+    if (body) headers['Content-Type'] = body.type
+    const res = await fetch(path, { method, headers, ...(body ? { body: body.text } : {}), ...(signal ? { signal } : {}), cache: 'no-store' })
+    if (res.ok) return res
+    const err = await res.json().catch(() => ({})) as { code?: string; message?: string; hint?: string; issues?: Issue[] }
+    if (res.status === 401) this.onUnauthorized()
+    throw new ApiError(res.status, err.code ?? `HTTP_${res.status}`, err.message ?? res.statusText, err.hint, err.issues ?? [])
+  }
+}
+
+/** One server-sent event block: its `event:` name and its `data:` lines joined. Comments (keep-alives) give none. */
+function parseEvent(block: string): { event: string; data: string } {
+  let event = 'message'
+  const data: string[] = []
+  for (const line of block.split('\n')) {
+    if (line.startsWith('event:')) event = line.slice(6).trim()
+    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
+  }
+  return { event: data.length ? event : 'comment', data: data.join('\n') }
+}
+
+/** Who the token is (GET /api/v1/whoami), to check it at login and to hide what its role may not do. */
+export function canWrite(role: string): boolean {
+  return role === 'operator' || role === 'admin'
+}

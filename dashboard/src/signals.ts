@@ -1,0 +1,42 @@
+/**
+ * @module dashboard/signals: the golden signals (latency, errors, throughput per edge) with the fault windows, read
+ * from the report API (GET /api/v1/report?format=json: what the recorder keeps of the sidecars each second) and read
+ * again every few seconds while a page shows them.
+ */
+import { useEffect, useState } from 'react'
+import { ApiError } from './api.js'
+import type { Api } from './api.js'
+import type { ReportData } from './types.js'
+
+export interface Signals {
+  data?: ReportData
+  error?: string
+}
+
+/**
+ * The report of `query` (`{since: '15m'}`, or `{from, to}`, or `{run}`), refreshed every `everyMs` (0: once).
+ * A range with no traffic yet is no error: the report API says so with REPORT_INVALID_RANGE, shown as "no data".
+ */
+export function useSignals(api: Api, query: Record<string, string>, everyMs = 5000): Signals {
+  const [state, setState] = useState<Signals>({})
+  const key = JSON.stringify(query)
+  useEffect(() => {
+    let stopped = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const read = async () => {
+      try {
+        const data = await api.get<ReportData>(`/api/v1/report?${new URLSearchParams({ ...query, format: 'json' })}`)
+        if (!stopped) setState({ data })
+      } catch (e) {
+        if (!stopped) setState((s) => ({ ...s, error: e instanceof ApiError ? `${e.message} (${e.code})` : String(e) }))
+      }
+      if (!stopped && everyMs > 0) timer = setTimeout(read, everyMs)
+    }
+    void read()
+    return () => {
+      stopped = true
+      clearTimeout(timer)
+    }
+  }, [api, key, everyMs])
+  return state
+}
