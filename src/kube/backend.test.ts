@@ -90,6 +90,19 @@ describe('KubeBackend apply, get and list', () => {
     expect((await kube.get('NetworkChaos', 'default', 'again')).metadata.labels).toEqual({ v: '2' })
   })
 
+  it('keeps the pause annotation and others\' labels and annotations when the same file is applied again: unchanged, still paused', async () => {
+    const text = example(PARTITION, { name: 'kept', labels: { v: '1' } })
+    await kube.apply(text)
+    await kube.pause('NetworkChaos', 'default', 'kept')
+    await mergePatch(ref('networkchaos', 'default', 'kept'), { metadata: { labels: { owner: 'ops' }, annotations: { 'example.com/note': 'set by another tool' } } })
+    expect((await kube.apply(text)).items[0]!.action).toBe('unchanged')
+    const changed = await kube.apply(example(PARTITION, { name: 'kept', labels: { v: '2' } }))
+    expect(changed.items[0]!.action).toBe('configured')
+    const live = await kube.get('NetworkChaos', 'default', 'kept')
+    expect(live.metadata.labels).toEqual({ v: '2', owner: 'ops' })
+    expect(live.metadata.annotations).toEqual({ 'experiment.chaos-mesh.org/pause': 'true', 'example.com/note': 'set by another tool' })
+  })
+
   it('creates nothing with dryRun, yet says what it would do', async () => {
     const res = await kube.apply(example(POD_KILL, { name: 'dry' }), { dryRun: true })
     expect(res).toMatchObject({ dryRun: true, items: [{ action: 'created', object: { kind: 'PodChaos', metadata: { name: 'dry' } } }] })
@@ -264,6 +277,25 @@ describe('KubeBackend delete', () => {
   })
 })
 
+describe('KubeBackend delete --force refused', () => {
+  it('leaves no cleanFinalizer annotation when RBAC allows the patch but refuses the delete', async () => {
+    await namespace('patch-only')
+    const rbac = conn.kc.makeApiClient(conn.lib.RbacAuthorizationV1Api)
+    await rbac.createNamespacedRole({ namespace: 'patch-only', body: { metadata: { name: 'patch-only' }, rules: [{ apiGroups: ['chaos-mesh.org'], resources: ['networkchaos'], verbs: ['get', 'list', 'patch'] }] } })
+    await rbac.createNamespacedRoleBinding({ namespace: 'patch-only', body: { metadata: { name: 'patch-only' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'patch-only' }, subjects: [{ kind: 'User', name: 'viewer', apiGroup: 'rbac.authorization.k8s.io' }] } })
+    await kube.apply(example(PARTITION, { name: 'undeletable', namespace: 'patch-only' }))
+    const viewer = await KubeBackend.connect({ kubeconfig: cluster.kubeconfig, context: 'viewer' })
+    const e = await failure(viewer.delete('NetworkChaos', 'patch-only', 'undeletable', { force: true }))
+    expect(e.code).toBe('KUBE_FORBIDDEN')
+    expect(e.message).toMatch(/cannot delete resource "networkchaos"/)
+    // the same user may patch it: a patch sent before the delete would have gone through
+    await viewer.pause('NetworkChaos', 'patch-only', 'undeletable')
+    const live = await kube.get('NetworkChaos', 'patch-only', 'undeletable')
+    expect(live.metadata.annotations).toEqual({ 'experiment.chaos-mesh.org/pause': 'true' })
+    expect(live.metadata.deletionTimestamp).toBeUndefined()
+  })
+})
+
 describe('KubeBackend errors', () => {
   it('says KUBE_FORBIDDEN to a user RBAC refuses, for apply and list', async () => {
     const viewer = await KubeBackend.connect({ kubeconfig: cluster.kubeconfig, context: 'viewer' })
@@ -321,6 +353,33 @@ describe('KubeBackend errors', () => {
     expect(seen).toEqual(['apply PodChaos/k dryRun=true', 'apply PodChaos/k dryRun=false', 'list all'])
     expect((await failure(withNative.get('PodChaos', 'default', 'k'))).code).toBe('KUBE_NOT_FOUND')
     expect((await failure(withNative.pause('PodChaos', 'default', 'k'))).code).toBe('KUBE_NATIVE_UNSUPPORTED')
+  })
+})
+
+describe('KubeBackend with Chaos Mesh partly installed', () => {
+  it('refuses a kind whose CRD is missing, naming the kinds served, instead of handing it to the native forms', async () => {
+    await conn.crds.deleteCustomResourceDefinition({ name: 'dnschaos.chaos-mesh.org' })
+    const deadline = Date.now() + 30_000
+    while ((await conn.custom.getAPIResources({ group: 'chaos-mesh.org', version: 'v1alpha1' })).resources.some((r) => r.kind === 'DNSChaos')) {
+      if (Date.now() > deadline) throw new Error('the API server still serves DNSChaos 30 s after its CRD was deleted')
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const handed: string[] = []
+    const native: NativeFallback = {
+      async apply(_c, r) {
+        handed.push(r.kind)
+        throw new Error('not to be called')
+      },
+      list: async () => [],
+      get: async () => undefined,
+      delete: async () => false,
+    }
+    const partial = new KubeBackend(await connectKube({ kubeconfig: cluster.kubeconfig }), { native })
+    const e = await failure(partial.apply(example(join(EXAMPLES, 'dns-chaos-example.yaml'), { name: 'dns' })))
+    expect(e.code).toBe('KUBE_CHAOS_MESH_MISSING')
+    expect(e.message).toMatch(/^the Chaos Mesh of cluster https:\/\/127\.0\.0\.1:\d+ \(context admin\) does not serve DNSChaos \(no CRD of it in chaos-mesh\.org\/v1alpha1; it serves .*NetworkChaos, .*PodChaos, /)
+    expect(handed).toEqual([])
+    expect((await failure(partial.get('DNSChaos', 'default', 'dns'))).code).toBe('KUBE_CHAOS_MESH_MISSING')
   })
 })
 

@@ -4,7 +4,8 @@
  * (src/api/client.ts), so the CLI prints them with the same printers.
  *
  *   kind ─ discovery of chaos-mesh.org/v1alpha1 (once) ─▶ plural ─▶ custom objects API
- *                                                     └─ not served ─▶ NativeFallback, or KUBE_CHAOS_MESH_MISSING
+ *                                                     ├─ no kind served at all ─▶ NativeFallback
+ *                                                     └─ not served ─▶ KUBE_CHAOS_MESH_MISSING
  *   apply text ─ validateText ─▶ resources ─ each with dryRun=All ─▶ any refused? ─▶ KubeIssuesError (nothing written)
  *                                                                └─▶ each for real: created | configured | unchanged
  */
@@ -165,8 +166,9 @@ interface ObjectRef {
 
 /**
  * The controller client's verbs against a Kubernetes cluster. Kinds are found in the API server's discovery of
- * chaos-mesh.org/v1alpha1 (read once, and again when a kind is not in it); a kind it does not serve goes to
- * `opts.native` (or fails with KUBE_CHAOS_MESH_MISSING). Errors are ChaosErrors with KUBE_* codes (kubeError).
+ * chaos-mesh.org/v1alpha1 (read once, and again when a kind is not in it); where it serves none, kinds go to
+ * `opts.native`, and a kind it does not serve fails with KUBE_CHAOS_MESH_MISSING. Errors are ChaosErrors with
+ * KUBE_* codes (kubeError).
  *
  * @example
  * const kube = await KubeBackend.connect({ context: 'staging' })
@@ -191,8 +193,9 @@ export class KubeBackend {
   /**
    * Applies every document of `text` (YAML or JSON, already validated by the spec layer), or none: each is first
    * sent with dryRun=All, so that the API server validates them all before one is written. A document it refuses
-   * comes back as a positioned issue of a KubeIssuesError. An object that exists is replaced (spec, labels and
-   * annotations; its status and finalizers are kept), or left alone when those are already equal. The API server
+   * comes back as a positioned issue of a KubeIssuesError. An object that exists is replaced (its spec, and the
+   * file's labels and annotations merged over the live ones; its status, finalizers and the labels and annotations
+   * the file does not set are kept), or left alone when those are already there. The API server
    * has no transaction over several objects: a write that fails after every dry run passed (a conflict, a lost
    * connection) leaves the documents before it applied.
    */
@@ -260,10 +263,10 @@ export class KubeBackend {
    * until its controller has recovered every target: with `wait` (the default) this resolves once it is gone, and
    * throws KUBE_DELETE_STUCK, naming the finalizers left, after `timeoutSeconds` (60).
    *
-   * `force` sets the annotation chaos-mesh.chaos-mesh.org/cleanFinalizer=forced first, so that Chaos Mesh's
-   * controller drops its finalizer without recovering; when the finalizer is still there a few seconds later (no
-   * controller runs), it is removed here. Either way the targets may keep the fault: force is for a Chaos Mesh that
-   * cannot recover them any more.
+   * `force` sets the annotation chaos-mesh.chaos-mesh.org/cleanFinalizer=forced once the API server has accepted
+   * the delete (a refused delete leaves the object as it was), so that Chaos Mesh's controller drops its finalizer
+   * without recovering; when the finalizer is still there a few seconds later (no controller runs), it is removed
+   * here. Either way the targets may keep the fault: force is for a Chaos Mesh that cannot recover them any more.
    */
   async delete(kind: string, namespace: string, name: string, opts: { wait?: boolean; timeoutSeconds?: number; force?: boolean } = {}): Promise<{ deleted: boolean; gone: boolean; object: ChaosObject | null }> {
     const route = await this.route(kind)
@@ -274,8 +277,8 @@ export class KubeBackend {
     }
     const ref = this.ref(route, namespace, name)
     try {
-      if (opts.force) await this.mergePatch(ref, { metadata: { annotations: { [CLEAN_FINALIZER_ANNOTATION]: 'forced' } } })
       await this.conn.custom.deleteNamespacedCustomObject({ ...ref, propagationPolicy: 'Background' })
+      if (opts.force) await this.annotateForced(ref)
       let left = opts.force ? await this.waitGone(ref, FORCE_GRACE_MS) : await this.find(ref)
       if (left && opts.force) left = await this.dropChaosMeshFinalizer(ref, left)
       if (left && opts.wait !== false) {
@@ -360,7 +363,11 @@ export class KubeBackend {
 
   // ── apply ───────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Creates the object, replaces it when its spec, labels or annotations differ, or leaves it. */
+  /**
+   * Creates the object, replaces it when its spec or one of the labels and annotations the file sets differ, or
+   * leaves it. The file's labels and annotations are merged over the live ones: those others set (the pause
+   * annotation, cleanFinalizer, a tool's own) stay.
+   */
   private async applyOne(r: Resource, dryRun: boolean): Promise<ApplyResult> {
     const route = await this.route(r.kind)
     if ('native' in route) return route.native.apply(this.conn, r, { dryRun })
@@ -372,7 +379,8 @@ export class KubeBackend {
       return { action: 'created', object: clean(await this.conn.custom.createNamespacedCustomObject({ ...ref, ...options, body })) }
     }
     if (sameContent(current, r)) return { action: 'unchanged', object: current }
-    const body = { ...current, metadata: { ...current.metadata, labels: r.metadata.labels, annotations: r.metadata.annotations }, spec: r.spec }
+    const metadata = { ...current.metadata, labels: { ...current.metadata.labels, ...r.metadata.labels }, annotations: { ...current.metadata.annotations, ...r.metadata.annotations } }
+    const body = { ...current, metadata, spec: r.spec }
     return { action: 'configured', object: clean(await this.conn.custom.replaceNamespacedCustomObject({ ...ref, ...options, body })) }
   }
 
@@ -418,8 +426,10 @@ export class KubeBackend {
   }
 
   /**
-   * Where a kind's objects are. A kind missing from the discovery is looked up once more before it goes to the
-   * native forms. Cluster-scoped kinds (RemoteCluster) are not handled: every verb here is namespaced.
+   * Where a kind's objects are. A kind missing from the discovery is looked up once more; then it goes to the
+   * native forms when no chaos-mesh.org kind is served at all (Chaos Mesh is not installed), and is refused with
+   * KUBE_CHAOS_MESH_MISSING, naming the kinds served, when Chaos Mesh is there without it (an older or partial
+   * install). Cluster-scoped kinds (RemoteCluster) are not handled: every verb here is namespaced.
    */
   private async route(kind: string): Promise<Route> {
     let served = await this.kinds()
@@ -427,7 +437,8 @@ export class KubeBackend {
     const found = served.get(kind)
     if (found && !found.namespaced) throw new ChaosError('KUBE_REFUSED', `${kind} is cluster-scoped; chaoscope's Kubernetes target handles namespaced kinds only`, { hint: `manage ${found.plural}.${GROUP} with kubectl` })
     if (found) return { kind, plural: found.plural }
-    if (this.native) return { kind, native: this.native }
+    // the native forms stand in for a Chaos Mesh that is not installed, not for one that lacks a kind
+    if (this.native && served.size === 0) return { kind, native: this.native }
     throw this.missing(kind, served)
   }
 
@@ -446,7 +457,7 @@ export class KubeBackend {
     const where = `cluster ${this.conn.server} (context ${this.conn.context})`
     const message = served.size === 0
       ? `Chaos Mesh's CRDs are not installed in ${where}: ${what} needs them`
-      : `the Chaos Mesh of ${where} does not serve ${what} (no CRD of it in ${API_VERSION})`
+      : `the Chaos Mesh of ${where} does not serve ${what} (no CRD of it in ${API_VERSION}; it serves ${[...served.keys()].sort().join(', ')})`
     return new ChaosError('KUBE_CHAOS_MESH_MISSING', message, { hint: ERROR_CODES.KUBE_CHAOS_MESH_MISSING[1] })
   }
 
@@ -486,6 +497,15 @@ export class KubeBackend {
       const left = await this.find(ref)
       if (!left || Date.now() >= deadline) return left
       await sleep(POLL_MS)
+    }
+  }
+
+  /** Sets cleanFinalizer=forced on an object being deleted; one already gone needs nothing. */
+  private async annotateForced(ref: ObjectRef): Promise<void> {
+    try {
+      await this.mergePatch(ref, { metadata: { annotations: { [CLEAN_FINALIZER_ANNOTATION]: 'forced' } } })
+    } catch (e) {
+      if (statusOf(e)?.code !== 404) throw e
     }
   }
 
@@ -624,11 +644,16 @@ function clean(obj: unknown): ChaosObject {
   return { ...o, metadata }
 }
 
-/** Whether the object already has the resource's spec, labels and annotations (what apply would change). */
+/** Whether the object already has the resource's spec, and each label and annotation the resource sets (what apply would change). */
 function sameContent(current: ChaosObject, r: Resource): boolean {
   return isDeepStrictEqual(current.spec, r.spec)
-    && isDeepStrictEqual(current.metadata.labels ?? {}, r.metadata.labels ?? {})
-    && isDeepStrictEqual(current.metadata.annotations ?? {}, r.metadata.annotations ?? {})
+    && includes(current.metadata.labels ?? {}, r.metadata.labels ?? {})
+    && includes(current.metadata.annotations ?? {}, r.metadata.annotations ?? {})
+}
+
+/** Whether every key of `wanted` is in `live` with the same value. */
+function includes(live: Record<string, string>, wanted: Record<string, string>): boolean {
+  return Object.entries(wanted).every(([k, v]) => live[k] === v)
 }
 
 /** The user-facing namespaced kinds the API server serves, in CHAOS_MESH_KINDS's order. */
