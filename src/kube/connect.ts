@@ -136,7 +136,9 @@ export function statusOf(e: unknown): KubeStatus | undefined {
 /**
  * An error of the client library as a ChaosError: `what` says what was being done (`create PodChaos default/kill`).
  * 401 → KUBE_UNAUTHORIZED, 403 → KUBE_FORBIDDEN, 404 → KUBE_NOT_FOUND, other statuses → KUBE_REFUSED with the API
- * server's message; no answer at all → KUBE_UNREACHABLE with the server's address.
+ * server's message; no answer at all → KUBE_UNREACHABLE with the server's address. An admission webhook's denial
+ * (Chaos Mesh's webhooks refuse invalid or changed specs) comes as a 403 too, but it is about the object, not about
+ * RBAC: KUBE_REFUSED with the webhook's message.
  */
 export function kubeError(e: unknown, what: string, conn?: Pick<KubeConnection, 'server' | 'context'>): ChaosError {
   if (e instanceof ChaosError) return e
@@ -144,6 +146,7 @@ export function kubeError(e: unknown, what: string, conn?: Pick<KubeConnection, 
   if (status) {
     const msg = status.message || status.reason || `status ${status.code}`
     if (status.code === 401) return new ChaosError('KUBE_UNAUTHORIZED', `${what}: the API server did not accept the credentials of context "${conn?.context ?? '?'}" (401 ${msg})`, { hint: 'renew the token or certificate of the kubeconfig\'s user' })
+    if (status.code === 403 && webhookDenial(msg)) return new ChaosError('KUBE_REFUSED', `${what}: ${msg}`, { hint: 'change the object as the webhook says, or see its logs (Chaos Mesh: chaos-controller-manager)' })
     if (status.code === 403) return new ChaosError('KUBE_FORBIDDEN', `${what}: ${msg}`, { hint: 'ask for a Role that grants it, e.g. `kubectl create rolebinding chaos --clusterrole=edit --user=USER -n NAMESPACE`' })
     if (status.code === 404) return new ChaosError('KUBE_NOT_FOUND', `${what}: ${msg}`)
     return new ChaosError('KUBE_REFUSED', `${what}: ${msg}`)
@@ -152,6 +155,11 @@ export function kubeError(e: unknown, what: string, conn?: Pick<KubeConnection, 
   const code = err.code ?? err.cause?.code
   const text = err.cause?.message ?? err.message ?? String(e)
   return new ChaosError('KUBE_UNREACHABLE', `${what}: the API server ${conn?.server ?? ''} did not answer (${code ? `${code}: ` : ''}${text})`, { hint: 'check that the cluster runs and that the kubeconfig\'s server address is reachable (`kubectl cluster-info`)' })
+}
+
+/** The API server words an admission webhook's denial `admission webhook "NAME" denied the request: …`. */
+function webhookDenial(message: string): boolean {
+  return message.startsWith('admission webhook')
 }
 
 /**
