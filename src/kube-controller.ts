@@ -10,8 +10,9 @@ import { EventEmitter } from 'node:events'
 import type { ApplyResult, ChangeNotice, ChaosEvent, ChaosObject, EventQuery, ListQuery } from './api/types.js'
 import { checkNamespacePolicy } from './engine/namespace-policy.js'
 import type { NamespacePolicy } from './engine/namespace-policy.js'
-import { isChaosError } from './errors.js'
+import { ChaosError, isChaosError } from './errors.js'
 import { kubeError } from './kube/connect.js'
+import { KubeIssuesError } from './kube/backend.js'
 import type { KubeBackend } from './kube/backend.js'
 import type { Page, ResourceKey, Store } from './store/store.js'
 import type { ControllerHandle } from './wiring.js'
@@ -62,8 +63,12 @@ export function kubeController(backend: KubeBackend, store: Store, policy?: Name
       // selector without namespaces to the resource's own, so no pod list is needed to know what it reaches
       if (policy) checkNamespacePolicy(policy, resource, [])
       const text = JSON.stringify({ apiVersion: resource.apiVersion, kind: resource.kind, metadata: resource.metadata, spec: resource.spec })
-      const r = await backend.apply(text, { file: resource.source.file, ...(opts.dryRun ? { dryRun: true } : {}) })
-      return r.items[0]! as ApplyResult
+      try {
+        const r = await backend.apply(text, { file: resource.source.file, ...(opts.dryRun ? { dryRun: true } : {}) })
+        return r.items[0]! as ApplyResult
+      } catch (e) {
+        throw e instanceof KubeIssuesError ? refusalOf(e) : e
+      }
     },
 
     async delete(kind, namespace, name, opts = {}) {
@@ -107,6 +112,17 @@ export function kubeController(backend: KubeBackend, store: Store, policy?: Name
       changes.off(event, listener)
     },
   }
+}
+
+/**
+ * The cluster's refusal of one resource as one ChaosError whose message is each problem's field and message: the
+ * API positions it at the resource in the request (src/api/apply.ts), and a KubeIssuesError's own message ("1
+ * problem(s) …") would say nothing. The issues' positions are in the JSON text sent here, not in the request.
+ */
+function refusalOf(e: KubeIssuesError): ChaosError {
+  const message = e.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')
+  const hint = e.issues.find((i) => i.hint)?.hint
+  return new ChaosError(e.issues[0]!.code, message, hint ? { hint } : {})
 }
 
 /** A change of the backend's watch as the API's ChangeNotice, or undefined when it is not one (a bookmark, an error). */
