@@ -131,7 +131,7 @@ function Shell() {
         <span className="who" title={session.who.namespaces.length ? `namespaces: ${session.who.namespaces.join(', ')}` : 'every namespace'}>{session.who.name} · {session.who.role}</span>
         <button type="button" className="link" onClick={session.logout}>Log out</button>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} data-live={live.loaded && live.connected ? 'ready' : 'loading'}>
         {live.error && !live.connected ? <p role="alert" className="error">Cannot reach the API: {live.error}</p> : null}
         {page(parts, session.canWrite)}
       </main>
