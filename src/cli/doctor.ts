@@ -9,7 +9,7 @@ export function registerDoctor(program: Command, run: Run): void {
     .command('doctor')
     .description('check the tools and system packages chaoscope relies on, and say how to install what is missing; with --target kubernetes, check the cluster instead')
     .addOption(outputOption(['text', 'json'], 'text')))
-    .option('-n, --namespace <namespace>', 'with --target kubernetes: the namespace experiments will act in (default: the context\'s)')
+    .option('-n, --namespace <namespace>', 'with --target kubernetes: the namespace experiments will act in (default: default, as for every other command, not the context\'s namespace)')
     .addHelpText('after', `
 The checks are the runtime's own: "cgroups" is ok exactly when \`chaoscope up\`, run as this user, would enforce
 services' CPU and memory limits (it creates and removes one empty cgroup to find out); "netns" is ok exactly when

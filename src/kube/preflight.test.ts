@@ -41,12 +41,14 @@ describe('kubePreflight', () => {
     const c = byName(await kubePreflight({ kubeconfig: withCrds.kubeconfig, context: 'viewer' }))
     expect(c.kubeconfig!.ok).toBe(true)
     expect(c.permissions).toMatchObject({ ok: false, required: true })
-    expect(c.permissions!.detail).toBe('context "viewer" is denied in namespace default: create, get, list, watch, delete, patch on '
-      + 'podchaos, networkchaos, httpchaos, stresschaos, iochaos, timechaos, dnschaos, schedules, workflows; delete on pods; '
-      + 'create on networkpolicies; list on events')
-    expect(c.permissions!.fix).toContain('kubectl create clusterrole chaoscope --verb=create,get,list,watch,delete,patch --resource=podchaos.chaos-mesh.org,')
+    expect(c.permissions!.detail).toBe('context "viewer" is denied in namespace default: create, get, list, watch, update, patch, delete on '
+      + 'podchaos, networkchaos, dnschaos, httpchaos, stresschaos, iochaos, timechaos, kernelchaos, jvmchaos, awschaos, gcpchaos, azurechaos, '
+      + 'blockchaos, physicalmachinechaos, physicalmachines, schedules, workflows, statuschecks; list, create on events; get, list, delete on pods; '
+      + 'list, create, update, delete on networkpolicies; not required, but denied too: get, list on nodes (spec.selector.nodes and nodeSelectors of a native pod-kill read them)')
+    expect(c.permissions!.fix).toContain('kubectl create clusterrole chaoscope --verb=create,get,list,watch,update,patch,delete --resource=podchaos.chaos-mesh.org,')
     expect(c.permissions!.fix).toContain('kubectl create rolebinding chaoscope --clusterrole=chaoscope --user=viewer -n default')
-    expect(c.permissions!.fix).toContain('kubectl create clusterrole chaoscope-networkpolicies --verb=create --resource=networkpolicies.networking.k8s.io')
+    expect(c.permissions!.fix).toContain('kubectl create clusterrole chaoscope-networkpolicies --verb=list,create,update,delete --resource=networkpolicies.networking.k8s.io')
+    expect(c.permissions!.fix).toContain('kubectl create clusterrole chaoscope-nodes --verb=get,list --resource=nodes && kubectl create clusterrolebinding chaoscope-nodes --clusterrole=chaoscope-nodes --user=viewer')
     // a user without cluster-wide reads: what it cannot see is reported, not counted as a blocker
     expect(c['chaos-mesh-crds']).toMatchObject({ ok: false, required: false })
     expect(c['chaos-mesh-crds']!.detail).toContain('could not list the CRDs')
@@ -65,6 +67,34 @@ describe('kubePreflight', () => {
     expect(c['chaos-mesh-controller']).toMatchObject({ ok: false, required: false, detail: 'not checked: Chaos Mesh is not installed' })
     expect(c.permissions!.ok).toBe(true)
     expect(c.namespace!.ok).toBe(true)
+  })
+
+  it('checks every kind and verb chaoscope uses: a Role with the verbs of create, read, patch and delete on the common kinds is not enough', async () => {
+    const conn = await connectKube({ kubeconfig: withCrds.kubeconfig })
+    await conn.core.createNamespace({ body: { metadata: { name: 'old-role' } } })
+    const rbac = conn.kc.makeApiClient(conn.lib.RbacAuthorizationV1Api)
+    const rules = [
+      { apiGroups: ['chaos-mesh.org'], resources: ['podchaos', 'networkchaos', 'httpchaos', 'stresschaos', 'iochaos', 'timechaos', 'dnschaos', 'schedules', 'workflows'], verbs: ['create', 'get', 'list', 'watch', 'delete', 'patch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['delete'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['list'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['create'] },
+    ]
+    await rbac.createNamespacedRole({ namespace: 'old-role', body: { metadata: { name: 'old' }, rules } })
+    await rbac.createNamespacedRoleBinding({ namespace: 'old-role', body: { metadata: { name: 'old' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'old' }, subjects: [{ kind: 'User', name: 'viewer', apiGroup: 'rbac.authorization.k8s.io' }] } })
+    const c = byName(await kubePreflight({ kubeconfig: withCrds.kubeconfig, context: 'viewer', namespace: 'old-role' }))
+    expect(c.permissions).toMatchObject({ ok: false, required: true })
+    expect(c.permissions!.detail).toMatch(new RegExp('^context "viewer" is denied in namespace old-role: update on podchaos, networkchaos, dnschaos, httpchaos, stresschaos, iochaos, timechaos, schedules, workflows; '
+      + 'create, get, list, watch, update, patch, delete on kernelchaos, jvmchaos, awschaos, gcpchaos, azurechaos, blockchaos, physicalmachinechaos, physicalmachines, statuschecks; '
+      + 'create on events; get, list on pods; list, update, delete on networkpolicies; not required'))
+  })
+
+  it('checks the namespace default when none is given, as every other command, not the context\'s namespace', async () => {
+    const copy = join(withCrds.dir, 'elsewhere.kubeconfig')
+    writeFileSync(copy, readFileSync(withCrds.kubeconfig, 'utf8').replace('context: {cluster: test, user: admin, namespace: default}', 'context: {cluster: test, user: admin, namespace: elsewhere}'))
+    const c = byName(await kubePreflight({ kubeconfig: copy }))
+    expect(c.kubeconfig!.detail).toContain('(namespace elsewhere)')
+    expect(c.permissions!.detail).toMatch(/ in default$/)
+    expect(c.namespace).toMatchObject({ ok: true, detail: 'namespace default exists' })
   })
 
   it('fails namespace for a namespace that does not exist', async () => {

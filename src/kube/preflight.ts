@@ -26,7 +26,7 @@ export interface KubeCheck {
 export interface KubePreflightOptions {
   kubeconfig?: string
   context?: string
-  /** The namespace experiments go to (else the context's namespace). */
+  /** The namespace experiments go to (else `default`, as every other command defaults `-n`; not the context's namespace). */
   namespace?: string
 }
 
@@ -38,17 +38,26 @@ const HELM_INSTALL = 'helm repo add chaos-mesh https://charts.chaos-mesh.org && 
 /** How long the API server may take to answer the first call before it counts as unreachable. */
 const ANSWER_MS = 10_000
 
-/** The Chaos Mesh resources chaoscope creates, reads, pauses (patch) and deletes. */
-const CHAOS_RESOURCES = ['podchaos', 'networkchaos', 'httpchaos', 'stresschaos', 'iochaos', 'timechaos', 'dnschaos', 'schedules', 'workflows']
-const CHAOS_VERBS = ['create', 'get', 'list', 'watch', 'delete', 'patch']
-/** What the native forms (pod-kill, partition) and the event log need besides. */
-const NATIVE_ACCESS: Access[] = [
-  { verb: 'delete', group: '', resource: 'pods' },
-  { verb: 'create', group: 'networking.k8s.io', resource: 'networkpolicies' },
+/**
+ * The resource (plural) of each namespaced user-facing kind chaoscope creates, reads, replaces (update), pauses
+ * (patch) and deletes: Chaos Mesh names a …Chaos kind's resource after the kind, the others with an `s`.
+ */
+const CHAOS_RESOURCES = CHAOS_MESH_KINDS.filter((k) => k !== 'RemoteCluster').map((k) => (k.endsWith('Chaos') ? k.toLowerCase() : `${k.toLowerCase()}s`))
+const CHAOS_VERBS = ['create', 'get', 'list', 'watch', 'update', 'patch', 'delete']
+/**
+ * What the rest needs besides, in the namespace: the event log, the pods `run`'s activities and the native pod-kill
+ * list, read and delete (and record Events on), the native partition's NetworkPolicies.
+ */
+const OTHER_ACCESS: Access[] = [
   { verb: 'list', group: '', resource: 'events' },
+  { verb: 'create', group: '', resource: 'events' },
+  ...['get', 'list', 'delete'].map((verb) => ({ verb, group: '', resource: 'pods' })),
+  ...['list', 'create', 'update', 'delete'].map((verb) => ({ verb, group: 'networking.k8s.io', resource: 'networkpolicies' })),
 ]
+/** Cluster-wide reads only some experiments need (spec.selector.nodes, nodeSelectors of a native pod-kill): reported, not required. */
+const OPTIONAL_ACCESS: Access[] = ['get', 'list'].map((verb) => ({ verb, group: '', resource: 'nodes', clusterScoped: true }))
 
-interface Access { verb: string; group: string; resource: string }
+interface Access { verb: string; group: string; resource: string; clusterScoped?: boolean }
 
 /** The controller's Deployment: found, absent, or not readable (the reason). */
 type ControllerRead = { deployment: k8s.V1Deployment } | { absent: true } | { unreadable: string }
@@ -67,7 +76,7 @@ export async function kubePreflight(opts: KubePreflightOptions): Promise<KubeChe
     const err = kubeError(e, 'read the kubeconfig')
     return [kubeconfigFailed(err), ...notChecked(['api-server', 'chaos-mesh-crds', 'chaos-mesh-controller', 'permissions', 'namespace'], 'the kubeconfig could not be used')]
   }
-  const namespace = opts.namespace ?? conn.namespace
+  const namespace = opts.namespace ?? 'default'
   const [server, unusable] = await apiServerCheck(conn)
   if (unusable) return [kubeconfigCheck(conn), server, ...notChecked(['chaos-mesh-crds', 'chaos-mesh-controller', 'permissions', 'namespace'], unusable)]
   const [kinds, controller] = await Promise.all([chaosMeshKinds(conn), readController(conn)])
@@ -212,12 +221,13 @@ function controllerCheck(found: { kinds: string[] } | { unreadable: string }, co
 
 /** Every access chaoscope needs in the namespace. */
 function neededAccess(): Access[] {
-  return [...CHAOS_RESOURCES.flatMap((resource) => CHAOS_VERBS.map((verb) => ({ verb, group: GROUP, resource }))), ...NATIVE_ACCESS]
+  return [...CHAOS_RESOURCES.flatMap((resource) => CHAOS_VERBS.map((verb) => ({ verb, group: GROUP, resource }))), ...OTHER_ACCESS]
 }
 
 async function allowed(conn: KubeConnection, namespace: string, a: Access): Promise<boolean> {
+  const { clusterScoped, ...attributes } = a
   const review = await conn.authz.createSelfSubjectAccessReview({
-    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, ...a } } },
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { ...(clusterScoped ? {} : { namespace }), ...attributes } } },
   })
   return review.status?.allowed === true
 }
@@ -242,28 +252,40 @@ function deniedText(denied: Access[]): string {
   return [...byVerbs].map(([verbs, resources]) => `${verbs} on ${resources.join(', ')}`).join('; ')
 }
 
-/** ClusterRoles granting what was denied, each bound in the namespace only: one for Chaos Mesh, one per native access. */
+/**
+ * ClusterRoles granting what was denied: one for Chaos Mesh's kinds and one per other resource (its denied verbs),
+ * each bound in the namespace only, but nodes (cluster-scoped) bound cluster-wide.
+ */
 function rbacFix(denied: Access[], namespace: string, user: string): string {
-  const roles: { name: string; verbs: string[]; resources: string[] }[] = []
-  if (denied.some((a) => a.group === GROUP)) roles.push({ name: 'chaoscope', verbs: CHAOS_VERBS, resources: CHAOS_RESOURCES.map((r) => `${r}.${GROUP}`) })
+  const roles: { name: string; verbs: string[]; resources: string[]; clusterScoped: boolean }[] = []
+  if (denied.some((a) => a.group === GROUP)) roles.push({ name: 'chaoscope', verbs: CHAOS_VERBS, resources: CHAOS_RESOURCES.map((r) => `${r}.${GROUP}`), clusterScoped: false })
   for (const a of denied.filter((d) => d.group !== GROUP)) {
-    roles.push({ name: `chaoscope-${a.resource}`, verbs: [a.verb], resources: [a.group ? `${a.resource}.${a.group}` : a.resource] })
+    const name = `chaoscope-${a.resource}`
+    const role = roles.find((r) => r.name === name)
+    if (role) role.verbs.push(a.verb)
+    else roles.push({ name, verbs: [a.verb], resources: [a.group ? `${a.resource}.${a.group}` : a.resource], clusterScoped: a.clusterScoped === true })
   }
   return roles.map((r) => `kubectl create clusterrole ${r.name} --verb=${r.verbs.join(',')} --resource=${r.resources.join(',')}`
-    + ` && kubectl create rolebinding ${r.name} --clusterrole=${r.name} --user=${user} -n ${namespace}`).join(' && ')
+    + (r.clusterScoped ? ` && kubectl create clusterrolebinding ${r.name} --clusterrole=${r.name} --user=${user}` : ` && kubectl create rolebinding ${r.name} --clusterrole=${r.name} --user=${user} -n ${namespace}`)).join(' && ')
 }
 
 async function permissionsCheck(conn: KubeConnection, namespace: string): Promise<KubeCheck> {
   const needed = neededAccess()
+  const asked = [...needed, ...OPTIONAL_ACCESS]
   let answers: boolean[]
   try {
-    answers = await Promise.all(needed.map((a) => allowed(conn, namespace, a)))
+    answers = await Promise.all(asked.map((a) => allowed(conn, namespace, a)))
   } catch (e) {
     return check('permissions', false, true, `could not review access: ${kubeError(e, 'create SelfSubjectAccessReview', conn).message}`, 'check the API server with `kubectl auth can-i --list`')
   }
   const denied = needed.filter((_, i) => !answers[i])
-  if (denied.length === 0) return check('permissions', true, true, `context "${conn.context}" may ${CHAOS_VERBS.join(', ')} Chaos Mesh experiments, delete pods, create NetworkPolicies and list events in ${namespace}`, rbacFix(needed, namespace, 'USER'))
-  return check('permissions', false, true, `context "${conn.context}" is denied in namespace ${namespace}: ${deniedText(denied)}`, rbacFix(denied, namespace, await username(conn)))
+  const optional = OPTIONAL_ACCESS.filter((_, i) => !answers[needed.length + i])
+  const besides = optional.length > 0 ? `; not required, but denied too: ${deniedText(optional)} (spec.selector.nodes and nodeSelectors of a native pod-kill read them)` : ''
+  if (denied.length === 0) {
+    return check('permissions', true, true, `context "${conn.context}" may ${CHAOS_VERBS.join(', ')} Chaos Mesh's ${CHAOS_RESOURCES.length} namespaced kinds, and use events, pods and NetworkPolicies, in ${namespace}${besides}`,
+      rbacFix(optional.length > 0 ? optional : needed, namespace, optional.length > 0 ? await username(conn) : 'USER'))
+  }
+  return check('permissions', false, true, `context "${conn.context}" is denied in namespace ${namespace}: ${deniedText(denied)}${besides}`, rbacFix([...denied, ...optional], namespace, await username(conn)))
 }
 
 /** The namespace restrictions of Chaos Mesh's controller, from its env (Chaos Mesh reads its settings from env only). */
