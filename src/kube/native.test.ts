@@ -244,6 +244,40 @@ describe('NetworkChaos partition', () => {
     expect(await nativeFallback.delete(conn, 'NetworkChaos', 'edge', 'cut-gw')).toBe(false)
   })
 
+  it('a user who may list NetworkPolicies only namespace by namespace finds, keeps and deletes them in every namespace the selector reaches', async () => {
+    const rbac = conn.kc.makeApiClient(conn.lib.RbacAuthorizationV1Api)
+    for (const ns of ['np-home', 'np-a']) {
+      await conn.core.createNamespace({ body: { metadata: { name: ns } } })
+      await conn.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'default' } } })
+      await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'partition' }, rules: [{ apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'create', 'update', 'delete'] }, { apiGroups: [''], resources: ['pods'], verbs: ['list'] }] } })
+      await rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: 'partition' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'partition' }, subjects: [{ kind: 'User', name: 'viewer', apiGroup: 'rbac.authorization.k8s.io' }] } })
+      await makePod(ns, `np-${ns}`, { app: 'np' })
+    }
+    const viewer = await connectKube({ kubeconfig: cluster.kubeconfig, context: 'viewer' })
+    const both = partition('cut-np', 'mode: all, selector: {namespaces: [np-home, np-a], labelSelectors: {app: np}}', 'np-home')
+    expect((await nativeFallback.apply(viewer, both, { dryRun: false })).action).toBe('created')
+    expect(await policy('np-a', 'chaoscope-cut-np')).toBeDefined()
+    expect((await nativeFallback.apply(viewer, both, { dryRun: false })).action).toBe('unchanged')
+    expect((await nativeFallback.get(viewer, 'NetworkChaos', 'np-home', 'cut-np'))!.spec).toEqual(both.spec)
+
+    expect((await nativeFallback.apply(viewer, partition('cut-np', 'mode: all, selector: {namespaces: [np-home], labelSelectors: {app: np}}', 'np-home'), { dryRun: false })).action).toBe('configured')
+    expect(await policy('np-a', 'chaoscope-cut-np')).toBeUndefined()
+    expect((await nativeFallback.apply(viewer, both, { dryRun: false })).action).toBe('configured')
+    expect(await policy('np-a', 'chaoscope-cut-np')).toBeDefined()
+
+    expect(await nativeFallback.delete(viewer, 'NetworkChaos', 'np-home', 'cut-np')).toBe(true)
+    expect(await policy('np-home', 'chaoscope-cut-np')).toBeUndefined()
+    expect(await policy('np-a', 'chaoscope-cut-np')).toBeUndefined()
+
+    // a selector that names other namespaces only: nothing in the own namespace says where its policies are
+    expect((await nativeFallback.apply(viewer, partition('cut-away', 'mode: all, selector: {namespaces: [np-a], labelSelectors: {app: np}}', 'np-home'), { dryRun: false })).action).toBe('created')
+    const e = await refusal(nativeFallback.delete(viewer, 'NetworkChaos', 'np-home', 'cut-away'))
+    expect(e.code).toBe('KUBE_FORBIDDEN')
+    expect(e.message).toMatch(/^NetworkChaos np-home\/cut-away: no policy of it in namespace np-home, and list NetworkPolicies .* in all namespaces: .*forbidden/)
+    expect(await policy('np-a', 'chaoscope-cut-away')).toBeDefined()
+    expect(await nativeFallback.delete(conn, 'NetworkChaos', 'np-home', 'cut-away')).toBe(true)
+  })
+
   it('a dry run creates no policy', async () => {
     await makePod('shop', 'dry-net', { app: 'dry-net' })
     const { action, object } = await nativeFallback.apply(conn, partition('cut-dry', 'mode: all, selector: {labelSelectors: {app: dry-net}}', 'shop'), { dryRun: true })

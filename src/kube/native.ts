@@ -241,7 +241,7 @@ function pick<T>(items: readonly T[], take: number): T[] {
  */
 async function selectPods(conn: KubeConnection, resource: Resource, spec: SelectorSpec): Promise<k8s.V1Pod[]> {
   const sel = spec.selector ?? {}
-  const namespaces = sel.namespaces && sel.namespaces.length > 0 ? sel.namespaces : [resource.metadata.namespace]
+  const namespaces = selectedNamespaces(spec, resource.metadata.namespace)
   const matched = await matchingPods(conn, sel, namespaces)
   if (matched.length === 0) {
     const where = sel.pods && Object.keys(sel.pods).length > 0 ? Object.keys(sel.pods) : namespaces
@@ -399,22 +399,56 @@ function policySelector(namespace?: string, name?: string): string {
   return parts.join(',')
 }
 
+/** The namespaces a spec's selector reaches: `namespaces`, else the chaos object's own (as Chaos Mesh reads it). */
+function selectedNamespaces(spec: SelectorSpec, own: string): string[] {
+  const listed = spec.selector?.namespaces
+  return listed && listed.length > 0 ? [...listed] : [own]
+}
+
+/** The namespaces the NetworkChaos a policy stands for reaches, from the spec it carries. */
+function reachOf(p: k8s.V1NetworkPolicy): string[] {
+  const spec = parseJson(p.metadata?.annotations?.[SPEC_ANNOTATION])
+  const own = p.metadata?.labels?.[LABEL.namespace] ?? p.metadata?.namespace ?? ''
+  return selectedNamespaces(spec && typeof spec === 'object' ? (spec as SelectorSpec) : {}, own)
+}
+
 /**
- * The partition policies of chaos objects in `namespace` (every namespace when absent), wherever they sit. A user
- * who may not list NetworkPolicies in every namespace sees those of the chaos object's own namespace.
+ * The partition policies of chaos objects in `namespace` (every namespace when absent), and of that `name` when
+ * given, wherever they sit: one list over all namespaces. A user who may not list NetworkPolicies cluster-wide is
+ * asked namespace by namespace: the chaos object's own, `reach` (the namespaces a new spec's selector reaches),
+ * and every namespace the specs of the policies found reach; one of them refused is KUBE_FORBIDDEN. For one chaos
+ * object (`name`, no `reach`: get, delete) of which none of those holds a policy, nothing says where its policies
+ * are: KUBE_FORBIDDEN too, rather than "not there".
  */
-async function partitionPolicies(conn: KubeConnection, namespace?: string, name?: string): Promise<k8s.V1NetworkPolicy[]> {
+async function partitionPolicies(conn: KubeConnection, namespace?: string, name?: string, reach: readonly string[] = []): Promise<k8s.V1NetworkPolicy[]> {
   const labelSelector = policySelector(namespace, name)
+  let refused: ChaosError
   try {
     return (await conn.networking.listNetworkPolicyForAllNamespaces({ labelSelector })).items
   } catch (e) {
-    if (namespace === undefined || statusOf(e)?.code !== 403) throw kubeError(e, `list NetworkPolicies ${labelSelector}`, conn)
+    refused = kubeError(e, `list NetworkPolicies ${labelSelector} in all namespaces`, conn)
+    if (namespace === undefined || refused.code !== 'KUBE_FORBIDDEN') throw refused
   }
-  try {
-    return (await conn.networking.listNamespacedNetworkPolicy({ namespace, labelSelector })).items
-  } catch (e) {
-    throw kubeError(e, `list NetworkPolicies ${labelSelector} in namespace ${namespace}`, conn)
+  const found = new Map<string, k8s.V1NetworkPolicy[]>()
+  let next = [namespace, ...reach]
+  while (next.length > 0) {
+    for (const ns of next) {
+      try {
+        found.set(ns, (await conn.networking.listNamespacedNetworkPolicy({ namespace: ns, labelSelector })).items)
+      } catch (e) {
+        const err = kubeError(e, `list NetworkPolicies ${labelSelector} in namespace ${ns}`, conn)
+        throw new ChaosError(err.code, `${err.message}; and ${refused.message}`, err.opts)
+      }
+    }
+    next = [...new Set([...found.values()].flat().flatMap(reachOf))].filter((ns) => !found.has(ns))
   }
+  const policies = [...found.values()].flat()
+  if (policies.length === 0 && name !== undefined && reach.length === 0) {
+    throw new ChaosError('KUBE_FORBIDDEN', `NetworkChaos ${namespace}/${name}: no policy of it in namespace ${namespace}, and ${refused.message}: a partition whose selector names other namespaces only has its policies there, which cannot be found`, {
+      hint: `ask for list on networkpolicies.networking.k8s.io in all namespaces, or look with kubectl in the namespaces its selector names: kubectl get networkpolicy -n NAMESPACE -l '${labelSelector}'`,
+    })
+  }
+  return policies
 }
 
 const policyName = (p: k8s.V1NetworkPolicy): string => `${p.metadata?.namespace}/${p.metadata?.name}`
@@ -428,8 +462,8 @@ async function partition(conn: KubeConnection, resource: Resource, dryRun: boole
   if (refusal) throw refusal
   const { namespace: chaosNamespace, name } = resource.metadata
   const pods = await selectPods(conn, resource, resource.spec as SelectorSpec)
-  const existing = await partitionPolicies(conn, chaosNamespace, name)
-  const namespaces = (resource.spec as SelectorSpec).selector?.namespaces ?? [chaosNamespace]
+  const namespaces = selectedNamespaces(resource.spec as SelectorSpec, chaosNamespace)
+  const existing = await partitionPolicies(conn, chaosNamespace, name, namespaces)
   const dry = dryRun ? 'All' : undefined
   let changed = false
   for (const namespace of namespaces) {
