@@ -1,0 +1,71 @@
+/**
+ * @module dashboard/components/pod-actions: a writer's quick faults on one pod: Kill (a PodChaos pod-kill that
+ * selects only that pod) and "Fail for N seconds" (a PodChaos pod-failure with that duration). Each is an
+ * ordinary experiment, applied as YAML, and linked once created so its progress can be followed.
+ */
+import { useState } from 'react'
+import { stringify } from 'yaml'
+import { ApiError } from '../api.js'
+import { href } from '../router.js'
+import { useSession } from '../session.js'
+import type { ChaosObject, Pod } from '../types.js'
+import { generatedName } from './create-form.js'
+
+/** The PodChaos of a quick action: `selector.pods` names the one pod, mode one. */
+export function podChaosYaml(pod: Pick<Pod, 'namespace' | 'name' | 'service'>, action: 'pod-kill' | 'pod-failure', seconds?: number): string {
+  const prefix = `${action === 'pod-kill' ? 'kill' : 'fail'}-${pod.service}`.slice(0, 40)
+  return stringify({
+    apiVersion: 'chaos-mesh.org/v1alpha1',
+    kind: 'PodChaos',
+    metadata: { name: generatedName(prefix), namespace: pod.namespace },
+    spec: { action, mode: 'one', selector: { pods: { [pod.namespace]: [pod.name] } }, ...(seconds !== undefined ? { duration: `${seconds}s` } : {}) },
+  })
+}
+
+export function PodActions({ pod, withFailure = true }: { pod: Pod; withFailure?: boolean }) {
+  const { api } = useSession()
+  const [seconds, setSeconds] = useState('10')
+  const [made, setMade] = useState<ChaosObject[]>([])
+  const [error, setError] = useState<string | undefined>()
+  const [busy, setBusy] = useState(false)
+
+  const run = async (yaml: string) => {
+    setBusy(true)
+    setError(undefined)
+    try {
+      const answer = await api.apply<{ items: { object: ChaosObject }[] }>(yaml, { file: 'quick-action.yaml' })
+      setMade((m) => [...answer.items.map((i) => i.object), ...m])
+    } catch (e) {
+      setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+  const n = Number(seconds)
+  const validSeconds = Number.isInteger(n) && n > 0
+  return (
+    <div className="pod-actions">
+      <div className="actions">
+        <button type="button" className="danger" disabled={busy} aria-label={`Kill ${pod.name}`} onClick={() => run(podChaosYaml(pod, 'pod-kill'))}>Kill</button>
+        {withFailure ? (
+          <span className="inline-field">
+            <button type="button" className="danger" disabled={busy || !validSeconds} onClick={() => run(podChaosYaml(pod, 'pod-failure', n))}>Fail for</button>
+            <label htmlFor={`fail-${pod.name}`} className="sr-only">Seconds of failure</label>
+            <input id={`fail-${pod.name}`} type="number" min={1} step={1} value={seconds} onChange={(e) => setSeconds(e.target.value)} className="seconds" />
+            <span>seconds</span>
+          </span>
+        ) : null}
+      </div>
+      {error ? <p role="alert" className="error">{error}</p> : null}
+      {made.length ? (
+        <ul className="made" aria-label="Experiments created here">
+          {made.map((o) => (
+            <li key={o.metadata.uid ?? o.metadata.name}>
+              <a href={href('experiments', o.kind, o.metadata.namespace, o.metadata.name)}>{o.kind} {o.metadata.name}</a> ({String(o.spec.action)})
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  )
+}
