@@ -28,8 +28,9 @@ export interface SecurityOptions {
 }
 
 /**
- * On every answer. The APIs serve JSON and text only: nothing may be framed, sniffed into HTML, run as a page,
- * embedded by another site or kept in a cache (answers carry pods, effects and audit rows).
+ * On every answer. The APIs serve JSON and text: nothing may be framed, sniffed into HTML, run as a page,
+ * embedded by another site or kept in a cache (answers carry pods, effects and audit rows). The one page they
+ * serve, the dashboard (src/api/dashboard.ts), sets its own Content-Security-Policy and caching, which are kept.
  */
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ['X-Content-Type-Options', 'nosniff'],
@@ -84,7 +85,8 @@ export function security(opts: SecurityOptions): MiddlewareHandler {
 }
 
 function secured(res: Response): Response {
-  for (const [name, value] of SECURITY_HEADERS) res.headers.set(name, value)
+  // a page (the dashboard's) says what it may load itself; every other answer gets `default-src 'none'`
+  for (const [name, value] of SECURITY_HEADERS) if (!(name === 'Content-Security-Policy' && res.headers.has(name))) res.headers.set(name, value)
   // a route that says how its answer may be cached (an event stream's no-cache) knows best
   if (!res.headers.has('Cache-Control')) res.headers.set('Cache-Control', 'no-store')
   return res

@@ -21,6 +21,7 @@ import type { RuntimeServer, RuntimeServerOptions } from './runtime/server.js'
 import { clearControllerState, clearState, pidAlive, readControllerState, readState, stateDir, writeControllerState, writeState } from './store/state-files.js'
 import type { ControllerState } from './store/state-files.js'
 import { apiApp } from './api/app.js'
+import { isDashboardPath } from './api/dashboard.js'
 import type { TokenStore } from './api/app.js'
 import { allow, Authenticator, hashToken, newToken, tokenState } from './api/auth.js'
 import type { ControllerApi } from './api/types.js'
@@ -157,7 +158,7 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
   }
 }
 
-/** `chaoscope server`: the controller and /api/v1 on their own listener. */
+/** `chaoscope server`: the controller, /api/v1 and the dashboard on their own listener. */
 export async function startControllerServer(opts: ControllerServerOptions): Promise<ControllerServer> {
   checkAccess(opts)
   if (!opts.stateless) refuseSecond()
@@ -167,7 +168,18 @@ export async function startControllerServer(opts: ControllerServerOptions): Prom
   const adminToken = opts.auth === 'none' ? undefined : localAdminToken(opts.controller.store, opts.stateless)
   const http = { listen: [hostPort(host, opts.port ?? 0)], ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) }
   const security = { auth: opts.auth ?? 'token', store: opts.controller.store, http } as const
-  const app = apiApp({ controller: opts.controller, ...(opts.runtime ? { runtime: opts.runtime } : {}), signal: closing.signal, security, reports: opts.controller.store, ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}) })
+  const store = opts.controller.store
+  const app = apiApp({
+    controller: opts.controller,
+    ...(opts.runtime ? { runtime: opts.runtime } : {}),
+    // a runtime in another process reads its pods' logs through its control API; a cluster has no runtime
+    ...(opts.runtime instanceof HttpRuntimeClient ? { logs: opts.runtime } : {}),
+    signal: closing.signal,
+    security,
+    reports: store,
+    ...(store instanceof Store ? { archive: store } : {}),
+    ...(opts.controller.metrics ? { metrics: () => opts.controller.metrics!.text() } : {}),
+  })
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? 0 }, () => resolve(s))
     s.once('error', reject)
@@ -203,7 +215,7 @@ export async function startControllerServer(opts: ControllerServerOptions): Prom
   }
 }
 
-/** `chaoscope up`: the controller's /api/v1 (and its metrics) served by the runtime's own listener, with its access rules. */
+/** `chaoscope up`: the controller's /api/v1 (and its metrics) and the dashboard served by the runtime's own listener, with its access rules. */
 export async function mountController(server: RuntimeServer, opts: Omit<ControllerServerOptions, 'port' | 'host' | 'auth' | 'allowedHosts' | 'corsOrigins'>): Promise<ControllerServer> {
   if (!opts.stateless) refuseSecond()
   const closing = new AbortController()
@@ -211,7 +223,10 @@ export async function mountController(server: RuntimeServer, opts: Omit<Controll
   const access = server.access
   const adminToken = access.auth === 'none' ? undefined : localAdminToken(opts.controller.store, opts.stateless)
   const security = { auth: access.auth, store: opts.controller.store, http: access.http } as const
-  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, signal: closing.signal, security, reports: opts.controller.store })
+  const store = opts.controller.store
+  // the pods' logs through the runtime's control API on this very listener, with its own token
+  const logs = new HttpRuntimeClient(server.state.url, server.state.token)
+  const app = apiApp({ controller: opts.controller, runtime: opts.runtime, logs, signal: closing.signal, security, reports: store, ...(store instanceof Store ? { archive: store } : {}) })
   const metricsAuth = new Authenticator({ mode: 'token', store: opts.controller.store })
   const state: ControllerState = { pid: process.pid, url: server.state.url, db: opts.db, startedAt: new Date().toISOString() }
   const stopRecording = recordSignals(opts)
@@ -227,7 +242,8 @@ export async function mountController(server: RuntimeServer, opts: Omit<Controll
     return done
   }
   server.mount({
-    prefix: '/api/',
+    // the controller's API, and the dashboard's page and assets: the runtime's own paths stay the runtime's
+    serves: (path) => path.startsWith('/api/') || isDashboardPath(path),
     fetch: (req, env) => app.fetch(req, env),
     // once closed, its store is: the runtime's calls are no longer the controller's to record
     audit: (e) => {

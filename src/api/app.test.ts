@@ -284,7 +284,7 @@ describe('the OpenAPI document', () => {
   it('describes every route the app serves, the token, audit, run and report routes of a secured one too', () => {
     const controller = Controller.open({ store: Store.open(':memory:'), runtime: new FakeRuntime([]), podCacheMs: 0 })
     controllers.push(controller)
-    const app = apiApp({ controller, reports: controller.store, security: { auth: 'token', store: controller.store, http: { listen: ['127.0.0.1:0'] } } })
+    const app = apiApp({ controller, reports: controller.store, archive: controller.store, security: { auth: 'token', store: controller.store, http: { listen: ['127.0.0.1:0'] } } })
     const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, unknown>> }
     expect(doc.openapi).toMatch(/^3\./)
     const served = app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`)

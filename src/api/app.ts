@@ -1,14 +1,15 @@
 /**
  * @module api/app: the controller's REST API under /api/v1 (hono): apply, list, get, delete, pause, resume,
- * events, pods, a server-sent-event watch, tokens, the audit log, its OpenAPI document, and /metrics.
+ * events, pods and their logs, the archive, a server-sent-event watch, tokens, the audit log, its OpenAPI
+ * document, and /metrics; and the web dashboard's page and assets at / and /assets/ (no token).
  *
- *   request ─▶ security (headers, Host, Origin, no token in the URL) ─▶ guard (rate, size) ─▶ auth (token ─▶ principal;
- *              audit row for every mutating call) ─▶ route: allow(principal, permission, namespace) ─▶ controller
+ *   request ─▶ security (headers, Host, Origin, no token in the URL) ─▶ guard (rate, size) ─▶ dashboard (/, /assets/*)
+ *           ─▶ auth (token ─▶ principal; audit row for every mutating call) ─▶ route: allow(principal, permission, namespace) ─▶ controller
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { ChaosError } from '../errors.js'
-import type { RuntimeClient } from '../runtime/client.js'
+import type { HttpRuntimeClient, RuntimeClient } from '../runtime/client.js'
 import { errorBody, httpStatus } from '../errors.js'
 import { allowedMethods, checkNesting, guard, MAX_BODY_BYTES, readBody } from '../http-guard.js'
 import type { RateLimit } from '../http-guard.js'
@@ -30,6 +31,10 @@ import { listAnswer, pageRequest } from './paging.js'
 import { WatchHub } from './watch.js'
 import { reportRoutes } from './reports.js'
 import type { ReportStore } from './reports.js'
+import { archiveRoutes } from './archive.js'
+import type { ArchiveStore } from './archive.js'
+import { dashboardRoutes } from './dashboard.js'
+import type { DashboardOptions } from './dashboard.js'
 import type { ChaosEvent, ChaosObject, ControllerApi, EventQuery, ListQuery, TokenInfo } from './types.js'
 
 /** Largest request body the API reads. */
@@ -44,10 +49,15 @@ export const INLINE_VALIDATION_BYTES = 16 * 1024
  */
 export const RESOURCE_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json']
 
+/** Where `GET /api/v1/pods/{name}/logs` reads a pod's log lines: the runtime client's logs() (src/runtime/client.ts). */
+export type PodLogs = Pick<HttpRuntimeClient, 'logs'>
+
 export interface ApiOptions {
   controller: ControllerApi
   /** Where `GET /api/v1/pods` reads pods from. */
   runtime?: RuntimeClient
+  /** Where `GET /api/v1/pods/{name}/logs` reads their logs (with `runtime`, which says which namespace a pod is in). */
+  logs?: PodLogs
   /** Prometheus text for `GET /metrics`. */
   metrics?: () => string | Promise<string>
   /** Milliseconds between SSE keep-alive comments (default 15 s). */
@@ -67,6 +77,10 @@ export interface ApiOptions {
   reports?: ReportStore
   /** The clock of the reports' ranges (default: the security's, else Date.now); tests move it ahead of the faults they made. */
   now?: () => number
+  /** Where finished experiments are read from (the controller's store): GET /api/v1/archive and /api/v1/archive/{uid}. */
+  archive?: ArchiveStore
+  /** The built dashboard served at / and /assets/ (default: dist/dashboard; src/api/dashboard.ts). */
+  dashboard?: DashboardOptions
 }
 
 /** The store's side of tokens and the audit log (src/store/store.ts). */
@@ -89,7 +103,7 @@ export interface ApiSecurity {
   now?: () => number
 }
 
-/** Paths served without a token: liveness, and nothing else. */
+/** Paths served without a token: liveness (and the dashboard's page and assets, whose routes answer before the token check). */
 const OPEN_PATHS = ['/healthz']
 
 /** The JSON body of every error answer: `{code, message, hint?, issues?}`. */
@@ -120,6 +134,8 @@ export function apiApp(opts: ApiOptions): Hono {
   if (sec) app.use('*', security(sec.http))
   // rate per client and declared body size, before any route (src/http-guard.ts; the runtime's control API does the same)
   app.use('*', guard(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}))
+  // the page and its assets are public (its data is not): registered before the token check, they answer without one
+  dashboardRoutes(app, opts.dashboard)
   if (sec) {
     const auth = new Authenticator({ mode: sec.auth, store: sec.store, limiter: sec.limiter ?? new FailedAuthLimiter(), ...(sec.now ? { now: sec.now } : {}) })
     app.use('*', authMiddleware(auth, { open: OPEN_PATHS, audit: (e) => sec.store.addAudit(e), action: actionOf }))
@@ -188,6 +204,18 @@ export function apiApp(opts: ApiOptions): Hono {
     const pods = (await opts.runtime.pods()).filter((p) => (!namespace || p.namespace === namespace) && matchesSelector(p.labels, selector))
     return c.json({ items: pods })
   })
+  app.get('/api/v1/pods/:name/logs', async (c) => {
+    if (!opts.runtime || !opts.logs) throw new ChaosError('RUNTIME_NOT_RUNNING', 'this controller has no local runtime to read pod logs from')
+    const name = c.req.param('name')!
+    const tail = c.req.query('tail') || undefined
+    if (tail !== undefined && !/^\d{1,9}$/.test(tail)) throw new ChaosError('API_INVALID_QUERY', `tail must be a whole number of lines, got ${JSON.stringify(tail)}`)
+    // the pod's namespace says who may read its logs
+    const pod = (await opts.runtime.pods()).find((p) => p.name === name)
+    if (!pod) throw new ChaosError('RUNTIME_UNKNOWN_POD', `no pod named ${JSON.stringify(name)}`, { hint: 'list the pods with GET /api/v1/pods' })
+    allow(principalOf(c), 'read', pod.namespace)
+    const answer = await opts.logs.logs(name, tail !== undefined ? { tail: Number(tail) } : {})
+    return c.text(await answer.text())
+  })
 
   const one = '/api/v1/namespaces/:namespace/:kind/:name'
   const target = (c: Context) => [resolveKind(c.req.param('kind')!), c.req.param('namespace')!, c.req.param('name')!] as const
@@ -253,6 +281,7 @@ export function apiApp(opts: ApiOptions): Hono {
   })
   if (sec) tokenRoutes(app, sec)
   if (opts.reports) reportRoutes(app, opts.reports, opts.now ?? sec?.now)
+  if (opts.archive) archiveRoutes(app, opts.archive)
 
   app.get('/metrics', async (c) => {
     allow(principalOf(c), 'read')

@@ -15,6 +15,8 @@ import { AUDIT_LIMIT, AUDIT_MAX_LIMIT } from '../store/store.js'
 import { JOURNAL_TIME } from './reports.js'
 import { REPORT_FORMATS } from '../report/formats.js'
 import { REPORT_SCHEMA } from '../report/types.js'
+import { ARCHIVE_PAGE } from './archive.js'
+import { ASSET_TYPES, DASHBOARD_CSP } from './dashboard.js'
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const json = (schema: unknown) => ({ 'application/json': { schema } })
@@ -71,6 +73,10 @@ const PAGE_Q = [
 const SELECTOR_Q = q('labelSelector', 'Kubernetes label selector, e.g. app=web,tier!=db')
 const LIST_Q = [q('kind', 'only this resource type ("all" or absent: every type)'), q('namespace', 'only this namespace'), SELECTOR_Q]
 const SINCE_Q = qe('sinceId', 'only events with a greater id', { type: 'integer', minimum: 0 })
+
+/** The asset names `/assets/{file}` serves: a plain file name of one of the asset types. */
+const ASSET_FILE = `^[A-Za-z0-9_-][A-Za-z0-9._-]*\\.(${Object.keys(ASSET_TYPES).map((e) => e.slice(1)).join('|')})$`
+const NO_RUNTIME = error('no runtime, or it does not answer (RUNTIME_NOT_RUNNING)')
 
 const BAD_QUERY = error('a malformed query parameter (API_INVALID_QUERY): a label selector, flag, number, limit or continue token')
 const UNKNOWN_KIND = error('an unknown resource type (SPEC_UNKNOWN_KIND, with the closest known one)')
@@ -221,7 +227,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'chaoscope controller API',
       version: VERSION,
       description:
-        'Chaos Mesh resources applied to the local runtime: apply, list, inspect, pause, resume and delete experiments; runs and their reports; tokens and the audit log. Every call but /healthz carries a token (`Authorization: Bearer`, never in the URL): its role says what it may do (viewer reads; operator also applies, pauses, resumes and deletes; admin also manages tokens and reads the audit log) and its namespaces where; with `--auth none` (loopback only) every caller is an admin. Every mutating call, refused ones too, writes an audit entry. Errors are JSON {code, message, hint?, issues?} with the codes of the CLI (docs/errors.md). Every request is counted against a rate limit per client address (429 with Retry-After), and a request that declares a body over 1 MiB is refused before it is read (413).',
+        'Chaos Mesh resources applied to the local runtime: apply, list, inspect, pause, resume and delete experiments; the archive of finished ones; pods and their logs; runs and their reports; tokens and the audit log; and the web dashboard (/ and /assets/). Every call but /healthz and the dashboard\'s page and assets carries a token (`Authorization: Bearer`, never in the URL): its role says what it may do (viewer reads; operator also applies, pauses, resumes and deletes; admin also manages tokens and reads the audit log) and its namespaces where; with `--auth none` (loopback only) every caller is an admin. Every mutating call, refused ones too, writes an audit entry. Errors are JSON {code, message, hint?, issues?} with the codes of the CLI (docs/errors.md). Every request is counted against a rate limit per client address (429 with Retry-After), and a request that declares a body over 1 MiB is refused before it is read (413).',
     },
     servers: [{ url: 'http://127.0.0.1' }],
     security: [{ bearerAuth: [] }],
@@ -311,6 +317,38 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [q('namespace', 'only this namespace'), SELECTOR_Q],
           responses: { 200: { description: 'the pods', content: json(list('Pod')) }, 400: BAD_QUERY, 503: error('no runtime, or it does not answer (RUNTIME_NOT_RUNNING)') },
         }, READ_ANY),
+      },
+      '/api/v1/pods/{name}/logs': {
+        parameters: [p('name', 'name of the pod')],
+        get: op({
+          summary: "a pod's log lines, oldest first: `<time> <stream> <text>` each",
+          parameters: [qe('tail', 'only the last this many lines (default: every line the runtime keeps)', { type: 'integer', minimum: 0, maximum: 999_999_999 })],
+          responses: {
+            200: { description: 'the lines', content: text },
+            400: error('tail is not a whole number (API_INVALID_QUERY)'),
+            404: error('no pod has that name (RUNTIME_UNKNOWN_POD)'),
+            503: NO_RUNTIME,
+          },
+        }, READ_ONE),
+      },
+      '/api/v1/archive': {
+        get: op({
+          summary: 'finished (deleted) experiments, the newest finished first, one page; without their records and events',
+          parameters: [
+            q('kind', 'only this resource type ("all" or absent: every type)'),
+            q('namespace', 'only this namespace'),
+            qe('limit', `at most this many items (default ${ARCHIVE_PAGE})`, { type: 'integer', minimum: 1, maximum: MAX_PAGE }),
+            q('continue', 'metadata.continue of the page before, sent with the same other parameters (empty: the first page)'),
+          ],
+          responses: { 200: { description: 'the archived experiments', content: json(page('ArchivedSummary')) }, 400: BAD_QUERY, 422: UNKNOWN_KIND },
+        }, READ_ANY),
+      },
+      '/api/v1/archive/{uid}': {
+        parameters: [p('uid', 'uid of the experiment (metadata.uid)')],
+        get: op({
+          summary: 'one finished experiment with its records and events',
+          responses: { 200: { description: 'the archived experiment', content: json(ref('Archived')) }, 404: error('no archived experiment has that uid (CONTROLLER_NOT_FOUND)') },
+        }, READ_ONE),
       },
       '/api/v1/watch': {
         get: op({
@@ -436,7 +474,33 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/v1/openapi.json': { get: op({ summary: 'this document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } }) },
       '/metrics': { get: op({ summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format', content: text } } }, READ_ANY) },
-      '/healthz': { get: op({ summary: 'liveness; the one path without a token', security: [], responses: { 200: { description: 'ok', content: text } } }) },
+      '/healthz': { get: op({ summary: 'liveness; without a token', security: [], responses: { 200: { description: 'ok', content: text } } }) },
+      '/': {
+        get: op({
+          summary: 'the web dashboard (without a token: the page asks for one, and sends it in Authorization to /api/v1)',
+          description: `Cache-Control: no-cache. The page's Content-Security-Policy: ${DASHBOARD_CSP}. A page of another site cannot load it (the Host and Origin rules).`,
+          security: [],
+          responses: {
+            200: { description: 'the page', content: { 'text/html': { schema: { type: 'string' } } } },
+            503: error('the dashboard is not built (API_NOT_FOUND, with the hint `npm run build`)'),
+          },
+        }),
+      },
+      '/assets/{file}': {
+        parameters: [{ ...p('file', `a file of the dashboard's build: ${Object.keys(ASSET_TYPES).join(' ')}`), schema: { type: 'string', pattern: ASSET_FILE } }],
+        get: op({
+          summary: "a file of the dashboard's build (without a token)",
+          description: 'Cache-Control: public, max-age=31536000, immutable for a name that carries a content hash (main-5HBKQ2DX.js), else no-cache.',
+          security: [],
+          responses: {
+            200: {
+              description: 'the file',
+              content: Object.fromEntries([...new Set(Object.values(ASSET_TYPES).map((t) => t.split(';')[0]!))].map((t) => [t, { schema: { type: 'string', ...(t.startsWith('text/') || t.endsWith('json') || t.endsWith('xml') ? {} : { format: 'binary' }) } }])),
+            },
+            404: error('no such file in the build, or a name that is not a plain file name of a known type (API_NOT_FOUND)'),
+          },
+        }),
+      },
     },
     components: {
       securitySchemes: {
@@ -679,6 +743,40 @@ export function openApiDocument(): Record<string, unknown> {
             id: { type: 'integer' }, uid: { type: 'string' }, kind: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' },
             type: { type: 'string', enum: ['Normal', 'Warning'] }, reason: { type: 'string' }, message: { type: 'string' }, time: { type: 'string', format: 'date-time' },
           },
+        },
+        ArchivedSummary: {
+          type: 'object',
+          required: ['uid', 'kind', 'namespace', 'name', 'createdAt', 'finishedAt', 'object'],
+          properties: {
+            uid: { type: 'string' }, kind: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' },
+            createdAt: { type: 'string', format: 'date-time' }, finishedAt: { type: 'string', format: 'date-time' },
+            object: { type: 'object', description: 'the object as it was when archived: metadata, spec and its last status (as GET /api/v1/namespaces/{namespace}/{kind}/{name} answered)' },
+          },
+        },
+        Archived: {
+          allOf: [
+            ref('ArchivedSummary'),
+            {
+              type: 'object',
+              required: ['records', 'events'],
+              properties: {
+                records: {
+                  type: 'array',
+                  description: 'one per target, as the controller last kept it',
+                  items: {
+                    type: 'object',
+                    required: ['uid', 'key', 'id', 'selectorKey', 'pod', 'phase', 'injectedCount', 'recoveredCount', 'history', 'updatedAt'],
+                    properties: {
+                      uid: { type: 'string' }, key: { type: 'string' }, id: { type: 'string', description: 'namespace/pod' }, selectorKey: { type: 'string' }, pod: { type: 'string' }, phase: { type: 'string' },
+                      injectedCount: { type: 'integer' }, recoveredCount: { type: 'integer' }, target: { type: 'object' }, injection: { type: 'object' }, evidence: { type: 'object' }, lastError: { type: 'string' },
+                      history: { type: 'array', items: { type: 'object' } }, updatedAt: { type: 'string', format: 'date-time' },
+                    },
+                  },
+                },
+                events: { type: 'array', items: ref('Event'), description: 'its events, oldest first' },
+              },
+            },
+          ],
         },
         Pod: {
           type: 'object',

@@ -7,14 +7,16 @@
  *   GET /api/v1/events?namespace=default&limit=2&continue=eyJ2Ijox…
  *     → {items: [e3, e4], metadata: {continue: "…", remainingItemCount: 1}}
  *
- * Pages are keyed on the list's order (the event id; kind, namespace, name for resources), not an offset: what
- * is added or deleted between two pages never repeats an item or hides one that was there all along. A token
+ * Pages are keyed on the list's order (the event id; kind, namespace, name for resources; finishedAt, uid for the
+ * archive), not an offset: what is added or deleted between two pages never repeats an item or hides one that
+ * was there all along. A token
  * never expires (there is no snapshot to lose, so no 410 Gone as Kubernetes answers for a compacted one): a
  * malformed one, or one sent with other query parameters than the request that returned it, is 400
  * API_INVALID_QUERY.
  */
 import { createHash } from 'node:crypto'
 import { ChaosError } from '../errors.js'
+import type { ArchiveKey } from '../store/store.js'
 import type { ItemList, Page, ResourceKey } from './types.js'
 
 /** Items a page holds when the request gives no `limit`. */
@@ -26,6 +28,7 @@ export const MAX_PAGE = 1000
 export interface PageKeys {
   resources: ResourceKey
   events: number
+  archive: ArchiveKey
 }
 
 const isKey: { [L in keyof PageKeys]: (k: unknown) => k is PageKeys[L] } = {
@@ -34,6 +37,10 @@ const isKey: { [L in keyof PageKeys]: (k: unknown) => k is PageKeys[L] } = {
     return typeof r === 'object' && r !== null && typeof r.kind === 'string' && typeof r.namespace === 'string' && typeof r.name === 'string'
   },
   events: (k): k is number => Number.isSafeInteger(k) && (k as number) >= 0,
+  archive: (k): k is ArchiveKey => {
+    const a = k as Partial<ArchiveKey> | null
+    return typeof a === 'object' && a !== null && typeof a.finishedAt === 'string' && typeof a.uid === 'string'
+  },
 }
 
 interface Token<K> {

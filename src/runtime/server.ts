@@ -36,10 +36,13 @@ export interface RuntimeServerOptions {
   faultDir?: LocalRuntimeOptions['faultDir']
 }
 
-/** More routes served beside the control API (the controller's /api/v1 in `up`); it never depends on the engine. */
+/** More routes served beside the control API (the controller's /api/v1 and the dashboard in `up`); it never depends on the engine. */
 export interface Mounted {
-  /** Answers every request whose path starts with `prefix`. */
-  prefix: string
+  /**
+   * Whether it answers a request for `path` (the controller's: /api/..., / and /assets/...). The runtime's own
+   * paths (/healthz, /runtime/v1/..., /metrics) are never handed to it.
+   */
+  serves(path: string): boolean
   /** `env` is what @hono/node-server passes (`{incoming, outgoing}`), handed on as it is. */
   fetch(req: Request, env?: unknown): Response | Promise<Response>
   /** Prometheus text appended to the runtime's own at /metrics. */
@@ -66,6 +69,9 @@ export interface RuntimeServer {
   /** Closes what was mounted, stops pods, sidecars and the API. Idempotent. */
   close(): Promise<void>
 }
+
+/** The control API's paths: what it answers whatever is mounted. */
+const OWN_PATHS = /^\/(healthz|metrics|runtime\/v1(\/.*)?)$/
 
 export async function startRuntimeServer(app: AppResource, appFile: string, opts: RuntimeServerOptions = {}): Promise<RuntimeServer> {
   const spec = app.spec
@@ -100,7 +106,7 @@ export async function startRuntimeServer(app: AppResource, appFile: string, opts
   const api = controlApi(runtime, { onShutdown: () => shutdownRequested?.(), security: { token, http, audit, readsMetrics } })
   const fetch = async (req: Request, env?: unknown): Promise<Response> => {
     const path = new URL(req.url).pathname
-    const m = mounted.find((x) => path.startsWith(x.prefix))
+    const m = OWN_PATHS.test(path) ? undefined : mounted.find((x) => x.serves(path))
     if (m) return m.fetch(req, env)
     const res = await api.fetch(req, env as Parameters<typeof api.fetch>[1])
     if (path !== '/metrics' || !res.ok) return res

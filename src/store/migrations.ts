@@ -182,4 +182,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_experiment ON runs (experiment, ended_at);
     `,
   },
+  {
+    version: 6,
+    name: 'the archive paged newest first, in every namespace or in one',
+    // keyset pages on (finished_at, uid), which also serves retention's ORDER BY finished_at: archive_finished goes
+    sql: `
+      CREATE INDEX archive_page ON archive (finished_at, uid);
+      CREATE INDEX archive_namespace_page ON archive (namespace, finished_at, uid);
+      DROP INDEX archive_finished;
+    `,
+  },
 ]

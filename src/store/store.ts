@@ -103,6 +103,23 @@ export interface ArchiveRow {
   finishedAt: string
 }
 
+/** Where an archived experiment sorts in the archive's list: the newest finished first, then by uid (unique together). */
+export interface ArchiveKey {
+  finishedAt: string
+  uid: string
+}
+
+/** An archived experiment without its records and events: what a list of the archive holds. */
+export type ArchiveSummary = Omit<ArchiveRow, 'records' | 'events'>
+
+/** A page of {@link Store.archivedPage}: at most `limit` (1 or more) archived experiments that sort after `after`. */
+export interface ArchivePageQuery {
+  kind?: string
+  namespace?: string
+  after?: ArchiveKey
+  limit: number
+}
+
 export interface ResourceQuery {
   kind?: string
   namespace?: string
@@ -591,6 +608,25 @@ export class Store {
     return (this.stmt(sql).all(...args) as Row[]).map(archiveOf)
   }
 
+  /**
+   * One page of the archive, the newest finished first (then by uid): at most `limit` experiments that sort after
+   * `after`, without their records and events, and how many follow. Keyed on that order (the archive_page
+   * indexes), so a page reads its own rows whatever the size of the archive, and an experiment archived or
+   * pruned between two pages neither repeats nor hides another one.
+   */
+  archivedPage(q: ArchivePageQuery): Page<ArchiveSummary, ArchiveKey> {
+    const { cond, args } = archiveWhere(q)
+    const sql = `SELECT uid, kind, namespace, name, object, created_at, finished_at FROM archive${cond} ORDER BY finished_at DESC, uid DESC LIMIT ?`
+    const rows = this.stmt(sql).all(...args, q.limit + 1) as Row[]
+    const items = rows.slice(0, q.limit).map(archiveSummaryOf)
+    if (rows.length <= q.limit) return { items }
+    const last = items.at(-1)!
+    const next = { finishedAt: last.finishedAt, uid: last.uid }
+    const rest = archiveWhere({ ...q, after: next })
+    const remainingItemCount = (this.stmt(`SELECT COUNT(*) AS n FROM archive${rest.cond}`).get(...rest.args) as { n: number }).n
+    return { items, next, remainingItemCount }
+  }
+
   // ── tokens ──────────────────────────────────────────────────────────────────────────────────────────────
 
   /**
@@ -881,6 +917,16 @@ function eventWhere(q: EventQuery): { cond: string; args: unknown[] } {
   return { cond: where.length ? ` WHERE ${where.join(' AND ')}` : '', args }
 }
 
+function archiveWhere(q: Omit<ArchivePageQuery, 'limit'>): { cond: string; args: unknown[] } {
+  const where: string[] = []
+  const args: unknown[] = []
+  if (q.kind) where.push('kind = ?'), args.push(q.kind)
+  if (q.namespace) where.push('namespace = ?'), args.push(q.namespace)
+  // a row value, the newest first: the (finished_at, uid) indexes serve it
+  if (q.after) where.push('(finished_at, uid) < (?, ?)'), args.push(q.after.finishedAt, q.after.uid)
+  return { cond: where.length ? ` WHERE ${where.join(' AND ')}` : '', args }
+}
+
 function resourceOf(row: Row): ResourceRow {
   return {
     uid: row.uid as string,
@@ -964,16 +1010,18 @@ function auditOf(row: Row): AuditRow {
   }
 }
 
-function archiveOf(row: Row): ArchiveRow {
+function archiveSummaryOf(row: Row): ArchiveSummary {
   return {
     uid: row.uid as string,
     kind: row.kind as string,
     namespace: row.namespace as string,
     name: row.name as string,
     object: parse<Record<string, unknown>>(row.object) ?? {},
-    records: parse<RecordRow[]>(row.records) ?? [],
-    events: parse<EventRow[]>(row.events) ?? [],
     createdAt: row.created_at as string,
     finishedAt: row.finished_at as string,
   }
+}
+
+function archiveOf(row: Row): ArchiveRow {
+  return { ...archiveSummaryOf(row), records: parse<RecordRow[]>(row.records) ?? [], events: parse<EventRow[]>(row.events) ?? [] }
 }
