@@ -8,8 +8,26 @@ import type { KubeTestCluster } from '../../test/doubles/kube-cluster.js'
 import { KubeBackend } from './backend.js'
 import { connectKube } from './connect.js'
 import type { KubeConnection } from './connect.js'
+import { K8S_ACTIVITIES } from '../verdict/activities/k8s.js'
+import type { ActivityContext, Target } from '../verdict/types.js'
 import { nativeFallback } from './native.js'
 import { kubeTarget } from './target.js'
+
+/** What an activity is given, on this target. */
+function ctxOf(target: Target): ActivityContext {
+  return {
+    values: { configuration: {}, secrets: {} },
+    target,
+    signal: new AbortController().signal,
+    allowExec: false,
+    cwd: process.cwd(),
+    verifyTls: true,
+    log: () => {},
+    runProbe: () => Promise.reject(new Error('no probes here')),
+    checkTolerance: () => Promise.reject(new Error('no tolerances here')),
+    results: new Map(),
+  }
+}
 
 describe('kubeTarget', () => {
   let cluster: KubeTestCluster
@@ -46,6 +64,41 @@ describe('kubeTarget', () => {
     await expect(t.logs('default/nope')).rejects.toMatchObject({ code: 'KUBE_NOT_FOUND', message: expect.stringContaining('read the logs of pod default/nope') })
     await expect(t.sidecars()).rejects.toMatchObject({ code: 'KUBE_NO_SIDECARS' })
   })
+
+  it('read_pod_logs reads the pods of its ns there, and the container container_name names', async () => {
+    await conn.core.createNamespace({ body: { metadata: { name: 'logs-ns' } } })
+    await conn.core.createNamespacedServiceAccount({ namespace: 'logs-ns', body: { metadata: { name: 'default' } } })
+    await conn.core.createNamespacedPod({ namespace: 'logs-ns', body: { metadata: { name: 'two', labels: { name: 'two' } }, spec: { containers: [{ name: 'app', image: 'x:1' }, { name: 'proxy', image: 'y:1' }] } } })
+    const t = kubeTarget(new KubeBackend(conn, { native: nativeFallback }))
+    const readLogs = K8S_ACTIVITIES['chaosk8s.pod.probes.read_pod_logs']!
+    // no kubelet runs the pod: the API server has no lines for it yet, but it found the pod in logs-ns (not in default)
+    expect(await readLogs({ name: 'two', ns: 'logs-ns', container_name: 'proxy' }, ctxOf(t))).toEqual({ two: '' })
+    await expect(readLogs({ name: 'two', ns: 'logs-ns', container_name: 'nope' }, ctxOf(t))).rejects.toThrow('container nope is not valid for pod two: its containers are app, proxy')
+    // without a container, the API server asks for one (the pod has two): the request went to logs-ns
+    await expect(readLogs({ name: 'two', ns: 'logs-ns' }, ctxOf(t))).rejects.toThrow(/read the logs of pod logs-ns\/two: a container name must be specified for pod two, choose one of: \[app proxy\]/)
+    await expect(t.logs('two', { namespace: 'logs-ns', container: 'nope' } as { tail?: number })).rejects.toMatchObject({ message: expect.stringContaining('read the logs of container nope of pod logs-ns/two') })
+  })
+
+  it('terminate_pods is done once the killed pod is gone, though a controller recreates one of the same name (another uid)', async () => {
+    const make = () => conn.core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'sts-0', labels: { app: 'sts' } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } })
+    await make()
+    const first = (await conn.core.readNamespacedPod({ namespace: 'default', name: 'sts-0' })).metadata!.uid
+    const t = kubeTarget(new KubeBackend(conn, { native: nativeFallback }))
+    // what a StatefulSet does, before each look at the pods: sts-0 gone is made again under its name
+    const withStatefulSet: Target = {
+      ...t,
+      async pods(query) {
+        await conn.core.readNamespacedPod({ namespace: 'default', name: 'sts-0' }).catch(() => make())
+        return t.pods(query)
+      },
+    }
+    const started = Date.now()
+    expect(await K8S_ACTIVITIES['chaosk8s.pod.actions.terminate_pods']!({ name_pattern: '^sts-0$', ns: 'default', grace_period: 0 }, ctxOf(withStatefulSet))).toEqual(['sts-0'])
+    expect(Date.now() - started).toBeLessThan(10_000)
+    const now = await conn.core.readNamespacedPod({ namespace: 'default', name: 'sts-0' })
+    expect(now.metadata!.uid).not.toBe(first)
+    await conn.core.deleteNamespacedPod({ namespace: 'default', name: 'sts-0' })
+  }, 60_000)
 
   it('delete of an experiment that does not exist is false, as the local target says', async () => {
     const t = kubeTarget(new KubeBackend(conn, { native: nativeFallback }))

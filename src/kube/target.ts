@@ -21,10 +21,20 @@ export interface TargetBackend {
   resume(kind: string, namespace: string, name: string): Promise<unknown>
 }
 
+/**
+ * What logs() reads besides Target's `tail`: the pod's namespace (else the one a `namespace/name` pod names, else the
+ * context's) and its container (needed for a pod of several). The local target has neither.
+ */
+export interface KubeLogOptions {
+  tail?: number
+  namespace?: string
+  container?: string
+}
+
 /** A Kubernetes v1 Pod, as much of it as activities read. */
 interface V1PodLike {
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; ownerReferences?: { kind?: string; name?: string }[]; deletionTimestamp?: Date | string }
-  spec?: { containers?: { ports?: { containerPort?: number }[] }[] }
+  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; ownerReferences?: { kind?: string; name?: string }[]; deletionTimestamp?: Date | string }
+  spec?: { containers?: { name?: string; ports?: { containerPort?: number }[] }[] }
   status?: { phase?: string; podIP?: string; startTime?: Date | string; conditions?: { type?: string; status?: string }[]; containerStatuses?: { restartCount?: number }[] }
 }
 
@@ -68,14 +78,14 @@ export function kubeTarget(backend: TargetBackend): Target {
       }
     },
 
-    async logs(pod, opts = {}) {
-      const [namespace, name] = pod.includes('/') ? (pod.split('/', 2) as [string, string]) : [conn.namespace, pod]
+    async logs(pod, opts: KubeLogOptions = {}) {
+      const [namespace, name] = pod.includes('/') ? (pod.split('/', 2) as [string, string]) : [opts.namespace ?? conn.namespace, pod]
       let text: string
       try {
-        const query = `timestamps=true${opts.tail !== undefined ? `&tailLines=${opts.tail}` : ''}`
+        const query = new URLSearchParams({ timestamps: 'true', ...(opts.tail !== undefined ? { tailLines: String(opts.tail) } : {}), ...(opts.container ? { container: opts.container } : {}) })
         text = await kubeGetText(conn, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/log?${query}`)
       } catch (e) {
-        throw kubeError(e, `read the logs of pod ${namespace}/${name}`, conn)
+        throw kubeError(e, `read the logs of ${opts.container ? `container ${opts.container} of ` : ''}pod ${namespace}/${name}`, conn)
       }
       return text.split('\n').filter((l) => l !== '').map(logLine)
     },
@@ -86,8 +96,12 @@ export function kubeTarget(backend: TargetBackend): Target {
   }
 }
 
-/** A cluster pod as activities read it: `service` is its `app` label (else its owner's name), `address` its IP and first container port. */
-export function podOf(p: V1PodLike): TargetPod & { startTime?: string } {
+/**
+ * A cluster pod as activities read it: `service` is its `app` label (else its owner's name), `address` its IP and
+ * first container port; `uid` (a pod recreated under the same name is another pod) and `containers` (its container
+ * names, for read_pod_logs' container_name) ride along, as TargetPod has neither.
+ */
+export function podOf(p: V1PodLike): TargetPod & { startTime?: string; uid?: string; containers: string[] } {
   const labels = { ...(p.metadata?.labels ?? {}) }
   const owner = p.metadata?.ownerReferences?.[0]?.name
   const port = p.spec?.containers?.flatMap((c) => c.ports ?? [])[0]?.containerPort
@@ -102,6 +116,8 @@ export function podOf(p: V1PodLike): TargetPod & { startTime?: string } {
     restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
     ...(p.status?.podIP && port !== undefined ? { address: `${p.status.podIP}:${port}` } : {}),
     ...(started !== undefined ? { startTime: typeof started === 'string' ? started : started.toISOString() } : {}),
+    ...(p.metadata?.uid ? { uid: p.metadata.uid } : {}),
+    containers: (p.spec?.containers ?? []).flatMap((c) => (c.name ? [c.name] : [])),
   }
 }
 
