@@ -5,6 +5,7 @@
 #
 #   scripts/kube-test-cluster.sh build   build (or find) kube-apiserver; prints its path
 #   scripts/kube-test-cluster.sh up      start etcd and the API server; the last line printed is the kubeconfig's path
+#                                        (a step failing stops both again and prints the end of their logs)
 #   scripts/kube-test-cluster.sh down    stop them and remove their state
 #
 # State lives in $KUBE_TEST_DIR (default /tmp/chaoscope-kube-test); CHAOS_MESH_CRDS=DIR installs the CRDs of DIR,
@@ -68,7 +69,7 @@ wait_for() {
   shift 2
   until "$@" >/dev/null 2>&1; do
     if [ $SECONDS -ge $deadline ]; then
-      echo "kube-test-cluster: $what did not come up; its log is in $STATE" >&2
+      echo "kube-test-cluster: $what did not come up" >&2
       return 1
     fi
     sleep 0.2
@@ -86,6 +87,8 @@ up() {
   apiserver=$(build)
   command -v etcd >/dev/null || { echo "kube-test-cluster: etcd is missing (apt-get install etcd-server)" >&2; exit 1; }
   [ -d "$STATE" ] && down >/dev/null
+  # a step failing from here on (set -e) stops what was started: no etcd or kube-apiserver is left running
+  trap failed_up EXIT
   mkdir -p "$STATE/certs"
   chmod 700 "$STATE"
   local etcd_port peer_port api_port
@@ -150,7 +153,16 @@ contexts:
 current-context: admin
 KUBECONFIG
   chmod 600 "$STATE/kubeconfig"
+  trap - EXIT
   echo "$STATE/kubeconfig"
+}
+
+# up's exit trap: the ends of the logs (the state directory goes), then everything stopped and removed.
+failed_up() {
+  for log in "$STATE/etcd.log" "$STATE/apiserver.log"; do
+    [ -s "$log" ] && { echo "--- the end of $(basename "$log"):" >&2; tail -n 20 "$log" >&2; }
+  done
+  down >/dev/null 2>&1
 }
 
 down() {

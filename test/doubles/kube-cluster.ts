@@ -35,14 +35,17 @@ function script(verb: string, dir: string, env: Record<string, string> = {}): Pr
  */
 export async function startKubeCluster(opts: { crds?: boolean } = {}): Promise<KubeTestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'chaoscope-kube-'))
-  const out = await script('up', dir, opts.crds === false ? { CHAOS_MESH_CRDS: 'none' } : {})
-  const kubeconfig = out.trim().split('\n').pop()!
-  return {
-    kubeconfig,
-    dir,
-    async down() {
-      await script('down', dir).catch(() => {})
-      rmSync(dir, { recursive: true, force: true })
-    },
+  const down = async () => {
+    await script('down', dir).catch(() => {})
+    rmSync(dir, { recursive: true, force: true })
   }
+  let out: string
+  try {
+    out = await script('up', dir, opts.crds === false ? { CHAOS_MESH_CRDS: 'none' } : {})
+  } catch (e) {
+    // the script stops what it started; this makes sure of it (a killed script runs no trap) and removes the directory
+    await down()
+    throw e
+  }
+  return { kubeconfig: out.trim().split('\n').pop()!, dir, down }
 }
