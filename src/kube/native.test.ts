@@ -225,6 +225,10 @@ describe('NetworkChaos partition', () => {
     expect(got).toMatchObject({ apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'NetworkChaos', metadata: { name: 'cut-gw', namespace: 'edge', labels: { team: 'net' } }, spec: r.spec })
     expect(Date.parse(got.metadata.creationTimestamp!)).toBeGreaterThan(Date.now() - 60_000)
     expect(got.status!.conditions).toContainEqual({ type: 'AllInjected', status: 'True' })
+    expect(got.status!.experiment!.containerRecords).toEqual([
+      { id: 'networkpolicy/default/chaoscope-cut-gw', phase: 'Injected', selectorKey: '.', injectedCount: 1, recoveredCount: 0 },
+      { id: 'networkpolicy/edge/chaoscope-cut-gw', phase: 'Injected', selectorKey: '.', injectedCount: 1, recoveredCount: 0 },
+    ])
     expect(await nativeFallback.get(conn, 'NetworkChaos', 'default', 'cut-gw')).toBeUndefined()
 
     expect((await nativeFallback.list(conn, {})).map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['NetworkChaos edge/cut-gw'])

@@ -505,6 +505,11 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
+/** A partition's record of one of its policies (what it has injected; its pods are whichever match at each moment). */
+function policyRecord(p: k8s.V1NetworkPolicy): ContainerRecord {
+  return { id: `networkpolicy/${policyName(p)}`, phase: 'Injected', selectorKey: '.', injectedCount: 1, recoveredCount: 0 }
+}
+
 /** The NetworkChaos objects the policies stand for (one for each chaos namespace and name), sorted by namespace and name. */
 function rebuild(policies: readonly k8s.V1NetworkPolicy[]): ChaosObject[] {
   const byChaos = new Map<string, k8s.V1NetworkPolicy[]>()
@@ -529,7 +534,7 @@ function rebuild(policies: readonly k8s.V1NetworkPolicy[]): ChaosObject[] {
         ...(labels && typeof labels === 'object' ? { labels: labels as Record<string, string> } : {}),
       },
       spec: spec && typeof spec === 'object' ? (spec as Record<string, unknown>) : {},
-      status: { conditions: injectedConditions(), experiment: { desiredPhase: 'Run' } },
+      status: { conditions: injectedConditions(), experiment: { desiredPhase: 'Run', containerRecords: group.map(policyRecord).sort((a, b) => (a.id < b.id ? -1 : 1)) } },
     }
   })
   return objects.sort((a, b) => (a.metadata.namespace === b.metadata.namespace ? (a.metadata.name < b.metadata.name ? -1 : 1) : a.metadata.namespace < b.metadata.namespace ? -1 : 1))
