@@ -37,6 +37,7 @@ const html = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>chaoscope</title>
+<link rel="icon" href="data:,">
 ${style ? `<link rel="stylesheet" href="assets/${style}">\n` : ''}<script type="module" src="assets/${script}"></script>
 </head>
 <body>
