@@ -71,7 +71,7 @@ export function dashboardRoutes(app: Hono, opts: DashboardOptions = {}): void {
     const html = await readIfThere(page)
     if (html === undefined) {
       // a 503 rather than a 404: the address is right, the server lacks the build
-      const e = new ChaosError('API_NOT_FOUND', `the dashboard is not built: there is no ${page}`, { hint: 'run `npm run build` (it writes dist/dashboard), then reload the page; the API under /api/v1 works without it' })
+      const e = new ChaosError('API_DASHBOARD_NOT_BUILT', `the dashboard is not built: there is no ${page}`, { hint: 'run `npm run build` (it writes dist/dashboard), then reload the page; the API under /api/v1 works without it' })
       return c.json(errorBody(e), 503)
     }
     return c.body(html, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', 'Content-Security-Policy': DASHBOARD_CSP })
