@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpsServer } from 'node:https'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -274,6 +276,66 @@ describe('KubeBackend delete', () => {
     const left = await kube.get('PodChaos', 'default', 'foreign')
     expect(left.metadata.annotations).toEqual({ 'chaos-mesh.chaos-mesh.org/cleanFinalizer': 'forced' })
     await mergePatch(ref('podchaos', 'default', 'foreign'), { metadata: { finalizers: null } })
+  })
+})
+
+describe('KubeBackend and an admission webhook', () => {
+  it('prints a webhook\'s denial (a 403) at the document\'s line as KUBE_REFUSED, not as RBAC\'s refusal', async () => {
+    // a validating webhook as Chaos Mesh runs them, here one that denies the objects labelled webhook-test=deny
+    const key = join(cluster.dir, 'webhook.key')
+    const cert = join(cluster.dir, 'webhook.crt')
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
+    const webhook = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      let body = ''
+      req.on('data', (d: Buffer) => (body += d.toString()))
+      req.on('end', () => {
+        const review = JSON.parse(body) as { request: { uid: string } }
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: false, status: { message: 'Spec.Duration: Invalid value: "10s": refused by the test\'s webhook' } } }))
+      })
+    })
+    await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r))
+    const admission = conn.kc.makeApiClient(conn.lib.AdmissionregistrationV1Api)
+    try {
+      const port = (webhook.address() as { port: number }).port
+      await admission.createValidatingWebhookConfiguration({
+        body: {
+          metadata: { name: 'deny-test' },
+          webhooks: [{
+            name: 'deny.chaoscope.test', admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail',
+            clientConfig: { url: `https://127.0.0.1:${port}/validate`, caBundle: readFileSync(cert).toString('base64') },
+            rules: [{ apiGroups: ['chaos-mesh.org'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: ['networkchaos'] }],
+            objectSelector: { matchLabels: { 'webhook-test': 'deny' } },
+          }],
+        },
+      })
+      const good = example(POD_KILL, { name: 'not-denied' })
+      const denied = example(PARTITION, { name: 'denied', labels: { 'webhook-test': 'deny' } })
+      const text = `${good}---\n${denied}`
+      // the API server calls a new webhook once its informer has seen it: until then the apply goes through
+      let e: ChaosError | undefined
+      const deadline = Date.now() + 30_000
+      while (!e) {
+        try {
+          await kube.apply(text, { file: 'webhook.yaml' })
+        } catch (x) {
+          e = x as ChaosError
+          break
+        }
+        await kube.delete('PodChaos', 'default', 'not-denied')
+        await kube.delete('NetworkChaos', 'default', 'denied')
+        if (Date.now() > deadline) throw new Error('the API server did not call the webhook within 30 s')
+        await new Promise((r) => setTimeout(r, 200))
+      }
+      expect(e).toBeInstanceOf(KubeIssuesError)
+      const issues = (e as KubeIssuesError).issues
+      expect(issues).toEqual([expect.objectContaining({ code: 'KUBE_REFUSED', file: 'webhook.yaml', line: good.split('\n').length + 1, col: 1 })])
+      expect(issues[0]!.message).toBe('apply NetworkChaos default/denied: admission webhook "deny.chaoscope.test" denied the request: Spec.Duration: Invalid value: "10s": refused by the test\'s webhook')
+      expect((await failure(kube.get('PodChaos', 'default', 'not-denied'))).code).toBe('KUBE_NOT_FOUND')
+    } finally {
+      await admission.deleteValidatingWebhookConfiguration({ name: 'deny-test' }).catch(() => undefined)
+      webhook.close()
+    }
   })
 })
 
