@@ -42,7 +42,12 @@ function Evidence({ evidence }: { evidence: Record<string, unknown> | undefined 
   return (
     <dl className="evidence">
       {entries.map(([k, v]) => (
-        <div key={k}><dt>{words(k)}</dt><dd>{show(v)}</dd></div>
+        <div key={k}>
+          <dt>{words(k)}</dt>
+          {Array.isArray(v) && v.some((x) => x !== null && typeof x === 'object')
+            ? <dd><ul>{v.map((x, i) => <li key={i}>{show(x)}</li>)}</ul></dd>
+            : <dd>{show(v)}</dd>}
+        </div>
       ))}
     </dl>
   )
@@ -60,6 +65,19 @@ function Pod({ record }: { record: ChaoscopeRecord | undefined }) {
   )
 }
 
+/**
+ * A record's state in words: Chaos Mesh's phase ("Not Injected", "Injected", "Not Injected/Injecting",
+ * "Injected/Recovering"), read with its counts, so that a target put back says Recovered, not "Not Injected".
+ */
+export function recordState(phase: string, recoveredCount: number, gone: boolean): string {
+  if (gone) return 'Gone'
+  if (phase === 'Injected') return 'Injected'
+  if (phase.startsWith('Not Injected/')) return 'Injecting'
+  if (phase.startsWith('Injected/')) return 'Recovering'
+  if (phase === 'Not Injected') return recoveredCount > 0 ? 'Recovered' : 'Not injected'
+  return phase
+}
+
 export function Records({ object }: { object: ChaosObject }) {
   const records = object.status?.experiment?.containerRecords ?? []
   const ours = new Map((object.status?.chaoscope?.records ?? []).map((r) => [r.id, r]))
@@ -68,7 +86,7 @@ export function Records({ object }: { object: ChaosObject }) {
     <div className="table-wrap">
       <table className="records" aria-label="targets">
         <thead>
-          <tr><th scope="col">Target</th><th scope="col">Phase</th><th scope="col">Injected</th><th scope="col">Recovered</th><th scope="col">Pod</th><th scope="col">Evidence</th><th scope="col">Last error</th></tr>
+          <tr><th scope="col">Target</th><th scope="col">State</th><th scope="col">Injected</th><th scope="col">Recovered</th><th scope="col">Pod</th><th scope="col">Evidence</th><th scope="col">Last error</th></tr>
         </thead>
         <tbody>
           {records.map((r) => {
@@ -76,7 +94,7 @@ export function Records({ object }: { object: ChaosObject }) {
             return (
               <tr key={r.id} data-record={r.id}>
                 <td><code>{r.id}</code></td>
-                <td><Badge text={r.phase} /></td>
+                <td title={`Chaos Mesh phase: ${r.phase}`}><Badge text={recordState(r.phase, r.recoveredCount, Boolean(mine?.gone ?? mine?.pod?.gone))} /></td>
                 <td>{r.injectedCount}</td>
                 <td>{r.recoveredCount}</td>
                 <td><Pod record={mine} /></td>

@@ -33,10 +33,27 @@ export function servicesByFault(data: ReportData): { service: string; faulted: b
   return ordered.map((service) => ({ service, faulted: active.has(service) })).sort((a, b) => Number(b.faulted) - Number(a.faulted))
 }
 
-/** A compact chart of one service: p99 latency above, error rate below, every fault window of the range shaded. */
-export function serviceChartOption(data: ReportData, edge: EdgeSeries, windows: readonly ChartWindow[]): EChartsOption {
+/**
+ * The time the compact chart spans: the report's range from its first traffic or fault window on (the series is
+ * zero-filled before), at least a minute, so a shop up for a minute fills the chart instead of a sliver at its right edge.
+ */
+function dataSpan(data: ReportData, edge: EdgeSeries, windows: readonly ChartWindow[]): { from: number; to: number } {
   const from = Date.parse(data.range.from)
   const to = Date.parse(data.range.to)
+  const firstTraffic = edge.points.find((p) => p.rps > 0)?.t ?? to
+  const first = Math.min(firstTraffic, ...windows.map((w) => w.start))
+  return { from: Math.max(from, Math.min(first, to - 60_000)), to }
+}
+
+/** The error-rate axis' top: 1, 2, 5, 10, 20, 50 or 100 %, the first at or above the highest rate. */
+function niceTop(max: number): number {
+  return [1, 2, 5, 10, 20, 50, 100].find((n) => n >= max) ?? 100
+}
+
+/** A compact chart of one service: p99 latency above, error rate below, every fault window of the range shaded. */
+export function serviceChartOption(data: ReportData, edge: EdgeSeries, windows: readonly ChartWindow[]): EChartsOption {
+  const { from, to } = dataSpan(data, edge, windows)
+  const errorTop = niceTop(edge.points.reduce((m, p) => Math.max(m, (p.errorRate ?? 0) * 100), 0))
   // a one-shot fault (pod-kill) is a one-second band, strong enough to see at this size
   const shade: MarkAreaComponentOption = {
     silent: true,
@@ -55,12 +72,13 @@ export function serviceChartOption(data: ReportData, edge: EdgeSeries, windows: 
     grid,
     xAxis: grid.map((_, i) => ({
       type: 'time' as const, gridIndex: i, min: from, max: to,
-      axisLabel: { show: i === 1, fontSize: 10, formatter: "{HH}:{mm} UTC", hideOverlap: true },
+      // seconds on the ticks while the span is short, else every tick of a minute would read the same
+      axisLabel: { show: i === 1, fontSize: 10, formatter: to - from < 10 * 60_000 ? '{HH}:{mm}:{ss}' : '{HH}:{mm}', hideOverlap: true },
       splitLine: { show: false },
     })),
     yAxis: [
       { type: 'value' as const, gridIndex: 0, min: 0, splitNumber: 2, axisLabel: { fontSize: 10, formatter: '{value} ms' } },
-      { type: 'value' as const, gridIndex: 1, min: 0, max: (v: { max: number }) => Math.max(1, Math.ceil(v.max)), splitNumber: 1, axisLabel: { fontSize: 10, formatter: '{value}%' } },
+      { type: 'value' as const, gridIndex: 1, min: 0, max: errorTop, interval: errorTop, axisLabel: { fontSize: 10, formatter: '{value}%' } },
     ],
     series: [
       { name: 'p99 (ms)', type: 'line', xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, color: '#0b2e6b', lineStyle: { width: 1.5 }, data: edge.points.map((p) => [p.t, p.p99Ms]), markArea: shade },
@@ -83,10 +101,10 @@ export function ServiceChart({ data, service, faulted }: { data: ReportData; ser
     <figure className="service-chart panel" data-service={service} data-windows={windowsAttr(windows)} data-from={Date.parse(data.range.from)} data-to={Date.parse(data.range.to)}>
       <figcaption>
         <strong>{service}</strong>
-        {faulted ? <span className="badge running">fault active</span> : null}
+        {faulted ? <span className="badge warning">fault active</span> : null}
         <span className="muted">{last ? `p99 ${last.p99Ms} ms · ${((last.errorRate ?? 0) * 100).toFixed(1)}% errors · ${last.rps.toFixed(1)} rps` : 'no requests lately'}</span>
       </figcaption>
-      <EChart option={option} height={190} label={`${service}: p99 latency and error rate over the last 15 minutes, fault windows shaded`} />
+      <EChart option={option} height={190} label={`${service}: p99 latency and error rate lately (up to 15 minutes), fault windows shaded, times in UTC`} />
     </figure>
   )
 }
@@ -97,7 +115,7 @@ export function EdgeChart({ data, edge }: { data: ReportData; edge: EdgeSeries }
   return (
     <figure className="edge-chart panel" data-edge={edge.id} data-windows={windowsAttr(chart.windows)} data-from={chart.from} data-to={chart.to}>
       <figcaption><strong>{edge.source} → {edge.destination}</strong></figcaption>
-      <EChart option={chart.option} height={480} label={`${edge.id}: latency, error rate and throughput with the fault windows shaded`} />
+      <EChart option={chart.option} height={480} label={`${edge.id}: latency, error rate and throughput with the fault windows shaded, times in UTC`} />
     </figure>
   )
 }

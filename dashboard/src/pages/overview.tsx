@@ -88,7 +88,7 @@ function Signals({ data, error }: { data: ReportData | undefined; error: string 
   const services = useMemo(() => (data ? servicesByFault(data) : []), [data])
   return (
     <section aria-labelledby="signals-title">
-      <h2 id="signals-title">Golden signals, last 15 minutes</h2>
+      <h2 id="signals-title">Golden signals, last 15 minutes <span className="muted">(UTC)</span></h2>
       {!data && error?.includes('REPORT_INVALID_RANGE') ? <p className="muted">No traffic recorded yet: send requests to a service and its signals show here.</p> : null}
       {!data && error && !error.includes('REPORT_INVALID_RANGE') ? <p role="alert" className="error">Cannot read the signals: {error}</p> : null}
       {!data && !error ? <p className="loading">Reading the signals…</p> : null}
