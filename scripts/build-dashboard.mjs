@@ -20,14 +20,16 @@ const result = await build({
   minify: true,
   sourcemap: true,
   outdir: join(out, 'assets'),
+  splitting: true,
   entryNames: '[name]-[hash]',
+  chunkNames: '[name]-[hash]',
   assetNames: '[name]-[hash]',
   define: { 'process.env.NODE_ENV': '"production"' },
   metafile: true,
   logLevel: 'warning',
 })
 const outputs = Object.keys(result.metafile.outputs).map((f) => basename(f))
-const script = outputs.find((f) => f.endsWith('.js'))
+const script = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint)?.[0].split('/').pop()
 const style = outputs.find((f) => f.endsWith('.css'))
 if (!script) throw new Error('build-dashboard: esbuild wrote no script')
 const html = `<!doctype html>

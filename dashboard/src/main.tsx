@@ -2,7 +2,7 @@
  * @module dashboard/main: the page. A login gate (a token, checked with whoami), then a header with the places and
  * the page of the current hash route. Every page reads the live state (live.ts) and calls the API (api.ts).
  */
-import { StrictMode, useEffect, useMemo, useState } from 'react'
+import { lazy, StrictMode, Suspense, useEffect, useMemo, useState } from 'react'
 import type { FormEvent, ReactNode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { Api, ApiError } from './api.js'
@@ -14,13 +14,15 @@ import type { Who } from './types.js'
 import { OverviewPage } from './pages/overview.js'
 import { ExperimentsPage } from './pages/experiments.js'
 import { ExperimentPage } from './pages/experiment.js'
-import { CreatePage } from './pages/create.js'
 import { WorkflowsPage } from './pages/workflows.js'
 import { SchedulesPage } from './pages/schedules.js'
 import { ArchivePage } from './pages/archive.js'
 import { ReportsPage } from './pages/reports.js'
 import { PodsPage } from './pages/pods.js'
 import './styles.css'
+
+// the editor (CodeMirror) is a third of the code and only writers open it: loaded when the page is
+const CreatePage = lazy(() => import('./pages/create.js').then((m) => ({ default: m.CreatePage })))
 
 /** The places in the header, in order; `write`: shown only to a token that may write. */
 const PLACES: { path: string; label: string; write?: boolean }[] = [
@@ -150,7 +152,7 @@ function page(parts: string[], writer: boolean): ReactNode {
     case 'archive': return <ArchivePage uid={rest[0]} />
     case 'reports': return <ReportsPage run={rest[0]} />
     case 'pods': return <PodsPage name={rest[0]} />
-    case 'new': return writer ? <CreatePage /> : <p>This token may not create experiments (it is a viewer's).</p>
+    case 'new': return writer ? <Suspense fallback={<p className="loading">Loading the editor…</p>}><CreatePage /></Suspense> : <p>This token may not create experiments (it is a viewer's).</p>
     default: return <p>No such page: <code>{parts.join('/')}</code>. <a href="#/">Back to the overview</a>.</p>
   }
 }

@@ -1,6 +1,6 @@
 /**
- * @module report/charts: a report's charts as SVG strings, drawn on the server by Apache ECharts in its SSR mode (no
- * DOM, no script in the page). An edge's chart stacks three panels on one time axis (latency p50/p95/p99, error rate,
+ * @module report/charts: a report's charts as Apache ECharts options, pure data: report/chart-svg.ts draws them as SVG
+ * on the server for the HTML report, the dashboard draws the same ones live in the browser. An edge's chart stacks three panels on one time axis (latency p50/p95/p99, error rate,
  * throughput) with every fault window shaded, every one-shot fault (a pod-kill: no duration) drawn as a solid line in
  * its colour, and each recovery marked; the score history is a bar per run. The latency and error-rate axes reach
  * above both the data and the tolerance line, so the line is always in view and labels at the top clear the data.
@@ -9,7 +9,6 @@
  * end, so where a moment is drawn is plain arithmetic: x = left + (t - from) / (to - from) × width. The HTML
  * rendering writes those numbers on each chart's <figure> so a browser test can check the drawing against them.
  */
-import * as echarts from 'echarts'
 import type { EChartsOption, MarkAreaComponentOption, MarkLineComponentOption } from 'echarts'
 import type { EdgeSeries, FaultWindow, ReportData, ScoreHistory } from './types.js'
 
@@ -98,14 +97,8 @@ function axisScale(values: readonly (number | null)[], limit: number | null, spl
 const line = (edge: EdgeSeries, pick: (p: EdgeSeries['points'][number]) => number | null): [number, number | null][] =>
   edge.points.map((p) => [p.t, pick(p)])
 
-/** The chart for one edge over the report's range, drawn as SVG. */
-export function edgeChart(data: ReportData, edge: EdgeSeries): EdgeChart {
-  const { option, ...geometry } = edgeChartOption(data, edge)
-  return { edge: edge.id, svg: renderSvg(option, EDGE_LAYOUT.width, EDGE_LAYOUT.height, `e${slug(edge.id)}`), ...geometry }
-}
-
 /**
- * The ECharts option of an edge's chart and its time axis: what {@link edgeChart} renders to SVG on the server, and
+ * The ECharts option of an edge's chart and its time axis: what edgeChart (report/chart-svg.ts) renders to SVG on the server, and
  * what the dashboard renders in the browser (the same chart, live and with tooltips).
  */
 export function edgeChartOption(data: ReportData, edge: EdgeSeries): Omit<EdgeChart, 'edge' | 'svg'> & { option: EChartsOption } {
@@ -252,8 +245,8 @@ const VERDICT_COLOURS: Record<string, string> = {
 export const verdictColour = (v: string): string => VERDICT_COLOURS[v] ?? '#6b7280'
 
 /** The score of each run of one experiment, a bar per run coloured by its verdict, with the mean as a line. */
-export function historyChart(h: ScoreHistory): string {
-  const option: EChartsOption = {
+export function historyChartOption(h: ScoreHistory): EChartsOption {
+  return {
     animation: false,
     useUTC: true,
     backgroundColor: '#ffffff',
@@ -279,36 +272,5 @@ export function historyChart(h: ScoreHistory): string {
         },
       },
     ],
-  }
-  return renderSvg(option, 560, 200, `h${slug(h.experiment)}`)
-}
-
-/** A short, stable id fragment from any text (ids of SVG elements must not collide across charts of one page). */
-function slug(s: string): string {
-  let h = 0x811c9dc5
-  for (const c of s) h = Math.imul(h ^ c.codePointAt(0)!, 0x01000193) >>> 0
-  return h.toString(36)
-}
-
-/**
- * Renders an option to an SVG string. ECharts numbers its zrender instances across the process (zr0, zr1...), so
- * the same data would give different ids on the second call: the prefix replaces that number, which keeps the output
- * deterministic and the ids unique in a page of many charts. The hover styles (and the classes that name them, numbered
- * across the process too) and ECharts' bookkeeping attributes are dropped: nothing in a report reacts to the mouse.
- */
-function renderSvg(option: EChartsOption, width: number, height: number, prefix: string): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height })
-  try {
-    chart.setOption(option)
-    return chart
-      .renderToSVGString()
-      .replace(/zr\d+-/g, `${prefix}-`)
-      .replace(/<style\s*>[\s\S]*?<\/style>/g, '')
-      .replace(/ ecmeta_[a-z_]+="[^"]*"/g, '')
-      .replace(/ class="[^"]*-cls-\d+"/g, '')
-      .replace(/ xmlns(:xlink)?="[^"]*"/g, '')
-      .replace(/<svg /, `<svg role="img" `)
-  } finally {
-    chart.dispose()
   }
 }

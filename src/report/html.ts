@@ -10,7 +10,8 @@
  * list the fault windows they draw (data-fault-start, data-fault-end, epoch ms; data-fault-colour; data-fault-instant on
  * a one-shot fault, drawn as a line), for tests that check the drawing.
  */
-import { chartWindows, EDGE_LAYOUT, edgeChart, FONT, historyChart, isInstant, verdictColour } from './charts.js'
+import { chartWindows, EDGE_LAYOUT, FONT, isInstant, verdictColour } from './charts.js'
+import { edgeChart, historyChart } from './chart-svg.js'
 import type { ChartWindow, EdgeChart } from './charts.js'
 import { clock, count, duration, edgeRequests, millis, NONE, percent, secondsBetween, signed, verdictText, when } from './format.js'
 import type { HypothesisCheck, PhaseSignals, ReportData, RunSummary, ScoreHistory } from './types.js'
