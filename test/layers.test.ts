@@ -8,10 +8,12 @@
  *   report (chaoscope report: signals, fault windows and runs to HTML, JSON, Markdown): used by index, wiring and api; imports verdict, load and leaves
  *   leaves: manifest, store, observe, errors, http-client, http-guard (limits, Host/Origin rules, bearer auth), selector, version, wire
  *
+ *   dashboard/src (the web page, bundled for the browser): runs only pure modules of src/ (PAGE_MAY_RUN), the rest as types
+ *
  * Imports are read with the TypeScript compiler's own parser (every static and dynamic import, `import type`
  * included), so the rule is about the code as the compiler sees it. docs/architecture.md says the same in words.
  */
-import { readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
@@ -88,9 +90,16 @@ function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
     const p = join(dir, d.name)
     if (d.isDirectory()) return sources(p)
-    return d.name.endsWith('.ts') && !d.name.endsWith('.test.ts') && !d.name.endsWith('.d.ts') ? [p] : []
+    return /\.tsx?$/.test(d.name) && !d.name.endsWith('.test.ts') && !d.name.endsWith('.d.ts') ? [p] : []
   })
 }
+
+/**
+ * The files of src/ the dashboard may run in the browser: pure code (no node: module, no I/O), so that the page
+ * draws the report's own charts, reads label selectors and cron specs as the controller does. Anything else of
+ * src/ it may name as types only (erased by the bundler).
+ */
+const PAGE_MAY_RUN = ['src/report/charts.ts', 'src/selector.ts', 'src/errors.ts', 'src/engine/schedule-decide.ts', 'src/manifest/cron.ts', 'src/manifest/duration.ts']
 
 interface Edge {
   from: string
@@ -105,7 +114,9 @@ export function importsOf(file: string): Edge[] {
   const out: Edge[] = []
   const add = (spec: string, typeOnly: boolean) => {
     if (!spec.startsWith('.')) return
-    out.push({ from: file, to: resolve(dirname(file), spec.replace(/\.js$/, '.ts')), typeOnly })
+    const to = resolve(dirname(file), spec.replace(/\.js$/, '.ts'))
+    // the dashboard's own modules are .tsx where they hold components
+    out.push({ from: file, to: to.endsWith('.ts') && !existsSync(to) && existsSync(`${to}x`) ? `${to}x` : to, typeOnly })
   }
   const visit = (node: ts.Node): void => {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
@@ -170,5 +181,23 @@ describe('layers', () => {
     expect(MAY_IMPORT_TYPES.faults!(join(SRC, 'runtime', 'effects', 'sidecar-fault.ts'))).toBe(true)
     expect(MAY_IMPORT[layerOf(join(SRC, 'cli', 'main.ts'))]).toEqual(['index'])
     expect(layerOf(join(SRC, 'runtime', 'client.ts'))).toBe('runtime-client')
+  })
+})
+
+describe('the dashboard', () => {
+  const page = sources(join(ROOT, 'dashboard', 'src'))
+  const runs = (f: string) => importsOf(f).filter((e) => !e.typeOnly && !rel(e.to).startsWith('dashboard/'))
+
+  it('runs only the pure modules of src/ it may (PAGE_MAY_RUN), and those run only each other', () => {
+    const bad: string[] = []
+    for (const f of page) for (const e of runs(f)) if (!PAGE_MAY_RUN.includes(rel(e.to))) bad.push(`${rel(f)} runs ${rel(e.to)}`)
+    for (const f of PAGE_MAY_RUN) for (const e of runs(join(ROOT, f))) if (!PAGE_MAY_RUN.includes(rel(e.to))) bad.push(`${f} (run by the page) runs ${rel(e.to)}`)
+    expect(bad).toEqual([])
+  })
+
+  it('those modules import no node: module, and the page none either', () => {
+    const nodeImports = [...page, ...PAGE_MAY_RUN.map((f) => join(ROOT, f))].filter((f) => /from ['"]node:/.test(readFileSync(f, 'utf8'))).map(rel)
+    expect(nodeImports).toEqual([])
+    expect(page.length).toBeGreaterThan(10)
   })
 })
