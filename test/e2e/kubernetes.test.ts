@@ -203,6 +203,12 @@ describe('--target kubernetes with Chaos Mesh installed', () => {
       expect(got.stdout).toMatch(/^network-delay-example\s/m)
       const deleted = await chaoscope(['delete', 'networkchaos', 'network-delay-example'], { home })
       expect([deleted.code, deleted.stdout]).toEqual([0, 'networkchaos.chaos-mesh.org "network-delay-example" deleted\n'])
+      // the cluster's refusal comes back through the API with its field and message, at the document's line
+      const bad = join(mkdtempSync(join(tmpdir(), 'chaoscope-kube-label-')), 'label.yaml')
+      writeFileSync(bad, 'apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata:\n  name: badlabel\n  labels: {app: "not a label!"}\nspec:\n  action: pod-kill\n  mode: one\n  selector:\n    namespaces: [default]\n')
+      const refused = await chaoscope(['apply', '-f', bad], { home })
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toMatch(/label\.yaml:1:1 .*PodChaos default\/badlabel: metadata\.labels: Invalid value: "not a label!".*\[KUBE_REFUSED\]/)
     } finally {
       server.kill('SIGTERM')
       await new Promise((r) => server.once('close', r))
