@@ -2,7 +2,9 @@
  * @module dashboard/components/editor: a YAML editor (CodeMirror 6) that shows the API's issues where they are:
  * underlined at their line and column, marked in the gutter. The issues come from outside (the create page's dry
  * run), so the editor's own linter is not used: they are set as diagnostics whenever they change.
- * CodeMirror styles itself through constructed style sheets (CSSOM), which the page's CSP allows.
+ * The editor lives in a shadow root of its box: there CodeMirror styles itself through a constructed style sheet
+ * (CSSOM), which the page's CSP (style-src 'self') allows; in the document itself it would add a <style> element,
+ * which that CSP blocks. So its look is set by {@link THEME}, not by styles.css.
  */
 import { useEffect, useRef } from 'react'
 import { basicSetup, EditorView } from 'codemirror'
@@ -43,6 +45,13 @@ export function moveTo(view: EditorView, line: number, col: number): void {
   view.focus()
 }
 
+/** The editor's look (styles.css does not reach into its shadow root). */
+const THEME = EditorView.theme({
+  '&': { minHeight: '26em', maxHeight: '70vh', fontSize: '14px', backgroundColor: '#fff' },
+  '.cm-scroller': { fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace', minHeight: '26em' },
+  '&.cm-focused': { outline: '3px solid #0a58ca', outlineOffset: '-3px' },
+})
+
 export function YamlEditor({ value, onChange, issues, onView, label }: EditorProps) {
   const box = useRef<HTMLDivElement>(null)
   const view = useRef<EditorView | undefined>(undefined)
@@ -50,13 +59,19 @@ export function YamlEditor({ value, onChange, issues, onView, label }: EditorPro
   changed.current = onChange
 
   useEffect(() => {
+    const host = box.current!
+    const shadow = host.shadowRoot ?? host.attachShadow({ mode: 'open' })
+    const parent = document.createElement('div')
+    shadow.appendChild(parent)
     const v = new EditorView({
-      parent: box.current!,
+      parent,
+      root: shadow,
       doc: value,
       extensions: [
         basicSetup,
         yaml(),
         lintGutter(),
+        THEME,
         EditorView.contentAttributes.of({ 'aria-label': label }),
         EditorView.updateListener.of((u) => {
           if (u.docChanged) changed.current(u.state.doc.toString())
@@ -68,6 +83,7 @@ export function YamlEditor({ value, onChange, issues, onView, label }: EditorPro
     return () => {
       onView?.(undefined)
       v.destroy()
+      parent.remove()
       view.current = undefined
     }
   }, [])

@@ -22,10 +22,13 @@ export function podChaosYaml(pod: Pick<Pod, 'namespace' | 'name' | 'service'>, a
   })
 }
 
-export function PodActions({ pod, withFailure = true }: { pod: Pod; withFailure?: boolean }) {
+/**
+ * The quick faults' buttons. What they create is handed to `onMade`: the page lists it, since a killed pod's row
+ * goes away (the runtime replaces the pod with a new one of another name).
+ */
+export function PodActions({ pod, withFailure = true, onMade }: { pod: Pod; withFailure?: boolean; onMade: (o: ChaosObject) => void }) {
   const { api } = useSession()
   const [seconds, setSeconds] = useState('10')
-  const [made, setMade] = useState<ChaosObject[]>([])
   const [error, setError] = useState<string | undefined>()
   const [busy, setBusy] = useState(false)
 
@@ -34,7 +37,7 @@ export function PodActions({ pod, withFailure = true }: { pod: Pod; withFailure?
     setError(undefined)
     try {
       const answer = await api.apply<{ items: { object: ChaosObject }[] }>(yaml, { file: 'quick-action.yaml' })
-      setMade((m) => [...answer.items.map((i) => i.object), ...m])
+      for (const i of answer.items) onMade(i.object)
     } catch (e) {
       setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e))
     } finally {
@@ -57,15 +60,23 @@ export function PodActions({ pod, withFailure = true }: { pod: Pod; withFailure?
         ) : null}
       </div>
       {error ? <p role="alert" className="error">{error}</p> : null}
-      {made.length ? (
-        <ul className="made" aria-label="Experiments created here">
-          {made.map((o) => (
-            <li key={o.metadata.uid ?? o.metadata.name}>
-              <a href={href('experiments', o.kind, o.metadata.namespace, o.metadata.name)}>{o.kind} {o.metadata.name}</a> ({String(o.spec.action)})
-            </li>
-          ))}
-        </ul>
-      ) : null}
+    </div>
+  )
+}
+
+/** The experiments the quick faults created, newest first, each a link to its page. */
+export function MadeList({ made }: { made: readonly ChaosObject[] }) {
+  if (made.length === 0) return null
+  return (
+    <div className="notice made" role="status">
+      Created:
+      <ul aria-label="Experiments created here">
+        {made.map((o) => (
+          <li key={o.metadata.uid ?? o.metadata.name}>
+            <a href={href('experiments', o.kind, o.metadata.namespace, o.metadata.name)}>{o.kind} {o.metadata.name}</a> ({String(o.spec.action)}{o.spec.duration ? ` for ${String(o.spec.duration)}` : ''})
+          </li>
+        ))}
+      </ul>
     </div>
   )
 }

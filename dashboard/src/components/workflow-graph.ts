@@ -28,8 +28,8 @@ export interface Box extends GraphNode { x: number; y: number; w: number; h: num
 export interface Edge { x1: number; y1: number; x2: number; y2: number }
 export interface Layout { boxes: Box[]; edges: Edge[]; width: number; height: number }
 
-export const BOX_W = 180
-export const BOX_H = 56
+export const BOX_W = 190
+export const BOX_H = 64
 const GAP = 36
 const PAD = 14
 /** Room a group's frame leaves above its children for its name. */

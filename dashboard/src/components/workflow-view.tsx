@@ -69,9 +69,14 @@ function NodeBox({ box, selected, onSelect }: { box: Box; selected: boolean; onS
     >
       <rect x={box.x} y={box.y} width={box.w} height={box.h} rx={8} />
       <text x={box.x + 10} y={box.y + 19} className="wf-name">{clip(name, box.w)}</text>
-      <text x={box.x + 10} y={box.y + (box.group ? 19 : 40)} dx={box.group ? textWidth(name, box.w) + 8 : 0} className="wf-type">
-        {box.template.templateType} · {box.phase}
-      </text>
+      {box.group ? (
+        <text x={box.x + 18 + textWidth(name, box.w)} y={box.y + 19} className="wf-type">{box.template.templateType} · {box.phase}</text>
+      ) : (
+        <>
+          <text x={box.x + 10} y={box.y + 37} className="wf-type">{box.template.templateType}</text>
+          <text x={box.x + 10} y={box.y + 55} className="wf-phase">{box.phase}</text>
+        </>
+      )}
     </g>
   )
 }

@@ -5,7 +5,7 @@
  * it and opens the new experiment.
  *
  *   form ─▶ formYaml ─▶ text ◀─ editor
- *   text ─(400 ms)─▶ POST /api/v1/resources?dryRun=true ─▶ issues (400) | plan
+ *   text ─(400 ms)─▶ POST /api/v1/resources?dryRun=true ─▶ issues (400, 422) | plan
  *   Apply ─▶ POST /api/v1/resources ─▶ #/experiments/KIND/NS/NAME
  */
 import { useEffect, useMemo, useRef, useState } from 'react'
@@ -126,7 +126,8 @@ function useDryRun(text: string): Check {
         if (!stale) setCheck({ state: 'valid', text, items: answer.items })
       } catch (e) {
         if (stale) return
-        if (e instanceof ApiError && e.status === 400) setCheck({ state: 'invalid', text, message: e.message, issues: e.issues })
+        // a document the API cannot take is 400 (it does not parse) or 422 (invalid), each problem positioned
+        if (e instanceof ApiError && (e.status === 400 || e.status === 422 || e.issues.length > 0)) setCheck({ state: 'invalid', text, message: e.message, issues: e.issues })
         else setCheck({ state: 'refused', text, message: e instanceof ApiError ? `${e.message} (${e.code})` : String(e), hint: e instanceof ApiError ? e.hint : undefined })
       }
     }, CHECK_DELAY_MS)

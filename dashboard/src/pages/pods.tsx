@@ -7,10 +7,10 @@ import { useEffect, useState } from 'react'
 import { ApiError } from '../api.js'
 import { href } from '../router.js'
 import { useSession } from '../session.js'
-import type { Pod } from '../types.js'
+import type { ChaosObject, Pod } from '../types.js'
 import { Badge } from '../components/status.js'
-import { PodActions } from '../components/pod-actions.js'
-import { ageOf } from '../components/pod-time.js'
+import { MadeList, PodActions } from '../components/pod-actions.js'
+import { ageOf, localTime } from '../components/pod-time.js'
 
 /** How often the list is read again while the page shows. */
 const REFRESH_MS = 2000
@@ -51,8 +51,17 @@ function phaseText(p: Pod): string {
   return p.reason ?? p.phase
 }
 
+/** A container's last exit in words: why, its code or signal, when. */
+function exitText(e: NonNullable<Pod['lastExit']>): string {
+  const how = e.signal ? `signal ${e.signal}` : `exit code ${e.exitCode}`
+  return `${e.reason ?? 'exited'} (${how})${e.finishedAt ? ` at ${localTime(e.finishedAt)}` : ''}`
+}
+
 export function PodsPage({ name }: { name?: string | undefined }) {
   const list = usePodList()
+  // kept here, not in a row: a killed pod's row goes away with it
+  const [made, setMade] = useState<ChaosObject[]>([])
+  const onMade = (o: ChaosObject) => setMade((m) => [o, ...m])
   if (!list.pods) {
     return (
       <section aria-labelledby="pods-title">
@@ -61,18 +70,24 @@ export function PodsPage({ name }: { name?: string | undefined }) {
       </section>
     )
   }
-  if (name) return <PodPage pods={list.pods} name={name} at={list.at} />
-  return <PodList pods={list.pods} at={list.at} error={list.error} />
+  if (name) return <PodPage pods={list.pods} name={name} at={list.at} made={made} onMade={onMade} />
+  return <PodList pods={list.pods} at={list.at} error={list.error} made={made} onMade={onMade} />
 }
 
-function PodList({ pods, at, error }: { pods: Pod[]; at: number; error: string | undefined }) {
+interface Made {
+  made: readonly ChaosObject[]
+  onMade: (o: ChaosObject) => void
+}
+
+function PodList({ pods, at, error, made, onMade }: { pods: Pod[]; at: number; error: string | undefined } & Made) {
   const { canWrite } = useSession()
   const sorted = [...pods].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name))
   return (
     <section aria-labelledby="pods-title">
       <h1 id="pods-title">Pods</h1>
-      <p className="help">The local runtime's pods, read every {REFRESH_MS / 1000} s.{canWrite ? ' Kill applies a PodChaos pod-kill of that one pod.' : ''}</p>
+      <p className="help">The local runtime's pods, read every {REFRESH_MS / 1000} s.{canWrite ? ' Kill applies a PodChaos pod-kill of that one pod: the runtime replaces it with a new pod.' : ''}</p>
       {error ? <p role="alert" className="error">{error}</p> : null}
+      <MadeList made={made} />
       <div className="table-wrap">
         <table aria-label="Pods">
           <thead>
@@ -88,7 +103,7 @@ function PodList({ pods, at, error }: { pods: Pod[]; at: number; error: string |
                 <td>{p.ready ? 'yes' : 'no'}</td>
                 <td className="restarts">{p.restartCount}</td>
                 <td>{ageOf(p.startTime, at)}</td>
-                {canWrite ? <td><PodActions pod={p} withFailure={false} /></td> : null}
+                {canWrite ? <td><PodActions pod={p} withFailure={false} onMade={onMade} /></td> : null}
               </tr>
             ))}
           </tbody>
@@ -99,10 +114,10 @@ function PodList({ pods, at, error }: { pods: Pod[]; at: number; error: string |
   )
 }
 
-function PodPage({ pods, name, at }: { pods: Pod[]; name: string; at: number }) {
+function PodPage({ pods, name, at, made, onMade }: { pods: Pod[]; name: string; at: number } & Made) {
   const { canWrite } = useSession()
   const pod = pods.find((p) => p.name === name)
-  if (!pod) return <p>No pod named <code>{name}</code> now. <a href={href('pods')}>All pods</a>.</p>
+  if (!pod) return <section><MadeList made={made} /><p>No pod named <code>{name}</code> now (a killed pod is replaced by a new one of another name). <a href={href('pods')}>All pods</a>.</p></section>
   return (
     <section aria-labelledby="pod-title">
       <p><a href={href('pods')}>← Pods</a></p>
@@ -115,9 +130,9 @@ function PodPage({ pods, name, at }: { pods: Pod[]; name: string; at: number }) 
         <dt>Age</dt><dd>{ageOf(pod.startTime, at)}</dd>
         <dt>Address</dt><dd className="mono">{pod.podIP ?? '—'}:{pod.port}</dd>
         <dt>Labels</dt><dd className="mono">{Object.entries(pod.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '—'}</dd>
-        {pod.lastExit ? <><dt>Last exit</dt><dd className="mono">{JSON.stringify(pod.lastExit)}</dd></> : null}
+        {pod.lastExit ? <><dt>Last exit</dt><dd>{exitText(pod.lastExit)}</dd></> : null}
       </dl>
-      {canWrite ? <><h2>Quick faults</h2><PodActions pod={pod} /></> : null}
+      {canWrite ? <><h2>Quick faults</h2><PodActions pod={pod} onMade={onMade} /><MadeList made={made} /></> : null}
       <PodLogs name={pod.name} restarts={pod.restartCount} />
     </section>
   )

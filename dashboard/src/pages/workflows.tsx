@@ -2,9 +2,9 @@
  * @module dashboard/pages/workflows: the Workflows (`#/workflows`) and one of them as a graph
  * (`#/workflows/NS/NAME`): its templates from the entry, each coloured by the phase of the WorkflowNode that ran
  * it (the live objects the workflow labels as its own). Choosing a node shows its conditions, times, the chaos
- * object it made and their events.
+ * object it made (live, or in the archive once it finished) and their events.
  */
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { href } from '../router.js'
 import { useSession } from '../session.js'
 import { useLive } from '../live.js'
@@ -14,6 +14,7 @@ import { layoutWorkflow, nodesByTemplate } from '../components/workflow-graph.js
 import type { GraphNode, Template } from '../components/workflow-graph.js'
 import { WorkflowView } from '../components/workflow-view.js'
 import { localTime } from '../components/pod-time.js'
+import type { ArchivedItem } from './archive.js'
 
 interface WorkflowStatus {
   startTime?: string
@@ -80,7 +81,7 @@ function WorkflowPage({ workflow, objects, events }: { workflow: ChaosObject; ob
       {layout.boxes.length ? (
         <WorkflowView layout={layout} selected={selected} onSelect={setSelected} label={`Graph of workflow ${workflow.metadata.name}`} />
       ) : <p className="error">The entry template {JSON.stringify(workflow.spec.entry)} is not among the templates.</p>}
-      {chosen ? <NodeDetails graph={chosen} namespace={workflow.metadata.namespace} events={events} /> : null}
+      {chosen ? <NodeDetails graph={chosen} namespace={workflow.metadata.namespace} objects={objects} events={events} /> : null}
       <h2>Events of the workflow</h2>
       <EventList events={own} />
     </section>
@@ -103,11 +104,39 @@ interface NodeStatus {
   finishedChildren?: { name: string }[]
 }
 
-function NodeDetails({ graph, namespace, events }: { graph: GraphNode; namespace: string; events: readonly ChaosEvent[] }) {
+/** The chaos object a node made: live while it runs (status.chaosResource, or owned by the node), else archived. */
+type NodeChaos = { kind: string; name: string; link: string; where: 'live' | 'archived' }
+
+function useNodeChaos(node: ChaosObject | undefined, objects: ReadonlyMap<string, ChaosObject>): NodeChaos | undefined {
+  const { api } = useSession()
+  const [archived, setArchived] = useState<NodeChaos | undefined>()
+  const ns = node?.metadata.namespace ?? ''
+  const st = (node?.status ?? {}) as NodeStatus
+  const owned = node ? [...objects.values()].find((o) => o.metadata.ownerReferences?.some((r) => r.uid === node.metadata.uid)) : undefined
+  const live = st.chaosResource ?? (owned ? { kind: owned.kind, name: owned.metadata.name } : undefined)
+  const type = String(node?.spec.type ?? '')
+  useEffect(() => {
+    setArchived(undefined)
+    if (!node || live || !type || ['Serial', 'Parallel', 'Task', 'Suspend'].includes(type)) return
+    let stopped = false
+    api.get<{ items: ArchivedItem[] }>(`/api/v1/archive?${new URLSearchParams({ kind: type, namespace: ns, limit: '1000' })}`).then(
+      (a) => {
+        const mine = a.items.find((i) => i.object.metadata.ownerReferences?.some((r) => r.uid === node.metadata.uid))
+        if (!stopped && mine) setArchived({ kind: mine.kind, name: mine.name, link: href('archive', mine.uid), where: 'archived' })
+      },
+      () => {},
+    )
+    return () => { stopped = true }
+  }, [api, node?.metadata.uid, live?.name, type])
+  if (live) return { ...live, link: href('experiments', live.kind, ns, live.name), where: 'live' }
+  return archived
+}
+
+function NodeDetails({ graph, namespace, objects, events }: { graph: GraphNode; namespace: string; objects: ReadonlyMap<string, ChaosObject>; events: readonly ChaosEvent[] }) {
   const t: Template = graph.template
   const node = graph.node
   const st = (node?.status ?? {}) as NodeStatus
-  const chaos = st.chaosResource
+  const chaos = useNodeChaos(node, objects)
   const mine = node ? events.filter((e) => e.namespace === namespace && ((e.kind === 'WorkflowNode' && e.name === node.metadata.name) || (chaos && e.kind === chaos.kind && e.name === chaos.name))) : []
   return (
     <div className="panel wf-details" aria-live="polite" aria-labelledby="wf-node-title">
@@ -119,7 +148,7 @@ function NodeDetails({ graph, namespace, events }: { graph: GraphNode; namespace
         <dt>Ended</dt><dd>{localTime(st.chaoscope?.endTime)}</dd>
         {t.deadline ? <><dt>Deadline</dt><dd>{t.deadline}{node?.spec.deadline ? ` (at ${localTime(String(node.spec.deadline))})` : ''}</dd></> : null}
         <dt>Chaos object</dt>
-        <dd>{chaos ? <a href={href('experiments', chaos.kind, namespace, chaos.name)}>{chaos.kind} {chaos.name}</a> : '—'}</dd>
+        <dd>{chaos ? <><a href={chaos.link}>{chaos.kind} {chaos.name}</a>{chaos.where === 'archived' ? <span className="muted"> (finished: in the archive)</span> : null}</> : '—'}</dd>
         <dt>Conditions</dt>
         <dd>{st.conditions?.length ? st.conditions.map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`).join(', ') : '—'}</dd>
         {st.chaoscope?.task ? <><dt>Task exit code</dt><dd>{st.chaoscope.task.exitCode}</dd></> : null}
