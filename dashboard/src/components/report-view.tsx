@@ -5,7 +5,7 @@
  * The fault windows a chart shades are also on its container (data-windows="startMs-endMs,…") for tests.
  */
 import { useMemo } from 'react'
-import { edgeChartOption } from '../../../src/report/charts.js'
+import { EDGE_LAYOUT, edgeChartOption } from '../../../src/report/charts.js'
 import type { EdgeSeries, ReportData, RunSummary } from '../types.js'
 import { EChart } from './chart.js'
 import { Badge } from './status.js'
@@ -24,7 +24,7 @@ export function ReportView({ data }: { data: ReportData }) {
       <Services data={data} />
       <h2>Edges ({data.edges.length})</h2>
       {data.edges.length === 0 ? <p className="muted">No traffic recorded in this range.</p> : (
-        <div className="grid">
+        <div className="report-edges">
           {data.edges.map((e) => <EdgeChartBox key={e.id} data={data} edge={e} />)}
         </div>
       )}
@@ -117,7 +117,7 @@ function EdgeChartBox({ data, edge }: { data: ReportData; edge: EdgeSeries }) {
   return (
     <div className="panel edge" data-edge={edge.id} data-windows={windows}>
       <h3>{edge.source} → {edge.destination}{edge.affected ? <> <Badge text="affected" /></> : null}</h3>
-      <EChart option={chart.option} height={260} label={`Latency, error rate and throughput of ${edge.id}, with ${chart.windows.length} fault window(s)`} />
+      <EChart option={chart.option} height={EDGE_LAYOUT.height} label={`Latency, error rate and throughput of ${edge.id}, with ${chart.windows.length} fault window(s)`} />
     </div>
   )
 }

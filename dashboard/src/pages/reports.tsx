@@ -88,7 +88,7 @@ function Report({ query, title, file }: { query: Record<string, string>; title: 
   return (
     <section aria-labelledby="rep-title">
       <p><a href={href('reports')}>← Reports</a></p>
-      <h1 id="rep-title">{signals.data?.title ?? title}</h1>
+      <h1 id="rep-title">{title}</h1>
       <div className="actions">
         <button type="button" onClick={save}>Download HTML</button>
         {download ? <span role="status" className="muted">{download}</span> : null}

@@ -65,6 +65,7 @@ export function SchedulesPage({ namespace, name }: { namespace?: string | undefi
   return (
     <section aria-labelledby="sch-title">
       <h1 id="sch-title">Schedules</h1>
+      <p className="help">Times are in this browser's zone ({processZone()}).</p>
       {schedules.length === 0 ? <p className="muted">No schedule. Apply one (see examples/shop-kill-every-5m.yaml) to see it here.</p> : (
         <div className="table-wrap">
           <table aria-label="Schedules">
@@ -117,6 +118,7 @@ function SchedulePage({ schedule, objects }: { schedule: ChaosObject; objects: R
         <dt>Paused</dt><dd>{isPaused(schedule) ? 'yes' : 'no'}</dd>
         {st.chaoscope?.lastError ? <><dt>Error</dt><dd className="error">{st.chaoscope.lastError}</dd></> : null}
       </dl>
+      <p className="help">Times are in this browser's zone ({processZone()}); the controller reads a cron in its own zone unless the schedule names one (CRON_TZ=).</p>
       <h2>Spawned, still there ({spawned.length})</h2>
       {spawned.length ? (
         <ul className="history">
