@@ -143,13 +143,35 @@ describe('KubeBackend apply, get and list', () => {
       experiment: { desiredPhase: 'Run', containerRecords: [{ id: 'default/tikv-0', selectorKey: '.', phase: 'Injected', injectedCount: 1, recoveredCount: 0 }] },
     }
     await mergePatch(ref('podchaos', 'default', 'status'), { metadata: { finalizers: ['chaos-mesh/records'] }, status })
-    expect((await kube.get('PodChaos', 'default', 'status')).status).toEqual(status)
+    const { chaoscope, ...written } = (await kube.get('PodChaos', 'default', 'status')).status!
+    expect(written).toEqual(status)
+    // the phase chaoscope's readers show, derived from Chaos Mesh's conditions
+    expect(chaoscope).toEqual({ phase: 'running', action: 'pod-kill', records: [] })
 
     expect((await kube.apply(example(POD_KILL, { name: 'status', labels: { changed: 'yes' } }))).items[0]!.action).toBe('configured')
     const after = await kube.get('PodChaos', 'default', 'status')
     expect(after.metadata).toMatchObject({ labels: { changed: 'yes' }, finalizers: ['chaos-mesh/records'] })
-    expect(after.status).toEqual(status)
+    expect({ ...after.status, chaoscope: undefined }).toEqual({ ...status, chaoscope: undefined })
+    // what was sent back to the cluster holds no phase of ours: the stored status is Chaos Mesh's alone
+    const stored = (await conn.custom.getNamespacedCustomObject(ref('podchaos', 'default', 'status'))) as { status: object }
+    expect(stored.status).toEqual(status)
     await kube.delete('PodChaos', 'default', 'status', { force: true })
+  })
+
+  it('shows the phase Chaos Mesh\'s status means: Injecting, Running, Paused, then Finished once stopped and recovered', async () => {
+    await kube.apply(example(POD_KILL, { name: 'phases' }))
+    const phase = async () => (await kube.get('PodChaos', 'default', 'phases')).status?.chaoscope?.phase
+    expect(await phase()).toBe('injecting')
+    const r = ref('podchaos', 'default', 'phases')
+    await mergePatch(r, { status: { conditions: [{ type: 'AllInjected', status: 'True' }], experiment: { desiredPhase: 'Run' } } })
+    expect(await phase()).toBe('running')
+    await kube.pause('PodChaos', 'default', 'phases')
+    expect(await phase()).toBe('paused')
+    expect((await kube.list({ kind: 'PodChaos', namespace: 'default' })).find((o) => o.metadata.name === 'phases')?.status?.chaoscope?.phase).toBe('paused')
+    await kube.resume('PodChaos', 'default', 'phases')
+    await mergePatch(r, { status: { conditions: [{ type: 'AllInjected', status: 'False' }, { type: 'AllRecovered', status: 'True' }], experiment: { desiredPhase: 'Stop' } } })
+    expect(await phase()).toBe('finished')
+    await kube.delete('PodChaos', 'default', 'phases', { force: true })
   })
 
   it('reads back a Workflow\'s status written through its status subresource', async () => {

@@ -80,6 +80,8 @@ export interface ChaosObject {
   status?: {
     conditions?: Condition[]
     experiment?: { desiredPhase?: 'Run' | 'Stop'; containerRecords?: ContainerRecord[] }
+    /** What chaoscope's readers show (src/api/types.ts ChaoscopeStatus): the phase derived from Chaos Mesh's status. */
+    chaoscope?: { phase: string; action: string; records: { id: string; active: boolean }[] }
   }
 }
 
@@ -252,7 +254,7 @@ export class KubeBackend {
       return found
     }
     try {
-      return clean(await this.conn.custom.getNamespacedCustomObject(this.ref(route, namespace, name)))
+      return shown(await this.conn.custom.getNamespacedCustomObject(this.ref(route, namespace, name)))
     } catch (e) {
       throw kubeError(e, `get ${describe(kind, namespace, name)}`, this.conn)
     }
@@ -376,12 +378,12 @@ export class KubeBackend {
     const current = await this.find(ref)
     if (!current) {
       const body = { apiVersion: r.apiVersion, kind: r.kind, metadata: r.metadata, spec: r.spec }
-      return { action: 'created', object: clean(await this.conn.custom.createNamespacedCustomObject({ ...ref, ...options, body })) }
+      return { action: 'created', object: shown(await this.conn.custom.createNamespacedCustomObject({ ...ref, ...options, body })) }
     }
-    if (sameContent(current, r)) return { action: 'unchanged', object: current }
+    if (sameContent(current, r)) return { action: 'unchanged', object: shown(current) }
     const metadata = { ...current.metadata, labels: { ...current.metadata.labels, ...r.metadata.labels }, annotations: { ...current.metadata.annotations, ...r.metadata.annotations } }
     const body = { ...current, metadata, spec: r.spec }
-    return { action: 'configured', object: clean(await this.conn.custom.replaceNamespacedCustomObject({ ...ref, ...options, body })) }
+    return { action: 'configured', object: shown(await this.conn.custom.replaceNamespacedCustomObject({ ...ref, ...options, body })) }
   }
 
   /**
@@ -473,7 +475,7 @@ export class KubeBackend {
       return await allPages(async (token) => {
         const q = { group: GROUP, version: VERSION, plural: route.plural, limit: PAGE, ...(query.labelSelector ? { labelSelector: query.labelSelector } : {}), ...(token ? { _continue: token } : {}) }
         const page = (query.namespace ? await custom.listNamespacedCustomObject({ ...q, namespace: query.namespace }) : await custom.listClusterCustomObject(q)) as CustomList
-        return { items: page.items.map(clean), next: page.metadata?.continue }
+        return { items: page.items.map(shown), next: page.metadata?.continue }
       })
     } catch (e) {
       throw kubeError(e, `list ${route.kind}${query.namespace ? ` in ${query.namespace}` : ''}`, this.conn)
@@ -534,7 +536,7 @@ export class KubeBackend {
       throw new ChaosError('KUBE_NATIVE_UNSUPPORTED', `${verb} ${describe(kind, namespace, name)}: without Chaos Mesh nothing reads the pause annotation`, { hint: ERROR_CODES.KUBE_NATIVE_UNSUPPORTED[1] })
     }
     try {
-      return clean(await this.mergePatch(this.ref(route, namespace, name), { metadata: { annotations: { [PAUSE_ANNOTATION]: paused ? 'true' : null } } }))
+      return shown(await this.mergePatch(this.ref(route, namespace, name), { metadata: { annotations: { [PAUSE_ANNOTATION]: paused ? 'true' : null } } }))
     } catch (e) {
       throw kubeError(e, `${verb} ${describe(kind, namespace, name)}`, this.conn)
     }
@@ -568,7 +570,7 @@ export class KubeBackend {
     const onEvent = (phase: string, obj: { metadata?: { resourceVersion?: string }; message?: string }) => {
       if (phase === 'ERROR') return feed.fail(new ChaosError('KUBE_REFUSED', `${what}: the API server ended the watch (${obj.message ?? 'no reason given'})`, { hint: 'run the command again: it lists afresh, then watches' }))
       version = obj.metadata?.resourceVersion ?? version
-      if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') feed.push({ type: phase, object: clean(obj) })
+      if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') feed.push({ type: phase, object: shown(obj) })
     }
     const onDone = (err: unknown) => {
       if (feed.stopped) return
@@ -643,6 +645,31 @@ function clean(obj: unknown): ChaosObject {
   const { managedFields: _, ...metadata } = o.metadata
   return { ...o, metadata }
 }
+
+/**
+ * The object as chaoscope's readers show it: clean, with `status.chaoscope.phase` derived from what Chaos Mesh wrote
+ * (its controller keeps no phase, only conditions), so `get`, `describe` and the dashboard say Injecting, Running,
+ * Paused, Finished or Deleting for a cluster's experiments as for local ones. Never sent back to the cluster.
+ */
+function shown(obj: unknown): ChaosObject {
+  const o = clean(obj)
+  if (o.status?.chaoscope || OWNER_KINDS.has(o.kind)) return o
+  const action = typeof o.spec.action === 'string' ? o.spec.action : ''
+  return { ...o, status: { ...o.status, chaoscope: { phase: chaosMeshPhase(o), action, records: [] } } }
+}
+
+/** Chaos Mesh's phase of an experiment from its deletion, pause annotation, desired phase and conditions. */
+export function chaosMeshPhase(o: ChaosObject): 'injecting' | 'running' | 'paused' | 'finished' | 'deleting' {
+  const is = (type: string) => o.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false
+  if (o.metadata.deletionTimestamp) return 'deleting'
+  if (o.metadata.annotations?.[PAUSE_ANNOTATION] === 'true' || is('Paused')) return 'paused'
+  if (o.status?.experiment?.desiredPhase === 'Stop' && is('AllRecovered')) return 'finished'
+  if (is('AllInjected')) return 'running'
+  return 'injecting'
+}
+
+/** Kinds whose status is their own (a Workflow's nodes, a Schedule's runs), not an experiment's. */
+const OWNER_KINDS = new Set(['Schedule', 'Workflow', 'WorkflowNode', 'StatusCheck', 'PhysicalMachine', 'RemoteCluster'])
 
 /** Whether the object already has the resource's spec, and each label and annotation the resource sets (what apply would change). */
 function sameContent(current: ChaosObject, r: Resource): boolean {
