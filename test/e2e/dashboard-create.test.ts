@@ -2,7 +2,8 @@
  * The dashboard's create, workflow and pods pages as a user drives them, in headless Chromium on the shop demo:
  * the form shows the pods it picks before submitting and its experiment runs and ends; the YAML editor marks a bad
  * field at its line and keeps Apply disabled; a Workflow's graph shows its nodes' phases and a node's details;
- * Kill on a pod restarts it. No console error along the way. Screenshots go to test-artifacts/.
+ * Kill on a pod replaces it and Fail for N seconds restarts it; a viewer gets none of the writers' buttons. No console
+ * error along the way. Screenshots go to test-artifacts/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
@@ -182,7 +183,7 @@ describe.skipIf(!hasChromium())('dashboard: create, workflows, pods (headless Ch
     const cart = before.find((p) => p.labels['app.kubernetes.io/component'] === 'cart')!
     await table.locator(`tr[data-pod="${cart.name}"]`).getByRole('button', { name: `Kill ${cart.name}` }).click()
     const made = page.getByRole('list', { name: 'Experiments created here' })
-    expect(await made.getByRole('link').first().getAttribute('href')).toMatch(/^#\/experiments\/PodChaos\/default\/kill-cart-[a-z0-9]{6}$/)
+    await expect.poll(() => made.getByRole('link').first().getAttribute('href')).toMatch(/^#\/experiments\/PodChaos\/default\/kill-cart-[a-z0-9]{6}$/)
     // pod-kill deletes the pod: the runtime starts a new one of another name in its place
     await table.locator(`tr[data-pod="${cart.name}"]`).waitFor({ state: 'detached', timeout: 20_000 })
     const replacement = table.locator('tr[data-pod^="cart-"]:not([data-pod^="cart-store"])')
@@ -197,10 +198,29 @@ describe.skipIf(!hasChromium())('dashboard: create, workflows, pods (headless Ch
     expect(Number(await restarts.innerText())).toBe(payment.restartCount)
     await page.getByLabel('Seconds of failure').fill('2')
     await page.getByRole('button', { name: 'Fail for' }).click()
-    expect(await made.getByRole('link').first().innerText()).toMatch(/^PodChaos fail-payment-/)
+    await expect.poll(() => made.getByRole('link').first().innerText()).toMatch(/^PodChaos fail-payment-[a-z0-9]{6}$/)
     await expect.poll(async () => Number(await restarts.innerText()), { timeout: 20_000, interval: 500 }).toBeGreaterThan(payment.restartCount)
     await expect.poll(() => page.getByLabel(`Logs of ${payment.name}`).innerText(), { timeout: 10_000 }).toMatch(/listening/)
   }, 60_000)
+
+  it('a viewer sees the pods and the archive, but no Kill, Fail or Re-run, and no New experiment', async () => {
+    const viewer = await openBrowser(server.url)
+    try {
+      await logIn(viewer.page, await server.token('ui-viewer', 'viewer'))
+      expect(await viewer.page.getByRole('link', { name: 'New experiment' }).count()).toBe(0)
+      await viewer.page.goto(`${server.url}/#/pods`)
+      const table = viewer.page.getByRole('table', { name: 'Pods' })
+      await table.locator('tbody tr').first().waitFor()
+      expect(await table.getByRole('button').count()).toBe(0)
+      const archived = (await api<{ items: { uid: string }[] }>('/api/v1/archive?limit=1')).items[0]!
+      await viewer.page.goto(`${server.url}/#/archive/${archived.uid}`)
+      await viewer.page.getByRole('table', { name: 'Records' }).waitFor()
+      expect(await viewer.page.getByRole('button', { name: 'Re-run' }).count()).toBe(0)
+      expect(viewer.consoleErrors).toEqual([])
+    } finally {
+      await viewer.close()
+    }
+  }, 30_000)
 
   it('logged no console error, and failed no request but the dry runs of the bad document', () => {
     // Chromium logs each 4xx answer as a console error: the dry runs of the invalid document answered 422 on purpose
