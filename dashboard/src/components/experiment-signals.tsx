@@ -15,6 +15,8 @@ import type { ChaosObject, EdgeSeries, FaultWindow, ReportData } from '../types.
 const MINUTE = 60_000
 /** The most edge charts drawn for one experiment (a service with many callers has many inbound edges). */
 const MAX_CHARTS = 6
+/** The most fault windows shaded on its charts. */
+const MAX_WINDOWS = 12
 
 /** The last time a target of the experiment was recovered (its records' Recover operations), or undefined. */
 function lastRecovery(o: ChaosObject): number | undefined {
@@ -50,12 +52,25 @@ export function affectedEdges(data: ReportData, faults: readonly FaultWindow[]):
   return data.edges.filter((e) => services.has(e.destination)).sort((a, b) => a.destination.localeCompare(b.destination) || own(a) - own(b) || a.source.localeCompare(b.source))
 }
 
+/**
+ * The report with the fault windows its charts shade: this experiment's, then others on the same services, at most
+ * {@link MAX_WINDOWS} in all (a thousand other faults in the range would bury its own and take seconds to draw).
+ */
+function withFaults(data: ReportData, mine: readonly FaultWindow[]): ReportData {
+  const services = new Set(mine.flatMap((f) => f.services))
+  const ids = new Set(mine.map((f) => f.id))
+  const others = data.faults.filter((f) => !ids.has(f.id) && f.services.some((s) => services.has(s)))
+  const kept = new Set([...mine, ...others].slice(0, MAX_WINDOWS).map((f) => f.id))
+  return { ...data, faults: data.faults.filter((f) => kept.has(f.id)) }
+}
+
 export function ExperimentSignals({ api, object, now }: { api: Api; object: ChaosObject; now: number }) {
   const { query, everyMs } = signalQuery(object, now)
   const signals = useSignals(api, query, everyMs)
   const data = signals.data
   const faults = useMemo(() => (data ? faultsOf(data, object) : []), [data, object])
   const edges = useMemo(() => (data ? affectedEdges(data, faults) : []), [data, faults])
+  const shaded = useMemo(() => (data ? withFaults(data, faults) : undefined), [data, faults])
   const ids = new Set(faults.map((f) => f.id))
   const windows = data ? chartWindows(data).filter((w) => ids.has(w.faultId)) : []
   const services = [...new Set(faults.flatMap((f) => f.services))]
@@ -67,7 +82,7 @@ export function ExperimentSignals({ api, object, now }: { api: Api; object: Chao
       {!data && !signals.error ? <p className="loading">Reading the signals…</p> : null}
       {data && faults.length === 0 ? <p className="muted">No fault window of this experiment in the signals yet (it has not injected anything, or the recorder has not seen it).</p> : null}
       {data && faults.length > 0 && edges.length === 0 ? <p className="muted">No traffic reached {services.join(', ') || 'its services'} in this range.</p> : null}
-      {data ? edges.slice(0, MAX_CHARTS).map((e) => <EdgeChart key={e.id} data={data} edge={e} />) : null}
+      {shaded ? edges.slice(0, MAX_CHARTS).map((e) => <EdgeChart key={e.id} data={shaded} edge={e} />) : null}
       {edges.length > MAX_CHARTS ? <p className="muted">{MAX_CHARTS} of {edges.length} edges shown; the report (Reports) has them all.</p> : null}
     </section>
   )

@@ -4,7 +4,7 @@
  * page (the HTML report's own, from edgeChartOption). Each chart's box carries the fault windows it shades as
  * `data-windows="startMs-endMs,..."` (and its time axis as data-from, data-to), so a browser test can check them.
  */
-import { useMemo } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import type { EChartsOption, MarkAreaComponentOption } from 'echarts'
 import { chartWindows, edgeChartOption, FONT } from '../../../src/report/charts.js'
 import type { ChartWindow } from '../../../src/report/charts.js'
@@ -17,6 +17,21 @@ const OWN_SOURCES = ['ingress', 'proxy']
 /** `startMs-endMs,...`: the windows as the chart's data attribute. */
 export function windowsAttr(windows: readonly ChartWindow[]): string {
   return windows.map((w) => `${w.start}-${w.end}`).join(',')
+}
+
+/**
+ * The fault windows as bands for a compact chart: overlapping ones merged into one (fifty experiments at once are
+ * one band, not fifty shades drawn over each other), one-shot faults kept apart as lines.
+ */
+export function mergedWindows(windows: readonly ChartWindow[]): ChartWindow[] {
+  const spans = windows.filter((w) => !w.instant).sort((a, b) => a.start - b.start)
+  const merged: ChartWindow[] = []
+  for (const w of spans) {
+    const last = merged[merged.length - 1]
+    if (last && w.start <= last.end) merged[merged.length - 1] = { ...last, end: Math.max(last.end, w.end), name: `${last.name}, …` }
+    else merged.push({ ...w })
+  }
+  return [...merged, ...windows.filter((w) => w.instant)]
 }
 
 /** The edge that stands for a service on the overview: its own ingress when it has one, else its first inbound edge. */
@@ -90,10 +105,24 @@ export function serviceChartOption(data: ReportData, edge: EdgeSeries, windows: 
   }
 }
 
+/**
+ * Whether a chart may be drawn yet: not in the render that first shows a page, so the text (counts, tables)
+ * appears before the charts take the main thread, one animation frame later.
+ */
+function useAfterFirstPaint(): boolean {
+  const [ready, setReady] = useState(false)
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => setTimeout(() => setReady(true), 0))
+    return () => cancelAnimationFrame(frame)
+  }, [])
+  return ready
+}
+
 /** The overview's chart of one service. */
 export function ServiceChart({ data, service, faulted }: { data: ReportData; service: string; faulted: boolean }) {
+  const ready = useAfterFirstPaint()
   const edge = serviceEdge(data, service)
-  const windows = useMemo(() => chartWindows(data), [data])
+  const windows = useMemo(() => mergedWindows(chartWindows(data)), [data])
   const option = useMemo(() => (edge ? serviceChartOption(data, edge, windows) : undefined), [data, edge, windows])
   if (!edge || !option) return null
   const last = [...edge.points].reverse().find((p) => p.p99Ms !== null)
@@ -104,7 +133,7 @@ export function ServiceChart({ data, service, faulted }: { data: ReportData; ser
         {faulted ? <span className="badge warning">fault active</span> : null}
         <span className="muted">{last ? `p99 ${last.p99Ms} ms · ${((last.errorRate ?? 0) * 100).toFixed(1)}% errors · ${last.rps.toFixed(1)} rps` : 'no requests lately'}</span>
       </figcaption>
-      <EChart option={option} height={190} label={`${service}: p99 latency and error rate lately (up to 15 minutes), fault windows shaded, times in UTC`} />
+      {ready ? <EChart option={option} height={190} label={`${service}: p99 latency and error rate lately (up to 15 minutes), fault windows shaded, times in UTC`} /> : <div className="chart" style={{ height: 190 }} />}
     </figure>
   )
 }
