@@ -30,10 +30,12 @@ describe.skipIf(!hasChromium())('dashboard: create, workflows, pods (headless Ch
   const replaceText = async (text: string) => {
     await page.locator('.cm-content').click()
     await page.keyboard.press('ControlOrMeta+a')
+    // runs in the page; the test's own types have no DOM, so the page's constructors are typed here
     await page.locator('.cm-content').evaluate((el, t) => {
-      const data = new DataTransfer()
+      const w = globalThis as unknown as { DataTransfer: new () => { setData(type: string, text: string): void }; ClipboardEvent: new (type: string, init: object) => Event }
+      const data = new w.DataTransfer()
       data.setData('text/plain', t)
-      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }))
+      el.dispatchEvent(new w.ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }))
     }, text)
   }
   const pods = async () => (await api<{ items: PodRow[] }>('/api/v1/pods')).items
