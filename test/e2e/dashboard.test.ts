@@ -83,7 +83,8 @@ describe.skipIf(!hasChromium())('dashboard in headless Chromium (the shop up wit
     return s
   }
   const go = async (page: Page, hash: string) => {
-    await page.evaluate((h) => { location.hash = h }, hash)
+    // scripts for the page are strings: this project's types are Node's, without the DOM's
+    await page.evaluate(`location.hash = ${JSON.stringify(hash)}`)
   }
   const badge = (page: Page, text: string) => page.locator('.experiment-head .badge', { hasText: new RegExp(`^${text}$`) })
 
@@ -138,7 +139,7 @@ describe.skipIf(!hasChromium())('dashboard in headless Chromium (the shop up wit
     await table.getByRole('link', { name: 'catalog-aborts' }).waitFor()
     await page.getByLabel('Label selector').fill('fault=delay')
     await page.getByText('No experiment matches.').waitFor()
-    expect(await page.evaluate(() => location.hash)).toBe('#/experiments?labelSelector=fault%3Ddelay')
+    expect(await page.evaluate('location.hash')).toBe('#/experiments?labelSelector=fault%3Ddelay')
     await page.getByLabel('Label selector').fill('team in (shop')
     await page.getByRole('alert').filter({ hasText: 'Label selector' }).waitFor()
     await page.getByLabel('Label selector').fill('team=shop,fault in (abort)')
@@ -238,18 +239,18 @@ spec:
     const { page } = s
     await page.getByLabel('Token').fill(srv.adminToken)
     // the time from the click to the counts and the list on screen, taken in the page (not through the test's round trips)
-    const shown = page.evaluate(() => new Promise<number>((resolve) => {
-      const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Log in')!
+    const shown = page.evaluate(`new Promise((resolve) => {
+      const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Log in')
       let t0 = 0
       button.addEventListener('click', () => { t0 = performance.now() }, { capture: true })
       new MutationObserver((_, obs) => {
-        const running = [...document.querySelectorAll('a.card.count')].some((a) => /^50\s*experiments running/.test(a.textContent ?? ''))
+        const running = [...document.querySelectorAll('a.card.count')].some((a) => /^50\\s*experiments running/.test(a.textContent ?? ''))
         if (t0 && running && document.querySelector('.overview table tbody tr')) {
           obs.disconnect()
           resolve(performance.now() - t0)
         }
       }).observe(document.body, { childList: true, subtree: true, characterData: true })
-    }))
+    })`) as Promise<number>
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.getByRole('link', { name: /^50\s*experiments running/ }).waitFor()
     await page.getByRole('link', { name: new RegExp(`^${archived}\\s*archived`) }).waitFor()

@@ -31,24 +31,26 @@ export function ExperimentPage({ kind, namespace, name }: { kind: string; namesp
   const key = `${kind}/${namespace}/${name}`
   const object = state.objects.get(key)
   // the last version seen, to name what was deleted and link to its archived copy
-  const seen = useRef<ChaosObject | undefined>(undefined)
-  if (object) seen.current = object
+  const seen = useRef<{ key: string; object: ChaosObject } | undefined>(undefined)
+  if (object) seen.current = { key, object }
+  const last = seen.current?.key === key ? seen.current.object : undefined
   const title = <h1>{kind} <span className="muted">{namespace}/</span>{name}</h1>
   if (!state.loaded) return <>{title}<p className="loading">Loading…</p></>
   if (!object) {
-    const uid = seen.current?.metadata.uid
+    const uid = last?.metadata.uid
     return (
       <>
         {title}
         <p role="status" className="notice">
-          {seen.current ? 'This experiment was deleted while you were looking at it.' : 'There is no such experiment now: it may have been deleted.'}{' '}
+          {last ? 'This experiment was deleted while you were looking at it.' : 'There is no such experiment now: it may have been deleted.'}{' '}
           Deleted experiments are kept in the <a href={uid ? href('archive', uid) : href('archive')}>archive</a>.
         </p>
         <p><a href={href('experiments')}>Back to the experiments</a></p>
       </>
     )
   }
-  return <Experiment object={object} title={title} api={api} canWrite={canWrite} liveEvents={state.events} />
+  // a page of its own per experiment: no confirmation or error of another one carried over
+  return <Experiment key={key} object={object} title={title} api={api} canWrite={canWrite} liveEvents={state.events} />
 }
 
 function Experiment({ object, title, api, canWrite, liveEvents }: { object: ChaosObject; title: ReactNode; api: Api; canWrite: boolean; liveEvents: readonly ChaosEvent[] }) {
