@@ -39,7 +39,7 @@ export const ERROR_CODES = {
   SPEC_DUPLICATE_NAME: ['two items that must have unique names share one', 'rename one of them'],
   SPEC_REMOVED_FIELD: ['a field from Chaos Mesh 1.x that 2.x removed', 'follow the hint to write it the 2.x way'],
   SPEC_ARGO_WORKFLOW: ['an Argo-style workflow (tasks, entrypoint, steps, dag) where Chaos Mesh expects its own form', 'use entry and templates whose children name other templates'],
-  SPEC_LOCAL_UNSUPPORTED: ['the kind or action cannot run on the local runtime', 'change the experiment as the message says, or run it on a cluster with Chaos Mesh (chaoscope\'s Kubernetes target is not supported yet)'],
+  SPEC_LOCAL_UNSUPPORTED: ['the kind or action cannot run on the local runtime', 'change the experiment as the message says, or run it on a cluster with Chaos Mesh (`--target kubernetes`)'],
   // Chaos Toolkit experiments
   CTK_INVALID_EXPERIMENT: ['a Chaos Toolkit experiment breaks a rule of Chaos Toolkit\'s own validator', 'follow the rule in the message'],
   CTK_INVALID_ACTIVITY: ['a Chaos Toolkit activity (probe or action) is malformed', 'give it type, name and a provider of type python, process or http with the fields that type needs'],

@@ -131,13 +131,14 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 /**
  * Authenticates every request but those to `open` paths, and writes one audit row for each mutating call, whatever
  * its answer (refused ones too: who tried matters as much as who did). `action` names a mutating call a route did
- * not note (one refused before the route ran).
+ * not note (one refused before the route ran); `changesNothing` lists the paths whose POSTs change nothing.
  */
-export function authMiddleware(auth: Authenticates, opts: { open: readonly string[]; audit?: (e: AuditEntry) => void; action: (method: string, path: string) => string }): MiddlewareHandler<{ Variables: Vars }> {
+export function authMiddleware(auth: Authenticates, opts: { open: readonly string[]; audit?: (e: AuditEntry) => void; action: (method: string, path: string) => string; changesNothing?: readonly string[] }): MiddlewareHandler<{ Variables: Vars }> {
   return async (c, next) => {
     const path = c.req.path
     if (opts.open.includes(path)) return next()
-    const mutating = MUTATING.has(c.req.method)
+    // a POST that only reads (a validation while someone types) writes no audit row
+    const mutating = MUTATING.has(c.req.method) && !opts.changesNothing?.includes(path)
     const client = clientAddress(c)
     let principal: Principal | undefined
     let quiet = false

@@ -62,6 +62,14 @@ export class Api {
   }
 
   /**
+   * Checks YAML as an apply's dry run does (POST /api/v1/validate), the problems answered as data: what an editor
+   * asks while someone types (no error answer in the browser's console, no audit row).
+   */
+  validate<T>(yaml: string, file: string): Promise<T> {
+    return this.call<T>('POST', `/api/v1/validate?${new URLSearchParams({ file })}`, { type: 'application/yaml', text: yaml })
+  }
+
+  /**
    * Follows GET /api/v1/watch (`query`: kind, namespace, labelSelector) until `signal` aborts or the stream ends.
    * EventSource cannot send a header, so the stream is read from fetch's body.
    */

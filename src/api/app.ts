@@ -138,7 +138,7 @@ export function apiApp(opts: ApiOptions): Hono {
   dashboardRoutes(app, opts.dashboard)
   if (sec) {
     const auth = new Authenticator({ mode: sec.auth, store: sec.store, limiter: sec.limiter ?? new FailedAuthLimiter(), ...(sec.now ? { now: sec.now } : {}) })
-    app.use('*', authMiddleware(auth, { open: OPEN_PATHS, audit: (e) => sec.store.addAudit(e), action: actionOf }))
+    app.use('*', authMiddleware(auth, { open: OPEN_PATHS, audit: (e) => sec.store.addAudit(e), action: actionOf, changesNothing: ['/api/v1/validate'] }))
   } else {
     app.use('*', async (c, next) => {
       ;(c.set as (k: string, v: unknown) => void)('principal', ANONYMOUS)
@@ -156,11 +156,14 @@ export function apiApp(opts: ApiOptions): Hono {
   app.get('/healthz', (c) => c.text('ok'))
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument()))
 
-  app.post('/api/v1/resources', async (c) => {
+  /**
+   * Reads, validates and admits the body's resources (applied, or with dryRun only planned); an IssuesError names
+   * every problem at its position. What both POST /api/v1/resources and POST /api/v1/validate run.
+   */
+  const admit = async (c: Context, dryRun: boolean) => {
     checkContentType(c.req.header('content-type'))
     const who = principalOf(c)
     allow(who, 'write', who.namespaces.length === 0 ? undefined : who.namespaces)
-    const dryRun = flag(c.req.query('dryRun'), 'dryRun')
     // read at most MAX_BODY_BYTES (413), refuse deep nesting before any parser sees it (400), validate a large
     // body on a worker thread: the event loop keeps answering /healthz and every other client meanwhile
     const text = await readBody(c.req.raw, MAX_BODY_BYTES)
@@ -178,9 +181,22 @@ export function apiApp(opts: ApiOptions): Hono {
       const pods = opts.runtime && result.resources.some(reachesThroughPods) ? await opts.runtime.pods() : []
       for (const r of result.resources) allow(who, 'write', [r.metadata.namespace, ...namespacesReached(r, pods).map((n) => n.namespace)])
     }
-    const items = await applyAll(ctl, result.resources, { dryRun })
+    return applyAll(ctl, result.resources, { dryRun })
+  }
+  app.post('/api/v1/resources', async (c) => {
+    const dryRun = flag(c.req.query('dryRun'), 'dryRun')
+    const items = await admit(c, dryRun)
     const created = !dryRun && items.some((i) => i.action === 'created')
     return c.json({ dryRun, items }, created ? 201 : 200)
+  })
+  // what an editor asks while someone types: the problems as data (200), not as an error answer, and no audit row
+  app.post('/api/v1/validate', async (c) => {
+    try {
+      return c.json({ valid: true, issues: [], items: await admit(c, true) })
+    } catch (e) {
+      if (e instanceof IssuesError) return c.json({ valid: false, issues: e.issues, items: [] })
+      throw e
+    }
   })
 
   app.get('/api/v1/resources', async (c) => {

@@ -25,7 +25,7 @@ export class IssuesError extends ChaosError {
 export function notApplicable(r: ValidationResult): Issue[] {
   const issues: Issue[] = []
   const at = (file: string, line: number, code: ErrorCode, message: string, hint: string) => issues.push({ code, file, line, col: 1, path: '', message, hint })
-  for (const e of r.experiments) at(e.source.file, e.source.line, 'SPEC_UNRECOGNIZED_DOCUMENT', `"${e.title}" is a Chaos Toolkit experiment, which is run, not applied`, 'running Chaos Toolkit experiments is not supported yet; `chaoscope validate -f` checks them')
+  for (const e of r.experiments) at(e.source.file, e.source.line, 'SPEC_UNRECOGNIZED_DOCUMENT', `"${e.title}" is a Chaos Toolkit experiment, which is run, not applied`, 'run it with `chaoscope run FILE`; `chaoscope validate -f` checks it')
   for (const s of r.skipped) at(s.file, s.line, 'SPEC_UNRECOGNIZED_DOCUMENT', `${s.kind ?? 'document'}${s.name ? ` ${s.name}` : ''}: ${s.reason}; the controller keeps chaos-mesh.org resources only`, 'apply it with kubectl, or remove it from the input')
   const seen = new Map<string, Resource>()
   for (const res of r.resources) {

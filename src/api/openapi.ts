@@ -262,6 +262,28 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: { description: 'the resources, by kind, namespace and name', content: json(page('Object')) }, 400: BAD_QUERY, 422: UNKNOWN_KIND },
         }, READ_ANY),
       },
+      '/api/v1/validate': {
+        post: op({
+          summary: 'validate and plan resources, changing nothing: the problems as data',
+          description:
+            'What POST /api/v1/resources?dryRun=true checks (the same body, validation and admission), answered 200 either way: `valid`, every problem in `issues` with its position, and with none the plan in `items`. For editors that check while someone types: no audit row is written.',
+          parameters: [q('file', 'file name to use in issue positions')],
+          requestBody: {
+            required: true,
+            content: {
+              ...Object.fromEntries(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json'].map((t) => [t, { schema: ref('Manifest'), examples: { delay: { summary: EXAMPLE_SUMMARY, value: EXAMPLE } } }])),
+            },
+          },
+          responses: {
+            200: { description: 'checked: valid with the plan, or the issues', content: json(ref('ValidateResponse')) },
+            400: error('the body nests deeper than 100 levels (API_BODY_TOO_DEEP)'),
+            413: error('the body is larger than 1 MiB (API_BODY_TOO_LARGE)'),
+            415: error('the body is declared as a type other than YAML, JSON or text (API_UNSUPPORTED_MEDIA_TYPE)'),
+            500: error('the worker validating a large body failed (API_VALIDATOR_FAILED)'),
+            503: STOPPED,
+          },
+        }, APPLY_FORBIDDEN),
+      },
       '/api/v1/namespaces/{namespace}/{kind}/{name}': {
         parameters: ONE,
         get: op({
@@ -735,6 +757,15 @@ export function openApiDocument(): Record<string, unknown> {
           properties: {
             dryRun: { type: 'boolean' },
             items: { type: 'array', items: { type: 'object', properties: { action: { type: 'string', enum: ['created', 'configured', 'unchanged'] }, object: ref('Object'), plan: { description: 'with dryRun: the targets that would be selected and the faults injected' } } } },
+          },
+        },
+        ValidateResponse: {
+          type: 'object',
+          required: ['valid', 'issues', 'items'],
+          properties: {
+            valid: { type: 'boolean' },
+            issues: { type: 'array', items: ref('Issue') },
+            items: { type: 'array', items: { type: 'object', properties: { action: { type: 'string', enum: ['created', 'configured', 'unchanged'] }, object: ref('Object'), plan: { description: 'the targets that would be selected and the faults injected' } } } },
           },
         },
         Event: {

@@ -89,7 +89,7 @@ export function injectorFor(injectors: Readonly<Record<string, FaultInjector>>, 
   if (!injector) throw localRefusal(kind) ?? new ChaosError('SPEC_LOCAL_UNSUPPORTED', `this controller was started without an injector for ${kind}`)
   if (typeof spec.remoteCluster === 'string' && spec.remoteCluster !== '') {
     throw new ChaosError('SPEC_LOCAL_UNSUPPORTED', `spec.remoteCluster "${spec.remoteCluster}" needs a cluster: the local runtime has no remote clusters`, {
-      hint: 'remove remoteCluster to run it on the local runtime (the Kubernetes target is not supported yet)',
+      hint: 'remove remoteCluster to run it on the local runtime, or apply it with `--target kubernetes` to the cluster whose Chaos Mesh manages that remote cluster',
     })
   }
   return injector

@@ -88,6 +88,6 @@ export function localRefusal(kind: string): ChaosError | undefined {
   const b = Object.hasOwn(BACKENDS, kind) ? (BACKENDS as Record<string, BackendSupport>)[kind]! : undefined
   if (!b) return new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} is not a kind chaoscope runs`)
   if ('injector' in b.local || 'controller' in b.local) return undefined
-  if ('needs' in b.local) return new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} ${b.local.needs}: run it against a cluster with Chaos Mesh`, { hint: 'chaoscope does not drive a cluster yet (the Kubernetes target is not supported yet)' })
-  return new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} ${b.local.notYet}`, { hint: 'not supported yet on the local runtime; it validates, and runs on a cluster with Chaos Mesh' })
+  if ('needs' in b.local) return new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} ${b.local.needs}: run it against a cluster with Chaos Mesh`, { hint: 'apply it with `--target kubernetes` to a cluster where Chaos Mesh runs' })
+  return new ChaosError('SPEC_LOCAL_UNSUPPORTED', `${kind} ${b.local.notYet}`, { hint: 'not supported yet on the local runtime; it validates, and runs on a cluster with Chaos Mesh (`--target kubernetes`)' })
 }

@@ -224,11 +224,8 @@ describe.skipIf(!hasChromium())('dashboard: create, workflows, pods (headless Ch
     }
   }, 30_000)
 
-  it('logged no console error, and failed no request but the dry runs of the bad document', () => {
-    // Chromium logs each 4xx answer as a console error: the dry runs of the invalid document answered 422 on purpose
-    const dryRuns = b.failedRequests.filter((r) => r === 'POST /api/v1/resources 422')
-    expect(dryRuns.length).toBeGreaterThan(0)
-    expect(b.failedRequests.filter((r) => r !== 'POST /api/v1/resources 422')).toEqual([])
-    expect(b.consoleErrors.filter((m) => !/^Failed to load resource: the server responded with a status of 422 /.test(m))).toEqual([])
+  it('logged no console error and failed no request: the checks of the bad document are answers, not errors', () => {
+    expect(b.failedRequests).toEqual([])
+    expect(b.consoleErrors).toEqual([])
   })
 })

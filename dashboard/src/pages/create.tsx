@@ -1,11 +1,11 @@
 /**
  * @module dashboard/pages/create: a new experiment (`#/new`, writers only), written as YAML or through a form for
- * the common faults. Every change of the text is checked by a dry run of apply (after a pause in typing): its
- * issues are marked in the editor and listed below it; a valid document shows what it would select. Apply applies
+ * the common faults. Every change of the text is checked as an apply's dry run checks it (after a pause in typing):
+ * its issues are marked in the editor and listed beside it; a valid document shows what it would select. Apply applies
  * it and opens the new experiment.
  *
  *   form ─▶ formYaml ─▶ text ◀─ editor
- *   text ─(400 ms)─▶ POST /api/v1/resources?dryRun=true ─▶ issues (400, 422) | plan
+ *   text ─(400 ms)─▶ POST /api/v1/validate ─▶ {valid, issues, items (the plan)}
  *   Apply ─▶ POST /api/v1/resources ─▶ #/experiments/KIND/NS/NAME
  */
 import { useEffect, useMemo, useRef, useState } from 'react'
@@ -13,7 +13,7 @@ import type { EditorView } from 'codemirror'
 import { ApiError } from '../api.js'
 import { navigate, href } from '../router.js'
 import { useSession } from '../session.js'
-import type { Pod } from '../types.js'
+import type { Issue, Pod } from '../types.js'
 import { YamlEditor, moveTo } from '../components/editor.js'
 import { CreateFields } from '../components/create-fields.js'
 import { IssueList, PlanView } from '../components/create-check.js'
@@ -122,13 +122,13 @@ function useDryRun(text: string): Check {
     const t = setTimeout(async () => {
       setCheck({ state: 'checking', text })
       try {
-        const answer = await api.apply<{ items: DryRunItem[] }>(text, { dryRun: true, file: FILE })
-        if (!stale) setCheck({ state: 'valid', text, items: answer.items })
-      } catch (e) {
+        const answer = await api.validate<{ valid: boolean; issues: Issue[]; items: DryRunItem[] }>(text, FILE)
         if (stale) return
-        // a document the API cannot take is 400 (it does not parse) or 422 (invalid), each problem positioned
-        if (e instanceof ApiError && (e.status === 400 || e.status === 422 || e.issues.length > 0)) setCheck({ state: 'invalid', text, message: e.message, issues: e.issues })
-        else setCheck({ state: 'refused', text, message: e instanceof ApiError ? `${e.message} (${e.code})` : String(e), hint: e instanceof ApiError ? e.hint : undefined })
+        if (answer.valid) setCheck({ state: 'valid', text, items: answer.items })
+        else setCheck({ state: 'invalid', text, message: `${answer.issues.length} problem(s)`, issues: answer.issues })
+      } catch (e) {
+        // what is not a problem of the text: the body too deep or large, the controller stopping, the token refused
+        if (!stale) setCheck({ state: 'refused', text, message: e instanceof ApiError ? `${e.message} (${e.code})` : String(e), hint: e instanceof ApiError ? e.hint : undefined })
       }
     }, CHECK_DELAY_MS)
     return () => {

@@ -1,0 +1,88 @@
+/**
+ * POST /api/v1/validate, what the dashboard's editor asks while someone types: the same validation and admission as
+ * an apply's dry run, its problems answered as data (200), never an error answer, and no audit row for any of it.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { apiApp } from './app.js'
+import { hashToken } from './auth.js'
+import { Controller } from '../engine/controller.js'
+import { Store } from '../store/store.js'
+import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
+
+const controllers: Controller[] = []
+afterEach(async () => {
+  for (const c of controllers.splice(0)) await c.stop()
+})
+
+const OPERATOR = 'chs_operator-of-the-validate-test'
+const VIEWER = 'chs_viewer-of-the-validate-test'
+
+function setup() {
+  const runtime = new FakeRuntime([fakePod('back-aaaaa', { app: 'back' }, { protocol: 'http', containerPort: 8080 })])
+  const controller = Controller.open({ store: Store.open(':memory:'), runtime, podCacheMs: 0 })
+  controllers.push(controller)
+  void controller.start()
+  const store = controller.store
+  const at = new Date().toISOString()
+  store.insertToken({ name: 'ops', hash: hashToken(OPERATOR), role: 'operator', namespaces: [], createdAt: at })
+  store.insertToken({ name: 'eyes', hash: hashToken(VIEWER), role: 'viewer', namespaces: [], createdAt: at })
+  const app = apiApp({ controller, runtime, rateLimit: false, security: { auth: 'token', store, http: { listen: ['127.0.0.1:0'] } } })
+  const validate = async (yaml: string, token = OPERATOR) => {
+    const res = await app.request('/api/v1/validate?file=editor.yaml', { method: 'POST', body: yaml, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' } })
+    return { status: res.status, body: (await res.json()) as { valid: boolean; issues: { code: string; file: string; line: number; col: number; path: string }[]; items: { action: string; plan?: unknown }[]; code?: string } }
+  }
+  return { controller, store, validate }
+}
+
+const DELAY = `apiVersion: chaos-mesh.org/v1alpha1
+kind: NetworkChaos
+metadata:
+  name: slow-back
+spec:
+  action: delay
+  mode: all
+  selector:
+    labelSelectors: {app: back}
+  delay:
+    latency: 100ms
+`
+
+describe('POST /api/v1/validate', () => {
+  it('answers a valid document 200 with its plan, and applies nothing', async () => {
+    const { controller, validate } = setup()
+    const r = await validate(DELAY)
+    expect(r.status).toBe(200)
+    expect(r.body.valid).toBe(true)
+    expect(r.body.issues).toEqual([])
+    expect(r.body.items.map((i) => i.action)).toEqual(['created'])
+    expect(JSON.stringify(r.body.items[0]!.plan)).toContain('back-aaaaa')
+    expect(await controller.list({})).toEqual([])
+  })
+
+  it('answers an invalid one 200 with every problem at its line and column', async () => {
+    const { validate } = setup()
+    const r = await validate(DELAY.replace('mode: all', 'mode: sometimes').replace('latency: 100ms', 'latency: soon'))
+    expect(r.status).toBe(200)
+    expect(r.body.valid).toBe(false)
+    expect(r.body.issues.map((i) => [i.file, i.line, i.col, i.path, i.code])).toEqual([
+      ['editor.yaml', 7, 9, 'spec.mode', 'SPEC_ENUM'],
+      ['editor.yaml', 11, 14, 'spec.delay.latency', 'SPEC_INVALID_DURATION'],
+    ])
+  })
+
+  it('answers what the controller refuses (a selector matching no pod) as issues too', async () => {
+    const { validate } = setup()
+    const r = await validate(DELAY.replace('{app: back}', '{app: nowhere}'))
+    expect(r.status).toBe(200)
+    expect(r.body.valid).toBe(false)
+    expect(r.body.issues.length).toBeGreaterThan(0)
+  })
+
+  it('writes no audit row, where an apply\'s dry run writes one; a viewer is refused as for apply', async () => {
+    const { store, validate } = setup()
+    for (let i = 0; i < 5; i++) await validate(DELAY)
+    expect(store.audit().filter((a) => a.path === '/api/v1/validate')).toEqual([])
+    const refused = await validate(DELAY, VIEWER)
+    expect([refused.status, refused.body.code]).toEqual([403, 'AUTH_FORBIDDEN'])
+  })
+})
