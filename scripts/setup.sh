@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what chaoscope's runtime, tests and benchmarks use, when it is missing: the system packages
 # (`chaoscope doctor` reports the runtime's and the benchmarks'; among them Debian's prometheus, whose promtool and
-# server the Prometheus tests run, and chromium, which the report tests drive through playwright-core); from PyPI, each into a virtualenv outside the
+# server the Prometheus tests run, and chromium, which the dashboard and report tests drive through playwright-core); from PyPI, each into a virtualenv outside the
 # repository, one per version, with the dependencies pinned in scripts/*-requirements.txt: schemathesis, which the
 # OpenAPI test (test/e2e/openapi.test.ts) runs, and the real Chaos Toolkit, the oracle of the `chaoscope run` tests
 # (about 15 s each from PyPI with no pip cache); and vegeta, the load tool the public Chaos Toolkit demo

@@ -46,7 +46,7 @@ const TOOLS: { name: string; find: () => string | undefined; neededFor: string; 
   { name: 'wrk', find: () => findOnPath('wrk'), neededFor: 'the sidecar benchmarks (bench/proxy.mjs)', apt: 'wrk' },
   { name: 'haproxy', find: () => findOnPath('haproxy'), neededFor: 'the sidecar benchmarks\' baseline (bench/proxy.mjs)', apt: 'haproxy' },
   { name: 'promtool', find: () => findOnPath('promtool'), neededFor: 'checking `chaoscope prometheus-config` and deploy/prometheus (promtool check config, check rules, test rules); the Prometheus integration tests', apt: 'prometheus' },
-  { name: 'chromium', find: () => findOnPath('chromium'), neededFor: 'the browser checks of the HTML reports (tests only: reports need no browser)', apt: 'chromium' },
+  { name: 'chromium', find: () => findOnPath('chromium'), neededFor: 'the browser tests of the dashboard and the HTML reports (tests only: neither needs it to run)', apt: 'chromium' },
   { name: 'stress-ng', find: () => findOnPath('stress-ng'), neededFor: 'StressChaos on local pods (its CPU and memory stressors)', apt: 'stress-ng' },
   { name: 'cc', find: () => findOnPath(process.env.CC || 'cc'), neededFor: 'building the fault library that TimeChaos, IOChaos and DNSChaos act through (npm run build)', apt: 'gcc libc6-dev' },
 ]

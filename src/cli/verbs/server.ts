@@ -133,6 +133,7 @@ export async function server(opts: ServerFlags, run: Run): Promise<void> {
     const where = s.cluster ? `Kubernetes cluster ${s.cluster.server} (context ${s.cluster.context})` : `runtime ${s.runtimeUrl}`
     run.out(`controller (pid ${process.pid}): API ${s.state.url}/api/v1, ${where}, db ${s.state.db}\n`)
     run.out(s.adminToken ? `auth: tokens (the CLI sends the local admin token, ${'$'}CHAOSCOPE_HOME/token)\n` : 'auth: none (loopback only)\n')
+    run.out(dashboardLine(s.state.url, s.adminToken !== undefined))
     const why = await latch.stopped
     run.out(`stopping (${why})...\n`)
     await s.close()
@@ -140,4 +141,9 @@ export async function server(opts: ServerFlags, run: Run): Promise<void> {
   } finally {
     latch.dispose()
   }
+}
+
+/** Where the dashboard is, and the token that opens it: what `up` and `server` print once their API listens. */
+export function dashboardLine(url: string, tokens: boolean): string {
+  return `dashboard: ${url}/${tokens ? ` (log in with a token: the local admin token is in ${'$'}CHAOSCOPE_HOME/token, others come from \`chaoscope token create\`)` : ''}\n`
 }
