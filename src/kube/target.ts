@@ -101,7 +101,7 @@ export function kubeTarget(backend: TargetBackend): Target {
  * first container port; `uid` (a pod recreated under the same name is another pod) and `containers` (its container
  * names, for read_pod_logs' container_name) ride along, as TargetPod has neither.
  */
-export function podOf(p: V1PodLike): TargetPod & { startTime?: string; uid?: string; containers: string[] } {
+export function podOf(p: V1PodLike): TargetPod & { startTime?: string; containers: string[] } {
   const labels = { ...(p.metadata?.labels ?? {}) }
   const owner = p.metadata?.ownerReferences?.[0]?.name
   const port = p.spec?.containers?.flatMap((c) => c.ports ?? [])[0]?.containerPort

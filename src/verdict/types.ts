@@ -100,6 +100,10 @@ export interface TargetPod {
   restarts: number
   /** host:port the pod listens on. */
   address?: string
+  /** The pod's own id, where the target has one (a cluster's pod): a pod re-created under the same name differs. */
+  uid?: string
+  /** Its containers' names, where a pod has several (a cluster's); a local pod has one, named after its service. */
+  containers?: string[]
 }
 
 export interface TargetLogLine {
@@ -132,7 +136,8 @@ export interface Target {
   /** Chaos Mesh resources now (kind and namespace optional), for rollbacks that delete by label. */
   list(query?: { kind?: string; namespace?: string; labelSelector?: string }): Promise<{ kind: string; metadata: { name: string; namespace: string; labels?: Record<string, string> } }[]>
   pods(query?: { namespace?: string; labelSelector?: string }): Promise<TargetPod[]>
-  logs(pod: string, opts?: { tail?: number }): Promise<TargetLogLine[]>
+  /** The pod's log; `namespace` and `container` matter where pod names repeat across namespaces or a pod has several containers (a cluster). */
+  logs(pod: string, opts?: { tail?: number; namespace?: string; container?: string }): Promise<TargetLogLine[]>
   sidecars(): Promise<SidecarSnapshot[]>
 }
 

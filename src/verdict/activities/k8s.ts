@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { ActivityFailed } from '../types.js'
-import type { ActivityContext, PythonActivity, Target, TargetLogLine, TargetPod } from '../types.js'
+import type { ActivityContext, PythonActivity, Target, TargetPod } from '../types.js'
 import { Args, randomSuffix, refusalsFailed, requireTarget } from './chaoscope.js'
 import { sleep } from './signals.js'
 import { requireTime } from './prometheus.js'
@@ -251,14 +251,8 @@ export async function selectPods(fn: string, a: Args, target: Target): Promise<T
 /** Kubernetes' default terminationGracePeriodSeconds: what chaosk8s' grace_period -1 leaves to the pod. */
 const DEFAULT_GRACE_SECONDS = 30
 
-/**
- * A pod as a target may describe it besides TargetPod: the Kubernetes target gives its `uid` (a StatefulSet's pod
- * recreated under the same name is another pod) and its `containers`; the local target gives neither.
- */
-type PodDetails = TargetPod & { uid?: string; containers?: string[] }
-
 /** The same pod: same name, and same uid when the target gives one. */
-const podKey = (p: PodDetails): string => `${p.name}\u0000${p.uid ?? ''}`
+const podKey = (p: TargetPod): string => `${p.name}\u0000${p.uid ?? ''}`
 
 /** Kills `pods` with a PodChaos pod-kill selecting exactly them; resolves once they are gone, the PodChaos deleted. */
 async function killPods(fn: string, pods: readonly TargetPod[], ns: string, graceSeconds: number, ctx: ActivityContext): Promise<void> {
@@ -307,14 +301,8 @@ const delete_pods: PythonActivity = async (args, ctx) => {
 
 // ───────────────────────────── pod.probes ─────────────────────────────
 
-/**
- * Target.logs with what the Kubernetes target reads besides `tail` (src/kube/target.ts KubeLogOptions): the pod's
- * namespace and container. The local target reads `tail` only: its pod names are unique, a pod has one container.
- */
-type PodLogs = (pod: string, opts?: { tail?: number; namespace?: string; container?: string }) => Promise<TargetLogLine[]>
-
 /** The container_name given, checked against the pod's containers; undefined when none was given. */
-function logContainer(fn: string, container: string | undefined, p: PodDetails): string | undefined {
+function logContainer(fn: string, container: string | undefined, p: TargetPod): string | undefined {
   if (!container) return undefined
   if (!p.containers) {
     if (container !== p.service) throw new ActivityFailed(`${fn}: container ${container} is not valid for pod ${p.name}: a local pod has one container, named after its service (${p.service})`)
@@ -343,10 +331,9 @@ const read_pod_logs: PythonActivity = async (args, ctx) => {
   if (a.bool('from_previous', false)) ctx.log(`${fn}: from_previous: a local pod keeps one log across its container's restarts; all of it is read`)
   const pods = await refusalsFailed(() => target.pods({ namespace: ns, ...(selector ? { labelSelector: selector } : {}) }))
   const logs: Record<string, string> = {}
-  const logsOf = target.logs as PodLogs
   for (const p of pods) {
     const c = logContainer(fn, container, p)
-    const lines = await refusalsFailed(() => logsOf.call(target, p.name, { namespace: p.namespace, ...(c ? { container: c } : {}) }))
+    const lines = await refusalsFailed(() => target.logs(p.name, { namespace: p.namespace, ...(c ? { container: c } : {}) }))
     logs[p.name] = lines
       .filter((l) => sinceMs === undefined || Date.parse(l.time) >= sinceMs)
       .map((l) => `${l.time} ${l.text}\n`)
