@@ -18,13 +18,5 @@ export interface Who {
 /** A pod of the local runtime as GET /api/v1/pods lists it. */
 export type { Pod } from '../../src/runtime/process/types.js'
 
-/** One positioned problem with a document, as the API's 400 answers carry them (src/manifest/issues.ts). */
-export interface Issue {
-  code: string
-  file: string
-  line: number
-  col: number
-  path: string
-  message: string
-  hint?: string
-}
+/** One positioned problem with a document, as the API's answers carry them. */
+export type { Issue } from '../../src/manifest/issues.js'

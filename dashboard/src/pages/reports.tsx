@@ -11,17 +11,10 @@ import { useSignals } from '../signals.js'
 import { Badge } from '../components/status.js'
 import { ReportView } from '../components/report-view.js'
 import { localTime } from '../components/pod-time.js'
+import type { RunRow } from '../../../src/store/store.js'
 
-/** A run as GET /api/v1/runs lists it (the RunRecord schema). */
-interface RunRecord {
-  id: number
-  experiment: string
-  title: string
-  startedAt: string
-  endedAt: string
-  status: string
-  deviated: boolean
-}
+/** A run as GET /api/v1/runs lists it (the RunRecord schema): the store's row without its journal. */
+type RunRecord = Pick<RunRow, 'id' | 'experiment' | 'title' | 'startedAt' | 'endedAt' | 'status' | 'deviated'>
 
 export function ReportsPage({ run }: { run?: string | undefined }) {
   const { query } = useRoute()
