@@ -10,8 +10,9 @@ export function ageOf(iso: string | undefined, now: number): string {
   return `${Math.floor(s / 86400)}d`
 }
 
-/** An ISO time as the browser's local date and time, with its zone's name (so it cannot be misread). */
-export function localTime(iso: string | undefined): string {
+/** An ISO time as a date and time in UTC (as the charts' axes, the CLI and the reports show them): `2026-12-07 23:13:34 UTC`. */
+export function utcTime(iso: string | undefined): string {
   if (!iso) return '—'
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' })
+  const t = new Date(iso)
+  return Number.isNaN(t.getTime()) ? iso : `${t.toISOString().slice(0, 10)} ${t.toISOString().slice(11, 19)} UTC`
 }

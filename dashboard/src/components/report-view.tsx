@@ -9,7 +9,7 @@ import { EDGE_LAYOUT, edgeChartOption } from '../../../src/report/charts.js'
 import type { EdgeSeries, ReportData, RunSummary } from '../types.js'
 import { EChart } from './chart.js'
 import { Badge } from './status.js'
-import { localTime } from './pod-time.js'
+import { utcTime } from './pod-time.js'
 
 const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`)
 const ms = (v: number | null) => (v === null ? '—' : `${Math.round(v)} ms`)
@@ -17,7 +17,7 @@ const ms = (v: number | null) => (v === null ? '—' : `${Math.round(v)} ms`)
 export function ReportView({ data }: { data: ReportData }) {
   return (
     <div className="report">
-      <p className="muted">{localTime(data.range.from)} to {localTime(data.range.to)}, {data.stepSeconds} s a point. Generated {localTime(data.generatedAt)}.</p>
+      <p className="muted">{utcTime(data.range.from)} to {utcTime(data.range.to)}, {data.stepSeconds} s a point. Generated {utcTime(data.generatedAt)}.</p>
       {data.notes.length ? <ul className="notes">{data.notes.map((n, i) => <li key={i}>{n}</li>)}</ul> : null}
       {data.runs.map((r, i) => <RunView key={i} run={r} />)}
       <Faults data={data} />
@@ -36,7 +36,7 @@ function RunView({ run }: { run: RunSummary }) {
   return (
     <div className="panel run">
       <h2>{run.title} <Badge text={run.verdict} /></h2>
-      <p>Status <strong>{run.status}</strong>{run.deviated ? ', deviated' : ''}; {localTime(run.startedAt)} to {localTime(run.endedAt)}. Score <strong>{run.score.value}</strong>/100 <span className="help">({run.score.formula})</span></p>
+      <p>Status <strong>{run.status}</strong>{run.deviated ? ', deviated' : ''}; {utcTime(run.startedAt)} to {utcTime(run.endedAt)}. Score <strong>{run.score.value}</strong>/100 <span className="help">({run.score.formula})</span></p>
       {run.hypothesis.length === 0 ? <p className="muted">No steady-state hypothesis was checked.</p> : (
         <div className="table-wrap">
           <table aria-label={`Hypothesis checks of ${run.title}`}>
@@ -45,7 +45,7 @@ function RunView({ run }: { run: RunSummary }) {
               {run.hypothesis.flatMap((h, i) => (h.probes.length ? h.probes : [undefined]).map((p, j) => (
                 <tr key={`${i}-${j}`}>
                   <td>{j === 0 ? <>{h.phase} <Badge text={h.met ? 'met' : 'not met'} /></> : null}</td>
-                  <td>{j === 0 ? localTime(h.at) : null}</td>
+                  <td>{j === 0 ? utcTime(h.at) : null}</td>
                   <td>{p?.name ?? '—'}</td>
                   <td>{p ? (p.ran ? (p.met ? 'yes' : 'no') : 'errored') : '—'}</td>
                   <td className="mono">{p?.observed ?? ''}</td>
@@ -74,8 +74,8 @@ function Faults({ data }: { data: ReportData }) {
                   <td>{f.experiment.kind} {f.experiment.namespace}/{f.experiment.name}</td>
                   <td>{f.action ?? '—'}</td>
                   <td className="mono">{f.targets.join(', ')}</td>
-                  <td>{localTime(f.start)}</td>
-                  <td>{f.end ? localTime(f.end) : 'still active'}</td>
+                  <td>{utcTime(f.start)}</td>
+                  <td>{f.end ? utcTime(f.end) : 'still active'}</td>
                 </tr>
               ))}
             </tbody>

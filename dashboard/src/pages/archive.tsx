@@ -12,7 +12,7 @@ import { href, navigate } from '../router.js'
 import { useSession } from '../session.js'
 import type { ChaosEvent, ChaosObject } from '../types.js'
 import { Badge, phaseOf } from '../components/status.js'
-import { localTime } from '../components/pod-time.js'
+import { utcTime } from '../components/pod-time.js'
 
 /** One archived experiment as GET /api/v1/archive lists it. */
 export interface ArchivedItem {
@@ -92,8 +92,8 @@ function ArchiveList() {
                 <td>{i.namespace}</td>
                 <td><a href={href('archive', i.uid)}>{i.name}</a></td>
                 <td>{String(i.object.spec.action ?? i.object.status?.chaoscope?.action ?? '—')}</td>
-                <td>{localTime(i.createdAt)}</td>
-                <td>{localTime(i.finishedAt)}</td>
+                <td>{utcTime(i.createdAt)}</td>
+                <td>{utcTime(i.finishedAt)}</td>
               </tr>
             ))}
           </tbody>
@@ -145,7 +145,7 @@ function ArchivedOne({ uid }: { uid: string }) {
     <section aria-labelledby="arch-title">
       <p><a href={href('archive')}>← Archive</a></p>
       <h1 id="arch-title">{item.kind} {item.namespace}/{item.name} <Badge text={phaseOf(o)} /></h1>
-      <p className="muted">Created {localTime(item.createdAt)}, finished {localTime(item.finishedAt)}. uid <code>{item.uid}</code></p>
+      <p className="muted">Created {utcTime(item.createdAt)}, finished {utcTime(item.finishedAt)}. uid <code>{item.uid}</code></p>
       {canWrite ? (
         <div className="actions">
           <button type="button" className="primary" disabled={rerun.busy} onClick={again}>{rerun.busy ? 'Applying…' : 'Re-run'}</button>
@@ -173,7 +173,7 @@ function ArchivedOne({ uid }: { uid: string }) {
       <h2>Events ({item.events.length})</h2>
       {item.events.length ? (
         <ul className="events">
-          {item.events.map((e) => <li key={e.id} className={e.type}><span className="muted">{localTime(e.time)}</span> <strong>{e.reason}</strong> {e.message}</li>)}
+          {item.events.map((e) => <li key={e.id} className={e.type}><span className="muted">{utcTime(e.time)}</span> <strong>{e.reason}</strong> {e.message}</li>)}
         </ul>
       ) : <p className="muted">No events kept.</p>}
     </section>

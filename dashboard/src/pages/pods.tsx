@@ -10,7 +10,7 @@ import { useSession } from '../session.js'
 import type { ChaosObject, Pod } from '../types.js'
 import { Badge } from '../components/status.js'
 import { MadeList, PodActions } from '../components/pod-actions.js'
-import { ageOf, localTime } from '../components/pod-time.js'
+import { ageOf, utcTime } from '../components/pod-time.js'
 
 /** How often the list is read again while the page shows. */
 const REFRESH_MS = 2000
@@ -54,7 +54,7 @@ function phaseText(p: Pod): string {
 /** A container's last exit in words: why, its code or signal, when. */
 function exitText(e: NonNullable<Pod['lastExit']>): string {
   const how = e.signal ? `signal ${e.signal}` : `exit code ${e.exitCode}`
-  return `${e.reason ?? 'exited'} (${how})${e.finishedAt ? ` at ${localTime(e.finishedAt)}` : ''}`
+  return `${e.reason ?? 'exited'} (${how})${e.finishedAt ? ` at ${utcTime(e.finishedAt)}` : ''}`
 }
 
 export function PodsPage({ name }: { name?: string | undefined }) {

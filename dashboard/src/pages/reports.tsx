@@ -10,7 +10,7 @@ import { useSession } from '../session.js'
 import { useSignals } from '../signals.js'
 import { Badge } from '../components/status.js'
 import { ReportView } from '../components/report-view.js'
-import { localTime } from '../components/pod-time.js'
+import { utcTime } from '../components/pod-time.js'
 import type { RunRow } from '../../../src/store/store.js'
 
 /** A run as GET /api/v1/runs lists it (the RunRecord schema): the store's row without its journal. */
@@ -46,8 +46,8 @@ function RunList() {
                   <td><a href={href('reports', String(r.id))}>{r.title}</a></td>
                   <td><Badge text={r.status} /></td>
                   <td>{r.deviated ? 'yes' : 'no'}</td>
-                  <td>{localTime(r.startedAt)}</td>
-                  <td>{localTime(r.endedAt)}</td>
+                  <td>{utcTime(r.startedAt)}</td>
+                  <td>{utcTime(r.endedAt)}</td>
                 </tr>
               ))}
             </tbody>

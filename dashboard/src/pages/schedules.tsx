@@ -14,7 +14,7 @@ import { useSession } from '../session.js'
 import { useLive } from '../live.js'
 import type { ChaosObject } from '../types.js'
 import { Badge, phaseOf } from '../components/status.js'
-import { localTime } from '../components/pod-time.js'
+import { utcTime } from '../components/pod-time.js'
 import type { ArchivedItem } from './archive.js'
 import { next, processZone } from '../../../src/engine/schedule-decide.js'
 import { parseCron } from '../../../src/manifest/cron.js'
@@ -65,7 +65,7 @@ export function SchedulesPage({ namespace, name }: { namespace?: string | undefi
   return (
     <section aria-labelledby="sch-title">
       <h1 id="sch-title">Schedules</h1>
-      <p className="help">Times are in this browser's zone ({processZone()}).</p>
+      <p className="help">Times are in UTC.</p>
       {schedules.length === 0 ? <p className="muted">No schedule. Apply one (see examples/shop-kill-every-5m.yaml) to see it here.</p> : (
         <div className="table-wrap">
           <table aria-label="Schedules">
@@ -81,8 +81,8 @@ export function SchedulesPage({ namespace, name }: { namespace?: string | undefi
                     <td>{specOf(o).type}</td>
                     <td>{specOf(o).concurrencyPolicy ?? 'Forbid'}</td>
                     <td>{specOf(o).historyLimit ?? '—'}</td>
-                    <td>{localTime(statusOf(o).time)}</td>
-                    <td title={n.how}>{n.at ? localTime(n.at) : n.how}</td>
+                    <td>{utcTime(statusOf(o).time)}</td>
+                    <td title={n.how}>{n.at ? utcTime(n.at) : n.how}</td>
                     <td><Badge text={isPaused(o) ? 'Paused' : statusOf(o).chaoscope?.phase ?? 'Running'} /></td>
                   </tr>
                 )
@@ -113,19 +113,19 @@ function SchedulePage({ schedule, objects }: { schedule: ChaosObject; objects: R
         <dt>Concurrency policy</dt><dd>{spec.concurrencyPolicy ?? 'Forbid'}</dd>
         <dt>History limit</dt><dd>{spec.historyLimit ?? '—'}</dd>
         {spec.startingDeadlineSeconds !== undefined ? <><dt>Starting deadline</dt><dd>{spec.startingDeadlineSeconds} s</dd></> : null}
-        <dt>Last run</dt><dd>{st.time ? localTime(st.time) : 'not yet'}</dd>
-        <dt>Next run</dt><dd>{n.at ? `${localTime(n.at)} (${n.how})` : n.how}</dd>
+        <dt>Last run</dt><dd>{st.time ? utcTime(st.time) : 'not yet'}</dd>
+        <dt>Next run</dt><dd>{n.at ? `${utcTime(n.at)} (${n.how})` : n.how}</dd>
         <dt>Paused</dt><dd>{isPaused(schedule) ? 'yes' : 'no'}</dd>
         {st.chaoscope?.lastError ? <><dt>Error</dt><dd className="error">{st.chaoscope.lastError}</dd></> : null}
       </dl>
-      <p className="help">Times are in this browser's zone ({processZone()}); the controller reads a cron in its own zone unless the schedule names one (CRON_TZ=).</p>
+      <p className="help">Times are in UTC; the controller reads a cron in its own zone unless the schedule names one (CRON_TZ=).</p>
       <h2>Spawned, still there ({spawned.length})</h2>
       {spawned.length ? (
         <ul className="history">
           {spawned.map((o) => (
             <li key={o.metadata.uid ?? o.metadata.name}>
               <a href={o.kind === 'Workflow' ? href('workflows', o.metadata.namespace, o.metadata.name) : href('experiments', o.kind, o.metadata.namespace, o.metadata.name)}>{o.kind} {o.metadata.name}</a>{' '}
-              <Badge text={phaseOf(o)} /> <span className="muted">created {localTime(o.metadata.creationTimestamp)}</span>
+              <Badge text={phaseOf(o)} /> <span className="muted">created {utcTime(o.metadata.creationTimestamp)}</span>
             </li>
           ))}
         </ul>
@@ -154,7 +154,7 @@ function ArchivedRuns({ schedule }: { schedule: ChaosObject }) {
       {error ? <p className="error">The archive cannot be read: {error}</p> : !items ? <p className="muted">Reading the archive…</p> : items.length === 0 ? <p className="muted">None archived.</p> : (
         <ul className="history">
           {items.map((i) => (
-            <li key={i.uid}><a href={href('archive', i.uid)}>{i.kind} {i.name}</a> <span className="muted">created {localTime(i.createdAt)}, finished {localTime(i.finishedAt)}</span></li>
+            <li key={i.uid}><a href={href('archive', i.uid)}>{i.kind} {i.name}</a> <span className="muted">created {utcTime(i.createdAt)}, finished {utcTime(i.finishedAt)}</span></li>
           ))}
         </ul>
       )}

@@ -13,7 +13,7 @@ import { Badge } from '../components/status.js'
 import { layoutWorkflow, nodesByTemplate } from '../components/workflow-graph.js'
 import type { GraphNode, Template } from '../components/workflow-graph.js'
 import { WorkflowView } from '../components/workflow-view.js'
-import { localTime } from '../components/pod-time.js'
+import { utcTime } from '../components/pod-time.js'
 import type { ArchivedItem } from './archive.js'
 
 interface WorkflowStatus {
@@ -52,8 +52,8 @@ export function WorkflowsPage({ namespace, name }: { namespace?: string | undefi
                     <td><Badge text={s.chaoscope?.phase ?? 'Pending'} /></td>
                     <td>{String(w.spec.entry ?? '')}</td>
                     <td>{((w.spec.templates as unknown[]) ?? []).length}</td>
-                    <td>{localTime(s.startTime)}</td>
-                    <td>{localTime(s.endTime)}</td>
+                    <td>{utcTime(s.startTime)}</td>
+                    <td>{utcTime(s.endTime)}</td>
                   </tr>
                 )
               })}
@@ -76,7 +76,7 @@ function WorkflowPage({ workflow, objects, events }: { workflow: ChaosObject; ob
     <section aria-labelledby="wf-title">
       <p><a href={href('workflows')}>← Workflows</a></p>
       <h1 id="wf-title">Workflow {workflow.metadata.namespace}/{workflow.metadata.name} <Badge text={s.chaoscope?.phase ?? 'Pending'} /></h1>
-      <p className="muted">Started {localTime(s.startTime)}{s.endTime ? `, ended ${localTime(s.endTime)}` : ''}. Choose a node to see its status.</p>
+      <p className="muted">Started {utcTime(s.startTime)}{s.endTime ? `, ended ${utcTime(s.endTime)}` : ''}. Choose a node to see its status.</p>
       <Legend />
       {layout.boxes.length ? (
         <WorkflowView layout={layout} selected={selected} onSelect={setSelected} label={`Graph of workflow ${workflow.metadata.name}`} />
@@ -144,9 +144,9 @@ function NodeDetails({ graph, namespace, objects, events }: { graph: GraphNode; 
       <dl className="facts">
         <dt>Template type</dt><dd>{t.templateType}</dd>
         <dt>Node</dt><dd className="mono">{node?.metadata.name ?? 'not started yet'}</dd>
-        <dt>Started</dt><dd>{localTime(node?.spec.startTime as string | undefined)}</dd>
-        <dt>Ended</dt><dd>{localTime(st.chaoscope?.endTime)}</dd>
-        {t.deadline ? <><dt>Deadline</dt><dd>{t.deadline}{node?.spec.deadline ? ` (at ${localTime(String(node.spec.deadline))})` : ''}</dd></> : null}
+        <dt>Started</dt><dd>{utcTime(node?.spec.startTime as string | undefined)}</dd>
+        <dt>Ended</dt><dd>{utcTime(st.chaoscope?.endTime)}</dd>
+        {t.deadline ? <><dt>Deadline</dt><dd>{t.deadline}{node?.spec.deadline ? ` (at ${utcTime(String(node.spec.deadline))})` : ''}</dd></> : null}
         <dt>Chaos object</dt>
         <dd>{chaos ? <><a href={chaos.link}>{chaos.kind} {chaos.name}</a>{chaos.where === 'archived' ? <span className="muted"> (finished: in the archive)</span> : null}</> : '—'}</dd>
         <dt>Conditions</dt>
@@ -164,7 +164,7 @@ function EventList({ events }: { events: readonly ChaosEvent[] }) {
   return (
     <ul className="events">
       {[...events].reverse().slice(0, 50).map((e) => (
-        <li key={e.id} className={e.type}><span className="muted">{localTime(e.time)}</span> {e.kind} {e.name}: <strong>{e.reason}</strong> {e.message}</li>
+        <li key={e.id} className={e.type}><span className="muted">{utcTime(e.time)}</span> {e.kind} {e.name}: <strong>{e.reason}</strong> {e.message}</li>
       ))}
     </ul>
   )
