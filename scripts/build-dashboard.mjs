@@ -15,7 +15,8 @@ const result = await build({
   bundle: true,
   format: 'esm',
   platform: 'browser',
-  target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
+  // Safari from 16.4: constructable stylesheets, which CodeMirror styles itself with under the page's CSP
+  target: ['es2022', 'chrome110', 'firefox110', 'safari16.4'],
   jsx: 'automatic',
   minify: true,
   sourcemap: true,

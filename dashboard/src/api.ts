@@ -20,6 +20,9 @@ export class ApiError extends Error {
   }
 }
 
+/** How long a watch may be silent before it is taken for dead: twice the server's keep-alive interval, and some. */
+export const WATCH_SILENCE_MS = 35_000
+
 export interface WatchHandlers {
   /** The stream is open: what was listed before it may have changed meanwhile, so list again. */
   onReady?: () => void
@@ -76,13 +79,23 @@ export class Api {
   async watch(query: Record<string, string>, handlers: WatchHandlers, signal: AbortSignal): Promise<void> {
     const q = new URLSearchParams(query)
     let reason = 'closed'
+    // the server writes at least a keep-alive every 15 s: a stream silent for longer is dead (a laptop that slept,
+    // a network that changed), though no error says so
+    const silence = new AbortController()
+    let watchdog: ReturnType<typeof setTimeout> | undefined
+    const heard = () => {
+      clearTimeout(watchdog)
+      watchdog = setTimeout(() => silence.abort(), WATCH_SILENCE_MS)
+    }
     try {
-      const res = await this.fetch('GET', `/api/v1/watch${q.size ? `?${q}` : ''}`, undefined, signal)
+      const res = await this.fetch('GET', `/api/v1/watch${q.size ? `?${q}` : ''}`, undefined, AbortSignal.any([signal, silence.signal]))
       const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
       let buffer = ''
-      for (;;) {
+      heard()
+      reading: for (;;) {
         const { value, done } = await reader.read()
         if (done) break
+        heard()
         buffer += value
         let end: number
         while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -91,12 +104,19 @@ export class Api {
           const ev = parseEvent(block)
           if (ev.event === 'ready') handlers.onReady?.()
           else if (ev.event === 'change') handlers.onChange(JSON.parse(ev.data) as ChangeNotice)
-          else if (ev.event === 'dropped') reason = (JSON.parse(ev.data) as { reason: string }).reason
+          else if (ev.event === 'dropped') {
+            // the last event of a watch that fell behind: what follows is lost, so end now and list again
+            reason = (JSON.parse(ev.data) as { reason: string }).reason
+            await reader.cancel().catch(() => {})
+            break reading
+          }
         }
       }
     } catch (e) {
       if (signal.aborted) return
-      reason = e instanceof Error ? e.message : String(e)
+      reason = silence.signal.aborted ? `no word from the server for ${WATCH_SILENCE_MS / 1000} s` : e instanceof Error ? e.message : String(e)
+    } finally {
+      clearTimeout(watchdog)
     }
     if (!signal.aborted) handlers.onEnd?.(reason)
   }

@@ -4,9 +4,12 @@
  *
  *   start ─▶ GET /api/v1/resources (all pages) + GET /api/v1/events (the newest page) ─▶ snapshot
  *         ─▶ GET /api/v1/watch ─▶ ADDED / MODIFIED / DELETED / EVENT ─▶ snapshot' ─▶ subscribers
- *   stream ends (dropped, server restart, network) ─▶ wait 1 s ─▶ list again, watch again
+ *   a stream ends (dropped, server restart, network) ─▶ wait 1 s, doubling to 30 s while it fails ─▶ list again, watch again
+ *   refused (403: the token may not read that) ─▶ the error shown, no retry
+ *   a token limited to namespaces: one list and one watch per namespace
  */
 import { useSyncExternalStore } from 'react'
+import { ApiError } from './api.js'
 import type { Api } from './api.js'
 import type { ChaosEvent, ChaosObject, ChangeNotice } from './types.js'
 
@@ -36,6 +39,10 @@ interface ListAnswer<T> {
   metadata: { continue?: string }
 }
 
+/** Waits between attempts to list and watch again: doubled after each failure up to the cap, reset once live. */
+const RETRY_FIRST_MS = 1000
+const RETRY_CAP_MS = 30_000
+
 export class Live {
   private state: LiveState = { loaded: false, objects: new Map(), events: [], connected: false }
   private readonly listeners = new Set<() => void>()
@@ -43,9 +50,16 @@ export class Live {
   /** Changes that came while a list was read, applied over it once it is in (the last change of each object wins). */
   private pending: ChangeNotice[] | undefined
 
-  constructor(private readonly api: Api) {}
+  /**
+   * `namespaces`: those of a token limited to them (the API refuses such a token a list across every namespace),
+   * each listed and watched on its own; empty: every namespace at once.
+   */
+  constructor(
+    private readonly api: Api,
+    private readonly namespaces: readonly string[] = [],
+  ) {}
 
-  /** Lists, then watches until {@link close}; lists and watches again whenever the stream ends. */
+  /** Lists, then watches until {@link close}; lists and watches again whenever a stream ends. */
   start(): void {
     this.stop.abort()
     this.stop = new AbortController()
@@ -63,50 +77,86 @@ export class Live {
 
   snapshot = (): LiveState => this.state
 
+  /** The queries of one list or watch: one per namespace of a limited token, else one for all. */
+  private scopes(): Record<string, string>[] {
+    return this.namespaces.length ? this.namespaces.map((namespace) => ({ namespace })) : [{}]
+  }
+
   private async loop(signal: AbortSignal): Promise<void> {
+    let wait = RETRY_FIRST_MS
     while (!signal.aborted) {
+      // one pass: its streams end together (a list that fails leaves no stream behind to deliver changes twice)
+      const pass = new AbortController()
+      const abortPass = () => pass.abort()
+      signal.addEventListener('abort', abortPass, { once: true })
       try {
-        // watch first, list once it is open: a change made between the list and the watch is not lost
-        let opened!: () => void
-        const open = new Promise<void>((resolve) => (opened = resolve))
-        const watching = this.api.watch({}, { onReady: opened, onChange: (c) => this.apply(c), onEnd: opened }, signal)
-        watching.catch(opened)
-        await open
+        // watch first, list once every stream is open: a change made between the list and the watch is not lost
+        const streams = this.scopes().map((query) => {
+          let opened!: () => void
+          const open = new Promise<void>((resolve) => (opened = resolve))
+          const done = this.api.watch(query, { onReady: opened, onChange: (c) => this.apply(c), onEnd: opened }, pass.signal).finally(opened)
+          return { open, done }
+        })
+        await Promise.all(streams.map((w) => w.open))
+        if (pass.signal.aborted) return
         await this.list()
         this.set({ connected: true, error: undefined })
-        await watching
+        wait = RETRY_FIRST_MS
+        await Promise.race(streams.map((w) => w.done))
       } catch (e) {
         this.pending = undefined
         this.set({ error: e instanceof Error ? e.message : String(e) })
+        // refused for good (a role or namespace the token lacks, a bad query): asking again changes nothing
+        if (e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 429) {
+          this.set({ connected: false })
+          return
+        }
+        wait = Math.min(wait * 2, RETRY_CAP_MS)
+      } finally {
+        pass.abort()
+        signal.removeEventListener('abort', abortPass)
       }
       if (signal.aborted) return
       this.set({ connected: false })
-      await sleep(1000, signal)
+      await sleep(wait * (0.8 + Math.random() * 0.4), signal)
     }
   }
 
   private async list(): Promise<void> {
     this.pending = []
     const objects = new Map<string, ChaosObject>()
-    let cont: string | undefined
-    do {
-      const page: ListAnswer<ChaosObject> = await this.api.get(`/api/v1/resources?limit=1000${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`)
-      for (const o of page.items) objects.set(keyOf(o), o)
-      cont = page.metadata.continue
-    } while (cont)
-    const events = await this.newestEvents()
+    let events: ChaosEvent[] = []
+    for (const scope of this.scopes()) {
+      for (const o of await this.all<ChaosObject>('/api/v1/resources', scope)) objects.set(keyOf(o), o)
+      events = [...events, ...(await this.newestEvents(scope))]
+    }
+    events = events.sort((a, b) => a.id - b.id).slice(-RECENT_EVENTS)
     const pending = this.pending ?? []
     this.pending = undefined
-    this.set({ loaded: true, objects, events: events.filter((e) => !pending.some((c) => c.type === 'EVENT' && c.event.id === e.id)) })
+    this.set({ loaded: true, objects, events })
     for (const c of pending) this.apply(c)
   }
 
+  /** Every item of a list, page after page. */
+  private async all<T>(path: string, scope: Record<string, string>): Promise<T[]> {
+    const items: T[] = []
+    let cont: string | undefined
+    do {
+      const q = new URLSearchParams({ ...scope, limit: '1000', ...(cont ? { continue: cont } : {}) })
+      const page: ListAnswer<T> = await this.api.get(`${path}?${q}`)
+      items.push(...page.items)
+      cont = page.metadata.continue
+    } while (cont)
+    return items
+  }
+
   /** The newest {@link RECENT_EVENTS} events: the list is oldest first, so read pages to the end and keep the tail. */
-  private async newestEvents(): Promise<ChaosEvent[]> {
+  private async newestEvents(scope: Record<string, string>): Promise<ChaosEvent[]> {
     let kept: ChaosEvent[] = []
     let cont: string | undefined
     do {
-      const page: ListAnswer<ChaosEvent> = await this.api.get(`/api/v1/events?limit=1000${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`)
+      const q = new URLSearchParams({ ...scope, limit: '1000', ...(cont ? { continue: cont } : {}) })
+      const page: ListAnswer<ChaosEvent> = await this.api.get(`/api/v1/events?${q}`)
       kept = [...kept, ...page.items].slice(-RECENT_EVENTS)
       cont = page.metadata.continue
     } while (cont)
@@ -120,6 +170,8 @@ export class Live {
       return
     }
     if (change.type === 'EVENT') {
+      // an event the list already brought (it came while the list was read) is not shown twice
+      if (this.state.events.some((e) => e.id === change.event.id)) return
       const events = [...this.state.events, change.event].slice(-RECENT_EVENTS)
       this.set({ events })
       return

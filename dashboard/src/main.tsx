@@ -2,7 +2,7 @@
  * @module dashboard/main: the page. A login gate (a token, checked with whoami), then a header with the places and
  * the page of the current hash route. Every page reads the live state (live.ts) and calls the API (api.ts).
  */
-import { lazy, StrictMode, Suspense, useEffect, useMemo, useState } from 'react'
+import { Component, lazy, StrictMode, Suspense, useEffect, useMemo, useState } from 'react'
 import type { FormEvent, ReactNode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { Api, ApiError } from './api.js'
@@ -97,7 +97,7 @@ function Login({ onLogin, notice }: { onLogin: (token: string, who: Who) => void
 function Dashboard({ token, who, logout }: { token: string; who: Who; logout: (why?: string) => void }) {
   const session = useMemo<Session>(() => {
     const api = new Api(token, () => logout('The token was refused (revoked or expired): log in again.'))
-    return { api, live: new Live(api), who, canWrite: canWrite(who.role), logout: () => logout() }
+    return { api, live: new Live(api, who.namespaces), who, canWrite: canWrite(who.role), logout: () => logout() }
   }, [token])
   useEffect(() => {
     session.live.start()
@@ -117,7 +117,7 @@ function Shell() {
   const place = parts[0] ?? ''
   return (
     <>
-      <a className="skip" href="#main">Skip to content</a>
+      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus() }}>Skip to content</a>
       <header className="top">
         <span className="brand">chaoscope</span>
         <nav aria-label="Places">
@@ -135,10 +135,32 @@ function Shell() {
       </header>
       <main id="main" tabIndex={-1} data-live={live.loaded && live.connected ? 'ready' : 'loading'}>
         {live.error && !live.connected ? <p role="alert" className="error">Cannot reach the API: {live.error}</p> : null}
-        {page(parts, session.canWrite)}
+        <PageBoundary key={parts.join('/')}>{page(parts, session.canWrite)}</PageBoundary>
       </main>
     </>
   )
+}
+
+/**
+ * A page that fails to render (or whose code fails to load: a tab left open across a rebuild asks for files that
+ * are gone) says so in its place; the header and the other pages stay usable. Keyed by route: another page starts afresh.
+ */
+class PageBoundary extends Component<{ children: ReactNode }, { error?: Error }> {
+  override state: { error?: Error } = {}
+
+  static getDerivedStateFromError(error: Error) {
+    return { error }
+  }
+
+  override render() {
+    if (!this.state.error) return this.props.children
+    return (
+      <div role="alert" className="error">
+        <p>This page failed: {this.state.error.message}</p>
+        <p>If chaoscope was rebuilt or upgraded since this tab opened, <button type="button" onClick={() => location.reload()}>reload the page</button>.</p>
+      </div>
+    )
+  }
 }
 
 /** The page of a route; an unknown one says so. */

@@ -6,7 +6,7 @@
 import { createContext, useContext } from 'react'
 import { Api, canWrite } from './api.js'
 import type { Live } from './live.js'
-import type { Who } from './types.js'
+import type { Pod, Who } from './types.js'
 
 const KEY = 'chaoscope.token'
 
@@ -46,3 +46,13 @@ export async function whoIs(token: string): Promise<Who> {
 }
 
 export { canWrite }
+
+/**
+ * The pods this token may read: GET /api/v1/pods once, or once per namespace of a token limited to them (the API
+ * refuses such a token a list across every namespace).
+ */
+export async function podsFor(s: Pick<Session, 'api' | 'who'>): Promise<Pod[]> {
+  if (s.who.namespaces.length === 0) return (await s.api.get<{ items: Pod[] }>('/api/v1/pods')).items
+  const lists = await Promise.all(s.who.namespaces.map((n) => s.api.get<{ items: Pod[] }>(`/api/v1/pods?${new URLSearchParams({ namespace: n })}`)))
+  return lists.flatMap((l) => l.items)
+}

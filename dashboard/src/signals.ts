@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'react'
 import { ApiError } from './api.js'
 import type { Api } from './api.js'
+import { useSession } from './session.js'
 import type { ReportData } from './types.js'
 
 export interface Signals {
@@ -18,9 +19,15 @@ export interface Signals {
  * A range with no traffic yet is no error: the report API says so with REPORT_INVALID_RANGE, shown as "no data".
  */
 export function useSignals(api: Api, query: Record<string, string>, everyMs = 5000): Signals {
+  const { who } = useSession()
   const [state, setState] = useState<Signals>({})
   const key = JSON.stringify(query)
   useEffect(() => {
+    // signals are per edge, across namespaces: the report API refuses a token limited to some (not asked, then)
+    if (who.namespaces.length > 0) {
+      setState({ error: 'the golden signals span every namespace, so a token limited to namespaces cannot read them (AUTH_NAMESPACE_FORBIDDEN): use a token for every namespace' })
+      return
+    }
     let stopped = false
     let timer: ReturnType<typeof setTimeout> | undefined
     const read = async () => {
@@ -37,6 +44,6 @@ export function useSignals(api: Api, query: Record<string, string>, everyMs = 50
       stopped = true
       clearTimeout(timer)
     }
-  }, [api, key, everyMs])
+  }, [api, key, everyMs, who.namespaces.length])
   return state
 }

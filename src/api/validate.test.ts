@@ -31,7 +31,8 @@ function setup() {
     const res = await app.request('/api/v1/validate?file=editor.yaml', { method: 'POST', body: yaml, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' } })
     return { status: res.status, body: (await res.json()) as { valid: boolean; issues: { code: string; file: string; line: number; col: number; path: string }[]; items: { action: string; plan?: unknown }[]; code?: string } }
   }
-  return { controller, store, validate }
+  const dryRun = (yaml: string) => app.request('/api/v1/resources?dryRun=true', { method: 'POST', body: yaml, headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/yaml' } })
+  return { controller, store, validate, dryRun }
 }
 
 const DELAY = `apiVersion: chaos-mesh.org/v1alpha1
@@ -79,9 +80,11 @@ describe('POST /api/v1/validate', () => {
   })
 
   it('writes no audit row, where an apply\'s dry run writes one; a viewer is refused as for apply', async () => {
-    const { store, validate } = setup()
+    const { store, validate, dryRun } = setup()
     for (let i = 0; i < 5; i++) await validate(DELAY)
     expect(store.audit().filter((a) => a.path === '/api/v1/validate')).toEqual([])
+    expect((await dryRun(DELAY)).status).toBe(200)
+    expect(store.audit().filter((a) => a.path === '/api/v1/resources').map((a) => a.action)).toEqual(['apply (dry run)'])
     const refused = await validate(DELAY, VIEWER)
     expect([refused.status, refused.body.code]).toEqual([403, 'AUTH_FORBIDDEN'])
   })

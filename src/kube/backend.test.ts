@@ -178,7 +178,12 @@ describe('KubeBackend apply, get and list', () => {
     await kube.apply(example(WORKFLOW, { name: 'wf' }))
     const status = { conditions: [{ type: 'Accomplished', status: 'False', reason: '' }] }
     await mergePatch(ref('workflows', 'default', 'wf'), { status }, true)
-    expect((await kube.get('Workflow', 'default', 'wf')).status).toMatchObject(status)
+    expect((await kube.get('Workflow', 'default', 'wf')).status).toMatchObject({ ...status, chaoscope: { phase: 'Pending' } })
+    // the phase the local controller's words give it, from Chaos Mesh's conditions
+    await mergePatch(ref('workflows', 'default', 'wf'), { status: { conditions: [{ type: 'Scheduled', status: 'True', reason: '' }, { type: 'Accomplished', status: 'False', reason: '' }] } }, true)
+    expect((await kube.get('Workflow', 'default', 'wf')).status?.chaoscope?.phase).toBe('Running')
+    await mergePatch(ref('workflows', 'default', 'wf'), { status: { conditions: [{ type: 'Scheduled', status: 'True', reason: '' }, { type: 'Accomplished', status: 'True', reason: '' }] } }, true)
+    expect((await kube.get('Workflow', 'default', 'wf')).status?.chaoscope?.phase).toBe('Accomplished')
   })
 })
 

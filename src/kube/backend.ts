@@ -653,9 +653,22 @@ function clean(obj: unknown): ChaosObject {
  */
 function shown(obj: unknown): ChaosObject {
   const o = clean(obj)
-  if (o.status?.chaoscope || OWNER_KINDS.has(o.kind)) return o
+  if (o.status?.chaoscope) return o
+  const phase = o.kind === 'Workflow' ? workflowPhase(o) : o.kind === 'Schedule' ? schedulePhase(o) : OWNER_KINDS.has(o.kind) ? undefined : chaosMeshPhase(o)
+  if (phase === undefined) return o
   const action = typeof o.spec.action === 'string' ? o.spec.action : ''
-  return { ...o, status: { ...o.status, chaoscope: { phase: chaosMeshPhase(o), action, records: [] } } }
+  return { ...o, status: { ...o.status, chaoscope: { phase, action, records: [] } } }
+}
+
+/** A Workflow's phase from Chaos Mesh's conditions, in the words the local controller gives one. */
+function workflowPhase(o: ChaosObject): 'Accomplished' | 'Running' | 'Pending' {
+  const is = (type: string) => o.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false
+  return is('Accomplished') ? 'Accomplished' : is('Scheduled') ? 'Running' : 'Pending'
+}
+
+/** A Schedule's phase: Paused by Chaos Mesh's pause annotation, else Running (it has no conditions). */
+function schedulePhase(o: ChaosObject): 'Paused' | 'Running' {
+  return o.metadata.annotations?.[PAUSE_ANNOTATION] === 'true' ? 'Paused' : 'Running'
 }
 
 /** Chaos Mesh's phase of an experiment from its deletion, pause annotation, desired phase and conditions. */

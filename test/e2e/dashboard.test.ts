@@ -253,6 +253,8 @@ spec:
   }, 180_000)
 
   it('shows a viewer the pages but no button it may not use', async () => {
+    // a running experiment, whose page shows an operator Pause and Delete
+    expect((await api('POST', '/api/v1/resources', NETWORK_DELAY('for-the-viewer'))).status).toBe(201)
     const viewer = await srv.token('dash-viewer', 'viewer')
     const s = await open()
     const { page } = s
@@ -262,12 +264,33 @@ spec:
     expect(await places.getByRole('link', { name: 'New experiment' }).count()).toBe(0)
     await page.locator('figure.service-chart canvas').first().waitFor({ timeout: 20_000 })
     await places.getByRole('link', { name: 'Experiments' }).click()
-    await page.getByRole('table', { name: 'experiments' }).getByRole('link', { name: 'catalog-aborts' }).click()
+    await page.getByRole('table', { name: 'experiments' }).getByRole('link', { name: 'for-the-viewer' }).click()
     await page.getByRole('table', { name: 'targets' }).waitFor()
-    await page.locator('section.experiment-signals figure.edge-chart canvas').first().waitFor({ timeout: 20_000 })
+    await badge(page, 'Running').waitFor()
     for (const name of ['Pause', 'Resume', 'Delete']) expect(await page.getByRole('button', { name }).count()).toBe(0)
     await s.shot('dashboard-viewer')
     expect(s.consoleErrors).toEqual([])
     expect(s.failedRequests).toEqual([])
+    expect((await api('DELETE', '/api/v1/namespaces/default/NetworkChaos/for-the-viewer')).status).toBe(200)
+  }, 60_000)
+
+  it('serves a token limited to a namespace: lists and watches that namespace, says why it has no charts', async () => {
+    const limited = await srv.token('dash-default-only', 'viewer', ['default'])
+    const s = await open()
+    const { page } = s
+    await logIn(page, limited)
+    await page.locator('main[data-live="ready"]').waitFor()
+    await page.getByText('a token limited to namespaces cannot read them').waitFor()
+    // live: an experiment applied now shows up without a reload
+    expect((await api('POST', '/api/v1/resources', NETWORK_DELAY('for-the-limited'))).status).toBe(201)
+    await go(page, '#/experiments')
+    await page.getByRole('table', { name: 'experiments' }).getByRole('link', { name: 'for-the-limited' }).waitFor()
+    await go(page, '#/pods')
+    await page.getByRole('link', { name: /^frontend-/ }).first().waitFor()
+    await go(page, '#/archive')
+    await page.getByRole('table', { name: 'Archived experiments' }).waitFor()
+    expect(s.consoleErrors).toEqual([])
+    expect(s.failedRequests).toEqual([])
+    expect((await api('DELETE', '/api/v1/namespaces/default/NetworkChaos/for-the-limited')).status).toBe(200)
   }, 60_000)
 })

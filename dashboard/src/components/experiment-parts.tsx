@@ -21,7 +21,7 @@ export type PhaseGroup = 'running' | 'paused' | 'finished' | 'deleting'
 export function phaseGroup(phase: string): PhaseGroup {
   switch (phase) {
     case 'Paused': return 'paused'
-    case 'Finished': case 'Succeeded': case 'Failed': case 'Accomplished': return 'finished'
+    case 'Finished': case 'Succeeded': case 'Failed': case 'Accomplished': case 'Aborted': case 'DeadlineExceed': return 'finished'
     case 'Deleting': return 'deleting'
     default: return 'running'
   }

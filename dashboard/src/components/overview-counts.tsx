@@ -35,21 +35,33 @@ export function countObjects(objects: Iterable<ChaosObject>): Counts {
 }
 
 /**
- * How many experiments the archive holds, from one item's page (`remainingItemCount`); undefined while unknown or
- * when the server does not say (then the card is left out rather than showing a guess).
+ * How many experiments the archive holds, from one item's page (`remainingItemCount`; per namespace for a token
+ * limited to namespaces); undefined while unknown or when the server does not say (then the card is left out
+ * rather than showing a guess). Read again whenever `changed` changes (the page passes how many experiments it
+ * holds: one deleted is archived).
  */
-export function useArchiveCount(api: Api): number | undefined {
+export function useArchiveCount(api: Api, namespaces: readonly string[], changed: number): number | undefined {
   const [count, setCount] = useState<number | undefined>()
   useEffect(() => {
     let stopped = false
-    api.get<{ items: unknown[]; metadata: { continue?: string; remainingItemCount?: number } }>('/api/v1/archive?limit=1')
-      .then((page) => {
-        const known = !page.metadata.continue ? page.items.length : page.metadata.remainingItemCount === undefined ? undefined : page.items.length + page.metadata.remainingItemCount
-        if (!stopped) setCount(known)
-      })
-      .catch(() => {})
-    return () => { stopped = true }
-  }, [api])
+    const scopes = namespaces.length ? namespaces.map((namespace) => ({ namespace })) : [{}]
+    const countOf = async (scope: Record<string, string>) => {
+      const page = await api.get<{ items: unknown[]; metadata: { continue?: string; remainingItemCount?: number } }>(`/api/v1/archive?${new URLSearchParams({ ...scope, limit: '1' })}`)
+      return !page.metadata.continue ? page.items.length : page.metadata.remainingItemCount === undefined ? undefined : page.items.length + page.metadata.remainingItemCount
+    }
+    // a moment after the last change: a burst of deletes is one read
+    const t = setTimeout(() => {
+      Promise.all(scopes.map(countOf))
+        .then((counts) => {
+          if (!stopped) setCount(counts.some((c) => c === undefined) ? undefined : counts.reduce<number>((a, c) => a + c!, 0))
+        })
+        .catch(() => {})
+    }, 500)
+    return () => {
+      stopped = true
+      clearTimeout(t)
+    }
+  }, [api, namespaces.join(','), changed])
   return count
 }
 
@@ -71,8 +83,8 @@ export function OverviewCounts({ counts, archived }: { counts: Counts; archived:
         <Card n={e.running} label="experiments running" to={`${href('experiments')}?phase=${GROUP_PHASES.running}`} />
         <Card n={e.paused} label="experiments paused" to={`${href('experiments')}?phase=${GROUP_PHASES.paused}`} />
         <Card n={e.finished} label="experiments finished" to={`${href('experiments')}?phase=${GROUP_PHASES.finished}`} />
-        <Card n={counts.workflows.running + counts.workflows.paused} label="workflows running" to={`${href('workflows')}?phase=Running`} />
-        <Card n={counts.workflows.finished} label="workflows finished" to={`${href('workflows')}?phase=Finished`} />
+        <Card n={counts.workflows.running + counts.workflows.paused} label="workflows running" to={href('workflows')} />
+        <Card n={counts.workflows.finished} label="workflows finished" to={href('workflows')} />
         <Card n={counts.schedules.running + counts.schedules.paused + counts.schedules.finished} label={`schedules${counts.schedules.paused ? ` (${counts.schedules.paused} paused)` : ''}`} to={href('schedules')} />
         {archived !== undefined ? <Card n={archived} label="archived" to={href('archive')} /> : null}
       </div>

@@ -4,7 +4,7 @@
  * metadata.continue); and one of them (`#/archive/UID`): its spec, last status, records and events. A writer may
  * re-run it: the same apiVersion, kind, name, namespace, labels, annotations and spec, applied anew.
  */
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { FormEvent } from 'react'
 import { stringify } from 'yaml'
 import { ApiError } from '../api.js'
@@ -44,29 +44,39 @@ export function ArchivePage({ uid }: { uid?: string | undefined }) {
 }
 
 function ArchiveList() {
-  const { api } = useSession()
-  const [filter, setFilter] = useState({ kind: '', namespace: '' })
+  const { api, who } = useSession()
+  // a token limited to namespaces may list only one of its own at a time (the API refuses it every namespace)
+  const [filter, setFilter] = useState({ kind: '', namespace: who.namespaces[0] ?? '' })
   const [draft, setDraft] = useState(filter)
   const [items, setItems] = useState<ArchivedItem[]>([])
   const [more, setMore] = useState<string | undefined>()
   const [error, setError] = useState<string | undefined>()
   const [loading, setLoading] = useState(true)
+  // the filter each answer was asked for: one that comes after the filter changed is dropped
+  const asked = useRef(filter)
 
   const read = async (cont: string | undefined) => {
+    const forFilter = filter
     setLoading(true)
     try {
       const q = new URLSearchParams({ limit: String(PAGE), ...(filter.kind ? { kind: filter.kind } : {}), ...(filter.namespace ? { namespace: filter.namespace } : {}), ...(cont ? { continue: cont } : {}) })
       const a = await api.get<{ items: ArchivedItem[]; metadata: { continue?: string } }>(`/api/v1/archive?${q}`)
+      if (asked.current !== forFilter) return
       setItems((had) => (cont ? [...had, ...a.items] : a.items))
       setMore(a.metadata.continue)
       setError(undefined)
     } catch (e) {
-      setError(errorText(e))
+      if (asked.current === forFilter) setError(errorText(e))
     } finally {
-      setLoading(false)
+      if (asked.current === forFilter) setLoading(false)
     }
   }
-  useEffect(() => { void read(undefined) }, [api, filter])
+  useEffect(() => {
+    asked.current = filter
+    setItems([])
+    setMore(undefined)
+    void read(undefined)
+  }, [api, filter])
 
   const submit = (e: FormEvent) => {
     e.preventDefault()
@@ -78,7 +88,9 @@ function ArchiveList() {
       <p className="help">Experiments kept after they were deleted, newest finished first.</p>
       <form className="filters" onSubmit={submit} aria-label="Filters">
         <div><label htmlFor="arch-kind">Kind</label><input id="arch-kind" value={draft.kind} placeholder="any" onChange={(e) => setDraft({ ...draft, kind: e.target.value })} /></div>
-        <div><label htmlFor="arch-ns">Namespace</label><input id="arch-ns" value={draft.namespace} placeholder="any" onChange={(e) => setDraft({ ...draft, namespace: e.target.value })} /></div>
+        <div><label htmlFor="arch-ns">Namespace</label>{who.namespaces.length ? (
+          <select id="arch-ns" value={draft.namespace} onChange={(e) => setDraft({ ...draft, namespace: e.target.value })}>{who.namespaces.map((n) => <option key={n}>{n}</option>)}</select>
+        ) : <input id="arch-ns" value={draft.namespace} placeholder="any" onChange={(e) => setDraft({ ...draft, namespace: e.target.value })} />}</div>
         <button type="submit">Filter</button>
       </form>
       {error ? <p role="alert" className="error">{error}</p> : null}

@@ -12,7 +12,7 @@ import { useEffect, useMemo, useRef, useState } from 'react'
 import type { EditorView } from 'codemirror'
 import { ApiError } from '../api.js'
 import { navigate, href } from '../router.js'
-import { useSession } from '../session.js'
+import { podsFor, useSession } from '../session.js'
 import type { Issue, Pod } from '../types.js'
 import { YamlEditor, moveTo } from '../components/editor.js'
 import { CreateFields } from '../components/create-fields.js'
@@ -141,11 +141,12 @@ function useDryRun(text: string): Check {
 
 /** The runtime's pods (read once) and their labels as `key=value`, to offer as selectors. */
 function usePods(): { items: Pod[]; labels: string[]; error?: string } {
-  const { api } = useSession()
+  const session = useSession()
+  const { api } = session
   const [items, setItems] = useState<Pod[]>([])
   const [error, setError] = useState<string | undefined>()
   useEffect(() => {
-    api.get<{ items: Pod[] }>('/api/v1/pods').then((a) => setItems(a.items), (e) => setError(e instanceof ApiError ? e.message : String(e)))
+    podsFor(session).then(setItems, (e) => setError(e instanceof ApiError ? e.message : String(e)))
   }, [api])
   const labels = useMemo(() => [...new Set(items.flatMap((p) => Object.entries(p.labels).map(([k, v]) => `${k}=${v}`)))].sort(), [items])
   return { items, labels, ...(error ? { error } : {}) }

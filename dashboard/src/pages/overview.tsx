@@ -23,9 +23,9 @@ const MAX_ROWS = 50
 const RECENT = 20
 
 export function OverviewPage() {
-  const { api, live } = useSession()
+  const { api, live, who } = useSession()
   const state = useLive(live)
-  const archived = useArchiveCount(api)
+  const archived = useArchiveCount(api, who.namespaces, state.objects.size)
   const signals = useSignals(api, { since: '15m' }, 5000)
   const counts = useMemo(() => countObjects(state.objects.values()), [state.objects])
   const active = useMemo(() => inProgress(state.objects.values()), [state.objects])

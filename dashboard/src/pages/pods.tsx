@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'react'
 import { ApiError } from '../api.js'
 import { href } from '../router.js'
-import { useSession } from '../session.js'
+import { podsFor, useSession } from '../session.js'
 import type { ChaosObject, Pod } from '../types.js'
 import { Badge } from '../components/status.js'
 import { MadeList, PodActions } from '../components/pod-actions.js'
@@ -23,15 +23,16 @@ function errorText(e: unknown): string {
 
 /** The pods, read every {@link REFRESH_MS}; the last error stays until a read succeeds. */
 function usePodList(): { pods?: Pod[]; error?: string; at: number } {
-  const { api } = useSession()
+  const session = useSession()
+  const { api } = session
   const [state, setState] = useState<{ pods?: Pod[]; error?: string; at: number }>({ at: Date.now() })
   useEffect(() => {
     let stopped = false
     let timer: ReturnType<typeof setTimeout> | undefined
     const read = async () => {
       try {
-        const a = await api.get<{ items: Pod[] }>('/api/v1/pods')
-        if (!stopped) setState({ pods: a.items, at: Date.now() })
+        const pods = await podsFor(session)
+        if (!stopped) setState({ pods, at: Date.now() })
       } catch (e) {
         if (!stopped) setState((s) => ({ ...s, error: errorText(e), at: Date.now() }))
       }

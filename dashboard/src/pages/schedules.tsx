@@ -141,13 +141,17 @@ function ArchivedRuns({ schedule }: { schedule: ChaosObject }) {
   const [items, setItems] = useState<ArchivedItem[] | undefined>()
   const [error, setError] = useState<string | undefined>()
   const kind = specOf(schedule).type ?? ''
+  // read again when the schedule ran (its last run changed), not on every change of its status
+  const lastRun = (schedule.status as { time?: string } | undefined)?.time
   useEffect(() => {
+    let stopped = false
     const q = new URLSearchParams({ namespace: schedule.metadata.namespace, limit: '1000', ...(kind && kind !== 'Workflow' ? { kind } : {}) })
     api.get<{ items: ArchivedItem[] }>(`/api/v1/archive?${q}`).then(
-      (a) => setItems(a.items.filter((i) => i.object.metadata.ownerReferences?.some((r) => r.uid === schedule.metadata.uid))),
-      (e) => setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e)),
+      (a) => { if (!stopped) setItems(a.items.filter((i) => i.object.metadata.ownerReferences?.some((r) => r.uid === schedule.metadata.uid))) },
+      (e) => { if (!stopped) setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e)) },
     )
-  }, [api, schedule.metadata.uid, schedule.status])
+    return () => { stopped = true }
+  }, [api, schedule.metadata.uid, lastRun])
   return (
     <>
       <h2>Archived{items ? ` (${items.length})` : ''}</h2>
