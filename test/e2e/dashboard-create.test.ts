@@ -82,6 +82,12 @@ describe.skipIf(!hasChromium())('dashboard: create, workflows, pods (headless Ch
 
   it('the editor marks a bad field at its line, lists it, and keeps Apply disabled', async () => {
     await page.goto(`${server.url}/#/new`)
+    // the tabs by keyboard: the arrow keys move to the other tab and choose it
+    await page.getByRole('tab', { name: 'Form' }).focus()
+    await page.keyboard.press('ArrowRight')
+    expect(await page.getByRole('tab', { name: 'YAML' }).getAttribute('aria-selected')).toBe('true')
+    await page.keyboard.press('ArrowLeft')
+    expect(await page.getByRole('tab', { name: 'Form' }).getAttribute('aria-selected')).toBe('true')
     await page.getByRole('tab', { name: 'YAML' }).click()
     const doc = [
       'apiVersion: chaos-mesh.org/v1alpha1',

@@ -67,9 +67,16 @@ export function CreatePage() {
   return (
     <section aria-labelledby="create-title" className="create">
       <h1 id="create-title">New experiment</h1>
-      <div role="tablist" aria-label="How to write it" className="tabs">
-        <button type="button" role="tab" id="tab-form" aria-selected={tab === 'form'} aria-controls="panel-form" onClick={() => setTab('form')}>Form</button>
-        <button type="button" role="tab" id="tab-yaml" aria-selected={tab === 'yaml'} aria-controls="panel-yaml" onClick={() => setTab('yaml')}>YAML</button>
+      {/* the tabs pattern: Tab reaches the chosen tab, the arrow keys move between them */}
+      <div role="tablist" aria-label="How to write it" className="tabs" onKeyDown={(e) => {
+        if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight' && e.key !== 'Home' && e.key !== 'End') return
+        e.preventDefault()
+        const next = e.key === 'Home' ? 'form' : e.key === 'End' ? 'yaml' : tab === 'form' ? 'yaml' : 'form'
+        setTab(next)
+        document.getElementById(`tab-${next}`)?.focus()
+      }}>
+        <button type="button" role="tab" id="tab-form" aria-selected={tab === 'form'} aria-controls="panel-form" tabIndex={tab === 'form' ? 0 : -1} onClick={() => setTab('form')}>Form</button>
+        <button type="button" role="tab" id="tab-yaml" aria-selected={tab === 'yaml'} aria-controls="panel-yaml" tabIndex={tab === 'yaml' ? 0 : -1} onClick={() => setTab('yaml')}>YAML</button>
       </div>
       <div className="create-body">
         <div>
