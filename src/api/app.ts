@@ -194,7 +194,9 @@ export function apiApp(opts: ApiOptions): Hono {
     try {
       return c.json({ valid: true, issues: [], items: await admit(c, true) })
     } catch (e) {
-      if (e instanceof IssuesError) return c.json({ valid: false, issues: e.issues, items: [] })
+      // a body with no resource at all is a malformed request (400), not a document with problems
+      const empty = e instanceof IssuesError && e.issues.every((i) => i.code === 'SPEC_NO_INPUT')
+      if (e instanceof IssuesError && !empty) return c.json({ valid: false, issues: e.issues, items: [] })
       throw e
     }
   })

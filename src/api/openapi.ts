@@ -271,12 +271,13 @@ export function openApiDocument(): Record<string, unknown> {
           requestBody: {
             required: true,
             content: {
-              ...Object.fromEntries(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json'].map((t) => [t, { schema: ref('Manifest'), examples: { delay: { summary: EXAMPLE_SUMMARY, value: EXAMPLE } } }])),
+              // any document is a request this answers: one that breaks the Manifest schema is answered with its issues
+              ...Object.fromEntries(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json'].map((t) => [t, { schema: { description: 'one or more documents to check, valid or not (the Manifest schema is what they are checked against)' }, examples: { delay: { summary: EXAMPLE_SUMMARY, value: EXAMPLE } } }])),
             },
           },
           responses: {
             200: { description: 'checked: valid with the plan, or the issues', content: json(ref('ValidateResponse')) },
-            400: error('the body nests deeper than 100 levels (API_BODY_TOO_DEEP)'),
+            400: error('the body holds no resource (SPEC_NO_INPUT) or nests deeper than 100 levels (API_BODY_TOO_DEEP)'),
             413: error('the body is larger than 1 MiB (API_BODY_TOO_LARGE)'),
             415: error('the body is declared as a type other than YAML, JSON or text (API_UNSUPPORTED_MEDIA_TYPE)'),
             500: error('the worker validating a large body failed (API_VALIDATOR_FAILED)'),

@@ -71,6 +71,12 @@ describe('POST /api/v1/validate', () => {
     ])
   })
 
+  it('answers a body with no resource 400, as a malformed request', async () => {
+    const { validate } = setup()
+    const r = await validate('')
+    expect([r.status, r.body.code]).toEqual([400, 'SPEC_NO_INPUT'])
+  })
+
   it('answers what the controller refuses (a selector matching no pod) as issues too', async () => {
     const { validate } = setup()
     const r = await validate(DELAY.replace('{app: back}', '{app: nowhere}'))
