@@ -148,6 +148,15 @@ function parseEvent(block: string): { event: string; data: string } {
   return { event: data.length ? event : 'comment', data: data.join('\n') }
 }
 
+/**
+ * An error as the page shows it: the API's message and code, and its hint unless `hint` is false (where the hint is
+ * shown apart); anything else as it stringifies.
+ */
+export function errorText(e: unknown, opts: { hint?: boolean } = {}): string {
+  if (!(e instanceof ApiError)) return String(e)
+  return `${e.message} (${e.code})${opts.hint !== false && e.hint ? `: ${e.hint}` : ''}`
+}
+
 /** Who the token is (GET /api/v1/whoami), to check it at login and to hide what its role may not do. */
 export function canWrite(role: string): boolean {
   return role === 'operator' || role === 'admin'

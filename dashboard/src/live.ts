@@ -11,6 +11,7 @@
 import { useSyncExternalStore } from 'react'
 import { ApiError } from './api.js'
 import type { Api } from './api.js'
+import { namespaceScopes } from './session.js'
 import type { ChaosEvent, ChaosObject, ChangeNotice } from './types.js'
 
 /** How many recent events are kept in memory (the newest). */
@@ -77,11 +78,6 @@ export class Live {
 
   snapshot = (): LiveState => this.state
 
-  /** The queries of one list or watch: one per namespace of a limited token, else one for all. */
-  private scopes(): Record<string, string>[] {
-    return this.namespaces.length ? this.namespaces.map((namespace) => ({ namespace })) : [{}]
-  }
-
   private async loop(signal: AbortSignal): Promise<void> {
     let wait = RETRY_FIRST_MS
     while (!signal.aborted) {
@@ -91,7 +87,7 @@ export class Live {
       signal.addEventListener('abort', abortPass, { once: true })
       try {
         // watch first, list once every stream is open: a change made between the list and the watch is not lost
-        const streams = this.scopes().map((query) => {
+        const streams = namespaceScopes(this.namespaces).map((query) => {
           let opened!: () => void
           const open = new Promise<void>((resolve) => (opened = resolve))
           const done = this.api.watch(query, { onReady: opened, onChange: (c) => this.apply(c), onEnd: opened }, pass.signal).finally(opened)
@@ -126,7 +122,7 @@ export class Live {
     this.pending = []
     const objects = new Map<string, ChaosObject>()
     let events: ChaosEvent[] = []
-    for (const scope of this.scopes()) {
+    for (const scope of namespaceScopes(this.namespaces)) {
       for (const o of await this.all<ChaosObject>('/api/v1/resources', scope)) objects.set(keyOf(o), o)
       events = [...events, ...(await this.newestEvents(scope))]
     }
@@ -140,27 +136,26 @@ export class Live {
   /** Every item of a list, page after page. */
   private async all<T>(path: string, scope: Record<string, string>): Promise<T[]> {
     const items: T[] = []
-    let cont: string | undefined
-    do {
-      const q = new URLSearchParams({ ...scope, limit: '1000', ...(cont ? { continue: cont } : {}) })
-      const page: ListAnswer<T> = await this.api.get(`${path}?${q}`)
-      items.push(...page.items)
-      cont = page.metadata.continue
-    } while (cont)
+    for await (const page of this.pages<T>(path, scope)) items.push(...page)
     return items
   }
 
   /** The newest {@link RECENT_EVENTS} events: the list is oldest first, so read pages to the end and keep the tail. */
   private async newestEvents(scope: Record<string, string>): Promise<ChaosEvent[]> {
     let kept: ChaosEvent[] = []
+    for await (const page of this.pages<ChaosEvent>('/api/v1/events', scope)) kept = [...kept, ...page].slice(-RECENT_EVENTS)
+    return kept
+  }
+
+  /** The pages of a list (1000 items each), following `metadata.continue` to the end. */
+  private async *pages<T>(path: string, scope: Record<string, string>): AsyncGenerator<T[]> {
     let cont: string | undefined
     do {
       const q = new URLSearchParams({ ...scope, limit: '1000', ...(cont ? { continue: cont } : {}) })
-      const page: ListAnswer<ChaosEvent> = await this.api.get(`/api/v1/events?${q}`)
-      kept = [...kept, ...page.items].slice(-RECENT_EVENTS)
+      const page: ListAnswer<T> = await this.api.get(`${path}?${q}`)
+      yield page.items
       cont = page.metadata.continue
     } while (cont)
-    return kept
   }
 
   private apply(change: ChangeNotice): void {

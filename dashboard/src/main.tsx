@@ -5,7 +5,7 @@
 import { Component, lazy, StrictMode, Suspense, useEffect, useMemo, useState } from 'react'
 import type { FormEvent, ReactNode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { Api, ApiError } from './api.js'
+import { Api, errorText } from './api.js'
 import { Live, useLive } from './live.js'
 import { href, useRoute } from './router.js'
 import { canWrite, forgetToken, saveToken, savedToken, SessionContext, useSession, whoIs } from './session.js'
@@ -74,7 +74,7 @@ function Login({ onLogin, notice }: { onLogin: (token: string, who: Who) => void
     try {
       onLogin(token.trim(), await whoIs(token.trim()))
     } catch (err) {
-      setError(err instanceof ApiError ? `${err.message} (${err.code})` : String(err))
+      setError(errorText(err, { hint: false }))
     } finally {
       setBusy(false)
     }

@@ -52,7 +52,14 @@ export { canWrite }
  * refuses such a token a list across every namespace).
  */
 export async function podsFor(s: Pick<Session, 'api' | 'who'>): Promise<Pod[]> {
-  if (s.who.namespaces.length === 0) return (await s.api.get<{ items: Pod[] }>('/api/v1/pods')).items
-  const lists = await Promise.all(s.who.namespaces.map((n) => s.api.get<{ items: Pod[] }>(`/api/v1/pods?${new URLSearchParams({ namespace: n })}`)))
+  const lists = await Promise.all(namespaceScopes(s.who.namespaces).map((q) => s.api.get<{ items: Pod[] }>(`/api/v1/pods?${new URLSearchParams(q)}`)))
   return lists.flatMap((l) => l.items)
+}
+
+/**
+ * The queries a list needs for a token: `{namespace}` for each namespace of a token limited to them (the API refuses
+ * such a token a list across every namespace), else one query for every namespace.
+ */
+export function namespaceScopes(namespaces: readonly string[]): Record<string, string>[] {
+  return namespaces.length ? namespaces.map((namespace) => ({ namespace })) : [{}]
 }

@@ -4,7 +4,7 @@
  * again every few seconds while a page shows them.
  */
 import { useEffect, useState } from 'react'
-import { ApiError } from './api.js'
+import { errorText } from './api.js'
 import type { Api } from './api.js'
 import { useSession } from './session.js'
 import type { ReportData } from './types.js'
@@ -35,7 +35,7 @@ export function useSignals(api: Api, query: Record<string, string>, everyMs = 50
         const data = await api.get<ReportData>(`/api/v1/report?${new URLSearchParams({ ...query, format: 'json' })}`)
         if (!stopped) setState({ data })
       } catch (e) {
-        if (!stopped) setState((s) => ({ ...s, error: e instanceof ApiError ? `${e.message} (${e.code})` : String(e) }))
+        if (!stopped) setState((s) => ({ ...s, error: errorText(e, { hint: false }) }))
       }
       if (!stopped && everyMs > 0) timer = setTimeout(read, everyMs)
     }

@@ -3,7 +3,7 @@
  * Workflow: Chaos Mesh cannot pause one), and Delete after a confirmation. A viewer sees none of them.
  */
 import { useState } from 'react'
-import { ApiError } from '../api.js'
+import { errorText } from '../api.js'
 import type { Api } from '../api.js'
 import { navigate, href } from '../router.js'
 import { phaseOf } from './status.js'
@@ -15,9 +15,6 @@ export function objectPath(o: { kind: string; namespace: string; name: string })
   return `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/${encodeURIComponent(o.kind)}/${encodeURIComponent(o.name)}`
 }
 
-function message(e: unknown): string {
-  return e instanceof ApiError ? `${e.message} (${e.code})${e.hint ? `: ${e.hint}` : ''}` : String(e)
-}
 
 export function ExperimentActions({ api, object, canWrite }: { api: Api; object: ChaosObject; canWrite: boolean }) {
   const [busy, setBusy] = useState<string | undefined>()
@@ -34,7 +31,7 @@ export function ExperimentActions({ api, object, canWrite }: { api: Api; object:
       await call()
       then?.()
     } catch (e) {
-      setError(`${what} failed: ${message(e)}`)
+      setError(`${what} failed: ${errorText(e)}`)
     } finally {
       setBusy(undefined)
     }

@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'react'
 import type { Api } from '../api.js'
 import { href } from '../router.js'
+import { namespaceScopes } from '../session.js'
 import { phaseOf } from './status.js'
 import { isChaosKind, phaseGroup } from './experiment-parts.js'
 import type { PhaseGroup } from './experiment-parts.js'
@@ -44,14 +45,13 @@ export function useArchiveCount(api: Api, namespaces: readonly string[], changed
   const [count, setCount] = useState<number | undefined>()
   useEffect(() => {
     let stopped = false
-    const scopes = namespaces.length ? namespaces.map((namespace) => ({ namespace })) : [{}]
     const countOf = async (scope: Record<string, string>) => {
       const page = await api.get<{ items: unknown[]; metadata: { continue?: string; remainingItemCount?: number } }>(`/api/v1/archive?${new URLSearchParams({ ...scope, limit: '1' })}`)
       return !page.metadata.continue ? page.items.length : page.metadata.remainingItemCount === undefined ? undefined : page.items.length + page.metadata.remainingItemCount
     }
     // a moment after the last change: a burst of deletes is one read
     const t = setTimeout(() => {
-      Promise.all(scopes.map(countOf))
+      Promise.all(namespaceScopes(namespaces).map(countOf))
         .then((counts) => {
           if (!stopped) setCount(counts.some((c) => c === undefined) ? undefined : counts.reduce<number>((a, c) => a + c!, 0))
         })

@@ -5,7 +5,7 @@
  */
 import { useState } from 'react'
 import { stringify } from 'yaml'
-import { ApiError } from '../api.js'
+import { errorText } from '../api.js'
 import { href } from '../router.js'
 import { useSession } from '../session.js'
 import type { ChaosObject, Pod } from '../types.js'
@@ -39,7 +39,7 @@ export function PodActions({ pod, withFailure = true, onMade }: { pod: Pod; with
       const answer = await api.apply<{ items: { object: ChaosObject }[] }>(yaml, { file: 'quick-action.yaml' })
       for (const i of answer.items) onMade(i.object)
     } catch (e) {
-      setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e))
+      setError(errorText(e, { hint: false }))
     } finally {
       setBusy(false)
     }

@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from 'react'
 import type { FormEvent } from 'react'
 import { stringify } from 'yaml'
-import { ApiError } from '../api.js'
+import { errorText } from '../api.js'
 import { href, navigate } from '../router.js'
 import { useSession } from '../session.js'
 import type { ChaosEvent, ChaosObject } from '../types.js'
@@ -35,9 +35,6 @@ const PAGE = 50
 
 type ApplyAnswer = { items: { action: string; object: ChaosObject }[] }
 
-function errorText(e: unknown): string {
-  return e instanceof ApiError ? `${e.message} (${e.code})${e.hint ? `: ${e.hint}` : ''}` : String(e)
-}
 
 export function ArchivePage({ uid }: { uid?: string | undefined }) {
   return uid ? <ArchivedOne uid={uid} /> : <ArchiveList />

@@ -10,7 +10,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'react'
 import type { EditorView } from 'codemirror'
-import { ApiError } from '../api.js'
+import { ApiError, errorText } from '../api.js'
 import { navigate, href } from '../router.js'
 import { podsFor, useSession } from '../session.js'
 import type { Issue, Pod } from '../types.js'
@@ -56,7 +56,7 @@ export function CreatePage() {
       const o = answer.items[0]?.object
       if (o) navigate(href('experiments', o.kind, o.metadata.namespace, o.metadata.name))
     } catch (e) {
-      setApplyError(e instanceof ApiError ? `${e.message} (${e.code})${e.hint ? `: ${e.hint}` : ''}` : String(e))
+      setApplyError(errorText(e))
     } finally {
       setApplying(false)
     }
@@ -135,7 +135,7 @@ function useDryRun(text: string): Check {
         else setCheck({ state: 'invalid', text, message: `${answer.issues.length} problem(s)`, issues: answer.issues })
       } catch (e) {
         // what is not a problem of the text: the body too deep or large, the controller stopping, the token refused
-        if (!stale) setCheck({ state: 'refused', text, message: e instanceof ApiError ? `${e.message} (${e.code})` : String(e), hint: e instanceof ApiError ? e.hint : undefined })
+        if (!stale) setCheck({ state: 'refused', text, message: errorText(e, { hint: false }), hint: e instanceof ApiError ? e.hint : undefined })
       }
     }, CHECK_DELAY_MS)
     return () => {

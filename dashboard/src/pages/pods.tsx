@@ -4,7 +4,7 @@
  * A controller without a local runtime (the Kubernetes target) answers RUNTIME_NOT_RUNNING: shown as it says.
  */
 import { useEffect, useState } from 'react'
-import { ApiError } from '../api.js'
+import { ApiError, errorText } from '../api.js'
 import { href } from '../router.js'
 import { podsFor, useSession } from '../session.js'
 import type { ChaosObject, Pod } from '../types.js'
@@ -17,9 +17,6 @@ const REFRESH_MS = 2000
 /** How many log lines a pod's page shows. */
 const LOG_TAIL = 200
 
-function errorText(e: unknown): string {
-  return e instanceof ApiError ? `${e.message} (${e.code})${e.hint ? `: ${e.hint}` : ''}` : String(e)
-}
 
 /** The pods, read every {@link REFRESH_MS}; the last error stays until a read succeeds. */
 function usePodList(): { pods?: Pod[]; error?: string; at: number } {

@@ -4,7 +4,7 @@
  * HTML report with the token in its header and saves it from a Blob: the token is never in a URL.
  */
 import { useEffect, useState } from 'react'
-import { ApiError } from '../api.js'
+import { errorText } from '../api.js'
 import { href, useRoute } from '../router.js'
 import { useSession } from '../session.js'
 import { useSignals } from '../signals.js'
@@ -29,7 +29,7 @@ function RunList() {
   const [runs, setRuns] = useState<RunRecord[] | undefined>()
   const [error, setError] = useState<string | undefined>()
   useEffect(() => {
-    api.get<{ items: RunRecord[] }>('/api/v1/runs').then((a) => setRuns(a.items), (e) => setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e)))
+    api.get<{ items: RunRecord[] }>('/api/v1/runs').then((a) => setRuns(a.items), (e) => setError(errorText(e, { hint: false })))
   }, [api])
   return (
     <section aria-labelledby="rep-title">
@@ -74,7 +74,7 @@ function Report({ query, title, file }: { query: Record<string, string>; title: 
       setTimeout(() => URL.revokeObjectURL(url), 1000)
       setDownload(undefined)
     } catch (e) {
-      setDownload(e instanceof ApiError ? `${e.message} (${e.code})` : String(e))
+      setDownload(errorText(e, { hint: false }))
     }
   }
   const noData = signals.error?.includes('REPORT_INVALID_RANGE')

@@ -8,7 +8,7 @@
  * (a schedule can name its zone with CRON_TZ=).
  */
 import { useEffect, useState } from 'react'
-import { ApiError } from '../api.js'
+import { errorText } from '../api.js'
 import { href } from '../router.js'
 import { useSession } from '../session.js'
 import { useLive } from '../live.js'
@@ -148,7 +148,7 @@ function ArchivedRuns({ schedule }: { schedule: ChaosObject }) {
     const q = new URLSearchParams({ namespace: schedule.metadata.namespace, limit: '1000', ...(kind && kind !== 'Workflow' ? { kind } : {}) })
     api.get<{ items: ArchivedItem[] }>(`/api/v1/archive?${q}`).then(
       (a) => { if (!stopped) setItems(a.items.filter((i) => i.object.metadata.ownerReferences?.some((r) => r.uid === schedule.metadata.uid))) },
-      (e) => { if (!stopped) setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e)) },
+      (e) => { if (!stopped) setError(errorText(e, { hint: false })) },
     )
     return () => { stopped = true }
   }, [api, schedule.metadata.uid, lastRun])
