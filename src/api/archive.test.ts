@@ -4,36 +4,23 @@
  * once, on an index), the filters, the bad queries, and what a token limited to a namespace may read.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { apiApp } from './app.js'
-import { hashToken } from './auth.js'
-import { Controller } from '../engine/controller.js'
-import { Store } from '../store/store.js'
-import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
+import type { Store } from '../store/store.js'
+import { bearer } from '../../test/doubles/auth.js'
+import { stopControllers, tokenApi } from '../../test/doubles/token-api.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by the assertions
 type Json = any
 
-const controllers: Controller[] = []
-afterEach(async () => {
-  for (const c of controllers.splice(0)) await c.stop()
-})
+afterEach(stopControllers)
 
 const ADMIN = 'chs_admin-of-the-archive-test'
 const TEAM_A = 'chs_viewer-of-team-a'
 
 /** An API with tokens over a real controller: an admin, and a viewer limited to team-a. */
 function setup() {
-  const runtime = new FakeRuntime([fakePod('back-aaaaa', { app: 'back' }, { protocol: 'http', containerPort: 8080 })])
-  const controller = Controller.open({ store: Store.open(':memory:'), runtime, podCacheMs: 0 })
-  controllers.push(controller)
-  void controller.start()
-  const store = controller.store
-  const at = new Date().toISOString()
-  store.insertToken({ name: 'root', hash: hashToken(ADMIN), role: 'admin', namespaces: [], createdAt: at })
-  store.insertToken({ name: 'team-a', hash: hashToken(TEAM_A), role: 'viewer', namespaces: ['team-a'], createdAt: at })
-  const app = apiApp({ controller, runtime, archive: store, rateLimit: false, security: { auth: 'token', store, http: { listen: ['127.0.0.1:0'] } } })
+  const { controller, store, app } = tokenApi([{ name: 'root', token: ADMIN, role: 'admin' }, { name: 'team-a', token: TEAM_A, role: 'viewer', namespaces: ['team-a'] }], { archive: true })
   const get = async (path: string, token = ADMIN) => {
-    const res = await app.request(path, { headers: { authorization: `Bearer ${token}` } })
+    const res = await app.request(path, { headers: bearer(token) })
     return { status: res.status, body: (await res.json()) as Json }
   }
   return { controller, store, app, get }
@@ -61,10 +48,10 @@ describe('GET /api/v1/archive and /api/v1/archive/{uid}', () => {
   it('lists an experiment deleted through the API, and reads it back with its records and events', async () => {
     const { app, get } = setup()
     const yaml = 'apiVersion: chaos-mesh.org/v1alpha1\nkind: NetworkChaos\nmetadata: {name: gone}\nspec: {action: delay, mode: all, selector: {labelSelectors: {app: back}}, delay: {latency: 10ms}}\n'
-    const made = await app.request('/api/v1/resources', { method: 'POST', body: yaml, headers: { 'content-type': 'application/yaml', authorization: `Bearer ${ADMIN}` } })
+    const made = await app.request('/api/v1/resources', { method: 'POST', body: yaml, headers: { 'content-type': 'application/yaml', ...bearer(ADMIN) } })
     expect(made.status).toBe(201)
     const uid = ((await made.json()) as Json).items[0].object.metadata.uid as string
-    const deleted = await app.request('/api/v1/namespaces/default/networkchaos/gone', { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } })
+    const deleted = await app.request('/api/v1/namespaces/default/networkchaos/gone', { method: 'DELETE', headers: bearer(ADMIN) })
     expect(((await deleted.json()) as Json).gone).toBe(true)
 
     const list = await get('/api/v1/archive')

@@ -3,35 +3,21 @@
  * an apply's dry run, its problems answered as data (200), never an error answer, and no audit row for any of it.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { apiApp } from './app.js'
-import { hashToken } from './auth.js'
-import { Controller } from '../engine/controller.js'
-import { Store } from '../store/store.js'
-import { fakePod, FakeRuntime } from '../../test/doubles/fake-runtime.js'
+import { bearer } from '../../test/doubles/auth.js'
+import { stopControllers, tokenApi } from '../../test/doubles/token-api.js'
 
-const controllers: Controller[] = []
-afterEach(async () => {
-  for (const c of controllers.splice(0)) await c.stop()
-})
+afterEach(stopControllers)
 
 const OPERATOR = 'chs_operator-of-the-validate-test'
 const VIEWER = 'chs_viewer-of-the-validate-test'
 
 function setup() {
-  const runtime = new FakeRuntime([fakePod('back-aaaaa', { app: 'back' }, { protocol: 'http', containerPort: 8080 })])
-  const controller = Controller.open({ store: Store.open(':memory:'), runtime, podCacheMs: 0 })
-  controllers.push(controller)
-  void controller.start()
-  const store = controller.store
-  const at = new Date().toISOString()
-  store.insertToken({ name: 'ops', hash: hashToken(OPERATOR), role: 'operator', namespaces: [], createdAt: at })
-  store.insertToken({ name: 'eyes', hash: hashToken(VIEWER), role: 'viewer', namespaces: [], createdAt: at })
-  const app = apiApp({ controller, runtime, rateLimit: false, security: { auth: 'token', store, http: { listen: ['127.0.0.1:0'] } } })
+  const { controller, store, app } = tokenApi([{ name: 'ops', token: OPERATOR, role: 'operator' }, { name: 'eyes', token: VIEWER, role: 'viewer' }])
   const validate = async (yaml: string, token = OPERATOR) => {
-    const res = await app.request('/api/v1/validate?file=editor.yaml', { method: 'POST', body: yaml, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' } })
+    const res = await app.request('/api/v1/validate?file=editor.yaml', { method: 'POST', body: yaml, headers: { ...bearer(token), 'content-type': 'application/yaml' } })
     return { status: res.status, body: (await res.json()) as { valid: boolean; issues: { code: string; file: string; line: number; col: number; path: string }[]; items: { action: string; plan?: unknown }[]; code?: string } }
   }
-  const dryRun = (yaml: string) => app.request('/api/v1/resources?dryRun=true', { method: 'POST', body: yaml, headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/yaml' } })
+  const dryRun = (yaml: string) => app.request('/api/v1/resources?dryRun=true', { method: 'POST', body: yaml, headers: { ...bearer(OPERATOR), 'content-type': 'application/yaml' } })
   return { controller, store, validate, dryRun }
 }
 
