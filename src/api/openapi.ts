@@ -92,6 +92,12 @@ const EXAMPLE = {
   metadata: { name: 'web-delay' },
   spec: { action: 'delay', mode: 'all', selector: { labelSelectors: { app: 'web' } }, delay: { latency: '100ms' }, duration: '30s' },
 }
+
+/** The body of the routes that read documents: YAML (several, separated by ---) or JSON, of this schema, with the example. */
+function manifestBody(schema: object) {
+  const types = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json']
+  return { required: true, content: Object.fromEntries(types.map((t) => [t, { schema, examples: { delay: { summary: EXAMPLE_SUMMARY, value: EXAMPLE } } }])) }
+}
 const JOURNAL_EXAMPLE_SUMMARY = 'a run of Chaos Toolkit whose steady state held before and after the method'
 const JOURNAL_EXAMPLE = {
   'chaoslib-version': '1.44.0',
@@ -238,12 +244,7 @@ export function openApiDocument(): Record<string, unknown> {
           description:
             'The body is YAML (several documents separated by ---) or JSON, of at most 1 MiB, nesting at most 100 levels; a body without a content type is read as either. Every document is validated; if any is invalid or refused by the controller (immutable spec, kind the runtime cannot run, selector matching no pod), nothing is applied and every problem is returned.',
           parameters: [flag('dryRun', 'validate and plan only; change nothing'), q('file', 'file name to use in issue positions')],
-          requestBody: {
-            required: true,
-            content: {
-              ...Object.fromEntries(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json'].map((t) => [t, { schema: ref('Manifest'), examples: { delay: { summary: EXAMPLE_SUMMARY, value: EXAMPLE } } }])),
-            },
-          },
+          requestBody: manifestBody(ref('Manifest')),
           responses: {
             200: { description: 'applied (configured or unchanged), or planned with dryRun', content: json(ref('ApplyResponse')) },
             201: { description: 'applied, at least one resource created', content: json(ref('ApplyResponse')) },
@@ -268,13 +269,8 @@ export function openApiDocument(): Record<string, unknown> {
           description:
             'What POST /api/v1/resources?dryRun=true checks (the same body, validation and admission), answered 200 either way: `valid`, every problem in `issues` with its position, and with none the plan in `items`. For editors that check while someone types: no audit row is written.',
           parameters: [q('file', 'file name to use in issue positions')],
-          requestBody: {
-            required: true,
-            content: {
-              // any document is a request this answers: one that breaks the Manifest schema is answered with its issues
-              ...Object.fromEntries(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'application/json'].map((t) => [t, { schema: { description: 'one or more documents to check, valid or not (the Manifest schema is what they are checked against)' }, examples: { delay: { summary: EXAMPLE_SUMMARY, value: EXAMPLE } } }])),
-            },
-          },
+          // any document is a request this answers: one that breaks the Manifest schema is answered with its issues
+          requestBody: manifestBody({ description: 'one or more documents to check, valid or not (the Manifest schema is what they are checked against)' }),
           responses: {
             200: { description: 'checked: valid with the plan, or the issues', content: json(ref('ValidateResponse')) },
             400: error('the body holds no resource (SPEC_NO_INPUT) or nests deeper than 100 levels (API_BODY_TOO_DEEP)'),
