@@ -662,8 +662,12 @@ function shown(obj: unknown): ChaosObject {
 
 /** A Workflow's phase from Chaos Mesh's conditions, in the words the local controller gives one. */
 function workflowPhase(o: ChaosObject): 'Accomplished' | 'Running' | 'Pending' {
-  const is = (type: string) => o.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false
-  return is('Accomplished') ? 'Accomplished' : is('Scheduled') ? 'Running' : 'Pending'
+  return conditionTrue(o, 'Accomplished') ? 'Accomplished' : conditionTrue(o, 'Scheduled') ? 'Running' : 'Pending'
+}
+
+/** Whether the object's status has the condition `type` with status True. */
+function conditionTrue(o: ChaosObject, type: string): boolean {
+  return o.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false
 }
 
 /** A Schedule's phase: Paused by Chaos Mesh's pause annotation, else Running (it has no conditions). */
@@ -673,7 +677,7 @@ function schedulePhase(o: ChaosObject): 'Paused' | 'Running' {
 
 /** Chaos Mesh's phase of an experiment from its deletion, pause annotation, desired phase and conditions. */
 export function chaosMeshPhase(o: ChaosObject): 'injecting' | 'running' | 'paused' | 'finished' | 'deleting' {
-  const is = (type: string) => o.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false
+  const is = (type: string) => conditionTrue(o, type)
   if (o.metadata.deletionTimestamp) return 'deleting'
   if (o.metadata.annotations?.[PAUSE_ANNOTATION] === 'true' || is('Paused')) return 'paused'
   if (o.status?.experiment?.desiredPhase === 'Stop' && is('AllRecovered')) return 'finished'
