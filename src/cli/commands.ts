@@ -147,6 +147,30 @@ Examples:
       await (await import('./verbs/runtime.js')).up(opts, run)
     }))
 
+  program
+    .command('demo')
+    .description('chaos engineering end to end on this machine: a demo app, its load, dashboard, fault scenarios and their report')
+    .argument('[app]', 'the demo app: shop', 'shop')
+    .option('--once', 'exit after the report, with the verdict\'s exit code (otherwise the app keeps running until Ctrl-C)')
+    .option('--fast', 'shorten every duration of the scenarios (about a minute in all; for tests and a quick look)')
+    .option('--report <file>', 'the report file: .html, .json or .md (default chaoscope-demo-APP.html here)')
+    .addOption(new Option('--host-ports <mode>', 'fixed: the app\'s hostPorts (the shop on http://127.0.0.1:30090/); ephemeral: any free ports (printed)').choices(['fixed', 'ephemeral']).default('fixed'))
+    .addHelpText('after', `
+Starts the app on the local runtime (as \`chaoscope up\`) with its controller and dashboard, whose URL and login
+token are printed; sends the app's user flow as steady load (as \`chaoscope load -f\`); then runs each of the app's
+scenarios (examples/demo/APP/*.yaml, kind Experiment) as \`chaoscope run\` does: the steady-state hypothesis before
+the fault, the fault, the hypothesis under it, the rollback. Each scenario's verdict and time to recover is printed
+and one report of them all is written. Everything runs in $CHAOSCOPE_HOME, or in a new directory removed at the end.
+Ctrl-C stops everything (faults removed, pods and load stopped, no state file left).
+Exit codes: 0 every scenario held, 1 a scenario deviated or could not run, or the demo failed; 2 a usage error.
+Examples:
+  chaoscope demo
+  chaoscope demo --once
+  chaoscope demo shop --once --fast --report demo.html`)
+    .action(act(run, async (app: string | undefined, opts: DemoFlags) => {
+      await (await import('./verbs/demo.js')).demo(app, opts, run)
+    }))
+
   addRetention(program
     .command('proxy')
     .description('proxy mode: serve Toxiproxy\'s HTTP API, with fault proxies in front of services that already run (foreground)')
@@ -542,6 +566,8 @@ export interface UpFlags extends RetentionFlags, AccessFlags {
   filename: string; detach?: boolean; timeout: number; readyTimeout?: number; controlPort: number; db?: string; hostPorts: 'fixed' | 'ephemeral'
   logMaxSize: number; logMaxFiles: number; logFile?: string
 }
+/** `chaoscope demo`'s flags (cli/verbs/demo.ts reads them). */
+export interface DemoFlags { once?: boolean; fast?: boolean; report?: string; hostPorts: 'fixed' | 'ephemeral' }
 export interface ProxyFlags extends RetentionFlags {
   host: string; port: number; config?: string; filename?: string; allowRemote?: boolean; controlPort: number; db?: string
 }
