@@ -150,7 +150,7 @@ Examples:
   program
     .command('demo')
     .description('chaos engineering end to end on this machine: a demo app, its load, dashboard, fault scenarios and their report')
-    .argument('[app]', 'the demo app: shop', 'shop')
+    .argument('[app]', 'the demo app: shop, chain or movies', 'shop')
     .option('--once', 'exit after the report, with the verdict\'s exit code (otherwise the app keeps running until Ctrl-C)')
     .option('--fast', 'shorten every duration of the scenarios (about a minute in all; for tests and a quick look)')
     .option('--report <file>', 'the report file: .html, .json or .md (default chaoscope-demo-APP.html here)')
@@ -158,7 +158,7 @@ Examples:
     .addHelpText('after', `
 Starts the app on the local runtime (as \`chaoscope up\`) with its controller and dashboard, whose URL and login
 token are printed; sends the app's user flow as steady load (as \`chaoscope load -f\`); then runs each of the app's
-scenarios (examples/demo/APP/*.yaml, kind Experiment) as \`chaoscope run\` does: the steady-state hypothesis before
+scenarios (kind Experiment: examples/demo/shop/, examples/demo/movies/, the chain's examples/experiments/) as \`chaoscope run\` does: the steady-state hypothesis before
 the fault, the fault, the hypothesis under it, the rollback. Each scenario's verdict and time to recover is printed
 and one report of them all is written. Everything runs in $CHAOSCOPE_HOME, or in a new directory removed at the end.
 Ctrl-C stops everything (faults removed, pods and load stopped, no state file left).
@@ -166,7 +166,9 @@ Exit codes: 0 every scenario held, 1 a scenario deviated or could not run, or th
 Examples:
   chaoscope demo
   chaoscope demo --once
-  chaoscope demo shop --once --fast --report demo.html`)
+  chaoscope demo shop --once --fast --report demo.html
+  chaoscope demo chain
+  chaoscope demo movies --once`)
     .action(act(run, async (app: string | undefined, opts: DemoFlags) => {
       await (await import('./verbs/demo.js')).demo(app, opts, run)
     }))

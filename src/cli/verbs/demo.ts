@@ -24,7 +24,8 @@ import { exitOf, run as runExperimentFile } from './run.js'
 
 /**
  * A demo: its App, its scenarios (Experiments, run in this order), and the user flow sent as steady load into
- * the service `entry` (none: the scenarios bring their own load, at the App's fixed host ports).
+ * the service `entry` (none: the scenarios bring their own load, at the App's fixed host ports). The entry is
+ * reached at its host port, or at its pod's address when it has none.
  */
 interface DemoApp {
   app: string
@@ -45,6 +46,12 @@ const DEMOS: Record<string, DemoApp> = {
     app: 'demo/chain/app.yaml',
     scenarios: ['examples/experiments/chain-front-holds-when-middle-is-slow.yaml', 'examples/experiments/chain-recovers-after-middle-is-killed.yaml'],
     entry: 'front',
+  },
+  movies: {
+    app: 'demo/movies/app.yaml',
+    scenarios: ['1-db-disk-latency', '2-db-disk-errors', '3-server-cpu'].map((n) => `examples/demo/movies/${n}.yaml`),
+    entry: 'server-app',
+    load: 'examples/load/movies.yaml',
   },
 }
 
@@ -188,9 +195,9 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
     if (ctl.adminToken) run.out(`login token: ${ctl.adminToken}\n`)
     const pods = await Promise.race([server.runtime.waitReady(60_000), latch.stopped.then(() => undefined)])
     if (!pods) return
-    const entry = server.hostPorts().find(([svc]) => svc === spec.entry)
-    if (!entry) throw new ChaosError('RUNTIME_NOT_READY', `the ${which}'s ${spec.entry} has no host port`, { hint: `give ${spec.entry} a hostPort in ${spec.app}` })
-    const target = `http://${entry[1]}`
+    const address = server.hostPorts().find(([svc]) => svc === spec.entry)?.[1] ?? pods.find((p) => p.labels.app === spec.entry)?.address
+    if (!address) throw new ChaosError('RUNTIME_NOT_READY', `the ${which}'s ${spec.entry} has no address`, { hint: `give ${spec.entry} a hostPort in ${spec.app}` })
+    const target = `http://${address}`
     run.out(`${clock()} ready: ${pods.length} pod(s); the ${which}: ${target}/\n`)
 
     const work = join(home.dir, 'demo')
