@@ -12,8 +12,8 @@ describe('--fast', () => {
   })
 
   it('scales the duration and every SLO window, and leaves the thresholds and faults alone', () => {
-    const doc = { kind: 'Experiment', spec: { duration: '20s', hypothesis: [{ service: 'frontend', window: '10s', latency: { p99: '500ms' } }, { http: { url: 'http://x/' } }], faults: [{ kind: 'PodChaos' }] } }
-    expect(scaledExperiment(doc, 0.3)).toEqual({ kind: 'Experiment', spec: { duration: '6s', hypothesis: [{ service: 'frontend', window: '3s', latency: { p99: '500ms' } }, { http: { url: 'http://x/' } }], faults: [{ kind: 'PodChaos' }] } })
+    const doc = { kind: 'Experiment', spec: { duration: '20s', hypothesis: [{ service: 'frontend', window: '10s', latency: { p99: '500ms' } }, { http: { url: 'http://x/' } }], faults: [{ kind: 'PodChaos', metadata: { name: 'kill' } }] } }
+    expect(scaledExperiment(doc, 0.3)).toEqual({ kind: 'Experiment', spec: { duration: '6s', hypothesis: [{ service: 'frontend', window: '3s', latency: { p99: '500ms' } }, { http: { url: 'http://x/' } }], faults: [{ kind: 'PodChaos', metadata: { name: 'kill' } }] } })
   })
 })
 
@@ -22,16 +22,16 @@ describe('time to recover', () => {
   const edge = (affected: boolean, recovery: { faultId: string; secondsToRecover: number | null; trafficAfter: boolean }[]) => ({ id: 'a→b', source: 'a', destination: 'b', affected, points: [], baseline: null, tolerance: null, recovery: recovery.map((r) => ({ ...r, faultEnd: '', recoveredAt: null })) })
   const data = (edges: ReturnType<typeof edge>[]) => ({ faults: [fault('f1'), fault('f2')], edges }) as unknown as ReportData
 
-  it('is the slowest affected edge of that fault', () => {
+  it('is the slowest affected edge of the faults named', () => {
     const d = data([edge(true, [{ faultId: 'f1', secondsToRecover: 3, trafficAfter: true }, { faultId: 'f2', secondsToRecover: 1, trafficAfter: true }]), edge(true, [{ faultId: 'f1', secondsToRecover: 7, trafficAfter: true }]), edge(false, [{ faultId: 'f1', secondsToRecover: 99, trafficAfter: true }])])
-    expect(timeToRecover(d, 0)).toBe('7 s')
-    expect(timeToRecover(d, 1)).toBe('1 s')
+    expect(timeToRecover(d, ['f1'])).toBe('7 s')
+    expect(timeToRecover(d, ['f2'])).toBe('1 s')
   })
 
   it('says never, unknown, or nothing to recover', () => {
-    expect(timeToRecover(data([edge(true, [{ faultId: 'f1', secondsToRecover: null, trafficAfter: true }])]), 0)).toMatch(/^never/)
-    expect(timeToRecover(data([edge(true, [{ faultId: 'f1', secondsToRecover: null, trafficAfter: false }])]), 0)).toMatch(/^unknown/)
-    expect(timeToRecover(data([]), 0)).toMatch(/^nothing to recover/)
-    expect(timeToRecover(data([]), 5)).toMatch(/^unknown/)
+    expect(timeToRecover(data([edge(true, [{ faultId: 'f1', secondsToRecover: null, trafficAfter: true }])]), ['f1'])).toMatch(/^never/)
+    expect(timeToRecover(data([edge(true, [{ faultId: 'f1', secondsToRecover: null, trafficAfter: false }])]), ['f1'])).toMatch(/^unknown/)
+    expect(timeToRecover(data([]), ['f1'])).toMatch(/^nothing to recover/)
+    expect(timeToRecover(data([]), ['nope'])).toMatch(/^unknown/)
   })
 })

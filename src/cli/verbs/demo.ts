@@ -82,7 +82,7 @@ export function scaledDuration(text: string, factor: number): string {
 }
 
 /** A scenario's Experiment with its duration and its SLOs' windows scaled (`--fast`); the rest as written. */
-export function scaledExperiment(doc: { spec?: { duration?: string; hypothesis?: { window?: string }[] } }, factor: number): typeof doc {
+export function scaledExperiment(doc: { spec?: { duration?: string; hypothesis?: { window?: string }[]; faults?: { metadata?: { name?: string } }[] } }, factor: number): typeof doc {
   const spec = doc.spec ?? {}
   return {
     ...doc,
@@ -94,23 +94,28 @@ export function scaledExperiment(doc: { spec?: { duration?: string; hypothesis?:
   }
 }
 
+/** The names of a scenario's faults, as the report's fault windows name them. */
+function faultNames(doc: { spec?: { faults?: { metadata?: { name?: string } }[] } }): string[] {
+  return (doc.spec?.faults ?? []).map((f) => f.metadata?.name ?? '').filter(Boolean)
+}
+
 /** The longest SLO window of a scenario, in ms: the load (or the calm after a scenario) must last that long before its hypothesis. */
 function longestWindowMs(doc: { spec?: { hypothesis?: { window?: string }[] } }): number {
   return Math.max(10_000 * (doc.spec?.hypothesis?.some((s) => !s.window) ? 1 : 0), ...(doc.spec?.hypothesis ?? []).map((s) => parseDuration(s.window ?? '10s') ?? 10_000))
 }
 
 /** The scenario files to run, in order, as they are or (with `--fast`) scaled into `dir`. */
-async function scenarioFiles(demo: DemoApp, root: string, dir: string, fast: boolean): Promise<{ file: string; windowMs: number }[]> {
+async function scenarioFiles(demo: DemoApp, root: string, dir: string, fast: boolean): Promise<{ file: string; windowMs: number; faults: string[] }[]> {
   const { parse, stringify } = await import('yaml')
   return demo.scenarios.map((path) => {
     const file = join(root, path)
     const name = basename(path)
     const doc = parse(readFileSync(file, 'utf8')) as Parameters<typeof scaledExperiment>[0]
-    if (!fast) return { file, windowMs: longestWindowMs(doc) }
+    if (!fast) return { file, windowMs: longestWindowMs(doc), faults: faultNames(doc) }
     const scaled = scaledExperiment(doc, FAST)
     const out = join(dir, name)
     writeFileSync(out, stringify(scaled))
-    return { file: out, windowMs: longestWindowMs(scaled) }
+    return { file: out, windowMs: longestWindowMs(scaled), faults: faultNames(doc) }
   })
 }
 
@@ -142,11 +147,14 @@ export function verdictOf(journal: Journal): { verdict: string; exit: number; wh
   return { verdict, exit, why }
 }
 
-/** How long after a fault ended every edge it affected was back within its tolerance, from the report's data. */
-export function timeToRecover(data: ReportData, faultIndex: number): string {
-  const fault = data.faults[faultIndex]
-  if (!fault) return 'unknown (no fault window recorded)'
-  const recoveries = data.edges.filter((e) => e.affected).flatMap((e) => e.recovery.filter((r) => r.faultId === fault.id))
+/**
+ * How long after its faults (by name) ended every edge they affected was back within its tolerance, read from the
+ * report's data: the slowest such edge.
+ */
+export function timeToRecover(data: ReportData, faults: string[]): string {
+  const ids = new Set(data.faults.filter((f) => faults.includes(f.experiment.name)).map((f) => f.id))
+  if (ids.size === 0) return 'unknown (no fault window recorded)'
+  const recoveries = data.edges.filter((e) => e.affected).flatMap((e) => e.recovery.filter((r) => ids.has(r.faultId)))
   if (recoveries.length === 0) return 'nothing to recover (no edge left its tolerance)'
   if (recoveries.some((r) => r.secondsToRecover === null)) return recoveries.some((r) => r.secondsToRecover === null && r.trafficAfter) ? 'never (not back within tolerance by the end of the report)' : 'unknown (no traffic after the fault)'
   return `${Math.max(...recoveries.map((r) => r.secondsToRecover!))} s`
@@ -234,7 +242,7 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
     const data = JSON.parse(await client.report(range, 'json')) as ReportData
     writeFileSync(reportFile, format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : await client.report(range, format))
     run.out(`\n${which}: ${journals.length} scenario(s)\n`)
-    for (const [i, j] of journals.entries()) run.out(`  ${i + 1}. ${j.experiment.title}: ${verdictOf(j).verdict}; time to recover: ${timeToRecover(data, i)}\n`)
+    for (const [i, j] of journals.entries()) run.out(`  ${i + 1}. ${j.experiment.title}: ${verdictOf(j).verdict}; time to recover: ${timeToRecover(data, scenarios[i]!.faults)}\n`)
     run.out(`report: ${reportFile}\n`)
     run.exitCode = journals.length < scenarios.length ? EXIT.FAILED : Math.max(EXIT.OK, ...journals.map((j) => exitOf(j)))
 
