@@ -69,4 +69,32 @@ describe('chaoscope demo --once --fast', () => {
       await signalAndWait(demo.child, 'SIGKILL')
     }
   }, 240_000)
+
+  it('Ctrl-C in the middle of a scenario removes its fault, writes the report of what ran, and stops everything', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'chaoscope-demo-test-'))
+    const report = join(mkdtempSync(join(tmpdir(), 'chaoscope-demo-report-')), 'demo.json')
+    const demo = launch(['demo', '--fast', '--host-ports', 'ephemeral', '--report', report], { ...process.env, CHAOSCOPE_HOME: home })
+    const seen = new Set<number>()
+    const sample = setInterval(() => descendants(demo.child.pid!).forEach((p) => seen.add(p)), 200)
+    const exit = new Promise<number>((r) => demo.child.once('exit', (code) => r(code ?? -1)))
+    try {
+      await waitOutput(demo, /^\S+ scenario 2\/4: /m, 120_000)
+      await waitOutput(demo, /apply NetworkChaos frontend-to-catalog-1000ms/, 30_000)
+      demo.child.kill('SIGINT')
+      expect(await exit, demo.out()).toBe(1)
+      const out = demo.out()
+      expect(out).toMatch(/^ {2}done {4}action delete NetworkChaos frontend-to-catalog-1000ms/m)
+      expect(out).toMatch(/^ {2}2\. .*: interrupted; time to recover: /m)
+      const data = JSON.parse(readFileSync(report, 'utf8')) as { faults: { experiment: { name: string }; end: string | null }[]; runs: unknown[] }
+      expect(data.faults.map((f) => [f.experiment.name, f.end !== null])).toEqual([['kill-checkout', true], ['frontend-to-catalog-1000ms', true]])
+      expect(data.runs).toHaveLength(2)
+      const deadline = Date.now() + 5000
+      while ([...seen].some(pidAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      expect([...seen].filter(pidAlive)).toEqual([])
+      expect(['runtime.json', 'controller.json'].filter((f) => existsSync(join(home, f)))).toEqual([])
+    } finally {
+      clearInterval(sample)
+      await signalAndWait(demo.child, 'SIGKILL')
+    }
+  }, 240_000)
 })
