@@ -83,7 +83,7 @@ describe('chaoscope demo --once --fast', () => {
       demo.child.kill('SIGINT')
       expect(await exit, demo.out()).toBe(1)
       const out = demo.out()
-      expect(out).toMatch(/^ {2}done {4}action delete NetworkChaos frontend-to-catalog-1000ms/m)
+      expect(out).toMatch(/^\S+ {3}done {4}action delete NetworkChaos frontend-to-catalog-1000ms/m)
       expect(out).toMatch(/^ {2}2\. .*: interrupted; time to recover: /m)
       const data = JSON.parse(readFileSync(report, 'utf8')) as { faults: { experiment: { name: string }; end: string | null }[]; runs: unknown[] }
       expect(data.faults.map((f) => [f.experiment.name, f.end !== null])).toEqual([['kill-checkout', true], ['frontend-to-catalog-1000ms', true]])
