@@ -58,6 +58,12 @@ const DEMOS: Record<string, DemoApp> = {
 /** What `--fast` multiplies every duration of a scenario by (at least 1 s remains). */
 const FAST = 0.3
 
+/**
+ * The calm before each scenario: at least one SLO window (the hypothesis before sees no earlier fault) and at least
+ * this long, so that the report sees the edges back within tolerance (5 good seconds in a row) before the next fault.
+ */
+const CALM_MS = 8000
+
 /** The report reaches 3 s past a run, and the recorder writes each second once it has passed. */
 const RECORDER_TAIL_MS = 4200
 
@@ -136,15 +142,15 @@ async function startTraceSink(): Promise<{ endpoint: string; server: Server }> {
   return { endpoint: `http://127.0.0.1:${port}`, server }
 }
 
-/** One scenario's outcome: its verdict in words and its exit code. */
-export function verdictOf(journal: Journal): { verdict: string; exit: number; why: string[] } {
+/** One scenario's outcome: its verdict in words, its exit code, the checks it missed, and whether its faults were applied. */
+export function verdictOf(journal: Journal): { verdict: string; exit: number; why: string[]; injected: boolean } {
   const exit = exitOf(journal)
   const before = journal.steady_states.before
   const notTested = before !== undefined && before !== null && before.steady_state_met === false
   const verdict = notTested ? 'not tested (no steady state before the fault)' : journal.deviated ? 'DEVIATED' : journal.status === 'completed' ? 'held' : String(journal.status)
   const missed = [...(before?.probes ?? []), ...(journal.steady_states.after?.probes ?? [])].filter((p) => p.tolerance_met === false)
   const why = missed.map((p) => `${p.activity.name}: observed ${p.chaoscope?.observed}, expected ${p.chaoscope?.expected}`)
-  return { verdict, exit, why }
+  return { verdict, exit, why, injected: !notTested && journal.run.length > 0 }
 }
 
 /**
@@ -220,8 +226,8 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
 
     const journals: Journal[] = []
     for (const [i, s] of scenarios.entries()) {
-      // the first window before a fault sees only calm traffic: the load's first one, or the calm after the scenario before
-      if (await calm(s.windowMs, latch)) break
+      // the window before a fault sees only calm traffic; before the first, the shop warms up for one window more
+      if (await calm(Math.max(s.windowMs, CALM_MS) + (i === 0 ? s.windowMs : 0), latch)) break
       run.out(`${clock()} scenario ${i + 1}/${scenarios.length}: ${s.file}\n`)
       const journalPath = join(work, `journal-${i + 1}.json`)
       const one: Run = { out: run.err, err: run.err, exitCode: EXIT.OK }
@@ -242,7 +248,10 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
     const data = JSON.parse(await client.report(range, 'json')) as ReportData
     writeFileSync(reportFile, format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : await client.report(range, format))
     run.out(`\n${which}: ${journals.length} scenario(s)\n`)
-    for (const [i, j] of journals.entries()) run.out(`  ${i + 1}. ${j.experiment.title}: ${verdictOf(j).verdict}; time to recover: ${timeToRecover(data, scenarios[i]!.faults)}\n`)
+    for (const [i, j] of journals.entries()) {
+      const v = verdictOf(j)
+      run.out(`  ${i + 1}. ${j.experiment.title}: ${v.verdict}; time to recover: ${v.injected ? timeToRecover(data, scenarios[i]!.faults) : 'none (no fault was injected)'}\n`)
+    }
     run.out(`report: ${reportFile}\n`)
     run.exitCode = journals.length < scenarios.length ? EXIT.FAILED : Math.max(EXIT.OK, ...journals.map((j) => exitOf(j)))
 
