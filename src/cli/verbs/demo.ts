@@ -23,15 +23,18 @@ import { exitOf, run as runExperimentFile } from './run.js'
 
 
 /**
- * A demo: its App, its scenarios (Experiments, run in this order), and the user flow sent as steady load into
- * the service `entry` (none: the scenarios bring their own load, at the App's fixed host ports). The entry is
- * reached at its host port, or at its pod's address when it has none.
+ * A demo: its App, its scenarios (Experiments, run in this order), and the steady load sent into the service
+ * `entry` all along (so that the report sees each recovery). The entry is reached at its host port, or at its
+ * pod's address when it has none.
  */
 interface DemoApp {
   app: string
   scenarios: string[]
   entry: string
-  load?: string
+  /** A LoadProfile file (the app's user flow), or GETs of `/` at this rate. */
+  load: string | { rate: string }
+  /** The scenarios name the App's fixed host ports (their own load and http SLOs). */
+  fixedPorts?: boolean
 }
 
 /** The demos, by name; paths from the package's root. */
@@ -46,6 +49,8 @@ const DEMOS: Record<string, DemoApp> = {
     app: 'demo/chain/app.yaml',
     scenarios: ['examples/experiments/chain-front-holds-when-middle-is-slow.yaml', 'examples/experiments/chain-recovers-after-middle-is-killed.yaml'],
     entry: 'front',
+    load: { rate: '10' },
+    fixedPorts: true,
   },
   movies: {
     app: 'demo/movies/app.yaml',
@@ -179,7 +184,7 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
   const spec = DEMOS[which]
   if (!spec) throw new ChaosError('CLI_USAGE', `there is no demo "${which}"`, { hint: `the demos are: ${Object.keys(DEMOS).join(', ')}` })
   // scenarios that bring their own load name the App's fixed host ports
-  if (opts.hostPorts === 'ephemeral' && !spec.load) throw new ChaosError('CLI_USAGE', `the ${which}'s scenarios send to its fixed host ports`, { hint: `chaoscope demo ${which} without --host-ports ephemeral` })
+  if (opts.hostPorts === 'ephemeral' && spec.fixedPorts) throw new ChaosError('CLI_USAGE', `the ${which}'s scenarios send to its fixed host ports`, { hint: `chaoscope demo ${which} without --host-ports ephemeral` })
   const reportFile = resolve(opts.report ?? `chaoscope-demo-${which}.html`)
   const format = await reportFormatOfFile(reportFile)
   if (!format) throw new ChaosError('CLI_USAGE', `--report ${opts.report}: a report file's name ends in .html, .json or .md`, { hint: 'chaoscope demo --report demo.html' })
@@ -218,11 +223,10 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
     mkdirSync(work, { recursive: true })
     const scenarios = await scenarioFiles(spec, root, work, !!opts.fast)
     const loadStart = new Date()
-    if (spec.load) {
-      const plan = await planOf(target, { filename: join(root, spec.load), duration: 24 * 3600_000, workers: 1, quiet: true, output: 'text' }, run)
-      load = await startLoad(plan, {})
-      run.out(`${clock()} load: the user flow of ${spec.load} on ${target}\n`)
-    }
+    const flow = typeof spec.load === 'string' ? { filename: join(root, spec.load) } : { rate: spec.load.rate }
+    // a profile's steps are paths joined to the target; a plain load sends to the URL as given
+    load = await startLoad(await planOf(typeof spec.load === 'string' ? target : `${target}/`, { ...flow, duration: 24 * 3600_000, workers: 1, quiet: true, output: 'text' }, run), {})
+    run.out(`${clock()} load: ${typeof spec.load === 'string' ? `the user flow of ${spec.load}` : `GET / at ${spec.load.rate} req/s`} on ${target}/\n`)
 
     const journals: Journal[] = []
     for (const [i, s] of scenarios.entries()) {
