@@ -4,7 +4,7 @@
  * four fault windows and the four runs, the exit code is the verdict's, and nothing is left running: no process
  * the demo started (pods, sidecars, stress workers), no state file. Needs `npm run build`.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -37,6 +37,7 @@ describe('chaoscope demo --once --fast', () => {
     const home = mkdtempSync(join(tmpdir(), 'chaoscope-demo-test-'))
     const work = mkdtempSync(join(tmpdir(), 'chaoscope-demo-report-'))
     const report = join(work, 'demo.html')
+    const cleanUp = () => [home, work].forEach((d) => rmSync(d, { recursive: true, force: true }))
     const demo = launch(['demo', '--once', '--fast', '--host-ports', 'ephemeral', '--report', report], { ...process.env, CHAOSCOPE_HOME: home })
     const seen = new Set<number>()
     const sample = setInterval(() => descendants(demo.child.pid!).forEach((p) => seen.add(p)), 200)
@@ -67,12 +68,15 @@ describe('chaoscope demo --once --fast', () => {
     } finally {
       clearInterval(sample)
       await signalAndWait(demo.child, 'SIGKILL')
+      cleanUp()
     }
   }, 240_000)
 
   it('Ctrl-C in the middle of a scenario removes its fault, writes the report of what ran, and stops everything', async () => {
     const home = mkdtempSync(join(tmpdir(), 'chaoscope-demo-test-'))
-    const report = join(mkdtempSync(join(tmpdir(), 'chaoscope-demo-report-')), 'demo.json')
+    const work = mkdtempSync(join(tmpdir(), 'chaoscope-demo-report-'))
+    const report = join(work, 'demo.json')
+    const cleanUp = () => [home, work].forEach((d) => rmSync(d, { recursive: true, force: true }))
     const demo = launch(['demo', '--fast', '--host-ports', 'ephemeral', '--report', report], { ...process.env, CHAOSCOPE_HOME: home })
     const seen = new Set<number>()
     const sample = setInterval(() => descendants(demo.child.pid!).forEach((p) => seen.add(p)), 200)
@@ -95,6 +99,7 @@ describe('chaoscope demo --once --fast', () => {
     } finally {
       clearInterval(sample)
       await signalAndWait(demo.child, 'SIGKILL')
+      cleanUp()
     }
   }, 240_000)
 })
