@@ -272,6 +272,7 @@ function admitSpec(spec: StatusCheckSpec, name: string): void {
     clean: () => true,
     at: (p) => ctx([...prefix, ...p]),
     metadata: { name },
+    metadataIssue: (path, code, message, hint) => void issues.push({ path: ['metadata', ...path].join('.'), code, message, ...(hint ? { hint } : {}) }),
   })
   checkStatusCheck(spec, ctx([]))
   if (spec.type !== undefined && spec.type !== 'HTTP') issues.push({ path: 'spec.type', code: 'SPEC_INVALID_VALUE', message: `type ${JSON.stringify(spec.type)} is not HTTP`, hint: 'write type: HTTP' })

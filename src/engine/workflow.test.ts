@@ -174,6 +174,42 @@ describe('Chaos Mesh workflow examples on the chain demo', () => {
     await expect.poll(async () => (await effects()).length, { timeout: 10_000 }).toBe(0)
   }, 60_000)
 
+  it('chaoscope.dev/<template>.percent on the workflow limits that template\'s chaos, and only its, to that share', async () => {
+    const ctl = open('template-percent.db')
+    await ctl.start()
+    await ctl.apply(resource(`apiVersion: chaos-mesh.org/v1alpha1
+kind: Workflow
+metadata:
+  name: shares
+  namespace: default
+  annotations: { chaoscope.dev/slow-some.percent: "30" }
+spec:
+  entry: both
+  templates:
+    - { name: both, templateType: Parallel, deadline: 20s, children: [slow-some, slow-all] }
+    - name: slow-some
+      templateType: NetworkChaos
+      deadline: 20s
+      networkChaos: { action: delay, mode: all, selector: { labelSelectors: { app: middle } }, delay: { latency: 50ms } }
+    - name: slow-all
+      templateType: NetworkChaos
+      deadline: 20s
+      networkChaos: { action: delay, mode: all, selector: { labelSelectors: { app: back } }, delay: { latency: 50ms } }
+`))
+    await expect.poll(() => ctl.list({ kind: 'NetworkChaos' }).length, { timeout: 10_000 }).toBe(2)
+    const chaos = ctl.list({ kind: 'NetworkChaos' })
+    const some = chaos.find((c) => c.metadata.name.startsWith('slow-some-'))!
+    const all = chaos.find((c) => c.metadata.name.startsWith('slow-all-'))!
+    expect(some.metadata.annotations).toEqual({ 'chaoscope.dev/percent': '30' })
+    expect(all.metadata.annotations ?? {}).toEqual({})
+    await expect.poll(async () => (await effects()).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
+    const held = await effects()
+    const faultsOf = (uid: string) => held.filter((e) => JSON.stringify(e.owner ?? {}).includes(uid)).map((e) => JSON.stringify(e))
+    expect(faultsOf(some.metadata.uid!).length).toBeGreaterThan(0)
+    for (const e of faultsOf(some.metadata.uid!)) expect(e).toContain('"percent":30')
+    for (const e of faultsOf(all.metadata.uid!)) expect(e).not.toContain('"percent"')
+  }, 60_000)
+
   it('status-check.yaml (url → a local server answering 200; deadlines 2s): the check runs beside the chaos; nothing aborts', async () => {
     const ctl = open('status-check.db')
     await ctl.start()

@@ -16,6 +16,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { ChaosError } from '../errors.js'
 import { parseDuration } from '../manifest/duration.js'
 import { EMBED_KEY_OF_KIND } from '../manifest/kinds/embed.js'
+import { templateAnnotations } from '../manifest/kinds/workflow.js'
 import type { Resource } from '../manifest/validate.js'
 import type { ResourceRow, Store } from '../store/store.js'
 import { injectorFor } from './admission.js'
@@ -161,8 +162,11 @@ function scheduleOf(s: Record<string, unknown>): Record<string, unknown> {
   return out
 }
 
-/** The object a chaos, Schedule or StatusCheck node spawns: `<node>-xxxxx`, labelled as Chaos Mesh labels it. */
-export function renderObject(node: ResourceRow, random: () => number): Resource | undefined {
+/**
+ * The object a chaos, Schedule or StatusCheck node spawns: `<node>-xxxxx`, labelled as Chaos Mesh labels it. A chaos
+ * gets the annotations its Workflow (`workflowAnnotations`) gives its template (`chaoscope.dev/<template>.percent`).
+ */
+export function renderObject(node: ResourceRow, random: () => number, workflowAnnotations?: Record<string, string>): Resource | undefined {
   const spec = nodeSpec(node)
   const kind = objectKindOf(spec.type)
   if (!kind) return undefined
@@ -172,11 +176,18 @@ export function renderObject(node: ResourceRow, random: () => number): Resource 
   else body = spec[EMBED_KEY_OF_KIND[kind]!]
   if (body === undefined) return undefined
   const objSpec = structuredClone(body) as Record<string, unknown>
-  if (kind !== 'Schedule' && kind !== 'StatusCheck') delete objSpec.duration // it lasts until the node's deadline
+  const isChaos = kind !== 'Schedule' && kind !== 'StatusCheck'
+  if (isChaos) delete objSpec.duration // it lasts until the node's deadline
+  const annotations = isChaos ? templateAnnotations(workflowAnnotations, spec.templateName) : {}
   return {
     apiVersion: API_VERSION,
     kind,
-    metadata: { name: generateName(node.name, random), namespace: node.namespace, labels: { [LABEL_CONTROLLED_BY]: node.name, [LABEL_WORKFLOW]: spec.workflowName } },
+    metadata: {
+      name: generateName(node.name, random),
+      namespace: node.namespace,
+      labels: { [LABEL_CONTROLLED_BY]: node.name, [LABEL_WORKFLOW]: spec.workflowName },
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
     spec: objSpec,
     source: { file: `WorkflowNode ${node.namespace}/${node.name}`, index: 0, line: 0 },
   }
@@ -433,7 +444,8 @@ class WorkflowNodeReconciler implements KindReconciler {
   /** Spawns the node's object; a refusal is told (ChaosCRCreateFailed) and tried again later. Returns when. */
   private async spawnObject(row: ResourceRow): Promise<number | undefined> {
     const { ctx, family } = this
-    const obj = renderObject(row, ctx.random)
+    const workflow = ctx.store.findResource('Workflow', row.namespace, nodeSpec(row).workflowName)
+    const obj = renderObject(row, ctx.random, workflow?.metadata.annotations)
     if (!obj) return undefined
     const isCheck = obj.kind === 'StatusCheck'
     try {

@@ -26,6 +26,8 @@ export interface CheckContext {
   at(prefix: FieldPath): CheckContext
   /** The metadata of the top-level object. */
   readonly metadata: ObjectMeta
+  /** An issue at a field of that metadata (`['annotations', key]`), wherever this context is nested. */
+  metadataIssue(path: FieldPath, code: ErrorCode, message: string, hint?: string, opts?: { key?: boolean }): void
 }
 
 /**

@@ -188,7 +188,7 @@ export function validateObject(
   checkMetadata(meta, (p, c, m, h) => at(['metadata', ...p], c, m, h))
 
   const spec = o.spec as Record<string, unknown> | undefined
-  const ctx = checkContext(doc, [...base, 'spec'], issues, meta, schemaProblems)
+  const ctx = checkContext(doc, base, [...base, 'spec'], issues, meta, schemaProblems)
   const clean = ctx.clean([])
   if (spec && typeof spec === 'object' && (clean || (def.checkNeeds?.every((f) => f in spec && ctx.clean([f])) ?? false))) {
     try {
@@ -276,20 +276,22 @@ function checkMetadata(meta: ObjectMeta, report: (p: FieldPath, c: ErrorCode, m:
   }
 }
 
-function checkContext(doc: ParsedDocument, base: FieldPath, issues: Issue[], metadata: ObjectMeta, schemaProblems: Issue[]): CheckContext {
+/** `root` is the object's own path (its metadata is under it), `base` the spec's or a nested spec's. */
+function checkContext(doc: ParsedDocument, root: FieldPath, base: FieldPath, issues: Issue[], metadata: ObjectMeta, schemaProblems: Issue[]): CheckContext {
+  const report = (full: FieldPath, code: ErrorCode, message: string, hint?: string, opts?: { key?: boolean }) => {
+    const { line, col } = doc.locate(full, opts?.key ? { key: true } : {})
+    issues.push({ code, file: doc.file, line, col, path: formatPath(full), message, ...(hint ? { hint } : {}) })
+  }
   return {
     metadata,
-    issue(path, code, message, hint, opts) {
-      const full = [...base, ...path]
-      const { line, col } = doc.locate(full, opts?.key ? { key: true } : {})
-      issues.push({ code, file: doc.file, line, col, path: formatPath(full), message, ...(hint ? { hint } : {}) })
-    },
+    issue: (path, code, message, hint, opts) => report([...base, ...path], code, message, hint, opts),
+    metadataIssue: (path, code, message, hint, opts) => report([...root, 'metadata', ...path], code, message, hint, opts),
     clean(path) {
       const full = formatPath([...base, ...path])
       return !schemaProblems.some((i) => i.path === full || i.path.startsWith(`${full}.`) || i.path.startsWith(`${full}[`))
     },
     at(prefix) {
-      return checkContext(doc, [...base, ...prefix], issues, metadata, schemaProblems)
+      return checkContext(doc, root, [...base, ...prefix], issues, metadata, schemaProblems)
     },
   }
 }

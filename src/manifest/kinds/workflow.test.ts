@@ -70,6 +70,37 @@ describe('invalid workflows', () => {
 const workflowYaml = (templates: string) =>
   `apiVersion: chaos-mesh.org/v1alpha1\nkind: Workflow\nmetadata: {name: wf, namespace: shop}\nspec:\n  entry: the-entry\n  templates:\n${templates}`
 
+describe('per-template annotations', () => {
+  const withAnnotations = (annotations: string) => `apiVersion: chaos-mesh.org/v1alpha1
+kind: Workflow
+metadata:
+  name: wf
+  annotations:
+${annotations}
+spec:
+  entry: the-entry
+  templates:
+    - { name: the-entry, templateType: Serial, children: [ad-errors, pause] }
+    - name: ad-errors
+      templateType: HTTPChaos
+      deadline: 20s
+      httpChaos: { mode: all, selector: { labelSelectors: { app: ad } }, target: Response, port: 8080, replace: { code: 500 } }
+    - { name: pause, templateType: Suspend, deadline: 5s }
+`
+  const issues = (annotations: string) => validateText(withAnnotations(annotations), 'wf.yaml').issues.map(short)
+
+  it('takes chaoscope.dev/<chaos template>.percent with a share from 0 to 100', () => {
+    expect(issues('    chaoscope.dev/ad-errors.percent: "10"\n    chaoscope.dev/other: "x"')).toEqual([])
+  })
+
+  it('refuses a template that is not a chaos template of the workflow, an unknown key and a bad share, at the annotation', () => {
+    expect(issues('    chaoscope.dev/ad-error.percent: "10"')).toEqual(['6:5 metadata.annotations["chaoscope.dev/ad-error.percent"]: annotation chaoscope.dev/ad-error.percent names template "ad-error", which is not a chaos template of this workflow [SPEC_UNKNOWN_TEMPLATE]'])
+    expect(issues('    chaoscope.dev/pause.percent: "10"')[0]).toContain('names template "pause", which is not a chaos template')
+    expect(issues('    chaoscope.dev/ad-errors.share: "10"')[0]).toContain('chaoscope has no per-template annotation "share" [SPEC_INVALID_VALUE]')
+    expect(issues('    chaoscope.dev/ad-errors.percent: "150"')[0]).toContain('expected a number from 0 to 100, got "150" [SPEC_INVALID_VALUE]')
+  })
+})
+
 describe('workflow defaults', () => {
   it('gives embedded chaos its own kind\'s defaults, with the workflow\'s namespace', () => {
     const r = validateText(workflowYaml(`    - name: the-entry

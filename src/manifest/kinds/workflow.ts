@@ -137,6 +137,41 @@ function present(t: Template, slot: string): boolean {
 }
 
 /**
+ * The chaoscope annotations a Workflow gives the chaos of one template, which Chaos Mesh's embedded specs have no
+ * metadata for: `chaoscope.dev/<template>.percent: "10"` on the Workflow puts `chaoscope.dev/percent: "10"` on
+ * the chaos each node of that template makes.
+ */
+export const TEMPLATE_ANNOTATION_KEYS = ['percent'] as const
+const TEMPLATE_ANNOTATION = /^chaoscope\.dev\/(.+)\.([a-z]+)$/
+
+/** The annotations of the chaos made from `template`, read from its Workflow's annotations. */
+export function templateAnnotations(annotations: Record<string, string> | undefined, template: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(annotations ?? {})) {
+    const m = TEMPLATE_ANNOTATION.exec(key)
+    if (m && m[1] === template && (TEMPLATE_ANNOTATION_KEYS as readonly string[]).includes(m[2]!)) out[`chaoscope.dev/${m[2]}`] = value
+  }
+  return out
+}
+
+/** Each `chaoscope.dev/<template>.<key>` annotation names a chaos template and a key chaoscope knows, with a valid value. */
+function checkTemplateAnnotations(spec: WorkflowSpec, ctx: CheckContext): void {
+  const chaos = new Set(spec.templates.filter((t) => EMBED_KEY_OF_KIND[t.templateType] !== undefined).map((t) => t.name))
+  for (const [key, value] of Object.entries(ctx.metadata.annotations ?? {})) {
+    const m = TEMPLATE_ANNOTATION.exec(key)
+    if (!m) continue
+    const [, template, name] = m as unknown as [string, string, string]
+    if (!(TEMPLATE_ANNOTATION_KEYS as readonly string[]).includes(name)) {
+      ctx.metadataIssue(['annotations', key], 'SPEC_INVALID_VALUE', `annotation ${key}: chaoscope has no per-template annotation "${name}"`, `the per-template annotations are: ${TEMPLATE_ANNOTATION_KEYS.map((k) => `chaoscope.dev/<template>.${k}`).join(', ')}`, { key: true })
+    } else if (!chaos.has(template)) {
+      ctx.metadataIssue(['annotations', key], 'SPEC_UNKNOWN_TEMPLATE', `annotation ${key} names template "${template}", which is not a chaos template of this workflow`, didYouMean(template, chaos) ?? `its chaos templates: ${[...chaos].join(', ') || 'none'}`, { key: true })
+    } else if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || Number(value) > 100) {
+      ctx.metadataIssue(['annotations', key], 'SPEC_INVALID_VALUE', `annotation ${key}: expected a number from 0 to 100, got ${JSON.stringify(value)}`, `write e.g. ${key}: "10" to act on 10% of requests or connections`)
+    }
+  }
+}
+
+/**
  * The Workflow webhook's rules, and the references it leaves to run time: `entry`, `children` and branch
  * targets name templates that exist; names are unique DNS-1123 subdomains; each template has the field its
  * type needs and no field of another type; embedded specs pass their own kind's rules.
@@ -167,6 +202,7 @@ export function checkWorkflowSpec(spec: WorkflowSpec, ctx: CheckContext): void {
     else if (t.name !== '') ctx.issue(at('name'), 'SPEC_DUPLICATE_NAME', `template name "${t.name}" is already used by templates[${first}]`, 'give each template its own name')
     checkTemplate(t, ctx.at(['templates', i]), (p, name, what) => (known.has(name) ? undefined : unknown(at(...p), name, what)))
   })
+  checkTemplateAnnotations(spec, ctx)
 }
 
 function checkTemplate(t: Template, ctx: CheckContext, mustExist: (path: (string | number)[], name: string, what: string) => void): void {
