@@ -178,7 +178,7 @@ const FAULT = {
     start: { type: 'string', format: 'date-time' }, end: { type: ['string', 'null'], description: 'null while still active at the end of the range' },
   },
 }
-const VERDICT = { type: 'string', enum: ['passed', 'deviated', 'failed', 'aborted', 'interrupted', 'not-tested'] }
+const VERDICT = { type: 'string', enum: ['passed', 'deviated', 'deviated-during', 'failed', 'aborted', 'interrupted', 'not-tested'] }
 const RUN = {
   type: 'object',
   required: ['title', 'experiment', 'startedAt', 'endedAt', 'status', 'deviated', 'verdict', 'hypothesis', 'score'],

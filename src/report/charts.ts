@@ -237,6 +237,7 @@ export function edgeChartOption(data: ReportData, edge: EdgeSeries): Omit<EdgeCh
 const VERDICT_COLOURS: Record<string, string> = {
   passed: '#1e8e3e',
   deviated: '#d97706',
+  'deviated-during': '#d97706',
   failed: '#c62828',
   aborted: '#6b7280',
   interrupted: '#6b7280',

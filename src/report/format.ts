@@ -64,5 +64,5 @@ export function edgeRequests(points: { rps: number }[], stepSeconds: number): nu
 
 /** The verdict as a reader says it. */
 export function verdictText(v: string): string {
-  return v === 'not-tested' ? 'not tested' : v
+  return v === 'not-tested' ? 'not tested' : v === 'deviated-during' ? 'deviated during the method' : v
 }

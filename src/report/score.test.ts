@@ -53,6 +53,14 @@ describe('runScore', () => {
     expect(runSummary(journal({ before: [probe('front-ok', true), probe('fast-enough', true)] }, { deviated: true }), 'e').verdict).toBe('deviated')
     expect(runSummary(journal({ before: [probe('front-ok', true, false)] }, { status: 'failed' }), 'e').verdict).toBe('failed')
   })
+
+  it('says deviated during the method when a check during it missed, though the journal (as Chaos Toolkit\'s) is not deviated', () => {
+    const ok = [probe('front-ok', true), probe('fast-enough', true)]
+    const j = journal({ before: ok, during: [ok, [probe('front-ok', true), probe('fast-enough', false)], ok], after: ok })
+    expect(j.deviated).toBe(false)
+    expect(runSummary(j, 'e').verdict).toBe('deviated-during')
+    expect(runSummary(journal({ before: ok, during: [ok, ok], after: ok }), 'e').verdict).toBe('passed')
+  })
 })
 
 describe('scoreHistory', () => {

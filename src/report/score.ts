@@ -85,7 +85,9 @@ export function runSummary(journal: Journal, experiment: string): RunSummary {
   let verdict: RunSummary['verdict']
   if (status === 'failed' || status === 'aborted' || status === 'interrupted') verdict = status
   else if (before && !before.met) verdict = 'not-tested'
-  else verdict = journal.deviated ? 'deviated' : 'passed'
+  else if (journal.deviated) verdict = 'deviated'
+  // Chaos Toolkit's journal deviates only after the method; a check during it that missed is shown as such
+  else verdict = hypothesis.some((c) => c.phase === 'during' && !c.met) ? 'deviated-during' : 'passed'
   return {
     title: journal.experiment.title,
     experiment,

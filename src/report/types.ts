@@ -140,8 +140,12 @@ export interface RunSummary {
   /** Chaos Toolkit's run status: completed, failed, aborted, interrupted. */
   status: string
   deviated: boolean
-  /** passed (completed, not deviated, steady state held before), deviated, or the status otherwise. */
-  verdict: 'passed' | 'deviated' | 'failed' | 'aborted' | 'interrupted' | 'not-tested'
+  /**
+   * passed (completed, not deviated, steady state held before and every check during the method met), deviated
+   * (after the method), deviated-during (a check during the method missed; the journal is not deviated), or the
+   * status otherwise.
+   */
+  verdict: 'passed' | 'deviated' | 'deviated-during' | 'failed' | 'aborted' | 'interrupted' | 'not-tested'
   hypothesis: HypothesisCheck[]
   score: Score
 }
