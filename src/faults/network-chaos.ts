@@ -168,7 +168,7 @@ export function planLegs(direction: 'to' | 'from' | 'both', pod: RuntimePod, pee
 const DEFAULT_DEVICES = new Set(['', 'eth0'])
 
 /**
- * NetworkChaos on the local runtime. Every byte between pods passes sidecars (see docs/local-faults.md):
+ * NetworkChaos on the local runtime. Every byte between pods passes sidecars (see docs/faults/network-chaos.md):
  *
  * ```
  *   pod A ──▶ A's egress sidecar for B's service ──▶ B's ingress sidecar ──▶ pod B
