@@ -230,7 +230,7 @@ export async function runController(): Promise<ControllerClient | undefined> {
   return (await import('./run-target.js')).runController()
 }
 
-export type { ReportData } from './report/types.js'
+export type { FaultWindow, ReportData } from './report/types.js'
 export type { ReportFormat } from './report/formats.js'
 
 /** A report's range from `since`, or `from` and `to` (epoch ms); REPORT_INVALID_RANGE when it is not one. */

@@ -1,8 +1,9 @@
 /**
  * `chaoscope demo --once --fast`, as the README's quick check runs it: the shop starts with its dashboard, the
- * four scenarios run under the shop's user flow, each gets a verdict and a time to recover, the report holds the
- * four fault windows and the four runs, the exit code is the verdict's, and nothing is left running: no process
- * the demo started (pods, sidecars, stress workers), no state file. Needs `npm run build`.
+ * four scenarios run as the steps of one workflow under the shop's user flow with the hypothesis checked all along,
+ * each step gets a verdict and a time to recover, the report holds the four fault windows, the run and a traced
+ * request, the exit code is the verdicts', and nothing is left running: no process the demo started (pods,
+ * sidecars, stress workers), no state file. Needs `npm run build`.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -49,15 +50,24 @@ describe('chaoscope demo --once --fast', () => {
       expect(existsSync(join(home, 'runtime.json'))).toBe(true)
       const code = await exit
       const out = demo.out()
-      // one verdict and one time to recover per scenario, and the exit code they give
-      const verdicts = [...out.matchAll(/^ {2}(\d)\. (.+): (held|DEVIATED|not tested[^;]*|\w+); time to recover: (.+)$/gm)]
-      expect(verdicts.map((m) => m[1]), out).toEqual(['1', '2', '3', '4'])
+      // progress as each step starts and ends, then one verdict and one time to recover per step
+      const steps = ['checkout-pod-kill (PodChaos)', 'catalog-latency (NetworkChaos)', 'recommendation-cpu (StressChaos)', 'ad-errors (HTTPChaos)']
+      for (const [i, step] of steps.entries()) expect(out).toMatch(new RegExp(`step ${i + 1}/4: ${step.replace(/[()]/g, '\\$&')} started\n[^]*step ${i + 1}/4: ${step.replace(/[()]/g, '\\$&')} ended`))
+      const verdicts = [...out.matchAll(/^ {2}(\d)\. (.+): (held|DEVIATED|not tested|not run|not checked|interrupted)[^;]*; time to recover: (.+)$/gm)]
+      expect(verdicts.map((m) => m[2]), out).toEqual(steps)
+      for (const m of verdicts) expect(m[3], out).toMatch(/^(held|DEVIATED)$/)
+      // the catalog's 1000 ms are the frontend's own timeout: its shoppers see errors, and the report says so
+      expect(verdicts[1]![3], out).toBe('DEVIATED')
+      expect(out).toMatch(/^ {7}frontend error rate <= 1%: observed /m)
+      for (const m of verdicts) expect(m[4], out).toMatch(/^\d+(\.\d)? s$|^nothing to recover/)
       expect(code, out).toBe(verdicts.every((m) => m[3] === 'held') ? 0 : 1)
       expect(out).toContain(`report: ${report}`)
       const html = readFileSync(report, 'utf8')
-      expect(html.match(/<tr[^>]* data-fault-id="/g) ?? [], 'one fault window per scenario').toHaveLength(4)
-      for (const name of ['kill-checkout', 'frontend-to-catalog-1000ms', 'recommendation-cpu', 'ad-slow-500']) expect(html).toContain(name)
-      for (const m of verdicts) expect(html).toContain(m[2])
+      expect(html.match(/<tr[^>]* data-fault-id="/g) ?? [], 'one fault window per step').toHaveLength(4)
+      for (const template of ['checkout-pod-kill', 'catalog-latency', 'recommendation-cpu', 'ad-errors']) expect(html).toMatch(new RegExp(`${template}-[a-z0-9]{5}-[a-z0-9]{5}`))
+      expect(html).toContain('the shop serves its shoppers through four faults')
+      expect(html).toContain('deviated during the method')
+      expect(html).toMatch(/<h2>Trace of one request<\/h2>[^]*Trace <code>[0-9a-f]{32}/)
       // nothing left: every process it started has ended, and no state file is left
       expect(seen.size).toBeGreaterThanOrEqual(11)
       const deadline = Date.now() + 5000
@@ -82,16 +92,17 @@ describe('chaoscope demo --once --fast', () => {
     const sample = setInterval(() => descendants(demo.child.pid!).forEach((p) => seen.add(p)), 200)
     const exit = new Promise<number>((r) => demo.child.once('exit', (code) => r(code ?? -1)))
     try {
-      await waitOutput(demo, /^\S+ scenario 2\/4: /m, 120_000)
-      await waitOutput(demo, /apply NetworkChaos frontend-to-catalog-1000ms/, 30_000)
+      await waitOutput(demo, /step 2\/4: catalog-latency \(NetworkChaos\) started/, 120_000)
       demo.child.kill('SIGINT')
       expect(await exit, demo.out()).toBe(1)
       const out = demo.out()
-      expect(out).toMatch(/^\S+ {3}done {4}action delete NetworkChaos frontend-to-catalog-1000ms/m)
-      expect(out).toMatch(/^ {2}2\. .*: interrupted; time to recover: /m)
-      const data = JSON.parse(readFileSync(report, 'utf8')) as { faults: { experiment: { name: string }; end: string | null }[]; runs: unknown[] }
-      expect(data.faults.map((f) => [f.experiment.name, f.end !== null])).toEqual([['kill-checkout', true], ['frontend-to-catalog-1000ms', true]])
-      expect(data.runs).toHaveLength(2)
+      // the rollback deletes the workflow, and with it the catalog's delay
+      expect(out).toMatch(/^\S+ {3}done {4}action delete Workflow shop-four-scenarios/m)
+      expect(out).toMatch(/^ {2}2\. catalog-latency \(NetworkChaos\): (interrupted|DEVIATED)[^;]*; time to recover: /m)
+      expect(out).toMatch(/^ {2}3\. recommendation-cpu \(StressChaos\): not run \(interrupted\); time to recover: none/m)
+      const data = JSON.parse(readFileSync(report, 'utf8')) as { faults: { experiment: { name: string }; end: string | null }[]; runs: { verdict: string }[] }
+      expect(data.faults.map((f) => [f.experiment.name.replace(/-[a-z0-9]{5}-[a-z0-9]{5}$/, ''), f.end !== null])).toEqual([['checkout-pod-kill', true], ['catalog-latency', true]])
+      expect(data.runs.map((r) => r.verdict)).toEqual(['interrupted'])
       const deadline = Date.now() + 5000
       while ([...seen].some(pidAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
       expect([...seen].filter(pidAlive)).toEqual([])

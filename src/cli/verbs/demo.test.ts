@@ -1,7 +1,10 @@
-/** `chaoscope demo`'s own arithmetic: --fast's durations, and a scenario's time to recover read from the report. */
+/**
+ * `chaoscope demo`'s own arithmetic: --fast's durations, a workflow's steps and their verdicts from the checks of
+ * the hypothesis, and a scenario's time to recover read from the report.
+ */
 import { describe, expect, it } from 'vitest'
-import type { ReportData } from '../../index.js'
-import { scaledDuration, scaledExperiment, timeToRecover } from './demo.js'
+import type { FaultWindow, Journal, ReportData, SteadyState } from '../../index.js'
+import { madeByTemplate, scaledDuration, scaledExperiment, stepOutcomes, timeToRecover, workflowSteps } from './demo.js'
 
 describe('--fast', () => {
   it('scales Go durations to whole seconds, never below one', () => {
@@ -14,6 +17,72 @@ describe('--fast', () => {
   it('scales the duration and every SLO window, and leaves the thresholds and faults alone', () => {
     const doc = { kind: 'Experiment', spec: { duration: '20s', hypothesis: [{ service: 'frontend', window: '10s', latency: { p99: '500ms' } }, { http: { url: 'http://x/' } }], faults: [{ kind: 'PodChaos', metadata: { name: 'kill' } }] } }
     expect(scaledExperiment(doc, 0.3)).toEqual({ kind: 'Experiment', spec: { duration: '6s', hypothesis: [{ service: 'frontend', window: '3s', latency: { p99: '500ms' } }, { http: { url: 'http://x/' } }], faults: [{ kind: 'PodChaos', metadata: { name: 'kill' } }] } })
+  })
+
+  it('scales a workflow\'s deadlines, keeps 8 s of calm in each Suspend, and leaves the duration room for them and each node\'s start', () => {
+    const doc = { spec: { duration: '60s', faults: [{ kind: 'Workflow', metadata: { name: 'wf' }, spec: { entry: 's', templates: [
+      { name: 's', templateType: 'Serial', deadline: '2m', children: ['kill', 'calm'] },
+      { name: 'kill', templateType: 'PodChaos', deadline: '20s' },
+      { name: 'calm', templateType: 'Suspend', deadline: '15s' },
+    ] } }] } }
+    const scaled = scaledExperiment(doc, 0.3)
+    expect(scaled.spec.faults[0]!.spec!.templates!.map((t) => t.deadline)).toEqual(['36s', '6s', '8s'])
+    // 18 s scaled, + 3 s (8 s of calm where 5 s was scaled) + 3 × 1 s for the nodes to start
+    expect(scaled.spec.duration).toBe('24s')
+  })
+})
+
+describe('a workflow\'s steps', () => {
+  it('are its chaos templates in the order it reaches them from its entry', () => {
+    const wf = { kind: 'Workflow', spec: { entry: 'all', templates: [
+      { name: 'ad', templateType: 'HTTPChaos' },
+      { name: 'all', templateType: 'Serial', children: ['kill', 'pause', 'both', 'unused-is-not-a-child'] },
+      { name: 'both', templateType: 'Parallel', children: ['cpu', 'ad'] },
+      { name: 'cpu', templateType: 'StressChaos' },
+      { name: 'kill', templateType: 'PodChaos' },
+      { name: 'pause', templateType: 'Suspend', deadline: '5s' },
+      { name: 'never', templateType: 'NetworkChaos' },
+    ] } }
+    expect(workflowSteps(wf)).toEqual([{ template: 'kill', kind: 'PodChaos' }, { template: 'cpu', kind: 'StressChaos' }, { template: 'ad', kind: 'HTTPChaos' }])
+  })
+
+  it('own the chaos their nodes make, named <template>-xxxxx-xxxxx', () => {
+    expect(madeByTemplate('ad-errors-b4x9z-2kq7m', 'ad-errors')).toBe(true)
+    expect(madeByTemplate('ad-errors-b4x9z', 'ad-errors')).toBe(false)
+    expect(madeByTemplate('ad-errors-more-b4x9z-2kq7m', 'ad-errors')).toBe(false)
+    expect(madeByTemplate('ad-b4x9z-2kq7m', 'ad-errors')).toBe(false)
+  })
+})
+
+describe('a step\'s verdict', () => {
+  const T0 = Date.parse('2026-12-08T00:00:00Z')
+  const at = (s: number) => new Date(T0 + s * 1000).toISOString()
+  /** A check of the hypothesis at second `s`: met, or an error rate observed over its tolerance. */
+  const check = (s: number, observed?: number): SteadyState => ({
+    steady_state_met: observed === undefined,
+    probes: [{ activity: { type: 'probe', name: 'frontend error rate <= 1%' } as never, output: observed ?? 0, start: at(s), status: 'succeeded', tolerance_met: observed === undefined, ...(observed !== undefined ? { chaoscope: { observed: String(observed), expected: 'between 0 and 0.01' } } : {}) }],
+  })
+  const journal = (states: { before?: SteadyState; during: SteadyState[]; after?: SteadyState }, status = 'completed') =>
+    ({ status, deviated: false, steady_states: { before: states.before ?? null, during: states.during, after: states.after ?? null }, run: [], rollbacks: [] }) as unknown as Journal
+  const window = (name: string, start: number, end: number): FaultWindow => ({ id: `${name}#1`, experiment: { kind: 'PodChaos', namespace: 'default', name }, action: null, targets: [], services: [], start: at(start), end: at(end) })
+  const steps = [{ template: 'kill', kind: 'PodChaos' }, { template: 'slow', kind: 'NetworkChaos' }]
+  const windows = [window('kill-aaaaa-bbbbb', 10, 10), window('slow-ccccc-ddddd', 30, 50)]
+
+  it('holds when every check from its fault\'s start to the next step\'s start met the hypothesis; the next step owns the rest', () => {
+    const out = stepOutcomes(journal({ before: check(0), during: [check(5), check(15), check(25), check(35, 0.4), check(45, 0.9), check(55)], after: check(60) }), steps, windows)
+    expect(out.map((o) => [o.title, o.verdict, o.exit, o.faults])).toEqual([
+      ['kill (PodChaos)', 'held (2 checks)', 0, ['kill-aaaaa-bbbbb']],
+      ['slow (NetworkChaos)', 'DEVIATED (2 of 4 checks)', 1, ['slow-ccccc-ddddd']],
+    ])
+    expect(out[1]!.why).toEqual(['frontend error rate <= 1%: observed 0.9, expected between 0 and 0.01 (the worst of 2 checks)'])
+  })
+
+  it('is not tested without a steady state before, not run when its fault never came, interrupted when the run was', () => {
+    expect(stepOutcomes(journal({ before: check(0, 0.5), during: [] }), steps, []).map((o) => [o.verdict, o.injected])).toEqual([
+      ['not tested (no steady state before the faults)', false], ['not tested (no steady state before the faults)', false],
+    ])
+    expect(stepOutcomes(journal({ before: check(0), during: [check(15)] }, 'interrupted'), steps, windows.slice(0, 1)).map((o) => o.verdict)).toEqual(['interrupted', 'not run (interrupted)'])
+    expect(stepOutcomes(journal({ before: check(0), during: [check(15)] }), steps, windows.slice(0, 1)).map((o) => o.verdict)).toEqual(['held (1 check)', 'not run (its fault was never injected)'])
   })
 })
 

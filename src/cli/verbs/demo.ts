@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ChaosError, EXIT, controllerClient, formatIssue, loadApp, parseDuration, reportFormatOfFile, startLoad, startRuntimeServer, startUpController } from '../../index.js'
-import type { Journal, LoadRun, ReportData, RuntimeServer } from '../../index.js'
+import type { ChaosObject, ControllerClient, FaultWindow, Journal, LoadRun, ReportData, RuntimeServer, SteadyState } from '../../index.js'
 import type { DemoFlags } from '../commands.js'
 import type { Run } from '../main.js'
 import { SignalLatch } from '../signals.js'
@@ -23,13 +23,15 @@ import { exitOf, run as runExperimentFile } from './run.js'
 
 
 /**
- * A demo: its App, its scenarios (Experiments, run in this order), and the steady load sent into the service
- * `entry` all along (so that the report sees each recovery). The entry is reached at its host port, or at its
- * pod's address when it has none.
+ * A demo: its App, its experiment files (run in this order), and the steady load sent into the service `entry` all
+ * along (so that the report sees each recovery). The entry is reached at its host port, or at its pod's address
+ * when it has none.
  */
 interface DemoApp {
   app: string
   scenarios: string[]
+  /** Seconds between two checks of the hypothesis beside the method (Chaos Toolkit's `continuously`); else before and after only. */
+  hypothesisEvery?: number
   entry: string
   /** A LoadProfile file (the app's user flow), or GETs of `/` at this rate. */
   load: string | { rate: string }
@@ -41,7 +43,8 @@ interface DemoApp {
 const DEMOS: Record<string, DemoApp> = {
   shop: {
     app: 'demo/shop/app.yaml',
-    scenarios: ['1-checkout-pod-kill', '2-catalog-latency', '3-recommendation-cpu', '4-ad-errors'].map((n) => `examples/demo/shop/${n}.yaml`),
+    scenarios: ['examples/demo/shop/scenarios.yaml'],
+    hypothesisEvery: 5,
     entry: 'frontend',
     load: 'examples/load/shop.yaml',
   },
@@ -92,41 +95,100 @@ export function scaledDuration(text: string, factor: number): string {
   return `${Math.max(1, Math.round((ms * factor) / 1000))}s`
 }
 
-/** A scenario's Experiment with its duration and its SLOs' windows scaled (`--fast`); the rest as written. */
-export function scaledExperiment(doc: { spec?: { duration?: string; hypothesis?: { window?: string }[]; faults?: { metadata?: { name?: string } }[] } }, factor: number): typeof doc {
+/** The parts of a Workflow fault the demo reads: its templates, walked from `entry`. */
+interface WorkflowTemplate { name: string; templateType: string; deadline?: string; children?: string[] }
+interface FaultDoc { kind?: string; metadata?: { name?: string }; spec?: { entry?: string; templates?: WorkflowTemplate[] } }
+/** The parts of an experiment file the demo reads (an Experiment; a Chaos Toolkit file has none of them). */
+export interface ScenarioDoc { spec?: { duration?: string; hypothesis?: { window?: string }[]; faults?: FaultDoc[] } }
+
+/** How long a workflow node may take to start after the one before it has recovered, at most (the scaled duration leaves this per node). */
+const NODE_START_MS = 1000
+
+/**
+ * A scenario's Experiment with its duration, its SLOs' windows and its workflows' deadlines scaled (`--fast`); the
+ * rest as written. A workflow's Suspend (its calm between faults) lasts at least CALM_MS, and the duration keeps
+ * room for that and for each node to start once the one before it has recovered.
+ */
+export function scaledExperiment<T extends ScenarioDoc>(doc: T, factor: number): T {
   const spec = doc.spec ?? {}
+  let extraMs = 0
+  const template = (t: WorkflowTemplate): WorkflowTemplate => {
+    if (!t.deadline) return t
+    const scaled = parseDuration(scaledDuration(t.deadline, factor))!
+    const ms = t.templateType === 'Suspend' ? Math.max(scaled, CALM_MS) : scaled
+    extraMs += ms - scaled + NODE_START_MS
+    return { ...t, deadline: `${ms / 1000}s` }
+  }
+  const faults = spec.faults?.map((f) => (f.kind === 'Workflow' && f.spec?.templates ? { ...f, spec: { ...f.spec, templates: f.spec.templates.map(template) } } : f))
   return {
     ...doc,
     spec: {
       ...spec,
-      duration: scaledDuration(spec.duration ?? '30s', factor),
+      duration: `${parseDuration(scaledDuration(spec.duration ?? '30s', factor))! / 1000 + Math.ceil(extraMs / 1000)}s`,
       ...(spec.hypothesis ? { hypothesis: spec.hypothesis.map((s) => (s.window ? { ...s, window: scaledDuration(s.window, factor) } : s)) } : {}),
+      ...(faults ? { faults } : {}),
     },
   }
 }
 
-/** The names of a scenario's faults, as the report's fault windows name them. */
-function faultNames(doc: { spec?: { faults?: { metadata?: { name?: string } }[] } }): string[] {
-  return (doc.spec?.faults ?? []).map((f) => f.metadata?.name ?? '').filter(Boolean)
+/** The template types of a workflow that make no chaos. */
+const FLOW_TEMPLATES = new Set(['Serial', 'Parallel', 'Suspend', 'Task', 'Schedule', 'StatusCheck'])
+
+/** A step of a workflow: a chaos template, in the order the workflow reaches it from its entry. */
+export interface Step { template: string; kind: string }
+
+/** The chaos templates of a workflow, in the order it runs them (children depth first, each template once). */
+export function workflowSteps(workflow: FaultDoc): Step[] {
+  const byName = new Map((workflow.spec?.templates ?? []).map((t) => [t.name, t]))
+  const steps: Step[] = []
+  const seen = new Set<string>()
+  const walk = (name: string | undefined) => {
+    const t = name === undefined ? undefined : byName.get(name)
+    if (!t || seen.has(t.name)) return
+    seen.add(t.name)
+    if (!FLOW_TEMPLATES.has(t.templateType)) steps.push({ template: t.name, kind: t.templateType })
+    for (const c of t.children ?? []) walk(c)
+  }
+  walk(workflow.spec?.entry)
+  return steps
+}
+
+/** Whether a chaos object was made by a node of `template`: Chaos Mesh names it `<template>-xxxxx-xxxxx`. */
+export function madeByTemplate(chaosName: string, template: string): boolean {
+  return chaosName.startsWith(`${template}-`) && /^-[a-z0-9]{5}-[a-z0-9]{5}$/.test(chaosName.slice(template.length))
 }
 
 /** The longest SLO window of a scenario, in ms: the load (or the calm after a scenario) must last that long before its hypothesis. */
-function longestWindowMs(doc: { spec?: { hypothesis?: { window?: string }[] } }): number {
+function longestWindowMs(doc: ScenarioDoc): number {
   return Math.max(10_000 * (doc.spec?.hypothesis?.some((s) => !s.window) ? 1 : 0), ...(doc.spec?.hypothesis ?? []).map((s) => parseDuration(s.window ?? '10s') ?? 10_000))
 }
 
+/** An experiment file to run: where it is (scaled with `--fast`), its longest window, and what its verdicts are read from. */
+interface ScenarioFile {
+  file: string
+  windowMs: number
+  /** Its faults' names (an Experiment's), as the report's fault windows name them. */
+  faults: string[]
+  /** A workflow run with the hypothesis checked continuously: its name and steps, each judged on its own. */
+  workflow?: { name: string; steps: Step[] }
+}
+
 /** The scenario files to run, in order, as they are or (with `--fast`) scaled into `dir`. */
-async function scenarioFiles(demo: DemoApp, root: string, dir: string, fast: boolean): Promise<{ file: string; windowMs: number; faults: string[] }[]> {
+async function scenarioFiles(demo: DemoApp, root: string, dir: string, fast: boolean): Promise<ScenarioFile[]> {
   const { parse, stringify } = await import('yaml')
   return demo.scenarios.map((path) => {
-    const file = join(root, path)
-    const name = basename(path)
-    const doc = parse(readFileSync(file, 'utf8')) as Parameters<typeof scaledExperiment>[0]
-    if (!fast) return { file, windowMs: longestWindowMs(doc), faults: faultNames(doc) }
-    const scaled = scaledExperiment(doc, FAST)
-    const out = join(dir, name)
-    writeFileSync(out, stringify(scaled))
-    return { file: out, windowMs: longestWindowMs(scaled), faults: faultNames(doc) }
+    const written = parse(readFileSync(join(root, path), 'utf8')) as ScenarioDoc
+    const doc = fast ? scaledExperiment(written, FAST) : written
+    const file = fast ? join(dir, basename(path)) : join(root, path)
+    if (fast) writeFileSync(file, stringify(doc))
+    const faults = doc.spec?.faults ?? []
+    const wf = faults.find((f) => f.kind === 'Workflow')
+    return {
+      file,
+      windowMs: longestWindowMs(doc),
+      faults: faults.map((f) => f.metadata?.name ?? '').filter(Boolean),
+      ...(demo.hypothesisEvery && wf?.metadata?.name ? { workflow: { name: wf.metadata.name, steps: workflowSteps(wf) } } : {}),
+    }
   })
 }
 
@@ -148,14 +210,66 @@ async function startTraceSink(): Promise<{ endpoint: string; server: Server }> {
 }
 
 /** One scenario's outcome: its verdict in words, its exit code, the checks it missed, and whether its faults were applied. */
-export function verdictOf(journal: Journal): { verdict: string; exit: number; why: string[]; injected: boolean } {
+export interface Outcome { title: string; verdict: string; exit: number; why: string[]; injected: boolean; faults: string[] }
+
+const missedProbes = (states: (SteadyState | null | undefined)[]): string[] =>
+  states.flatMap((s) => s?.probes ?? []).filter((p) => p.tolerance_met === false)
+    .map((p) => (p.status === 'failed' ? `${p.activity.name}: failed: ${p.chaoscope?.error?.message ?? ''}` : `${p.activity.name}: observed ${p.chaoscope?.observed}, expected ${p.chaoscope?.expected}`))
+
+const checksText = (n: number) => `${n} check${n === 1 ? '' : 's'}`
+
+/** Each probe the checks missed, once: with its worst observed value (the largest) and how many checks missed it. */
+function worstMisses(states: SteadyState[]): string[] {
+  const worst = new Map<string, { run: SteadyState['probes'][number]; times: number }>()
+  for (const p of states.flatMap((s) => s.probes).filter((r) => r.tolerance_met === false)) {
+    const seen = worst.get(p.activity.name)
+    const larger = (a: typeof p, b: typeof p) => Number(a.chaoscope?.observed) > Number(b.chaoscope?.observed)
+    worst.set(p.activity.name, { run: seen && !larger(p, seen.run) ? seen.run : p, times: (seen?.times ?? 0) + 1 })
+  }
+  return [...worst.values()].map(({ run, times }) => `${missedProbes([{ steady_state_met: false, probes: [run] }])[0]}${times > 1 ? ` (the worst of ${times} checks)` : ''}`)
+}
+
+/** An experiment's outcome as its run's journal says (the hypothesis before and after its faults). */
+export function verdictOf(journal: Journal): Omit<Outcome, 'title' | 'faults'> {
   const exit = exitOf(journal)
   const before = journal.steady_states.before
   const notTested = before !== undefined && before !== null && before.steady_state_met === false
   const verdict = notTested ? 'not tested (no steady state before the fault)' : journal.deviated ? 'DEVIATED' : journal.status === 'completed' ? 'held' : String(journal.status)
-  const missed = [...(before?.probes ?? []), ...(journal.steady_states.after?.probes ?? [])].filter((p) => p.tolerance_met === false)
-  const why = missed.map((p) => `${p.activity.name}: observed ${p.chaoscope?.observed}, expected ${p.chaoscope?.expected}`)
-  return { verdict, exit, why, injected: !notTested && journal.run.length > 0 }
+  return { verdict, exit, why: missedProbes([before, journal.steady_states.after]), injected: !notTested && journal.run.length > 0 }
+}
+
+/**
+ * The outcome of each step of a workflow run with the hypothesis checked continuously. A step owns the checks made
+ * after its fault started and up to the next step's start (the last step: to the end, the hypothesis after
+ * included); it held when each of them met the hypothesis. Its start is its fault window's, from the report.
+ */
+export function stepOutcomes(journal: Journal, steps: Step[], windows: FaultWindow[]): Outcome[] {
+  const ms = (iso: string) => Date.parse(iso)
+  const runs = steps.map((s) => {
+    const own = windows.filter((w) => madeByTemplate(w.experiment.name, s.template))
+    return { step: s, names: own.map((w) => w.experiment.name), start: own.length > 0 ? Math.min(...own.map((w) => ms(w.start))) : undefined }
+  })
+  const before = journal.steady_states.before
+  const checks = [before, ...journal.steady_states.during, journal.steady_states.after]
+    .filter((c): c is SteadyState => !!c && c.probes.length > 0)
+    .map((c) => ({ state: c, at: ms(c.probes[0]!.start) }))
+  const notTested = before?.steady_state_met === false
+  const interrupted = journal.status === 'interrupted'
+  const lastStarted = runs.reduce((last, r, i) => (r.start !== undefined ? i : last), -1)
+  return runs.map((r, i) => {
+    const title = `${r.step.template} (${r.step.kind})`
+    const base = { title, faults: r.names, injected: r.start !== undefined }
+    if (notTested) return { ...base, verdict: 'not tested (no steady state before the faults)', exit: EXIT.FAILED, why: [], injected: false }
+    if (r.start === undefined) return { ...base, verdict: interrupted ? 'not run (interrupted)' : 'not run (its fault was never injected)', exit: EXIT.FAILED, why: [] }
+    const until = runs.slice(i + 1).find((n) => n.start !== undefined)?.start ?? Infinity
+    const own = checks.filter((c) => c.at > r.start! && c.at <= until)
+    const failed = own.filter((c) => c.state.steady_state_met === false)
+    const why = worstMisses(failed.map((c) => c.state))
+    if (failed.length > 0) return { ...base, verdict: `DEVIATED (${failed.length} of ${checksText(own.length)})`, exit: EXIT.FAILED, why }
+    if (interrupted && i === lastStarted) return { ...base, verdict: 'interrupted', exit: EXIT.FAILED, why }
+    if (own.length === 0) return { ...base, verdict: 'not checked (no check of the hypothesis in its time)', exit: EXIT.FAILED, why }
+    return { ...base, verdict: `held (${checksText(own.length)})`, exit: EXIT.OK, why }
+  })
 }
 
 /**
@@ -228,36 +342,47 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
     load = await startLoad(await planOf(typeof spec.load === 'string' ? target : `${target}/`, { ...flow, duration: 24 * 3600_000, workers: 1, quiet: true, output: 'text' }, run), {})
     run.out(`${clock()} load: ${typeof spec.load === 'string' ? `the user flow of ${spec.load}` : `GET / at ${spec.load.rate} req/s`} on ${target}/\n`)
 
-    const journals: Journal[] = []
+    const client = await controllerClient()
+    const runs: { journal: Journal; scenario: ScenarioFile }[] = []
     for (const [i, s] of scenarios.entries()) {
-      // the window before a fault sees only calm traffic; before the first, the shop warms up for one window more
+      // the window before a fault sees only calm traffic; before the first, the app warms up for one window more
       if (await calm(Math.max(s.windowMs, CALM_MS) + (i === 0 ? s.windowMs : 0), latch)) break
-      run.out(`${clock()} scenario ${i + 1}/${scenarios.length}: ${s.file}\n`)
-      const journalPath = join(work, `journal-${i + 1}.json`)
+      run.out(s.workflow
+        ? `${clock()} ${s.workflow.steps.length} scenarios, the steps of workflow ${s.workflow.name} in ${s.file}, with the hypothesis checked every ${frequency(spec, !!opts.fast)} s\n`
+        : `${clock()} scenario ${i + 1}/${scenarios.length}: ${s.file}\n`)
       const one: Run = { out: run.err, err: run.err, exitCode: EXIT.OK }
-      await runExperimentFile(s.file, { journalPath, validation: true, verifyTls: true, output: 'text' }, one)
-      if (!existsSync(journalPath)) throw new ChaosError('RUN_REFUSED_ACTIVITY', `scenario ${s.file} did not run (exit ${one.exitCode})`, { hint: 'the lines above say why' })
-      const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as Journal
-      journals.push(journal)
-      const v = verdictOf(journal)
-      run.out(`${clock()} scenario ${i + 1}: ${journal.experiment.title}: ${v.verdict}\n`)
-      for (const w of v.why) run.out(`    ${w}\n`)
+      const watching = s.workflow ? watchSteps(client, s.workflow, run) : undefined
+      const journal = await runExperimentFile(s.file, {
+        journalPath: join(work, `journal-${i + 1}.json`), validation: true, verifyTls: true, output: 'text',
+        ...(s.workflow ? { hypothesisStrategy: 'continuously', hypothesisFrequency: frequency(spec, !!opts.fast) } : {}),
+      }, one).finally(() => watching?.stop())
+      if (!journal) throw new ChaosError('RUN_REFUSED_ACTIVITY', `scenario ${s.file} did not run (exit ${one.exitCode})`, { hint: 'the lines above say why' })
+      runs.push({ journal, scenario: s })
+      if (!s.workflow) {
+        const v = verdictOf(journal)
+        run.out(`${clock()} scenario ${i + 1}: ${journal.experiment.title}: ${v.verdict}\n`)
+        for (const w of v.why) run.out(`    ${w}\n`)
+      } else run.out(`${clock()} ${journal.experiment.title}: ${journal.status}; each step's verdict is below\n`)
       if (latch.reason) break
     }
 
     // the report of the whole demo: every scenario's run, fault window and recovery
     await new Promise((r) => setTimeout(r, RECORDER_TAIL_MS))
-    const client = await controllerClient()
     const range = { from: loadStart.toISOString(), to: new Date().toISOString(), title: `chaoscope demo: the ${which}` }
     const data = JSON.parse(await client.report(range, 'json')) as ReportData
     writeFileSync(reportFile, format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : await client.report(range, format))
-    run.out(`\n${which}: ${journals.length} scenario(s)\n`)
-    for (const [i, j] of journals.entries()) {
-      const v = verdictOf(j)
-      run.out(`  ${i + 1}. ${j.experiment.title}: ${v.verdict}; time to recover: ${v.injected ? timeToRecover(data, scenarios[i]!.faults) : 'none (no fault was injected)'}\n`)
+    const outcomes = runs.flatMap(({ journal, scenario }) => scenario.workflow
+      ? stepOutcomes(journal, scenario.workflow.steps, data.faults)
+      : [{ ...verdictOf(journal), title: journal.experiment.title, faults: scenario.faults }])
+    run.out(`\n${which}: ${outcomes.length} scenario(s)\n`)
+    for (const [i, o] of outcomes.entries()) {
+      run.out(`  ${i + 1}. ${o.title}: ${o.verdict}; time to recover: ${o.injected ? timeToRecover(data, o.faults) : 'none (no fault was injected)'}\n`)
+      for (const w of o.why) run.out(`       ${w}\n`)
     }
     run.out(`report: ${reportFile}\n`)
-    run.exitCode = journals.length < scenarios.length ? EXIT.FAILED : Math.max(EXIT.OK, ...journals.map((j) => exitOf(j)))
+    // a run that stopped short (aborted, interrupted) fails the demo even where its steps held
+    const runExits = runs.map(({ journal, scenario }) => (scenario.workflow ? (journal.status === 'completed' ? EXIT.OK : EXIT.FAILED) : exitOf(journal)))
+    run.exitCode = runs.length < scenarios.length ? EXIT.FAILED : Math.max(EXIT.OK, ...runExits, ...outcomes.map((o) => o.exit))
 
     if (!opts.once && !latch.reason) {
       run.out(`the ${which} keeps running with its load: ${target}/ and the dashboard ${ctl.state.url}/; Ctrl-C stops everything\n`)
@@ -276,6 +401,38 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
     latch.dispose()
     run.out(`${clock()} stopped: no pod, no load, no state file left\n`)
   }
+}
+
+/** Seconds between two checks of the hypothesis of a workflow scenario (scaled with `--fast`). */
+function frequency(demo: DemoApp, fast: boolean): number {
+  return (demo.hypothesisEvery ?? 5) * (fast ? FAST : 1)
+}
+
+/** While a workflow runs: a line as each of its steps starts and ends (its nodes read once a second). */
+function watchSteps(client: ControllerClient, workflow: { name: string; steps: Step[] }, run: Run): { stop(): void } {
+  const said = new Map<string, 'started' | 'ended'>()
+  const finished = (n: ChaosObject) => ((n.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => ['Accomplished', 'DeadlineExceed', 'Aborted'].includes(c.type) && c.status === 'True')
+  const look = async () => {
+    const nodes = await client.list({ kind: 'WorkflowNode', labelSelector: `chaos-mesh.org/workflow=${workflow.name}` }).catch(() => [])
+    for (const n of nodes) {
+      const template = (n.spec as { templateName?: string }).templateName ?? ''
+      const k = workflow.steps.findIndex((s) => s.template === template)
+      const before = said.get(template)
+      const now = finished(n) ? 'ended' : 'started'
+      if (k < 0 || before === 'ended' || before === now) continue
+      const say = (what: string) => run.out(`${clock()}   step ${k + 1}/${workflow.steps.length}: ${template} (${workflow.steps[k]!.kind}) ${what}\n`)
+      if (before === undefined && now === 'ended') say('started')
+      say(now)
+      said.set(template, now)
+    }
+  }
+  let busy = false
+  const timer = setInterval(() => {
+    if (busy) return
+    busy = true
+    void look().finally(() => (busy = false))
+  }, 1000)
+  return { stop: () => clearInterval(timer) }
 }
 
 /** Waits `ms` unless Ctrl-C comes first (then true). */

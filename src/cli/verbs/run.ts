@@ -108,7 +108,8 @@ function failedChecks(journal: Journal): string[] {
   return lines
 }
 
-export async function run(file: string, opts: RunCommandOptions, io: Run): Promise<void> {
+/** Runs one experiment file; returns its journal (also written to `journalPath`), or undefined when it was refused. */
+export async function run(file: string, opts: RunCommandOptions, io: Run): Promise<Journal | undefined> {
   if (!file) throw usage('run needs an experiment file', 'chaoscope run experiment.json')
   const where = targetChoice(opts)
   if (opts.report && !(await reportFormatOfFile(opts.report))) throw usage(`--report ${opts.report}: a report file's name ends in .html, .json or .md`, 'chaoscope run experiment.json --report report.html')
@@ -133,7 +134,7 @@ export async function run(file: string, opts: RunCommandOptions, io: Run): Promi
     for (const i of prepared.issues) io.err(`${formatIssue(i)}\n`)
     io.err(`refused: ${prepared.issues.length} problem(s); nothing was run\n`)
     io.exitCode = EXIT.USAGE
-    return
+    return undefined
   }
   const { run: p } = prepared
   // a .env var file's variables are the environment of what the run starts, as `chaos run` exports them
@@ -192,6 +193,7 @@ export async function run(file: string, opts: RunCommandOptions, io: Run): Promi
     io.out(`journal: ${journalPath}${opts.junit ? `, JUnit: ${resolve(opts.junit)}` : ''}${reportFile ? `, report: ${reportFile}` : ''}${recorded ? ` (run ${recorded.id})` : ''}\n`)
   }
   io.exitCode = exitOf(journal)
+  return journal
 }
 
 /** Longest activity output, as JSON, the controller is sent: reports read the checks, not the outputs. */
