@@ -3,13 +3,17 @@
  * four scenarios run as the steps of one workflow under the shop's user flow with the hypothesis checked all along,
  * each step gets a verdict and a time to recover, the report holds the four fault windows, the run and a traced
  * request, the exit code is the verdicts', and nothing is left running: no process the demo started (pods,
- * sidecars, stress workers), no state file. Needs `npm run build`.
+ * sidecars, stress workers), no state file. Meanwhile headless Chromium logs in to the dashboard it printed and
+ * sees the workflow's step running; the README's screenshots of the demo (the workflow, the overview's charts, the
+ * report) are these (test-artifacts/demo-*.png). Needs `npm run build`.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { launch, signalAndWait, waitOutput } from '../doubles/cli-process.js'
+import { ARTIFACTS, hasChromium, logIn, openBrowser } from '../doubles/dashboard-browser.js'
+import type { BrowserSession } from '../doubles/dashboard-browser.js'
 import { pidAlive } from '../../src/store/state-files.js'
 
 /** Every process below `root` now, by the parent pids in /proc. */
@@ -33,6 +37,49 @@ function descendants(root: number): number[] {
   return found
 }
 
+/**
+ * What a newcomer does while the demo runs: open the dashboard it printed, log in with its token, watch the
+ * workflow reach the catalog's step, and look at the overview's live charts.
+ */
+async function watchInTheDashboard(demo: ReturnType<typeof launch>): Promise<void> {
+  const url = /^dashboard: (\S+)\/$/m.exec(demo.out())![1]!
+  const token = /^login token: (\S+)$/m.exec(demo.out())![1]!
+  let b: BrowserSession | undefined
+  try {
+    b = await openBrowser(`${url}/`)
+    await logIn(b.page, token)
+    await waitOutput(demo, /step 2\/4: catalog-latency \(NetworkChaos\) started/, 90_000)
+    await b.page.goto(`${url}/#/workflows/default/shop-four-scenarios`)
+    const node = (t: string) => b!.page.locator(`[data-template="${t}"]`)
+    await expect.poll(() => node('checkout-pod-kill').getAttribute('data-phase'), { timeout: 15_000 }).toBe('DeadlineExceed')
+    expect(await node('catalog-latency').getAttribute('data-phase')).toBe('Running')
+    await b.shot('demo-workflow')
+    await b.page.goto(`${url}/#/`)
+    await b.page.locator('main[data-live="ready"]').waitFor({ timeout: 15_000 })
+    await b.page.locator('.service-charts').waitFor({ timeout: 15_000 })
+    // the catalog's fault window is on the frontend's chart once the chart has drawn its second with errors
+    await expect.poll(() => b!.page.getByText('catalog-latency', { exact: false }).count(), { timeout: 15_000 }).toBeGreaterThan(0)
+    await b.shot('demo-overview')
+    expect(b.consoleErrors).toEqual([])
+  } finally {
+    await b?.close()
+  }
+}
+
+/** The report as a reader opens it: its top (verdicts, runs) in the browser. */
+async function shootReport(file: string): Promise<void> {
+  const b = await openBrowser(`file://${file}`, { width: 1366, height: 1400 })
+  try {
+    await b.page.getByRole('heading', { name: 'Time to recover' }).waitFor()
+    await b.page.screenshot({ path: join(ARTIFACTS, 'demo-report.png') })
+    // what shoppers saw: the frontend's chart, with the four fault windows shaded
+    await b.page.locator('[data-edge="ingress→frontend"]').screenshot({ path: join(ARTIFACTS, 'demo-report-frontend.png') })
+    expect(b.consoleErrors).toEqual([])
+  } finally {
+    await b.close()
+  }
+}
+
 describe('chaoscope demo --once --fast', () => {
   it('runs the four scenarios, writes the report, exits with the verdict and leaves nothing running', async () => {
     const home = mkdtempSync(join(tmpdir(), 'chaoscope-demo-test-'))
@@ -44,10 +91,11 @@ describe('chaoscope demo --once --fast', () => {
     const sample = setInterval(() => descendants(demo.child.pid!).forEach((p) => seen.add(p)), 200)
     const exit = new Promise<number>((r) => demo.child.once('exit', (code) => r(code ?? -1)))
     try {
-      await waitOutput(demo, /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m, 60_000)
-      expect(demo.out()).toMatch(/^login token: \S{20,}$/m)
+      await waitOutput(demo, /^login token: \S{20,}$/m, 60_000)
+      expect(demo.out()).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m)
       await waitOutput(demo, /^\S+ ready: 11 pod\(s\)/m, 60_000)
       expect(existsSync(join(home, 'runtime.json'))).toBe(true)
+      if (hasChromium()) await watchInTheDashboard(demo)
       const code = await exit
       const out = demo.out()
       // progress as each step starts and ends, then one verdict and one time to recover per step
@@ -75,6 +123,7 @@ describe('chaoscope demo --once --fast', () => {
       expect([...seen].filter(pidAlive)).toEqual([])
       expect(['runtime.json', 'controller.json'].filter((f) => existsSync(join(home, f)))).toEqual([])
       expect(out).toMatch(/stopped: no pod, no load, no state file left\n$/)
+      if (hasChromium()) await shootReport(report)
     } finally {
       clearInterval(sample)
       await signalAndWait(demo.child, 'SIGKILL')
