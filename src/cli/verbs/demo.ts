@@ -322,7 +322,13 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
       return
     }
     run.out(`${clock()} starting the ${which} (${spec.app}) on the local runtime; home ${home.dir}\n`)
-    server = await startRuntimeServer(app.resource, appFile, { controlPort: 0, hostPorts: opts.hostPorts, log: () => {} })
+    server = await startRuntimeServer(app.resource, appFile, { controlPort: 0, hostPorts: opts.hostPorts, log: () => {} }).catch((e: unknown) => {
+      // another copy of the app (a `chaoscope up` or demo) may hold its host ports
+      if (e instanceof ChaosError && e.code === 'PROXY_LISTEN_FAILED' && opts.hostPorts === 'fixed') {
+        throw new ChaosError(e.code, e.message, { cause: e, hint: `another chaoscope up or demo may be running the ${which}: stop it (chaoscope down), or run chaoscope demo ${which} --host-ports ephemeral` })
+      }
+      throw e
+    })
     const ctl = await startUpController(server, { log: (level, message) => (level === 'warn' || level === 'error' ? run.err(`${clock()} controller ${level}: ${message}\n`) : undefined) })
     run.out(`dashboard: ${ctl.state.url}/\n`)
     if (ctl.adminToken) run.out(`login token: ${ctl.adminToken}\n`)
