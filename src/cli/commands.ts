@@ -152,16 +152,19 @@ Examples:
     .description('chaos engineering end to end on this machine: a demo app, its load, dashboard, fault scenarios and their report')
     .argument('[app]', 'the demo app: shop, chain or movies', 'shop')
     .option('--once', 'exit after the report, with the verdict\'s exit code (otherwise the app keeps running until Ctrl-C)')
-    .option('--fast', 'shorten every duration of the scenarios (about a minute in all; for tests and a quick look)')
+    .option('--fast', 'every duration, deadline and window × 0.3 (the shop in about 90 s; for tests and a quick look)')
     .option('--report <file>', 'the report file: .html, .json or .md (default chaoscope-demo-APP.html here)')
     .addOption(new Option('--host-ports <mode>', 'fixed: the app\'s hostPorts (the shop on http://127.0.0.1:30090/); ephemeral: any free ports (printed)').choices(['fixed', 'ephemeral']).default('fixed'))
     .addHelpText('after', `
 Starts the app on the local runtime (as \`chaoscope up\`) with its controller and dashboard, whose URL and login
-token are printed; sends the app's user flow as steady load (as \`chaoscope load -f\`); then runs each of the app's
-scenarios (kind Experiment: examples/demo/shop/, examples/demo/movies/, the chain's examples/experiments/) as \`chaoscope run\` does: the steady-state hypothesis before
-the fault, the fault, the hypothesis under it, the rollback. Each scenario's verdict and time to recover is printed
-and one report of them all is written. Everything runs in $CHAOSCOPE_HOME, or in a new directory removed at the end.
-Ctrl-C stops everything (faults removed, pods and load stopped, no state file left).
+token are printed, and sends the app's user flow as steady load (as \`chaoscope load -f\`). Then it runs the app's
+experiment files as \`chaoscope run\` does. The shop's four scenarios (examples/demo/shop/scenarios.yaml: kill
+checkout, 1000 ms to the catalog, CPU on recommendation, 10% slow 500s from ad) are the steps of one Workflow,
+with the hypothesis on the frontend checked every 5 s. Each step's verdict comes from the checks made in its time.
+The chain's and the movies' experiments (examples/experiments/, examples/demo/movies/) run one after another.
+Each scenario's verdict and time to recover are printed, and one report of them all is written. Everything runs in
+$CHAOSCOPE_HOME, or in a new directory removed at the end. Ctrl-C stops everything: faults removed, pods and load
+stopped, no state file left.
 Exit codes: 0 every scenario held, 1 a scenario deviated or could not run, or the demo failed; 2 a usage error.
 Examples:
   chaoscope demo
