@@ -356,13 +356,17 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
       run.out(s.workflow
         ? `${clock()} ${s.workflow.steps.length} scenarios, the steps of workflow ${s.workflow.name} in ${s.file}, with the hypothesis checked every ${frequency(spec, !!opts.fast)} s\n`
         : `${clock()} scenario ${i + 1}/${scenarios.length}: ${s.file}\n`)
-      const one: Run = { out: run.err, err: run.err, exitCode: EXIT.OK }
-      const watching = s.workflow ? watchSteps(client, s.workflow, run) : undefined
-      const journal = await runExperimentFile(s.file, {
-        journalPath: join(work, `journal-${i + 1}.json`), validation: true, verifyTls: true, output: 'text',
-        ...(s.workflow ? { hypothesisStrategy: 'continuously', hypothesisFrequency: frequency(spec, !!opts.fast) } : {}),
-      }, one).finally(() => watching?.stop())
-      if (!journal) throw new ChaosError('RUN_REFUSED_ACTIVITY', `scenario ${s.file} did not run (exit ${one.exitCode})`, { hint: 'the lines above say why' })
+      const journal = await runUntilTested(s, join(work, `journal-${i + 1}`), latch, (file, journalPath) => {
+        const one: Run = { out: run.err, err: run.err, exitCode: EXIT.OK }
+        const watching = s.workflow ? watchSteps(client, s.workflow, run) : undefined
+        return runExperimentFile(file, {
+          journalPath, validation: true, verifyTls: true, output: 'text',
+          ...(s.workflow ? { hypothesisStrategy: 'continuously', hypothesisFrequency: frequency(spec, !!opts.fast) } : {}),
+        }, one).then((j) => {
+          if (!j) throw new ChaosError('RUN_REFUSED_ACTIVITY', `scenario ${file} did not run (exit ${one.exitCode})`, { hint: 'the lines above say why' })
+          return j
+        }).finally(() => watching?.stop())
+      }, run)
       runs.push({ journal, scenario: s })
       if (!s.workflow) {
         const v = verdictOf(journal)
@@ -406,6 +410,24 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
     if (home.remove) rmSync(home.dir, { recursive: true, force: true })
     latch.dispose()
     run.out(`${clock()} stopped: no pod, no load, no state file left\n`)
+  }
+}
+
+/** How many times a scenario is run when the steady state did not hold before its faults (nothing was injected). */
+const TRIES = 3
+
+/**
+ * Runs a scenario, and again after a calm window when its hypothesis before did not hold (a moment of load on this
+ * machine, not the fault: nothing was injected), up to TRIES times; the last run is the scenario's.
+ */
+async function runUntilTested(s: ScenarioFile, journalBase: string, latch: SignalLatch, once: (file: string, journalPath: string) => Promise<Journal>, run: Run): Promise<Journal> {
+  for (let attempt = 1; ; attempt++) {
+    const journal = await once(s.file, `${journalBase}${attempt > 1 ? `-try-${attempt}` : ''}.json`)
+    const before = journal.steady_states.before
+    if (before?.steady_state_met !== false || attempt === TRIES || latch.reason) return journal
+    run.out(`${clock()} the steady state did not hold before the faults, so nothing was injected; trying again after ${Math.max(s.windowMs, CALM_MS) / 1000} s of calm (${TRIES - attempt} more ${TRIES - attempt === 1 ? 'try' : 'tries'})\n`)
+    for (const w of missedProbes([before])) run.out(`    ${w}\n`)
+    if (await calm(Math.max(s.windowMs, CALM_MS), latch)) return journal
   }
 }
 
