@@ -170,6 +170,27 @@ describe('Schedule on the local controller', () => {
     expect(reasons(ctl, 'allow')).not.toContain('Forbid')
   }, 30_000)
 
+  it('what a run makes carries the schedule\'s chaoscope.dev/ annotations (a share), and no others', async () => {
+    const ctl = open('annotations.db')
+    await ctl.start()
+    await ctl.apply(resource(`apiVersion: chaos-mesh.org/v1alpha1
+kind: Schedule
+metadata:
+  name: shared
+  namespace: default
+  annotations: { chaoscope.dev/percent: "30", team: shop }
+spec:
+  schedule: "@every 1s"
+  type: NetworkChaos
+  historyLimit: 2
+  concurrencyPolicy: Forbid
+  networkChaos: { action: delay, mode: all, selector: { labelSelectors: { app: web } }, delay: { latency: 10ms }, duration: 30s }
+`))
+    await expect.poll(() => ctl.list({ kind: 'NetworkChaos' }).length, { timeout: 10_000 }).toBeGreaterThan(0)
+    expect(ctl.list({ kind: 'NetworkChaos' })[0]!.metadata.annotations).toEqual({ 'chaoscope.dev/percent': '30' })
+    await expect.poll(async () => JSON.stringify(await rt.effects()), { timeout: 10_000 }).toContain('"percent":30')
+  }, 30_000)
+
   it('historyLimit keeps the newest N; the older finished ones are deleted and archived', async () => {
     const ctl = open('history.db')
     await ctl.start()

@@ -223,7 +223,7 @@ class ScheduleReconciler implements KindReconciler {
     return parsed.ok ? next(parsed.schedule, Date.parse(rfc3339(now)), this.zone) : undefined
   }
 
-  /** The object a run creates: the schedule's item for its type, named `<schedule>-xxxxx`, labelled managed-by. */
+  /** The object a run creates: the schedule's item for its type (with the schedule's chaoscope.dev/ annotations, such as a share), named `<schedule>-xxxxx`, labelled managed-by. */
   private childOf(row: ResourceRow, spec: ScheduleSpec): Resource {
     let name = spawnedName(row.name, this.ctx.random)
     for (let i = 0; i < 5 && this.ctx.store.findResource(spec.type, row.namespace, name); i++) name = spawnedName(row.name, this.ctx.random)
@@ -231,7 +231,7 @@ class ScheduleReconciler implements KindReconciler {
     return {
       apiVersion: row.apiVersion,
       kind: spec.type,
-      metadata: { name, namespace: row.namespace, labels: { [MANAGED_BY]: row.name } },
+      metadata: { name, namespace: row.namespace, labels: { [MANAGED_BY]: row.name }, ...chaoscopeAnnotations(row.metadata.annotations) },
       spec: structuredClone(spec[key] as Record<string, unknown>),
       source: { file: `Schedule ${row.namespace}/${row.name}`, index: 0, line: 0 },
     }
@@ -302,4 +302,10 @@ export const scheduleModule: KindModule = {
   phase: (row) => scheduleSummary({ spec: row.spec, status: row.status, metadata: { ...row.metadata, ...(row.deletingAt ? { deletionTimestamp: row.deletingAt } : {}) } }).phase,
   // a schedule runs until it is deleted
   finished: () => false,
+}
+
+/** The `chaoscope.dev/` annotations of a schedule, which each object it makes carries (Chaos Mesh's items have no metadata). */
+function chaoscopeAnnotations(annotations: Record<string, string> | undefined): { annotations?: Record<string, string> } {
+  const own = Object.fromEntries(Object.entries(annotations ?? {}).filter(([k]) => k.startsWith('chaoscope.dev/')))
+  return Object.keys(own).length > 0 ? { annotations: own } : {}
 }

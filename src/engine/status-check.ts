@@ -273,6 +273,7 @@ function admitSpec(spec: StatusCheckSpec, name: string): void {
     at: (p) => ctx([...prefix, ...p]),
     metadata: { name },
     metadataIssue: (path, code, message, hint) => void issues.push({ path: ['metadata', ...path].join('.'), code, message, ...(hint ? { hint } : {}) }),
+    nested: (p) => ctx([...prefix, ...p, 'spec']),
   })
   checkStatusCheck(spec, ctx([]))
   if (spec.type !== undefined && spec.type !== 'HTTP') issues.push({ path: 'spec.type', code: 'SPEC_INVALID_VALUE', message: `type ${JSON.stringify(spec.type)} is not HTTP`, hint: 'write type: HTTP' })

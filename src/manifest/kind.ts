@@ -28,6 +28,8 @@ export interface CheckContext {
   readonly metadata: ObjectMeta
   /** An issue at a field of that metadata (`['annotations', key]`), wherever this context is nested. */
   metadataIssue(path: FieldPath, code: ErrorCode, message: string, hint?: string, opts?: { key?: boolean }): void
+  /** A context for a whole object embedded at `prefix` (an Experiment's fault): its spec at `prefix.spec`, and its own metadata. */
+  nested(prefix: FieldPath, metadata: ObjectMeta): CheckContext
 }
 
 /**

@@ -293,5 +293,8 @@ function checkContext(doc: ParsedDocument, root: FieldPath, base: FieldPath, iss
     at(prefix) {
       return checkContext(doc, root, [...base, ...prefix], issues, metadata, schemaProblems)
     },
+    nested(prefix, meta) {
+      return checkContext(doc, [...base, ...prefix], [...base, ...prefix, 'spec'], issues, meta, schemaProblems)
+    },
   }
 }

@@ -402,7 +402,8 @@ function checkFault(f: unknown, i: number, seen: Map<string, number>, ctx: Check
     if (first !== undefined) ctx.issue([...p, 'metadata', 'name'], 'SPEC_DUPLICATE_NAME', `${f.kind} "${name}" is also faults[${first}]`, 'give each fault its own name')
     else seen.set(key, i)
   }
-  if (def?.check && isObj(f.spec) && ctx.clean([...p, 'spec'])) def.check(f.spec as never, ctx.at([...p, 'spec']))
+  // the fault's own metadata (a Workflow's per-template annotations are checked against its templates)
+  if (def?.check && isObj(f.spec) && ctx.clean([...p, 'spec'])) def.check(f.spec as never, ctx.nested(p, (isObj(f.metadata) ? f.metadata : {}) as ObjectMeta))
 }
 
 // ---- defaults -----------------------------------------------------------------------------------------------------

@@ -99,6 +99,45 @@ spec:
     expect(issues('    chaoscope.dev/ad-errors.share: "10"')[0]).toContain('chaoscope has no per-template annotation "share" [SPEC_INVALID_VALUE]')
     expect(issues('    chaoscope.dev/ad-errors.percent: "150"')[0]).toContain('expected a number from 0 to 100, got "150" [SPEC_INVALID_VALUE]')
   })
+
+  it('refuses a share on a template whose kind acts on every target, and a bare chaoscope.dev/percent on the workflow', () => {
+    const pod = withAnnotations('    chaoscope.dev/kill.percent: "10"\n    chaoscope.dev/percent: "10"').replace('children: [ad-errors, pause]', 'children: [ad-errors, kill, pause]')
+      .replace('    - { name: pause,', '    - { name: kill, templateType: PodChaos, deadline: 5s, podChaos: { action: pod-kill, mode: one, selector: { labelSelectors: { app: ad } } } }\n    - { name: pause,')
+    expect(validateText(pod, 'wf.yaml').issues.map(short)).toEqual([
+      '6:5 metadata.annotations["chaoscope.dev/kill.percent"]: annotation chaoscope.dev/kill.percent: template "kill" is a PodChaos, which acts on every target it selects [SPEC_INVALID_VALUE]',
+      '7:5 metadata.annotations["chaoscope.dev/percent"]: a workflow\'s chaos does not get its chaoscope.dev/percent [SPEC_INVALID_VALUE]',
+    ])
+  })
+
+  it('checks a Workflow inside an Experiment against the Workflow\'s own annotations, at their lines', () => {
+    const experiment = (workflowAnnotations: string, experimentAnnotations = '') => `apiVersion: chaoscope.dev/v1alpha1
+kind: Experiment
+metadata:
+  name: e${experimentAnnotations}
+spec:
+  hypothesis: [{ service: ad, errorRate: 1% }]
+  duration: 20s
+  faults:
+    - apiVersion: chaos-mesh.org/v1alpha1
+      kind: Workflow
+      metadata:
+        name: wf
+        annotations: { ${workflowAnnotations} }
+      spec:
+        entry: ad-errors
+        templates:
+          - name: ad-errors
+            templateType: HTTPChaos
+            deadline: 10s
+            httpChaos: { mode: all, selector: { labelSelectors: { app: ad } }, target: Response, port: 8080, replace: { code: 500 } }
+`
+    expect(validateText(experiment('chaoscope.dev/ad-errors.percent: "10"'), 'e.yaml').issues.map(short)).toEqual([])
+    expect(validateText(experiment('chaoscope.dev/ad-error.percent: "10"'), 'e.yaml').issues.map(short)).toEqual([
+      '13:24 spec.faults[0].metadata.annotations["chaoscope.dev/ad-error.percent"]: annotation chaoscope.dev/ad-error.percent names template "ad-error", which is not a chaos template of this workflow [SPEC_UNKNOWN_TEMPLATE]',
+    ])
+    // the Experiment's own annotations are not the workflow's
+    expect(validateText(experiment('chaoscope.dev/ad-errors.percent: "10"', '\n  annotations: { chaoscope.dev/other.percent: "10" }'), 'e.yaml').issues.map(short)).toEqual([])
+  })
 })
 
 describe('workflow defaults', () => {

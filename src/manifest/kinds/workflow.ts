@@ -7,6 +7,7 @@
  */
 import { didYouMean } from '../issues.js'
 import { defineKind } from '../kind.js'
+import type { ErrorCode } from '../../errors.js'
 import type { CheckContext, ObjectMeta } from '../kind.js'
 import { arr, bool, duration, int, intOrString, map, obj, openObj, opt, str } from '../schema-kit.js'
 import type { Static } from '../schema-kit.js'
@@ -154,18 +155,33 @@ export function templateAnnotations(annotations: Record<string, string> | undefi
   return out
 }
 
-/** Each `chaoscope.dev/<template>.<key>` annotation names a chaos template and a key chaoscope knows, with a valid value. */
+/** The chaos kinds that read a share (`chaoscope.dev/percent`): the others act on every target. */
+const SHARE_KINDS = new Set(['HTTPChaos', 'NetworkChaos'])
+
+/**
+ * Each `chaoscope.dev/<template>.<key>` annotation names a template of a kind that reads it and a key chaoscope
+ * knows, with a valid value; a bare `chaoscope.dev/percent` (which no chaos of the workflow would get) is refused.
+ */
 function checkTemplateAnnotations(spec: WorkflowSpec, ctx: CheckContext): void {
-  const chaos = new Set(spec.templates.filter((t) => EMBED_KEY_OF_KIND[t.templateType] !== undefined).map((t) => t.name))
+  const kindOf = new Map(spec.templates.filter((t) => EMBED_KEY_OF_KIND[t.templateType] !== undefined).map((t) => [t.name, t.templateType]))
   for (const [key, value] of Object.entries(ctx.metadata.annotations ?? {})) {
+    const at = (code: ErrorCode, message: string, hint: string) => ctx.metadataIssue(['annotations', key], code, message, hint, { key: true })
+    if (key === 'chaoscope.dev/percent') {
+      at('SPEC_INVALID_VALUE', 'a workflow\'s chaos does not get its chaoscope.dev/percent', 'write it per template: chaoscope.dev/<template>.percent: "10"')
+      continue
+    }
     const m = TEMPLATE_ANNOTATION.exec(key)
     if (!m) continue
     const [, template, name] = m as unknown as [string, string, string]
+    const kind = kindOf.get(template)
+    const share = Number(value.trim())
     if (!(TEMPLATE_ANNOTATION_KEYS as readonly string[]).includes(name)) {
-      ctx.metadataIssue(['annotations', key], 'SPEC_INVALID_VALUE', `annotation ${key}: chaoscope has no per-template annotation "${name}"`, `the per-template annotations are: ${TEMPLATE_ANNOTATION_KEYS.map((k) => `chaoscope.dev/<template>.${k}`).join(', ')}`, { key: true })
-    } else if (!chaos.has(template)) {
-      ctx.metadataIssue(['annotations', key], 'SPEC_UNKNOWN_TEMPLATE', `annotation ${key} names template "${template}", which is not a chaos template of this workflow`, didYouMean(template, chaos) ?? `its chaos templates: ${[...chaos].join(', ') || 'none'}`, { key: true })
-    } else if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || Number(value) > 100) {
+      at('SPEC_INVALID_VALUE', `annotation ${key}: chaoscope has no per-template annotation "${name}"`, `the per-template annotations are: ${TEMPLATE_ANNOTATION_KEYS.map((k) => `chaoscope.dev/<template>.${k}`).join(', ')}`)
+    } else if (kind === undefined) {
+      at('SPEC_UNKNOWN_TEMPLATE', `annotation ${key} names template "${template}", which is not a chaos template of this workflow`, didYouMean(template, new Set(kindOf.keys())) ?? `its chaos templates: ${[...kindOf.keys()].join(', ') || 'none'}`)
+    } else if (!SHARE_KINDS.has(kind)) {
+      at('SPEC_INVALID_VALUE', `annotation ${key}: template "${template}" is a ${kind}, which acts on every target it selects`, `a share applies to ${[...SHARE_KINDS].join(' and ')}; remove the annotation`)
+    } else if (value.trim() === '' || !Number.isFinite(share) || share < 0 || share > 100) {
       ctx.metadataIssue(['annotations', key], 'SPEC_INVALID_VALUE', `annotation ${key}: expected a number from 0 to 100, got ${JSON.stringify(value)}`, `write e.g. ${key}: "10" to act on 10% of requests or connections`)
     }
   }
