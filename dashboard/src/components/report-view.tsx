@@ -35,7 +35,7 @@ export function ReportView({ data }: { data: ReportData }) {
 function RunView({ run }: { run: RunSummary }) {
   return (
     <div className="panel run">
-      <h2>{run.title} <Badge text={run.verdict} /></h2>
+      <h2>{run.title} <Badge text={run.verdict === 'deviated-during' ? 'deviated during the method' : run.verdict} /></h2>
       <p>Status <strong>{run.status}</strong>{run.deviated ? ', deviated' : ''}; {utcTime(run.startedAt)} to {utcTime(run.endedAt)}. Score <strong>{run.score.value}</strong>/100 <span className="help">({run.score.formula})</span></p>
       {run.hypothesis.length === 0 ? <p className="muted">No steady-state hypothesis was checked.</p> : (
         <div className="table-wrap">

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { FaultWindow, Journal, ReportData, SteadyState } from '../../index.js'
-import { madeByTemplate, scaledDuration, scaledExperiment, stepOutcomes, timeToRecover, workflowSteps } from './demo.js'
+import { demo, madeByTemplate, scaledDuration, scaledExperiment, stepOutcomes, timeToRecover, workflowSteps } from './demo.js'
 
 describe('--fast', () => {
   it('scales Go durations to whole seconds, never below one', () => {
@@ -19,16 +19,16 @@ describe('--fast', () => {
     expect(scaledExperiment(doc, 0.3)).toEqual({ kind: 'Experiment', spec: { duration: '6s', hypothesis: [{ service: 'frontend', window: '3s', latency: { p99: '500ms' } }, { http: { url: 'http://x/' } }], faults: [{ kind: 'PodChaos', metadata: { name: 'kill' } }] } })
   })
 
-  it('scales a workflow\'s deadlines, keeps 8 s of calm in each Suspend, and leaves the duration room for them and each node\'s start', () => {
+  it('scales a workflow\'s deadlines, keeps 12 s of calm in each Suspend, and leaves the duration and the Serial room for them and each node\'s start', () => {
     const doc = { spec: { duration: '60s', faults: [{ kind: 'Workflow', metadata: { name: 'wf' }, spec: { entry: 's', templates: [
       { name: 's', templateType: 'Serial', deadline: '2m', children: ['kill', 'calm'] },
       { name: 'kill', templateType: 'PodChaos', deadline: '20s' },
       { name: 'calm', templateType: 'Suspend', deadline: '15s' },
     ] } }] } }
     const scaled = scaledExperiment(doc, 0.3)
-    expect(scaled.spec.faults[0]!.spec!.templates!.map((t) => t.deadline)).toEqual(['36s', '6s', '8s'])
-    // 18 s scaled, + 3 s (8 s of calm where 5 s was scaled) + 3 × 1 s for the nodes to start
-    expect(scaled.spec.duration).toBe('24s')
+    // 7 s more calm (12 s where 5 s was scaled) + 2 × 1 s for the nodes to start: 9 s more for the Serial and the run
+    expect(scaled.spec.faults[0]!.spec!.templates!.map((t) => t.deadline)).toEqual(['45s', '6s', '12s'])
+    expect(scaled.spec.duration).toBe('27s')
   })
 })
 
@@ -51,6 +51,11 @@ describe('a workflow\'s steps', () => {
     expect(madeByTemplate('ad-errors-b4x9z', 'ad-errors')).toBe(false)
     expect(madeByTemplate('ad-errors-more-b4x9z-2kq7m', 'ad-errors')).toBe(false)
     expect(madeByTemplate('ad-b4x9z-2kq7m', 'ad-errors')).toBe(false)
+    // a long template: the node's prefix is cut to 58 characters, and the chaos's prefix too
+    const long = 'x'.repeat(55)
+    expect(madeByTemplate(`${long}-b4x`.slice(0, 58) + '2kq7m', long)).toBe(true)
+    expect(madeByTemplate(`${'y'.repeat(58)}2kq7m`, 'y'.repeat(60))).toBe(true)
+    expect(madeByTemplate(`${long}-b4x9z-2kq7m`, long)).toBe(false)
   })
 })
 
@@ -102,5 +107,15 @@ describe('time to recover', () => {
     expect(timeToRecover(data([edge(true, [{ faultId: 'f1', secondsToRecover: null, trafficAfter: false }])]), ['f1'])).toMatch(/^unknown/)
     expect(timeToRecover(data([]), ['f1'])).toMatch(/^nothing to recover/)
     expect(timeToRecover(data([]), ['nope'])).toMatch(/^unknown/)
+  })
+})
+
+describe('refused before anything starts', () => {
+  const io = () => ({ out: () => {}, err: () => {}, exitCode: 0 })
+  it('an unknown demo, a report of another format, a report in a directory that does not exist', async () => {
+    await expect(demo('bank', { hostPorts: 'fixed' }, io())).rejects.toMatchObject({ code: 'CLI_USAGE', message: 'there is no demo "bank"' })
+    await expect(demo('shop', { hostPorts: 'fixed', report: 'demo.pdf' }, io())).rejects.toMatchObject({ code: 'CLI_USAGE' })
+    await expect(demo('shop', { hostPorts: 'fixed', report: '/nonexistent-dir/demo.html' }, io())).rejects.toMatchObject({ code: 'CLI_USAGE', message: expect.stringContaining('the directory /nonexistent-dir does not exist') })
+    await expect(demo('chain', { hostPorts: 'ephemeral' }, io())).rejects.toMatchObject({ code: 'CLI_USAGE', message: expect.stringContaining('fixed host ports') })
   })
 })

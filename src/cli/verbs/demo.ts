@@ -72,6 +72,12 @@ const FAST = 0.3
  */
 const CALM_MS = 8000
 
+/**
+ * The least calm after each step of a workflow under `--fast`: the report counts 5 seconds *with traffic* in a row,
+ * and the shop's sparsest edges (frontend → checkout) carry a request every second or two.
+ */
+const WORKFLOW_CALM_MS = 12_000
+
 /** The report reaches 3 s past a run, and the recorder writes each second once it has passed. */
 const RECORDER_TAIL_MS = 4200
 
@@ -106,20 +112,23 @@ const NODE_START_MS = 1000
 
 /**
  * A scenario's Experiment with its duration, its SLOs' windows and its workflows' deadlines scaled (`--fast`); the
- * rest as written. A workflow's Suspend (its calm between faults) lasts at least CALM_MS, and the duration keeps
- * room for that and for each node to start once the one before it has recovered.
+ * rest as written. A workflow's Suspend (its calm between faults) lasts at least WORKFLOW_CALM_MS; the duration and
+ * each Serial and Parallel deadline keep room for that and for each node to start once the one before has recovered.
  */
 export function scaledExperiment<T extends ScenarioDoc>(doc: T, factor: number): T {
   const spec = doc.spec ?? {}
   let extraMs = 0
-  const template = (t: WorkflowTemplate): WorkflowTemplate => {
-    if (!t.deadline) return t
+  // the steps and calms first; then each Serial or Parallel keeps the same room over what it runs
+  const leaf = (t: WorkflowTemplate): WorkflowTemplate => {
+    if (!t.deadline || t.templateType === 'Serial' || t.templateType === 'Parallel') return t
     const scaled = parseDuration(scaledDuration(t.deadline, factor))!
-    const ms = t.templateType === 'Suspend' ? Math.max(scaled, CALM_MS) : scaled
+    const ms = t.templateType === 'Suspend' ? Math.max(scaled, WORKFLOW_CALM_MS) : scaled
     extraMs += ms - scaled + NODE_START_MS
     return { ...t, deadline: `${ms / 1000}s` }
   }
-  const faults = spec.faults?.map((f) => (f.kind === 'Workflow' && f.spec?.templates ? { ...f, spec: { ...f.spec, templates: f.spec.templates.map(template) } } : f))
+  const flow = (t: WorkflowTemplate): WorkflowTemplate =>
+    t.deadline && (t.templateType === 'Serial' || t.templateType === 'Parallel') ? { ...t, deadline: `${parseDuration(scaledDuration(t.deadline, factor))! / 1000 + Math.ceil(extraMs / 1000)}s` } : t
+  const faults = spec.faults?.map((f) => (f.kind === 'Workflow' && f.spec?.templates ? { ...f, spec: { ...f.spec, templates: f.spec.templates.map(leaf).map(flow) } } : f))
   return {
     ...doc,
     spec: {
@@ -153,9 +162,21 @@ export function workflowSteps(workflow: FaultDoc): Step[] {
   return steps
 }
 
-/** Whether a chaos object was made by a node of `template`: Chaos Mesh names it `<template>-xxxxx-xxxxx`. */
+/** Kubernetes' generateName, as the workflow engine names nodes and their chaos: the prefix cut to 58 characters, then 5 random ones. */
+const NAME_PREFIX_MAX = 58
+const RANDOM = '[a-z0-9]'
+
+/**
+ * Whether a chaos object was made by a node of `template`: Chaos Mesh names the node `<template>-xxxxx` and its chaos
+ * `<node>-xxxxx`, each prefix cut to 58 characters (so a long template's chaos has fewer of the node's characters).
+ */
 export function madeByTemplate(chaosName: string, template: string): boolean {
-  return chaosName.startsWith(`${template}-`) && /^-[a-z0-9]{5}-[a-z0-9]{5}$/.test(chaosName.slice(template.length))
+  const nodePrefix = `${template}-`.slice(0, NAME_PREFIX_MAX)
+  if (!chaosName.startsWith(nodePrefix)) return false
+  // the chaos's prefix is the node's name and a "-", cut: what remains of the node's 5 random characters and the "-"
+  const kept = Math.min(nodePrefix.length + 6, NAME_PREFIX_MAX) - nodePrefix.length
+  const middle = `${RANDOM}{${Math.min(kept, 5)}}${kept === 6 ? '-' : ''}`
+  return new RegExp(`^${middle}${RANDOM}{5}$`).test(chaosName.slice(nodePrefix.length))
 }
 
 /** The longest SLO window of a scenario, in ms: the load (or the calm after a scenario) must last that long before its hypothesis. */
@@ -169,8 +190,8 @@ interface ScenarioFile {
   windowMs: number
   /** Its faults' names (an Experiment's), as the report's fault windows name them. */
   faults: string[]
-  /** A workflow run with the hypothesis checked continuously: its name and steps, each judged on its own. */
-  workflow?: { name: string; steps: Step[] }
+  /** A workflow run with the hypothesis checked every `every` seconds: its name and steps, each judged on its own. */
+  workflow?: { name: string; steps: Step[]; every: number }
 }
 
 /** The scenario files to run, in order, as they are or (with `--fast`) scaled into `dir`. */
@@ -187,7 +208,7 @@ async function scenarioFiles(demo: DemoApp, root: string, dir: string, fast: boo
       file,
       windowMs: longestWindowMs(doc),
       faults: faults.map((f) => f.metadata?.name ?? '').filter(Boolean),
-      ...(demo.hypothesisEvery && wf?.metadata?.name ? { workflow: { name: wf.metadata.name, steps: workflowSteps(wf) } } : {}),
+      ...(demo.hypothesisEvery && wf?.metadata?.name ? { workflow: { name: wf.metadata.name, steps: workflowSteps(wf), every: demo.hypothesisEvery * (fast ? FAST : 1) } } : {}),
     }
   })
 }
@@ -281,7 +302,7 @@ export function timeToRecover(data: ReportData, faults: string[]): string {
   if (ids.size === 0) return 'unknown (no fault window recorded)'
   const recoveries = data.edges.filter((e) => e.affected).flatMap((e) => e.recovery.filter((r) => ids.has(r.faultId)))
   if (recoveries.length === 0) return 'nothing to recover (no edge left its tolerance)'
-  if (recoveries.some((r) => r.secondsToRecover === null)) return recoveries.some((r) => r.secondsToRecover === null && r.trafficAfter) ? 'never (not back within tolerance by the end of the report)' : 'unknown (no traffic after the fault)'
+  if (recoveries.some((r) => r.secondsToRecover === null)) return recoveries.some((r) => r.secondsToRecover === null && r.trafficAfter) ? 'never (not back within tolerance before the next fault on its services, or the end of the report)' : 'unknown (no traffic after the fault)'
   return `${Math.max(...recoveries.map((r) => r.secondsToRecover!))} s`
 }
 
@@ -302,9 +323,14 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
   const reportFile = resolve(opts.report ?? `chaoscope-demo-${which}.html`)
   const format = await reportFormatOfFile(reportFile)
   if (!format) throw new ChaosError('CLI_USAGE', `--report ${opts.report}: a report file's name ends in .html, .json or .md`, { hint: 'chaoscope demo --report demo.html' })
+  // found out now, not after the scenarios have run
+  if (!existsSync(dirname(reportFile))) throw new ChaosError('CLI_USAGE', `--report ${opts.report}: the directory ${dirname(reportFile)} does not exist`, { hint: `create it first (mkdir -p ${dirname(reportFile)}), or give a file in an existing directory` })
   const root = packageRoot()
   // Ctrl-C is heard from here on: whatever has started is stopped below
   const latch = new SignalLatch()
+  // what has started when Ctrl-C (or chaoscope down) comes; a scenario's run is interrupted through it
+  const stopping = new AbortController()
+  void latch.stopped.then(() => stopping.abort())
   const home = demoHome()
   let server: RuntimeServer | undefined
   let load: LoadRun | undefined
@@ -329,9 +355,12 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
       }
       throw e
     })
+    server.onShutdownRequest(() => latch.stop('chaoscope down'))
     const ctl = await startUpController(server, { log: (level, message) => (level === 'warn' || level === 'error' ? run.err(`${clock()} controller ${level}: ${message}\n`) : undefined) })
     run.out(`dashboard: ${ctl.state.url}/\n`)
     if (ctl.adminToken) run.out(`login token: ${ctl.adminToken}\n`)
+    // stopped before any scenario ran: not a verdict that held
+    run.exitCode = EXIT.FAILED
     const pods = await Promise.race([server.runtime.waitReady(60_000), latch.stopped.then(() => undefined)])
     if (!pods) return
     const address = server.hostPorts().find(([svc]) => svc === spec.entry)?.[1] ?? pods.find((p) => p.labels.app === spec.entry)?.address
@@ -354,14 +383,14 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
       // the window before a fault sees only calm traffic; before the first, the app warms up for one window more
       if (await calm(Math.max(s.windowMs, CALM_MS) + (i === 0 ? s.windowMs : 0), latch)) break
       run.out(s.workflow
-        ? `${clock()} ${s.workflow.steps.length} scenarios, the steps of workflow ${s.workflow.name} in ${s.file}, with the hypothesis checked every ${frequency(spec, !!opts.fast)} s\n`
+        ? `${clock()} ${s.workflow.steps.length} scenarios, the steps of workflow ${s.workflow.name} in ${s.file}, with the hypothesis checked every ${s.workflow.every} s\n`
         : `${clock()} scenario ${i + 1}/${scenarios.length}: ${s.file}\n`)
       const journal = await runUntilTested(s, join(work, `journal-${i + 1}`), latch, (file, journalPath) => {
         const one: Run = { out: run.err, err: run.err, exitCode: EXIT.OK }
         const watching = s.workflow ? watchSteps(client, s.workflow, run) : undefined
         return runExperimentFile(file, {
-          journalPath, validation: true, verifyTls: true, output: 'text',
-          ...(s.workflow ? { hypothesisStrategy: 'continuously', hypothesisFrequency: frequency(spec, !!opts.fast) } : {}),
+          journalPath, validation: true, verifyTls: true, output: 'text', signal: stopping.signal,
+          ...(s.workflow ? { hypothesisStrategy: 'continuously', hypothesisFrequency: s.workflow.every } : {}),
         }, one).then((j) => {
           if (!j) throw new ChaosError('RUN_REFUSED_ACTIVITY', `scenario ${file} did not run (exit ${one.exitCode})`, { hint: 'the lines above say why' })
           return j
@@ -380,7 +409,6 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
     await new Promise((r) => setTimeout(r, RECORDER_TAIL_MS))
     const range = { from: loadStart.toISOString(), to: new Date().toISOString(), title: `chaoscope demo: the ${which}` }
     const data = JSON.parse(await client.report(range, 'json')) as ReportData
-    writeFileSync(reportFile, format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : await client.report(range, format))
     const outcomes = runs.flatMap(({ journal, scenario }) => scenario.workflow
       ? stepOutcomes(journal, scenario.workflow.steps, data.faults)
       : [{ ...verdictOf(journal), title: journal.experiment.title, faults: scenario.faults }])
@@ -389,6 +417,7 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
       run.out(`  ${i + 1}. ${o.title}: ${o.verdict}; time to recover: ${o.injected ? timeToRecover(data, o.faults) : 'none (no fault was injected)'}\n`)
       for (const w of o.why) run.out(`       ${w}\n`)
     }
+    writeFileSync(reportFile, format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : await client.report(range, format))
     run.out(`report: ${reportFile}\n`)
     // a run that stopped short (aborted, interrupted) fails the demo even where its steps held
     const runExits = runs.map(({ journal, scenario }) => (scenario.workflow ? (journal.status === 'completed' ? EXIT.OK : EXIT.FAILED) : exitOf(journal)))
@@ -400,15 +429,21 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
     }
   } finally {
     run.out(`${clock()} stopping${latch.reason ? ` (${latch.reason})` : ''}...\n`)
-    load?.stop()
-    await load?.result.catch(() => undefined)
-    await server?.close()
-    if (sink) {
-      await new Promise<void>((r) => sink!.server.close(() => r()))
-      delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+    try {
+      load?.stop()
+      await load?.result.catch(() => undefined)
+      await server?.close()
+      if (sink) {
+        await new Promise<void>((r) => sink!.server.close(() => r()))
+        delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+      }
+    } finally {
+      if (home.remove) {
+        rmSync(home.dir, { recursive: true, force: true })
+        delete process.env.CHAOSCOPE_HOME
+      }
+      latch.dispose()
     }
-    if (home.remove) rmSync(home.dir, { recursive: true, force: true })
-    latch.dispose()
     run.out(`${clock()} stopped: no pod, no load, no state file left\n`)
   }
 }
@@ -431,13 +466,8 @@ async function runUntilTested(s: ScenarioFile, journalBase: string, latch: Signa
   }
 }
 
-/** Seconds between two checks of the hypothesis of a workflow scenario (scaled with `--fast`). */
-function frequency(demo: DemoApp, fast: boolean): number {
-  return (demo.hypothesisEvery ?? 5) * (fast ? FAST : 1)
-}
-
 /** While a workflow runs: a line as each of its steps starts and ends (its nodes read once a second). */
-function watchSteps(client: ControllerClient, workflow: { name: string; steps: Step[] }, run: Run): { stop(): void } {
+function watchSteps(client: ControllerClient, workflow: { name: string; steps: Step[] }, run: Run): { stop(): Promise<void> } {
   const said = new Map<string, 'started' | 'ended'>()
   const finished = (n: ChaosObject) => ((n.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => ['Accomplished', 'DeadlineExceed', 'Aborted'].includes(c.type) && c.status === 'True')
   const look = async () => {
@@ -454,13 +484,18 @@ function watchSteps(client: ControllerClient, workflow: { name: string; steps: S
       said.set(template, now)
     }
   }
-  let busy = false
+  let busy: Promise<void> | undefined
   const timer = setInterval(() => {
-    if (busy) return
-    busy = true
-    void look().finally(() => (busy = false))
+    busy ??= look().finally(() => (busy = undefined))
   }, 1000)
-  return { stop: () => clearInterval(timer) }
+  return {
+    // the look under way, then one more: each step's last line comes before the run's verdict
+    async stop() {
+      clearInterval(timer)
+      await busy
+      await look()
+    },
+  }
 }
 
 /** Waits `ms` unless Ctrl-C comes first (then true). */

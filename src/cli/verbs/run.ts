@@ -17,6 +17,8 @@ export interface RunCommandOptions {
   var?: string[]
   varFile?: string[]
   journalPath: string
+  /** Interrupts the run as a first Ctrl-C does (the rollbacks run): `chaoscope demo` stopping. */
+  signal?: AbortSignal
   dry?: string
   validation: boolean
   verifyTls: boolean
@@ -152,6 +154,9 @@ export async function run(file: string, opts: RunCommandOptions, io: Run): Promi
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  const onAbort = () => interrupt.abort()
+  if (opts.signal?.aborted) interrupt.abort()
+  opts.signal?.addEventListener('abort', onAbort, { once: true })
   let journal: Journal
   try {
     journal = await runExperiment(p.experiment, p.options, {
@@ -168,6 +173,7 @@ export async function run(file: string, opts: RunCommandOptions, io: Run): Promi
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    opts.signal?.removeEventListener('abort', onAbort)
   }
   const journalPath = resolve(opts.journalPath)
   writeFileSync(journalPath, `${JSON.stringify(journal, jsonReplacer, 2)}\n`)
