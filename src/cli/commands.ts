@@ -152,7 +152,7 @@ Examples:
     .description('chaos engineering end to end on this machine: a demo app, its load, dashboard, fault scenarios and their report')
     .argument('[app]', 'the demo app: shop, chain or movies', 'shop')
     .option('--once', 'exit after the report, with the verdict\'s exit code (otherwise the app keeps running until Ctrl-C)')
-    .option('--fast', 'every duration, deadline and window × 0.3 (the shop in about 90 s; for tests and a quick look)')
+    .option('--fast', 'every duration, deadline and window × 0.3 (the shop in about 100 s; for tests and a quick look)')
     .option('--report <file>', 'the report file: .html, .json or .md (default chaoscope-demo-APP.html here)')
     .addOption(new Option('--host-ports <mode>', 'fixed: the app\'s hostPorts (the shop on http://127.0.0.1:30090/); ephemeral: any free ports (printed)').choices(['fixed', 'ephemeral']).default('fixed'))
     .addHelpText('after', `
