@@ -104,10 +104,10 @@ describe('the shop example', () => {
     })
   })
 
-  it('validates as `chaoscope validate -f examples/load/` reads it: the profile valid, the stages file skipped', () => {
+  it('validates as `chaoscope validate -f examples/load/` reads it: the profiles valid, the stages file skipped', () => {
     const r = validatePaths([EXAMPLES])
     expect(r.issues.map(short)).toEqual([])
-    expect(r.resources.map((x) => `${x.kind}/${x.metadata.name}`)).toEqual(['LoadProfile/shop-shoppers'])
+    expect(r.resources.map((x) => `${x.kind}/${x.metadata.name}`)).toEqual(['LoadProfile/movies-users', 'LoadProfile/shop-shoppers'])
     expect(r.skipped.map((s) => s.file)).toEqual([join(EXAMPLES, 'stages.yaml')])
   })
 
