@@ -4,6 +4,7 @@
  * the `chaoscope.dev/percent` annotation.
  */
 import { ChaosError } from '../errors.js'
+import { PERCENT_ANNOTATION, parseShare } from '../manifest/share.js'
 import type { EffectSpec, EffectTarget, RuntimeClient } from '../runtime/client.js'
 import type { SidecarFaultBody } from '../runtime/effects/sidecar-fault.js'
 import type { FaultContext, Injection } from './injector.js'
@@ -26,8 +27,7 @@ export function checkHeldDelay(field: string, text: string, delayMs: number): vo
   })
 }
 
-/** The annotation that limits a fault to a share of connections (tcp) or requests (http). */
-export const PERCENT_ANNOTATION = 'chaoscope.dev/percent'
+export { PERCENT_ANNOTATION }
 
 /**
  * The share set by `chaoscope.dev/percent` (a number from 0 to 100, e.g. "10" or "2.5"), or undefined when the
@@ -36,8 +36,8 @@ export const PERCENT_ANNOTATION = 'chaoscope.dev/percent'
 export function percentOf(annotations: Record<string, string> | undefined): number | undefined {
   const text = annotations?.[PERCENT_ANNOTATION]
   if (text === undefined) return undefined
-  const n = Number(text.trim())
-  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) {
+  const n = parseShare(text)
+  if (n === undefined) {
     throw new ChaosError('SPEC_INVALID_VALUE', `annotation ${PERCENT_ANNOTATION}: expected a number from 0 to 100, got ${JSON.stringify(text)}`, {
       hint: `write e.g. ${PERCENT_ANNOTATION}: "10" to act on 10% of requests or connections`,
     })

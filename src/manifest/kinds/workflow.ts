@@ -15,6 +15,7 @@ import {
   EMBED_KEY_OF_KIND, EMBED_KEYS, EMBEDDED_CHAOS, EMBEDDED_KINDS, chaosOnlyScheduleSpec, checkEmbedded, checkScheduleItem,
   defaultEmbedded, embeddedChaosFields,
 } from './embed.js'
+import { PERCENT_ANNOTATION, parseShare } from '../share.js'
 import { checkStatusCheck, statusCheckSpec } from './status-check.js'
 
 /** Kubernetes resource quantity ("500m", "1Gi"), as the CRD writes it. */
@@ -166,7 +167,7 @@ function checkTemplateAnnotations(spec: WorkflowSpec, ctx: CheckContext): void {
   const kindOf = new Map(spec.templates.filter((t) => EMBED_KEY_OF_KIND[t.templateType] !== undefined).map((t) => [t.name, t.templateType]))
   for (const [key, value] of Object.entries(ctx.metadata.annotations ?? {})) {
     const at = (code: ErrorCode, message: string, hint: string) => ctx.metadataIssue(['annotations', key], code, message, hint, { key: true })
-    if (key === 'chaoscope.dev/percent') {
+    if (key === PERCENT_ANNOTATION) {
       at('SPEC_INVALID_VALUE', 'a workflow\'s chaos does not get its chaoscope.dev/percent', 'write it per template: chaoscope.dev/<template>.percent: "10"')
       continue
     }
@@ -174,14 +175,13 @@ function checkTemplateAnnotations(spec: WorkflowSpec, ctx: CheckContext): void {
     if (!m) continue
     const [, template, name] = m as unknown as [string, string, string]
     const kind = kindOf.get(template)
-    const share = Number(value.trim())
     if (!(TEMPLATE_ANNOTATION_KEYS as readonly string[]).includes(name)) {
       at('SPEC_INVALID_VALUE', `annotation ${key}: chaoscope has no per-template annotation "${name}"`, `the per-template annotations are: ${TEMPLATE_ANNOTATION_KEYS.map((k) => `chaoscope.dev/<template>.${k}`).join(', ')}`)
     } else if (kind === undefined) {
       at('SPEC_UNKNOWN_TEMPLATE', `annotation ${key} names template "${template}", which is not a chaos template of this workflow`, didYouMean(template, new Set(kindOf.keys())) ?? `its chaos templates: ${[...kindOf.keys()].join(', ') || 'none'}`)
     } else if (!SHARE_KINDS.has(kind)) {
       at('SPEC_INVALID_VALUE', `annotation ${key}: template "${template}" is a ${kind}, which acts on every target it selects`, `a share applies to ${[...SHARE_KINDS].join(' and ')}; remove the annotation`)
-    } else if (value.trim() === '' || !Number.isFinite(share) || share < 0 || share > 100) {
+    } else if (parseShare(value) === undefined) {
       ctx.metadataIssue(['annotations', key], 'SPEC_INVALID_VALUE', `annotation ${key}: expected a number from 0 to 100, got ${JSON.stringify(value)}`, `write e.g. ${key}: "10" to act on 10% of requests or connections`)
     }
   }
