@@ -21,6 +21,7 @@ import type * as KubePreflight from './kube/preflight.js'
 import type * as Apply from './api/apply.js'
 import type * as Kinds from './api/kinds.js'
 import type { ControllerClient } from './api/client.js'
+import type { ReportData } from './report/types.js'
 import type * as LoadRun from './load/run.js'
 import type * as FlowFile from './load/flow-file.js'
 import type * as LoadMetrics from './load/metrics.js'
@@ -243,17 +244,22 @@ export async function reportFormatOfFile(file: string): Promise<'json' | 'html' 
   return (await import('./report/formats.js')).formatOfFile(file)
 }
 
+/** A report's data (as `GET /api/v1/report?format=json` answers it) as a file of `format`, drawn as the API draws it. */
+export async function renderReportData(data: ReportData, format: 'json' | 'html' | 'md'): Promise<string> {
+  return (await import('./report/render.js')).renderReport(data, format).body
+}
+
 /**
  * The report of one journal alone, when no controller recorded the run's traffic and faults: the hypothesis,
  * verdict and score, with a note saying why there are no charts.
  */
 export async function reportOfJournal(journal: Journal, format: 'json' | 'html' | 'md', experiment = journal.experiment.title, why?: string): Promise<string> {
-  const [{ buildReport }, { renderReport }] = await Promise.all([import('./report/build.js'), import('./report/render.js')])
+  const { buildReport } = await import('./report/build.js')
   const from = Date.parse(isoOf(journal.start))
   const to = Math.max(from + 1000, Date.parse(isoOf(journal.end ?? journal.start)))
   const data = buildReport({ from, to, signals: [], exemplars: [], faults: [], runs: [{ experiment, journal }] })
   data.notes.unshift(why ? `${why}: this report has the journal only` : 'no controller was running: the run\'s traffic and faults were not recorded (start the services with `chaoscope up` for charts)')
-  return renderReport(data, format).body
+  return renderReportData(data, format)
 }
 
 /** The JSON Schema of Chaos Toolkit's experiment format, as chaoscope checks it (`chaoscope schema experiment`). */

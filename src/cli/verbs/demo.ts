@@ -13,13 +13,13 @@ import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ChaosError, EXIT, controllerClient, formatIssue, loadApp, parseDuration, reportFormatOfFile, startLoad, startRuntimeServer, startUpController } from '../../index.js'
+import { ChaosError, EXIT, controllerClient, formatIssue, loadApp, parseDuration, renderReportData, reportFormatOfFile, startLoad, startRuntimeServer, startUpController } from '../../index.js'
 import type { ChaosObject, ControllerClient, FaultWindow, Journal, LoadRun, ReportData, RuntimeServer, SteadyState } from '../../index.js'
 import type { DemoFlags } from '../commands.js'
 import type { Run } from '../main.js'
 import { SignalLatch } from '../signals.js'
 import { planOf } from './load.js'
-import { exitOf, run as runExperimentFile } from './run.js'
+import { exitOf, missedCheck, run as runExperimentFile } from './run.js'
 
 
 /**
@@ -94,11 +94,16 @@ function packageRoot(): string {
   return dir
 }
 
+/** A Go duration times `factor`, in whole seconds, at least 1 s (undefined when it is not a duration). */
+function scaledSeconds(text: string, factor: number): number | undefined {
+  const ms = parseDuration(text)
+  return ms === undefined ? undefined : Math.max(1, Math.round((ms * factor) / 1000))
+}
+
 /** A Go duration times `factor`, in whole seconds, at least 1 s: "20s" × 0.3 → "6s". */
 export function scaledDuration(text: string, factor: number): string {
-  const ms = parseDuration(text)
-  if (ms === undefined) return text
-  return `${Math.max(1, Math.round((ms * factor) / 1000))}s`
+  const s = scaledSeconds(text, factor)
+  return s === undefined ? text : `${s}s`
 }
 
 /** The parts of a Workflow fault the demo reads: its templates, walked from `entry`. */
@@ -121,19 +126,19 @@ export function scaledExperiment<T extends ScenarioDoc>(doc: T, factor: number):
   // the steps and calms first; then each Serial or Parallel keeps the same room over what it runs
   const leaf = (t: WorkflowTemplate): WorkflowTemplate => {
     if (!t.deadline || t.templateType === 'Serial' || t.templateType === 'Parallel') return t
-    const scaled = parseDuration(scaledDuration(t.deadline, factor))!
+    const scaled = scaledSeconds(t.deadline, factor)! * 1000
     const ms = t.templateType === 'Suspend' ? Math.max(scaled, WORKFLOW_CALM_MS) : scaled
     extraMs += ms - scaled + NODE_START_MS
     return { ...t, deadline: `${ms / 1000}s` }
   }
   const flow = (t: WorkflowTemplate): WorkflowTemplate =>
-    t.deadline && (t.templateType === 'Serial' || t.templateType === 'Parallel') ? { ...t, deadline: `${parseDuration(scaledDuration(t.deadline, factor))! / 1000 + Math.ceil(extraMs / 1000)}s` } : t
+    t.deadline && (t.templateType === 'Serial' || t.templateType === 'Parallel') ? { ...t, deadline: `${scaledSeconds(t.deadline, factor)! + Math.ceil(extraMs / 1000)}s` } : t
   const faults = spec.faults?.map((f) => (f.kind === 'Workflow' && f.spec?.templates ? { ...f, spec: { ...f.spec, templates: f.spec.templates.map(leaf).map(flow) } } : f))
   return {
     ...doc,
     spec: {
       ...spec,
-      duration: `${parseDuration(scaledDuration(spec.duration ?? '30s', factor))! / 1000 + Math.ceil(extraMs / 1000)}s`,
+      duration: `${scaledSeconds(spec.duration ?? '30s', factor)! + Math.ceil(extraMs / 1000)}s`,
       ...(spec.hypothesis ? { hypothesis: spec.hypothesis.map((s) => (s.window ? { ...s, window: scaledDuration(s.window, factor) } : s)) } : {}),
       ...(faults ? { faults } : {}),
     },
@@ -234,8 +239,7 @@ async function startTraceSink(): Promise<{ endpoint: string; server: Server }> {
 export interface Outcome { title: string; verdict: string; exit: number; why: string[]; injected: boolean; faults: string[] }
 
 const missedProbes = (states: (SteadyState | null | undefined)[]): string[] =>
-  states.flatMap((s) => s?.probes ?? []).filter((p) => p.tolerance_met === false)
-    .map((p) => (p.status === 'failed' ? `${p.activity.name}: failed: ${p.chaoscope?.error?.message ?? ''}` : `${p.activity.name}: observed ${p.chaoscope?.observed}, expected ${p.chaoscope?.expected}`))
+  states.flatMap((s) => s?.probes ?? []).filter((p) => p.tolerance_met === false).map(missedCheck)
 
 const checksText = (n: number) => `${n} check${n === 1 ? '' : 's'}`
 
@@ -247,14 +251,14 @@ function worstMisses(states: SteadyState[]): string[] {
     const larger = (a: typeof p, b: typeof p) => Number(a.chaoscope?.observed) > Number(b.chaoscope?.observed)
     worst.set(p.activity.name, { run: seen && !larger(p, seen.run) ? seen.run : p, times: (seen?.times ?? 0) + 1 })
   }
-  return [...worst.values()].map(({ run, times }) => `${missedProbes([{ steady_state_met: false, probes: [run] }])[0]}${times > 1 ? ` (the worst of ${times} checks)` : ''}`)
+  return [...worst.values()].map(({ run, times }) => `${missedCheck(run)}${times > 1 ? ` (the worst of ${times} checks)` : ''}`)
 }
 
 /** An experiment's outcome as its run's journal says (the hypothesis before and after its faults). */
 export function verdictOf(journal: Journal): Omit<Outcome, 'title' | 'faults'> {
   const exit = exitOf(journal)
   const before = journal.steady_states.before
-  const notTested = before !== undefined && before !== null && before.steady_state_met === false
+  const notTested = before?.steady_state_met === false
   const verdict = notTested ? 'not tested (no steady state before the fault)' : journal.deviated ? 'DEVIATED' : journal.status === 'completed' ? 'held' : String(journal.status)
   return { verdict, exit, why: missedProbes([before, journal.steady_states.after]), injected: !notTested && journal.run.length > 0 }
 }
@@ -417,7 +421,8 @@ export async function demo(name: string | undefined, opts: DemoFlags, run: Run):
       run.out(`  ${i + 1}. ${o.title}: ${o.verdict}; time to recover: ${o.injected ? timeToRecover(data, o.faults) : 'none (no fault was injected)'}\n`)
       for (const w of o.why) run.out(`       ${w}\n`)
     }
-    writeFileSync(reportFile, format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : await client.report(range, format))
+    // drawn here from the data the verdicts were read from, as the API draws it: one build of the report, not two
+    writeFileSync(reportFile, await renderReportData(data, format))
     run.out(`report: ${reportFile}\n`)
     // a run that stopped short (aborted, interrupted) fails the demo even where its steps held
     const runExits = runs.map(({ journal, scenario }) => (scenario.workflow ? (journal.status === 'completed' ? EXIT.OK : EXIT.FAILED) : exitOf(journal)))

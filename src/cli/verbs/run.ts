@@ -97,11 +97,16 @@ export function exitOf(journal: Journal): number {
   return EXIT.OK
 }
 
+/** A probe of a hypothesis that missed: its name, and why (its error, or what it observed against what was expected). */
+export function missedCheck(r: ActivityRun): string {
+  return `${r.activity.name}: ${r.status === 'failed' ? `failed: ${r.chaoscope?.error?.message ?? ''}` : `observed ${r.chaoscope?.observed}, expected ${r.chaoscope?.expected}`}`
+}
+
 function failedChecks(journal: Journal): string[] {
   const lines: string[] = []
   const add = (phase: string, runs: ActivityRun[]) => {
     for (const r of runs) {
-      if (r.tolerance_met === false) lines.push(`  ${phase}: ${r.activity.name}: ${r.status === 'failed' ? `failed: ${r.chaoscope?.error?.message ?? ''}` : `observed ${r.chaoscope?.observed}, expected ${r.chaoscope?.expected}`}`)
+      if (r.tolerance_met === false) lines.push(`  ${phase}: ${missedCheck(r)}`)
     }
   }
   if (journal.steady_states.before) add('before', journal.steady_states.before.probes)
