@@ -1,11 +1,13 @@
 /**
- * @module cli/verbs/demo: `chaoscope demo [shop]`: chaos engineering end to end on this machine, nothing else
- * installed. It starts a demo app on the local runtime with its controller and dashboard (as `chaoscope up`), the
- * app's user flow as steady load (as `chaoscope load -f`), then runs the app's scenarios one after another, each a
- * `kind: Experiment` run as `chaoscope run` runs it, and writes one report of them all (as `chaoscope report`).
+ * @module cli/verbs/demo: `chaoscope demo [shop|chain|movies]`: chaos engineering end to end on this machine,
+ * nothing else installed. It starts a demo app on the local runtime with its controller and dashboard (as
+ * `chaoscope up`), the app's user flow as steady load (as `chaoscope load -f`), then runs the app's experiment
+ * files one after another as `chaoscope run` runs them, and writes one report of them all (as `chaoscope report`).
+ * The shop's is one Experiment whose fault is a Workflow of four steps, run with the hypothesis checked
+ * continuously: each step gets the verdict of the checks made from its fault's start to the next step's.
  *
- *   home ─▶ runtime + controller + dashboard ─▶ load ─▶ scenario 1..n (run: verdict, journal) ─▶ report
- *        ─▶ (without --once: wait for Ctrl-C) ─▶ stop the load, the controller, every pod ─▶ remove the home
+ *   home ─▶ runtime + controller + dashboard ─▶ load ─▶ file 1..n (run: journal; a workflow's steps watched)
+ *        ─▶ report ─▶ verdict and time to recover per scenario ─▶ (without --once: wait for Ctrl-C) ─▶ stop everything
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
